@@ -1,0 +1,54 @@
+// The command line: nmap's spellings and readable long forms, parsed into one immutable ScanConfig.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flagscan/engine/timing.hpp"
+#include "flagscan/net/ipv4.hpp"
+#include "flagscan/net/result.hpp"
+#include "flagscan/output/report.hpp"
+#include "flagscan/probe/probe_kind.hpp"
+
+namespace flagscan {
+
+struct ScanConfig {
+    std::vector<std::string> targets;        // expressions, from the command line and -iL
+    std::vector<std::string> excludes;       // from --exclude and --excludefile
+    std::string ports_spec;                  // -p; empty: --top-ports
+    std::size_t top_ports = 1000;
+    const ProbeKind* kind = nullptr;
+    bool skip_discovery = false;             // -Pn
+    bool no_dns = false;                     // -n
+    std::string interface;                   // -e
+    std::optional<Ipv4> source;              // -S
+    std::optional<Port> source_port;         // -g
+    std::uint8_t ttl = 64;
+    Timing timing;
+    std::uint64_t seed = 0;
+    bool seed_given = false;
+    ReportOptions report;
+    std::string json_path;                   // -oJ
+    std::string normal_path;                 // -oN
+    int verbosity = 0;
+};
+
+struct CommandLine {
+    enum class Action { scan, help, version } action = Action::scan;
+    ScanConfig config;
+    std::string help;
+};
+
+// Parses argv. Errors are one line ("bad port spec '70000': ...", "unknown option '--frob'").
+Result<CommandLine> parse_command_line(int argc, const char* const* argv);
+
+// Translates nmap's multi-letter short flags (-sS, -Pn, -iL, -oJ, -p-) into long options, so
+// the parser sees one spelling per option. Exposed for its tests.
+std::vector<std::string> translate_nmap_flags(const std::vector<std::string>& args);
+
+// "100ms", "2s", "1m", "0.5" (seconds, as nmap reads a bare number) -> microseconds.
+std::optional<Micros> parse_duration(std::string_view text);
+
+}  // namespace flagscan

@@ -1,0 +1,24 @@
+// Route: which local address and interface reach a target, as the kernel's routing table says.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "flagscan/net/ipv4.hpp"
+#include "flagscan/net/result.hpp"
+
+namespace flagscan {
+
+struct RouteChoice {
+    Ipv4 source;
+    std::string interface;
+};
+
+// The source address the kernel would use for `target` (a connected UDP socket: no packet is
+// sent) and the interface that holds it. `interface` / `source` override (-e / -S).
+Result<RouteChoice> choose_route(Ipv4 target, const std::string& interface, std::optional<Ipv4> source);
+
+// True when an interface of that name exists.
+bool interface_exists(const std::string& name);
+
+}  // namespace flagscan

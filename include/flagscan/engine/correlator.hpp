@@ -1,0 +1,89 @@
+// Correlator: ties each reply to the probe that caused it: cookie check, then the open-probe table.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <unordered_map>
+
+#include "flagscan/engine/clock.hpp"
+#include "flagscan/engine/probe.hpp"
+#include "flagscan/net/decode.hpp"
+#include "flagscan/probe/cookie.hpp"
+#include "flagscan/probe/probe_kind.hpp"
+
+namespace flagscan {
+
+// Who we are on the wire: replies must come back to this address and these source ports.
+struct ScannerIdentity {
+    Ipv4 source;
+    Port sport_base;            // try k is sent from sport_base + k
+    std::uint8_t max_tries = 1;  // 1 + max retries
+};
+
+// A reply that passed the cookie check: which probe it answers and what it says.
+struct Answer {
+    Ipv4 target;
+    Port port;
+    std::uint8_t try_no = 0;  // which send it answers, from the port it came back to
+    ReplyEvidence evidence;
+};
+
+class Correlator {
+public:
+    enum class Phase : std::uint8_t { in_flight, queued, exhausted };
+    struct Entry {
+        std::uint64_t index = 0;
+        Micros sent = 0;          // time of the latest send
+        std::uint8_t try_no = 0;  // try number of the latest send
+        Phase phase = Phase::in_flight;
+    };
+    struct Expired {
+        Ipv4 target;
+        Port port;
+        Entry entry;
+    };
+
+    Correlator(const ScannerIdentity& me, const CookieKey& key, const ProbeKind& kind);
+
+    // The probe fields that carry the cookie, for the sender.
+    void stamp(Probe& probe) const;
+    // Cookie check, without a table lookup; nullopt for strays and for packets not about us.
+    std::optional<Answer> identify(const DecodedPacket& packet) const;
+
+    void record(const Probe& probe, Micros now);
+    Entry* find(Ipv4 target, Port port);
+    void erase(Ipv4 target, Port port) { open_.erase(key(target, port)); }
+    void set_phase(Ipv4 target, Port port, Phase phase);
+
+    // The oldest in-flight probe whose timer (its send + rto) ran out by `now`, if any.
+    std::optional<Expired> pop_expired(Micros now, Micros rto);
+    // When the oldest in-flight probe's timer runs out; nullopt when none is in flight.
+    std::optional<Micros> next_expiry(Micros rto);
+
+    std::size_t open_count() const { return open_.size(); }
+    const std::unordered_map<std::uint64_t, Entry>& open_probes() const { return open_; }
+    static Ipv4 target_of(std::uint64_t k) { return Ipv4{static_cast<std::uint32_t>(k >> 16)}; }
+    static Port port_of(std::uint64_t k) { return Port{static_cast<std::uint16_t>(k)}; }
+
+private:
+    static std::uint64_t key(Ipv4 target, Port port) { return (std::uint64_t{target.value()} << 16) | port.value(); }
+    std::optional<std::uint8_t> try_from_port(Port our_port) const;
+    std::optional<Answer> identify_tcp(const DecodedPacket& packet) const;
+    std::optional<Answer> identify_icmp(const DecodedPacket& packet) const;
+    bool front_is_stale() const;
+
+    struct Timer {
+        std::uint64_t key;
+        Micros sent;
+        std::uint8_t try_no;
+    };
+
+    ScannerIdentity me_;
+    CookieKey cookie_;
+    const ProbeKind* kind_;
+    std::unordered_map<std::uint64_t, Entry> open_;
+    std::deque<Timer> timers_;  // in send order: the oldest first
+};
+
+}  // namespace flagscan

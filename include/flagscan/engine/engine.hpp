@@ -1,0 +1,89 @@
+// Engine: the single-threaded core of a scan: what to send when, and what each reply means.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <vector>
+
+#include "flagscan/engine/clock.hpp"
+#include "flagscan/engine/congestion.hpp"
+#include "flagscan/engine/correlator.hpp"
+#include "flagscan/engine/results.hpp"
+#include "flagscan/engine/rtt.hpp"
+#include "flagscan/engine/timing.hpp"
+#include "flagscan/targets/permutation.hpp"
+#include "flagscan/targets/target_set.hpp"
+
+namespace flagscan {
+
+struct EngineConfig {
+    const ProbeKind* kind = nullptr;
+    ScannerIdentity me;
+    Timing timing;
+    std::uint64_t seed = 0;       // order of the walk over host x port
+    Micros delivery_slack = 0;    // how late the frame source may hand a reply over (capture batching)
+};
+
+struct EngineStats {
+    std::uint64_t sent = 0;
+    std::uint64_t retransmitted = 0;
+    std::uint64_t replies = 0;          // replies that passed the cookie check
+    std::uint64_t strays = 0;           // packets that did not
+    std::uint64_t duplicates = 0;       // replies for ports already decided
+    std::uint64_t late = 0;             // replies that overturned a no-response verdict
+    std::uint64_t drops_seen = 0;       // replies that answered a retransmission
+    std::uint64_t unmatched = 0;        // replies no rule row explains
+};
+
+// The engine never reads a clock, sleeps, or touches a socket: `now` comes in as an argument,
+// so the same code runs a live scan, a replay and a test against a simulated target.
+class Engine {
+public:
+    Engine(const TargetSet& targets, const EngineConfig& config, const CookieKey& key, Results& results);
+
+    // Fills `out` with the probes due at `now` (retransmissions first), stamped and recorded as
+    // sent at `now`. Returns how many.
+    std::size_t poll_sends(Micros now, std::span<Probe> out);
+    // A decoded packet the capture saw at time `ts`.
+    void on_packet(const DecodedPacket& packet, Micros ts);
+    // When the engine next has work (a timer or a rate token) if no reply comes first.
+    Micros next_deadline(Micros now);
+    // Every probe answered or out of tries: the scan is over. Gives silent ports their verdict.
+    bool finished();
+
+    const EngineStats& stats() const { return stats_; }
+    double rate() const { return congestion_.rate(); }
+    Micros rto() const { return rtt_.rto() + config_.delivery_slack; }
+    std::uint64_t planned() const { return targets_->size(); }
+    std::uint64_t decided() const { return results_->decided(); }
+    std::uint8_t allowed_tries() const;
+
+private:
+    void expire(Micros now);
+    void requeue_exhausted();
+    void settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt);
+    void give_up_silent();
+    bool take_token(Micros now);
+    Probe make_probe(std::uint64_t index, std::uint8_t try_no);
+    std::optional<std::uint64_t> index_of(Ipv4 target, Port port) const;
+
+    const TargetSet* targets_;
+    EngineConfig config_;
+    Correlator correlator_;
+    Results* results_;
+    Permutation order_;
+    RttEstimator rtt_;
+    CongestionControl congestion_;
+    EngineStats stats_;
+
+    std::uint64_t next_position_ = 0;       // next position in the permutation
+    std::deque<std::uint64_t> retransmit_;  // correlator keys waiting for a resend
+    std::vector<std::uint64_t> exhausted_;  // correlator keys out of tries, verdict pending
+    std::uint8_t max_answered_try_ = 0;     // highest try that ever drew a reply
+    double tokens_ = 1.0;
+    Micros last_refill_ = -1;
+    std::uint16_t ip_id_ = 0;
+};
+
+}  // namespace flagscan

@@ -1,0 +1,53 @@
+// Results: one verdict per (host, port) with its evidence, and what each host showed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "flagscan/engine/clock.hpp"
+#include "flagscan/probe/port_state.hpp"
+#include "flagscan/targets/target_set.hpp"
+
+namespace flagscan {
+
+struct PortResult {
+    PortState state = PortState::unscanned;
+    Reason reason = Reason::none;
+    std::uint8_t ttl = 0;     // of the reply (0 when none)
+    std::uint8_t tries = 0;   // sends made for this port
+    std::uint8_t answered_try = 0;
+    std::uint8_t rule = 0;    // row of the probe kind's rule table that matched
+    std::uint16_t reply_window = 0;
+    std::uint32_t rtt_us = 0;  // of the answered try, when known
+};
+
+struct HostResult {
+    std::uint32_t replies = 0;       // replies of any kind that came from the host
+    Micros min_rtt = -1;             // lowest RTT measured to it (-1: none)
+    std::array<std::uint32_t, kPortStateCount> counts{};  // ports per PortState
+};
+
+class Results {
+public:
+    explicit Results(const TargetSet& targets);
+
+    void set(std::uint64_t index, const PortResult& result);
+    void note_reply(std::uint32_t host_index, Micros rtt);
+
+    const TargetSet& targets() const { return *targets_; }
+    const PortResult& port(std::uint64_t index) const { return ports_[index]; }
+    const HostResult& host(std::uint32_t host_index) const { return hosts_[host_index]; }
+    std::uint64_t decided() const { return decided_; }
+
+    // The state most of a host's scanned ports are in (nmap's "Not shown" group).
+    PortState most_common_state(std::uint32_t host_index) const;
+
+private:
+    const TargetSet* targets_;
+    std::vector<PortResult> ports_;
+    std::vector<HostResult> hosts_;
+    std::uint64_t decided_ = 0;
+};
+
+}  // namespace flagscan

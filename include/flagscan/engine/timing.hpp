@@ -1,0 +1,26 @@
+// Timing: the knobs of the engine's clockwork, and nmap's -T0..-T5 templates for them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "flagscan/engine/clock.hpp"
+
+namespace flagscan {
+
+struct Timing {
+    std::uint32_t max_retries = 10;  // retransmissions after the first try (nmap's --max-retries)
+    Micros initial_rto = 1 * kSecond;
+    Micros min_rto = 100 * kMillisecond;
+    Micros max_rto = 10 * kSecond;
+    double initial_rate = 1000;  // probes per second at the start
+    double min_rate = 0;         // never slow below this (--min-rate); 0: no floor
+    double max_rate = 0;         // never exceed this (--max-rate); 0: no ceiling
+    Micros scan_delay = 0;       // T0-T2: a fixed gap between probes (nmap's --scan-delay)
+};
+
+// nmap's -T templates (nmap(1), "Timing templates"), adapted: rates instead of windows.
+// level 0..5; nullopt otherwise.
+std::optional<Timing> timing_template(int level);
+
+}  // namespace flagscan

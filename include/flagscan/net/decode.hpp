@@ -1,0 +1,84 @@
+// Decoding of captured frames into headers, through bounds-checked views; never throws.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "flagscan/net/bytes.hpp"
+#include "flagscan/net/ipv4.hpp"
+#include "flagscan/net/tcp_flags.hpp"
+
+namespace flagscan {
+
+// The link layers flagscan reads: what live interfaces and tcpdump captures use.
+enum class LinkType : std::uint8_t { ethernet, raw_ip, linux_sll, linux_sll2, bsd_loopback };
+
+// libpcap's DLT_* value to a LinkType; nullopt for link types we cannot read.
+std::optional<LinkType> link_type_from_dlt(int dlt);
+
+namespace ipproto {
+inline constexpr std::uint8_t icmp = 1, tcp = 6, udp = 17;
+}
+
+struct Ipv4Header {
+    Ipv4 src;
+    Ipv4 dst;
+    std::uint8_t ttl = 0;
+    std::uint8_t protocol = 0;
+    std::uint16_t id = 0;
+    std::uint16_t total_length = 0;
+    std::uint8_t header_length = 0;  // bytes, options included
+    bool later_fragment = false;     // fragment offset != 0: no transport header here
+};
+
+struct TcpHeader {
+    Port sport;
+    Port dport;
+    std::uint32_t seq = 0;
+    std::uint32_t ack = 0;
+    TcpFlags flags;
+    std::uint16_t window = 0;
+};
+
+struct UdpHeader {
+    Port sport;
+    Port dport;
+    std::uint16_t length = 0;
+};
+
+// The probe an ICMP error quotes (RFC 792: the IP header plus at least 8 bytes of its data).
+struct QuotedProbe {
+    Ipv4Header ip;
+    Port sport;
+    Port dport;
+    std::optional<std::uint32_t> tcp_seq;  // present when the quote reaches bytes 4-7 of TCP
+};
+
+struct IcmpHeader {
+    std::uint8_t type = 0;
+    std::uint8_t code = 0;
+    std::uint16_t id = 0;   // echo / timestamp identifier
+    std::uint16_t seq = 0;  // echo / timestamp sequence
+    std::optional<QuotedProbe> quoted;  // for errors (types 3, 4, 5, 11, 12) that quote enough
+};
+
+struct DecodedPacket {
+    Ipv4Header ip;
+    std::optional<TcpHeader> tcp;
+    std::optional<UdpHeader> udp;
+    std::optional<IcmpHeader> icmp;
+};
+
+namespace icmp_type {
+inline constexpr std::uint8_t echo_reply = 0, unreachable = 3, source_quench = 4, redirect = 5, echo = 8,
+                              time_exceeded = 11, parameter_problem = 12, timestamp = 13, timestamp_reply = 14;
+}
+
+// Decodes an IPv4 packet (starting at the IP header). nullopt for non-IPv4, a header that lies
+// about its length, or a bad header checksum. Transport headers that are cut short are left empty.
+std::optional<DecodedPacket> decode_ipv4(ByteView packet);
+
+// Strips the link header, then decode_ipv4. nullopt for non-IPv4 frames.
+std::optional<DecodedPacket> decode_frame(LinkType link, ByteView frame);
+
+}  // namespace flagscan

@@ -1,0 +1,58 @@
+// ProbeKind: one scan type as data: what the probe looks like and the rules that read its replies.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "flagscan/net/tcp_flags.hpp"
+#include "flagscan/probe/port_state.hpp"
+
+namespace flagscan {
+
+// What came back for a probe, reduced to what the rules look at.
+struct ReplyEvidence {
+    enum class Kind : std::uint8_t { none, tcp, udp, icmp_unreachable };
+    Kind kind = Kind::none;
+    TcpFlags flags;            // tcp
+    std::uint16_t window = 0;  // tcp
+    std::uint8_t icmp_code = 0;
+    std::uint8_t ttl = 0;
+};
+
+// One row of a rule table: a reply pattern, the state it means, and why.
+struct Rule {
+    ReplyEvidence::Kind kind;
+    std::uint8_t flags_mask = 0;   // tcp: (flags & mask) == value
+    std::uint8_t flags_value = 0;
+    enum class Window : std::uint8_t { any, zero, nonzero } window = Window::any;
+    std::uint16_t icmp_codes = 0;  // icmp: bit i set = matches code i (codes 0-15)
+    PortState state = PortState::unscanned;
+    Reason reason = Reason::none;  // Reason::none with icmp rows: derived from the code
+    std::string_view reply_text;   // "SYN+ACK", "RST", "ICMP 3/13", "nothing"
+    std::string_view basis;        // the RFC rule or observed stack behaviour behind the row
+};
+
+struct ProbeKind {
+    std::string_view name;       // "SYN"
+    std::string_view nmap_flag;  // "-sS"
+    std::string_view long_flag;  // "--syn"
+    std::uint8_t protocol;       // ipproto::tcp / ipproto::udp
+    TcpFlags flags;              // the probe's TCP flags
+    std::span<const Rule> rules;
+};
+
+// The kinds flagscan knows, looked up by their nmap letter ('S' for -sS).
+const ProbeKind* probe_kind_by_letter(char letter);
+const ProbeKind& syn_kind();
+std::span<const ProbeKind> all_probe_kinds();
+
+// The matching row for a reply (or for silence when evidence.kind == none); nullptr when no row
+// matches, which means the reply says nothing about the port (e.g. a stray flag combination).
+const Rule* match_rule(const ProbeKind& kind, const ReplyEvidence& evidence);
+
+// The reason a matched row gives for this evidence (rows may derive it from the ICMP code).
+Reason rule_reason(const Rule& rule, const ReplyEvidence& evidence);
+
+}  // namespace flagscan

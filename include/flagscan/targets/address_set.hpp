@@ -1,0 +1,70 @@
+// AddressSet: the scan's IPv4 targets as sorted, disjoint ranges, with parsing of nmap target syntax.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flagscan/net/ipv4.hpp"
+#include "flagscan/net/result.hpp"
+
+namespace flagscan {
+
+struct Ipv4Range {
+    Ipv4 first;
+    Ipv4 last;  // inclusive
+    auto operator<=>(const Ipv4Range&) const = default;
+};
+
+// A set of IPv4 addresses kept as sorted, disjoint, non-adjacent inclusive ranges.
+class AddressSet {
+public:
+    void add(Ipv4Range range);
+    void add(Ipv4 ip) { add(Ipv4Range{ip, ip}); }
+    void subtract(const AddressSet& other);
+
+    std::uint64_t size() const;            // number of addresses
+    bool empty() const { return ranges_.empty(); }
+    Ipv4 at(std::uint64_t index) const;    // index < size(); O(log ranges)
+    bool contains(Ipv4 ip) const;          // O(log ranges)
+    std::optional<std::uint64_t> index_of(Ipv4 ip) const;  // inverse of at(); O(log ranges)
+    const std::vector<Ipv4Range>& ranges() const { return ranges_; }
+
+private:
+    void rebuild_prefix(std::size_t from);  // recomputes prefix_ for ranges_[from..]
+    std::vector<Ipv4Range> ranges_;
+    std::vector<std::uint64_t> prefix_;  // prefix_[i] = addresses in ranges_[0..i)
+};
+
+// Turns a host name into its IPv4 addresses; empty result when it does not resolve.
+using Resolver = std::function<std::vector<Ipv4>(std::string_view name)>;
+
+// The system resolver (getaddrinfo, AF_INET only).
+std::vector<Ipv4> resolve_with_system(std::string_view name);
+
+// One target expression in nmap syntax into `out`:
+//   "10.0.0.1"        one address
+//   "10.0.0.0/24"     CIDR (/0../32), the address need not be the network address
+//   "10.0.0-3.1-254"  octet ranges and lists per octet: "10.0.0,2.1-5", "10.0.0.-" (0-255)
+//   "host.example"    a name, resolved once with `resolve`; the first address is used, as nmap does
+//   "host.example/30" a name with a prefix
+// Errors are one line naming the bad expression, e.g. "bad target '10.0.0.0/33': prefix must be 0-32".
+Result<bool> add_target(AddressSet& out, std::string_view expression, const Resolver& resolve);
+
+// All expressions; fails on the first bad one.
+Result<AddressSet> parse_targets(std::span<const std::string> expressions, const Resolver& resolve);
+
+// The expressions in a file for -iL / --excludefile: separated by whitespace or commas (for
+// --exclude style lists), '#' starts a comment to end of line; "-" reads standard input.
+// A missing or unreadable file is an error naming it.
+Result<std::vector<std::string>> read_target_file(const std::string& path);
+
+// Splits "a,b,c" (the --exclude argument) into expressions.
+std::vector<std::string> split_list(std::string_view text);
+
+}  // namespace flagscan

@@ -1,0 +1,284 @@
+// Command-line parsing with cxxopts, after translating nmap's spellings into long options.
+#include "flagscan/cli/options.hpp"
+
+#include <array>
+#include <charconv>
+#include <cxxopts.hpp>
+#include <limits>
+
+#include "flagscan/targets/address_set.hpp"
+#include "flagscan/targets/port_list.hpp"
+
+namespace flagscan {
+namespace {
+
+struct NmapSpelling {
+    std::string_view nmap;  // as typed
+    std::string_view long_form;
+};
+
+// nmap flags of more than one letter; the value, when any, follows as the next argument.
+constexpr std::array<NmapSpelling, 10> kSpellings{{
+    {"-Pn", "--skip-discovery"},
+    {"-iL", "--input-file"},
+    {"-oJ", "--output-json"},
+    {"-oN", "--output-normal"},
+    {"-oX", "--output-xml"},
+    {"-oG", "--output-grepable"},
+    {"-sn", "--ping-scan"},
+    {"-sT", "--connect"},
+    {"-sU", "--udp"},
+    {"-sV", "--service-version"},
+}};
+
+std::string translate_one(const std::string& arg) {
+    for (const auto& [nmap, long_form] : kSpellings) {
+        if (arg == nmap) return std::string(long_form);
+    }
+    if (arg.size() == 3 && arg[0] == '-' && arg[1] == 's') {  // -sS, -sF, ...: the TCP probe kinds
+        if (const ProbeKind* kind = probe_kind_by_letter(arg[2])) return std::string(kind->long_flag);
+        return "--scan-type=" + arg.substr(2);  // rejected later with a clear message
+    }
+    if (arg.size() > 2 && arg.rfind("-p", 0) == 0 && arg[2] != '-' ) return "--ports=" + arg.substr(2);
+    if (arg == "-p-") return "--ports=-";
+    return arg;
+}
+
+cxxopts::Options make_options() {
+    cxxopts::Options options("flagscan", "flagscan: a port scanner that crafts its own packets (libnet) and reads the "
+                                         "replies (libpcap).\nnmap's spellings work: -sS -Pn -p- -T4 -oJ FILE.");
+    options.custom_help("[options]").positional_help("TARGET...");
+    // clang-format off
+    options.add_options("Targets")
+        ("targets", "targets: 10.0.0.1, 10.0.0.0/24, 10.0.0-3.1-254, host.name", cxxopts::value<std::vector<std::string>>())
+        ("input-file", "read targets from FILE (- for stdin)  [nmap: -iL]", cxxopts::value<std::vector<std::string>>())
+        ("exclude", "exclude these targets (comma-separated)", cxxopts::value<std::vector<std::string>>())
+        ("excludefile", "exclude the targets listed in FILE", cxxopts::value<std::vector<std::string>>())
+        ("n,no-dns", "never do reverse DNS lookups")
+        ("skip-discovery", "treat every host as up: no ping before the port scan  [nmap: -Pn]");
+    options.add_options("Ports and scan type")
+        ("p,ports", "ports: 22,80,1000-2000; - or 1-65535 for all  [nmap: -p, -p-]", cxxopts::value<std::string>())
+        ("top-ports", "scan the N most common ports (default 1000)", cxxopts::value<std::size_t>())
+        ("F,fast", "scan the 100 most common ports")
+        ("syn", "TCP SYN scan (default)  [nmap: -sS]")
+        ("fin", "TCP FIN scan  [nmap: -sF]")
+        ("null", "TCP NULL scan: no flags  [nmap: -sN]")
+        ("xmas", "TCP XMAS scan: FIN+PSH+URG  [nmap: -sX]")
+        ("ack", "TCP ACK scan: maps firewall rules  [nmap: -sA]")
+        ("window", "TCP Window scan  [nmap: -sW]")
+        ("maimon", "TCP Maimon scan: FIN+ACK  [nmap: -sM]")
+        ("connect", "TCP connect scan, no root needed  [nmap: -sT] (not built yet)")
+        ("udp", "UDP scan  [nmap: -sU] (not built yet)")
+        ("ping-scan", "host discovery only  [nmap: -sn] (not built yet)")
+        ("service-version", "service detection  [nmap: -sV] (not built yet)")
+        ("scan-type", "", cxxopts::value<std::string>());
+    options.add_options("Timing")
+        ("T,timing", "timing template 0-5 (paranoid .. insane); default 3  [nmap: -T4]", cxxopts::value<int>())
+        ("max-rate", "send at most N probes per second", cxxopts::value<double>())
+        ("min-rate", "send at least N probes per second, whatever the loss", cxxopts::value<double>())
+        ("max-retries", "retransmit an unanswered probe at most N times", cxxopts::value<unsigned>())
+        ("initial-rtt-timeout", "first retransmission timeout (e.g. 500ms)", cxxopts::value<std::string>())
+        ("min-rtt-timeout", "lowest retransmission timeout", cxxopts::value<std::string>())
+        ("max-rtt-timeout", "highest retransmission timeout", cxxopts::value<std::string>())
+        ("seed", "seed of the random port order (same seed, same order)", cxxopts::value<std::uint64_t>());
+    options.add_options("Source")
+        ("e,interface", "send and capture on this interface", cxxopts::value<std::string>())
+        ("S,source-ip", "source address of the probes", cxxopts::value<std::string>())
+        ("g,source-port", "first source port (try k uses port + k)", cxxopts::value<unsigned>())
+        ("ttl", "IP time-to-live of the probes (default 64)", cxxopts::value<unsigned>());
+    options.add_options("Output")
+        ("output-json", "write JSON lines to FILE (- for stdout)  [-oJ]", cxxopts::value<std::string>())
+        ("output-normal", "write the normal report to FILE too  [nmap: -oN]", cxxopts::value<std::string>())
+        ("output-xml", "XML output  [nmap: -oX] (not built yet)", cxxopts::value<std::string>())
+        ("output-grepable", "grepable output  [nmap: -oG] (not built yet)", cxxopts::value<std::string>())
+        ("reason", "show why each port is in its state (syn-ack, reset, no-response, ...)")
+        ("open", "list only open ports")
+        ("all-ports", "list every port; summarise none")
+        ("v,verbose", "more detail on stderr (counters, drops, rates)")
+        ("h,help", "this help")
+        ("V,version", "print the version");
+    // clang-format on
+    options.parse_positional({"targets"});
+    return options;
+}
+
+std::optional<std::string> unbuilt_option(const cxxopts::ParseResult& parsed) {
+    constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kNotYet{{
+        {"connect", "-sT (connect scan)"},
+        {"udp", "-sU (UDP scan)"},
+        {"ping-scan", "-sn (host discovery)"},
+        {"service-version", "-sV (service detection)"},
+        {"output-xml", "-oX (XML output)"},
+        {"output-grepable", "-oG (grepable output)"},
+    }};
+    for (const auto& [name, what] : kNotYet) {
+        if (parsed.count(std::string(name)) > 0) return std::string(what) + " is not built yet in this version of flagscan";
+    }
+    return std::nullopt;
+}
+
+Result<const ProbeKind*> chosen_kind(const cxxopts::ParseResult& parsed) {
+    if (parsed.count("scan-type") > 0) return Error{"unknown scan type '-s" + parsed["scan-type"].as<std::string>() + "'"};
+    const ProbeKind* chosen = nullptr;
+    for (const auto& kind : all_probe_kinds()) {
+        if (parsed.count(std::string(kind.long_flag.substr(2))) == 0) continue;
+        if (chosen != nullptr) return Error{"choose one TCP scan type (" + std::string(chosen->nmap_flag) + " and " +
+                                            std::string(kind.nmap_flag) + " were both given)"};
+        chosen = &kind;
+    }
+    return chosen != nullptr ? chosen : &syn_kind();
+}
+
+Result<Timing> timing_from(const cxxopts::ParseResult& parsed) {
+    const int level = parsed.count("timing") ? parsed["timing"].as<int>() : 3;
+    auto timing = timing_template(level);
+    if (!timing) return Error{"bad timing template -T" + std::to_string(level) + ": use 0-5"};
+    if (parsed.count("max-retries")) timing->max_retries = std::min(parsed["max-retries"].as<unsigned>(), 50u);
+    if (parsed.count("max-rate")) timing->max_rate = parsed["max-rate"].as<double>();
+    if (parsed.count("min-rate")) timing->min_rate = parsed["min-rate"].as<double>();
+    if (timing->max_rate < 0 || timing->min_rate < 0) return Error{"rates must be positive"};
+    if (timing->max_rate > 0 && timing->min_rate > timing->max_rate) return Error{"--min-rate is above --max-rate"};
+    if (timing->min_rate > timing->initial_rate) timing->initial_rate = timing->min_rate;
+    if (timing->max_rate > 0 && timing->initial_rate > timing->max_rate) timing->initial_rate = timing->max_rate;
+    const std::array<std::pair<const char*, Micros*>, 3> durations{{{"initial-rtt-timeout", &timing->initial_rto},
+                                                                     {"min-rtt-timeout", &timing->min_rto},
+                                                                     {"max-rtt-timeout", &timing->max_rto}}};
+    for (const auto& [name, field] : durations) {
+        if (!parsed.count(name)) continue;
+        auto value = parse_duration(parsed[name].as<std::string>());
+        if (!value || *value <= 0) return Error{std::string("bad --") + name + " '" + parsed[name].as<std::string>() + "'"};
+        *field = *value;
+    }
+    if (timing->min_rto > timing->max_rto) return Error{"--min-rtt-timeout is above --max-rtt-timeout"};
+    return *timing;
+}
+
+Result<bool> read_lists(const cxxopts::ParseResult& parsed, const char* option, std::vector<std::string>& out) {
+    if (!parsed.count(option)) return true;
+    for (const auto& path : parsed[option].as<std::vector<std::string>>()) {
+        auto entries = read_target_file(path);
+        if (!entries) return Error{entries.error()};
+        out.insert(out.end(), entries->begin(), entries->end());
+    }
+    return true;
+}
+
+Result<bool> fill_targets(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (parsed.count("targets")) config.targets = parsed["targets"].as<std::vector<std::string>>();
+    if (auto ok = read_lists(parsed, "input-file", config.targets); !ok) return ok;
+    if (parsed.count("exclude")) {
+        for (const auto& list : parsed["exclude"].as<std::vector<std::string>>()) {
+            for (auto& item : split_list(list)) config.excludes.push_back(std::move(item));
+        }
+    }
+    if (auto ok = read_lists(parsed, "excludefile", config.excludes); !ok) return ok;
+    if (config.targets.empty()) return Error{"no targets given (try: flagscan -sS -p 22,80 10.0.0.1; --help lists options)"};
+    return true;
+}
+
+Result<bool> fill_ports(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (parsed.count("ports")) {
+        config.ports_spec = parsed["ports"].as<std::string>();
+        if (auto ports = parse_ports(config.ports_spec); !ports) return Error{ports.error()};
+    }
+    if (parsed.count("fast")) config.top_ports = 100;
+    if (parsed.count("top-ports")) config.top_ports = parsed["top-ports"].as<std::size_t>();
+    if (config.top_ports == 0 || config.top_ports > 65536) return Error{"--top-ports takes 1-65536"};
+    return true;
+}
+
+Result<bool> fill_source(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (parsed.count("interface")) config.interface = parsed["interface"].as<std::string>();
+    if (parsed.count("source-ip")) {
+        const auto text = parsed["source-ip"].as<std::string>();
+        config.source = Ipv4::parse(text);
+        if (!config.source) return Error{"bad source address '" + text + "'"};
+    }
+    if (parsed.count("source-port")) {
+        const unsigned port = parsed["source-port"].as<unsigned>();
+        if (port == 0 || port > 65535) return Error{"bad source port " + std::to_string(port) + ": use 1-65535"};
+        config.source_port = Port{static_cast<std::uint16_t>(port)};
+    }
+    if (parsed.count("ttl")) {
+        const unsigned ttl = parsed["ttl"].as<unsigned>();
+        if (ttl == 0 || ttl > 255) return Error{"bad --ttl " + std::to_string(ttl) + ": use 1-255"};
+        config.ttl = static_cast<std::uint8_t>(ttl);
+    }
+    return true;
+}
+
+void fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    config.report.reason = parsed.count("reason") > 0;
+    config.report.open_only = parsed.count("open") > 0;
+    config.report.all_ports = parsed.count("all-ports") > 0;
+    if (parsed.count("output-json")) config.json_path = parsed["output-json"].as<std::string>();
+    if (parsed.count("output-normal")) config.normal_path = parsed["output-normal"].as<std::string>();
+    config.verbosity = static_cast<int>(parsed.count("verbose"));
+    config.no_dns = parsed.count("no-dns") > 0;
+    config.skip_discovery = parsed.count("skip-discovery") > 0;
+}
+
+Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
+    if (auto missing = unbuilt_option(parsed)) return Error{*missing};
+    ScanConfig config;
+    auto kind = chosen_kind(parsed);
+    if (!kind) return Error{kind.error()};
+    config.kind = *kind;
+    auto timing = timing_from(parsed);
+    if (!timing) return Error{timing.error()};
+    config.timing = *timing;
+    for (auto step : {fill_targets, fill_ports, fill_source}) {
+        if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
+    }
+    fill_output(parsed, config);
+    config.seed_given = parsed.count("seed") > 0;
+    if (config.seed_given) config.seed = parsed["seed"].as<std::uint64_t>();
+    return config;
+}
+
+}  // namespace
+
+std::vector<std::string> translate_nmap_flags(const std::vector<std::string>& args) {
+    std::vector<std::string> out;
+    out.reserve(args.size());
+    for (const auto& arg : args) out.push_back(translate_one(arg));
+    return out;
+}
+
+std::optional<Micros> parse_duration(std::string_view text) {
+    double value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || value < 0) return std::nullopt;
+    const std::string_view unit{end, static_cast<std::size_t>(text.data() + text.size() - end)};
+    double scale = 0;
+    if (unit.empty() || unit == "s") scale = kSecond;
+    else if (unit == "ms") scale = kMillisecond;
+    else if (unit == "us") scale = 1;
+    else if (unit == "m") scale = 60.0 * kSecond;
+    else if (unit == "h") scale = 3600.0 * kSecond;
+    else return std::nullopt;
+    if (value * scale > double(std::numeric_limits<Micros>::max() / 2)) return std::nullopt;
+    return static_cast<Micros>(value * scale);
+}
+
+Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
+    std::vector<std::string> args{argv + 1, argv + argc};
+    args = translate_nmap_flags(args);
+    std::vector<const char*> pointers{argv[0]};
+    for (const auto& arg : args) pointers.push_back(arg.c_str());
+    auto options = make_options();
+    CommandLine line;
+    try {
+        auto parsed = options.parse(static_cast<int>(pointers.size()), pointers.data());
+        if (parsed.count("help")) return CommandLine{CommandLine::Action::help, {}, options.help()};
+        if (parsed.count("version")) return CommandLine{CommandLine::Action::version, {}, {}};
+        auto config = build_config(parsed);
+        if (!config) return Error{config.error()};
+        line.config = std::move(config).value();
+    } catch (const cxxopts::exceptions::exception& e) {
+        return Error{e.what()};
+    }
+    return line;
+}
+
+}  // namespace flagscan

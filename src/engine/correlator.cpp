@@ -1,0 +1,93 @@
+// Reply-to-probe correlation: the cookie arithmetic of RFC 793 replies and ICMP quotes.
+#include "flagscan/engine/correlator.hpp"
+
+namespace flagscan {
+
+Correlator::Correlator(const ScannerIdentity& me, const CookieKey& key, const ProbeKind& kind)
+    : me_(me), cookie_(key), kind_(&kind) {}
+
+void Correlator::stamp(Probe& probe) const {
+    probe.seq = cookie_(me_.source, probe.dst, probe.dport, probe.sport);
+    probe.ack = kind_->flags.any(TcpFlags::ack) ? probe.seq : 0;
+}
+
+std::optional<std::uint8_t> Correlator::try_from_port(Port our_port) const {
+    const int offset = int{our_port.value()} - int{me_.sport_base.value()};
+    if (offset < 0 || offset >= me_.max_tries) return std::nullopt;
+    return static_cast<std::uint8_t>(offset);
+}
+
+// RFC 793 p.36 ("Reset Generation") and p.65: a reply that carries ACK acknowledges our
+// seq + the sequence space our probe used (1 for SYN, 1 for FIN, data length: none); a RST
+// without ACK answers a probe that had ACK set and takes its seq from that probe's ack field.
+std::optional<Answer> Correlator::identify_tcp(const DecodedPacket& packet) const {
+    const auto& tcp = *packet.tcp;
+    auto try_no = try_from_port(tcp.dport);
+    if (!try_no) return std::nullopt;
+    const std::uint32_t cookie = cookie_(me_.source, packet.ip.src, tcp.sport, tcp.dport);
+    const std::uint32_t used = (kind_->flags.any(TcpFlags::syn) ? 1u : 0u) + (kind_->flags.any(TcpFlags::fin) ? 1u : 0u);
+    const bool echoed = tcp.flags.any(TcpFlags::ack) ? tcp.ack == cookie + used
+                                                     : kind_->flags.any(TcpFlags::ack) && tcp.seq == cookie;
+    if (!echoed) return std::nullopt;
+    ReplyEvidence evidence{ReplyEvidence::Kind::tcp, tcp.flags, tcp.window, 0, packet.ip.ttl};
+    return Answer{packet.ip.src, tcp.sport, *try_no, evidence};
+}
+
+// RFC 792 / RFC 1122 3.2.2: an ICMP error quotes our probe's IP header and at least its first
+// 8 bytes, which for TCP hold both ports and the sequence number: the cookie.
+std::optional<Answer> Correlator::identify_icmp(const DecodedPacket& packet) const {
+    const auto& icmp = *packet.icmp;
+    if (icmp.type != icmp_type::unreachable || !icmp.quoted) return std::nullopt;
+    const auto& quoted = *icmp.quoted;
+    if (quoted.ip.src != me_.source || quoted.ip.protocol != kind_->protocol) return std::nullopt;
+    auto try_no = try_from_port(quoted.sport);
+    if (!try_no || !quoted.tcp_seq) return std::nullopt;
+    if (*quoted.tcp_seq != cookie_(me_.source, quoted.ip.dst, quoted.dport, quoted.sport)) return std::nullopt;
+    ReplyEvidence evidence{ReplyEvidence::Kind::icmp_unreachable, TcpFlags{}, 0, icmp.code, packet.ip.ttl};
+    return Answer{quoted.ip.dst, quoted.dport, *try_no, evidence};
+}
+
+std::optional<Answer> Correlator::identify(const DecodedPacket& packet) const {
+    if (packet.ip.dst != me_.source) return std::nullopt;
+    if (packet.tcp && kind_->protocol == ipproto::tcp) return identify_tcp(packet);
+    if (packet.icmp) return identify_icmp(packet);
+    return std::nullopt;
+}
+
+void Correlator::record(const Probe& probe, Micros now) {
+    const auto k = key(probe.dst, probe.dport);
+    open_[k] = Entry{probe.index, now, probe.try_no, Phase::in_flight};
+    timers_.push_back(Timer{k, now, probe.try_no});
+}
+
+Correlator::Entry* Correlator::find(Ipv4 target, Port port) {
+    auto it = open_.find(key(target, port));
+    return it == open_.end() ? nullptr : &it->second;
+}
+
+void Correlator::set_phase(Ipv4 target, Port port, Phase phase) {
+    if (auto* entry = find(target, port)) entry->phase = phase;
+}
+
+// A timer is stale when its probe was answered, or re-sent (a newer timer then stands for it).
+bool Correlator::front_is_stale() const {
+    const auto& timer = timers_.front();
+    auto it = open_.find(timer.key);
+    return it == open_.end() || it->second.phase != Phase::in_flight || it->second.try_no != timer.try_no;
+}
+
+std::optional<Micros> Correlator::next_expiry(Micros rto) {
+    while (!timers_.empty() && front_is_stale()) timers_.pop_front();
+    if (timers_.empty()) return std::nullopt;
+    return timers_.front().sent + rto;
+}
+
+std::optional<Correlator::Expired> Correlator::pop_expired(Micros now, Micros rto) {
+    auto expiry = next_expiry(rto);
+    if (!expiry || *expiry > now) return std::nullopt;
+    const auto k = timers_.front().key;
+    timers_.pop_front();
+    return Expired{target_of(k), port_of(k), open_.at(k)};
+}
+
+}  // namespace flagscan

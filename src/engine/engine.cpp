@@ -1,0 +1,214 @@
+// The scan engine: sending order, retransmission, rate, and the verdict for every reply.
+#include "flagscan/engine/engine.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace flagscan {
+namespace {
+
+constexpr double kUnlimited = 1e9;
+constexpr Micros kIdleWake = 250 * kMillisecond;
+constexpr Micros kBurstWindow = 2 * kMillisecond;  // tokens may pile up for this long
+constexpr double kMaxBurst = 512;
+
+double or_unlimited(double rate) { return rate > 0 ? rate : kUnlimited; }
+
+double effective_max_rate(const Timing& t) {
+    double rate = or_unlimited(t.max_rate);
+    if (t.scan_delay > 0) rate = std::min(rate, double(kSecond) / double(t.scan_delay));
+    return rate;
+}
+
+}  // namespace
+
+Engine::Engine(const TargetSet& targets, const EngineConfig& config, const CookieKey& key, Results& results)
+    : targets_(&targets),
+      config_(config),
+      correlator_(config.me, key, *config.kind),
+      results_(&results),
+      order_(targets.size(), config.seed),
+      rtt_(config.timing.initial_rto, config.timing.min_rto, config.timing.max_rto),
+      congestion_(std::min(config.timing.initial_rate, effective_max_rate(config.timing)), config.timing.min_rate,
+                  effective_max_rate(config.timing)),
+      ip_id_(static_cast<std::uint16_t>(config.seed * 0x9e3779b97f4a7c15ULL >> 48)) {}
+
+// Evidence-based retry limit, after nmap's max_successful_tryno: while no reply ever needed a
+// retransmission there is no loss to repair, and a silent port needs only a couple of tries to
+// be called silent. Each time a reply answers a later try, silent ports earn more tries, up to
+// --max-retries, and those already out of tries are sent again (requeue_exhausted).
+std::uint8_t Engine::allowed_tries() const {
+    const unsigned evidence = unsigned{max_answered_try_} + 3;
+    return static_cast<std::uint8_t>(std::min(evidence, unsigned{config_.me.max_tries}));
+}
+
+bool Engine::take_token(Micros now) {
+    const double rate = congestion_.rate();
+    const double burst = config_.timing.scan_delay > 0 ? 1.0 : std::clamp(rate * kBurstWindow / kSecond, 1.0, kMaxBurst);
+    if (last_refill_ < 0) last_refill_ = now;
+    tokens_ = std::min(burst, tokens_ + double(now - last_refill_) * rate / kSecond);
+    last_refill_ = now;
+    if (tokens_ < 1.0) return false;
+    tokens_ -= 1.0;
+    return true;
+}
+
+Probe Engine::make_probe(std::uint64_t index, std::uint8_t try_no) {
+    const Target target = targets_->at(index);
+    Probe probe;
+    probe.index = index;
+    probe.src = config_.me.source;
+    probe.dst = target.ip;
+    probe.dport = target.port;
+    probe.sport = Port{static_cast<std::uint16_t>(config_.me.sport_base.value() + try_no)};
+    probe.try_no = try_no;
+    probe.ip_id = ip_id_++;
+    correlator_.stamp(probe);
+    return probe;
+}
+
+void Engine::expire(Micros now) {
+    const Micros timeout = rto();
+    while (auto expired = correlator_.pop_expired(now, timeout)) {
+        const bool more = expired->entry.try_no + 1 < allowed_tries();
+        correlator_.set_phase(expired->target, expired->port, more ? Correlator::Phase::queued : Correlator::Phase::exhausted);
+        const std::uint64_t key = (std::uint64_t{expired->target.value()} << 16) | expired->port.value();
+        (more ? retransmit_.push_back(key) : exhausted_.push_back(key));
+    }
+}
+
+void Engine::requeue_exhausted() {
+    std::erase_if(exhausted_, [this](std::uint64_t key) {
+        auto* entry = correlator_.find(Correlator::target_of(key), Correlator::port_of(key));
+        if (entry == nullptr || entry->phase != Correlator::Phase::exhausted) return true;  // answered late
+        if (entry->try_no + 1 >= allowed_tries()) return false;
+        entry->phase = Correlator::Phase::queued;
+        retransmit_.push_back(key);
+        return true;
+    });
+}
+
+std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
+    expire(now);
+    std::size_t n = 0;
+    while (n < out.size()) {
+        Correlator::Entry* resend = nullptr;
+        while (!retransmit_.empty() && resend == nullptr) {
+            resend = correlator_.find(Correlator::target_of(retransmit_.front()), Correlator::port_of(retransmit_.front()));
+            if (resend == nullptr || resend->phase != Correlator::Phase::queued) {
+                resend = nullptr;
+                retransmit_.pop_front();  // answered while it waited
+            }
+        }
+        if (resend == nullptr && next_position_ >= order_.size()) break;
+        if (!take_token(now)) break;
+        if (resend != nullptr) {
+            retransmit_.pop_front();
+            out[n++] = make_probe(resend->index, static_cast<std::uint8_t>(resend->try_no + 1));
+            ++stats_.retransmitted;
+        } else {
+            out[n++] = make_probe(order_(next_position_++), 0);
+        }
+    }
+    for (std::size_t i = 0; i < n; ++i) correlator_.record(out[i], now);
+    stats_.sent += n;
+    return n;
+}
+
+std::optional<std::uint64_t> Engine::index_of(Ipv4 target, Port port) const {
+    const int port_index = targets_->port_index(port);
+    if (port_index < 0) return std::nullopt;
+    auto host = targets_->hosts().index_of(target);
+    if (!host) return std::nullopt;
+    return *host * targets_->ports().size() + static_cast<std::uint64_t>(port_index);
+}
+
+void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt) {
+    PortResult result;
+    result.state = rule.state;
+    result.reason = rule_reason(rule, answer.evidence);
+    result.ttl = answer.evidence.ttl;
+    result.tries = tries;
+    result.answered_try = answer.try_no;
+    result.rule = static_cast<std::uint8_t>(&rule - config_.kind->rules.data());
+    result.reply_window = answer.evidence.window;
+    result.rtt_us = rtt >= 0 ? static_cast<std::uint32_t>(std::min<Micros>(rtt, std::numeric_limits<std::uint32_t>::max())) : 0;
+    results_->set(index, result);
+    if (answer.evidence.kind != ReplyEvidence::Kind::none)
+        results_->note_reply(static_cast<std::uint32_t>(index / targets_->ports().size()), rtt);
+}
+
+void Engine::on_packet(const DecodedPacket& packet, Micros ts) {
+    auto answer = correlator_.identify(packet);
+    auto index = answer ? index_of(answer->target, answer->port) : std::nullopt;
+    if (!index) {
+        ++stats_.strays;
+        return;
+    }
+    ++stats_.replies;
+    const Rule* rule = match_rule(*config_.kind, answer->evidence);
+    if (rule == nullptr) {
+        ++stats_.unmatched;
+        return;
+    }
+    auto* entry = correlator_.find(answer->target, answer->port);
+    if (entry == nullptr) {  // already decided: only a verdict of silence can be overturned
+        const auto& prior = results_->port(*index);
+        const bool overturns = prior.reason == Reason::no_response;
+        if (overturns) settle(*answer, *index, *rule, prior.tries, -1);
+        ++(overturns ? stats_.late : stats_.duplicates);
+        return;
+    }
+    const Micros rtt = answer->try_no == entry->try_no && ts >= entry->sent ? ts - entry->sent : -1;
+    if (rtt >= 0) rtt_.sample(rtt);
+    const bool after_drop = answer->try_no > 0;
+    stats_.drops_seen += after_drop ? 1 : 0;
+    congestion_.on_reply(ts, after_drop, rto());
+    const std::uint8_t tries = static_cast<std::uint8_t>(entry->try_no + 1);
+    correlator_.erase(answer->target, answer->port);
+    settle(*answer, *index, *rule, tries, rtt);
+    if (answer->try_no > max_answered_try_) {
+        max_answered_try_ = answer->try_no;
+        requeue_exhausted();
+    }
+}
+
+Micros Engine::next_deadline(Micros now) {
+    Micros deadline = now + kIdleWake;
+    if (auto expiry = correlator_.next_expiry(rto())) deadline = std::min(deadline, *expiry);
+    const bool has_work = !retransmit_.empty() || next_position_ < order_.size();
+    if (has_work) {
+        const double missing = std::max(0.0, 1.0 - tokens_);
+        deadline = std::min(deadline, now + static_cast<Micros>(missing * kSecond / congestion_.rate()) + 1);
+    }
+    return std::max(deadline, now);
+}
+
+void Engine::give_up_silent() {
+    const ReplyEvidence silence{};
+    const Rule* rule = match_rule(*config_.kind, silence);
+    for (std::uint64_t key : exhausted_) {
+        const Ipv4 target = Correlator::target_of(key);
+        const Port port = Correlator::port_of(key);
+        auto* entry = correlator_.find(target, port);
+        if (entry == nullptr || rule == nullptr) continue;
+        const Answer none{target, port, 0, silence};
+        settle(none, entry->index, *rule, static_cast<std::uint8_t>(entry->try_no + 1), -1);
+        correlator_.erase(target, port);
+    }
+    exhausted_.clear();
+}
+
+bool Engine::finished() {
+    if (next_position_ < order_.size()) return false;
+    while (!retransmit_.empty()) {
+        auto* entry = correlator_.find(Correlator::target_of(retransmit_.front()), Correlator::port_of(retransmit_.front()));
+        if (entry != nullptr && entry->phase == Correlator::Phase::queued) return false;
+        retransmit_.pop_front();
+    }
+    if (correlator_.next_expiry(rto())) return false;
+    give_up_silent();
+    return true;
+}
+
+}  // namespace flagscan

@@ -1,0 +1,26 @@
+// RFC 6298 round-trip estimation.
+#include "flagscan/engine/rtt.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace flagscan {
+
+void RttEstimator::sample(Micros rtt) {
+    rtt = std::max<Micros>(rtt, 0);
+    if (samples_++ == 0) {  // RFC 6298 2.2
+        srtt_ = rtt;
+        rttvar_ = rtt / 2;
+        return;
+    }
+    // RFC 6298 2.3 with alpha = 1/8, beta = 1/4.
+    rttvar_ = (3 * rttvar_ + std::llabs(srtt_ - rtt)) / 4;
+    srtt_ = (7 * srtt_ + rtt) / 8;
+}
+
+Micros RttEstimator::rto() const {
+    if (samples_ == 0) return initial_;
+    return std::clamp(srtt_ + 4 * rttvar_, min_, max_);
+}
+
+}  // namespace flagscan

@@ -1,0 +1,42 @@
+// The -T0..-T5 timing templates.
+#include "flagscan/engine/timing.hpp"
+
+namespace flagscan {
+
+std::optional<Timing> timing_template(int level) {
+    Timing t;
+    switch (level) {
+        case 0:  // paranoid: one probe every 5 minutes, serially
+            t.scan_delay = 300 * kSecond;
+            t.initial_rto = 5 * kSecond;
+            break;
+        case 1:  // sneaky: one probe every 15 seconds
+            t.scan_delay = 15 * kSecond;
+            t.initial_rto = 5 * kSecond;
+            break;
+        case 2:  // polite: 0.4 s between probes
+            t.scan_delay = 400 * kMillisecond;
+            break;
+        case 3:  // normal
+            break;
+        case 4:  // aggressive: nmap's -T4 timeouts and retries, a fast start
+            t.max_retries = 6;
+            t.initial_rto = 500 * kMillisecond;
+            t.min_rto = 30 * kMillisecond;
+            t.max_rto = 1250 * kMillisecond;
+            t.initial_rate = 20000;
+            break;
+        case 5:  // insane: short timeouts, 2 retries
+            t.max_retries = 2;
+            t.initial_rto = 250 * kMillisecond;
+            t.min_rto = 20 * kMillisecond;
+            t.max_rto = 300 * kMillisecond;
+            t.initial_rate = 100000;
+            break;
+        default:
+            return std::nullopt;
+    }
+    return t;
+}
+
+}  // namespace flagscan

@@ -1,0 +1,24 @@
+// flagscan's entry point: parse the command line, then run the scan it asks for.
+#include <iostream>
+
+#include "flagscan/cli/options.hpp"
+#include "flagscan/cli/runner.hpp"
+
+int main(int argc, char** argv) {
+    auto line = flagscan::parse_command_line(argc, argv);
+    if (!line) {
+        std::cerr << "flagscan: " << line.error() << '\n';
+        return 2;
+    }
+    switch (line->action) {
+        case flagscan::CommandLine::Action::help:
+            std::cout << line->help;
+            return 0;
+        case flagscan::CommandLine::Action::version:
+            std::cout << "flagscan " << FLAGSCAN_VERSION << '\n';
+            return 0;
+        case flagscan::CommandLine::Action::scan:
+            break;
+    }
+    return flagscan::run_scan_command(line->config, std::cout, std::cerr);
+}

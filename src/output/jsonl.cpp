@@ -1,0 +1,45 @@
+// JSON lines output: one object per listed port, then one per host.
+#include <string>
+
+#include "flagscan/output/report.hpp"
+
+namespace flagscan {
+namespace {
+
+void write_port(std::ostream& out, const Results& results, std::uint64_t index) {
+    const auto target = results.targets().at(index);
+    const auto& port = results.port(index);
+    out << R"({"ip":")" << target.ip.str() << R"(","port":)" << target.port.value() << R"(,"proto":"tcp","state":")"
+        << to_string(port.state) << R"(","reason":")" << to_string(port.reason) << '"';
+    if (port.ttl != 0) out << R"(,"ttl":)" << int{port.ttl};
+    out << "}\n";
+}
+
+void write_host(std::ostream& out, const Results& results, std::uint32_t host) {
+    const auto& info = results.host(host);
+    out << R"({"ip":")" << results.targets().hosts().at(host).str() << R"(","status":"up","counts":{)";
+    const char* separator = "";
+    for (int s = 1; s < kPortStateCount; ++s) {
+        const auto state = static_cast<PortState>(s);
+        const bool always = state == PortState::open || state == PortState::closed || state == PortState::filtered;
+        if (!always && info.counts[s] == 0) continue;
+        out << separator << '"' << to_string(state) << "\":" << info.counts[s];
+        separator = ",";
+    }
+    out << '}';
+    if (info.min_rtt >= 0) out << R"(,"rtt_us":)" << info.min_rtt;
+    out << "}\n";
+}
+
+}  // namespace
+
+void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options) {
+    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
+    for (std::uint32_t host = 0; host < hosts; ++host) {
+        if (!host_is_reported(results, host, options)) continue;
+        for_each_listed_port(results, host, options, [&](std::uint64_t index) { write_port(out, results, index); });
+        write_host(out, results, host);
+    }
+}
+
+}  // namespace flagscan

@@ -1,0 +1,84 @@
+// The nmap-like normal output: a port table per host with the common state summarised.
+#include <cstdio>
+#include <string>
+
+#include "flagscan/output/report.hpp"
+
+namespace flagscan {
+namespace {
+
+std::string reason_text(const PortResult& port) {
+    std::string text{to_string(port.reason)};
+    if (port.ttl != 0) text += " ttl " + std::to_string(port.ttl);
+    return text;
+}
+
+std::string pad(std::string text, std::size_t width) {
+    if (text.size() < width) text.append(width - text.size(), ' ');
+    return text;
+}
+
+void write_not_shown(std::ostream& out, const Results& results, std::uint32_t host, const ReportOptions& options) {
+    const auto& counts = results.host(host).counts;
+    const PortState common = results.most_common_state(host);
+    const std::uint32_t hidden = options.all_ports ? 0 : counts[static_cast<int>(common)];
+    const std::uint64_t total = results.targets().ports().size();
+    if (hidden == 0 || options.open_only) return;
+    if (hidden == total) out << "All " << total << " scanned ports on " << results.targets().hosts().at(host).str()
+                             << " are in ignored states.\n";
+    out << "Not shown: " << hidden << ' ' << to_string(common) << " tcp ports ("
+        << to_string(most_common_reason(results, host, common)) << ")\n";
+}
+
+void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
+                const ReportOptions& options) {
+    const auto& info = results.host(host);
+    out << "flagscan scan report for " << results.targets().hosts().at(host).str() << '\n';
+    if (info.min_rtt >= 0) {
+        char latency[48];
+        std::snprintf(latency, sizeof latency, "%.6fs", static_cast<double>(info.min_rtt) / kSecond);
+        out << "Host is up (" << latency << " latency).\n";
+    } else {
+        out << "Host is up (user-set: no reply seen).\n";
+    }
+    write_not_shown(out, results, host, options);
+    std::string table;
+    for_each_listed_port(results, host, options, [&](std::uint64_t index) {
+        const auto& port = results.port(index);
+        const Port number = results.targets().at(index).port;
+        table += pad(std::to_string(number.value()) + "/tcp", 9) + ' ' + pad(std::string(to_string(port.state)), 15) + ' ';
+        const std::string service{services.name(number, Protocol::tcp)};
+        table += options.reason ? pad(service, 15) + ' ' + reason_text(port) : service;
+        table += '\n';
+    });
+    if (!table.empty()) {
+        out << pad("PORT", 9) << ' ' << pad("STATE", 15) << ' ' << (options.reason ? pad("SERVICE", 15) + " REASON" : "SERVICE")
+            << '\n'
+            << table;
+    }
+    out << '\n';
+}
+
+}  // namespace
+
+void write_normal_header(std::ostream& out, const ScanSummary& summary) {
+    out << "Starting flagscan " << FLAGSCAN_VERSION << " (" << summary.kind->name << " scan) at " << summary.started << "\n";
+}
+
+void write_normal(std::ostream& out, const Results& results, const ServiceTable& services, const ReportOptions& options,
+                  const ScanSummary& summary) {
+    std::uint32_t up = 0;
+    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
+    for (std::uint32_t host = 0; host < hosts; ++host) {
+        if (!host_is_reported(results, host, options)) continue;
+        ++up;
+        write_host(out, results, host, services, options);
+    }
+    char elapsed[32];
+    std::snprintf(elapsed, sizeof elapsed, "%.2f", summary.elapsed_seconds);
+    if (summary.interrupted) out << "Scan interrupted: the results above are what was found so far.\n";
+    out << "flagscan done: " << hosts << " IP address" << (hosts == 1 ? "" : "es") << " (" << up << " host"
+        << (up == 1 ? "" : "s") << " up) scanned in " << elapsed << " seconds\n";
+}
+
+}  // namespace flagscan

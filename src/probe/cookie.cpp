@@ -1,0 +1,65 @@
+// SipHash-2-4 cookies for probe sequence numbers.
+#include "flagscan/probe/cookie.hpp"
+
+#include <bit>
+#include <random>
+
+namespace flagscan {
+namespace {
+
+struct SipState {
+    std::uint64_t v0, v1, v2, v3;
+
+    void round() {
+        v0 += v1; v1 = std::rotl(v1, 13); v1 ^= v0; v0 = std::rotl(v0, 32);
+        v2 += v3; v3 = std::rotl(v3, 16); v3 ^= v2;
+        v0 += v3; v3 = std::rotl(v3, 21); v3 ^= v0;
+        v2 += v1; v1 = std::rotl(v1, 17); v1 ^= v2; v2 = std::rotl(v2, 32);
+    }
+    void compress(std::uint64_t m) {
+        v3 ^= m;
+        round();
+        round();
+        v0 ^= m;
+    }
+};
+
+std::uint64_t load_le64(const std::uint8_t* p) {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+}  // namespace
+
+std::uint64_t siphash24(std::uint64_t k0, std::uint64_t k1, const std::array<std::uint8_t, 16>& message) {
+    SipState s{k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
+               k1 ^ 0x7465646279746573ULL};
+    s.compress(load_le64(message.data()));
+    s.compress(load_le64(message.data() + 8));
+    s.compress(std::uint64_t{16} << 56);  // final block: length in the top byte, no tail bytes
+    s.v2 ^= 0xff;
+    for (int i = 0; i < 4; ++i) s.round();
+    return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+CookieKey CookieKey::random() {
+    std::random_device device;
+    auto draw = [&device] { return (std::uint64_t{device()} << 32) | device(); };
+    const std::uint64_t k0 = draw();
+    return CookieKey{k0, draw()};
+}
+
+std::uint32_t CookieKey::operator()(Ipv4 src, Ipv4 dst, Port dport, Port sport) const {
+    std::array<std::uint8_t, 16> message{};
+    auto put32 = [&message](std::size_t at, std::uint32_t v) {
+        for (int i = 0; i < 4; ++i) message[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+    };
+    put32(0, src.value());
+    put32(4, dst.value());
+    put32(8, (std::uint32_t{dport.value()} << 16) | sport.value());
+    put32(12, 0x666c6167);  // domain separation for TCP probe cookies
+    return static_cast<std::uint32_t>(siphash24(k0_, k1_, message));
+}
+
+}  // namespace flagscan

@@ -1,0 +1,156 @@
+// The probe kinds and their rule tables: adding a scan type means adding a descriptor and rows here.
+#include "flagscan/probe/probe_kind.hpp"
+
+#include <array>
+
+#include "flagscan/net/decode.hpp"
+
+namespace flagscan {
+namespace {
+
+using K = ReplyEvidence::Kind;
+using F = TcpFlags;
+
+// ICMP destination unreachable codes that mean "a filter or router refused it" (RFC 1122
+// 3.2.2.1, RFC 1812 5.2.7.1): net, host, protocol, port unreachable and the three prohibited.
+constexpr std::uint16_t kFilterCodes = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 9) | (1u << 10) | (1u << 13);
+
+constexpr std::string_view kIcmpBasis =
+    "RFC 1122 3.2.2.1 / RFC 1812 5.2.7.1: a router or the host's firewall refused the probe and said so "
+    "with ICMP destination unreachable, so a filter stands between us and the port";
+
+constexpr Rule icmp_filtered() {
+    return Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, kFilterCodes, PortState::filtered, Reason::none,
+                "ICMP unreachable", kIcmpBasis};
+}
+
+constexpr Rule rst_means(PortState state, std::string_view basis) {
+    return Rule{K::tcp, F::rst, F::rst, Rule::Window::any, 0, state, Reason::reset, "RST", basis};
+}
+
+constexpr Rule silence_means(PortState state, std::string_view basis) {
+    return Rule{K::none, 0, 0, Rule::Window::any, 0, state, Reason::no_response, "nothing", basis};
+}
+
+constexpr std::array kSynRules{
+    Rule{K::tcp, F::syn | F::ack | F::rst, F::syn | F::ack, Rule::Window::any, 0, PortState::open, Reason::syn_ack,
+         "SYN+ACK",
+         "RFC 793 3.4 (three-way handshake): a socket in LISTEN answers a SYN with SYN,ACK. We never "
+         "send the final ACK; our own kernel, which knows no such connection, answers the SYN,ACK with "
+         "RST and the half-open connection is torn down (RFC 793 3.4, reset generation)"},
+    Rule{K::tcp, F::syn | F::ack | F::rst, F::syn, Rule::Window::any, 0, PortState::open, Reason::syn, "SYN",
+         "RFC 793 3.4 (simultaneous open): a bare SYN from the port means something there is opening "
+         "a connection back; rare, but only a listening application does it"},
+    rst_means(PortState::closed,
+              "RFC 793 3.4 (reset generation, group 1): a segment arriving for a connection that does "
+              "not exist (CLOSED) is answered with RST; nothing listens on the port"),
+    icmp_filtered(),
+    silence_means(PortState::filtered,
+                  "no answer to any try: a listening or a closed port always answers a SYN (RFC 793), "
+                  "so silence means a firewall dropped the probe or its answer"),
+};
+
+// FIN, NULL and XMAS share their rows: only the probe's flags differ.
+constexpr std::array kStealthRules{
+    rst_means(PortState::closed,
+              "RFC 793 p.65 (SEGMENT ARRIVES, state CLOSED): an incoming segment without RST is answered "
+              "with RST"),
+    icmp_filtered(),
+    silence_means(PortState::open_filtered,
+                  "RFC 793 p.65-66 (SEGMENT ARRIVES, state LISTEN): a segment with neither SYN, ACK nor "
+                  "RST is dropped without an answer, so an open port is silent; so is a filtered one, "
+                  "and the two cannot be told apart. Stacks that ignore this rule (Windows, some "
+                  "embedded ones) answer RST on open ports too and make every port look closed"),
+};
+
+constexpr std::array kAckRules{
+    rst_means(PortState::unfiltered,
+              "RFC 793 p.65-66: an ACK to a port in LISTEN or CLOSED is answered with "
+              "<SEQ=SEG.ACK><CTL=RST>, open or not; the RST only shows the probe got through a filter"),
+    icmp_filtered(),
+    silence_means(PortState::filtered,
+                  "every reachable port answers an unexpected ACK with RST (RFC 793), so silence means a "
+                  "stateful firewall dropped it"),
+};
+
+constexpr std::array kWindowRules{
+    Rule{K::tcp, F::rst, F::rst, Rule::Window::nonzero, 0, PortState::open, Reason::reset, "RST, window > 0",
+         "observed stack behaviour, not an RFC rule: some systems (older BSDs, HP-UX, AIX) send RSTs "
+         "from listening ports with a non-zero window"},
+    Rule{K::tcp, F::rst, F::rst, Rule::Window::zero, 0, PortState::closed, Reason::reset, "RST, window = 0",
+         "observed stack behaviour: a RST with window 0 comes from a closed port on the stacks above; "
+         "most modern stacks (Linux included) always use 0, so every port looks closed"},
+    icmp_filtered(),
+    silence_means(PortState::filtered, "an ACK is always answered with RST (RFC 793); silence means a filter"),
+};
+
+constexpr std::array kMaimonRules{
+    rst_means(PortState::closed,
+              "RFC 793 p.65-66: a FIN/ACK should draw a RST from any port, open or closed"),
+    icmp_filtered(),
+    silence_means(PortState::open_filtered,
+                  "Uriel Maimon (Phrack 49): BSD-derived stacks drop a FIN/ACK sent to a listening port "
+                  "instead of answering RST, so silence may mean open; or a filter dropped it"),
+};
+
+constexpr std::uint8_t kTcp = ipproto::tcp;
+
+constexpr std::array kKinds{
+    ProbeKind{"SYN", "-sS", "--syn", kTcp, F{F::syn}, kSynRules},
+    ProbeKind{"FIN", "-sF", "--fin", kTcp, F{F::fin}, kStealthRules},
+    ProbeKind{"NULL", "-sN", "--null", kTcp, F{0}, kStealthRules},
+    ProbeKind{"XMAS", "-sX", "--xmas", kTcp, F{F::fin | F::psh | F::urg}, kStealthRules},
+    ProbeKind{"ACK", "-sA", "--ack", kTcp, F{F::ack}, kAckRules},
+    ProbeKind{"Window", "-sW", "--window", kTcp, F{F::ack}, kWindowRules},
+    ProbeKind{"Maimon", "-sM", "--maimon", kTcp, F{F::fin | F::ack}, kMaimonRules},
+};
+
+bool window_matches(Rule::Window rule, std::uint16_t window) {
+    switch (rule) {
+        case Rule::Window::any: return true;
+        case Rule::Window::zero: return window == 0;
+        case Rule::Window::nonzero: return window != 0;
+    }
+    return false;
+}
+
+bool row_matches(const Rule& row, const ReplyEvidence& evidence) {
+    if (row.kind != evidence.kind) return false;
+    switch (row.kind) {
+        case K::tcp:
+            return (evidence.flags.bits() & row.flags_mask) == row.flags_value && window_matches(row.window, evidence.window);
+        case K::icmp_unreachable:
+            return evidence.icmp_code < 16 && (row.icmp_codes & (1u << evidence.icmp_code)) != 0;
+        case K::udp:
+        case K::none:
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+std::span<const ProbeKind> all_probe_kinds() { return kKinds; }
+
+const ProbeKind& syn_kind() { return kKinds[0]; }
+
+const ProbeKind* probe_kind_by_letter(char letter) {
+    for (const auto& kind : kKinds) {
+        if (kind.nmap_flag.size() == 3 && kind.nmap_flag[2] == letter) return &kind;
+    }
+    return nullptr;
+}
+
+const Rule* match_rule(const ProbeKind& kind, const ReplyEvidence& evidence) {
+    for (const auto& row : kind.rules) {
+        if (row_matches(row, evidence)) return &row;
+    }
+    return nullptr;
+}
+
+Reason rule_reason(const Rule& rule, const ReplyEvidence& evidence) {
+    if (rule.reason != Reason::none) return rule.reason;
+    return reason_for_icmp_unreachable(evidence.icmp_code);
+}
+
+}  // namespace flagscan

@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# lab.sh: brings flagscan's network-namespace scan lab (the truth is layout.conf) up, down, lossy, or describes it.
+#
+# Lab ID (0..99):
+#   namespace fslab<ID>; veth fsh<ID> (host, 10.77.<ID>.1/30) <-> fsn<ID> (namespace, 10.77.<ID>.2/30)
+#   10.77.<ID>.16/28 routed from the host via 10.77.<ID>.2 and local (AnyIP) inside the namespace.
+# Nothing is routed anywhere else: the namespace has no default route.
+set -Eeuo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+readonly SCRIPT_DIR REPO_ROOT
+readonly LAYOUT="${FLAGSCAN_LAB_LAYOUT:-$SCRIPT_DIR/layout.conf}"
+readonly STATE_ROOT="${FLAGSCAN_LAB_STATE:-/run/flagscan-lab}"
+LISTENER="${FLAGSCAN_LAB_LISTENER:-$REPO_ROOT/build/test/lab/lab-listener}"
+LOSS=0
+ICMP_RATELIMIT=off
+UP_DONE=1
+
+usage() {
+    cat >&2 <<'EOF'
+usage: lab.sh up ID [--loss PCT] [--icmp-ratelimit off|default] [--listener PATH]
+       lab.sh loss ID PCT
+       lab.sh down ID
+       lab.sh info ID
+ID is 0..99. The listener defaults to $FLAGSCAN_LAB_LISTENER, else build/test/lab/lab-listener.
+EOF
+    exit 2
+}
+
+die() {
+    echo "lab.sh: $*" >&2
+    exit 1
+}
+
+# --- layout ---------------------------------------------------------------------------
+
+# Prints the space-separated value of KEY from layout.conf (empty if absent).
+layout_get() {
+    local key=$1 line k v
+    while IFS= read -r line || [[ -n $line ]]; do
+        line=${line%%#*}
+        [[ $line == *=* ]] || continue
+        k=${line%%=*} v=${line#*=}
+        k=${k//[[:space:]]/}
+        if [[ $k == "$key" ]]; then
+            # shellcheck disable=SC2086 # unquoted on purpose: collapses whitespace
+            echo $v
+            return
+        fi
+    done <"$LAYOUT"
+}
+
+# Checks that KEY holds integers in [LO, HI] and prints them.
+layout_ints() {
+    local key=$1 lo=$2 hi=$3 v
+    for v in $(layout_get "$key"); do
+        if ! [[ $v =~ ^[0-9]{1,5}$ ]] || ((10#$v < lo || 10#$v > hi)); then
+            die "layout.conf: $key: '$v' is not an integer in $lo..$hi"
+        fi
+    done
+    layout_get "$key"
+}
+
+# Dies on a malformed layout.conf, before anything is built.
+validate_layout() {
+    local checks
+    checks=$(layout_ints open_tcp 1 65535)
+    checks=$(layout_ints rejected_tcp 1 65535)
+    checks=$(layout_ints dropped_tcp 1 65535)
+    checks=$(layout_ints dropped_hosts 0 15)
+    : "$checks"
+}
+
+# Prints "a, b, c" for an nft set literal from space-separated words.
+comma_list() {
+    local words joined
+    read -ra words <<<"$*"
+    joined="${words[*]}"
+    echo "${joined// /, }"
+}
+
+# --- names ----------------------------------------------------------------------------
+
+set_names() {
+    [[ $1 =~ ^[0-9]{1,2}$ ]] || die "lab ID must be 0..99, got '$1'"
+    ID=$((10#$1))
+    NS=fslab$ID
+    HOST_IF=fsh$ID
+    NS_IF=fsn$ID
+    NET=10.77.$ID
+    HOST_IP=$NET.1
+    NS_IP=$NET.2
+    SUBNET=$NET.16/28
+    STATE_DIR=$STATE_ROOT/$ID
+}
+
+ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$NS"; }
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# Writes VALUE to /proc/sys/PATH inside the namespace (no dependency on procps' sysctl).
+ns_sysctl() {
+    in_ns sh -c "echo $2 > /proc/sys/$1" || die "cannot set $1=$2 in $NS"
+}
+
+require_root() { [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, veth, nftables)"; }
+
+require_tools() {
+    local t
+    for t in ip nft setsid timeout awk sed; do
+        command -v "$t" >/dev/null || die "missing tool '$t'"
+    done
+}
+
+# --- up -------------------------------------------------------------------------------
+
+make_links() {
+    ip netns add "$NS"
+    in_ns ip link set lo up
+    # No IPv6 on the lab links: keeps captures free of router solicitations and DAD.
+    if [[ -e /proc/sys/net/ipv6 ]]; then
+        ns_sysctl net/ipv6/conf/default/disable_ipv6 1
+    fi
+    ip link add "$HOST_IF" type veth peer name "$NS_IF" netns "$NS"
+    if [[ -e /proc/sys/net/ipv6/conf/$HOST_IF ]]; then
+        echo 1 >"/proc/sys/net/ipv6/conf/$HOST_IF/disable_ipv6"
+    fi
+    ip addr add "$HOST_IP/30" dev "$HOST_IF"
+    ip link set "$HOST_IF" up
+    in_ns ip addr add "$NS_IP/30" dev "$NS_IF"
+    in_ns ip link set "$NS_IF" up
+    # AnyIP: every address of the /28 is local inside the namespace.
+    in_ns ip route add local "$SUBNET" dev lo
+    ip route add "$SUBNET" via "$NS_IP" dev "$HOST_IF"
+}
+
+set_icmp_limits() {
+    [[ $ICMP_RATELIMIT == default ]] && return 0
+    # So every rejected port answers: no per-destination limit, no global token bucket.
+    ns_sysctl net/ipv4/icmp_ratelimit 0
+    ns_sysctl net/ipv4/icmp_ratemask 0
+    ns_sysctl net/ipv4/icmp_msgs_per_sec 1000000
+    ns_sysctl net/ipv4/icmp_msgs_burst 1000000
+}
+
+# Prints the namespace's nftables ruleset built from layout.conf.
+ruleset() {
+    local dropped_tcp rejected_tcp offsets hosts=() off
+    dropped_tcp=$(layout_ints dropped_tcp 1 65535)
+    rejected_tcp=$(layout_ints rejected_tcp 1 65535)
+    offsets=$(layout_ints dropped_hosts 0 15)
+    for off in $offsets; do hosts+=("$NET.$((16 + 10#$off))"); done
+    echo "table ip fslab {"
+    echo "  chain input {"
+    echo "    type filter hook input priority 0; policy accept;"
+    if ((${#hosts[@]})); then
+        echo "    ip daddr { $(comma_list "${hosts[*]}") } drop"
+    fi
+    if [[ -n $dropped_tcp ]]; then
+        echo "    tcp dport { $(comma_list "$dropped_tcp") } drop"
+    fi
+    if [[ -n $rejected_tcp ]]; then
+        echo "    tcp dport { $(comma_list "$rejected_tcp") } reject with icmp type admin-prohibited"
+    fi
+    echo "  }"
+    echo "  chain egress {"
+    echo "    type filter hook output priority 0; policy accept;"
+    echo "  }"
+    echo "}"
+}
+
+start_listener() {
+    local open pid i status
+    open=$(layout_ints open_tcp 1 65535)
+    [[ -n $open ]] || return 0
+    mkdir -p "$STATE_DIR"
+    : >"$STATE_DIR/listener.log"  # exists before the background job opens it
+    # setsid: the listener outlives this script and the caller's process group; down kills it.
+    # shellcheck disable=SC2086 # one argument per port
+    ip netns exec "$NS" setsid "$LISTENER" $open >"$STATE_DIR/listener.log" 2>&1 </dev/null &
+    pid=$!
+    for ((i = 0; i < 100; i++)); do
+        if grep -qx ready "$STATE_DIR/listener.log"; then
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            status=0
+            wait "$pid" || status=$?
+            die "listener $LISTENER exited with status $status: $(tr '\n' ' ' <"$STATE_DIR/listener.log")"
+        fi
+        sleep 0.05
+    done
+    die "listener $LISTENER not ready after 5 s: $(tr '\n' ' ' <"$STATE_DIR/listener.log")"
+}
+
+# One real TCP handshake into the lab proves routing, the listener and the firewall agree.
+check_reachable() {
+    local port
+    port=$(layout_ints open_tcp 1 65535 | awk '{print $1}')
+    [[ -n $port ]] || return 0
+    timeout 5 bash -c "exec 3<>/dev/tcp/$NS_IP/$port" 2>/dev/null ||
+        die "cannot connect to $NS_IP:$port from the host"
+}
+
+check_loss() {
+    if ! [[ $1 =~ ^[0-9]{1,3}$ ]] || ((10#$1 > 100)); then
+        die "loss must be an integer 0..100, got '$1'"
+    fi
+}
+
+set_loss() {
+    local pct
+    check_loss "$1"
+    pct=$((10#$1))
+    in_ns nft flush chain ip fslab egress
+    if ((pct == 100)); then
+        in_ns nft add rule ip fslab egress counter drop comment '"loss 100"'
+    elif ((pct > 0)); then
+        in_ns nft add rule ip fslab egress numgen random mod 100 '<' "$pct" counter drop comment "\"loss $pct\""
+    fi
+}
+
+# Names the failing command; the EXIT trap then tears the half-built lab down.
+on_up_error() {
+    echo "lab.sh: up $ID failed at line $1: $2" >&2
+}
+
+on_up_exit() {
+    local status=$?
+    trap - ERR EXIT
+    if ((!UP_DONE)); then
+        echo "lab.sh: up $ID failed; tearing down" >&2
+        do_down >/dev/null 2>&1 || true
+        ((status != 0)) || status=1
+    fi
+    exit "$status"
+}
+
+do_up() {
+    require_root
+    require_tools
+    [[ -r $LAYOUT ]] || die "cannot read layout $LAYOUT"
+    [[ -x $LISTENER ]] || die "listener not found at $LISTENER (build it, set FLAGSCAN_LAB_LISTENER or pass --listener)"
+    ! ns_exists || die "lab $ID is already up (namespace $NS exists); run: lab.sh down $ID"
+    ! ip link show "$HOST_IF" >/dev/null 2>&1 || die "interface $HOST_IF already exists; run: lab.sh down $ID"
+    validate_layout
+    UP_DONE=0
+    trap 'on_up_error $LINENO "$BASH_COMMAND"' ERR
+    trap on_up_exit EXIT
+    make_links
+    set_icmp_limits
+    ruleset | in_ns nft -f -
+    start_listener
+    check_reachable
+    set_loss "$LOSS"
+    UP_DONE=1
+    echo "lab $ID up: $NS, $HOST_IF $HOST_IP -> $NS_IP, $SUBNET, loss $LOSS%, icmp ratelimit $ICMP_RATELIMIT"
+}
+
+# --- down -----------------------------------------------------------------------------
+
+# Kills the processes living in the namespace (the listener), by pid, and waits for them.
+kill_ns_pids() {
+    local pids i
+    pids=$(ip netns pids "$NS" 2>/dev/null || true)
+    [[ -n $pids ]] || return 0
+    # shellcheck disable=SC2086 # one argument per pid
+    kill $pids 2>/dev/null || true
+    for ((i = 0; i < 40; i++)); do
+        pids=$(ip netns pids "$NS" 2>/dev/null || true)
+        [[ -n $pids ]] || return 0
+        sleep 0.05
+    done
+    # shellcheck disable=SC2086 # one argument per pid
+    kill -KILL $pids 2>/dev/null || true
+}
+
+do_down() {
+    require_root
+    if ns_exists; then
+        kill_ns_pids
+    fi
+    # Delete the veth before the namespace: namespace cleanup is asynchronous.
+    ip link del "$HOST_IF" 2>/dev/null || true
+    ip route del "$SUBNET" 2>/dev/null || true
+    if ns_exists; then
+        ip netns del "$NS"
+    fi
+    rm -rf "$STATE_DIR"
+    ! ns_exists || die "namespace $NS still exists"
+    ! ip link show "$HOST_IF" >/dev/null 2>&1 || die "interface $HOST_IF still exists"
+    echo "lab $ID down"
+}
+
+# --- loss, info -----------------------------------------------------------------------
+
+do_loss() {
+    require_root
+    check_loss "$1"
+    ns_exists || die "lab $ID is not up"
+    set_loss "$1"
+    echo "lab $ID loss $((10#$1))%"
+}
+
+current_loss() {
+    in_ns nft list chain ip fslab egress 2>/dev/null |
+        sed -n 's/.*comment "loss \([0-9]*\)".*/\1/p' | head -n1 | grep . || echo 0
+}
+
+do_info() {
+    require_root
+    echo "id=$ID"
+    echo "namespace=$NS"
+    echo "host_if=$HOST_IF"
+    echo "ns_if=$NS_IF"
+    echo "host_ip=$HOST_IP"
+    echo "ns_ip=$NS_IP"
+    echo "subnet=$SUBNET"
+    echo "layout=$LAYOUT"
+    if ! ns_exists; then
+        echo "state=down"
+        return 0
+    fi
+    echo "state=up"
+    echo "host_mac=$(cat "/sys/class/net/$HOST_IF/address" 2>/dev/null)"
+    echo "ns_mac=$(in_ns cat "/sys/class/net/$NS_IF/address")"
+    echo "loss=$(current_loss)"
+    echo "pids=$(ip netns pids "$NS" | tr '\n' ' ' | sed 's/ $//')"
+}
+
+# --- main -----------------------------------------------------------------------------
+
+main() {
+    local cmd=${1:-} args=()
+    [[ -n $cmd ]] || usage
+    shift
+    while (($#)); do
+        case $1 in
+        --loss) LOSS=${2:?--loss needs PCT}; shift 2 ;;
+        --icmp-ratelimit) ICMP_RATELIMIT=${2:?--icmp-ratelimit needs off|default}; shift 2 ;;
+        --listener) LISTENER=${2:?--listener needs PATH}; shift 2 ;;
+        -h | --help) usage ;;
+        -*) die "unknown option '$1'" ;;
+        *) args+=("$1"); shift ;;
+        esac
+    done
+    [[ $ICMP_RATELIMIT == off || $ICMP_RATELIMIT == default ]] || die "--icmp-ratelimit takes off or default"
+    check_loss "$LOSS"
+    ((${#args[@]} >= 1)) || usage
+    set_names "${args[0]}"
+    case $cmd in
+    up) ((${#args[@]} == 1)) || usage; do_up ;;
+    down) ((${#args[@]} == 1)) || usage; do_down ;;
+    info) ((${#args[@]} == 1)) || usage; do_info ;;
+    loss) ((${#args[@]} == 2)) || usage; do_loss "${args[1]}" ;;
+    *) usage ;;
+    esac
+}
+
+main "$@"

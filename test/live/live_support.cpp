@@ -1,0 +1,540 @@
+// Shared by the live tests: the lab layout, a JSON-lines reader, a process runner and the lab fixture.
+#include "live_support.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <tuple>
+
+namespace flagscan::live {
+
+// ---- layout ----------------------------------------------------------------------------------
+
+namespace {
+
+std::string_view trim(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos) return {};
+    const auto last = text.find_last_not_of(" \t\r");
+    return text.substr(first, last - first + 1);
+}
+
+std::optional<std::set<int>> parse_int_list(std::string_view text) {
+    std::set<int> values;
+    std::istringstream words{std::string(text)};
+    std::string word;
+    while (words >> word) {
+        int value = 0;
+        const auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
+        if (ec != std::errc{} || end != word.data() + word.size()) return std::nullopt;
+        values.insert(value);
+    }
+    return values;
+}
+
+}  // namespace
+
+std::optional<Layout> Layout::load(const std::string& path, std::string& error) {
+    std::ifstream in(path);
+    if (!in) {
+        error = "cannot read layout " + path;
+        return std::nullopt;
+    }
+    Layout layout;
+    const std::map<std::string_view, std::set<int>*> fields{
+        {"open_tcp", &layout.open_tcp},
+        {"rejected_tcp", &layout.rejected_tcp},
+        {"dropped_tcp", &layout.dropped_tcp},
+        {"dropped_hosts", &layout.dropped_hosts}};
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        const std::string_view content = trim(std::string_view(line).substr(0, line.find('#')));
+        if (content.empty()) continue;
+        const auto equals = content.find('=');
+        const auto values = equals == std::string_view::npos
+                                ? std::nullopt
+                                : parse_int_list(content.substr(equals + 1));
+        if (!values) {
+            error = path + ":" + std::to_string(number) + ": expected key=integers";
+            return std::nullopt;
+        }
+        if (const auto field = fields.find(trim(content.substr(0, equals))); field != fields.end()) {
+            *field->second = *values;
+        }
+    }
+    return layout;
+}
+
+Verdict expected_syn_verdict(const Layout& layout, int port, bool host_dropped) {
+    if (host_dropped || layout.dropped_tcp.contains(port)) return {"filtered", "no-response"};
+    if (layout.rejected_tcp.contains(port)) return {"filtered", "admin-prohibited"};
+    if (layout.open_tcp.contains(port)) return {"open", "syn-ack"};
+    return {"closed", "reset"};
+}
+
+// ---- JSON lines ------------------------------------------------------------------------------
+
+namespace {
+
+// Recursive descent over one JSON object; arrays are not part of flagscan's format.
+class JsonParser {
+public:
+    explicit JsonParser(std::string_view text) : text_(text) {}
+
+    std::optional<JsonObject> parse() {
+        JsonObject object;
+        if (!parse_object("", object)) return std::nullopt;
+        skip_space();
+        if (pos_ != text_.size()) return std::nullopt;
+        return object;
+    }
+
+private:
+    bool parse_object(const std::string& prefix, JsonObject& out) {
+        if (!consume('{')) return false;
+        if (consume('}')) return true;
+        do {
+            std::string key;
+            if (!parse_string(key) || !consume(':')) return false;
+            if (!parse_value(prefix + key, out)) return false;
+        } while (consume(','));
+        return consume('}');
+    }
+
+    bool parse_value(const std::string& key, JsonObject& out) {
+        skip_space();
+        if (pos_ < text_.size() && text_[pos_] == '{') return parse_object(key + ".", out);
+        std::string value;
+        const bool ok = (pos_ < text_.size() && text_[pos_] == '"') ? parse_string(value)
+                                                                     : parse_scalar(value);
+        if (ok) out[key] = value;
+        return ok;
+    }
+
+    bool parse_string(std::string& out) {
+        if (!consume('"')) return false;
+        while (pos_ < text_.size()) {
+            const char c = text_[pos_++];
+            if (c == '"') return true;
+            if (c != '\\') {
+                out += c;
+            } else if (!parse_escape(out)) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    bool parse_escape(std::string& out) {
+        if (pos_ >= text_.size()) return false;
+        const char c = text_[pos_++];
+        static constexpr std::string_view kFrom = "\"\\/bfnrt";
+        static constexpr std::string_view kTo = "\"\\/\b\f\n\r\t";
+        if (const auto i = kFrom.find(c); i != std::string_view::npos) {
+            out += kTo[i];
+            return true;
+        }
+        unsigned code = 0;
+        if (c != 'u' || pos_ + 4 > text_.size()) return false;
+        const auto [end, ec] = std::from_chars(text_.data() + pos_, text_.data() + pos_ + 4, code, 16);
+        if (ec != std::errc{} || end != text_.data() + pos_ + 4) return false;
+        pos_ += 4;
+        append_utf8(code, out);
+        return true;
+    }
+
+    static void append_utf8(unsigned code, std::string& out) {
+        if (code < 0x80) {
+            out += static_cast<char>(code);
+        } else if (code < 0x800) {
+            out += static_cast<char>(0xC0 | (code >> 6));
+            out += static_cast<char>(0x80 | (code & 0x3F));
+        } else {
+            out += static_cast<char>(0xE0 | (code >> 12));
+            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (code & 0x3F));
+        }
+    }
+
+    // Numbers, true, false, null: kept as their text.
+    bool parse_scalar(std::string& out) {
+        const auto start = pos_;
+        while (pos_ < text_.size() && std::strchr("+-.0123456789eEtrufalsn", text_[pos_]) &&
+               text_[pos_] != '\0') {
+            ++pos_;
+        }
+        out = std::string(text_.substr(start, pos_ - start));
+        return !out.empty();
+    }
+
+    bool consume(char expected) {
+        skip_space();
+        if (pos_ < text_.size() && text_[pos_] == expected) {
+            ++pos_;
+            return true;
+        }
+        return false;
+    }
+
+    void skip_space() {
+        while (pos_ < text_.size() && std::strchr(" \t\r\n", text_[pos_]) && text_[pos_] != '\0') {
+            ++pos_;
+        }
+    }
+
+    std::string_view text_;
+    std::size_t pos_ = 0;
+};
+
+std::optional<long> to_long(const JsonObject& object, const std::string& key) {
+    const auto it = object.find(key);
+    if (it == object.end()) return std::nullopt;
+    long value = 0;
+    const auto& text = it->second;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+std::string field(const JsonObject& object, const std::string& key) {
+    const auto it = object.find(key);
+    return it == object.end() ? std::string() : it->second;
+}
+
+std::optional<PortLine> to_port_line(const JsonObject& object) {
+    const auto port = to_long(object, "port");
+    if (!port || !object.contains("ip") || !object.contains("state")) return std::nullopt;
+    return PortLine{field(object, "ip"), static_cast<int>(*port), field(object, "proto"),
+                    Verdict{field(object, "state"), field(object, "reason")}};
+}
+
+std::optional<HostLine> to_host_line(const JsonObject& object) {
+    if (!object.contains("ip") || !object.contains("status")) return std::nullopt;
+    HostLine host{field(object, "ip"), field(object, "status"), {}};
+    for (const auto& [key, value] : object) {
+        if (key.starts_with("counts.")) {
+            const auto count = to_long(object, key);
+            if (!count) return std::nullopt;
+            host.counts[key.substr(7)] = *count;
+        }
+    }
+    return host;
+}
+
+}  // namespace
+
+std::optional<JsonObject> parse_json_object(std::string_view line) {
+    return JsonParser(line).parse();
+}
+
+ScanOutput read_scan_output(const std::string& path) {
+    ScanOutput output;
+    std::ifstream in(path);
+    if (!in) {
+        output.errors.push_back("cannot read " + path);
+        return output;
+    }
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        if (trim(line).empty()) continue;
+        const auto object = parse_json_object(line);
+        const auto port = object ? to_port_line(*object) : std::nullopt;
+        const auto host = object && !port ? to_host_line(*object) : std::nullopt;
+        if (port) {
+            output.ports.push_back(*port);
+        } else if (host) {
+            output.hosts.push_back(*host);
+        } else {
+            output.errors.push_back("line " + std::to_string(number) + ": " + line);
+        }
+    }
+    return output;
+}
+
+// ---- comparing -------------------------------------------------------------------------------
+
+VerdictMap verdicts_of(const ScanOutput& output, std::vector<PortKey>& duplicates) {
+    VerdictMap verdicts;
+    for (const auto& line : output.ports) {
+        if (!verdicts.emplace(PortKey{line.ip, line.port}, line.verdict).second) {
+            duplicates.emplace_back(line.ip, line.port);
+        }
+    }
+    return verdicts;
+}
+
+namespace {
+
+std::string verdict_text(const Verdict* verdict) {
+    return verdict ? verdict->state + "/" + verdict->reason : std::string("(no line)");
+}
+
+// "1-3, 7, 9-12" from sorted ports, at most LIMIT ranges.
+std::string port_ranges(const std::vector<int>& ports, std::size_t limit = 24) {
+    std::string text;
+    std::size_t ranges = 0;
+    for (std::size_t i = 0; i < ports.size();) {
+        std::size_t j = i;
+        while (j + 1 < ports.size() && ports[j + 1] == ports[j] + 1) ++j;
+        if (++ranges > limit) return text + ", ...";
+        text += (text.empty() ? "" : ", ") + std::to_string(ports[i]);
+        if (j > i) text += "-" + std::to_string(ports[j]);
+        i = j + 1;
+    }
+    return text;
+}
+
+}  // namespace
+
+std::string describe_differences(const VerdictMap& expected, const VerdictMap& actual) {
+    // (ip, expected, got) -> ports, so a systematic error reads as one line.
+    std::map<std::tuple<std::string, std::string, std::string>, std::vector<int>> groups;
+    auto note = [&](const PortKey& key, const Verdict* want, const Verdict* got) {
+        if (want && got && *want == *got) return;
+        groups[{key.first, verdict_text(want), verdict_text(got)}].push_back(key.second);
+    };
+    for (const auto& [key, want] : expected) {
+        const auto it = actual.find(key);
+        note(key, &want, it == actual.end() ? nullptr : &it->second);
+    }
+    for (const auto& [key, got] : actual) {
+        if (!expected.contains(key)) {
+            groups[{key.first, "(not scanned)", verdict_text(&got)}].push_back(key.second);
+        }
+    }
+    std::string text;
+    for (const auto& [group, ports] : groups) {
+        const auto& [ip, want, got] = group;
+        text += "  " + ip + ": expected " + want + ", got " + got + ": " + port_ranges(ports) +
+                " (" + std::to_string(ports.size()) +
+                (ports.size() == 1 ? " port)\n" : " ports)\n");
+    }
+    return text;
+}
+
+// ---- processes -------------------------------------------------------------------------------
+
+namespace {
+
+// Owns a pipe's two ends.
+struct Pipe {
+    int fds[2] = {-1, -1};
+    Pipe() {
+        if (pipe2(fds, O_CLOEXEC) != 0) fds[0] = fds[1] = -1;
+    }
+    ~Pipe() { close_all(); }
+    Pipe(const Pipe&) = delete;
+    Pipe& operator=(const Pipe&) = delete;
+    bool ok() const { return fds[0] >= 0; }
+    void close_end(int i) {
+        if (fds[i] >= 0) close(fds[i]);
+        fds[i] = -1;
+    }
+    void close_all() {
+        close_end(0);
+        close_end(1);
+    }
+};
+
+[[noreturn]] void exec_child(const std::vector<std::string>& argv, int out_fd, int err_fd) {
+    setpgid(0, 0);  // its own group, so a timeout kills it and its children only
+    const int null_fd = open("/dev/null", O_RDONLY);
+    dup2(null_fd, STDIN_FILENO);
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    const std::string message = "exec " + argv[0] + ": " + std::strerror(errno) + "\n";
+    (void)!write(STDERR_FILENO, message.data(), message.size());
+    _exit(127);
+}
+
+// Reads both pipes until they close or the deadline passes; false on timeout.
+bool drain(int out_fd, int err_fd, std::chrono::steady_clock::time_point deadline,
+           ProcessResult& result) {
+    pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+    std::string* sinks[2] = {&result.out, &result.err};
+    int open_count = 2;
+    while (open_count > 0) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) return false;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+            char buffer[4096];
+            const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
+            if (n > 0) {
+                sinks[i]->append(buffer, static_cast<std::size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                fds[i].fd = -1;
+                --open_count;
+            }
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string ProcessResult::describe() const {
+    std::string status = timed_out     ? "timed out"
+                         : exited()    ? "exit code " + std::to_string(exit_code)
+                                       : "killed by signal " + std::to_string(term_signal);
+    return status + "\n--- stdout ---\n" + out + "\n--- stderr ---\n" + err;
+}
+
+ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+    ProcessResult result;
+    Pipe out;
+    Pipe err;
+    if (argv.empty() || !out.ok() || !err.ok()) {
+        result.err = "run_process: bad argv or pipe failure";
+        return result;
+    }
+    const pid_t pid = fork();
+    if (pid < 0) {
+        result.err = std::string("fork: ") + std::strerror(errno);
+        return result;
+    }
+    if (pid == 0) exec_child(argv, out.fds[1], err.fds[1]);
+    setpgid(pid, pid);  // also from the parent, so kill(-pid) cannot race the child's own call
+    out.close_end(1);
+    err.close_end(1);
+    result.timed_out = !drain(out.fds[0], err.fds[0], std::chrono::steady_clock::now() + timeout, result);
+    if (result.timed_out) kill(-pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) result.term_signal = WTERMSIG(status);
+    return result;
+}
+
+// ---- environment -----------------------------------------------------------------------------
+
+std::string env_or(const char* name, const std::string& fallback) {
+    const char* value = std::getenv(name);
+    return value && *value ? std::string(value) : fallback;
+}
+
+#ifndef FLAGSCAN_LAB_ID_DEFAULT
+#define FLAGSCAN_LAB_ID_DEFAULT 11
+#endif
+
+int lab_id() {
+    const std::string text = env_or("FLAGSCAN_LAB_ID", std::to_string(FLAGSCAN_LAB_ID_DEFAULT));
+    int id = -1;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    return (ec == std::errc{} && end == text.data() + text.size() && id >= 0 && id <= 99) ? id : -1;
+}
+
+std::string lab_address(int last_octet) {
+    return "10.77." + std::to_string(lab_id()) + "." + std::to_string(last_octet);
+}
+
+std::string flagscan_bin() { return env_or("FLAGSCAN_BIN", ""); }
+std::string lab_script() { return env_or("FLAGSCAN_LAB", ""); }
+
+TempDir::TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "flagscan-live-XXXXXX").string();
+    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+}
+
+std::string root_skip_reason() {
+    if (geteuid() == 0) return {};
+    return "live tests need root: they build network namespaces and send raw packets "
+           "(run as root: meson test -C build --suite live)";
+}
+
+std::string lab_command(const std::vector<std::string>& args) {
+    if (lab_script().empty()) return "FLAGSCAN_LAB is not set (path to test/lab/lab.sh)";
+    std::vector<std::string> argv{lab_script(), args.front(), std::to_string(lab_id())};
+    argv.insert(argv.end(), args.begin() + 1, args.end());
+    const auto result = run_process(argv, std::chrono::seconds(60));
+    if (result.exited() && result.exit_code == 0) return {};
+    return "lab.sh " + args.front() + " failed: " + result.describe();
+}
+
+// ---- fixture ---------------------------------------------------------------------------------
+
+namespace {
+
+std::string layout_path() {
+    return env_or("FLAGSCAN_LAB_LAYOUT",
+                  (std::filesystem::path(lab_script()).parent_path() / "layout.conf").string());
+}
+
+// Why the suite cannot run at all (checked before touching the network), or empty.
+std::string precondition_error() {
+    if (lab_id() < 0) return "FLAGSCAN_LAB_ID must be 0..99";
+    if (flagscan_bin().empty()) return "FLAGSCAN_BIN is not set (path to the flagscan binary)";
+    if (access(flagscan_bin().c_str(), X_OK) != 0) return "FLAGSCAN_BIN not executable: " + flagscan_bin();
+    return {};
+}
+
+}  // namespace
+
+void LabTest::SetUpTestSuite() {
+    skip_reason_ = root_skip_reason();
+    setup_error_ = skip_reason_.empty() ? precondition_error() : std::string();
+    if (!skip_reason_.empty() || !setup_error_.empty()) return;
+    layout_ = Layout::load(layout_path(), setup_error_);
+    if (!layout_) return;
+    lab_command({"down"});  // a lab left behind by a crashed run
+    lab_started_ = true;
+    setup_error_ = lab_command({"up"});
+}
+
+void LabTest::TearDownTestSuite() {
+    if (!lab_started_) return;
+    lab_started_ = false;
+    if (const auto error = lab_command({"down"}); !error.empty()) ADD_FAILURE() << error;
+}
+
+void LabTest::SetUp() {
+    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+}
+
+const Layout& LabTest::layout() { return *layout_; }
+
+LabTest::Scan LabTest::scan(const std::vector<std::string>& args, const std::string& target) {
+    const TempDir dir;
+    const std::string json = dir.path() + "/scan.jsonl";
+    std::vector<std::string> argv{flagscan_bin()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"-oJ", json, target});
+    Scan result;
+    result.process = run_process(argv, std::chrono::seconds(300));
+    result.output = read_scan_output(json);
+    return result;
+}
+
+LabTest::LossGuard::LossGuard(int percent) {
+    error_ = lab_command({"loss", std::to_string(percent)});
+    ok_ = error_.empty();
+}
+
+LabTest::LossGuard::~LossGuard() {
+    if (const auto error = lab_command({"loss", "0"}); !error.empty()) ADD_FAILURE() << error;
+}
+
+}  // namespace flagscan::live

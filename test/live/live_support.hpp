@@ -1,0 +1,168 @@
+// Shared by the live tests: the lab layout, a JSON-lines reader, a process runner and the lab fixture.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace flagscan::live {
+
+// ---- the lab's truth (test/lab/layout.conf) ----------------------------------------------
+
+struct Layout {
+    std::set<int> open_tcp;
+    std::set<int> rejected_tcp;
+    std::set<int> dropped_tcp;
+    std::set<int> dropped_hosts;  // offsets inside the lab's /28
+
+    // Reads key=value lines of space-separated integers; '#' starts a comment.
+    static std::optional<Layout> load(const std::string& path, std::string& error);
+};
+
+// What one scanned port should come out as.
+struct Verdict {
+    std::string state;
+    std::string reason;
+    friend bool operator==(const Verdict&, const Verdict&) = default;
+    friend auto operator<=>(const Verdict&, const Verdict&) = default;
+};
+
+// The SYN-scan verdict the layout implies for PORT on a host (dropped hosts answer nothing).
+Verdict expected_syn_verdict(const Layout& layout, int port, bool host_dropped);
+
+// ---- flagscan's JSON-lines output ----------------------------------------------------------
+
+// One flat JSON object; a nested object's members are flattened as "outer.inner".
+// Strings are unescaped, every other scalar keeps its JSON text (numbers, true, null).
+using JsonObject = std::map<std::string, std::string>;
+
+std::optional<JsonObject> parse_json_object(std::string_view line);
+
+struct PortLine {
+    std::string ip;
+    int port = 0;
+    std::string proto;
+    Verdict verdict;
+};
+
+struct HostLine {
+    std::string ip;
+    std::string status;
+    std::map<std::string, long> counts;
+};
+
+struct ScanOutput {
+    std::vector<PortLine> ports;
+    std::vector<HostLine> hosts;
+    std::vector<std::string> errors;  // lines that were not a port or a host object
+};
+
+ScanOutput read_scan_output(const std::string& path);
+
+// ---- comparing scan results ---------------------------------------------------------------
+
+using PortKey = std::pair<std::string, int>;  // (ip, port)
+using VerdictMap = std::map<PortKey, Verdict>;
+
+// Port lines as a map; a port reported twice is listed in DUPLICATES.
+VerdictMap verdicts_of(const ScanOutput& output, std::vector<PortKey>& duplicates);
+
+// Empty when equal, else a readable summary grouped by (expected -> got) with port ranges.
+std::string describe_differences(const VerdictMap& expected, const VerdictMap& actual);
+
+// ---- processes ---------------------------------------------------------------------------
+
+struct ProcessResult {
+    int exit_code = -1;    // when the process exited
+    int term_signal = 0;   // when a signal ended it
+    bool timed_out = false;
+    std::string out;
+    std::string err;
+
+    bool exited() const { return exit_code >= 0; }
+    std::string describe() const;  // status plus both streams, for failure messages
+};
+
+// Runs ARGV (argv[0] looked up in PATH) with stdin from /dev/null, capturing stdout and
+// stderr; its process group is killed when TIMEOUT passes.
+ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::seconds timeout);
+
+// ---- environment -------------------------------------------------------------------------
+
+std::string env_or(const char* name, const std::string& fallback);
+int lab_id();  // FLAGSCAN_LAB_ID, else FLAGSCAN_LAB_ID_DEFAULT (meson), else 11; -1 if invalid
+std::string lab_address(int last_octet);  // 10.77.<lab_id>.<last_octet>
+std::string flagscan_bin();  // FLAGSCAN_BIN
+std::string lab_script();    // FLAGSCAN_LAB (test/lab/lab.sh)
+
+// A directory removed with its contents on destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// ---- the lab fixture ---------------------------------------------------------------------
+
+// Brings lab <lab_id()> up once per test suite and down after it, even when tests fail.
+// Tests are skipped when not root and fail with the reason when the lab cannot come up.
+class LabTest : public ::testing::Test {
+public:
+    static void SetUpTestSuite();
+    static void TearDownTestSuite();
+
+protected:
+    void SetUp() override;
+
+    static const Layout& layout();
+
+    // Runs `flagscan ARGS -oJ <tmp> TARGET`; the caller checks result.exit_code.
+    struct Scan {
+        ProcessResult process;
+        ScanOutput output;
+    };
+    static Scan scan(const std::vector<std::string>& args, const std::string& target);
+
+    // Sets the lab's egress loss for the lifetime of the guard, then back to 0%.
+    class LossGuard {
+    public:
+        explicit LossGuard(int percent);
+        ~LossGuard();
+        LossGuard(const LossGuard&) = delete;
+        LossGuard& operator=(const LossGuard&) = delete;
+        bool ok() const { return ok_; }
+        const std::string& error() const { return error_; }
+
+    private:
+        bool ok_ = false;
+        std::string error_;
+    };
+
+private:
+    // Suite state: SetUpTestSuite is static, so this is where gtest lets it live.
+    static inline std::optional<Layout> layout_;
+    static inline std::string skip_reason_;
+    static inline std::string setup_error_;
+    static inline bool lab_started_ = false;
+};
+
+// Runs the lab script with ARGS for lab <lab_id()>; empty string on success, else why not.
+std::string lab_command(const std::vector<std::string>& args);
+
+// Skip message when not root, empty when root.
+std::string root_skip_reason();
+
+}  // namespace flagscan::live
