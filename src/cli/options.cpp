@@ -138,8 +138,6 @@ Result<Timing> timing_from(const cxxopts::ParseResult& parsed) {
     if (parsed.count("min-rate")) timing->min_rate = parsed["min-rate"].as<double>();
     if (timing->max_rate < 0 || timing->min_rate < 0) return Error{"rates must be positive"};
     if (timing->max_rate > 0 && timing->min_rate > timing->max_rate) return Error{"--min-rate is above --max-rate"};
-    if (timing->min_rate > timing->initial_rate) timing->initial_rate = timing->min_rate;
-    if (timing->max_rate > 0 && timing->initial_rate > timing->max_rate) timing->initial_rate = timing->max_rate;
     const std::array<std::pair<const char*, Micros*>, 3> durations{{{"initial-rtt-timeout", &timing->initial_rto},
                                                                      {"min-rtt-timeout", &timing->min_rto},
                                                                      {"max-rtt-timeout", &timing->max_rto}}};

@@ -131,7 +131,7 @@ void write_stats(std::ostream& err, const Engine& engine, const SinkStats& sink,
     const auto& s = engine.stats();
     err << "flagscan: sent " << s.sent << " probes (" << s.retransmitted << " retransmitted), " << s.replies
         << " replies (" << s.drops_seen << " to retransmissions, " << s.duplicates << " duplicate, " << s.late
-        << " late), " << s.strays << " strays; final rate " << static_cast<long>(engine.rate()) << "/s, rto "
+        << " late), " << s.strays << " strays; final window " << static_cast<long>(engine.window()) << ", rto "
         << engine.rto() / kMillisecond << " ms\n";
     err << "flagscan: send errors " << sink.failed << ", full-queue waits " << sink.stalls << "; capture saw "
         << capture.received << ", dropped " << capture.dropped << " (kernel) " << capture.if_dropped << " (interface)\n";

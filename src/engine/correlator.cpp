@@ -20,14 +20,18 @@ std::optional<std::uint8_t> Correlator::try_from_port(Port our_port) const {
 // RFC 793 p.36 ("Reset Generation") and p.65: a reply that carries ACK acknowledges our
 // seq + the sequence space our probe used (1 for SYN, 1 for FIN, data length: none); a RST
 // without ACK answers a probe that had ACK set and takes its seq from that probe's ack field.
+// A bare SYN (simultaneous open, RFC 793 3.4 figure 8) acknowledges nothing, so it cannot
+// echo the cookie: it is matched on addresses and ports alone (the source port still names
+// the try), and only the open-probe table lookup that follows confirms it.
 std::optional<Answer> Correlator::identify_tcp(const DecodedPacket& packet) const {
     const auto& tcp = *packet.tcp;
     auto try_no = try_from_port(tcp.dport);
     if (!try_no) return std::nullopt;
     const std::uint32_t cookie = cookie_(me_.source, packet.ip.src, tcp.sport, tcp.dport);
     const std::uint32_t used = (kind_->flags.any(TcpFlags::syn) ? 1u : 0u) + (kind_->flags.any(TcpFlags::fin) ? 1u : 0u);
+    const bool bare_syn = tcp.flags.any(TcpFlags::syn) && !tcp.flags.any(TcpFlags::ack | TcpFlags::rst);
     const bool echoed = tcp.flags.any(TcpFlags::ack) ? tcp.ack == cookie + used
-                                                     : kind_->flags.any(TcpFlags::ack) && tcp.seq == cookie;
+                                                     : bare_syn || (kind_->flags.any(TcpFlags::ack) && tcp.seq == cookie);
     if (!echoed) return std::nullopt;
     ReplyEvidence evidence{ReplyEvidence::Kind::tcp, tcp.flags, tcp.window, 0, packet.ip.ttl};
     return Answer{packet.ip.src, tcp.sport, *try_no, evidence};
@@ -56,7 +60,10 @@ std::optional<Answer> Correlator::identify(const DecodedPacket& packet) const {
 
 void Correlator::record(const Probe& probe, Micros now) {
     const auto k = key(probe.dst, probe.dport);
-    open_[k] = Entry{probe.index, now, probe.try_no, Phase::in_flight};
+    auto [it, fresh] = open_.try_emplace(k);
+    if (fresh || it->second.phase != Phase::in_flight) ++in_flight_;
+    const std::uint8_t repeats = fresh ? 0 : it->second.repeats;
+    it->second = Entry{probe.index, now, fresh ? now : it->second.sent, probe.try_no, Phase::in_flight, false, repeats};
     timers_.push_back(Timer{k, now, probe.try_no});
 }
 
@@ -66,7 +73,18 @@ Correlator::Entry* Correlator::find(Ipv4 target, Port port) {
 }
 
 void Correlator::set_phase(Ipv4 target, Port port, Phase phase) {
-    if (auto* entry = find(target, port)) entry->phase = phase;
+    auto* entry = find(target, port);
+    if (entry == nullptr) return;
+    if (entry->phase == Phase::in_flight) --in_flight_;
+    if (phase == Phase::in_flight) ++in_flight_;
+    entry->phase = phase;
+}
+
+void Correlator::erase(Ipv4 target, Port port) {
+    auto it = open_.find(key(target, port));
+    if (it == open_.end()) return;
+    if (it->second.phase == Phase::in_flight) --in_flight_;
+    open_.erase(it);
 }
 
 // A timer is stale when its probe was answered, or re-sent (a newer timer then stands for it).

@@ -7,18 +7,20 @@
 namespace flagscan {
 namespace {
 
-constexpr double kUnlimited = 1e9;
 constexpr Micros kIdleWake = 250 * kMillisecond;
-constexpr Micros kBurstWindow = 2 * kMillisecond;  // tokens may pile up for this long
-constexpr double kMaxBurst = 512;
+constexpr Micros kBurstWindow = 2 * kMillisecond;  // pacing tokens may pile up for this long
+constexpr std::uint8_t kMaxRepeats = 8;            // free resends of a try lost to our own congestion
 
-double or_unlimited(double rate) { return rate > 0 ? rate : kUnlimited; }
-
-double effective_max_rate(const Timing& t) {
-    double rate = or_unlimited(t.max_rate);
-    if (t.scan_delay > 0) rate = std::min(rate, double(kSecond) / double(t.scan_delay));
+double ceiling_rate(const Timing& t) {
+    double rate = t.max_rate;
+    if (t.scan_delay > 0) {
+        const double delay_rate = double(kSecond) / double(t.scan_delay);
+        rate = rate > 0 ? std::min(rate, delay_rate) : delay_rate;
+    }
     return rate;
 }
+
+double burst_for(double rate, const Timing& t) { return t.scan_delay > 0 ? 1.0 : rate * kBurstWindow / kSecond; }
 
 }  // namespace
 
@@ -29,8 +31,9 @@ Engine::Engine(const TargetSet& targets, const EngineConfig& config, const Cooki
       results_(&results),
       order_(targets.size(), config.seed),
       rtt_(config.timing.initial_rto, config.timing.min_rto, config.timing.max_rto),
-      congestion_(std::min(config.timing.initial_rate, effective_max_rate(config.timing)), config.timing.min_rate,
-                  effective_max_rate(config.timing)),
+      congestion_(config.timing.initial_window, config.timing.max_window),
+      pace_(ceiling_rate(config.timing), burst_for(ceiling_rate(config.timing), config.timing)),
+      floor_(config.timing.min_rate > 0 ? config.timing.min_rate : -1, burst_for(config.timing.min_rate, config.timing)),
       ip_id_(static_cast<std::uint16_t>(config.seed * 0x9e3779b97f4a7c15ULL >> 48)) {}
 
 // Evidence-based retry limit, after nmap's max_successful_tryno: while no reply ever needed a
@@ -42,15 +45,12 @@ std::uint8_t Engine::allowed_tries() const {
     return static_cast<std::uint8_t>(std::min(evidence, unsigned{config_.me.max_tries}));
 }
 
-bool Engine::take_token(Micros now) {
-    const double rate = congestion_.rate();
-    const double burst = config_.timing.scan_delay > 0 ? 1.0 : std::clamp(rate * kBurstWindow / kSecond, 1.0, kMaxBurst);
-    if (last_refill_ < 0) last_refill_ = now;
-    tokens_ = std::min(burst, tokens_ + double(now - last_refill_) * rate / kSecond);
-    last_refill_ = now;
-    if (tokens_ < 1.0) return false;
-    tokens_ -= 1.0;
-    return true;
+// The window says how many probes may be unanswered; the pace bucket how fast they may go; the
+// floor bucket (--min-rate) lets probes out even when the window is full.
+bool Engine::may_send(Micros now) {
+    const bool window_open = static_cast<double>(correlator_.in_flight()) < congestion_.window();
+    if (window_open && pace_.take(now)) return true;
+    return !floor_.unlimited() && floor_.take(now);
 }
 
 Probe Engine::make_probe(std::uint64_t index, std::uint8_t try_no) {
@@ -67,11 +67,20 @@ Probe Engine::make_probe(std::uint64_t index, std::uint8_t try_no) {
     return probe;
 }
 
+// A try that timed out is retried with the next try number while the port has tries left.
+// One exception: a try that went out before the window was last cut was probably lost to our
+// own congestion, not to the port's path, so it is resent under the same try number and does
+// not use up the port's tries (at most kMaxRepeats times), lest a burst we caused ourselves
+// turn closed ports into "filtered".
 void Engine::expire(Micros now) {
     const Micros timeout = rto();
     while (auto expired = correlator_.pop_expired(now, timeout)) {
-        const bool more = expired->entry.try_no + 1 < allowed_tries();
+        auto* entry = correlator_.find(expired->target, expired->port);
+        const bool ours = entry->sent < congestion_.last_cut() && entry->repeats < kMaxRepeats;
+        const bool more = ours || entry->try_no + 1 < allowed_tries();
         correlator_.set_phase(expired->target, expired->port, more ? Correlator::Phase::queued : Correlator::Phase::exhausted);
+        entry->repeat_try = ours;
+        entry->repeats = static_cast<std::uint8_t>(entry->repeats + (ours ? 1 : 0));
         const std::uint64_t key = (std::uint64_t{expired->target.value()} << 16) | expired->port.value();
         (more ? retransmit_.push_back(key) : exhausted_.push_back(key));
     }
@@ -82,7 +91,7 @@ void Engine::requeue_exhausted() {
         auto* entry = correlator_.find(Correlator::target_of(key), Correlator::port_of(key));
         if (entry == nullptr || entry->phase != Correlator::Phase::exhausted) return true;  // answered late
         if (entry->try_no + 1 >= allowed_tries()) return false;
-        entry->phase = Correlator::Phase::queued;
+        correlator_.set_phase(Correlator::target_of(key), Correlator::port_of(key), Correlator::Phase::queued);
         retransmit_.push_back(key);
         return true;
     });
@@ -101,10 +110,10 @@ std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
             }
         }
         if (resend == nullptr && next_position_ >= order_.size()) break;
-        if (!take_token(now)) break;
+        if (!may_send(now)) break;
         if (resend != nullptr) {
             retransmit_.pop_front();
-            out[n++] = make_probe(resend->index, static_cast<std::uint8_t>(resend->try_no + 1));
+            out[n++] = make_probe(resend->index, static_cast<std::uint8_t>(resend->try_no + (resend->repeat_try ? 0 : 1)));
             ++stats_.retransmitted;
         } else {
             out[n++] = make_probe(order_(next_position_++), 0);
@@ -161,9 +170,8 @@ void Engine::on_packet(const DecodedPacket& packet, Micros ts) {
     }
     const Micros rtt = answer->try_no == entry->try_no && ts >= entry->sent ? ts - entry->sent : -1;
     if (rtt >= 0) rtt_.sample(rtt);
-    const bool after_drop = answer->try_no > 0;
-    stats_.drops_seen += after_drop ? 1 : 0;
-    congestion_.on_reply(ts, after_drop, rto());
+    stats_.drops_seen += answer->try_no > 0 ? 1 : 0;
+    congestion_.on_reply(ts, answer->try_no, entry->previous_sent, rto());
     const std::uint8_t tries = static_cast<std::uint8_t>(entry->try_no + 1);
     correlator_.erase(answer->target, answer->port);
     settle(*answer, *index, *rule, tries, rtt);
@@ -178,8 +186,9 @@ Micros Engine::next_deadline(Micros now) {
     if (auto expiry = correlator_.next_expiry(rto())) deadline = std::min(deadline, *expiry);
     const bool has_work = !retransmit_.empty() || next_position_ < order_.size();
     if (has_work) {
-        const double missing = std::max(0.0, 1.0 - tokens_);
-        deadline = std::min(deadline, now + static_cast<Micros>(missing * kSecond / congestion_.rate()) + 1);
+        const bool window_open = static_cast<double>(correlator_.in_flight()) < congestion_.window();
+        if (window_open) deadline = std::min(deadline, pace_.next(now));
+        if (!floor_.unlimited()) deadline = std::min(deadline, floor_.next(now));
     }
     return std::max(deadline, now);
 }

@@ -9,13 +9,16 @@ std::optional<Timing> timing_template(int level) {
         case 0:  // paranoid: one probe every 5 minutes, serially
             t.scan_delay = 300 * kSecond;
             t.initial_rto = 5 * kSecond;
+            t.initial_window = t.max_window = 1;
             break;
         case 1:  // sneaky: one probe every 15 seconds
             t.scan_delay = 15 * kSecond;
             t.initial_rto = 5 * kSecond;
+            t.initial_window = t.max_window = 1;
             break;
         case 2:  // polite: 0.4 s between probes
             t.scan_delay = 400 * kMillisecond;
+            t.initial_window = t.max_window = 1;
             break;
         case 3:  // normal
             break;
@@ -24,14 +27,14 @@ std::optional<Timing> timing_template(int level) {
             t.initial_rto = 500 * kMillisecond;
             t.min_rto = 30 * kMillisecond;
             t.max_rto = 1250 * kMillisecond;
-            t.initial_rate = 20000;
+            t.initial_window = 1000;
             break;
         case 5:  // insane: short timeouts, 2 retries
             t.max_retries = 2;
             t.initial_rto = 250 * kMillisecond;
             t.min_rto = 20 * kMillisecond;
             t.max_rto = 300 * kMillisecond;
-            t.initial_rate = 100000;
+            t.initial_window = 4000;
             break;
         default:
             return std::nullopt;

@@ -60,7 +60,7 @@ SimNetwork::SimNetwork(SimConfig config, FakeClock& clock)
 bool SimNetwork::overflows() {
     if (config_.capacity_pps <= 0) return false;
     const Micros now = clock_->now();
-    const double burst = std::max(1.0, config_.capacity_pps / 1000.0);  // a 1 ms queue
+    const double burst = std::max(1.0, config_.capacity_pps / 100.0);  // a 10 ms queue
     if (capacity_refill_ < 0) {
         capacity_tokens_ = burst;
         capacity_refill_ = now;

@@ -35,8 +35,11 @@ public:
     struct Entry {
         std::uint64_t index = 0;
         Micros sent = 0;          // time of the latest send
+        Micros previous_sent = 0;  // time of the send before it (try_no - 1)
         std::uint8_t try_no = 0;  // try number of the latest send
         Phase phase = Phase::in_flight;
+        bool repeat_try = false;     // queued to resend the same try (its loss was our congestion)
+        std::uint8_t repeats = 0;    // such free resends so far
     };
     struct Expired {
         Ipv4 target;
@@ -53,7 +56,7 @@ public:
 
     void record(const Probe& probe, Micros now);
     Entry* find(Ipv4 target, Port port);
-    void erase(Ipv4 target, Port port) { open_.erase(key(target, port)); }
+    void erase(Ipv4 target, Port port);
     void set_phase(Ipv4 target, Port port, Phase phase);
 
     // The oldest in-flight probe whose timer (its send + rto) ran out by `now`, if any.
@@ -62,6 +65,7 @@ public:
     std::optional<Micros> next_expiry(Micros rto);
 
     std::size_t open_count() const { return open_.size(); }
+    std::size_t in_flight() const { return in_flight_; }  // entries in Phase::in_flight
     const std::unordered_map<std::uint64_t, Entry>& open_probes() const { return open_; }
     static Ipv4 target_of(std::uint64_t k) { return Ipv4{static_cast<std::uint32_t>(k >> 16)}; }
     static Port port_of(std::uint64_t k) { return Port{static_cast<std::uint16_t>(k)}; }
@@ -84,6 +88,7 @@ private:
     const ProbeKind* kind_;
     std::unordered_map<std::uint64_t, Entry> open_;
     std::deque<Timer> timers_;  // in send order: the oldest first
+    std::size_t in_flight_ = 0;
 };
 
 }  // namespace flagscan

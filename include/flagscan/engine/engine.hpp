@@ -12,6 +12,7 @@
 #include "flagscan/engine/results.hpp"
 #include "flagscan/engine/rtt.hpp"
 #include "flagscan/engine/timing.hpp"
+#include "flagscan/engine/token_bucket.hpp"
 #include "flagscan/targets/permutation.hpp"
 #include "flagscan/targets/target_set.hpp"
 
@@ -53,7 +54,8 @@ public:
     bool finished();
 
     const EngineStats& stats() const { return stats_; }
-    double rate() const { return congestion_.rate(); }
+    double window() const { return congestion_.window(); }
+    std::size_t in_flight() const { return correlator_.in_flight(); }
     Micros rto() const { return rtt_.rto() + config_.delivery_slack; }
     std::uint64_t planned() const { return targets_->size(); }
     std::uint64_t decided() const { return results_->decided(); }
@@ -64,7 +66,8 @@ private:
     void requeue_exhausted();
     void settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt);
     void give_up_silent();
-    bool take_token(Micros now);
+    bool may_send(Micros now);
+    bool has_work();
     Probe make_probe(std::uint64_t index, std::uint8_t try_no);
     std::optional<std::uint64_t> index_of(Ipv4 target, Port port) const;
 
@@ -81,8 +84,8 @@ private:
     std::deque<std::uint64_t> retransmit_;  // correlator keys waiting for a resend
     std::vector<std::uint64_t> exhausted_;  // correlator keys out of tries, verdict pending
     std::uint8_t max_answered_try_ = 0;     // highest try that ever drew a reply
-    double tokens_ = 1.0;
-    Micros last_refill_ = -1;
+    TokenBucket pace_;   // --max-rate / --scan-delay ceiling
+    TokenBucket floor_;  // --min-rate: sends allowed even when the window is full
     std::uint16_t ip_id_ = 0;
 };
 

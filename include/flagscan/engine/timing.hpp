@@ -13,13 +13,14 @@ struct Timing {
     Micros initial_rto = 1 * kSecond;
     Micros min_rto = 100 * kMillisecond;
     Micros max_rto = 10 * kSecond;
-    double initial_rate = 1000;  // probes per second at the start
-    double min_rate = 0;         // never slow below this (--min-rate); 0: no floor
+    double initial_window = 100;   // probes in flight at the start (the congestion window)
+    double max_window = 1 << 20;   // the window never grows past this
+    double min_rate = 0;         // never slow below this (--min-rate), window or not; 0: no floor
     double max_rate = 0;         // never exceed this (--max-rate); 0: no ceiling
     Micros scan_delay = 0;       // T0-T2: a fixed gap between probes (nmap's --scan-delay)
 };
 
-// nmap's -T templates (nmap(1), "Timing templates"), adapted: rates instead of windows.
+// nmap's -T templates (nmap(1), "Timing templates"), adapted to this engine.
 // level 0..5; nullopt otherwise.
 std::optional<Timing> timing_template(int level);
 

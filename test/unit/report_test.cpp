@@ -1,0 +1,80 @@
+// Reports: what is listed, what is summarised, and the exact JSON lines.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "flagscan/output/report.hpp"
+
+namespace flagscan {
+namespace {
+
+struct Fixture {
+    TargetSet targets;
+    Results results;
+
+    Fixture() : targets(hosts(), {Port{21}, Port{22}, Port{23}, Port{24}, Port{80}, Port{135}}), results(targets) {
+        set(0, PortState::closed, Reason::reset, 64);
+        set(1, PortState::open, Reason::syn_ack, 64);
+        set(2, PortState::closed, Reason::reset, 64);
+        set(3, PortState::closed, Reason::reset, 64);
+        set(4, PortState::open, Reason::syn_ack, 64);
+        set(5, PortState::filtered, Reason::no_response, 0);
+        results.note_reply(0, 120);
+    }
+    static AddressSet hosts() {
+        AddressSet set;
+        set.add(Ipv4{10, 0, 0, 2});
+        return set;
+    }
+    void set(std::uint64_t index, PortState state, Reason reason, std::uint8_t ttl) {
+        PortResult r;
+        r.state = state;
+        r.reason = reason;
+        r.ttl = ttl;
+        results.set(index, r);
+    }
+};
+
+TEST(Report, JsonLinesListThePortsOutsideTheCommonState) {
+    Fixture f;
+    std::ostringstream out;
+    write_jsonl(out, f.results, ReportOptions{});
+    EXPECT_EQ(out.str(),
+              R"({"ip":"10.0.0.2","port":22,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
+              R"({"ip":"10.0.0.2","port":80,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
+              R"({"ip":"10.0.0.2","port":135,"proto":"tcp","state":"filtered","reason":"no-response"})" "\n"
+              R"({"ip":"10.0.0.2","status":"up","counts":{"open":2,"closed":3,"filtered":1},"rtt_us":120})" "\n");
+}
+
+TEST(Report, AllPortsAndOpenOnly) {
+    Fixture f;
+    std::ostringstream all, open;
+    ReportOptions options;
+    options.all_ports = true;
+    write_jsonl(all, f.results, options);
+    const std::string all_text = all.str();
+    EXPECT_EQ(std::count(all_text.begin(), all_text.end(), '\n'), 7);
+    options = {};
+    options.open_only = true;
+    write_jsonl(open, f.results, options);
+    const std::string open_text = open.str();
+    EXPECT_EQ(std::count(open_text.begin(), open_text.end(), '\n'), 3);
+    EXPECT_EQ(open_text.find(R"("state":"filtered")"), std::string::npos);
+}
+
+TEST(Report, NormalTableSummarisesAndShowsReasons) {
+    Fixture f;
+    std::ostringstream out;
+    ReportOptions options;
+    options.reason = true;
+    ServiceTable services = ServiceTable::from_etc_services("ssh 22/tcp\nhttp 80/tcp\n");
+    write_normal(out, f.results, services, options, ScanSummary{&syn_kind(), "now", 1.5, false});
+    const std::string text = out.str();
+    EXPECT_NE(text.find("Not shown: 3 closed tcp ports (reset)"), std::string::npos) << text;
+    EXPECT_NE(text.find("22/tcp    open            ssh             syn-ack ttl 64"), std::string::npos) << text;
+    EXPECT_NE(text.find("135/tcp   filtered        unknown         no-response"), std::string::npos) << text;
+    EXPECT_NE(text.find("1 IP address (1 host up) scanned in 1.50 seconds"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace flagscan

@@ -1,0 +1,62 @@
+// A scan against the simulated network, driven by a fake clock: shared by the engine's tests.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "flagscan/engine/scan_loop.hpp"
+#include "flagscan/wire/sim_network.hpp"
+
+namespace flagscan::testing {
+
+inline const Ipv4 kScanner{10, 77, 0, 1};
+
+struct SimScan {
+    TargetSet targets;
+    EngineConfig config;
+    SimConfig network;
+
+    FakeClock clock{1'000'000};
+    std::unique_ptr<SimNetwork> sim;
+    std::unique_ptr<Results> results;
+    std::unique_ptr<Engine> engine;
+
+    SimScan(AddressSet hosts, std::vector<Port> ports, SimConfig net, const ProbeKind& kind = syn_kind(), int timing = 4)
+        : targets(std::move(hosts), std::move(ports)), network(std::move(net)) {
+        config.kind = &kind;
+        config.timing = *timing_template(timing);
+        config.me = ScannerIdentity{kScanner, Port{40000}, static_cast<std::uint8_t>(config.timing.max_retries + 1)};
+        config.seed = 7;
+    }
+
+    // Runs the whole scan; returns the fake time it took.
+    Micros run(const LoopHooks& hooks = {}) {
+        sim = std::make_unique<SimNetwork>(network, clock);
+        results = std::make_unique<Results>(targets);
+        engine = std::make_unique<Engine>(targets, config, CookieKey{11, 22}, *results);
+        auto builder = ProbeBuilder::create(*config.kind, ProbeShape{});
+        const std::atomic<bool> stop{false};
+        const Micros start = clock.now();
+        run_scan(*engine, builder.value(), *sim, *sim, clock, stop, hooks);
+        return clock.now() - start;
+    }
+
+    const PortResult& at(Ipv4 host, std::uint16_t port) const {
+        const auto h = *targets.hosts().index_of(host);
+        return results->port(h * targets.ports().size() + static_cast<std::uint64_t>(targets.port_index(Port{port})));
+    }
+};
+
+inline std::vector<Port> port_range(std::uint16_t first, std::uint16_t last) {
+    std::vector<Port> ports;
+    for (unsigned p = first; p <= last; ++p) ports.emplace_back(static_cast<std::uint16_t>(p));
+    return ports;
+}
+
+inline AddressSet one_host(Ipv4 ip) {
+    AddressSet set;
+    set.add(ip);
+    return set;
+}
+
+}  // namespace flagscan::testing

@@ -1,0 +1,104 @@
+// Unit tests for TargetSet: the host x port index space and the port slot table.
+#include "flagscan/targets/target_set.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <utility>
+
+#include "flagscan/targets/permutation.hpp"
+
+namespace flagscan {
+namespace {
+
+Ipv4 ip(std::string_view text) { return *Ipv4::parse(text); }
+
+std::vector<Port> ports(std::initializer_list<std::uint16_t> numbers) {
+    std::vector<Port> out;
+    for (std::uint16_t n : numbers) out.push_back(Port{n});
+    return out;
+}
+
+AddressSet hosts(std::initializer_list<std::pair<const char*, const char*>> ranges) {
+    AddressSet set;
+    for (const auto& [first, last] : ranges) set.add(Ipv4Range{ip(first), ip(last)});
+    return set;
+}
+
+TEST(TargetSet, IndexIsHostMajor) {
+    const TargetSet set(hosts({{"10.0.0.1", "10.0.0.3"}}), ports({22, 80}));
+    EXPECT_EQ(set.size(), 6u);
+    EXPECT_EQ(set.host_count(), 3u);
+    Target t = set.at(0);
+    EXPECT_EQ(t.ip, ip("10.0.0.1"));
+    EXPECT_EQ(t.port, Port{22});
+    EXPECT_EQ(t.host_index, 0u);
+    t = set.at(1);
+    EXPECT_EQ(t.ip, ip("10.0.0.1"));
+    EXPECT_EQ(t.port, Port{80});
+    t = set.at(5);
+    EXPECT_EQ(t.ip, ip("10.0.0.3"));
+    EXPECT_EQ(t.port, Port{80});
+    EXPECT_EQ(t.host_index, 2u);
+}
+
+TEST(TargetSet, WalksAcrossSeveralRanges) {
+    const TargetSet set(hosts({{"10.0.0.1", "10.0.0.2"}, {"10.0.5.0", "10.0.5.0"}, {"192.168.0.9", "192.168.0.10"}}),
+                        ports({443}));
+    ASSERT_EQ(set.size(), 5u);
+    EXPECT_EQ(set.at(2).ip, ip("10.0.5.0"));
+    EXPECT_EQ(set.at(3).ip, ip("192.168.0.9"));
+    EXPECT_EQ(set.at(4).ip, ip("192.168.0.10"));
+    EXPECT_EQ(set.at(4).host_index, 4u);
+}
+
+TEST(TargetSet, PortIndexKeepsGivenOrderAndDropsDuplicates) {
+    const TargetSet set(hosts({{"10.0.0.1", "10.0.0.1"}}), ports({80, 23, 443, 23, 80, 0}));
+    EXPECT_EQ(set.ports(), ports({80, 23, 443, 0}));
+    EXPECT_EQ(set.port_index(Port{80}), 0);
+    EXPECT_EQ(set.port_index(Port{23}), 1);
+    EXPECT_EQ(set.port_index(Port{443}), 2);
+    EXPECT_EQ(set.port_index(Port{0}), 3);
+    EXPECT_EQ(set.port_index(Port{22}), -1);
+    EXPECT_EQ(set.port_index(Port{65535}), -1);
+    EXPECT_EQ(set.size(), 4u);
+    for (std::uint64_t i = 0; i < set.size(); ++i)
+        EXPECT_EQ(set.port_index(set.at(i).port), static_cast<int>(i));
+}
+
+TEST(TargetSet, EmptyHostsOrPorts) {
+    const TargetSet no_ports(hosts({{"10.0.0.1", "10.0.0.9"}}), {});
+    EXPECT_EQ(no_ports.size(), 0u);
+    EXPECT_EQ(no_ports.host_count(), 9u);
+    EXPECT_EQ(no_ports.at(0).ip, Ipv4{});  // out of range: a default target, no division by zero
+    const TargetSet no_hosts(AddressSet{}, ports({22}));
+    EXPECT_EQ(no_hosts.size(), 0u);
+    EXPECT_EQ(no_hosts.at(3).port, Port{});
+}
+
+TEST(TargetSet, WholeInternetTimesAllPorts) {
+    std::vector<Port> all;
+    for (unsigned p = 0; p < 65536; ++p) all.push_back(Port{static_cast<std::uint16_t>(p)});
+    const TargetSet set(hosts({{"0.0.0.0", "255.255.255.255"}}), std::move(all));
+    EXPECT_EQ(set.size(), std::uint64_t{1} << 48);
+    const Target last = set.at((std::uint64_t{1} << 48) - 1);
+    EXPECT_EQ(last.ip, ip("255.255.255.255"));
+    EXPECT_EQ(last.port, Port{65535});
+    EXPECT_EQ(last.host_index, 0xffffffffu);
+    EXPECT_EQ(set.port_index(Port{12345}), 12345);
+}
+
+TEST(TargetSet, PermutedWalkVisitsEveryTargetOnce) {
+    const TargetSet set(hosts({{"10.0.0.1", "10.0.0.20"}, {"10.0.1.1", "10.0.1.7"}}), ports({22, 80, 443}));
+    const Permutation order(set.size(), 2024);
+    std::set<std::pair<std::uint32_t, std::uint16_t>> seen;
+    for (std::uint64_t i = 0; i < set.size(); ++i) {
+        const Target t = set.at(order(i));
+        EXPECT_EQ(set.hosts().at(t.host_index), t.ip);
+        seen.emplace(t.ip.value(), t.port.value());
+    }
+    EXPECT_EQ(seen.size(), 27u * 3u);
+}
+
+}  // namespace
+}  // namespace flagscan
