@@ -133,6 +133,8 @@ void write_stats(std::ostream& err, const Engine& engine, const SinkStats& sink,
         << " replies (" << s.drops_seen << " to retransmissions, " << s.duplicates << " duplicate, " << s.late
         << " late), " << s.strays << " strays; final window " << static_cast<long>(engine.window()) << ", rto "
         << engine.rto() / kMillisecond << " ms\n";
+    err << "flagscan: every port had its first probe " << (s.last_first_try - s.first_send) / kMillisecond
+        << " ms after the first one\n";
     err << "flagscan: send errors " << sink.failed << ", full-queue waits " << sink.stalls << "; capture saw "
         << capture.received << ", dropped " << capture.dropped << " (kernel) " << capture.if_dropped << " (interface)\n";
 }
@@ -179,10 +181,22 @@ int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& 
     Results results{prepared->targets};
     Engine engine{prepared->targets, engine_settings, CookieKey::random(), results};
     (*capture)->start();
-    const ScanEnd end = run_scan(engine, *builder, *sink, **capture, clock, interrupts.flag());
-    const CaptureStats capture_stats = (*capture)->stop();
-
+    LoopHooks hooks;
+    Micros next_line = started;
+    if (config.verbosity >= 2) {
+        hooks.tick = [&](Micros now) {
+            if (now < next_line) return;
+            next_line = now + 50 * kMillisecond;
+            err << "flagscan: +" << (now - started) / kMillisecond << " ms: sent " << engine.stats().sent << ", decided "
+                << engine.decided() << "/" << engine.planned() << ", in flight " << engine.in_flight() << ", window "
+                << static_cast<long>(engine.window()) << ", rto " << engine.rto() / kMillisecond << " ms\n";
+        };
+    }
+    const ScanEnd end = run_scan(engine, *builder, *sink, **capture, clock, interrupts.flag(), hooks);
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
+    const CaptureStats capture_stats = (*capture)->stop();
+    if (config.verbosity > 0) err << "flagscan: capture stopped " << double(clock.now() - started) / kSecond << " s after the start\n";
+
     summary.interrupted = end == ScanEnd::interrupted;
     write_reports(config, results, prepared->services, summary, out, err);
     if (config.verbosity > 0 || capture_stats.dropped > 0) write_stats(err, engine, sink->stats(), capture_stats);

@@ -121,6 +121,8 @@ std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
     }
     for (std::size_t i = 0; i < n; ++i) correlator_.record(out[i], now);
     stats_.sent += n;
+    if (n > 0 && stats_.first_send < 0) stats_.first_send = now;
+    if (n > 0 && next_position_ == order_.size() && stats_.last_first_try < 0) stats_.last_first_try = now;
     return n;
 }
 

@@ -45,9 +45,9 @@ ScanEnd run_scan(Engine& engine, const ProbeBuilder& builder, FrameSink& sink, F
     Batch batch{builder.size()};
     std::vector<Frame> frames;
     frames.reserve(4096);
-    while (!engine.finished()) {
+    for (;;) {
         if (stop.load(std::memory_order_relaxed)) return ScanEnd::interrupted;
-        Micros now = clock.now();
+        const Micros now = clock.now();
         const std::size_t n = engine.poll_sends(now, probes);
         if (n > 0) {
             auto packets = batch.build(builder, std::span{probes.data(), n});
@@ -55,6 +55,8 @@ ScanEnd run_scan(Engine& engine, const ProbeBuilder& builder, FrameSink& sink, F
             if (hooks.sent) {
                 for (std::size_t i = 0; i < n; ++i) hooks.sent(probes[i], packets[i], now);
             }
+        } else if (engine.finished()) {
+            break;
         }
         frames.clear();
         source.wait(n > 0 ? now : engine.next_deadline(now), frames);

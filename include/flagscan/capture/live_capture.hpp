@@ -23,7 +23,7 @@ using PcapHandle = std::unique_ptr<pcap_t, PcapDeleter>;
 struct CaptureOptions {
     std::string device;
     std::string filter;          // BPF expression
-    int buffer_bytes = 64 << 20;  // the kernel ring: room for a whole burst of replies
+    int buffer_bytes = 16 << 20;  // the kernel ring: ~45,000 frames, seconds of replies at full rate
     int timeout_ms = 10;         // how long a block may wait before it is handed over
     bool both_directions = false;  // also see what we send (for -w)
 };

@@ -35,6 +35,8 @@ struct EngineStats {
     std::uint64_t late = 0;             // replies that overturned a no-response verdict
     std::uint64_t drops_seen = 0;       // replies that answered a retransmission
     std::uint64_t unmatched = 0;        // replies no rule row explains
+    Micros first_send = -1;             // when the first probe went out
+    Micros last_first_try = -1;         // when the last port got its first probe
 };
 
 // The engine never reads a clock, sleeps, or touches a socket: `now` comes in as an argument,
