@@ -1,4 +1,5 @@
 // AddressSet operations and nmap target syntax: addresses, CIDR, octet ranges, names, -iL files.
+#include "flagscan/net/text.hpp"
 #include "flagscan/targets/address_set.hpp"
 
 #include <arpa/inet.h>
@@ -22,26 +23,15 @@ namespace flagscan {
 
 namespace {
 
-constexpr std::size_t max_quoted = 80;                        // longest expression echoed in an error
 constexpr std::uint64_t max_ranges_per_expression = 1u << 24;  // "0-255.0-255.0-255.1" is the limit
 
 std::uint64_t count_of(const Ipv4Range& r) { return std::uint64_t{r.last.value()} - r.first.value() + 1; }
 
 Ipv4 ipv4_of(std::uint64_t value) { return Ipv4{static_cast<std::uint32_t>(value)}; }
 
-// 'text' for an error line: at most max_quoted characters, control bytes shown as '?'.
-std::string quoted(std::string_view text) {
-    std::string out = "'";
-    for (char c : text.substr(0, max_quoted)) {
-        const auto u = static_cast<unsigned char>(c);
-        out += (u < 0x20 || u == 0x7f) ? '?' : c;
-    }
-    if (text.size() > max_quoted) out += "...";
-    return out + "'";
-}
 
 Error bad_target(std::string_view expression, std::string_view why) {
-    return Error{"bad target " + quoted(expression) + ": " + std::string(why)};
+    return Error{"bad target " + quote_for_error(expression) + ": " + std::string(why)};
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
@@ -80,9 +70,9 @@ using Octets = std::array<OctetSet, 4>;
 
 Result<unsigned> parse_octet_value(std::string_view text) {
     unsigned value = 0;
-    if (!all_digits(text) || text.size() > 3) return Error{quoted(text) + " is not an octet value 0-255"};
+    if (!all_digits(text) || text.size() > 3) return Error{quote_for_error(text) + " is not an octet value 0-255"};
     std::from_chars(text.data(), text.data() + text.size(), value);
-    if (value > 255) return Error{quoted(text) + " is not an octet value 0-255"};
+    if (value > 255) return Error{quote_for_error(text) + " is not an octet value 0-255"};
     return value;
 }
 
@@ -95,7 +85,7 @@ Result<bool> parse_octet_item(std::string_view item, OctetSet& set) {
     }
     const std::size_t dash = item.find('-');
     if (dash != std::string_view::npos && item.find('-', dash + 1) != std::string_view::npos)
-        return Error{quoted(item) + " is not an octet range"};
+        return Error{quote_for_error(item) + " is not an octet range"};
     const std::string_view lo_text = item.substr(0, dash);
     const std::string_view hi_text = dash == std::string_view::npos ? lo_text : item.substr(dash + 1);
     Result<unsigned> lo = lo_text.empty() ? Result<unsigned>{0u} : parse_octet_value(lo_text);
@@ -216,8 +206,8 @@ Result<bool> expand_name(std::string_view expression, std::string_view name, uns
     std::vector<Ipv4> addresses;
     if (resolve) addresses = resolve(name);
     if (addresses.empty()) {
-        if (name.size() == expression.size()) return Error{"cannot resolve " + quoted(name)};
-        return Error{"cannot resolve " + quoted(name) + " in target " + quoted(expression)};
+        if (name.size() == expression.size()) return Error{"cannot resolve " + quote_for_error(name)};
+        return Error{"cannot resolve " + quote_for_error(name) + " in target " + quote_for_error(expression)};
     }
     out.push_back(cidr(addresses.front(), prefix));  // the first address, as nmap does
     return true;
@@ -283,8 +273,11 @@ int read_all(std::FILE* file, std::string& text) {
     return std::ferror(file) ? (errno != 0 ? errno : EIO) : 0;
 }
 
-// Tokens separated by whitespace or commas; with `comments`, '#' runs to the end of the line.
-std::vector<std::string> tokenize(std::string_view text, bool comments) {
+// Tokens of a target file (`in_file`: separated by whitespace, '#' comments to the end of the
+// line, as nmap's -iL reads them, so octet lists like 10.0.0,2.1 stay whole) or of a
+// command-line list (separated by whitespace or commas, as nmap's --exclude).
+std::vector<std::string> tokenize(std::string_view text, bool in_file) {
+    const bool comments = in_file;
     std::vector<std::string> tokens;
     std::string current;
     bool in_comment = false;
@@ -293,7 +286,7 @@ std::vector<std::string> tokenize(std::string_view text, bool comments) {
             in_comment = c != '\n';
             continue;
         }
-        const bool ends = is_space(c) || c == ',' || (comments && c == '#');
+        const bool ends = is_space(c) || (!in_file && c == ',') || (comments && c == '#');
         if (!ends) {
             current += c;
             continue;
@@ -444,7 +437,7 @@ Result<std::vector<std::string>> read_target_file(const std::string& path) {
         else error = read_all(file.get(), text);
     }
     if (error != 0)
-        return Error{"cannot read target file " + quoted(path) + ": " + std::generic_category().message(error)};
+        return Error{"cannot read target file " + quote_for_error(path) + ": " + std::generic_category().message(error)};
     return tokenize(text, true);
 }
 

@@ -1,4 +1,5 @@
 // nmap's -p syntax: port numbers, ranges with open ends, and the "T:" protocol prefix.
+#include "flagscan/net/text.hpp"
 #include "flagscan/targets/port_list.hpp"
 
 #include <algorithm>
@@ -9,18 +10,7 @@ namespace flagscan {
 
 namespace {
 
-constexpr std::size_t max_quoted = 80;  // longest spec echoed in an error
 
-// 'text' for an error line: at most max_quoted characters, control bytes shown as '?'.
-std::string quoted(std::string_view text) {
-    std::string out = "'";
-    for (char c : text.substr(0, max_quoted)) {
-        const auto u = static_cast<unsigned char>(c);
-        out += (u < 0x20 || u == 0x7f) ? '?' : c;
-    }
-    if (text.size() > max_quoted) out += "...";
-    return out + "'";
-}
 
 struct PortRange {
     unsigned first;
@@ -31,11 +21,11 @@ Result<unsigned> parse_port(std::string_view text) {
     const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
         return c >= '0' && c <= '9';
     });
-    if (!digits) return Error{"bad port spec " + quoted(text) + ": not a port number"};
+    if (!digits) return Error{"bad port spec " + quote_for_error(text) + ": not a port number"};
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc{} || end != text.data() + text.size() || value > 65535)
-        return Error{"bad port spec " + quoted(text) + ": ports are 0-65535"};
+        return Error{"bad port spec " + quote_for_error(text) + ": ports are 0-65535"};
     return value;
 }
 
@@ -48,14 +38,14 @@ Result<PortRange> parse_range(std::string_view item) {
         return PortRange{port.value(), port.value()};
     }
     if (item.find('-', dash + 1) != std::string_view::npos)
-        return Error{"bad port range " + quoted(item) + ": expected N, N-M, -M or N-"};
+        return Error{"bad port range " + quote_for_error(item) + ": expected N, N-M, -M or N-"};
     const std::string_view first_text = item.substr(0, dash);
     const std::string_view last_text = item.substr(dash + 1);
     Result<unsigned> first = first_text.empty() ? Result<unsigned>{1u} : parse_port(first_text);
     if (!first) return Error{first.error()};
     Result<unsigned> last = last_text.empty() ? Result<unsigned>{65535u} : parse_port(last_text);
     if (!last) return Error{last.error()};
-    if (first.value() > last.value()) return Error{"bad port range " + quoted(item) + ": start is greater than end"};
+    if (first.value() > last.value()) return Error{"bad port range " + quote_for_error(item) + ": start is greater than end"};
     return PortRange{first.value(), last.value()};
 }
 
@@ -64,8 +54,8 @@ Result<std::string_view> strip_protocol(std::string_view item) {
     if (item.size() < 2 || item[1] != ':') return item;
     if (item[0] == 'T') return item.substr(2);
     if (item[0] == 'U' || item[0] == 'S' || item[0] == 'P')
-        return Error{"bad port spec " + quoted(item) + ": only TCP ports (T:) are supported"};
-    return Error{"bad port spec " + quoted(item) + ": unknown protocol prefix"};
+        return Error{"bad port spec " + quote_for_error(item) + ": only TCP ports (T:) are supported"};
+    return Error{"bad port spec " + quote_for_error(item) + ": unknown protocol prefix"};
 }
 
 }  // namespace
@@ -79,7 +69,7 @@ Result<std::vector<Port>> parse_ports(std::string_view spec) {
         if (comma == std::string_view::npos) comma = spec.size();
         Result<std::string_view> item = strip_protocol(spec.substr(start, comma - start));
         if (!item) return Error{item.error()};
-        if (item.value().empty()) return Error{"bad port spec " + quoted(spec) + ": empty item"};
+        if (item.value().empty()) return Error{"bad port spec " + quote_for_error(spec) + ": empty item"};
         Result<PortRange> range = parse_range(item.value());
         if (!range) return Error{range.error()};
         std::fill(wanted.begin() + range->first, wanted.begin() + range->last + 1, true);

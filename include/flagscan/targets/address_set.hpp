@@ -59,8 +59,8 @@ Result<bool> add_target(AddressSet& out, std::string_view expression, const Reso
 // All expressions; fails on the first bad one.
 Result<AddressSet> parse_targets(std::span<const std::string> expressions, const Resolver& resolve);
 
-// The expressions in a file for -iL / --excludefile: separated by whitespace or commas (for
-// --exclude style lists), '#' starts a comment to end of line; "-" reads standard input.
+// The expressions in a file for -iL / --excludefile: separated by whitespace (as nmap reads
+// them), '#' starts a comment to end of line; "-" reads standard input.
 // A missing or unreadable file is an error naming it.
 Result<std::vector<std::string>> read_target_file(const std::string& path);
 

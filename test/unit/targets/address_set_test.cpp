@@ -373,18 +373,18 @@ protected:
     std::string path_;
 };
 
-TEST_F(TargetFile, WhitespaceCommasAndComments) {
+TEST_F(TargetFile, WhitespaceAndCommentsSeparateCommasDoNot) {
     const std::string path = write(
         "# lab hosts\n"
         "10.0.0.1 10.0.0.2\t10.0.0.0/30\r\n"
-        "host.example,gw.lab   # trailing comment, 10.9.9.9\n"
+        "host.example gw.lab 10.1.0,2.1-5  # trailing comment, 10.9.9.9\n"
         "\n"
         "   #only a comment\n"
         "192.168.0.1-5");
     Result<std::vector<std::string>> r = read_target_file(path);
     ASSERT_TRUE(r) << r.error();
     EXPECT_EQ(r.value(), (std::vector<std::string>{"10.0.0.1", "10.0.0.2", "10.0.0.0/30", "host.example", "gw.lab",
-                                                   "192.168.0.1-5"}));
+                                                   "10.1.0,2.1-5", "192.168.0.1-5"}));
 }
 
 TEST_F(TargetFile, EmptyFileGivesNoExpressions) {
