@@ -70,8 +70,8 @@ cxxopts::Options make_options() {
         ("connect", "TCP connect scan, no root needed  [nmap: -sT] (not built yet)")
         ("udp", "UDP scan  [nmap: -sU] (not built yet)")
         ("ping-scan", "host discovery only  [nmap: -sn] (not built yet)")
-        ("service-version", "service detection  [nmap: -sV] (not built yet)")
-        ("scan-type", "", cxxopts::value<std::string>());
+        ("service-version", "service detection  [nmap: -sV] (not built yet)");
+    options.add_options("hidden")("scan-type", "an -s letter flagscan does not know", cxxopts::value<std::string>());
     options.add_options("Timing")
         ("T,timing", "timing template 0-5 (paranoid .. insane); default 3  [nmap: -T4]", cxxopts::value<int>())
         ("max-rate", "send at most N probes per second", cxxopts::value<double>())
@@ -268,7 +268,8 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
     CommandLine line;
     try {
         auto parsed = options.parse(static_cast<int>(pointers.size()), pointers.data());
-        if (parsed.count("help")) return CommandLine{CommandLine::Action::help, {}, options.help()};
+        if (parsed.count("help"))
+            return CommandLine{CommandLine::Action::help, {}, options.help({"Targets", "Ports and scan type", "Timing", "Source", "Output"})};
         if (parsed.count("version")) return CommandLine{CommandLine::Action::version, {}, {}};
         auto config = build_config(parsed);
         if (!config) return Error{config.error()};

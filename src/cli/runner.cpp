@@ -160,6 +160,8 @@ Result<Prepared> prepare(const ScanConfig& config) {
 
 int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
     InterruptWatcher interrupts;  // first, so that every thread started below inherits its signal mask
+    if (!config.skip_discovery)
+        err << "flagscan: host discovery is not built yet: every target is scanned as if -Pn was given\n";
     auto prepared = prepare(config);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
     auto builder = ProbeBuilder::create(*config.kind, ProbeShape{config.ttl, 1024, 1460});

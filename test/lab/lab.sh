@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lab.sh: brings flagscan's network-namespace scan lab (the truth is layout.conf) up, down, lossy, or describes it.
+# lab.sh: builds, tunes and removes flagscan's network-namespace scan lab (the truth: layout.conf).
 #
 # Lab ID (0..99):
 #   namespace fslab<ID>; veth fsh<ID> (host, 10.77.<ID>.1/30) <-> fsn<ID> (namespace, 10.77.<ID>.2/30)
@@ -317,6 +317,10 @@ do_info() {
     echo "ns_ip=$NS_IP"
     echo "subnet=$SUBNET"
     echo "layout=$LAYOUT"
+    local key
+    for key in open_tcp rejected_tcp dropped_tcp dropped_hosts; do
+        echo "$key=$(layout_get "$key")"
+    done
     if ! ns_exists; then
         echo "state=down"
         return 0

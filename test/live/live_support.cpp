@@ -523,7 +523,8 @@ LabTest::Scan LabTest::scan(const std::vector<std::string>& args, const std::str
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"-oJ", json, target});
     Scan result;
-    result.process = run_process(argv, std::chrono::seconds(300));
+    // Generous (a full scan takes seconds) yet 4 hung scans stay inside meson's 900 s.
+    result.process = run_process(argv, std::chrono::seconds(120));
     result.output = read_scan_output(json);
     return result;
 }
