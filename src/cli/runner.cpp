@@ -12,6 +12,7 @@
 #include <random>
 
 #include "flagscan/capture/live_capture.hpp"
+#include "flagscan/cli/reverse_dns.hpp"
 #include "flagscan/cli/route.hpp"
 #include "flagscan/cli/signals.hpp"
 #include "flagscan/engine/scan_loop.hpp"
@@ -119,10 +120,10 @@ void write_reports(const ScanConfig& config, const Results& results, const Servi
         if (!file) err << "flagscan: cannot write '" << config.normal_path << "'\n";
     }
     if (config.json_path == "-") {
-        write_jsonl(out, results, config.report);
+        write_jsonl(out, results, config.report, summary);
     } else if (!config.json_path.empty()) {
         std::ofstream file{config.json_path};
-        write_jsonl(file, results, config.report);
+        write_jsonl(file, results, config.report, summary);
         if (!file) err << "flagscan: cannot write '" << config.json_path << "'\n";
     }
 }
@@ -137,6 +138,15 @@ void write_stats(std::ostream& err, const Engine& engine, const SinkStats& sink,
         << " ms after the first one\n";
     err << "flagscan: send errors " << sink.failed << ", full-queue waits " << sink.stalls << "; capture saw "
         << capture.received << ", dropped " << capture.dropped << " (kernel) " << capture.if_dropped << " (interface)\n";
+}
+
+// nmap resolves the names of the hosts it reports unless told -n; so do we, for 2 s at most.
+std::vector<std::string> names_of_reported_hosts(const Results& results, const ReportOptions& options) {
+    std::vector<Ipv4> addresses;
+    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
+    for (std::uint32_t host = 0; host < hosts; ++host)
+        addresses.push_back(host_is_reported(results, host, options) ? results.targets().hosts().at(host) : Ipv4{});
+    return reverse_names(addresses, 2 * kSecond);
 }
 
 struct Prepared {
@@ -178,7 +188,7 @@ int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& 
 
     const SteadyClock clock;
     const Micros started = clock.now();
-    ScanSummary summary{config.kind, now_text(), 0, false};
+    ScanSummary summary{config.kind, now_text(), 0, false, {}};
     if (config.json_path != "-") write_normal_header(out, summary);
     Results results{prepared->targets};
     Engine engine{prepared->targets, engine_settings, CookieKey::random(), results};
@@ -200,6 +210,7 @@ int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& 
     if (config.verbosity > 0) err << "flagscan: capture stopped " << double(clock.now() - started) / kSecond << " s after the start\n";
 
     summary.interrupted = end == ScanEnd::interrupted;
+    if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
     write_reports(config, results, prepared->services, summary, out, err);
     if (config.verbosity > 0 || capture_stats.dropped > 0) write_stats(err, engine, sink->stats(), capture_stats);
     return summary.interrupted ? 130 : 0;

@@ -1,4 +1,5 @@
 // JSON lines output: one object per listed port, then one per host.
+#include <cstdio>
 #include <string>
 
 #include "flagscan/output/report.hpp"
@@ -15,9 +16,28 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index) 
     out << "}\n";
 }
 
-void write_host(std::ostream& out, const Results& results, std::uint32_t host) {
+// DNS names are printable ASCII (RFC 1035 labels); anything else is escaped to stay valid JSON.
+std::string json_string(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') out += '\\';
+        if (u < 0x20 || u >= 0x7f) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+void write_host(std::ostream& out, const Results& results, std::uint32_t host, std::string_view name) {
     const auto& info = results.host(host);
-    out << R"({"ip":")" << results.targets().hosts().at(host).str() << R"(","status":"up","counts":{)";
+    out << R"({"ip":")" << results.targets().hosts().at(host).str() << '"';
+    if (!name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
+    out << R"(,"status":"up","counts":{)";
     const char* separator = "";
     for (int s = 1; s < kPortStateCount; ++s) {
         const auto state = static_cast<PortState>(s);
@@ -33,12 +53,12 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host) {
 
 }  // namespace
 
-void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options) {
+void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary) {
     const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
     for (std::uint32_t host = 0; host < hosts; ++host) {
         if (!host_is_reported(results, host, options)) continue;
         for_each_listed_port(results, host, options, [&](std::uint64_t index) { write_port(out, results, index); });
-        write_host(out, results, host);
+        write_host(out, results, host, host_name(summary, host));
     }
 }
 

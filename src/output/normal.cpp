@@ -31,9 +31,10 @@ void write_not_shown(std::ostream& out, const Results& results, std::uint32_t ho
 }
 
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
-                const ReportOptions& options) {
+                const ReportOptions& options, std::string_view name) {
     const auto& info = results.host(host);
-    out << "flagscan scan report for " << results.targets().hosts().at(host).str() << '\n';
+    const std::string ip = results.targets().hosts().at(host).str();
+    out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
     if (info.min_rtt >= 0) {
         char latency[48];
         std::snprintf(latency, sizeof latency, "%.6fs", static_cast<double>(info.min_rtt) / kSecond);
@@ -72,7 +73,7 @@ void write_normal(std::ostream& out, const Results& results, const ServiceTable&
     for (std::uint32_t host = 0; host < hosts; ++host) {
         if (!host_is_reported(results, host, options)) continue;
         ++up;
-        write_host(out, results, host, services, options);
+        write_host(out, results, host, services, options, host_name(summary, host));
     }
     char elapsed[32];
     std::snprintf(elapsed, sizeof elapsed, "%.2f", summary.elapsed_seconds);

@@ -5,6 +5,10 @@
 
 namespace flagscan {
 
+std::string_view host_name(const ScanSummary& summary, std::uint32_t host) {
+    return host < summary.host_names.size() ? std::string_view{summary.host_names[host]} : std::string_view{};
+}
+
 bool host_is_reported(const Results& results, std::uint32_t host, const ReportOptions& options) {
     return options.hosts_assumed_up || results.host(host).replies > 0;
 }

@@ -101,3 +101,36 @@ TEST_F(SynScan, HostSummaryCountsMatchLayout) {
 
 }  // namespace
 }  // namespace flagscan::live
+
+namespace flagscan::live {
+namespace {
+
+// Reverse DNS without a DNS server: a private mount namespace puts our own /etc/hosts in place
+// and points resolv.conf at loopback, so no query can leave the machine.
+class ReverseDns : public LabTest {
+protected:
+    static ProcessResult scan_with_hosts_file(const std::vector<std::string>& extra) {
+        TempDir dir;
+        const std::string hosts = dir.path() + "/hosts", resolv = dir.path() + "/resolv.conf";
+        const std::string target = lab_address(kNamespaceHost);
+        run_process({"sh", "-c", "echo '" + target + " target.lab' > " + hosts + "; echo 'nameserver 127.0.0.1' > " + resolv},
+                    std::chrono::seconds(5));
+        std::string command = "mount --bind " + hosts + " /etc/hosts && mount --bind " + resolv +
+                              " /etc/resolv.conf && exec " + flagscan_bin() + " -sS -p 22,23 -Pn -oJ -";
+        for (const auto& arg : extra) command += " " + arg;
+        command += " " + target;
+        return run_process({"unshare", "--mount", "sh", "-c", command}, std::chrono::seconds(30));
+    }
+};
+
+TEST_F(ReverseDns, NamesReportedHostsUnlessToldNotTo) {
+    const auto named = scan_with_hosts_file({});
+    ASSERT_EQ(named.exit_code, 0) << named.describe();
+    EXPECT_NE(named.out.find(R"("hostname":"target.lab")"), std::string::npos) << named.out;
+    const auto unnamed = scan_with_hosts_file({"-n"});
+    ASSERT_EQ(unnamed.exit_code, 0) << unnamed.describe();
+    EXPECT_EQ(unnamed.out.find("hostname"), std::string::npos) << unnamed.out;
+}
+
+}  // namespace
+}  // namespace flagscan::live

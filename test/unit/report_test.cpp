@@ -38,7 +38,7 @@ struct Fixture {
 TEST(Report, JsonLinesListThePortsOutsideTheCommonState) {
     Fixture f;
     std::ostringstream out;
-    write_jsonl(out, f.results, ReportOptions{});
+    write_jsonl(out, f.results, ReportOptions{}, ScanSummary{});
     EXPECT_EQ(out.str(),
               R"({"ip":"10.0.0.2","port":22,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
               R"({"ip":"10.0.0.2","port":80,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
@@ -46,17 +46,26 @@ TEST(Report, JsonLinesListThePortsOutsideTheCommonState) {
               R"({"ip":"10.0.0.2","status":"up","counts":{"open":2,"closed":3,"filtered":1},"rtt_us":120})" "\n");
 }
 
+TEST(Report, HostNameInJsonIsEscaped) {
+    Fixture f;
+    std::ostringstream out;
+    ScanSummary summary;
+    summary.host_names = {"odd\"name\x01"};
+    write_jsonl(out, f.results, ReportOptions{}, summary);
+    EXPECT_NE(out.str().find(R"("hostname":"odd\"name\u0001")"), std::string::npos) << out.str();
+}
+
 TEST(Report, AllPortsAndOpenOnly) {
     Fixture f;
     std::ostringstream all, open;
     ReportOptions options;
     options.all_ports = true;
-    write_jsonl(all, f.results, options);
+    write_jsonl(all, f.results, options, ScanSummary{});
     const std::string all_text = all.str();
     EXPECT_EQ(std::count(all_text.begin(), all_text.end(), '\n'), 7);
     options = {};
     options.open_only = true;
-    write_jsonl(open, f.results, options);
+    write_jsonl(open, f.results, options, ScanSummary{});
     const std::string open_text = open.str();
     EXPECT_EQ(std::count(open_text.begin(), open_text.end(), '\n'), 3);
     EXPECT_EQ(open_text.find(R"("state":"filtered")"), std::string::npos);
@@ -68,8 +77,9 @@ TEST(Report, NormalTableSummarisesAndShowsReasons) {
     ReportOptions options;
     options.reason = true;
     ServiceTable services = ServiceTable::from_etc_services("ssh 22/tcp\nhttp 80/tcp\n");
-    write_normal(out, f.results, services, options, ScanSummary{&syn_kind(), "now", 1.5, false});
+    write_normal(out, f.results, services, options, ScanSummary{&syn_kind(), "now", 1.5, false, {"gw.lab"}});
     const std::string text = out.str();
+    EXPECT_NE(text.find("flagscan scan report for gw.lab (10.0.0.2)"), std::string::npos) << text;
     EXPECT_NE(text.find("Not shown: 3 closed tcp ports (reset)"), std::string::npos) << text;
     EXPECT_NE(text.find("22/tcp    open            ssh             syn-ack ttl 64"), std::string::npos) << text;
     EXPECT_NE(text.find("135/tcp   filtered        unknown         no-response"), std::string::npos) << text;

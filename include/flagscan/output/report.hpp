@@ -5,6 +5,8 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "flagscan/engine/results.hpp"
 #include "flagscan/probe/probe_kind.hpp"
@@ -24,7 +26,11 @@ struct ScanSummary {
     std::string started;       // "2026-11-22 01:02 UTC"
     double elapsed_seconds = 0;
     bool interrupted = false;
+    std::vector<std::string> host_names;  // reverse DNS per host index; empty: none looked up
 };
+
+// The host's name from reverse DNS, or "" (none, or not looked up).
+std::string_view host_name(const ScanSummary& summary, std::uint32_t host);
 
 // Calls `visit` for every port of the host the report lists, in port order.
 void for_each_listed_port(const Results& results, std::uint32_t host, const ReportOptions& options,
@@ -38,6 +44,6 @@ bool host_is_reported(const Results& results, std::uint32_t host, const ReportOp
 void write_normal_header(std::ostream& out, const ScanSummary& summary);
 void write_normal(std::ostream& out, const Results& results, const ServiceTable& services,
                   const ReportOptions& options, const ScanSummary& summary);
-void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options);
+void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary);
 
 }  // namespace flagscan
