@@ -83,3 +83,28 @@ TEST_F(Privileges, NonRootIsToldToUseRootOrConnectScan) {
 
 }  // namespace
 }  // namespace flagscan::live
+
+namespace flagscan::live {
+namespace {
+
+// Ctrl-C in the middle of a scan: exit 130, and the JSON lines still hold what was found.
+class Interrupt : public LabTest {};
+
+TEST_F(Interrupt, CtrlCStillWritesWhatWasFound) {
+    TempDir dir;
+    const std::string out = dir.path() + "/partial.jsonl";
+    const auto result = run_process({"timeout", "--preserve-status", "-s", "INT", "1", flagscan_bin(), "-sS", "-p-",
+                                     "-Pn", "-n", "--max-rate", "5000", "-oJ", out, lab_address(2)},
+                                    std::chrono::seconds(30));
+    ASSERT_EQ(result.exit_code, 130) << result.describe();
+    EXPECT_NE(result.out.find("Scan interrupted"), std::string::npos) << result.out;
+    const ScanOutput output = read_scan_output(out);
+    ASSERT_EQ(output.hosts.size(), 1u) << "no host line in " << out;
+    const auto& counts = output.hosts.front().counts;
+    const long decided = counts.at("open") + counts.at("closed") + counts.at("filtered");
+    EXPECT_GT(decided, 1000);   // about a second's worth at 5,000 probes/s
+    EXPECT_LT(decided, 60000);  // and far from the whole range
+}
+
+}  // namespace
+}  // namespace flagscan::live

@@ -228,3 +228,30 @@ TEST(Engine, RetransmitsOnlyAfterTheTimeout) {
 
 }  // namespace
 }  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+TEST(Engine, InterruptedScanKeepsWhatItFound) {
+    SimConfig net;
+    net.hosts[Ipv4{10, 77, 0, 2}] = lab_host();
+    testing::SimScan scan{testing::one_host(Ipv4{10, 77, 0, 2}), testing::port_range(1, 65535), net};
+    scan.sim = std::make_unique<SimNetwork>(net, scan.clock);
+    scan.results = std::make_unique<Results>(scan.targets);
+    scan.engine = std::make_unique<Engine>(scan.targets, scan.config, CookieKey{11, 22}, *scan.results);
+    std::atomic<bool> stop{false};
+    LoopHooks hooks;
+    hooks.tick = [&](Micros) { stop = scan.engine->decided() >= 5000; };
+    auto builder = ProbeBuilder::create(syn_kind(), ProbeShape{});
+    EXPECT_EQ(run_scan(*scan.engine, *builder, *scan.sim, *scan.sim, scan.clock, stop, hooks), ScanEnd::interrupted);
+    EXPECT_GE(scan.results->decided(), 5000u);
+    EXPECT_LT(scan.results->decided(), 65535u);
+    for (std::uint64_t i = 0; i < scan.targets.size(); ++i) {  // what was decided is right
+        const auto& port = scan.results->port(i);
+        if (port.state == PortState::unscanned) continue;
+        EXPECT_EQ(port.state, expected_syn_state(lab_host(), scan.targets.at(i).port.value()));
+    }
+}
+
+}  // namespace
+}  // namespace flagscan
