@@ -3,6 +3,7 @@
 
 #include "flagscan/cli/options.hpp"
 #include "flagscan/cli/runner.hpp"
+#include "flagscan/output/explain.hpp"
 
 int main(int argc, char** argv) {
     auto line = flagscan::parse_command_line(argc, argv);
@@ -16,6 +17,9 @@ int main(int argc, char** argv) {
             return 0;
         case flagscan::CommandLine::Action::version:
             std::cout << "flagscan " << FLAGSCAN_VERSION << '\n';
+            return 0;
+        case flagscan::CommandLine::Action::explain_rules:
+            flagscan::write_rule_table(std::cout, line->config.kind);
             return 0;
         case flagscan::CommandLine::Action::scan:
             break;

@@ -67,6 +67,8 @@ cxxopts::Options make_options() {
         ("ack", "TCP ACK scan: maps firewall rules  [nmap: -sA]")
         ("window", "TCP Window scan  [nmap: -sW]")
         ("maimon", "TCP Maimon scan: FIN+ACK  [nmap: -sM]")
+        ("scanflags", "send these TCP flags (SYNFIN, URGPSHFIN, 0x29); replies are read like the -s kind "
+                      "given with it, else like -sS", cxxopts::value<std::string>())
         ("connect", "TCP connect scan, no root needed  [nmap: -sT] (not built yet)")
         ("udp", "UDP scan  [nmap: -sU] (not built yet)")
         ("ping-scan", "host discovery only  [nmap: -sn] (not built yet)")
@@ -92,6 +94,10 @@ cxxopts::Options make_options() {
         ("output-xml", "XML output  [nmap: -oX] (not built yet)", cxxopts::value<std::string>())
         ("output-grepable", "grepable output  [nmap: -oG] (not built yet)", cxxopts::value<std::string>())
         ("reason", "show why each port is in its state (syn-ack, reset, no-response, ...)")
+        ("packet-trace", "print every packet sent and received, flags spelled out")
+        ("explain", "after the scan, tell for each listed port what was sent, what came back, the "
+                    "rule that decided, and what the scan cannot tell")
+        ("explain-rules", "print the reply rules of the chosen scan type (-sF etc.) and exit")
         ("open", "list only open ports")
         ("all-ports", "list every port; summarise none")
         ("v,verbose", "more detail on stderr (counters, drops, rates)")
@@ -117,7 +123,7 @@ std::optional<std::string> unbuilt_option(const cxxopts::ParseResult& parsed) {
     return std::nullopt;
 }
 
-Result<const ProbeKind*> chosen_kind(const cxxopts::ParseResult& parsed) {
+Result<ProbeKind> chosen_kind(const cxxopts::ParseResult& parsed) {
     if (parsed.count("scan-type") > 0) return Error{"unknown scan type '-s" + parsed["scan-type"].as<std::string>() + "'"};
     const ProbeKind* chosen = nullptr;
     for (const auto& kind : all_probe_kinds()) {
@@ -126,7 +132,12 @@ Result<const ProbeKind*> chosen_kind(const cxxopts::ParseResult& parsed) {
                                             std::string(kind.nmap_flag) + " were both given)"};
         chosen = &kind;
     }
-    return chosen != nullptr ? chosen : &syn_kind();
+    const ProbeKind& base = chosen != nullptr ? *chosen : syn_kind();
+    if (!parsed.count("scanflags")) return base;
+    const auto text = parsed["scanflags"].as<std::string>();
+    const auto flags = TcpFlags::parse(text);
+    if (!flags) return Error{"bad --scanflags '" + text + "': use names (SYNFIN, URGPSHFIN) or a number (0x29)"};
+    return custom_flags_kind(*flags, base);
 }
 
 Result<Timing> timing_from(const cxxopts::ParseResult& parsed) {
@@ -212,6 +223,8 @@ void fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config) {
     if (parsed.count("output-json")) config.json_path = parsed["output-json"].as<std::string>();
     if (parsed.count("output-normal")) config.normal_path = parsed["output-normal"].as<std::string>();
     config.verbosity = static_cast<int>(parsed.count("verbose"));
+    config.explain = parsed.count("explain") > 0;
+    config.packet_trace = parsed.count("packet-trace") > 0;
     config.no_dns = parsed.count("no-dns") > 0;
     config.skip_discovery = parsed.count("skip-discovery") > 0;
 }
@@ -271,6 +284,13 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
         if (parsed.count("help"))
             return CommandLine{CommandLine::Action::help, {}, options.help({"Targets", "Ports and scan type", "Timing", "Source", "Output"})};
         if (parsed.count("version")) return CommandLine{CommandLine::Action::version, {}, {}};
+        if (parsed.count("explain-rules")) {
+            auto kind = chosen_kind(parsed);
+            if (!kind) return Error{kind.error()};
+            CommandLine rules{CommandLine::Action::explain_rules, {}, {}};
+            rules.config.kind = *kind;
+            return rules;
+        }
         auto config = build_config(parsed);
         if (!config) return Error{config.error()};
         line.config = std::move(config).value();

@@ -16,6 +16,8 @@
 #include "flagscan/cli/route.hpp"
 #include "flagscan/cli/signals.hpp"
 #include "flagscan/engine/scan_loop.hpp"
+#include "flagscan/output/explain.hpp"
+#include "flagscan/output/packet_trace.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/wire/raw_socket_sink.hpp"
@@ -72,7 +74,7 @@ Result<RouteChoice> prepare_route(const AddressSet& hosts, const ScanConfig& con
 Result<RawSocketSink> open_sink(const ScanConfig& config, const RouteChoice& route) {
     auto sink = RawSocketSink::open(config.interface.empty() ? std::string{} : route.interface);
     if (!sink && ::geteuid() != 0)
-        return Error{"a " + std::string(config.kind->name) + " scan (" + std::string(config.kind->nmap_flag) +
+        return Error{"a " + std::string(config.kind.name) + " scan (" + std::string(config.kind.nmap_flag) +
                      ") sends raw packets and needs root (or CAP_NET_RAW): run it with sudo, or use -sT, the "
                      "connect scan, which needs no root"};
     return sink;
@@ -100,7 +102,7 @@ std::uint64_t random_u64() {
 
 EngineConfig engine_config(const ScanConfig& config, const RouteChoice& route, Micros slack) {
     EngineConfig ec;
-    ec.kind = config.kind;
+    ec.kind = &config.kind;
     ec.timing = config.timing;
     const auto tries = static_cast<std::uint8_t>(config.timing.max_retries + 1);
     const auto base = config.source_port ? config.source_port->value() : 33000 + random_u64() % (60000 - 33000);
@@ -149,6 +151,15 @@ std::vector<std::string> names_of_reported_hosts(const Results& results, const R
     return reverse_names(addresses, 2 * kSecond);
 }
 
+void add_packet_trace(LoopHooks& hooks, std::ostream& trace) {
+    hooks.sent = [&trace](const Probe&, std::span<const std::uint8_t> packet, Micros) {
+        if (auto decoded = decode_ipv4(ByteView{packet})) trace << trace_sent(*decoded) << '\n';
+    };
+    hooks.received = [&trace](const Frame&, const DecodedPacket& packet, const PacketOutcome& outcome) {
+        trace << trace_received(packet, outcome) << '\n';
+    };
+}
+
 struct Prepared {
     TargetSet targets;
     ServiceTable services;
@@ -174,7 +185,7 @@ int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& 
         err << "flagscan: host discovery is not built yet: every target is scanned as if -Pn was given\n";
     auto prepared = prepare(config);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
-    auto builder = ProbeBuilder::create(*config.kind, ProbeShape{config.ttl, 1024, 1460});
+    auto builder = ProbeBuilder::create(config.kind, ProbeShape{config.ttl, 1024, 1460});
     if (!builder) return err << "flagscan: " << builder.error() << '\n', 1;
     auto sink = open_sink(config, prepared->route);
     if (!sink) return err << "flagscan: " << sink.error() << '\n', 1;
@@ -188,12 +199,14 @@ int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& 
 
     const SteadyClock clock;
     const Micros started = clock.now();
-    ScanSummary summary{config.kind, now_text(), 0, false, {}};
+    ScanSummary summary{&config.kind, now_text(), 0, false, {}};
     if (config.json_path != "-") write_normal_header(out, summary);
     Results results{prepared->targets};
     Engine engine{prepared->targets, engine_settings, CookieKey::random(), results};
     (*capture)->start();
     LoopHooks hooks;
+    std::ostream& trace = config.json_path == "-" ? err : out;  // never into JSON on stdout
+    if (config.packet_trace) add_packet_trace(hooks, trace);
     Micros next_line = started;
     if (config.verbosity >= 2) {
         hooks.tick = [&](Micros now) {
@@ -212,6 +225,10 @@ int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& 
     summary.interrupted = end == ScanEnd::interrupted;
     if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
     write_reports(config, results, prepared->services, summary, out, err);
+    if (config.explain) {
+        write_explanations(config.json_path == "-" ? err : out, results, config.report,
+                           ExplainContext{&config.kind, engine_settings.me.sport_base, engine.rto()});
+    }
     if (config.verbosity > 0 || capture_stats.dropped > 0) write_stats(err, engine, sink->stats(), capture_stats);
     return summary.interrupted ? 130 : 0;
 }

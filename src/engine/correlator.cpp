@@ -17,8 +17,9 @@ std::optional<std::uint8_t> Correlator::try_from_port(Port our_port) const {
     return static_cast<std::uint8_t>(offset);
 }
 
-// RFC 793 p.36 ("Reset Generation") and p.65: a reply that carries ACK acknowledges our
-// seq + the sequence space our probe used (1 for SYN, 1 for FIN, data length: none); a RST
+// RFC 793 p.36 ("Reset Generation") and p.65: a RST that carries ACK acknowledges our seq +
+// the sequence space our probe used (1 for SYN, 1 for FIN, data length: none); a SYN,ACK
+// acknowledges only our SYN (a FIN beside it is not processed in LISTEN); a RST
 // without ACK answers a probe that had ACK set and takes its seq from that probe's ack field.
 // A bare SYN (simultaneous open, RFC 793 3.4 figure 8) acknowledges nothing, so it cannot
 // echo the cookie: it is matched on addresses and ports alone (the source port still names
@@ -28,7 +29,8 @@ std::optional<Answer> Correlator::identify_tcp(const DecodedPacket& packet) cons
     auto try_no = try_from_port(tcp.dport);
     if (!try_no) return std::nullopt;
     const std::uint32_t cookie = cookie_(me_.source, packet.ip.src, tcp.sport, tcp.dport);
-    const std::uint32_t used = (kind_->flags.any(TcpFlags::syn) ? 1u : 0u) + (kind_->flags.any(TcpFlags::fin) ? 1u : 0u);
+    const bool handshake = tcp.flags.any(TcpFlags::syn);
+    const std::uint32_t used = handshake ? 1u : (kind_->flags.any(TcpFlags::syn) ? 1u : 0u) + (kind_->flags.any(TcpFlags::fin) ? 1u : 0u);
     const bool bare_syn = tcp.flags.any(TcpFlags::syn) && !tcp.flags.any(TcpFlags::ack | TcpFlags::rst);
     const bool echoed = tcp.flags.any(TcpFlags::ack) ? tcp.ack == cookie + used
                                                      : bare_syn || (kind_->flags.any(TcpFlags::ack) && tcp.seq == cookie);

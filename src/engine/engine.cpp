@@ -143,32 +143,39 @@ void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule,
     result.answered_try = answer.try_no;
     result.rule = static_cast<std::uint8_t>(&rule - config_.kind->rules.data());
     result.reply_window = answer.evidence.window;
+    result.reply_kind = answer.evidence.kind;
+    result.reply_flags = answer.evidence.flags.bits();
+    result.icmp_code = answer.evidence.icmp_code;
     result.rtt_us = rtt >= 0 ? static_cast<std::uint32_t>(std::min<Micros>(rtt, std::numeric_limits<std::uint32_t>::max())) : 0;
     results_->set(index, result);
     if (answer.evidence.kind != ReplyEvidence::Kind::none)
         results_->note_reply(static_cast<std::uint32_t>(index / targets_->ports().size()), rtt);
 }
 
-void Engine::on_packet(const DecodedPacket& packet, Micros ts) {
+PacketOutcome Engine::on_packet(const DecodedPacket& packet, Micros ts) {
+    using Outcome = PacketOutcome::Kind;
     auto answer = correlator_.identify(packet);
     auto index = answer ? index_of(answer->target, answer->port) : std::nullopt;
     if (!index) {
         ++stats_.strays;
-        return;
+        return {Outcome::stray};
     }
     ++stats_.replies;
     const Rule* rule = match_rule(*config_.kind, answer->evidence);
     if (rule == nullptr) {
         ++stats_.unmatched;
-        return;
+        return {Outcome::unmatched};
     }
     auto* entry = correlator_.find(answer->target, answer->port);
     if (entry == nullptr) {  // already decided: only a verdict of silence can be overturned
         const auto& prior = results_->port(*index);
-        const bool overturns = prior.reason == Reason::no_response;
-        if (overturns) settle(*answer, *index, *rule, prior.tries, -1);
-        ++(overturns ? stats_.late : stats_.duplicates);
-        return;
+        if (prior.reason != Reason::no_response) {
+            ++stats_.duplicates;
+            return {Outcome::duplicate};
+        }
+        settle(*answer, *index, *rule, prior.tries, -1);
+        ++stats_.late;
+        return {Outcome::late};
     }
     const Micros rtt = answer->try_no == entry->try_no && ts >= entry->sent ? ts - entry->sent : -1;
     if (rtt >= 0) rtt_.sample(rtt);
@@ -181,6 +188,7 @@ void Engine::on_packet(const DecodedPacket& packet, Micros ts) {
         max_answered_try_ = answer->try_no;
         requeue_exhausted();
     }
+    return {Outcome::answer, rtt};
 }
 
 Micros Engine::next_deadline(Micros now) {

@@ -32,8 +32,8 @@ void deliver(Engine& engine, LinkType link, const std::vector<Frame>& frames, co
     for (const auto& frame : frames) {
         auto packet = decode_frame(link, ByteView{frame.span()});
         if (!packet) continue;
-        if (hooks.received) hooks.received(frame, *packet);
-        engine.on_packet(*packet, frame.ts);
+        const PacketOutcome outcome = engine.on_packet(*packet, frame.ts);
+        if (hooks.received) hooks.received(frame, *packet, outcome);
     }
 }
 

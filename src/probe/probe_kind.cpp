@@ -95,14 +95,34 @@ constexpr std::array kMaimonRules{
 
 constexpr std::uint8_t kTcp = ipproto::tcp;
 
+constexpr std::string_view kSynCaveat =
+    "A SYN scan sees what a client would see: a port that answers SYN,ACK accepts connections. It "
+    "cannot tell a port dropped by a firewall from a host that is down, and a firewall that answers "
+    "for the host (SYN proxies, some load balancers) makes closed ports look open.";
+constexpr std::string_view kStealthCaveat =
+    "A FIN, NULL or XMAS scan cannot tell open from filtered: an open port and a firewall that drops "
+    "the probe both stay silent. It relies on RFC 793's rule that a listening port ignores such "
+    "segments; Windows and some other stacks answer RST on open ports too, so against them such a "
+    "scan says closed everywhere.";
+constexpr std::string_view kAckCaveat =
+    "An ACK scan maps firewall rules, not open ports: open and closed ports both answer RST, so "
+    "'unfiltered' means only that the probe got through; 'filtered' means something dropped it.";
+constexpr std::string_view kWindowCaveat =
+    "A Window scan trusts a quirk of a few stacks (RSTs from open ports with a non-zero window). "
+    "Most stacks, Linux included, always send window 0, so every port looks closed; a result with "
+    "a few open ports among thousands of closed ones is the quirk at work, the reverse is suspect.";
+constexpr std::string_view kMaimonCaveat =
+    "A Maimon scan only finds open ports on BSD-derived stacks, which drop a FIN/ACK to a listening "
+    "port; Linux and Windows answer RST everywhere, so against them every port looks closed.";
+
 constexpr std::array kKinds{
-    ProbeKind{"SYN", "-sS", "--syn", kTcp, F{F::syn}, kSynRules},
-    ProbeKind{"FIN", "-sF", "--fin", kTcp, F{F::fin}, kStealthRules},
-    ProbeKind{"NULL", "-sN", "--null", kTcp, F{0}, kStealthRules},
-    ProbeKind{"XMAS", "-sX", "--xmas", kTcp, F{F::fin | F::psh | F::urg}, kStealthRules},
-    ProbeKind{"ACK", "-sA", "--ack", kTcp, F{F::ack}, kAckRules},
-    ProbeKind{"Window", "-sW", "--window", kTcp, F{F::ack}, kWindowRules},
-    ProbeKind{"Maimon", "-sM", "--maimon", kTcp, F{F::fin | F::ack}, kMaimonRules},
+    ProbeKind{"SYN", "-sS", "--syn", kTcp, F{F::syn}, kSynRules, kSynCaveat},
+    ProbeKind{"FIN", "-sF", "--fin", kTcp, F{F::fin}, kStealthRules, kStealthCaveat},
+    ProbeKind{"NULL", "-sN", "--null", kTcp, F{0}, kStealthRules, kStealthCaveat},
+    ProbeKind{"XMAS", "-sX", "--xmas", kTcp, F{F::fin | F::psh | F::urg}, kStealthRules, kStealthCaveat},
+    ProbeKind{"ACK", "-sA", "--ack", kTcp, F{F::ack}, kAckRules, kAckCaveat},
+    ProbeKind{"Window", "-sW", "--window", kTcp, F{F::ack}, kWindowRules, kWindowCaveat},
+    ProbeKind{"Maimon", "-sM", "--maimon", kTcp, F{F::fin | F::ack}, kMaimonRules, kMaimonCaveat},
 };
 
 bool window_matches(Rule::Window rule, std::uint16_t window) {
@@ -133,6 +153,15 @@ bool row_matches(const Rule& row, const ReplyEvidence& evidence) {
 std::span<const ProbeKind> all_probe_kinds() { return kKinds; }
 
 const ProbeKind& syn_kind() { return kKinds[0]; }
+
+ProbeKind custom_flags_kind(TcpFlags flags, const ProbeKind& base) {
+    ProbeKind kind = base;
+    kind.name = "custom flags";
+    kind.nmap_flag = "--scanflags";
+    kind.long_flag = "--scanflags";
+    kind.flags = flags;
+    return kind;
+}
 
 const ProbeKind* probe_kind_by_letter(char letter) {
     for (const auto& kind : kKinds) {

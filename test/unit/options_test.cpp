@@ -17,7 +17,8 @@ TEST(Options, NmapSpellings) {
     auto line = parse({"-sS", "-p-", "-Pn", "-n", "-T4", "--reason", "-oJ", "out.jsonl", "10.0.0.1"});
     ASSERT_TRUE(line) << line.error();
     const auto& c = line->config;
-    EXPECT_EQ(c.kind, &syn_kind());
+    EXPECT_EQ(c.kind.flags, syn_kind().flags);
+    EXPECT_EQ(c.kind.rules.data(), syn_kind().rules.data());
     EXPECT_EQ(c.ports_spec, "-");
     EXPECT_TRUE(c.skip_discovery);
     EXPECT_TRUE(c.no_dns);
@@ -46,8 +47,20 @@ TEST(Options, FlagScanKinds) {
     for (const auto& kind : all_probe_kinds()) {
         auto line = parse({std::string(kind.nmap_flag), "10.0.0.1"});
         ASSERT_TRUE(line) << line.error();
-        EXPECT_EQ(line->config.kind, &kind);
+        EXPECT_EQ(line->config.kind.name, kind.name);
     }
+}
+
+TEST(Options, ScanflagsWithABaseKind) {
+    auto line = parse({"--scanflags", "SYNFIN", "-sF", "10.0.0.1"});
+    ASSERT_TRUE(line) << line.error();
+    EXPECT_EQ(line->config.kind.flags.bits(), TcpFlags::syn | TcpFlags::fin);
+    EXPECT_EQ(line->config.kind.rules.data(), probe_kind_by_letter('F')->rules.data());
+    auto numeric = parse({"--scanflags", "0x29", "10.0.0.1"});
+    ASSERT_TRUE(numeric) << numeric.error();
+    EXPECT_EQ(numeric->config.kind.flags.str(), "FIN,PSH,URG");
+    EXPECT_EQ(numeric->config.kind.rules.data(), syn_kind().rules.data());
+    EXPECT_FALSE(parse({"--scanflags", "SYNFOO", "10.0.0.1"}));
 }
 
 TEST(Options, BadInputIsOneClearLine) {

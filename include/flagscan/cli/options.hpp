@@ -19,7 +19,9 @@ struct ScanConfig {
     std::vector<std::string> excludes;       // from --exclude and --excludefile
     std::string ports_spec;                  // -p; empty: --top-ports
     std::size_t top_ports = 1000;
-    const ProbeKind* kind = nullptr;
+    ProbeKind kind = syn_kind();             // -sS..-sM, or --scanflags over one of them
+    bool explain = false;                    // --explain
+    bool packet_trace = false;               // --packet-trace
     bool skip_discovery = false;             // -Pn
     bool no_dns = false;                     // -n
     std::string interface;                   // -e
@@ -36,7 +38,7 @@ struct ScanConfig {
 };
 
 struct CommandLine {
-    enum class Action { scan, help, version } action = Action::scan;
+    enum class Action { scan, help, version, explain_rules } action = Action::scan;
     ScanConfig config;
     std::string help;
 };

@@ -39,6 +39,12 @@ struct EngineStats {
     Micros last_first_try = -1;         // when the last port got its first probe
 };
 
+// What became of one captured packet, for --packet-trace.
+struct PacketOutcome {
+    enum class Kind : std::uint8_t { stray, answer, duplicate, late, unmatched } kind = Kind::stray;
+    Micros rtt = -1;  // when the packet answers the latest send of its probe
+};
+
 // The engine never reads a clock, sleeps, or touches a socket: `now` comes in as an argument,
 // so the same code runs a live scan, a replay and a test against a simulated target.
 class Engine {
@@ -49,7 +55,7 @@ public:
     // sent at `now`. Returns how many.
     std::size_t poll_sends(Micros now, std::span<Probe> out);
     // A decoded packet the capture saw at time `ts`.
-    void on_packet(const DecodedPacket& packet, Micros ts);
+    PacketOutcome on_packet(const DecodedPacket& packet, Micros ts);
     // When the engine next has work (a timer or a rate token) if no reply comes first.
     Micros next_deadline(Micros now);
     // Every probe answered or out of tries: the scan is over. Gives silent ports their verdict.

@@ -7,6 +7,7 @@
 
 #include "flagscan/engine/clock.hpp"
 #include "flagscan/probe/port_state.hpp"
+#include "flagscan/probe/probe_kind.hpp"
 #include "flagscan/targets/target_set.hpp"
 
 namespace flagscan {
@@ -18,6 +19,9 @@ struct PortResult {
     std::uint8_t tries = 0;   // sends made for this port
     std::uint8_t answered_try = 0;
     std::uint8_t rule = 0;    // row of the probe kind's rule table that matched
+    ReplyEvidence::Kind reply_kind = ReplyEvidence::Kind::none;
+    std::uint8_t reply_flags = 0;   // TCP flags of the reply
+    std::uint8_t icmp_code = 0;     // of an ICMP unreachable reply
     std::uint16_t reply_window = 0;
     std::uint32_t rtt_us = 0;  // of the answered try, when known
 };

@@ -15,7 +15,7 @@ namespace flagscan {
 // Optional observers (packet trace, pcap writer, progress); empty ones cost nothing.
 struct LoopHooks {
     std::function<void(const Probe&, std::span<const std::uint8_t> packet, Micros when)> sent;
-    std::function<void(const Frame&, const DecodedPacket&)> received;
+    std::function<void(const Frame&, const DecodedPacket&, const PacketOutcome&)> received;
     std::function<void(Micros now)> tick;  // after each round of the loop
 };
 

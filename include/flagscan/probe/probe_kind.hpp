@@ -41,7 +41,11 @@ struct ProbeKind {
     std::uint8_t protocol;       // ipproto::tcp / ipproto::udp
     TcpFlags flags;              // the probe's TCP flags
     std::span<const Rule> rules;
+    std::string_view caveat;     // what this scan cannot tell, in plain words (for --explain)
 };
+
+// A probe kind with the caller's flags (--scanflags) that reads replies like `base`.
+ProbeKind custom_flags_kind(TcpFlags flags, const ProbeKind& base);
 
 // The kinds flagscan knows, looked up by their nmap letter ('S' for -sS).
 const ProbeKind* probe_kind_by_letter(char letter);

@@ -1,0 +1,31 @@
+// Teaching output: --explain-rules prints a scan kind's rule table; --explain narrates each verdict.
+#pragma once
+
+#include <ostream>
+
+#include "flagscan/engine/results.hpp"
+#include "flagscan/output/report.hpp"
+#include "flagscan/probe/probe_kind.hpp"
+
+namespace flagscan {
+
+// What the narrative needs to know about the scan that made the results.
+struct ExplainContext {
+    const ProbeKind* kind = nullptr;
+    Port sport_base;     // try k left from sport_base + k
+    Micros timeout = 0;  // the retransmission timeout at the end of the scan
+};
+
+// Every row of the kind's rule table, with the RFC rule or stack behaviour behind it.
+void write_rule_table(std::ostream& out, const ProbeKind& kind);
+
+// For each listed port, and one port of each host's summarised state: the probe, what came
+// back (or that nothing did, after how many tries), the rule row that matched, the state, why;
+// then the kind's caveat.
+void write_explanations(std::ostream& out, const Results& results, const ReportOptions& options,
+                        const ExplainContext& context);
+
+// One row in words: "RST back -> closed (reset)".
+std::string describe_rule(const Rule& rule);
+
+}  // namespace flagscan

@@ -1,0 +1,125 @@
+// --explain and --explain-rules: the verdicts in plain English, for students of TCP.
+#include "flagscan/output/explain.hpp"
+
+#include <cstdio>
+#include <sstream>
+#include <string>
+
+namespace flagscan {
+namespace {
+
+constexpr std::size_t kWidth = 92;
+
+// Prints `text` wrapped at kWidth, the first line after `label`, the others indented to match.
+void wrapped(std::ostream& out, std::string_view label, std::string_view text) {
+    const std::string indent(label.size(), ' ');
+    std::istringstream words{std::string(text)};
+    std::string word, line{label};
+    bool empty = true;
+    while (words >> word) {
+        if (!empty && line.size() + 1 + word.size() > kWidth) {
+            out << line << '\n';
+            line = indent;
+            empty = true;
+        }
+        line += (empty ? "" : " ") + word;
+        empty = false;
+    }
+    out << line << '\n';
+}
+
+std::string milliseconds(Micros us) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f ms", static_cast<double>(us) / kMillisecond);
+    return text;
+}
+
+std::string probe_words(const ProbeKind& kind) {
+    return kind.flags.bits() == 0 ? std::string("a TCP segment with no flags at all")
+                                  : "a TCP segment with " + kind.flags.str() + " set";
+}
+
+std::string reply_words(const PortResult& port, Ipv4 ip, Port number) {
+    if (port.reply_kind == ReplyEvidence::Kind::none) return "nothing.";
+    if (port.reply_kind == ReplyEvidence::Kind::icmp_unreachable)
+        return "ICMP destination unreachable, code " + std::to_string(port.icmp_code) + " (" + std::string(to_string(port.reason)) +
+               "), ttl " + std::to_string(port.ttl) + (port.rtt_us ? ", after " + milliseconds(port.rtt_us) : "") + ".";
+    return TcpFlags{port.reply_flags}.str() + " from " + ip.str() + ":" + std::to_string(number.value()) + ", ttl " +
+           std::to_string(port.ttl) + ", window " + std::to_string(port.reply_window) +
+           (port.rtt_us ? ", after " + milliseconds(port.rtt_us) : "") + ".";
+}
+
+std::string sent_words(const PortResult& port, const ExplainContext& context) {
+    const std::string flags = context.kind->flags.str();
+    const std::string what = std::string(context.kind->name) + " probe" + (flags == context.kind->name ? "" : " (" + flags + ")");
+    if (port.reply_kind == ReplyEvidence::Kind::none)
+        return what + ", " + std::to_string(port.tries) + (port.tries == 1 ? " try" : " tries") +
+               " from source ports " + std::to_string(context.sport_base.value()) + "-" +
+               std::to_string(context.sport_base.value() + port.tries - 1) + "; after the last one flagscan waited " +
+               milliseconds(context.timeout) + " (the retransmission timeout) and gave up.";
+    return what + ", try " + std::to_string(port.answered_try + 1) + " of " + std::to_string(port.tries) +
+           ", from source port " + std::to_string(context.sport_base.value() + port.answered_try) + ".";
+}
+
+void explain_port(std::ostream& out, const Results& results, std::uint64_t index, const ExplainContext& context,
+                  std::string_view note) {
+    const auto target = results.targets().at(index);
+    const auto& port = results.port(index);
+    out << "  " << target.port.value() << "/tcp is " << to_string(port.state) << note << '\n';
+    wrapped(out, "    Sent:   ", sent_words(port, context));
+    wrapped(out, "    Back:   ", reply_words(port, target.ip, target.port));
+    if (port.rule < context.kind->rules.size()) {
+        const Rule& rule = context.kind->rules[port.rule];
+        wrapped(out, "    Rule " + std::to_string(port.rule + 1) + ": ", describe_rule(rule));
+        wrapped(out, "    Why:    ", rule.basis);
+    }
+}
+
+void explain_host(std::ostream& out, const Results& results, std::uint32_t host, const ReportOptions& options,
+                  const ExplainContext& context) {
+    out << "Why each port of " << results.targets().hosts().at(host).str() << " is in its state (" << context.kind->name
+        << " scan: " << probe_words(*context.kind) << "):\n";
+    for_each_listed_port(results, host, options, [&](std::uint64_t index) { explain_port(out, results, index, context, ""); });
+    const PortState common = results.most_common_state(host);
+    const std::uint32_t count = results.host(host).counts[static_cast<int>(common)];
+    const std::uint64_t ports = results.targets().ports().size();
+    for (std::uint64_t i = 0; i < ports && !options.all_ports && count > 0; ++i) {
+        if (results.port(host * ports + i).state != common) continue;
+        explain_port(out, results, host * ports + i, context,
+                     " (a sample of the " + std::to_string(count) + " " + std::string(to_string(common)) +
+                         " ports not listed; the others were decided the same way)");
+        break;
+    }
+    wrapped(out, "  Caveat: ", context.kind->caveat);
+    out << '\n';
+}
+
+}  // namespace
+
+std::string describe_rule(const Rule& rule) {
+    std::string reply{rule.reply_text};
+    const std::string reason = rule.reason == Reason::none ? "reason from the ICMP code" : std::string(to_string(rule.reason));
+    const std::string when = rule.kind == ReplyEvidence::Kind::none ? " back, after every try" : " back";
+    return reply + when + " -> " + std::string(to_string(rule.state)) + " (" + reason + ")";
+}
+
+void write_rule_table(std::ostream& out, const ProbeKind& kind) {
+    out << kind.name << " scan (" << kind.nmap_flag << "): the probe is " << probe_words(kind) << ".\n";
+    for (std::size_t i = 0; i < kind.rules.size(); ++i) {
+        const Rule& rule = kind.rules[i];
+        wrapped(out, "  " + std::to_string(i + 1) + ". ", describe_rule(rule));
+        wrapped(out, "     ", rule.basis);
+    }
+    out << "  Any other reply matches no row and says nothing about the port.\n";
+    wrapped(out, "Caveat: ", kind.caveat);
+}
+
+void write_explanations(std::ostream& out, const Results& results, const ReportOptions& options,
+                        const ExplainContext& context) {
+    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
+    for (std::uint32_t host = 0; host < hosts; ++host) {
+        if (host_is_reported(results, host, options)) explain_host(out, results, host, options, context);
+    }
+}
+
+}  // namespace flagscan

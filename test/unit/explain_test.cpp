@@ -1,0 +1,98 @@
+// Teaching output: rule tables, per-port narratives with their caveats, packet trace lines.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "flagscan/output/explain.hpp"
+#include "flagscan/output/packet_trace.hpp"
+#include "sim_scan.hpp"
+
+namespace flagscan {
+namespace {
+
+using testing::kScanner;
+using testing::one_host;
+using testing::SimScan;
+
+const Ipv4 kTarget{10, 77, 0, 2};
+
+// A FIN scan of ports 20-25 (22 open, 24 dropped) against a Linux or a Windows-like stack;
+// returns the --explain text.
+std::string explain_fin_scan(bool windows_like) {
+    SimConfig net;
+    SimHost host;
+    host.open = {22};
+    host.dropped = {24};
+    host.windows_like = windows_like;
+    net.hosts[kTarget] = host;
+    SimScan scan{one_host(kTarget), testing::port_range(20, 25), net, *probe_kind_by_letter('F')};
+    scan.run();
+    std::ostringstream out;
+    write_explanations(out, *scan.results, ReportOptions{}, ExplainContext{scan.config.kind, Port{40000}, 55 * kMillisecond});
+    std::string text;  // wrapped lines joined again, so phrases can be searched for whole
+    for (char c : out.str()) {
+        if (c == '\n' || (c == ' ' && !text.empty() && text.back() == ' ')) c = ' ';
+        if (c == ' ' && !text.empty() && text.back() == ' ') continue;
+        text += c;
+    }
+    return text;
+}
+
+TEST(Explain, LinuxFinScanNarratesSilenceAndCarriesTheCaveat) {
+    const std::string text = explain_fin_scan(false);
+    EXPECT_NE(text.find("22/tcp is open|filtered"), std::string::npos) << text;
+    EXPECT_NE(text.find("Back: nothing."), std::string::npos) << text;
+    EXPECT_NE(text.find("waited 55.00 ms"), std::string::npos) << text;
+    EXPECT_NE(text.find("cannot tell open from filtered"), std::string::npos) << text;
+    EXPECT_NE(text.find("Windows"), std::string::npos) << text;  // the caveat names the stacks that break it
+    EXPECT_NE(text.find("RFC 793 p.65-66"), std::string::npos) << text;
+    EXPECT_NE(text.find("a sample of the 4 closed ports"), std::string::npos) << text;
+}
+
+TEST(Explain, WindowsLikeStackSaysClosedEverywhereAndTheCaveatSaysWhy) {
+    const std::string text = explain_fin_scan(true);
+    EXPECT_EQ(text.find("22/tcp is open|filtered"), std::string::npos) << text;  // the open port looks closed
+    EXPECT_NE(text.find("Back: RST,ACK from 10.77.0.2:"), std::string::npos) << text;
+    EXPECT_NE(text.find("says closed everywhere"), std::string::npos) << text;
+}
+
+TEST(Explain, RuleTablesNameEveryRowAndItsBasis) {
+    for (const auto& kind : all_probe_kinds()) {
+        std::ostringstream out;
+        write_rule_table(out, kind);
+        const std::string text = out.str();
+        for (std::size_t i = 0; i < kind.rules.size(); ++i) {
+            EXPECT_NE(text.find(std::to_string(i + 1) + ". " + describe_rule(kind.rules[i]).substr(0, 20)), std::string::npos)
+                << kind.name << " row " << i << "\n" << text;
+        }
+        EXPECT_NE(text.find("Caveat: "), std::string::npos);
+        EXPECT_NE(text.find(std::string(kind.nmap_flag)), std::string::npos);
+    }
+}
+
+TEST(PacketTrace, SentAndReceivedLines) {
+    auto probe = make_tcp_packet(kScanner, kTarget, Port{61232}, Port{22}, 1000, 0, TcpFlags{TcpFlags::fin}, 1024, 64);
+    EXPECT_EQ(trace_sent(*decode_ipv4(ByteView{probe})), "SENT  10.77.0.1:61232 > 10.77.0.2:22 FIN seq=1000 ttl=64");
+    auto rst = make_tcp_packet(kTarget, kScanner, Port{22}, Port{61232}, 0, 1001, TcpFlags{TcpFlags::rst | TcpFlags::ack}, 0, 64);
+    EXPECT_EQ(trace_received(*decode_ipv4(ByteView{rst}), PacketOutcome{PacketOutcome::Kind::answer, 50}),
+              "RCVD  10.77.0.2:22 > 10.77.0.1:61232 RST,ACK ack=1001 ttl=64 win=0 (0.05 ms)");
+    auto icmp = make_icmp_error(kTarget, 3, 13, probe, 63);
+    EXPECT_EQ(trace_received(*decode_ipv4(ByteView{icmp}), PacketOutcome{PacketOutcome::Kind::stray, -1}),
+              "RCVD  10.77.0.2 > 10.77.0.1 ICMP 3/13 admin-prohibited about 10.77.0.1:61232 > 10.77.0.2:22 ttl=63 "
+              "[stray: not an answer to this scan]");
+}
+
+TEST(ScanFlags, CustomFlagsReadLikeTheirBase) {
+    SimConfig net;
+    SimHost host;
+    host.open = {22};
+    net.hosts[kTarget] = host;
+    const ProbeKind synfin = custom_flags_kind(TcpFlags{TcpFlags::syn | TcpFlags::fin}, syn_kind());
+    SimScan scan{one_host(kTarget), {Port{22}, Port{23}}, net, synfin};
+    scan.run();
+    EXPECT_EQ(scan.at(kTarget, 22).state, PortState::open);  // the simulated stack answers SYN+FIN like SYN
+    EXPECT_EQ(scan.at(kTarget, 23).state, PortState::closed);
+}
+
+}  // namespace
+}  // namespace flagscan
