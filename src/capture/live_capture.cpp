@@ -58,11 +58,17 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::open(const CaptureOptions& opt
     if (auto filtered = apply_filter(handle->get(), options); !filtered) return Error{filtered.error()};
     auto link = link_type_from_dlt(pcap_datalink(handle->get()));
     if (!link) return Error{"interface '" + options.device + "' has a link type flagscan cannot read"};
-    return std::unique_ptr<LiveCapture>(new LiveCapture(std::move(handle).value(), *link, options.timeout_ms));
+    PcapDumper dumper;
+    if (!options.dump_path.empty()) {
+        dumper.reset(pcap_dump_open(handle->get(), options.dump_path.c_str()));
+        if (!dumper) return Error{"cannot write '" + options.dump_path + "': " + pcap_geterr(handle->get())};
+    }
+    return std::unique_ptr<LiveCapture>(
+        new LiveCapture(std::move(handle).value(), std::move(dumper), *link, options.timeout_ms));
 }
 
-LiveCapture::LiveCapture(PcapHandle handle, LinkType link, int timeout_ms)
-    : handle_(std::move(handle)), link_(link), timeout_(timeout_ms),
+LiveCapture::LiveCapture(PcapHandle handle, PcapDumper dumper, LinkType link, int timeout_ms)
+    : handle_(std::move(handle)), dumper_(std::move(dumper)), link_(link), timeout_(timeout_ms),
       realtime_offset_(realtime_now() - SteadyClock{}.now()) {}
 
 LiveCapture::~LiveCapture() { stop(); }
@@ -73,6 +79,7 @@ void LiveCapture::start() {
 
 void LiveCapture::on_packet(u_char* self, const pcap_pkthdr* header, const u_char* bytes) {
     auto* capture = reinterpret_cast<LiveCapture*>(self);
+    if (capture->dumper_) pcap_dump(reinterpret_cast<u_char*>(capture->dumper_.get()), header, bytes);
     const Micros real = Micros{header->ts.tv_sec} * kSecond + header->ts.tv_usec;
     capture->batch_.emplace_back().assign({bytes, header->caplen}, real - capture->realtime_offset_);
 }
@@ -81,6 +88,7 @@ void LiveCapture::run() {
     for (;;) {
         batch_.clear();
         const int status = pcap_dispatch(handle_.get(), -1, &LiveCapture::on_packet, reinterpret_cast<u_char*>(this));
+        if (dumper_ && status > 0) pcap_dump_flush(dumper_.get());  // a Ctrl-C still leaves a readable file
         std::unique_lock lock{mutex_};
         if (!batch_.empty()) {
             room_.wait(lock, [this] { return queue_.size() < kQueueLimit || stopping_; });
@@ -111,6 +119,7 @@ CaptureStats LiveCapture::stop() {
         pcap_breakloop(handle_.get());
         thread_.join();
     }
+    if (dumper_) pcap_dump_flush(dumper_.get());
     pcap_stat raw{};
     CaptureStats stats;
     if (pcap_stats(handle_.get(), &raw) == 0) stats = CaptureStats{raw.ps_recv, raw.ps_drop, raw.ps_ifdrop};

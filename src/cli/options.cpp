@@ -98,6 +98,12 @@ cxxopts::Options make_options() {
         ("explain", "after the scan, tell for each listed port what was sent, what came back, the "
                     "rule that decided, and what the scan cannot tell")
         ("explain-rules", "print the reply rules of the chosen scan type (-sF etc.) and exit")
+        ("w,write", "write every probe sent and every reply captured to a pcap FILE", cxxopts::value<std::string>());
+    options.add_options("Replay")
+        ("replay", "re-derive every verdict from a saved capture (pcap or pcapng; ours, nmap's "
+                   "taken with tcpdump, ...): no root, no packet sent", cxxopts::value<std::string>())
+        ("scanner", "with --replay: the address that scanned (default: the one that sent the most "
+                    "probes)", cxxopts::value<std::string>())
         ("open", "list only open ports")
         ("all-ports", "list every port; summarise none")
         ("v,verbose", "more detail on stderr (counters, drops, rates)")
@@ -172,7 +178,26 @@ Result<bool> read_lists(const cxxopts::ParseResult& parsed, const char* option, 
     return true;
 }
 
+Result<bool> fill_replay(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (parsed.count("write")) config.write_path = parsed["write"].as<std::string>();
+    if (parsed.count("scanner")) {
+        const auto text = parsed["scanner"].as<std::string>();
+        config.scanner = Ipv4::parse(text);
+        if (!config.scanner) return Error{"bad --scanner address '" + text + "'"};
+    }
+    if (!parsed.count("replay")) {
+        if (config.scanner) return Error{"--scanner goes with --replay"};
+        return true;
+    }
+    config.replay_path = parsed["replay"].as<std::string>();
+    if (!config.write_path.empty()) return Error{"-w writes a live scan; --replay reads one: use one of them"};
+    if (parsed.count("targets") || parsed.count("ports"))
+        return Error{"--replay takes its targets and ports from the capture: drop the targets and -p"};
+    return true;
+}
+
 Result<bool> fill_targets(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (!config.replay_path.empty()) return true;
     if (parsed.count("targets")) config.targets = parsed["targets"].as<std::vector<std::string>>();
     if (auto ok = read_lists(parsed, "input-file", config.targets); !ok) return ok;
     if (parsed.count("exclude")) {
@@ -238,7 +263,9 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     auto timing = timing_from(parsed);
     if (!timing) return Error{timing.error()};
     config.timing = *timing;
-    for (auto step : {fill_targets, fill_ports, fill_source}) {
+    config.kind_given = parsed.count("scanflags") > 0;
+    for (const auto& kind : all_probe_kinds()) config.kind_given |= parsed.count(std::string(kind.long_flag.substr(2))) > 0;
+    for (auto step : {fill_replay, fill_targets, fill_ports, fill_source}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
     }
     fill_output(parsed, config);
@@ -282,7 +309,8 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
     try {
         auto parsed = options.parse(static_cast<int>(pointers.size()), pointers.data());
         if (parsed.count("help"))
-            return CommandLine{CommandLine::Action::help, {}, options.help({"Targets", "Ports and scan type", "Timing", "Source", "Output"})};
+            return CommandLine{CommandLine::Action::help, {},
+                               options.help({"Targets", "Ports and scan type", "Timing", "Source", "Output", "Replay"})};
         if (parsed.count("version")) return CommandLine{CommandLine::Action::version, {}, {}};
         if (parsed.count("explain-rules")) {
             auto kind = chosen_kind(parsed);

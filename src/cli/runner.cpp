@@ -12,6 +12,8 @@
 #include <random>
 
 #include "flagscan/capture/live_capture.hpp"
+#include "flagscan/capture/pcap_file.hpp"
+#include "flagscan/engine/replay.hpp"
 #include "flagscan/cli/reverse_dns.hpp"
 #include "flagscan/cli/route.hpp"
 #include "flagscan/cli/signals.hpp"
@@ -80,10 +82,18 @@ Result<RawSocketSink> open_sink(const ScanConfig& config, const RouteChoice& rou
     return sink;
 }
 
-std::string capture_filter(Ipv4 source, Port base, std::uint8_t tries) {
-    const std::string last = std::to_string(base.value() + tries - 1);
-    return "dst host " + source.str() + " and ((tcp and dst portrange " + std::to_string(base.value()) + "-" + last +
-           ") or (icmp and icmp[0] == 3))";
+// Replies to us: TCP to our try ports, ICMP unreachables. With -w, also our own probes, so the
+// file holds both directions in the kernel's order and with its timestamps.
+CaptureOptions capture_options(const std::string& device, const ScannerIdentity& me, const std::string& write_path) {
+    const std::string ports = std::to_string(me.sport_base.value()) + "-" + std::to_string(me.sport_base.value() + me.max_tries - 1);
+    std::string filter = "dst host " + me.source.str() + " and ((tcp and dst portrange " + ports + ") or (icmp and icmp[0] == 3))";
+    if (!write_path.empty()) filter = "(" + filter + ") or (src host " + me.source.str() + " and tcp src portrange " + ports + ")";
+    CaptureOptions options;
+    options.device = device;
+    options.filter = filter;
+    options.both_directions = !write_path.empty();
+    options.dump_path = write_path;
+    return options;
 }
 
 std::string now_text() {
@@ -156,7 +166,7 @@ void add_packet_trace(LoopHooks& hooks, std::ostream& trace) {
         if (auto decoded = decode_ipv4(ByteView{packet})) trace << trace_sent(*decoded) << '\n';
     };
     hooks.received = [&trace](const Frame&, const DecodedPacket& packet, const PacketOutcome& outcome) {
-        trace << trace_received(packet, outcome) << '\n';
+        if (outcome.kind != PacketOutcome::Kind::own) trace << trace_received(packet, outcome) << '\n';
     };
 }
 
@@ -177,9 +187,55 @@ Result<Prepared> prepare(const ScanConfig& config) {
     return Prepared{TargetSet{std::move(hosts).value(), std::move(ports).value()}, std::move(services), *route};
 }
 
-}  // namespace
+// The output every scan ends with, live or replayed.
+void finish_reports(const ScanConfig& config, const Results& results, const ServiceTable& services,
+                    const ScanSummary& summary, const ExplainContext& explain, std::ostream& out, std::ostream& err) {
+    write_reports(config, results, services, summary, out, err);
+    if (config.explain) write_explanations(config.json_path == "-" ? err : out, results, config.report, explain);
+}
 
-int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
+// Two passes over the file: the first learns who scanned how, the second replays.
+int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
+    auto survey_file = PcapFile::open(config.replay_path);
+    if (!survey_file) return err << "flagscan: " << survey_file.error() << '\n', 1;
+    ScanSurvey survey;
+    while (auto frame = survey_file->next()) {
+        if (auto packet = decode_frame(survey_file->link(), ByteView{frame->span()})) survey.add(*packet);
+    }
+    if (!survey_file->damage().empty())
+        err << "flagscan: " << config.replay_path << " is damaged (" << survey_file->damage() << "); replaying what precedes it\n";
+    auto scan = survey.conclude(config.scanner, config.kind_given ? &config.kind : nullptr);
+    if (!scan) return err << "flagscan: " << config.replay_path << ": " << scan.error() << '\n', 1;
+
+    auto file = PcapFile::open(config.replay_path);
+    if (!file) return err << "flagscan: " << file.error() << '\n', 1;
+    const TargetSet targets{scan->hosts, scan->ports};
+    EngineConfig ec;
+    ec.kind = &scan->kind;
+    ec.timing = config.timing;
+    ec.me = ScannerIdentity{scan->scanner, Port{0}, 255};
+    ec.echo = EchoCheck::recorded;
+    Results results{targets};
+    Engine engine{targets, ec, CookieKey{0, 0}, results};
+    LoopHooks hooks;
+    if (config.packet_trace) add_packet_trace(hooks, config.json_path == "-" ? err : out);
+
+    ScanSummary summary{&scan->kind, "", 0, false, {}};
+    if (config.json_path != "-")
+        out << "Replaying " << config.replay_path << ": " << scan->kind.name << " scan by " << scan->scanner.str()
+            << (scan->kind_inferred ? " (both read from the capture)" : " (scan type as given)") << '\n';
+    const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); }, hooks);
+    summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;
+    if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
+    const ServiceTable services = ServiceTable::load_system();
+    finish_reports(config, results, services, summary, ExplainContext{&scan->kind, Port{0}, engine.rto()}, out, err);
+    if (counts.undecodable > 0 || config.verbosity > 0)
+        err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes; skipped " << counts.undecodable
+            << " that were not IPv4 or were malformed; " << engine.stats().strays << " packets answered nothing of this scan\n";
+    return 0;
+}
+
+int run_live_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
     InterruptWatcher interrupts;  // first, so that every thread started below inherits its signal mask
     if (!config.skip_discovery)
         err << "flagscan: host discovery is not built yet: every target is scanned as if -Pn was given\n";
@@ -191,8 +247,7 @@ int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& 
     if (!sink) return err << "flagscan: " << sink.error() << '\n', 1;
 
     const auto ec = engine_config(config, prepared->route, 0);
-    auto capture = LiveCapture::open(CaptureOptions{prepared->route.interface,
-                                                    capture_filter(ec.me.source, ec.me.sport_base, ec.me.max_tries)});
+    auto capture = LiveCapture::open(capture_options(prepared->route.interface, ec.me, config.write_path));
     if (!capture) return err << "flagscan: " << capture.error() << '\n', 1;
     auto engine_settings = ec;
     engine_settings.delivery_slack = (*capture)->delivery_slack();
@@ -224,13 +279,16 @@ int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& 
 
     summary.interrupted = end == ScanEnd::interrupted;
     if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
-    write_reports(config, results, prepared->services, summary, out, err);
-    if (config.explain) {
-        write_explanations(config.json_path == "-" ? err : out, results, config.report,
-                           ExplainContext{&config.kind, engine_settings.me.sport_base, engine.rto()});
-    }
+    finish_reports(config, results, prepared->services, summary,
+                   ExplainContext{&config.kind, engine_settings.me.sport_base, engine.rto()}, out, err);
     if (config.verbosity > 0 || capture_stats.dropped > 0) write_stats(err, engine, sink->stats(), capture_stats);
     return summary.interrupted ? 130 : 0;
+}
+
+}  // namespace
+
+int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
+    return config.replay_path.empty() ? run_live_command(config, out, err) : run_replay_command(config, out, err);
 }
 
 }  // namespace flagscan

@@ -3,18 +3,29 @@
 
 namespace flagscan {
 
-Correlator::Correlator(const ScannerIdentity& me, const CookieKey& key, const ProbeKind& kind)
-    : me_(me), cookie_(key), kind_(&kind) {}
+Correlator::Correlator(const ScannerIdentity& me, const CookieKey& key, const ProbeKind& kind, EchoCheck check)
+    : me_(me), cookie_(key), kind_(&kind), check_(check) {}
 
 void Correlator::stamp(Probe& probe) const {
     probe.seq = cookie_(me_.source, probe.dst, probe.dport, probe.sport);
     probe.ack = kind_->flags.any(TcpFlags::ack) ? probe.seq : 0;
 }
 
-std::optional<std::uint8_t> Correlator::try_from_port(Port our_port) const {
+// Keyed: try k left from sport_base + k and carried the cookie. Recorded: the latest try the
+// capture shows leaving from that port.
+std::optional<Correlator::Sent> Correlator::sent_probe(Ipv4 target, Port port, Port our_port) const {
+    if (check_ == EchoCheck::recorded) {
+        auto it = recorded_.find(key(target, port));
+        if (it == recorded_.end()) return std::nullopt;
+        for (auto sent = it->second.rbegin(); sent != it->second.rend(); ++sent) {
+            if (sent->sport == our_port) return *sent;
+        }
+        return std::nullopt;
+    }
     const int offset = int{our_port.value()} - int{me_.sport_base.value()};
     if (offset < 0 || offset >= me_.max_tries) return std::nullopt;
-    return static_cast<std::uint8_t>(offset);
+    const std::uint32_t cookie = cookie_(me_.source, target, port, our_port);
+    return Sent{our_port, cookie, cookie, static_cast<std::uint8_t>(offset)};
 }
 
 // RFC 793 p.36 ("Reset Generation") and p.65: a RST that carries ACK acknowledges our seq +
@@ -26,17 +37,16 @@ std::optional<std::uint8_t> Correlator::try_from_port(Port our_port) const {
 // the try), and only the open-probe table lookup that follows confirms it.
 std::optional<Answer> Correlator::identify_tcp(const DecodedPacket& packet) const {
     const auto& tcp = *packet.tcp;
-    auto try_no = try_from_port(tcp.dport);
-    if (!try_no) return std::nullopt;
-    const std::uint32_t cookie = cookie_(me_.source, packet.ip.src, tcp.sport, tcp.dport);
+    const auto sent = sent_probe(packet.ip.src, tcp.sport, tcp.dport);
+    if (!sent) return std::nullopt;
     const bool handshake = tcp.flags.any(TcpFlags::syn);
     const std::uint32_t used = handshake ? 1u : (kind_->flags.any(TcpFlags::syn) ? 1u : 0u) + (kind_->flags.any(TcpFlags::fin) ? 1u : 0u);
     const bool bare_syn = tcp.flags.any(TcpFlags::syn) && !tcp.flags.any(TcpFlags::ack | TcpFlags::rst);
-    const bool echoed = tcp.flags.any(TcpFlags::ack) ? tcp.ack == cookie + used
-                                                     : bare_syn || (kind_->flags.any(TcpFlags::ack) && tcp.seq == cookie);
+    const bool echoed = tcp.flags.any(TcpFlags::ack) ? tcp.ack == sent->seq + used
+                                                     : bare_syn || (kind_->flags.any(TcpFlags::ack) && tcp.seq == sent->ack);
     if (!echoed) return std::nullopt;
     ReplyEvidence evidence{ReplyEvidence::Kind::tcp, tcp.flags, tcp.window, 0, packet.ip.ttl};
-    return Answer{packet.ip.src, tcp.sport, *try_no, evidence};
+    return Answer{packet.ip.src, tcp.sport, sent->try_no, evidence};
 }
 
 // RFC 792 / RFC 1122 3.2.2: an ICMP error quotes our probe's IP header and at least its first
@@ -46,11 +56,10 @@ std::optional<Answer> Correlator::identify_icmp(const DecodedPacket& packet) con
     if (icmp.type != icmp_type::unreachable || !icmp.quoted) return std::nullopt;
     const auto& quoted = *icmp.quoted;
     if (quoted.ip.src != me_.source || quoted.ip.protocol != kind_->protocol) return std::nullopt;
-    auto try_no = try_from_port(quoted.sport);
-    if (!try_no || !quoted.tcp_seq) return std::nullopt;
-    if (*quoted.tcp_seq != cookie_(me_.source, quoted.ip.dst, quoted.dport, quoted.sport)) return std::nullopt;
+    const auto sent = sent_probe(quoted.ip.dst, quoted.dport, quoted.sport);
+    if (!sent || !quoted.tcp_seq || *quoted.tcp_seq != sent->seq) return std::nullopt;
     ReplyEvidence evidence{ReplyEvidence::Kind::icmp_unreachable, TcpFlags{}, 0, icmp.code, packet.ip.ttl};
-    return Answer{quoted.ip.dst, quoted.dport, *try_no, evidence};
+    return Answer{quoted.ip.dst, quoted.dport, sent->try_no, evidence};
 }
 
 std::optional<Answer> Correlator::identify(const DecodedPacket& packet) const {
@@ -66,6 +75,7 @@ void Correlator::record(const Probe& probe, Micros now) {
     if (fresh || it->second.phase != Phase::in_flight) ++in_flight_;
     const std::uint8_t repeats = fresh ? 0 : it->second.repeats;
     it->second = Entry{probe.index, now, fresh ? now : it->second.sent, probe.try_no, Phase::in_flight, false, repeats};
+    if (check_ == EchoCheck::recorded) recorded_[k].push_back(Sent{probe.sport, probe.seq, probe.ack, probe.try_no});
     timers_.push_back(Timer{k, now, probe.try_no});
 }
 

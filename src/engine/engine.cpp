@@ -27,7 +27,7 @@ double burst_for(double rate, const Timing& t) { return t.scan_delay > 0 ? 1.0 :
 Engine::Engine(const TargetSet& targets, const EngineConfig& config, const CookieKey& key, Results& results)
     : targets_(&targets),
       config_(config),
-      correlator_(config.me, key, *config.kind),
+      correlator_(config.me, key, *config.kind, config.echo),
       results_(&results),
       order_(targets.size(), config.seed),
       rtt_(config.timing.initial_rto, config.timing.min_rto, config.timing.max_rto),
@@ -154,6 +154,7 @@ void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule,
 
 PacketOutcome Engine::on_packet(const DecodedPacket& packet, Micros ts) {
     using Outcome = PacketOutcome::Kind;
+    if (packet.ip.src == config_.me.source && packet.ip.dst != config_.me.source) return {Outcome::own};
     auto answer = correlator_.identify(packet);
     auto index = answer ? index_of(answer->target, answer->port) : std::nullopt;
     if (!index) {
@@ -201,6 +202,35 @@ Micros Engine::next_deadline(Micros now) {
         if (!floor_.unlimited()) deadline = std::min(deadline, floor_.next(now));
     }
     return std::max(deadline, now);
+}
+
+bool Engine::replay_probe(const DecodedPacket& packet, Micros ts) {
+    if (!packet.tcp || packet.ip.src != config_.me.source) return false;
+    const auto index = index_of(packet.ip.dst, packet.tcp->dport);
+    if (!index) return false;
+    const auto* entry = correlator_.find(packet.ip.dst, packet.tcp->dport);
+    if (entry == nullptr && results_->port(*index).state != PortState::unscanned) return true;  // probed again after its verdict
+    Probe probe;
+    probe.index = *index;
+    probe.src = packet.ip.src;
+    probe.dst = packet.ip.dst;
+    probe.sport = packet.tcp->sport;
+    probe.dport = packet.tcp->dport;
+    probe.seq = packet.tcp->seq;
+    probe.ack = packet.tcp->ack;
+    probe.ip_id = packet.ip.id;
+    probe.try_no = entry == nullptr ? 0 : static_cast<std::uint8_t>(std::min(entry->try_no + 1, 254));
+    correlator_.record(probe, ts);
+    ++stats_.sent;
+    stats_.retransmitted += probe.try_no > 0 ? 1 : 0;
+    if (stats_.first_send < 0) stats_.first_send = ts;
+    return true;
+}
+
+void Engine::finish_replay() {
+    for (const auto& [key, entry] : correlator_.open_probes()) exhausted_.push_back(key);
+    retransmit_.clear();
+    give_up_silent();
 }
 
 void Engine::give_up_silent() {

@@ -133,7 +133,7 @@ std::optional<LinkType> link_type_from_dlt(int dlt) {
 std::optional<DecodedPacket> decode_ipv4(ByteView packet) {
     auto ip = parse_ip_header(packet, true);
     if (!ip || ip->total_length < ip->header_length) return std::nullopt;
-    DecodedPacket out{*ip, std::nullopt, std::nullopt, std::nullopt};
+    DecodedPacket out{*ip, 0, std::nullopt, std::nullopt, std::nullopt};
     if (ip->later_fragment) return out;
     // Trust the shorter of the captured bytes and the IP total length (Ethernet pads short frames).
     auto payload = packet.first(ip->total_length).from(ip->header_length);
@@ -152,7 +152,9 @@ std::optional<DecodedPacket> decode_frame(LinkType link, ByteView frame) {
     if (!offset) return std::nullopt;
     auto packet = frame.from(*offset);
     if (!packet) return std::nullopt;
-    return decode_ipv4(*packet);
+    auto decoded = decode_ipv4(*packet);
+    if (decoded) decoded->link_header = static_cast<std::uint16_t>(*offset);
+    return decoded;
 }
 
 }  // namespace flagscan

@@ -46,9 +46,7 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, s
         out << separator << '"' << to_string(state) << "\":" << info.counts[s];
         separator = ",";
     }
-    out << '}';
-    if (info.min_rtt >= 0) out << R"(,"rtt_us":)" << info.min_rtt;
-    out << "}\n";
+    out << "}}\n";
 }
 
 }  // namespace

@@ -47,6 +47,7 @@ std::string outcome_note(const PacketOutcome& outcome) {
         case PacketOutcome::Kind::duplicate: return " [duplicate: the port was already decided]";
         case PacketOutcome::Kind::late: return " [late: overturns a no-response verdict]";
         case PacketOutcome::Kind::unmatched: return " [no rule of this scan type reads this reply]";
+        case PacketOutcome::Kind::own: return " [our own probe]";
     }
     return {};
 }

@@ -20,12 +20,18 @@ struct PcapDeleter {
 };
 using PcapHandle = std::unique_ptr<pcap_t, PcapDeleter>;
 
+struct PcapDumperDeleter {
+    void operator()(pcap_dumper_t* d) const { pcap_dump_close(d); }
+};
+using PcapDumper = std::unique_ptr<pcap_dumper_t, PcapDumperDeleter>;
+
 struct CaptureOptions {
     std::string device;
     std::string filter;          // BPF expression
     int buffer_bytes = 16 << 20;  // the kernel ring: ~45,000 frames, seconds of replies at full rate
     int timeout_ms = 10;         // how long a block may wait before it is handed over
     bool both_directions = false;  // also see what we send (for -w)
+    std::string dump_path;         // -w: every captured frame also goes to this pcap file
 };
 
 struct CaptureStats {
@@ -57,11 +63,12 @@ public:
     Micros delivery_slack() const { return 2 * timeout_ * kMillisecond + 5 * kMillisecond; }
 
 private:
-    LiveCapture(PcapHandle handle, LinkType link, int timeout_ms);
+    LiveCapture(PcapHandle handle, PcapDumper dumper, LinkType link, int timeout_ms);
     void run();
     static void on_packet(u_char* self, const pcap_pkthdr* header, const u_char* bytes);
 
     PcapHandle handle_;
+    PcapDumper dumper_;  // written by the capture thread only; flushed after every block
     LinkType link_;
     int timeout_;
     Micros realtime_offset_;  // pcap's wall-clock timestamps minus the steady clock

@@ -20,6 +20,10 @@ struct ScanConfig {
     std::string ports_spec;                  // -p; empty: --top-ports
     std::size_t top_ports = 1000;
     ProbeKind kind = syn_kind();             // -sS..-sM, or --scanflags over one of them
+    bool kind_given = false;                 // a scan type was named (replay: overrides inference)
+    std::string replay_path;                 // --replay FILE
+    std::optional<Ipv4> scanner;             // --scanner ADDR (replay)
+    std::string write_path;                  // -w FILE
     bool explain = false;                    // --explain
     bool packet_trace = false;               // --packet-trace
     bool skip_discovery = false;             // -Pn

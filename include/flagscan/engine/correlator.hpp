@@ -5,6 +5,7 @@
 #include <deque>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "flagscan/engine/clock.hpp"
 #include "flagscan/engine/probe.hpp"
@@ -29,6 +30,11 @@ struct Answer {
     ReplyEvidence evidence;
 };
 
+// How a reply's echo of the probe is checked. A live scan knows its cookie key and checks by
+// recomputing the cookie (no lookup needed). A replay of a capture, ours or another tool's,
+// does not: it checks against the sequence numbers the capture shows each try was sent with.
+enum class EchoCheck : std::uint8_t { keyed, recorded };
+
 class Correlator {
 public:
     enum class Phase : std::uint8_t { in_flight, queued, exhausted };
@@ -47,7 +53,8 @@ public:
         Entry entry;
     };
 
-    Correlator(const ScannerIdentity& me, const CookieKey& key, const ProbeKind& kind);
+    Correlator(const ScannerIdentity& me, const CookieKey& key, const ProbeKind& kind,
+               EchoCheck check = EchoCheck::keyed);
 
     // The probe fields that carry the cookie, for the sender.
     void stamp(Probe& probe) const;
@@ -70,9 +77,17 @@ public:
     static Ipv4 target_of(std::uint64_t k) { return Ipv4{static_cast<std::uint32_t>(k >> 16)}; }
     static Port port_of(std::uint64_t k) { return Port{static_cast<std::uint16_t>(k)}; }
 
-private:
     static std::uint64_t key(Ipv4 target, Port port) { return (std::uint64_t{target.value()} << 16) | port.value(); }
-    std::optional<std::uint8_t> try_from_port(Port our_port) const;
+
+private:
+    // What the probe that a reply answers must have carried: its seq and ack, and its try.
+    struct Sent {
+        Port sport;
+        std::uint32_t seq = 0;
+        std::uint32_t ack = 0;
+        std::uint8_t try_no = 0;
+    };
+    std::optional<Sent> sent_probe(Ipv4 target, Port port, Port our_port) const;
     std::optional<Answer> identify_tcp(const DecodedPacket& packet) const;
     std::optional<Answer> identify_icmp(const DecodedPacket& packet) const;
     bool front_is_stale() const;
@@ -86,6 +101,8 @@ private:
     ScannerIdentity me_;
     CookieKey cookie_;
     const ProbeKind* kind_;
+    EchoCheck check_;
+    std::unordered_map<std::uint64_t, std::vector<Sent>> recorded_;  // EchoCheck::recorded: every try
     std::unordered_map<std::uint64_t, Entry> open_;
     std::deque<Timer> timers_;  // in send order: the oldest first
     std::size_t in_flight_ = 0;

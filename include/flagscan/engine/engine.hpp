@@ -24,6 +24,7 @@ struct EngineConfig {
     Timing timing;
     std::uint64_t seed = 0;       // order of the walk over host x port
     Micros delivery_slack = 0;    // how late the frame source may hand a reply over (capture batching)
+    EchoCheck echo = EchoCheck::keyed;  // recorded: a replay, whose probes come from a capture
 };
 
 struct EngineStats {
@@ -41,7 +42,7 @@ struct EngineStats {
 
 // What became of one captured packet, for --packet-trace.
 struct PacketOutcome {
-    enum class Kind : std::uint8_t { stray, answer, duplicate, late, unmatched } kind = Kind::stray;
+    enum class Kind : std::uint8_t { stray, answer, duplicate, late, unmatched, own } kind = Kind::stray;
     Micros rtt = -1;  // when the packet answers the latest send of its probe
 };
 
@@ -60,6 +61,12 @@ public:
     Micros next_deadline(Micros now);
     // Every probe answered or out of tries: the scan is over. Gives silent ports their verdict.
     bool finished();
+
+    // Replay: a probe found in a capture, as if this engine had sent it at `ts`; a second probe
+    // to the same port before its answer is the next try. False when it is not one of ours.
+    bool replay_probe(const DecodedPacket& probe, Micros ts);
+    // Replay: the capture is over; every probe still unanswered gets the verdict for silence.
+    void finish_replay();
 
     const EngineStats& stats() const { return stats_; }
     double window() const { return congestion_.window(); }

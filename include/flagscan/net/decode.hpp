@@ -64,6 +64,7 @@ struct IcmpHeader {
 
 struct DecodedPacket {
     Ipv4Header ip;
+    std::uint16_t link_header = 0;  // bytes before the IP header in the frame it came from
     std::optional<TcpHeader> tcp;
     std::optional<UdpHeader> udp;
     std::optional<IcmpHeader> icmp;
