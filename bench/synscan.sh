@@ -7,13 +7,9 @@
 # found exactly the open ports of test/lab/layout.conf. See bench/README.md.
 set -Eeuo pipefail
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
-readonly SCRIPT_DIR REPO_ROOT
-readonly LAB="$REPO_ROOT/test/lab/lab.sh"
-FLAGSCAN_BIN="${FLAGSCAN_BIN:-$REPO_ROOT/build/flagscan}"
-export FLAGSCAN_LAB_LISTENER="${FLAGSCAN_LAB_LISTENER:-$REPO_ROOT/build/test/lab/lab-listener}"
-readonly SCAN_TIMEOUT=300
+readonly BENCH_NAME=synscan.sh
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 RUNS=5
 LOSS=0
@@ -21,15 +17,7 @@ LAB_ID=50
 TOOLS=flagscan,nmap,masscan
 MASSCAN_WAIT=1
 KEEP_DIR=
-WORK=
 WAKE_PID=
-LAB_UP=0
-LAB_INFO=
-
-die() {
-    echo "synscan.sh: $*" >&2
-    exit 1
-}
 
 usage() {
     sed -n '4,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -51,55 +39,14 @@ parse_args() {
     done
     [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs needs a positive integer"
     [[ $MASSCAN_WAIT =~ ^[0-9]+$ ]] || die "--masscan-wait needs whole seconds"
-    TARGET=10.77.$((10#$LAB_ID)).2
-    HOST_IF=fsh$((10#$LAB_ID))
+    set_lab_target
 }
 
-check_tools() {
-    local tool
-    [[ $(id -u) == 0 ]] || die "must run as root (raw sockets, network namespaces)"
-    for tool in ${TOOLS//,/ }; do
-        case $tool in
-        flagscan) [[ -x $FLAGSCAN_BIN ]] || die "flagscan not found at $FLAGSCAN_BIN (build it or set FLAGSCAN_BIN)" ;;
-        nmap | masscan) command -v "$tool" >/dev/null || die "$tool is not installed" ;;
-        *) die "unknown tool '$tool' (flagscan, nmap, masscan)" ;;
-        esac
-    done
-}
+# --- the wake trickle -------------------------------------------------------------------------
 
-# --- lab and cleanup --------------------------------------------------------------------------
-
-cleanup() {
-    local status=$?
-    trap - EXIT INT TERM
+# Called by common.sh's cleanup on every exit.
+bench_on_exit() {
     stop_wake
-    if ((LAB_UP)); then "$LAB" down "$LAB_ID" >/dev/null || echo "synscan.sh: lab down failed" >&2; fi
-    if [[ -n $WORK && -z $KEEP_DIR ]]; then rm -rf "$WORK"; fi
-    exit "$status"
-}
-
-lab_up() {
-    "$LAB" down "$LAB_ID" >/dev/null  # a lab left behind by an interrupted run
-    LAB_UP=1
-    "$LAB" up "$LAB_ID" --loss "$LOSS" >/dev/null
-    LAB_INFO=$("$LAB" info "$LAB_ID")
-    NS_MAC=$(lab_info ns_mac)
-    TRUE_OPEN=$(lab_info open_tcp | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ $//')
-    [[ -n $NS_MAC ]] || die "cannot read the namespace's MAC from lab.sh info"
-    [[ -n $TRUE_OPEN ]] || die "layout.conf has no open_tcp"
-}
-
-# Prints KEY's value from `lab.sh info` (the lab's addresses and layout.conf).
-lab_info() {
-    sed -n "s/^$1=//p" <<<"$LAB_INFO"
-}
-
-# A port that is neither open, rejected nor dropped: the wake trickle's RST source.
-closed_port() {
-    local used port=9
-    used=$(echo "$(lab_info open_tcp) $(lab_info rejected_tcp) $(lab_info dropped_tcp)" | tr ' ' '\n')
-    while grep -qx "$port" <<<"$used"; do port=$((port + 1)); done
-    echo "$port"
 }
 
 # masscan 1.3.2's receive thread blocks in libpcap while no packet arrives, so on a quiet veth
@@ -148,35 +95,25 @@ open_ports_in() {
 
 # Runs TOOL once; prints "seconds exact|missed|error detail".
 run_once() {
-    local tool=$1 run=$2 out log start end status=0 found
+    local tool=$1 run=$2 out log found
     out=$WORK/$tool.$run.out
     log=$WORK/$tool.$run.log
     if [[ $tool == masscan ]]; then start_wake; fi
-    start=$(date +%s%N)
-    # --foreground: Ctrl-C reaches the scanner. The command line is split into words on purpose.
+    # The command line is split into words on purpose.
     # shellcheck disable=SC2046
-    timeout --foreground "$SCAN_TIMEOUT" $(command_for "$tool" "$out") >"$log" 2>&1 || status=$?
-    end=$(date +%s%N)
+    time_command "$log" $(command_for "$tool" "$out")
     stop_wake
     found=$(open_ports_in "$tool" "$out")
-    local seconds
-    seconds=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')
-    if ((status != 0)); then
-        echo "$seconds error exit-$status"
+    if ((STATUS != 0)); then
+        echo "$ELAPSED error exit-$STATUS"
     elif [[ $found == "$TRUE_OPEN" ]]; then
-        echo "$seconds exact"
+        echo "$ELAPSED exact"
     else
-        echo "$seconds wrong found:[${found}]"
+        echo "$ELAPSED wrong found:[${found}]"
     fi
 }
 
-# --- statistics and the table -----------------------------------------------------------------
-
-median() {
-    sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan";
-        else if (NR % 2) printf "%.3f", v[(NR + 1) / 2];
-        else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+# --- the table --------------------------------------------------------------------------------
 
 print_table() {
     local tool base times marks exact med ratio
@@ -186,8 +123,7 @@ print_table() {
     for tool in ${TOOLS//,/ }; do
         times=$(cut -d' ' -f1 "$WORK/$tool.results")
         med=$(median <<<"$times")
-        ratio=-
-        [[ -n $base ]] && ratio=$(awk -v a="$med" -v b="$base" 'BEGIN { printf "%.2fx", a / b }')
+        ratio=$(ratio "$med" "$base")
         exact=$(grep -c ' exact$' "$WORK/$tool.results" || true)
         marks=$(awk '{ printf "%s", ($2 == "exact" ? "+" : ($2 == "error" ? "E" : "-")) }' "$WORK/$tool.results")
         printf '%-9s %4s %9s %7s %7s %12s  %-7s %s\n' "$tool" "$RUNS" "$med" \
@@ -210,16 +146,8 @@ print_details() {
 
 main() {
     parse_args "$@"
-    check_tools
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
-    if [[ -n $KEEP_DIR ]]; then
-        mkdir -p "$KEEP_DIR"
-        WORK=$(cd "$KEEP_DIR" && pwd)
-    else
-        WORK=$(mktemp -d /tmp/flagscan-bench.XXXXXX)
-    fi
-    lab_up
+    check_tools "flagscan nmap masscan"
+    bench_begin
     local run tool
     for ((run = 1; run <= RUNS; run++)); do
         # Interleaved, so slow drifts of a shared machine hit every tool alike.

@@ -1,6 +1,8 @@
 // Reply-to-probe correlation: the cookie arithmetic of RFC 793 replies and ICMP quotes.
 #include "flagscan/engine/correlator.hpp"
 
+#include <algorithm>
+
 namespace flagscan {
 
 Correlator::Correlator(const ScannerIdentity& me, const CookieKey& key, const ProbeKind& kind, EchoCheck check)
@@ -17,8 +19,11 @@ std::optional<Correlator::Sent> Correlator::sent_probe(Ipv4 target, Port port, P
     if (check_ == EchoCheck::recorded) {
         auto it = recorded_.find(key(target, port));
         if (it == recorded_.end()) return std::nullopt;
-        for (auto sent = it->second.rbegin(); sent != it->second.rend(); ++sent) {
-            if (sent->sport == our_port) return *sent;
+        const RecentTries& recent = it->second;
+        const auto kept = std::min<std::uint32_t>(recent.count, recent.tries.size());
+        for (std::uint32_t back = 1; back <= kept; ++back) {  // the latest first
+            const Sent& sent = recent.tries[static_cast<std::size_t>(recent.count - back) % recent.tries.size()];
+            if (sent.sport == our_port) return sent;
         }
         return std::nullopt;
     }
@@ -69,13 +74,22 @@ std::optional<Answer> Correlator::identify(const DecodedPacket& packet) const {
     return std::nullopt;
 }
 
+void Correlator::reserve(std::size_t probes) {
+    open_.reserve(probes);
+    if (check_ == EchoCheck::recorded) recorded_.reserve(probes);
+}
+
 void Correlator::record(const Probe& probe, Micros now) {
     const auto k = key(probe.dst, probe.dport);
     auto [it, fresh] = open_.try_emplace(k);
     if (fresh || it->second.phase != Phase::in_flight) ++in_flight_;
     const std::uint8_t repeats = fresh ? 0 : it->second.repeats;
     it->second = Entry{probe.index, now, fresh ? now : it->second.sent, probe.try_no, Phase::in_flight, false, repeats};
-    if (check_ == EchoCheck::recorded) recorded_[k].push_back(Sent{probe.sport, probe.seq, probe.ack, probe.try_no});
+    if (check_ == EchoCheck::recorded) {
+        RecentTries& recent = recorded_[k];
+        recent.tries[recent.count % recent.tries.size()] = Sent{probe.sport, probe.seq, probe.ack, probe.try_no};
+        ++recent.count;
+    }
     timers_.push_back(Timer{k, now, probe.try_no});
 }
 

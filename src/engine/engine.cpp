@@ -34,7 +34,10 @@ Engine::Engine(const TargetSet& targets, const EngineConfig& config, const Cooki
       congestion_(config.timing.initial_window, config.timing.max_window),
       pace_(ceiling_rate(config.timing), burst_for(ceiling_rate(config.timing), config.timing)),
       floor_(config.timing.min_rate > 0 ? config.timing.min_rate : -1, burst_for(config.timing.min_rate, config.timing)),
-      ip_id_(static_cast<std::uint16_t>(config.seed * 0x9e3779b97f4a7c15ULL >> 48)) {}
+      ip_id_(static_cast<std::uint16_t>(config.seed * 0x9e3779b97f4a7c15ULL >> 48)) {
+    // A replay meets every probe of the capture; a live scan only the window's worth at once.
+    if (config.echo == EchoCheck::recorded) correlator_.reserve(std::min<std::uint64_t>(targets.size(), 1u << 22));
+}
 
 // Evidence-based retry limit, after nmap's max_successful_tryno: while no reply ever needed a
 // retransmission there is no loss to repair, and a silent port needs only a couple of tries to

@@ -17,7 +17,7 @@ void ScanSurvey::add(const DecodedPacket& packet) {
     ++sender.probes;
     ++sender.by_flags[packet.tcp->flags.bits()];
     sender.targets.insert(packet.ip.dst.value());
-    sender.ports.insert(packet.tcp->dport.value());
+    sender.ports[packet.tcp->dport.value()] = true;
 }
 
 namespace {
@@ -48,7 +48,9 @@ Result<ScanSurvey::Conclusion> ScanSurvey::conclude(std::optional<Ipv4> scanner,
                                          [](const auto& a, const auto& b) { return a.second < b.second; });
     out.kind = kind != nullptr ? *kind : kind_for_flags(common->first);
     for (std::uint32_t ip : sender.targets) out.hosts.add(Ipv4{ip});
-    for (std::uint16_t port : sender.ports) out.ports.emplace_back(port);
+    for (std::size_t port = 0; port < sender.ports.size(); ++port) {
+        if (sender.ports[port]) out.ports.emplace_back(static_cast<std::uint16_t>(port));
+    }
     return out;
 }
 

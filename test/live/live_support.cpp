@@ -75,11 +75,36 @@ std::optional<Layout> Layout::load(const std::string& path, std::string& error) 
     return layout;
 }
 
+PortRole port_role(const Layout& layout, int port, bool host_dropped) {
+    // The namespace's nftables rules run before any socket lookup: drop, then reject.
+    if (host_dropped || layout.dropped_tcp.contains(port)) return PortRole::dropped;
+    if (layout.rejected_tcp.contains(port)) return PortRole::rejected;
+    if (layout.open_tcp.contains(port)) return PortRole::open;
+    return PortRole::closed;
+}
+
+Verdict ScanKind::verdict(PortRole role) const {
+    const Expect& expect = role == PortRole::open       ? open
+                           : role == PortRole::closed   ? closed
+                           : role == PortRole::rejected ? rejected
+                                                        : dropped;
+    return {std::string(expect.state), std::string(expect.reason)};
+}
+
+std::vector<ScanKind> linux_flag_scan_kinds() {
+    std::vector<ScanKind> kinds;
+    for (const auto& kind : kLinuxTcpScanKinds) {
+        if (kind.option != "-sS") kinds.push_back(kind);
+    }
+    return kinds;
+}
+
+Verdict expected_verdict(const ScanKind& kind, const Layout& layout, int port, bool host_dropped) {
+    return kind.verdict(port_role(layout, port, host_dropped));
+}
+
 Verdict expected_syn_verdict(const Layout& layout, int port, bool host_dropped) {
-    if (host_dropped || layout.dropped_tcp.contains(port)) return {"filtered", "no-response"};
-    if (layout.rejected_tcp.contains(port)) return {"filtered", "admin-prohibited"};
-    if (layout.open_tcp.contains(port)) return {"open", "syn-ack"};
-    return {"closed", "reset"};
+    return expected_verdict(kLinuxTcpScanKinds.front(), layout, port, host_dropped);
 }
 
 // ---- JSON lines ------------------------------------------------------------------------------
@@ -276,7 +301,8 @@ VerdictMap verdicts_of(const ScanOutput& output, std::vector<PortKey>& duplicate
 namespace {
 
 std::string verdict_text(const Verdict* verdict) {
-    return verdict ? verdict->state + "/" + verdict->reason : std::string("(no line)");
+    if (!verdict) return "(no line)";
+    return verdict->reason.empty() ? verdict->state : verdict->state + "/" + verdict->reason;
 }
 
 // "1-3, 7, 9-12" from sorted ports, at most LIMIT ranges.
@@ -320,6 +346,278 @@ std::string describe_differences(const VerdictMap& expected, const VerdictMap& a
                 (ports.size() == 1 ? " port)\n" : " ports)\n");
     }
     return text;
+}
+
+VerdictMap states_only(VerdictMap verdicts) {
+    for (auto& [key, verdict] : verdicts) verdict.reason.clear();
+    return verdicts;
+}
+
+// ---- nmap's XML ------------------------------------------------------------------------------
+
+namespace {
+
+// One start, end or empty-element tag; text, comments, declarations and processing
+// instructions are skipped (nmap's XML has no CDATA).
+struct XmlTag {
+    std::string name;
+    std::map<std::string, std::string> attributes;
+    bool opens = true;   // <name ...> or <name .../>
+    bool closes = false; // </name> or <name .../>
+};
+
+std::string xml_unescape(std::string_view text) {
+    static constexpr std::pair<std::string_view, char> kEntities[] = {
+        {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        bool replaced = false;
+        for (const auto& [entity, c] : kEntities) {
+            if (text.substr(i).starts_with(entity)) {
+                out += c;
+                i += entity.size();
+                replaced = true;
+                break;
+            }
+        }
+        if (!replaced) out += text[i++];
+    }
+    return out;
+}
+
+// Reads the tag that starts at TEXT[POS] == '<'; POS ends past its '>'. nullopt when malformed.
+std::optional<XmlTag> read_tag(std::string_view text, std::size_t& pos) {
+    XmlTag tag;
+    std::size_t i = pos + 1;
+    if (i < text.size() && text[i] == '/') {
+        tag.opens = false;
+        tag.closes = true;
+        ++i;
+    }
+    const auto name_end = text.find_first_of(" \t\r\n/>", i);
+    if (name_end == std::string_view::npos || name_end == i) return std::nullopt;
+    tag.name = std::string(text.substr(i, name_end - i));
+    i = name_end;
+    while (i < text.size()) {
+        i = text.find_first_not_of(" \t\r\n", i);
+        if (i == std::string_view::npos) return std::nullopt;
+        if (text[i] == '>') break;
+        if (text.substr(i).starts_with("/>")) {
+            tag.closes = true;
+            ++i;
+            break;
+        }
+        const auto equals = text.find('=', i);
+        if (equals == std::string_view::npos || equals + 1 >= text.size()) return std::nullopt;
+        const char quote = text[equals + 1];
+        const auto value_end = text.find(quote, equals + 2);
+        if ((quote != '"' && quote != '\'') || value_end == std::string_view::npos) return std::nullopt;
+        tag.attributes[std::string(trim(text.substr(i, equals - i)))] =
+            xml_unescape(text.substr(equals + 2, value_end - equals - 2));
+        i = value_end + 1;
+    }
+    if (i >= text.size()) return std::nullopt;
+    pos = i + 1;
+    return tag;
+}
+
+// Every tag of TEXT in order; nullopt when one is malformed.
+std::optional<std::vector<XmlTag>> read_tags(std::string_view text) {
+    std::vector<XmlTag> tags;
+    std::size_t pos = 0;
+    while ((pos = text.find('<', pos)) != std::string_view::npos) {
+        const auto rest = text.substr(pos);
+        const std::string_view skip_to = rest.starts_with("<!--") ? "-->"
+                                         : rest.starts_with("<!") || rest.starts_with("<?") ? ">"
+                                                                                          : "";
+        if (!skip_to.empty()) {
+            const auto end = text.find(skip_to, pos);
+            if (end == std::string_view::npos) return std::nullopt;
+            pos = end + skip_to.size();
+            continue;
+        }
+        auto tag = read_tag(text, pos);
+        if (!tag) return std::nullopt;
+        tags.push_back(std::move(*tag));
+    }
+    return tags;
+}
+
+// "1-21,23,25-79" as ports; nullopt when malformed.
+std::optional<std::vector<int>> parse_port_ranges(std::string_view text) {
+    std::vector<int> ports;
+    std::istringstream items{std::string(text)};
+    std::string item;
+    while (std::getline(items, item, ',')) {
+        const auto dash = item.find('-');
+        const std::string first_text = item.substr(0, dash);
+        const std::string last_text = dash == std::string::npos ? first_text : item.substr(dash + 1);
+        int first = 0, last = 0;
+        const auto a = std::from_chars(first_text.data(), first_text.data() + first_text.size(), first);
+        const auto b = std::from_chars(last_text.data(), last_text.data() + last_text.size(), last);
+        if (a.ec != std::errc{} || a.ptr != first_text.data() + first_text.size() ||
+            b.ec != std::errc{} || b.ptr != last_text.data() + last_text.size() || first < 0 ||
+            last < first || last > 65535) {
+            return std::nullopt;
+        }
+        for (int port = first; port <= last; ++port) ports.push_back(port);
+    }
+    return ports;
+}
+
+std::optional<long> attribute_number(const XmlTag& tag, const std::string& name) {
+    const auto it = tag.attributes.find(name);
+    if (it == tag.attributes.end()) return std::nullopt;
+    long value = 0;
+    const auto& text = it->second;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+std::string attribute(const XmlTag& tag, const std::string& name) {
+    const auto it = tag.attributes.find(name);
+    return it == tag.attributes.end() ? std::string() : it->second;
+}
+
+// Walks nmap's <host> elements, filling a VerdictMap; the first problem ends the walk.
+class NmapXmlReader {
+public:
+    explicit NmapXmlReader(const std::vector<int>& scanned) : scanned_(scanned) {}
+
+    std::optional<VerdictMap> read(const std::vector<XmlTag>& tags, std::string& error) {
+        for (const auto& tag : tags) {
+            if (tag.opens) on_open(tag);
+            if (tag.closes) on_close(tag.name);
+            if (!error_.empty()) break;
+        }
+        if (error_.empty() && in_host_) error_ = "unterminated <host>";
+        if (!error_.empty()) {
+            error = error_;
+            return std::nullopt;
+        }
+        return verdicts_;
+    }
+
+private:
+    // An <extraports> group whose ports could not all be named from its <extrareasons>.
+    struct Unplaced {
+        Verdict verdict;
+        long count = 0;
+    };
+
+    void on_open(const XmlTag& tag) {
+        if (tag.name == "host") {
+            in_host_ = true;
+            ip_.clear();
+            unplaced_.clear();
+        } else if (!in_host_) {
+            return;  // <hosthint> and the rest before the host proper
+        } else if (tag.name == "address" && attribute(tag, "addrtype") == "ipv4") {
+            ip_ = attribute(tag, "addr");
+        } else if (tag.name == "extraports") {
+            open_extraports(tag);
+        } else if (tag.name == "extrareasons" && in_extraports_) {
+            place_extrareasons(tag);
+        } else if (tag.name == "port") {
+            port_ = attribute(tag, "protocol") == "tcp" ? attribute_number(tag, "portid") : std::nullopt;
+        } else if (tag.name == "state" && port_) {
+            set(static_cast<int>(*port_), {attribute(tag, "state"), attribute(tag, "reason")});
+        }
+    }
+
+    void on_close(const std::string& name) {
+        if (name == "port") port_.reset();
+        if (name == "extraports" && in_extraports_) close_extraports();
+        if (name == "host" && in_host_) close_host();
+    }
+
+    void open_extraports(const XmlTag& tag) {
+        const auto count = attribute_number(tag, "count");
+        if (!count || *count < 0) {
+            error_ = "<extraports> without a count";
+            return;
+        }
+        in_extraports_ = true;
+        extra_ = {Verdict{attribute(tag, "state"), ""}, *count};
+    }
+
+    void place_extrareasons(const XmlTag& tag) {
+        if (!tag.attributes.contains("ports")) return;  // nmap before 7.80: placed at </host>
+        const auto ports = parse_port_ranges(attribute(tag, "ports"));
+        if (!ports) {
+            error_ = "bad <extrareasons ports=\"" + attribute(tag, "ports") + "\">";
+            return;
+        }
+        for (const int port : *ports) set(port, {extra_.verdict.state, attribute(tag, "reason")});
+        extra_.count -= static_cast<long>(ports->size());
+    }
+
+    void close_extraports() {
+        in_extraports_ = false;
+        if (extra_.count < 0) error_ = "<extrareasons> name more ports than their <extraports> count";
+        if (extra_.count > 0) unplaced_.push_back(extra_);
+    }
+
+    // The ports nmap folded without naming them are the scanned ports no element named.
+    void close_host() {
+        in_host_ = false;
+        if (unplaced_.empty()) return;
+        if (unplaced_.size() > 1) {
+            error_ = ip_ + ": several <extraports> groups without port lists: cannot place them";
+            return;
+        }
+        long placed = 0;
+        for (const int port : scanned_) {
+            if (!verdicts_.contains({ip_, port})) {
+                verdicts_[{ip_, port}] = unplaced_.front().verdict;
+                ++placed;
+            }
+        }
+        if (placed != unplaced_.front().count) {
+            error_ = ip_ + ": <extraports count=" + std::to_string(unplaced_.front().count) +
+                     "> but " + std::to_string(placed) + " scanned ports are not listed";
+        }
+    }
+
+    void set(int port, Verdict verdict) {
+        if (ip_.empty()) {
+            error_ = "a port before the host's IPv4 <address>";
+        } else if (!verdicts_.emplace(PortKey{ip_, port}, std::move(verdict)).second) {
+            error_ = ip_ + ": port " + std::to_string(port) + " given twice";
+        }
+    }
+
+    const std::vector<int>& scanned_;
+    VerdictMap verdicts_;
+    std::string error_;
+    bool in_host_ = false;
+    bool in_extraports_ = false;
+    std::string ip_;
+    std::optional<long> port_;
+    Unplaced extra_;
+    std::vector<Unplaced> unplaced_;
+};
+
+}  // namespace
+
+std::optional<VerdictMap> read_nmap_xml(const std::string& path, const std::vector<int>& scanned,
+                                        std::string& error) {
+    std::ifstream in(path);
+    if (!in) {
+        error = "cannot read " + path;
+        return std::nullopt;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    const auto tags = read_tags(text.str());
+    if (!tags) {
+        error = path + ": malformed XML";
+        return std::nullopt;
+    }
+    auto verdicts = NmapXmlReader(scanned).read(*tags, error);
+    if (!verdicts) error = path + ": " + error;
+    return verdicts;
 }
 
 // ---- processes -------------------------------------------------------------------------------
@@ -443,6 +741,15 @@ int lab_id() {
 
 std::string lab_address(int last_octet) {
     return "10.77." + std::to_string(lab_id()) + "." + std::to_string(last_octet);
+}
+
+bool in_path(const std::string& command) {
+    std::istringstream dirs(env_or("PATH", ""));
+    std::string dir;
+    while (std::getline(dirs, dir, ':')) {
+        if (!dir.empty() && access((dir + "/" + command).c_str(), X_OK) == 0) return true;
+    }
+    return false;
 }
 
 std::string flagscan_bin() { return env_or("FLAGSCAN_BIN", ""); }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -33,6 +34,55 @@ struct Verdict {
     friend bool operator==(const Verdict&, const Verdict&) = default;
     friend auto operator<=>(const Verdict&, const Verdict&) = default;
 };
+
+// How the lab treats a port: a listener, an ICMP reject, a silent drop, or none of these (the
+// kernel answers RST). Every port of a dropped host is dropped.
+enum class PortRole { open, closed, rejected, dropped };
+
+PortRole port_role(const Layout& layout, int port, bool host_dropped);
+
+// One TCP scan kind and the state and reason a Linux target's ports give it, role by role.
+struct ScanKind {
+    struct Expect {
+        std::string_view state;
+        std::string_view reason;
+    };
+    std::string_view name;    // for test names: "Syn", "Fin", ...
+    std::string_view option;  // the same for flagscan and nmap: "-sS", "-sF", ...
+    Expect open, closed, rejected, dropped;
+
+    Verdict verdict(PortRole role) const;
+};
+
+// The one table of what each kind should report against the lab (a Linux stack), checked
+// against nmap 7.93 and tcpdump on the lab. RFC 793 p. 65-66: a port in LISTEN answers a
+// segment with ACK set by RST and silently drops one with neither SYN, RST nor ACK (FIN, NULL,
+// XMAS); a port with no socket (CLOSED) answers anything but a RST with a RST. Linux follows
+// it to the letter, so FIN+ACK (Maimon) draws a RST from open ports too (BSD stacks drop it),
+// and its RSTs carry window 0, so the Window scan never sees "open".
+inline constexpr ScanKind::Expect kSynAck{"open", "syn-ack"};
+inline constexpr ScanKind::Expect kClosedReset{"closed", "reset"};
+inline constexpr ScanKind::Expect kUnfilteredReset{"unfiltered", "reset"};
+inline constexpr ScanKind::Expect kAdminProhibited{"filtered", "admin-prohibited"};
+inline constexpr ScanKind::Expect kFilteredSilent{"filtered", "no-response"};
+inline constexpr ScanKind::Expect kOpenFilteredSilent{"open|filtered", "no-response"};
+
+inline constexpr std::array<ScanKind, 7> kLinuxTcpScanKinds{{
+    // name     option  open                  closed             rejected           dropped
+    {"Syn",    "-sS",  kSynAck,              kClosedReset,      kAdminProhibited,  kFilteredSilent},
+    {"Fin",    "-sF",  kOpenFilteredSilent,  kClosedReset,      kAdminProhibited,  kOpenFilteredSilent},
+    {"Null",   "-sN",  kOpenFilteredSilent,  kClosedReset,      kAdminProhibited,  kOpenFilteredSilent},
+    {"Xmas",   "-sX",  kOpenFilteredSilent,  kClosedReset,      kAdminProhibited,  kOpenFilteredSilent},
+    {"Ack",    "-sA",  kUnfilteredReset,     kUnfilteredReset,  kAdminProhibited,  kFilteredSilent},
+    {"Window", "-sW",  kClosedReset,         kClosedReset,      kAdminProhibited,  kFilteredSilent},
+    {"Maimon", "-sM",  kClosedReset,         kClosedReset,      kAdminProhibited,  kOpenFilteredSilent},
+}};
+
+// The flag scans only: every row of kLinuxTcpScanKinds but SYN.
+std::vector<ScanKind> linux_flag_scan_kinds();
+
+// The verdict the layout implies for PORT on a host under KIND (dropped hosts answer nothing).
+Verdict expected_verdict(const ScanKind& kind, const Layout& layout, int port, bool host_dropped);
 
 // The SYN-scan verdict the layout implies for PORT on a host (dropped hosts answer nothing).
 Verdict expected_syn_verdict(const Layout& layout, int port, bool host_dropped);
@@ -77,6 +127,20 @@ VerdictMap verdicts_of(const ScanOutput& output, std::vector<PortKey>& duplicate
 // Empty when equal, else a readable summary grouped by (expected -> got) with port ranges.
 std::string describe_differences(const VerdictMap& expected, const VerdictMap& actual);
 
+// The same map with every reason emptied, for comparisons of states alone.
+VerdictMap states_only(VerdictMap verdicts);
+
+// ---- nmap's XML output (-oX) -----------------------------------------------------------------
+
+// Every TCP port of every host in nmap's XML, each with nmap's state and reason. nmap lists
+// only the ports outside its most common states and folds the rest into <extraports STATE
+// COUNT>, whose <extrareasons ports="1-21,23-79,..."> (nmap 7.80 and later) name them. An older
+// nmap's extraports without port lists are placed on the SCANNED ports the host's <port>
+// elements do not name, which is only possible when a host has one such group. Any port given
+// twice, a group whose count does not match, or XML that cannot be read: nullopt and ERROR.
+std::optional<VerdictMap> read_nmap_xml(const std::string& path, const std::vector<int>& scanned,
+                                        std::string& error);
+
 // ---- processes ---------------------------------------------------------------------------
 
 struct ProcessResult {
@@ -101,6 +165,9 @@ int lab_id();  // FLAGSCAN_LAB_ID, else FLAGSCAN_LAB_ID_DEFAULT (meson), else 11
 std::string lab_address(int last_octet);  // 10.77.<lab_id>.<last_octet>
 std::string flagscan_bin();  // FLAGSCAN_BIN
 std::string lab_script();    // FLAGSCAN_LAB (test/lab/lab.sh)
+
+// True when COMMAND is an executable file in PATH.
+bool in_path(const std::string& command);
 
 // A directory removed with its contents on destruction.
 class TempDir {

@@ -1,6 +1,7 @@
 // Correlator: ties each reply to the probe that caused it: cookie check, then the open-probe table.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -72,6 +73,7 @@ public:
     std::optional<Micros> next_expiry(Micros rto);
 
     std::size_t open_count() const { return open_.size(); }
+    void reserve(std::size_t probes);  // room for this many open probes (a replay knows how many)
     std::size_t in_flight() const { return in_flight_; }  // entries in Phase::in_flight
     const std::unordered_map<std::uint64_t, Entry>& open_probes() const { return open_; }
     static Ipv4 target_of(std::uint64_t k) { return Ipv4{static_cast<std::uint32_t>(k >> 16)}; }
@@ -102,7 +104,13 @@ private:
     CookieKey cookie_;
     const ProbeKind* kind_;
     EchoCheck check_;
-    std::unordered_map<std::uint64_t, std::vector<Sent>> recorded_;  // EchoCheck::recorded: every try
+    // EchoCheck::recorded: the latest tries of each probe (older ones are unlikely to be
+    // answered after four more were sent, and matching them would need a list per probe).
+    struct RecentTries {
+        std::array<Sent, 4> tries{};
+        std::uint32_t count = 0;  // tries recorded so far; the latest is at (count - 1) % 4
+    };
+    std::unordered_map<std::uint64_t, RecentTries> recorded_;
     std::unordered_map<std::uint64_t, Entry> open_;
     std::deque<Timer> timers_;  // in send order: the oldest first
     std::size_t in_flight_ = 0;

@@ -5,7 +5,7 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <set>
+#include <unordered_set>
 #include <vector>
 
 #include "flagscan/engine/engine.hpp"
@@ -38,8 +38,8 @@ private:
     struct Sender {
         std::uint64_t probes = 0;
         std::map<std::uint8_t, std::uint64_t> by_flags;
-        std::set<std::uint32_t> targets;
-        std::set<std::uint16_t> ports;
+        std::unordered_set<std::uint32_t> targets;
+        std::vector<bool> ports = std::vector<bool>(65536);
     };
     std::map<Ipv4, Sender> senders_;
 };
