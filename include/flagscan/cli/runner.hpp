@@ -1,4 +1,4 @@
-// Runner: turns a ScanConfig into a live scan: targets, route, sockets, capture, engine, reports.
+// Runner: turns a ScanConfig into a scan, live or replayed, and its reports.
 #pragma once
 
 #include <ostream>
@@ -9,5 +9,9 @@ namespace flagscan {
 
 // Runs the scan; returns the process exit code (0 done, 1 error, 130 interrupted).
 int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
+
+// The two kinds of scan: packets on a wire (root), or frames in a capture file (--replay).
+int run_live_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
+int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
 
 }  // namespace flagscan

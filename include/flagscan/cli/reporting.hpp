@@ -1,0 +1,28 @@
+// What every scan command shares at its edges: reports, packet trace, host names.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "flagscan/cli/options.hpp"
+#include "flagscan/engine/scan_loop.hpp"
+#include "flagscan/output/explain.hpp"
+#include "flagscan/output/report.hpp"
+
+namespace flagscan {
+
+// Where the packet trace and the explanations go: stdout, unless JSON lines are written there.
+std::ostream& side_stream(const ScanConfig& config, std::ostream& out, std::ostream& err);
+
+// The normal report on stdout and to -oN, JSON lines to -oJ, then --explain.
+void finish_reports(const ScanConfig& config, const Results& results, const ServiceTable& services,
+                    const ScanSummary& summary, const ExplainContext& explain, std::ostream& out, std::ostream& err);
+
+// nmap resolves the names of the hosts it reports unless told -n; so do we, for 2 s at most.
+std::vector<std::string> names_of_reported_hosts(const Results& results, const ReportOptions& options);
+
+// --packet-trace: a line per probe sent and per packet captured.
+void add_packet_trace(LoopHooks& hooks, std::ostream& trace);
+
+}  // namespace flagscan

@@ -1,0 +1,63 @@
+// The replay command: every verdict re-derived from a saved capture, no root, nothing sent.
+#include "flagscan/capture/pcap_file.hpp"
+#include "flagscan/cli/reporting.hpp"
+#include "flagscan/cli/runner.hpp"
+#include "flagscan/engine/replay.hpp"
+
+namespace flagscan {
+namespace {
+
+// The first pass over the file: who scanned, how, whom.
+Result<ScanSurvey::Conclusion> survey_capture(const ScanConfig& config, std::ostream& err) {
+    auto file = PcapFile::open(config.replay_path);
+    if (!file) return Error{file.error()};
+    ScanSurvey survey;
+    while (auto frame = file->next()) {
+        if (auto packet = decode_frame(file->link(), ByteView{frame->span()})) survey.add(*packet);
+    }
+    if (!file->damage().empty())
+        err << "flagscan: " << config.replay_path << " is cut short (" << file->damage() << "): replaying what precedes the cut\n";
+    auto scan = survey.conclude(config.scanner, config.kind_given ? &config.kind : nullptr);
+    if (!scan) return Error{config.replay_path + ": " + scan.error()};
+    return scan;
+}
+
+EngineConfig replay_engine_config(const ScanConfig& config, const ScanSurvey::Conclusion& scan) {
+    EngineConfig ec;
+    ec.kind = &scan.kind;
+    ec.timing = config.timing;
+    ec.me = ScannerIdentity{scan.scanner, Port{0}, 255};
+    ec.echo = EchoCheck::recorded;
+    return ec;
+}
+
+}  // namespace
+
+// Two passes over the file: the first learns who scanned how, the second replays.
+int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
+    auto scan = survey_capture(config, err);
+    if (!scan) return err << "flagscan: " << scan.error() << '\n', 1;
+    auto file = PcapFile::open(config.replay_path);
+    if (!file) return err << "flagscan: " << file.error() << '\n', 1;
+    const TargetSet targets{scan->hosts, scan->ports};
+    Results results{targets};
+    Engine engine{targets, replay_engine_config(config, *scan), CookieKey{0, 0}, results};
+    LoopHooks hooks;
+    if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
+    if (config.json_path != "-")
+        out << "Replaying " << config.replay_path << ": " << scan->kind.name << " scan by " << scan->scanner.str()
+            << (scan->kind_inferred ? " (both read from the capture)" : " (scan type as given)") << '\n';
+
+    const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); }, hooks);
+    ScanSummary summary{&scan->kind, "", 0, false, {}};
+    summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;
+    if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
+    finish_reports(config, results, ServiceTable::load_system(), summary, ExplainContext{&scan->kind, Port{0}, engine.rto()},
+                   out, err);
+    if (counts.undecodable > 0 || config.verbosity > 0)
+        err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes; skipped " << counts.undecodable
+            << " that were not IPv4 or were malformed; " << engine.stats().strays << " packets answered nothing of this scan\n";
+    return 0;
+}
+
+}  // namespace flagscan
