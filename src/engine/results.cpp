@@ -25,8 +25,8 @@ void Results::note_reply(std::uint32_t host_index, Micros rtt) {
 
 PortState Results::most_common_state(std::uint32_t host_index) const {
     const auto& counts = hosts_[host_index].counts;
-    int best = 0;
-    for (int s = 1; s < kPortStateCount; ++s) {
+    int best = 1;  // never `unscanned`: ports without a verdict are neither listed nor summarised
+    for (int s = 2; s < kPortStateCount; ++s) {
         if (counts[s] > counts[best]) best = s;
     }
     return static_cast<PortState>(best);

@@ -20,6 +20,7 @@ void for_each_listed_port(const Results& results, std::uint32_t host, const Repo
     for (std::uint64_t i = 0; i < ports; ++i) {
         const std::uint64_t index = host * ports + i;
         const PortState state = results.port(index).state;
+        if (state == PortState::unscanned) continue;  // interrupted, or a replay that never probed it
         if (options.open_only && state != PortState::open) continue;
         if (!options.all_ports && !options.open_only && state == summarised) continue;
         visit(index);

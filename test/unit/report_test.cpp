@@ -88,3 +88,33 @@ TEST(Report, NormalTableSummarisesAndShowsReasons) {
 
 }  // namespace
 }  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+TEST(Report, PortsWithoutAVerdictAreNeitherListedNorSummarised) {
+    AddressSet host;
+    host.add(Ipv4{10, 0, 0, 9});
+    const TargetSet targets{host, {Port{1}, Port{2}, Port{3}, Port{4}, Port{5}}};
+    Results results{targets};  // an interrupted scan: only two ports decided
+    PortResult open;
+    open.state = PortState::open;
+    open.reason = Reason::syn_ack;
+    results.set(1, open);
+    PortResult closed;
+    closed.state = PortState::closed;
+    closed.reason = Reason::reset;
+    results.set(3, closed);
+    std::ostringstream out;
+    ReportOptions options;
+    options.all_ports = true;
+    write_jsonl(out, results, options, ScanSummary{});
+    EXPECT_EQ(out.str(),
+              R"({"ip":"10.0.0.9","port":2,"proto":"tcp","state":"open","reason":"syn-ack"})" "\n"
+              R"({"ip":"10.0.0.9","port":4,"proto":"tcp","state":"closed","reason":"reset"})" "\n"
+              R"({"ip":"10.0.0.9","status":"up","counts":{"open":1,"closed":1,"filtered":0}})" "\n");
+    EXPECT_NE(results.most_common_state(0), PortState::unscanned);
+}
+
+}  // namespace
+}  // namespace flagscan

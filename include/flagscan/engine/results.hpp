@@ -44,7 +44,7 @@ public:
     const HostResult& host(std::uint32_t host_index) const { return hosts_[host_index]; }
     std::uint64_t decided() const { return decided_; }
 
-    // The state most of a host's scanned ports are in (nmap's "Not shown" group).
+    // The state most of a host's decided ports are in (nmap's "Not shown" group).
     PortState most_common_state(std::uint32_t host_index) const;
 
 private:
