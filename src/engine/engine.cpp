@@ -159,37 +159,46 @@ PacketOutcome Engine::on_packet(const DecodedPacket& packet, Micros ts) {
     using Outcome = PacketOutcome::Kind;
     if (packet.ip.src == config_.me.source && packet.ip.dst != config_.me.source) return {Outcome::own};
     auto answer = correlator_.identify(packet);
-    auto index = answer ? index_of(answer->target, answer->port) : std::nullopt;
+    if (!answer) {
+        ++stats_.strays;
+        return {Outcome::stray};
+    }
+    return on_answer(*answer, ts);
+}
+
+PacketOutcome Engine::on_answer(const Answer& answer, Micros ts) {
+    using Outcome = PacketOutcome::Kind;
+    auto index = index_of(answer.target, answer.port);
     if (!index) {
         ++stats_.strays;
         return {Outcome::stray};
     }
     ++stats_.replies;
-    const Rule* rule = match_rule(*config_.kind, answer->evidence);
+    const Rule* rule = match_rule(*config_.kind, answer.evidence);
     if (rule == nullptr) {
         ++stats_.unmatched;
         return {Outcome::unmatched};
     }
-    auto* entry = correlator_.find(answer->target, answer->port);
+    auto* entry = correlator_.find(answer.target, answer.port);
     if (entry == nullptr) {  // already decided: only a verdict of silence can be overturned
         const auto& prior = results_->port(*index);
         if (prior.reason != Reason::no_response) {
             ++stats_.duplicates;
             return {Outcome::duplicate};
         }
-        settle(*answer, *index, *rule, prior.tries, -1);
+        settle(answer, *index, *rule, prior.tries, -1);
         ++stats_.late;
         return {Outcome::late};
     }
-    const Micros rtt = answer->try_no == entry->try_no && ts >= entry->sent ? ts - entry->sent : -1;
+    const Micros rtt = answer.try_no == entry->try_no && ts >= entry->sent ? ts - entry->sent : -1;
     if (rtt >= 0) rtt_.sample(rtt);
-    stats_.drops_seen += answer->try_no > 0 ? 1 : 0;
-    congestion_.on_reply(ts, answer->try_no, entry->previous_sent, rto());
+    stats_.drops_seen += answer.try_no > 0 ? 1 : 0;
+    congestion_.on_reply(ts, answer.try_no, entry->previous_sent, rto());
     const std::uint8_t tries = static_cast<std::uint8_t>(entry->try_no + 1);
-    correlator_.erase(answer->target, answer->port);
-    settle(*answer, *index, *rule, tries, rtt);
-    if (answer->try_no > max_answered_try_) {
-        max_answered_try_ = answer->try_no;
+    correlator_.erase(answer.target, answer.port);
+    settle(answer, *index, *rule, tries, rtt);
+    if (answer.try_no > max_answered_try_) {
+        max_answered_try_ = answer.try_no;
         requeue_exhausted();
     }
     return {Outcome::answer, rtt};

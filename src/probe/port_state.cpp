@@ -33,6 +33,7 @@ std::string_view to_string(Reason reason) {
         case Reason::icmp_unreach: return "icmp-unreach";
         case Reason::udp_response: return "udp-response";
         case Reason::user_set: return "user-set";
+        case Reason::conn_refused: return "conn-refused";
     }
     return "unknown";
 }

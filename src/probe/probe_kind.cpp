@@ -50,6 +50,25 @@ constexpr std::array kSynRules{
                   "so silence means a firewall dropped the probe or its answer"),
 };
 
+// The connect scan reads the kernel's verdict on its own SYN: connect() succeeds on SYN,ACK,
+// fails with ECONNREFUSED on RST and with EHOSTUNREACH / ENETUNREACH on ICMP unreachable.
+constexpr std::array kConnectRules{
+    Rule{K::tcp, F::syn | F::ack | F::rst, F::syn | F::ack, Rule::Window::any, 0, PortState::open, Reason::syn_ack,
+         "SYN+ACK (connect() succeeded)",
+         "RFC 793 3.4: the kernel completed the three-way handshake; flagscan closes the connection at "
+         "once with a RST (SO_LINGER 0), so the service sees a connection that was reset"},
+    Rule{K::tcp, F::rst, F::rst, Rule::Window::any, 0, PortState::closed, Reason::conn_refused,
+         "RST (connect() refused)",
+         "RFC 793 3.4 (reset generation): nothing listens, the target answered the kernel's SYN with "
+         "RST, and connect() failed with ECONNREFUSED"},
+    Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, kFilterCodes, PortState::filtered, Reason::none,
+         "ICMP unreachable (connect() failed: no route)",
+         "RFC 1122 4.2.3.9: an ICMP destination unreachable to a SYN aborts the connection; connect() "
+         "fails with EHOSTUNREACH or ENETUNREACH, so something refused the probe on the way"},
+    Rule{K::none, 0, 0, Rule::Window::any, 0, PortState::filtered, Reason::no_response, "nothing",
+         "connect() did not complete within the timeout on any try: a firewall dropped the SYN or its answer"},
+};
+
 // FIN, NULL and XMAS share their rows: only the probe's flags differ.
 constexpr std::array kStealthRules{
     rst_means(PortState::closed,
@@ -125,6 +144,13 @@ constexpr std::array kKinds{
     ProbeKind{"Maimon", "-sM", "--maimon", kTcp, F{F::fin | F::ack}, kMaimonRules, kMaimonCaveat},
 };
 
+constexpr std::string_view kConnectCaveat =
+    "A connect scan completes the handshake, so the service (and its logs) sees a connection that "
+    "was reset at once; it tells open from closed as a SYN scan does, needs no root, and is slower "
+    "because every probe is a socket.";
+
+constexpr ProbeKind kConnect{"Connect", "-sT", "--connect", kTcp, F{F::syn}, kConnectRules, kConnectCaveat};
+
 bool window_matches(Rule::Window rule, std::uint16_t window) {
     switch (rule) {
         case Rule::Window::any: return true;
@@ -153,6 +179,8 @@ bool row_matches(const Rule& row, const ReplyEvidence& evidence) {
 std::span<const ProbeKind> all_probe_kinds() { return kKinds; }
 
 const ProbeKind& syn_kind() { return kKinds[0]; }
+
+const ProbeKind& connect_kind() { return kConnect; }
 
 ProbeKind custom_flags_kind(TcpFlags flags, const ProbeKind& base) {
     ProbeKind kind = base;

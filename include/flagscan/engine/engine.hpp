@@ -57,6 +57,8 @@ public:
     std::size_t poll_sends(Micros now, std::span<Probe> out);
     // A decoded packet the capture saw at time `ts`.
     PacketOutcome on_packet(const DecodedPacket& packet, Micros ts);
+    // An answer known without a packet to decode: what a connect() scan's socket reported.
+    PacketOutcome on_answer(const Answer& answer, Micros ts);
     // When the engine next has work (a timer or a rate token) if no reply comes first.
     Micros next_deadline(Micros now);
     // Every probe answered or out of tries: the scan is over. Gives silent ports their verdict.

@@ -35,7 +35,8 @@ enum class Reason : std::uint8_t {
     admin_prohibited,
     icmp_unreach,  // other ICMP unreachable codes
     udp_response,
-    user_set,  // host assumed up (-Pn)
+    user_set,      // host assumed up (-Pn)
+    conn_refused,  // connect() failed with ECONNREFUSED: the kernel saw a RST
 };
 
 std::string_view to_string(Reason reason);  // nmap's words: "syn-ack", "admin-prohibited", ...

@@ -50,6 +50,9 @@ ProbeKind custom_flags_kind(TcpFlags flags, const ProbeKind& base);
 // The kinds flagscan knows, looked up by their nmap letter ('S' for -sS).
 const ProbeKind* probe_kind_by_letter(char letter);
 const ProbeKind& syn_kind();
+// The connect scan (-sT): the kernel's own handshake through connect(); its replies come from
+// the socket's outcome, not from captured packets, so it is not among the raw kinds.
+const ProbeKind& connect_kind();
 std::span<const ProbeKind> all_probe_kinds();
 
 // The matching row for a reply (or for silence when evidence.kind == none); nullptr when no row
