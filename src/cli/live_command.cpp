@@ -11,6 +11,7 @@
 #include "flagscan/cli/signals.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/port_list.hpp"
+#include "flagscan/wire/connect_driver.hpp"
 #include "flagscan/wire/raw_socket_sink.hpp"
 
 namespace flagscan {
@@ -152,12 +153,45 @@ Result<Prepared> prepare(const ScanConfig& config) {
 
 }  // namespace
 
-int run_live_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
+// -sT: the kernel's connect() probes; no root, no raw socket, no capture.
+int run_connect_scan_command(const ScanConfig& config, Prepared& prepared, InterruptWatcher& interrupts,
+                             std::ostream& out, std::ostream& err) {
+    const std::size_t files = raise_file_limit();
+    if (files < 1100) err << "flagscan: only " << files << " open files allowed: at most " << files - 64
+                          << " connections at once (raise it with ulimit -n)\n";
+    auto settings = engine_config(config, prepared.route);
+    settings.timing.max_window = std::min<double>(settings.timing.max_window, static_cast<double>(files - 64));
+    auto driver = ConnectDriver::open(config.source, config.interface, settings.timing.max_rto + kSecond);
+    if (!driver) return err << "flagscan: " << driver.error() << '\n', 1;
+
+    const SteadyClock clock;
+    const Micros started = clock.now();
+    ScanSummary summary{&config.kind, now_text(), 0, false, {}};
+    if (config.json_path != "-") write_normal_header(out, summary);
+    Results results{prepared.targets};
+    Engine engine{prepared.targets, settings, CookieKey::random(), results};
+    LoopHooks hooks;
+    if (config.verbosity >= 2) add_timeline(hooks, engine, started, err);
+    const ScanEnd end = run_connect_scan(engine, *driver, clock, interrupts.flag(), hooks);
+    summary.elapsed_seconds = double(clock.now() - started) / kSecond;
+    summary.interrupted = end == ScanEnd::interrupted;
+    if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
+    finish_reports(config, results, prepared.services, summary, ExplainContext{&config.kind, Port{0}, engine.rto()}, out, err);
+    return summary.interrupted ? 130 : 0;
+}
+
+int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& err) {
     InterruptWatcher interrupts;  // first, so that every thread started below inherits its signal mask
+    ScanConfig config = given;
+    if (!config.kind_given && ::geteuid() != 0) {  // as nmap does for users without raw sockets
+        config.kind = connect_kind();
+        err << "flagscan: not root: running a connect scan (-sT) instead of a SYN scan\n";
+    }
     if (!config.skip_discovery)
         err << "flagscan: host discovery is not built yet: every target is scanned as if -Pn was given\n";
     auto prepared = prepare(config);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
+    if (is_connect_scan(config.kind)) return run_connect_scan_command(config, *prepared, interrupts, out, err);
     auto builder = ProbeBuilder::create(config.kind, ProbeShape{config.ttl, 1024, 1460});
     if (!builder) return err << "flagscan: " << builder.error() << '\n', 1;
     auto sink = open_sink(config, prepared->route);

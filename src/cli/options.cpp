@@ -69,7 +69,7 @@ cxxopts::Options make_options() {
         ("maimon", "TCP Maimon scan: FIN+ACK  [nmap: -sM]")
         ("scanflags", "send these TCP flags (SYNFIN, URGPSHFIN, 0x29); replies are read like the -s kind "
                       "given with it, else like -sS", cxxopts::value<std::string>())
-        ("connect", "TCP connect scan, no root needed  [nmap: -sT] (not built yet)")
+        ("connect", "TCP connect scan: the kernel's handshake, no root needed  [nmap: -sT]")
         ("udp", "UDP scan  [nmap: -sU] (not built yet)")
         ("ping-scan", "host discovery only  [nmap: -sn] (not built yet)")
         ("service-version", "service detection  [nmap: -sV] (not built yet)");
@@ -115,8 +115,7 @@ cxxopts::Options make_options() {
 }
 
 std::optional<std::string> unbuilt_option(const cxxopts::ParseResult& parsed) {
-    constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kNotYet{{
-        {"connect", "-sT (connect scan)"},
+    constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kNotYet{{
         {"udp", "-sU (UDP scan)"},
         {"ping-scan", "-sn (host discovery)"},
         {"service-version", "-sV (service detection)"},
@@ -137,6 +136,11 @@ Result<ProbeKind> chosen_kind(const cxxopts::ParseResult& parsed) {
         if (chosen != nullptr) return Error{"choose one TCP scan type (" + std::string(chosen->nmap_flag) + " and " +
                                             std::string(kind.nmap_flag) + " were both given)"};
         chosen = &kind;
+    }
+    if (parsed.count("connect")) {
+        if (chosen != nullptr || parsed.count("scanflags"))
+            return Error{"-sT (connect scan) goes with no other TCP scan type"};
+        return connect_kind();
     }
     const ProbeKind& base = chosen != nullptr ? *chosen : syn_kind();
     if (!parsed.count("scanflags")) return base;
@@ -263,7 +267,7 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     auto timing = timing_from(parsed);
     if (!timing) return Error{timing.error()};
     config.timing = *timing;
-    config.kind_given = parsed.count("scanflags") > 0;
+    config.kind_given = parsed.count("scanflags") > 0 || parsed.count("connect") > 0;
     for (const auto& kind : all_probe_kinds()) config.kind_given |= parsed.count(std::string(kind.long_flag.substr(2))) > 0;
     for (auto step : {fill_replay, fill_targets, fill_ports, fill_source}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};

@@ -182,6 +182,8 @@ const ProbeKind& syn_kind() { return kKinds[0]; }
 
 const ProbeKind& connect_kind() { return kConnect; }
 
+bool is_connect_scan(const ProbeKind& kind) { return kind.rules.data() == kConnectRules.data(); }
+
 ProbeKind custom_flags_kind(TcpFlags flags, const ProbeKind& base) {
     ProbeKind kind = base;
     kind.name = "custom flags";

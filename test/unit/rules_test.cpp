@@ -139,3 +139,38 @@ TEST(Rules, IcmpCodesGiveNmapReasons) {
 
 }  // namespace
 }  // namespace flagscan
+
+#include <cerrno>
+
+#include "flagscan/wire/connect_driver.hpp"
+
+namespace flagscan {
+namespace {
+
+TEST(ConnectScan, SocketOutcomesReachTheirRows) {
+    struct Case {
+        int error;
+        PortState state;
+        Reason reason;
+    };
+    const Case cases[] = {{0, PortState::open, Reason::syn_ack},
+                          {ECONNREFUSED, PortState::closed, Reason::conn_refused},
+                          {EHOSTUNREACH, PortState::filtered, Reason::host_unreach},
+                          {ENETUNREACH, PortState::filtered, Reason::net_unreach},
+                          {EPERM, PortState::filtered, Reason::admin_prohibited}};
+    for (const auto& c : cases) {
+        const auto evidence = evidence_for_connect_error(c.error);
+        ASSERT_TRUE(evidence) << c.error;
+        const Rule* rule = match_rule(connect_kind(), *evidence);
+        ASSERT_NE(rule, nullptr) << c.error;
+        EXPECT_EQ(rule->state, c.state) << c.error;
+        EXPECT_EQ(rule_reason(*rule, *evidence), c.reason) << c.error;
+    }
+    EXPECT_FALSE(evidence_for_connect_error(EADDRNOTAVAIL));  // no local port free: says nothing about the target
+    EXPECT_EQ(match_rule(connect_kind(), ReplyEvidence{})->state, PortState::filtered);
+    EXPECT_TRUE(is_connect_scan(connect_kind()));
+    EXPECT_FALSE(is_connect_scan(syn_kind()));
+}
+
+}  // namespace
+}  // namespace flagscan

@@ -53,6 +53,7 @@ const ProbeKind& syn_kind();
 // The connect scan (-sT): the kernel's own handshake through connect(); its replies come from
 // the socket's outcome, not from captured packets, so it is not among the raw kinds.
 const ProbeKind& connect_kind();
+bool is_connect_scan(const ProbeKind& kind);
 std::span<const ProbeKind> all_probe_kinds();
 
 // The matching row for a reply (or for silence when evidence.kind == none); nullptr when no row
