@@ -52,7 +52,7 @@ std::uint8_t Engine::allowed_tries() const {
 // floor bucket (--min-rate) lets probes out even when the window is full.
 bool Engine::may_send(Micros now) {
     const bool window_open = static_cast<double>(correlator_.in_flight()) < congestion_.window();
-    if (window_open && pace_.take(now)) return true;
+    if (window_open) return pace_.take(now);
     return !floor_.unlimited() && floor_.take(now);
 }
 

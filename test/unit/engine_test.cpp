@@ -255,3 +255,22 @@ TEST(Engine, InterruptedScanKeepsWhatItFound) {
 
 }  // namespace
 }  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+TEST(Engine, MinRateKeepsProbesGoingWhenNothingAnswers) {
+    SimConfig net;  // a host that answers nothing: the window never opens beyond its start
+    testing::SimScan slow{testing::one_host(Ipv4{10, 77, 0, 2}), testing::port_range(1, 3000), net};
+    slow.config.timing.initial_window = 10;
+    const Micros without = slow.run();
+    testing::SimScan fast{testing::one_host(Ipv4{10, 77, 0, 2}), testing::port_range(1, 3000), net};
+    fast.config.timing.initial_window = 10;
+    fast.config.timing.min_rate = 20000;
+    const Micros with = fast.run();
+    EXPECT_LT(with * 4, without);  // the floor, not the window, sets the pace
+    EXPECT_EQ(fast.results->decided(), 3000u);
+}
+
+}  // namespace
+}  // namespace flagscan
