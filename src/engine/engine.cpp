@@ -84,7 +84,7 @@ void Engine::expire(Micros now) {
         correlator_.set_phase(expired->target, expired->port, more ? Correlator::Phase::queued : Correlator::Phase::exhausted);
         entry->repeat_try = ours;
         entry->repeats = static_cast<std::uint8_t>(entry->repeats + (ours ? 1 : 0));
-        const std::uint64_t key = (std::uint64_t{expired->target.value()} << 16) | expired->port.value();
+        const std::uint64_t key = Correlator::key(expired->target, expired->port);
         (more ? retransmit_.push_back(key) : exhausted_.push_back(key));
     }
 }
