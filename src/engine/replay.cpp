@@ -2,6 +2,8 @@
 #include "flagscan/engine/replay.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <unordered_map>
 
 namespace flagscan {
 
@@ -54,9 +56,55 @@ Result<ScanSurvey::Conclusion> ScanSurvey::conclude(std::optional<Ipv4> scanner,
     return out;
 }
 
+namespace {
+
+// The (target, port) a reply speaks about: its source for TCP, the quoted probe's target for
+// an ICMP error.
+std::optional<std::uint64_t> reply_key(const DecodedPacket& packet) {
+    if (packet.tcp) return Correlator::key(packet.ip.src, packet.tcp->sport);
+    if (packet.icmp && packet.icmp->quoted) return Correlator::key(packet.icmp->quoted->ip.dst, packet.icmp->quoted->dport);
+    return std::nullopt;
+}
+
+// Why: `tcpdump -i any` on a machine with several cores can file a reply before the probe that
+// caused it (each core timestamps its own packets). A reply that matches nothing is kept for a
+// while, and offered again when a probe to its (target, port) turns up.
+class EarlyReplies {
+public:
+    void keep(const DecodedPacket& packet, Micros ts) {
+        auto key = reply_key(packet);
+        if (!key) return;
+        if (order_.size() == kLimit) {
+            waiting_.erase(order_.front());
+            order_.pop_front();
+        }
+        waiting_.emplace(*key, Held{packet, ts});
+        order_.push_back(*key);
+    }
+    // Replies kept for the probe just recorded, handed to the engine.
+    void release(Engine& engine, const DecodedPacket& probe) {
+        const auto key = Correlator::key(probe.ip.dst, probe.tcp->dport);
+        auto [first, last] = waiting_.equal_range(key);
+        for (auto it = first; it != last; ++it) engine.on_packet(it->second.packet, it->second.ts);
+        waiting_.erase(first, last);
+    }
+
+private:
+    static constexpr std::size_t kLimit = 4096;
+    struct Held {
+        DecodedPacket packet;
+        Micros ts;
+    };
+    std::unordered_multimap<std::uint64_t, Held> waiting_;
+    std::deque<std::uint64_t> order_;  // oldest first, for eviction (stale keys are harmless)
+};
+
+}  // namespace
+
 ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<std::optional<Frame>()>& next,
                             const LoopHooks& hooks) {
     ReplayCounts counts;
+    EarlyReplies early;
     while (auto frame = next()) {
         ++counts.frames;
         if (counts.first < 0) counts.first = frame->ts;
@@ -69,9 +117,11 @@ ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<s
         if (ScanSurvey::is_probe(*packet) && engine.replay_probe(*packet, frame->ts)) {
             ++counts.probes;
             if (hooks.sent) hooks.sent(Probe{}, frame->span().subspan(packet->link_header), frame->ts);
+            early.release(engine, *packet);
             continue;
         }
         const PacketOutcome outcome = engine.on_packet(*packet, frame->ts);
+        if (outcome.kind == PacketOutcome::Kind::stray) early.keep(*packet, frame->ts);
         if (hooks.received) hooks.received(*frame, *packet, outcome);
     }
     engine.finish_replay();

@@ -114,6 +114,18 @@ TEST(Replay, DuplicateRepliesCountOnceAndForgedOnesNotAtAll) {
     EXPECT_EQ(r.at(23).state, PortState::filtered);
 }
 
+TEST(Replay, AReplyFiledBeforeItsProbeStillCounts) {
+    Capture c;  // tcpdump -i any on several cores can file them in this order
+    c.probe(22, 1000);
+    c.reply(23, 2001, TcpFlags::rst | TcpFlags::ack);
+    c.probe(23, 2000);
+    c.reply(22, 1001, TcpFlags::syn | TcpFlags::ack);
+    const auto r = replay(c);
+    EXPECT_EQ(r.at(23).state, PortState::closed);
+    EXPECT_EQ(r.at(23).reason, Reason::reset);
+    EXPECT_EQ(r.at(22).state, PortState::open);
+}
+
 TEST(Replay, SurveyInfersTheScanType) {
     for (const auto& kind : all_probe_kinds()) {
         Capture c;

@@ -1,0 +1,256 @@
+// Live replay tests: a live scan's own -w capture replays to the very same JSON, and tcpdump's
+// captures of nmap's scans of the lab replay to nmap's own verdicts, port for port.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "live_support.hpp"
+
+namespace flagscan::live {
+namespace {
+
+constexpr int kNamespaceHost = 2;  // 10.77.ID.2, the namespace side of the veth
+constexpr auto kScanTimeout = std::chrono::seconds(120);
+constexpr auto kReplayTimeout = std::chrono::seconds(60);
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::vector<int> port_range(int first, int last) {
+    std::vector<int> ports;
+    for (int port = first; port <= last; ++port) ports.push_back(port);
+    return ports;
+}
+
+// "1-30,80,113": the port list as nmap and flagscan take it.
+std::string port_argument(const std::vector<int>& ports) {
+    std::string out;
+    for (std::size_t i = 0; i < ports.size();) {
+        std::size_t j = i;
+        while (j + 1 < ports.size() && ports[j + 1] == ports[j] + 1) ++j;
+        out += (out.empty() ? "" : ",") + std::to_string(ports[i]);
+        if (j > i) out += "-" + std::to_string(ports[j]);
+        i = j + 1;
+    }
+    return out;
+}
+
+// The host side of the lab's veth, from `lab.sh info ID` (host_if=fsh<ID>); empty if unknown.
+std::string lab_host_interface(std::string& error) {
+    const auto info = run_process({lab_script(), "info", std::to_string(lab_id())}, std::chrono::seconds(30));
+    if (!info.exited() || info.exit_code != 0) {
+        error = "lab.sh info failed: " + info.describe();
+        return {};
+    }
+    std::istringstream lines(info.out);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.starts_with("host_if=")) return line.substr(8);
+    }
+    error = "lab.sh info printed no host_if=:\n" + info.out;
+    return {};
+}
+
+// tcpdump writing every packet of the lab's /24 seen on IFACE to FILE, for as long as it lives.
+// Immediate mode, so that no packet waits in a kernel buffer when it is stopped; -Z root, so
+// that it can write into the test's private temporary directory.
+class Tcpdump {
+public:
+    Tcpdump(const std::string& iface, const std::string& file, const std::string& log) : log_(log) {
+        const std::string filter = "net 10.77." + std::to_string(lab_id()) + ".0/24";
+        std::vector<std::string> argv{"tcpdump", "-i", iface, "--immediate-mode", "-s", "256", "-U",
+                                      "-Z", "root", "-n", "-w", file, filter};
+        pid_ = fork();
+        if (pid_ == 0) exec_child(argv, log);
+        if (pid_ < 0) {
+            error_ = std::string("fork: ") + std::strerror(errno);
+            return;
+        }
+        wait_until_listening();
+    }
+    ~Tcpdump() { stop(); }
+    Tcpdump(const Tcpdump&) = delete;
+    Tcpdump& operator=(const Tcpdump&) = delete;
+
+    const std::string& error() const { return error_; }
+
+    // SIGINT, as a user would stop it (tcpdump then flushes the file and prints its counts);
+    // SIGKILL if it has not exited 10 s later. Returns tcpdump's stderr.
+    std::string stop() {
+        if (pid_ <= 0) return read_file(log_);
+        kill(pid_, SIGINT);
+        bool exited = false;
+        for (int i = 0; i < 200 && !exited; ++i) {
+            int status = 0;
+            exited = waitpid(pid_, &status, WNOHANG) == pid_;
+            if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        if (!exited) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+        pid_ = -1;
+        return read_file(log_);
+    }
+
+private:
+    [[noreturn]] static void exec_child(const std::vector<std::string>& argv, const std::string& log) {
+        const int null_fd = open("/dev/null", O_RDWR);
+        const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(null_fd, STDIN_FILENO);
+        dup2(null_fd, STDOUT_FILENO);
+        dup2(log_fd, STDERR_FILENO);
+        std::vector<char*> args;
+        for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+
+    void wait_until_listening() {
+        for (int i = 0; i < 200; ++i) {
+            if (read_file(log_).find("listening on") != std::string::npos) return;
+            int status = 0;
+            if (waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                error_ = "tcpdump exited before it listened: " + read_file(log_);
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        error_ = "tcpdump not listening after 10 s: " + read_file(log_);
+    }
+
+    pid_t pid_ = -1;
+    std::string log_;
+    std::string error_;
+};
+
+// Port lines of a JSON-lines file as a map, failing the test on unreadable or repeated lines.
+VerdictMap verdicts_in(const std::string& json_path) {
+    const ScanOutput output = read_scan_output(json_path);
+    EXPECT_TRUE(output.errors.empty()) << json_path << ": unreadable line: " << output.errors.front();
+    std::vector<PortKey> duplicates;
+    VerdictMap verdicts = verdicts_of(output, duplicates);
+    EXPECT_TRUE(duplicates.empty()) << json_path << ": " << duplicates.size() << " ports listed twice";
+    return verdicts;
+}
+
+// The replay command the fixtures use; the Window scan is told (its probes are ACKs).
+std::vector<std::string> replay_argv(const ScanKind& kind, const std::string& capture, const std::string& json) {
+    std::vector<std::string> argv{flagscan_bin(), "--replay", capture, "-n", "--all-ports", "-oJ", json};
+    if (kind.option == "-sW") argv.emplace_back("-sW");
+    return argv;
+}
+
+// A scan kind as this file's test parameter, so that gtest names a failing case by its kind.
+struct Kind {
+    ScanKind kind;
+};
+void PrintTo(const Kind& param, std::ostream* os) { *os << param.kind.name << " (" << param.kind.option << ")"; }
+
+std::vector<Kind> all_kinds() {
+    std::vector<Kind> kinds;
+    for (const auto& kind : kLinuxTcpScanKinds) kinds.push_back({kind});
+    return kinds;
+}
+
+class ReplayLive : public LabTest, public ::testing::WithParamInterface<Kind> {};
+
+// a. `flagscan -sX ... -w FILE -oJ LIVE`, then `flagscan --replay FILE -oJ REPLAY`: the replay
+//    re-derives every verdict from the capture alone, so the two files are the same bytes. The
+//    live scan is first checked against layout.conf, so the same bytes are also the right ones.
+TEST_P(ReplayLive, OwnCaptureReplaysToIdenticalJson) {
+    const ScanKind& kind = GetParam().kind;
+    const std::string target = lab_address(kNamespaceHost);
+    std::vector<int> ports = port_range(1, 2000);
+    ports.insert(ports.end(), {31337, 50000, 60000});
+    const TempDir dir;
+    const std::string capture = dir.path() + "/scan.pcap", live = dir.path() + "/live.jsonl",
+                      replayed = dir.path() + "/replay.jsonl";
+
+    const auto scan = run_process({flagscan_bin(), std::string(kind.option), "-p", port_argument(ports), "-Pn", "-n",
+                                   "--all-ports", "-w", capture, "-oJ", live, target},
+                                  kScanTimeout);
+    ASSERT_TRUE(scan.exited() && scan.exit_code == 0) << scan.describe();
+    VerdictMap expected;
+    for (const int port : ports) expected[{target, port}] = expected_verdict(kind, layout(), port, false);
+    const std::string wrong = describe_differences(expected, verdicts_in(live));
+    ASSERT_TRUE(wrong.empty()) << "the live " << kind.option << " scan itself differs from layout.conf:\n" << wrong;
+
+    const auto replay = run_process(replay_argv(kind, capture, replayed), kReplayTimeout);
+    ASSERT_TRUE(replay.exited() && replay.exit_code == 0) << replay.describe();
+    const std::string live_text = read_file(live), replay_text = read_file(replayed);
+    EXPECT_TRUE(live_text == replay_text)
+        << "the replay of " << capture << " differs from the live -oJ ('expected' live, 'got' replay):\n"
+        << describe_differences(verdicts_in(live), verdicts_in(replayed))
+        << "(" << live_text.size() << " bytes live, " << replay_text.size() << " replayed)";
+}
+
+// b. tcpdump on the lab's veth while nmap scans the namespace host; the capture, replayed,
+//    gives every port nmap's own state (nmap's XML, with the ports it folded into <extraports>
+//    placed from the port list asked for). The list: 1-30 and every port layout.conf names.
+TEST_P(ReplayLive, NmapCaptureReplaysToNmapStates) {
+    if (!in_path("nmap")) GTEST_SKIP() << "nmap is not installed";
+    if (!in_path("tcpdump")) GTEST_SKIP() << "tcpdump is not installed";
+    const ScanKind& kind = GetParam().kind;
+    const std::string target = lab_address(kNamespaceHost);
+    std::set<int> port_set;
+    for (int port = 1; port <= 30; ++port) port_set.insert(port);
+    for (const auto* ports : {&layout().open_tcp, &layout().rejected_tcp, &layout().dropped_tcp}) {
+        port_set.insert(ports->begin(), ports->end());
+    }
+    const std::vector<int> ports(port_set.begin(), port_set.end());
+    std::string error;
+    const std::string iface = lab_host_interface(error);
+    ASSERT_FALSE(iface.empty()) << error;
+    const TempDir dir;
+    const std::string capture = dir.path() + "/nmap.pcap", xml = dir.path() + "/nmap.xml",
+                      replayed = dir.path() + "/replay.jsonl";
+
+    Tcpdump tcpdump(iface, capture, dir.path() + "/tcpdump.log");
+    ASSERT_TRUE(tcpdump.error().empty()) << tcpdump.error();
+    const auto nmap = run_process({"nmap", std::string(kind.option), "-p", port_argument(ports), "-Pn", "-n", "-T4",
+                                   "-oX", xml, target},
+                                  kScanTimeout);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // replies still on the way
+    const std::string tcpdump_log = tcpdump.stop();
+    ASSERT_TRUE(nmap.exited() && nmap.exit_code == 0) << nmap.describe();
+    ASSERT_NE(tcpdump_log.find("\n0 packets dropped by kernel"), std::string::npos)
+        << "tcpdump lost packets, so the capture is not the whole scan:\n" << tcpdump_log;
+
+    const auto nmap_verdicts = read_nmap_xml(xml, ports, error);
+    ASSERT_TRUE(nmap_verdicts) << error;
+    ASSERT_EQ(nmap_verdicts->size(), ports.size()) << "nmap's XML does not give every port a state";
+
+    const auto replay = run_process(replay_argv(kind, capture, replayed), kReplayTimeout);
+    ASSERT_TRUE(replay.exited() && replay.exit_code == 0) << replay.describe();
+    const VerdictMap ours = states_only(verdicts_in(replayed));
+    const VerdictMap theirs = states_only(*nmap_verdicts);
+    VerdictMap truth;
+    for (const int port : ports) truth[{target, port}] = expected_verdict(kind, layout(), port, false);
+    const std::string nmap_vs_layout = describe_differences(states_only(truth), theirs);
+    EXPECT_TRUE(ours.size() == ports.size() && describe_differences(theirs, ours).empty())
+        << "'expected' is nmap " << kind.option << ", 'got' is the replay of tcpdump's capture:\n"
+        << describe_differences(theirs, ours)
+        << (nmap_vs_layout.empty() ? "nmap agrees with layout.conf\n"
+                                   : "nmap against layout.conf:\n" + nmap_vs_layout);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, ReplayLive, ::testing::ValuesIn(all_kinds()),
+                         [](const ::testing::TestParamInfo<Kind>& info) { return std::string(info.param.kind.name); });
+
+}  // namespace
+}  // namespace flagscan::live

@@ -1,0 +1,357 @@
+// Replay suite: every capture in pcap-fixtures/ replayed by the flagscan binary (no root), its
+// output compared with the result written next to it.
+//
+// Environment: FLAGSCAN_BIN (the flagscan binary), FLAGSCAN_FIXTURES (pcap-fixtures/), and
+// optionally FLAGSCAN_MAKE_FIXTURES (test/replay/make_fixtures, to check the built-* files are
+// what it writes). For each capture NAME.pcap or NAME.pcapng, exactly one of:
+//   NAME.expected  the exact stdout of `flagscan --replay NAME.pcap -n --all-ports -oJ -` plus the
+//                  words of NAME.args (one line, optional); the exit code must be 0, and each line
+//                  of NAME.stderr (optional) must appear in stderr;
+//   NAME.fails     a piece of the one-line error: exit code 1..125, nothing on stdout, exactly one
+//                  line on stderr, containing it;
+//   NAME.skip      why the capture is not checked yet: the test is reported as skipped.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---- environment -------------------------------------------------------------------------
+
+std::string env(const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr ? std::string(value) : std::string();
+}
+
+std::string flagscan_bin() { return env("FLAGSCAN_BIN"); }
+fs::path fixtures_dir() { return env("FLAGSCAN_FIXTURES"); }
+
+std::optional<std::string> read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+std::vector<std::string> words_of(const std::string& text) {
+    std::vector<std::string> words;
+    std::istringstream in(text);
+    for (std::string word; in >> word;) words.push_back(word);
+    return words;
+}
+
+std::string trim(std::string text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
+}
+
+// ---- processes ---------------------------------------------------------------------------
+
+struct RunResult {
+    int exit_code = -1;  // when it exited
+    int signal = 0;      // when a signal ended it
+    bool timed_out = false;
+    std::string out;
+    std::string err;
+
+    std::string describe() const {
+        const std::string status = timed_out      ? "timed out"
+                                   : signal != 0  ? "killed by signal " + std::to_string(signal)
+                                                  : "exit code " + std::to_string(exit_code);
+        return status + "\n--- stdout (" + std::to_string(out.size()) + " bytes) ---\n" + out.substr(0, 2000) +
+               "\n--- stderr ---\n" + err;
+    }
+};
+
+// Runs ARGV with stdin from /dev/null, collecting both streams; killed after TIMEOUT.
+RunResult run(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+    RunResult result;
+    int out_pipe[2], err_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+        result.err = std::string("pipe: ") + std::strerror(errno);
+        return result;
+    }
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int null_fd = open("/dev/null", O_RDONLY);
+        dup2(null_fd, STDIN_FILENO);
+        dup2(out_pipe[1], STDOUT_FILENO);
+        dup2(err_pipe[1], STDERR_FILENO);
+        std::vector<char*> args;
+        for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&result.out, &result.err};
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (int open_fds = 2; open_fds > 0 && pid > 0;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            result.timed_out = true;
+            kill(pid, SIGKILL);
+            break;
+        }
+        if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+            char buffer[8192];
+            const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
+            if (n > 0) {
+                sinks[i]->append(buffer, static_cast<std::size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                fds[i].fd = -1;
+                --open_fds;
+            }
+        }
+    }
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    int status = 0;
+    if (pid > 0) {
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    if (pid > 0 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+    if (pid > 0 && WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+    if (pid < 0) result.err = std::string("fork: ") + std::strerror(errno);
+    return result;
+}
+
+// ---- a readable diff ---------------------------------------------------------------------
+
+// Lines only in EXPECTED ("-") or only in ACTUAL ("+"), in order, from a longest common
+// subsequence; at most MAX_LINES of them, then a count of the rest.
+std::string line_diff(const std::string& expected, const std::string& actual, std::size_t max_lines = 60) {
+    const auto a = lines_of(expected), b = lines_of(actual);
+    const std::size_t n = a.size(), m = b.size();
+    std::vector<std::vector<std::uint32_t>> lcs(n + 1, std::vector<std::uint32_t>(m + 1, 0));
+    for (std::size_t i = n; i-- > 0;) {
+        for (std::size_t j = m; j-- > 0;) {
+            lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+        }
+    }
+    std::vector<std::string> out;
+    std::size_t i = 0, j = 0;
+    while (i < n || j < m) {
+        if (i < n && j < m && a[i] == b[j]) {
+            ++i, ++j;
+        } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+            out.push_back("- line " + std::to_string(i + 1) + ": " + a[i]);
+            ++i;
+        } else {
+            out.push_back("+ line " + std::to_string(j + 1) + ": " + b[j]);
+            ++j;
+        }
+    }
+    std::string text;
+    for (std::size_t k = 0; k < out.size() && k < max_lines; ++k) text += out[k] + "\n";
+    if (out.size() > max_lines) text += "... and " + std::to_string(out.size() - max_lines) + " more\n";
+    if (out.empty() && expected != actual) text = "(same lines; they differ in a final newline or in line ends)\n";
+    return text;
+}
+
+// ---- the fixtures ------------------------------------------------------------------------
+
+struct Fixture {
+    std::string name;     // NAME
+    fs::path capture;     // NAME.pcap or NAME.pcapng; empty when the entry is a problem
+    std::string problem;  // set when the directory is not as the header comment says
+};
+
+// gtest prints a failing test's parameter: the fixture's name, not its bytes.
+void PrintTo(const Fixture& fixture, std::ostream* out) { *out << fixture.name; }
+
+std::string test_name(const std::string& name) {
+    std::string out;
+    for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    return out.empty() ? "unnamed" : out;
+}
+
+bool is_capture(const fs::path& path) { return path.extension() == ".pcap" || path.extension() == ".pcapng"; }
+
+// Every capture in the directory, plus an entry for each thing wrong with the directory itself,
+// so that a broken fixture set fails loudly instead of running fewer tests.
+std::vector<Fixture> discover() {
+    const fs::path dir = fixtures_dir();
+    std::error_code error;
+    if (dir.empty() || !fs::is_directory(dir, error)) {
+        return {{"fixture_directory", {}, "FLAGSCAN_FIXTURES is not a directory: '" + dir.string() + "'"}};
+    }
+    std::map<std::string, std::vector<fs::path>> captures;
+    std::set<std::string> results;
+    for (const auto& entry : fs::directory_iterator(dir, error)) {
+        const fs::path& path = entry.path();
+        if (is_capture(path)) captures[path.stem().string()].push_back(path);
+        const auto ext = path.extension();
+        if (ext == ".expected" || ext == ".fails" || ext == ".skip" || ext == ".args" || ext == ".stderr") {
+            results.insert(path.stem().string());
+        }
+    }
+    std::vector<Fixture> fixtures;
+    std::set<std::string> names;
+    for (const auto& [name, paths] : captures) {
+        Fixture fixture{name, paths.front(), ""};
+        if (paths.size() > 1) fixture.problem = name + ": both a .pcap and a .pcapng; keep one";
+        if (!names.insert(test_name(name)).second) fixture.problem = name + ": its test name is taken by another fixture";
+        fixtures.push_back(fixture);
+    }
+    for (const auto& name : results) {
+        if (!captures.contains(name)) {
+            fixtures.push_back({name + "_orphan", {}, name + ": result files without a " + name + ".pcap or .pcapng"});
+        }
+    }
+    if (captures.empty()) fixtures.push_back({"no_captures", {}, "no .pcap or .pcapng in " + dir.string()});
+    return fixtures;
+}
+
+class ReplayFixture : public ::testing::TestWithParam<Fixture> {};
+
+TEST_P(ReplayFixture, MatchesItsResult) {
+    const Fixture& fixture = GetParam();
+    ASSERT_TRUE(fixture.problem.empty()) << fixture.problem;
+    ASSERT_FALSE(flagscan_bin().empty()) << "FLAGSCAN_BIN is not set (path to the flagscan binary)";
+    const fs::path base = fixture.capture.parent_path() / fixture.name;
+    const auto skip = read_text(base.string() + ".skip");
+    if (skip) GTEST_SKIP() << fixture.name << ": " << trim(*skip);
+    const auto expected = read_text(base.string() + ".expected");
+    const auto fails = read_text(base.string() + ".fails");
+    ASSERT_TRUE(expected.has_value() != fails.has_value())
+        << fixture.name << ": needs exactly one of " << fixture.name << ".expected, .fails or .skip";
+
+    std::vector<std::string> argv{flagscan_bin(), "--replay", fixture.capture.string(), "-n", "--all-ports", "-oJ", "-"};
+    const auto extra = read_text(base.string() + ".args");
+    if (extra) {
+        for (auto& word : words_of(*extra)) argv.push_back(word);
+    }
+    std::string command;
+    for (const auto& arg : argv) command += (command.empty() ? "" : " ") + arg;
+    const RunResult result = run(argv, std::chrono::seconds(60));
+    SCOPED_TRACE(command);
+
+    if (fails) {
+        const std::string wanted = trim(*fails);
+        EXPECT_FALSE(result.timed_out) << result.describe();
+        EXPECT_EQ(result.signal, 0) << "a bad file must never crash the replay\n" << result.describe();
+        EXPECT_TRUE(result.exit_code >= 1 && result.exit_code <= 125) << result.describe();
+        EXPECT_EQ(result.out, "") << "a failed replay prints nothing on stdout";
+        EXPECT_EQ(lines_of(result.err).size(), 1u) << "exactly one line on stderr:\n" << result.err;
+        EXPECT_TRUE(!result.err.empty() && result.err.back() == '\n') << "the error line ends with a newline";
+        EXPECT_NE(result.err.find(wanted), std::string::npos) << "stderr lacks '" << wanted << "':\n" << result.err;
+        return;
+    }
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+    EXPECT_TRUE(result.out == *expected)
+        << fixture.name << ": stdout differs from " << fixture.name << ".expected (- expected, + got):\n"
+        << line_diff(*expected, result.out);
+    if (const auto wanted = read_text(base.string() + ".stderr")) {
+        for (const auto& line : lines_of(*wanted)) {
+            if (!trim(line).empty()) {
+                EXPECT_NE(result.err.find(trim(line)), std::string::npos)
+                    << "stderr lacks '" << trim(line) << "':\n" << result.err;
+            }
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ReplayFixture, ::testing::ValuesIn(discover()),
+                         [](const ::testing::TestParamInfo<Fixture>& info) { return test_name(info.param.name); });
+
+// ---- what no fixture file can hold -------------------------------------------------------
+
+// A capture that does not exist: one line naming it, exit 1..125, nothing on stdout.
+TEST(ReplayBadInput, MissingFileIsOneLineError) {
+    ASSERT_FALSE(flagscan_bin().empty()) << "FLAGSCAN_BIN is not set";
+    const std::string missing = (fixtures_dir() / "no-such-capture.pcap").string();
+    ASSERT_FALSE(fs::exists(missing));
+    const RunResult result = run({flagscan_bin(), "--replay", missing, "-n", "--all-ports", "-oJ", "-"}, std::chrono::seconds(30));
+    EXPECT_EQ(result.signal, 0) << result.describe();
+    EXPECT_TRUE(result.exit_code >= 1 && result.exit_code <= 125) << result.describe();
+    EXPECT_EQ(result.out, "");
+    EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
+    EXPECT_NE(result.err.find(missing), std::string::npos) << "the error names the file:\n" << result.err;
+}
+
+// A directory where a capture should be: the same.
+TEST(ReplayBadInput, DirectoryIsOneLineError) {
+    ASSERT_FALSE(flagscan_bin().empty()) << "FLAGSCAN_BIN is not set";
+    const RunResult result = run({flagscan_bin(), "--replay", fixtures_dir().string(), "-n", "-oJ", "-"}, std::chrono::seconds(30));
+    EXPECT_EQ(result.signal, 0) << result.describe();
+    EXPECT_TRUE(result.exit_code >= 1 && result.exit_code <= 125) << result.describe();
+    EXPECT_EQ(result.out, "");
+    EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
+}
+
+// The fixtures stay small: the repository carries them all.
+TEST(FixtureSet, StaysSmall) {
+    std::uintmax_t total = 0;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(fixtures_dir(), error)) {
+        if (entry.is_regular_file()) total += entry.file_size();
+    }
+    EXPECT_LT(total, 3u * 1024 * 1024) << "pcap-fixtures/ holds " << total << " bytes; keep it well under 5 MB";
+}
+
+// make_fixtures is deterministic and the built-* files are what it writes today: a change to
+// it (or to the packet builders it uses) shows up here until the files are written again.
+TEST(FixtureSet, BuiltFilesAreWhatMakeFixturesWrites) {
+    const std::string make_fixtures = env("FLAGSCAN_MAKE_FIXTURES");
+    if (make_fixtures.empty()) GTEST_SKIP() << "FLAGSCAN_MAKE_FIXTURES is not set";
+    std::string pattern = (fs::temp_directory_path() / "flagscan-fixtures-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    const fs::path fresh = pattern;
+    const RunResult result = run({make_fixtures, fresh.string()}, std::chrono::seconds(60));
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+    std::size_t compared = 0;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(fresh, error)) {
+        const fs::path committed = fixtures_dir() / entry.path().filename();
+        const auto want = read_text(entry.path());
+        const auto have = read_text(committed);
+        EXPECT_TRUE(have.has_value()) << committed << " is missing: run make_fixtures " << fixtures_dir().string();
+        EXPECT_TRUE(!have || want == have) << committed << " differs from what make_fixtures writes now";
+        ++compared;
+    }
+    for (const auto& entry : fs::directory_iterator(fixtures_dir(), error)) {
+        const auto name = entry.path().filename().string();
+        if (name.starts_with("built-")) {
+            EXPECT_TRUE(fs::exists(fresh / name)) << name << " is not written by make_fixtures: remove it";
+        }
+    }
+    EXPECT_GT(compared, 0u);
+    fs::remove_all(fresh, error);
+}
+
+}  // namespace
