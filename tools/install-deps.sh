@@ -6,6 +6,7 @@ packages=(
   g++ meson ninja-build pkg-config          # build
   libpcap-dev libnet1-dev libcxxopts-dev    # libraries
   libgtest-dev                              # tests
+  clang libclang-rt-14-dev llvm             # fuzzing: libFuzzer + sanitizer runtimes, llvm-symbolizer
   iproute2 nftables util-linux              # the namespace lab (ip, nft, setpriv)
   nmap                                      # nmap-services (top ports, service names); comparisons
 )

@@ -1,16 +1,89 @@
 #!/usr/bin/env bash
-# Second command of the README (and CI): installs dependencies, builds, runs every test suite.
+# Second command of the README (and CI): installs dependencies, builds, runs every test suite,
+# then the unit (and replay) suites again under AddressSanitizer + UndefinedBehaviorSanitizer
+# (build-san/, gcc) and the packet-decoder fuzzer for a bounded time (build-fuzz/, clang;
+# FLAGSCAN_FUZZ_SECONDS, default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 bash tools/build.sh
-status=0
-meson test -C build --print-errorlogs --num-processes 2 || status=$?
-# One closing line over every GoogleTest case of every suite (meson's JUnit log).
-log=build/meson-logs/testlog.junit.xml
-if [[ -f $log ]]; then
-  sum() { grep -o "<testsuite [^>]*>" "$log" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*" | awk '{s += $1} END {print s + 0}'; }
-  total=$(sum tests) failed=$(( $(sum failures) + $(sum errors) )) skipped=$(sum skipped)
-  echo "$((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+
+fuzz_seconds=${FLAGSCAN_FUZZ_SECONDS:-60}
+passed=0 failed=0 skipped=0 status=0
+
+# Adds one meson run's GoogleTest cases (its JUnit log) to the totals. A run that failed while
+# its log shows no failing case (a crash before gtest wrote its report) still counts one.
+count_junit() {  # LOG RUN_STATUS
+  local log=$1 run_status=$2 total=0 bad=0 skip=0
+  if [[ -f $log ]]; then
+    sum() { grep -o "<testsuite [^>]*>" "$log" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*" | awk '{s += $1} END {print s + 0}'; }
+    total=$(sum tests) bad=$(( $(sum failures) + $(sum errors) )) skip=$(sum skipped)
+  fi
+  if ((run_status != 0 && bad == 0)); then bad=1 total=$((total + 1)); fi
+  passed=$((passed + total - bad - skip)) failed=$((failed + bad)) skipped=$((skipped + skip))
+}
+
+# 1. Every suite, normal build.
+step=0 started=$SECONDS
+meson test -C build --print-errorlogs --num-processes 2 || step=$?
+count_junit build/meson-logs/testlog.junit.xml "$step"
+((step == 0)) || status=1
+echo "test.sh: every suite: $((SECONDS - started)) s"
+
+# 2. The suites that need neither root nor a network again, under ASan + UBSan. Any report
+# fails the test: ASan always stops; UBSan stops at the first report (halt_on_error).
+export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_summary=1
+configure() {  # DIR OPTION...: set up once; configure again only when the options change
+  local dir=$1 stamp=$1/test-sh-options
+  shift
+  [[ -f $dir/build.ninja && -f $stamp && $(<"$stamp") == "$*" ]] && return 0
+  if [[ -f $dir/build.ninja ]]; then meson configure "$dir" "$@" >/dev/null; else meson setup "$dir" "$@" >/dev/null; fi
+  echo "$*" >"$stamp"
+}
+step=0 started=$SECONDS
+rm -f build-san/meson-logs/testlog.junit.xml
+# -O1 as the ASan manual suggests (and a third faster to build here than -O2);
+# -Wno-maybe-uninitialized: gcc 12 with -fsanitize warns wrongly inside libstdc++'s <regex>
+# (which cxxopts uses); the normal build keeps the warning.
+configure build-san -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 \
+  -Dcpp_args=-Wno-maybe-uninitialized || step=$?
+if ((step == 0)); then
+  suites=(--suite unit)
+  san_tests=$(meson introspect build-san --tests)
+  [[ $san_tests == *'"flagscan:replay"'* ]] && suites+=(--suite replay)
+  meson test -C build-san --print-errorlogs --num-processes 2 "${suites[@]}" || step=$?
 fi
+count_junit build-san/meson-logs/testlog.junit.xml "$step"
+((step == 0)) || status=1
+echo "test.sh: ASan+UBSan build and tests: $((SECONDS - started)) s"
+
+# 3. The decoder fuzzer (libFuzzer + ASan + UBSan, clang) from the seed corpus, for a bounded
+# time, in a copy of the corpus so that the repository is not written to. A crashing input is
+# kept in build-fuzz/artifacts/ (reproduce: build-fuzz/test/fuzz/decode_fuzzer FILE).
+step=0 started=$SECONDS
+fuzz_dir=$(mktemp -d)
+trap 'rm -rf "$fuzz_dir"' EXIT
+CXX=clang++ configure build-fuzz -Dfuzz=true -Dtests=false || step=$?
+if ((step == 0)); then
+  meson compile -C build-fuzz decode_fuzzer >"$fuzz_dir/build.log" 2>&1 ||
+    { step=$?; tail -n 60 "$fuzz_dir/build.log"; }
+fi
+if ((step == 0)); then
+  cp -r test/fuzz/corpus "$fuzz_dir/corpus"
+  mkdir -p build-fuzz/artifacts
+  echo "decode_fuzzer: ${fuzz_seconds} s from test/fuzz/corpus ($(ls test/fuzz/corpus | wc -l) seeds)"
+  build-fuzz/test/fuzz/decode_fuzzer -max_total_time="$fuzz_seconds" -timeout=30 -print_final_stats=1 \
+    -artifact_prefix="$PWD/build-fuzz/artifacts/" "$fuzz_dir/corpus" >"$fuzz_dir/log" 2>&1 || step=$?
+  grep -E '^(#[0-9]+ +DONE|Done [0-9]+ runs)' "$fuzz_dir/log" || true
+  if ((step != 0)); then
+    grep -v '^"' "$fuzz_dir/log" | tail -n 80
+    echo "decode_fuzzer FAILED (exit $step); the input is in build-fuzz/artifacts/" >&2
+  fi
+fi
+if ((step == 0)); then passed=$((passed + 1)); else failed=$((failed + 1)) status=1; fi
+echo "test.sh: fuzz build and run: $((SECONDS - started)) s"
+
+# One closing line over every GoogleTest case of every run, and the fuzz run as one case.
+echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

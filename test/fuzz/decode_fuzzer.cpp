@@ -1,0 +1,168 @@
+// libFuzzer target: every parser of untrusted input in the core library, on one input.
+//
+// The input's first byte picks the link type; the rest is a captured frame. The frame is
+// decoded (decode_frame, then decode_ipv4 on the same bytes), and whatever decodes is handed to
+// a Correlator's cookie check and, when it passes, to the SYN rule table. The whole input is
+// also read as text by the command-line parsers: --scanflags, a dotted quad, -p, and targets
+// (split on whitespace, as -iL does) with a resolver that resolves nothing: no DNS, ever.
+#include <algorithm>
+#include <array>
+#include <bitset>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flagscan/engine/correlator.hpp"
+#include "flagscan/net/bytes.hpp"
+#include "flagscan/net/decode.hpp"
+#include "flagscan/net/ipv4.hpp"
+#include "flagscan/net/tcp_flags.hpp"
+#include "flagscan/probe/cookie.hpp"
+#include "flagscan/probe/probe_kind.hpp"
+#include "flagscan/targets/address_set.hpp"
+#include "flagscan/targets/port_list.hpp"
+
+namespace {
+
+using namespace flagscan;
+
+constexpr std::array kLinks{LinkType::ethernet, LinkType::raw_ip, LinkType::linux_sll, LinkType::linux_sll2,
+                            LinkType::bsd_loopback};
+
+// Reads every field, so that a bad value (an uninitialised byte, a bad bool) shows up here.
+std::uint64_t fold(const DecodedPacket& p) {
+    std::uint64_t sum = p.ip.src.value() ^ p.ip.dst.value() ^ p.ip.ttl ^ p.ip.protocol ^ p.ip.id ^
+                        p.ip.total_length ^ p.ip.header_length ^ (p.ip.later_fragment ? 1u : 0u);
+    if (p.tcp) sum ^= p.tcp->sport.value() ^ p.tcp->seq ^ p.tcp->ack ^ p.tcp->flags.bits() ^ p.tcp->window;
+    if (p.udp) sum ^= p.udp->dport.value() ^ p.udp->length;
+    if (p.icmp) {
+        sum ^= p.icmp->type ^ p.icmp->code ^ p.icmp->id ^ p.icmp->seq;
+        if (p.icmp->quoted) sum ^= p.icmp->quoted->ip.dst.value() ^ p.icmp->quoted->tcp_seq.value_or(0);
+    }
+    return sum;
+}
+
+void check_packet(const Correlator& correlator, const DecodedPacket& packet) {
+    volatile std::uint64_t sink = fold(packet);
+    (void)sink;
+    const auto answer = correlator.identify(packet);
+    if (!answer) return;
+    const Rule* rule = match_rule(syn_kind(), answer->evidence);
+    if (rule != nullptr) (void)rule_reason(*rule, answer->evidence);
+}
+
+void decode(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return;
+    // The same identity and key as make_corpus.cpp, so that its seeds pass the cookie check.
+    const Correlator correlator{ScannerIdentity{Ipv4{10, 77, 0, 1}, Port{40000}, 7}, CookieKey{1, 2}, syn_kind()};
+    const LinkType link = kLinks[data[0] % kLinks.size()];
+    const ByteView frame{std::span<const std::uint8_t>(data + 1, size - 1)};
+    if (auto packet = decode_frame(link, frame)) check_packet(correlator, *packet);
+    if (auto packet = decode_ipv4(frame)) check_packet(correlator, *packet);
+}
+
+// Words separated by whitespace, as -iL reads a target file (the parser trims these six too).
+std::vector<std::string> split_whitespace(std::string_view text) {
+    constexpr std::string_view space = " \t\n\r\v\f";
+    std::vector<std::string> words;
+    std::size_t start = text.find_first_not_of(space);
+    while (start != std::string_view::npos) {
+        const std::size_t end = std::min(text.find_first_of(space, start), text.size());
+        words.emplace_back(text.substr(start, end - start));
+        start = text.find_first_not_of(space, end);
+    }
+    return words;
+}
+
+// Why a cap: parse_targets materialises an octet-range expression as up to 2^24 ranges (its
+// max_ranges_per_expression), so "1-.-.-.1" alone takes ~2 s and ~500 MB, ~30 s under ASan, and a
+// few such words exceed libFuzzer's 2 GB limit: a known cost, not something to rediscover on every
+// run. Words whose expansion could exceed kMaxRanges (an upper bound, computed from the text
+// without the parser) are left out, and at most kMaxWords words are parsed.
+constexpr std::uint64_t kMaxRanges = 1u << 12;
+constexpr std::size_t kMaxWords = 8;
+
+std::vector<std::string_view> split_on(std::string_view text, char separator) {
+    std::vector<std::string_view> parts;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        if (i == text.size() || text[i] == separator) {
+            parts.push_back(text.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    return parts;
+}
+
+// An octet value as the parser reads one ("0".."255", at most 3 digits), or `fallback` when empty.
+std::optional<unsigned> octet_value(std::string_view text, unsigned fallback) {
+    if (text.empty()) return fallback;
+    if (text.size() > 3 || text.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+    unsigned value = 0;
+    for (char c : text) value = value * 10 + static_cast<unsigned>(c - '0');
+    if (value > 255) return std::nullopt;
+    return value;
+}
+
+// The values one octet ("1,5-9,20-", "*") holds; nullopt when unsure (the parser rejects it).
+std::optional<std::bitset<256>> octet_values(std::string_view octet) {
+    std::bitset<256> values;
+    for (std::string_view item : split_on(octet, ',')) {
+        if (item == "*" || item == "-") {
+            values.set();
+            continue;
+        }
+        const std::size_t dash = item.find('-');
+        const auto lo = octet_value(item.substr(0, dash), 0);
+        const auto hi = dash == std::string_view::npos ? lo : octet_value(item.substr(dash + 1), 255);
+        if (item.empty() || !lo || !hi || *lo > *hi) return std::nullopt;
+        for (unsigned v = *lo; v <= *hi; ++v) values.set(v);
+    }
+    return values;
+}
+
+// Runs of consecutive values: each becomes one range.
+std::uint64_t runs(const std::bitset<256>& values) {
+    std::uint64_t count = 0;
+    for (std::size_t v = 0; v < 256; ++v) count += values.test(v) && (v == 0 || !values.test(v - 1)) ? 1 : 0;
+    return count;
+}
+
+// An upper bound on the ranges parse_targets expands one word into, counted as the parser counts
+// them: trailing octets that hold every value fold into the octet before them, whose runs of
+// values each make one range per combination of the octets ahead of it.
+std::uint64_t expansion_bound(std::string_view word) {
+    if (word.find_first_not_of("0123456789.,-*") != std::string_view::npos) return 1;  // a name, a CIDR
+    const std::vector<std::string_view> parts = split_on(word, '.');
+    if (parts.size() != 4) return 1;  // rejected before any expansion
+    std::array<std::optional<std::bitset<256>>, 4> octets;
+    for (std::size_t i = 0; i < 4; ++i) octets[i] = octet_values(parts[i]);
+    std::size_t last = 3;
+    while (last > 0 && octets[last] && octets[last]->all()) --last;
+    std::uint64_t bound = 1;
+    for (std::size_t i = 0; i < last; ++i) bound *= octets[i] ? octets[i]->count() : 256;
+    return bound * (octets[last] ? runs(*octets[last]) : 128);
+}
+
+void parse_text(std::string_view text) {
+    if (auto flags = TcpFlags::parse(text)) (void)flags->str();
+    if (auto ip = Ipv4::parse(text)) (void)ip->str();
+    if (auto ports = parse_ports(text)) (void)ports->size();
+    std::vector<std::string> words = split_whitespace(text);
+    if (words.size() > kMaxWords) words.resize(kMaxWords);
+    std::erase_if(words, [](const std::string& word) { return expansion_bound(word) > kMaxRanges; });
+    const Resolver no_dns = [](std::string_view) { return std::vector<Ipv4>{}; };
+    if (auto targets = parse_targets(words, no_dns)) (void)targets->size();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    decode(data, size);
+    parse_text(std::string_view(reinterpret_cast<const char*>(data), size));
+    return 0;
+}
