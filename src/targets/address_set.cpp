@@ -23,7 +23,11 @@ namespace flagscan {
 
 namespace {
 
-constexpr std::uint64_t max_ranges_per_expression = 1u << 24;  // "0-255.0-255.0-255.1" is the limit
+// All the separate ranges one target list may expand into (32 MiB of them): octet lists such
+// as "1-.-.-.1" are 2^24 ranges each, and a few of them in an -iL file would otherwise take
+// gigabytes before any other check could refuse them (found by the fuzzer). A scan of that
+// many separate addresses would not fit the result table anyway.
+constexpr std::uint64_t max_ranges_in_all = 1u << 22;
 
 std::uint64_t count_of(const Ipv4Range& r) { return std::uint64_t{r.last.value()} - r.first.value() + 1; }
 
@@ -148,7 +152,8 @@ Result<bool> expand_octets(const Octets& octets, std::vector<Ipv4Range>& out) {
     Expansion e{octets, run_octet, runs_of(octets[run_octet])};
     std::uint64_t count = e.runs.size();
     for (std::size_t i = 0; i < run_octet; ++i) count *= octets[i].count();
-    if (count > max_ranges_per_expression) return Error{"expands to too many separate ranges"};
+    if (out.size() + count > max_ranges_in_all)
+        return Error{"expands to too many separate ranges (more than " + std::to_string(max_ranges_in_all) + " in all)"};
     if (out.capacity() - out.size() < count)  // grow geometrically: parse_targets calls this per expression
         out.reserve(std::max<std::size_t>(out.size() + count, 2 * out.capacity()));
     expand_from(e, 0, 0, out);

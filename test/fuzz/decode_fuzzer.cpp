@@ -78,10 +78,10 @@ std::vector<std::string> split_whitespace(std::string_view text) {
     return words;
 }
 
-// Why a cap: parse_targets materialises an octet-range expression as up to 2^24 ranges (its
-// max_ranges_per_expression), so "1-.-.-.1" alone takes ~2 s and ~500 MB, ~30 s under ASan, and a
-// few such words exceed libFuzzer's 2 GB limit: a known cost, not something to rediscover on every
-// run. Words whose expansion could exceed kMaxRanges (an upper bound, computed from the text
+// Why a cap: parse_targets may materialise up to 2^22 ranges for one list (max_ranges_in_all,
+// 32 MiB; before that cap, a few words like "1-.-.-.1" took gigabytes), which is fine for a
+// scanner but costs seconds per input under ASan: a known cost, not something to rediscover on
+// every run. Words whose expansion could exceed kMaxRanges (an upper bound, computed from the text
 // without the parser) are left out, and at most kMaxWords words are parsed.
 constexpr std::uint64_t kMaxRanges = 1u << 12;
 constexpr std::size_t kMaxWords = 8;
