@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# flagscans.sh: times full 1-65535 TCP scans of each kind (-sS -sF -sN -sX -sA -sW -sM), flagscan beside nmap.
+# flagscans.sh: times full 1-65535 TCP scans of each kind (-sS -sF -sN -sX -sA -sW -sM, -sT), flagscan beside nmap.
 #
 # Run as root from anywhere: bench/flagscans.sh [--runs N] [--loss PCT] [--id ID]
 #     [--kinds S,F,N,X,A,W,M] [--tools flagscan,nmap] [--keep DIR]
@@ -31,6 +31,7 @@ X       open|filtered  closed      filtered  open|filtered
 A       unfiltered     unfiltered  filtered  filtered
 W       closed         closed      filtered  filtered
 M       closed         closed      filtered  open|filtered
+T       open           closed      filtered  filtered
 "
 
 usage() {
@@ -56,7 +57,7 @@ parse_args() {
     for kind in ${KINDS//,/ }; do
         kind=${kind#-}
         kind=${kind#s}
-        [[ -n $(kind_row "$kind") ]] || die "unknown kind '$kind' (S, F, N, X, A, W, M; -sF and sF work too)"
+        [[ -n $(kind_row "$kind") ]] || die "unknown kind '$kind' (S, F, N, X, A, W, M, T; -sF and sF work too)"
         letters+=${letters:+,}$kind
     done
     [[ -n $letters ]] || die "--kinds needs at least one kind"
