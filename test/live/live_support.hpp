@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/process.hpp"
+
 #include <array>
 #include <chrono>
 #include <map>
@@ -141,22 +143,10 @@ VerdictMap states_only(VerdictMap verdicts);
 std::optional<VerdictMap> read_nmap_xml(const std::string& path, const std::vector<int>& scanned,
                                         std::string& error);
 
-// ---- processes ---------------------------------------------------------------------------
+// ---- processes (test/support/process.hpp) -------------------------------------------------
 
-struct ProcessResult {
-    int exit_code = -1;    // when the process exited
-    int term_signal = 0;   // when a signal ended it
-    bool timed_out = false;
-    std::string out;
-    std::string err;
-
-    bool exited() const { return exit_code >= 0; }
-    std::string describe() const;  // status plus both streams, for failure messages
-};
-
-// Runs ARGV (argv[0] looked up in PATH) with stdin from /dev/null, capturing stdout and
-// stderr; its process group is killed when TIMEOUT passes.
-ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::seconds timeout);
+using testsupport::ProcessResult;
+using testsupport::run_process;
 
 // ---- environment -------------------------------------------------------------------------
 

@@ -10,11 +10,7 @@
 //   NAME.fails     a piece of the one-line error: exit code 1..125, nothing on stdout, exactly one
 //                  line on stderr, containing it;
 //   NAME.skip      why the capture is not checked yet: the test is reported as skipped.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +27,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "../support/process.hpp"
 
 namespace {
 
@@ -74,80 +72,12 @@ std::string trim(std::string text) {
     return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
 }
 
-// ---- processes ---------------------------------------------------------------------------
+// ---- processes (test/support/process.hpp) ---------------------------------------------------
 
-struct RunResult {
-    int exit_code = -1;  // when it exited
-    int signal = 0;      // when a signal ended it
-    bool timed_out = false;
-    std::string out;
-    std::string err;
+using flagscan::testsupport::ProcessResult;
 
-    std::string describe() const {
-        const std::string status = timed_out      ? "timed out"
-                                   : signal != 0  ? "killed by signal " + std::to_string(signal)
-                                                  : "exit code " + std::to_string(exit_code);
-        return status + "\n--- stdout (" + std::to_string(out.size()) + " bytes) ---\n" + out.substr(0, 2000) +
-               "\n--- stderr ---\n" + err;
-    }
-};
-
-// Runs ARGV with stdin from /dev/null, collecting both streams; killed after TIMEOUT.
-RunResult run(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
-    RunResult result;
-    int out_pipe[2], err_pipe[2];
-    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-        result.err = std::string("pipe: ") + std::strerror(errno);
-        return result;
-    }
-    const pid_t pid = fork();
-    if (pid == 0) {
-        const int null_fd = open("/dev/null", O_RDONLY);
-        dup2(null_fd, STDIN_FILENO);
-        dup2(out_pipe[1], STDOUT_FILENO);
-        dup2(err_pipe[1], STDERR_FILENO);
-        std::vector<char*> args;
-        for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    std::string* sinks[2] = {&result.out, &result.err};
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (int open_fds = 2; open_fds > 0 && pid > 0;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            result.timed_out = true;
-            kill(pid, SIGKILL);
-            break;
-        }
-        if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-            char buffer[8192];
-            const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
-            if (n > 0) {
-                sinks[i]->append(buffer, static_cast<std::size_t>(n));
-            } else if (n == 0 || errno != EINTR) {
-                fds[i].fd = -1;
-                --open_fds;
-            }
-        }
-    }
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    int status = 0;
-    if (pid > 0) {
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-    }
-    if (pid > 0 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-    if (pid > 0 && WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-    if (pid < 0) result.err = std::string("fork: ") + std::strerror(errno);
-    return result;
+ProcessResult run(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+    return flagscan::testsupport::run_process(argv, timeout);
 }
 
 // ---- a readable diff ---------------------------------------------------------------------
@@ -258,13 +188,13 @@ TEST_P(ReplayFixture, MatchesItsResult) {
     }
     std::string command;
     for (const auto& arg : argv) command += (command.empty() ? "" : " ") + arg;
-    const RunResult result = run(argv, std::chrono::seconds(60));
+    const ProcessResult result = run(argv, std::chrono::seconds(60));
     SCOPED_TRACE(command);
 
     if (fails) {
         const std::string wanted = trim(*fails);
         EXPECT_FALSE(result.timed_out) << result.describe();
-        EXPECT_EQ(result.signal, 0) << "a bad file must never crash the replay\n" << result.describe();
+        EXPECT_EQ(result.term_signal, 0) << "a bad file must never crash the replay\n" << result.describe();
         EXPECT_TRUE(result.exit_code >= 1 && result.exit_code <= 125) << result.describe();
         EXPECT_EQ(result.out, "") << "a failed replay prints nothing on stdout";
         EXPECT_EQ(lines_of(result.err).size(), 1u) << "exactly one line on stderr:\n" << result.err;
@@ -296,8 +226,8 @@ TEST(ReplayBadInput, MissingFileIsOneLineError) {
     ASSERT_FALSE(flagscan_bin().empty()) << "FLAGSCAN_BIN is not set";
     const std::string missing = (fixtures_dir() / "no-such-capture.pcap").string();
     ASSERT_FALSE(fs::exists(missing));
-    const RunResult result = run({flagscan_bin(), "--replay", missing, "-n", "--all-ports", "-oJ", "-"}, std::chrono::seconds(30));
-    EXPECT_EQ(result.signal, 0) << result.describe();
+    const ProcessResult result = run({flagscan_bin(), "--replay", missing, "-n", "--all-ports", "-oJ", "-"}, std::chrono::seconds(30));
+    EXPECT_EQ(result.term_signal, 0) << result.describe();
     EXPECT_TRUE(result.exit_code >= 1 && result.exit_code <= 125) << result.describe();
     EXPECT_EQ(result.out, "");
     EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
@@ -307,8 +237,8 @@ TEST(ReplayBadInput, MissingFileIsOneLineError) {
 // A directory where a capture should be: the same.
 TEST(ReplayBadInput, DirectoryIsOneLineError) {
     ASSERT_FALSE(flagscan_bin().empty()) << "FLAGSCAN_BIN is not set";
-    const RunResult result = run({flagscan_bin(), "--replay", fixtures_dir().string(), "-n", "-oJ", "-"}, std::chrono::seconds(30));
-    EXPECT_EQ(result.signal, 0) << result.describe();
+    const ProcessResult result = run({flagscan_bin(), "--replay", fixtures_dir().string(), "-n", "-oJ", "-"}, std::chrono::seconds(30));
+    EXPECT_EQ(result.term_signal, 0) << result.describe();
     EXPECT_TRUE(result.exit_code >= 1 && result.exit_code <= 125) << result.describe();
     EXPECT_EQ(result.out, "");
     EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
@@ -332,7 +262,7 @@ TEST(FixtureSet, BuiltFilesAreWhatMakeFixturesWrites) {
     std::string pattern = (fs::temp_directory_path() / "flagscan-fixtures-XXXXXX").string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     const fs::path fresh = pattern;
-    const RunResult result = run({make_fixtures, fresh.string()}, std::chrono::seconds(60));
+    const ProcessResult result = run({make_fixtures, fresh.string()}, std::chrono::seconds(60));
     ASSERT_EQ(result.exit_code, 0) << result.describe();
     std::size_t compared = 0;
     std::error_code error;
