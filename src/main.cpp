@@ -19,7 +19,11 @@ int main(int argc, char** argv) {
             std::cout << "flagscan " << FLAGSCAN_VERSION << '\n';
             return 0;
         case flagscan::CommandLine::Action::explain_rules:
-            flagscan::write_rule_table(std::cout, line->config.kind);
+            if (line->config.ping_only) {
+                for (const auto& kind : flagscan::all_ping_kinds()) flagscan::write_rule_table(std::cout, kind), std::cout << '\n';
+            } else {
+                flagscan::write_rule_table(std::cout, line->config.udp_scan ? flagscan::udp_kind() : line->config.kind);
+            }
             return 0;
         case flagscan::CommandLine::Action::scan:
             break;

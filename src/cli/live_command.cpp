@@ -2,12 +2,15 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <memory>
+#include <optional>
 #include <random>
 
 #include "flagscan/capture/live_capture.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/route.hpp"
 #include "flagscan/cli/runner.hpp"
+#include "flagscan/cli/scan_plan.hpp"
 #include "flagscan/cli/signals.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/port_list.hpp"
@@ -44,11 +47,6 @@ Result<AddressSet> prepare_hosts(const ScanConfig& config) {
     return hosts;
 }
 
-Result<std::vector<Port>> prepare_ports(const ScanConfig& config, const ServiceTable& services) {
-    if (!config.ports_spec.empty()) return parse_ports(config.ports_spec);
-    return services.top_ports(Protocol::tcp, config.top_ports);
-}
-
 // One scan goes out of one interface: every target range must route through it.
 Result<RouteChoice> prepare_route(const AddressSet& hosts, const ScanConfig& config) {
     auto route = choose_route(hosts.ranges().front().first, config.interface, config.source);
@@ -65,6 +63,8 @@ Result<RouteChoice> prepare_route(const AddressSet& hosts, const ScanConfig& con
 
 Result<RawSocketSink> open_sink(const ScanConfig& config, const RouteChoice& route) {
     auto sink = RawSocketSink::open(config.interface.empty() ? std::string{} : route.interface);
+    if (!sink && ::geteuid() != 0 && config.udp_scan)
+        return Error{"a UDP scan (-sU) sends raw packets and needs root (or CAP_NET_RAW): run it with sudo"};
     if (!sink && ::geteuid() != 0)
         return Error{"a " + std::string(config.kind.name) + " scan (" + std::string(config.kind.nmap_flag) +
                      ") sends raw packets and needs root (or CAP_NET_RAW): run it with sudo, or use -sT, the "
@@ -72,12 +72,17 @@ Result<RawSocketSink> open_sink(const ScanConfig& config, const RouteChoice& rou
     return sink;
 }
 
-// Replies to us: TCP to our try ports, ICMP unreachables. With -w, also our own probes, so the
-// file holds both directions in the kernel's order and with its timestamps.
-CaptureOptions capture_options(const std::string& device, const ScannerIdentity& me, const std::string& write_path) {
-    const std::string ports = std::to_string(me.sport_base.value()) + "-" + std::to_string(me.sport_base.value() + me.max_tries - 1);
-    std::string filter = "dst host " + me.source.str() + " and ((tcp and dst portrange " + ports + ") or (icmp and icmp[0] == 3))";
-    if (!write_path.empty()) filter = "(" + filter + ") or (src host " + me.source.str() + " and tcp src portrange " + ports + ")";
+// Replies to us: TCP and UDP to our lane-and-try ports, ICMP errors, echo and timestamp
+// replies. With -w, also our own probes, so the file holds both directions in the kernel's
+// order and with its timestamps.
+CaptureOptions capture_options(const std::string& device, Ipv4 source, Port first, Port last, const std::string& write_path) {
+    const std::string ports = std::to_string(first.value()) + "-" + std::to_string(last.value());
+    const std::string me = source.str();
+    std::string filter = "dst host " + me + " and (((tcp or udp) and dst portrange " + ports +
+                         ") or (icmp and (icmp[0] == 3 or icmp[0] == 0 or icmp[0] == 14)))";
+    if (!write_path.empty())
+        filter = "(" + filter + ") or (src host " + me + " and (((tcp or udp) and src portrange " + ports +
+                 ") or (icmp and (icmp[0] == 8 or icmp[0] == 13))))";
     CaptureOptions options;
     options.device = device;
     options.filter = filter;
@@ -100,18 +105,34 @@ std::uint64_t random_u64() {
     return (std::uint64_t{device()} << 32) | device();
 }
 
-EngineConfig engine_config(const ScanConfig& config, const RouteChoice& route) {
-    EngineConfig ec;
-    ec.kind = &config.kind;
-    ec.timing = config.timing;
+// Every phase of a scan (discovery, then ports) takes its lanes' source ports from one block
+// that starts at `base`, so one capture filter covers them all.
+struct PortBlock {
+    std::uint16_t base = 0;
+    std::uint8_t tries = 1;
+    static constexpr unsigned kLanes = 2 * TargetSet::kMaxLanes;  // discovery + port scan
+    Port last() const { return Port{static_cast<std::uint16_t>(base + kLanes * tries - 1)}; }
+};
+
+PortBlock port_block(const ScanConfig& config) {
     const auto tries = static_cast<std::uint8_t>(config.timing.max_retries + 1);
-    const auto base = config.source_port ? config.source_port->value() : 33000 + random_u64() % (60000 - 33000);
-    ec.me = ScannerIdentity{route.source, Port{static_cast<std::uint16_t>(std::min<unsigned>(base, 65535u - tries))}, tries};
+    const unsigned span = PortBlock::kLanes * tries;
+    const unsigned base = config.source_port ? config.source_port->value() : 33000 + random_u64() % (60000 - 33000);
+    return PortBlock{static_cast<std::uint16_t>(std::min<unsigned>(base, 65535u - span)), tries};
+}
+
+// first_lane: where in the block this phase's lanes start.
+EngineConfig engine_config(const ScanConfig& config, const RouteChoice& route, const PortBlock& block,
+                           std::uint8_t first_lane) {
+    EngineConfig ec;
+    ec.timing = config.timing;
+    const auto base = static_cast<std::uint16_t>(block.base + first_lane * block.tries);
+    ec.me = ScannerIdentity{route.source, Port{base}, block.tries, 1};
     ec.seed = config.seed_given ? config.seed : random_u64();
     return ec;
 }
 
-void write_stats(std::ostream& err, const Engine& engine, const SinkStats& sink, const CaptureStats& capture) {
+void write_stats(std::ostream& err, const Engine& engine, const SinkStats& sink) {
     const auto& s = engine.stats();
     err << "flagscan: sent " << s.sent << " probes (" << s.retransmitted << " retransmitted), " << s.replies
         << " replies (" << s.drops_seen << " to retransmissions, " << s.duplicates << " duplicate, " << s.late
@@ -119,8 +140,7 @@ void write_stats(std::ostream& err, const Engine& engine, const SinkStats& sink,
         << engine.rto() / kMillisecond << " ms\n";
     err << "flagscan: every port had its first probe " << (s.last_first_try - s.first_send) / kMillisecond
         << " ms after the first one\n";
-    err << "flagscan: send errors " << sink.failed << ", full-queue waits " << sink.stalls << "; capture saw "
-        << capture.received << ", dropped " << capture.dropped << " (kernel) " << capture.if_dropped << " (interface)\n";
+    err << "flagscan: send errors " << sink.failed << ", full-queue waits " << sink.stalls << "\n";
 }
 
 // -vv: a line every 50 ms with the engine's state, to watch the window and the timeout work.
@@ -135,92 +155,198 @@ void add_timeline(LoopHooks& hooks, const Engine& engine, Micros started, std::o
 }
 
 struct Prepared {
-    TargetSet targets;
+    AddressSet hosts;
     ServiceTable services;
+    ScanPlan ports;  // empty with -sn
     RouteChoice route;
+    UdpPayloads payloads;
 };
 
 Result<Prepared> prepare(const ScanConfig& config) {
     auto hosts = prepare_hosts(config);
     if (!hosts) return Error{hosts.error()};
     auto services = ServiceTable::load_system();
-    auto ports = prepare_ports(config, services);
-    if (!ports) return Error{ports.error()};
+    ScanPlan plan;
+    if (!config.ping_only) {
+        auto ports = port_scan_plan(config, services);
+        if (!ports) return Error{ports.error()};
+        plan = std::move(ports).value();
+    }
     auto route = prepare_route(*hosts, config);
     if (!route) return Error{route.error()};
-    return Prepared{TargetSet{std::move(hosts).value(), std::move(ports).value()}, std::move(services), *route};
+    auto payloads = config.udp_scan || !config.ping.udp.empty() ? UdpPayloads::load_system() : UdpPayloads{};
+    return Prepared{std::move(hosts).value(), std::move(services), std::move(plan), *route, std::move(payloads)};
+}
+
+// The raw edges of a scan: one socket to send, one capture for every phase's replies.
+struct RawWire {
+    RawSocketSink sink;
+    std::unique_ptr<LiveCapture> capture;
+};
+
+Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, const PortBlock& block) {
+    auto sink = open_sink(config, prepared.route);
+    if (!sink) return Error{sink.error()};
+    const auto options = capture_options(prepared.route.interface, prepared.route.source, Port{block.base}, block.last(),
+                                         config.write_path);
+    auto capture = LiveCapture::open(options);
+    if (!capture) return Error{capture.error()};
+    (*capture)->start();
+    return RawWire{std::move(sink).value(), std::move(capture).value()};
+}
+
+// How one run of the engine went, for the verbose counters and --explain.
+struct PhaseEnd {
+    ScanEnd end = ScanEnd::finished;
+    Micros rto = 0;
+};
+
+struct Phase {
+    const ScanPlan* plan;
+    const TargetSet* targets;
+    Results* results;
+    EngineConfig settings;
+};
+
+PhaseEnd run_raw_phase(const ScanConfig& config, const Phase& phase, RawWire& wire, const UdpPayloads& payloads,
+                       InterruptWatcher& interrupts, std::ostream& out, std::ostream& err) {
+    auto builder = ProbeBuilder::create(phase.plan->kinds, ProbeShape{config.ttl, 1024, 1460}, &payloads);
+    if (!builder) return err << "flagscan: " << builder.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0};
+    EngineConfig settings = phase.settings;
+    settings.delivery_slack = wire.capture->delivery_slack();
+    Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
+    const SteadyClock clock;
+    LoopHooks hooks;
+    if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
+    if (config.verbosity >= 2) add_timeline(hooks, engine, clock.now(), err);
+    const ScanEnd end = run_scan(engine, *builder, wire.sink, *wire.capture, clock, interrupts.flag(), hooks);
+    if (config.verbosity > 0) write_stats(err, engine, wire.sink.stats());
+    return PhaseEnd{end, engine.rto()};
+}
+
+PhaseEnd run_connect_phase(const ScanConfig& config, const Phase& phase, InterruptWatcher& interrupts, std::ostream& err) {
+    const std::size_t files = raise_file_limit();
+    if (files < 1100) err << "flagscan: only " << files << " open files allowed: at most " << files - 64
+                          << " connections at once (raise it with ulimit -n)\n";
+    EngineConfig settings = phase.settings;
+    settings.timing.max_window = std::min<double>(settings.timing.max_window, static_cast<double>(files - 64));
+    auto driver = ConnectDriver::open(config.source, config.interface, settings.timing.max_rto + kSecond);
+    if (!driver) return err << "flagscan: " << driver.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0};
+    Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
+    const SteadyClock clock;
+    LoopHooks hooks;
+    if (config.verbosity >= 2) add_timeline(hooks, engine, clock.now(), err);
+    const ScanEnd end = run_connect_scan(engine, *driver, clock, interrupts.flag(), hooks);
+    if (config.verbosity > 0) write_stats(err, engine, SinkStats{});
+    return PhaseEnd{end, engine.rto()};
+}
+
+// The hosts discovery found up, in address order (so adding them merges into ranges cheaply).
+AddressSet hosts_up(const Results& results) {
+    AddressSet up;
+    const auto& hosts = results.targets().hosts();
+    for (std::uint32_t host = 0; host < hosts.size(); ++host) {
+        if (results.host(host).counts[static_cast<int>(PortState::open)] > 0) up.add(hosts.at(host));
+    }
+    return up;
+}
+
+// A port scan that follows discovery: each host starts with the latency discovery measured.
+void carry_latency(const Results& discovery, Results& ports) {
+    const auto& hosts = ports.targets().hosts();
+    for (std::uint32_t host = 0; host < hosts.size(); ++host) {
+        const auto found = discovery.targets().hosts().index_of(hosts.at(host));
+        if (found) ports.note_reply(host, discovery.host(static_cast<std::uint32_t>(*found)).min_rtt);
+    }
+}
+
+struct Wire {
+    std::optional<RawWire> raw;  // absent without root: discovery and ports go through connect()
+    PortBlock block;
+};
+
+PhaseEnd run_phase(const ScanConfig& config, const Phase& phase, Wire& wire, const Prepared& prepared,
+                   InterruptWatcher& interrupts, std::ostream& out, std::ostream& err) {
+    const bool connect = is_connect_scan(*phase.plan->kinds.front()) || !wire.raw;
+    return connect ? run_connect_phase(config, phase, interrupts, err)
+                   : run_raw_phase(config, phase, *wire.raw, prepared.payloads, interrupts, out, err);
+}
+
+// -sn, or the discovery before a port scan. Returns the exit code when the command ends here.
+std::optional<int> discover(const ScanConfig& config, Prepared& prepared, Wire& wire, InterruptWatcher& interrupts,
+                            std::optional<Results>& found, std::ostream& out, std::ostream& err,
+                            std::unique_ptr<TargetSet>& targets) {
+    const ScanPlan plan = wire.raw ? discovery_plan(config.ping) : connect_discovery_plan();
+    if (!wire.raw && config.ping.given()) err << "flagscan: not root: -P options need raw packets; discovering with connect() to 80 and 443\n";
+    targets = std::make_unique<TargetSet>(prepared.hosts, plan.slots);
+    found.emplace(*targets, plan.kinds);
+    const SteadyClock clock;
+    const Micros started = clock.now();
+    ScanSummary summary{plan.title, now_text(), 0, false, {}, prepared.hosts.size()};
+    if (config.ping_only && config.json_path != "-") write_normal_header(out, summary);
+    const Phase phase{&plan, targets.get(), &*found, engine_config(config, prepared.route, wire.block, 0)};
+    const PhaseEnd end = run_phase(config, phase, wire, prepared, interrupts, out, err);
+    summary.elapsed_seconds = double(clock.now() - started) / kSecond;
+    summary.interrupted = end.end == ScanEnd::interrupted;
+    if (!config.ping_only && !summary.interrupted) return std::nullopt;
+    if (!config.no_dns) summary.host_names = names_of_hosts_up(*found);
+    finish_discovery_reports(config, *found, summary, out, err);
+    return summary.interrupted ? 130 : 0;
 }
 
 }  // namespace
 
-// -sT: the kernel's connect() probes; no root, no raw socket, no capture.
-int run_connect_scan_command(const ScanConfig& config, Prepared& prepared, InterruptWatcher& interrupts,
-                             std::ostream& out, std::ostream& err) {
-    const std::size_t files = raise_file_limit();
-    if (files < 1100) err << "flagscan: only " << files << " open files allowed: at most " << files - 64
-                          << " connections at once (raise it with ulimit -n)\n";
-    auto settings = engine_config(config, prepared.route);
-    settings.timing.max_window = std::min<double>(settings.timing.max_window, static_cast<double>(files - 64));
-    auto driver = ConnectDriver::open(config.source, config.interface, settings.timing.max_rto + kSecond);
-    if (!driver) return err << "flagscan: " << driver.error() << '\n', 1;
-
-    const SteadyClock clock;
-    const Micros started = clock.now();
-    ScanSummary summary{&config.kind, now_text(), 0, false, {}};
-    if (config.json_path != "-") write_normal_header(out, summary);
-    Results results{prepared.targets};
-    Engine engine{prepared.targets, settings, CookieKey::random(), results};
-    LoopHooks hooks;
-    if (config.verbosity >= 2) add_timeline(hooks, engine, started, err);
-    const ScanEnd end = run_connect_scan(engine, *driver, clock, interrupts.flag(), hooks);
-    summary.elapsed_seconds = double(clock.now() - started) / kSecond;
-    summary.interrupted = end == ScanEnd::interrupted;
-    if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
-    finish_reports(config, results, prepared.services, summary, ExplainContext{&config.kind, Port{0}, engine.rto()}, out, err);
-    return summary.interrupted ? 130 : 0;
-}
-
 int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& err) {
     InterruptWatcher interrupts;  // first, so that every thread started below inherits its signal mask
     ScanConfig config = given;
-    if (!config.kind_given && ::geteuid() != 0) {  // as nmap does for users without raw sockets
+    const bool root = ::geteuid() == 0;
+    if (!config.kind_given && !config.udp_scan && !root) {  // as nmap does for users without raw sockets
         config.kind = connect_kind();
         err << "flagscan: not root: running a connect scan (-sT) instead of a SYN scan\n";
     }
-    if (!config.skip_discovery)
-        err << "flagscan: host discovery is not built yet: every target is scanned as if -Pn was given\n";
     auto prepared = prepare(config);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
-    if (is_connect_scan(config.kind)) return run_connect_scan_command(config, *prepared, interrupts, out, err);
-    auto builder = ProbeBuilder::create(config.kind, ProbeShape{config.ttl, 1024, 1460});
-    if (!builder) return err << "flagscan: " << builder.error() << '\n', 1;
-    auto sink = open_sink(config, prepared->route);
-    if (!sink) return err << "flagscan: " << sink.error() << '\n', 1;
+    Wire wire{std::nullopt, port_block(config)};
+    const bool raw_needed = config.udp_scan || (!config.ping_only && !is_connect_scan(config.kind)) ||
+                            (!config.skip_discovery && root);
+    if (raw_needed) {
+        auto raw = open_wire(config, *prepared, wire.block);
+        if (!raw) return err << "flagscan: " << raw.error() << '\n', 1;
+        wire.raw.emplace(std::move(raw).value());
+    }
 
-    auto settings = engine_config(config, prepared->route);
-    auto capture = LiveCapture::open(capture_options(prepared->route.interface, settings.me, config.write_path));
-    if (!capture) return err << "flagscan: " << capture.error() << '\n', 1;
-    settings.delivery_slack = (*capture)->delivery_slack();
+    std::optional<Results> discovery;
+    std::unique_ptr<TargetSet> discovery_targets;
+    AddressSet hosts = prepared->hosts;
+    if (!config.skip_discovery) {
+        if (auto code = discover(config, *prepared, wire, interrupts, discovery, out, err, discovery_targets)) return *code;
+        hosts = hosts_up(*discovery);
+    }
 
     const SteadyClock clock;
     const Micros started = clock.now();
-    ScanSummary summary{&config.kind, now_text(), 0, false, {}};
+    ScanSummary summary{prepared->ports.title, now_text(), 0, false, {}, prepared->hosts.size()};
     if (config.json_path != "-") write_normal_header(out, summary);
-    Results results{prepared->targets};
-    Engine engine{prepared->targets, settings, CookieKey::random(), results};
-    (*capture)->start();
-    LoopHooks hooks;
-    if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
-    if (config.verbosity >= 2) add_timeline(hooks, engine, started, err);
-    const ScanEnd end = run_scan(engine, *builder, *sink, **capture, clock, interrupts.flag(), hooks);
+    const TargetSet targets{hosts, prepared->ports.slots};
+    Results results{targets, prepared->ports.kinds};
+    if (discovery) carry_latency(*discovery, results);
+    PhaseEnd end;
+    if (!hosts.empty()) {
+        const auto first_lane = static_cast<std::uint8_t>(TargetSet::kMaxLanes);
+        const Phase phase{&prepared->ports, &targets, &results, engine_config(config, prepared->route, wire.block, first_lane)};
+        end = run_phase(config, phase, wire, *prepared, interrupts, out, err);
+    }
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
-    const CaptureStats capture_stats = (*capture)->stop();
-
-    summary.interrupted = end == ScanEnd::interrupted;
+    summary.interrupted = end.end == ScanEnd::interrupted;
+    const CaptureStats capture_stats = wire.raw ? wire.raw->capture->stop() : CaptureStats{};
     if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
-    finish_reports(config, results, prepared->services, summary,
-                   ExplainContext{&config.kind, settings.me.sport_base, engine.rto()}, out, err);
-    if (config.verbosity > 0 || capture_stats.dropped > 0) write_stats(err, engine, sink->stats(), capture_stats);
+    const auto lane_zero = engine_config(config, prepared->route, wire.block, TargetSet::kMaxLanes).me;
+    ScannerIdentity me = lane_zero;
+    me.lanes = static_cast<std::uint8_t>(prepared->ports.kinds.size());
+    finish_reports(config, results, prepared->services, summary, ExplainContext{me, end.rto}, out, err);
+    if (capture_stats.dropped > 0 || config.verbosity > 0)
+        err << "flagscan: capture saw " << capture_stats.received << ", dropped " << capture_stats.dropped << " (kernel) "
+            << capture_stats.if_dropped << " (interface)\n";
     return summary.interrupted ? 130 : 0;
 }
 

@@ -18,8 +18,11 @@ struct NmapSpelling {
 };
 
 // nmap flags of more than one letter; the value, when any, follows as the next argument.
-constexpr std::array<NmapSpelling, 10> kSpellings{{
+constexpr std::array<NmapSpelling, 13> kSpellings{{
     {"-Pn", "--skip-discovery"},
+    {"-PE", "--ping-echo"},
+    {"-PP", "--ping-timestamp"},
+    {"-PR", "--ping-arp"},
     {"-iL", "--input-file"},
     {"-oJ", "--output-json"},
     {"-oN", "--output-normal"},
@@ -40,6 +43,11 @@ std::string translate_one(const std::string& arg) {
         return "--scan-type=" + arg.substr(2);  // rejected later with a clear message
     }
     if (arg.size() > 2 && arg.rfind("-p", 0) == 0 && arg[2] != '-' ) return "--ports=" + arg.substr(2);
+    // -PS, -PS22,443, -PA80, -PU53: ping methods with their ports glued on, as nmap writes them.
+    for (const auto& [nmap, long_form] : std::array<NmapSpelling, 3>{{{"-PS", "--ping-syn"}, {"-PA", "--ping-ack"},
+                                                                     {"-PU", "--ping-udp"}}}) {
+        if (arg.rfind(nmap, 0) == 0) return std::string(long_form) + "=" + (arg.size() > 3 ? arg.substr(3) : "default");
+    }
     if (arg == "-p-") return "--ports=-";
     return arg;
 }
@@ -55,7 +63,13 @@ cxxopts::Options make_options() {
         ("exclude", "exclude these targets (comma-separated)", cxxopts::value<std::vector<std::string>>())
         ("excludefile", "exclude the targets listed in FILE", cxxopts::value<std::vector<std::string>>())
         ("n,no-dns", "never do reverse DNS lookups")
-        ("skip-discovery", "treat every host as up: no ping before the port scan  [nmap: -Pn]");
+        ("skip-discovery", "treat every host as up: no ping before the port scan  [nmap: -Pn]")
+        ("ping-echo", "discover hosts with ICMP echo  [nmap: -PE]")
+        ("ping-timestamp", "discover hosts with ICMP timestamp  [nmap: -PP]")
+        ("ping-syn", "discover hosts with TCP SYN to PORTS (default 80)  [nmap: -PS[ports]]", cxxopts::value<std::string>())
+        ("ping-ack", "discover hosts with TCP ACK to PORTS (default 80)  [nmap: -PA[ports]]", cxxopts::value<std::string>())
+        ("ping-udp", "discover hosts with UDP to PORTS (default 40125)  [nmap: -PU[ports]]", cxxopts::value<std::string>())
+        ("ping-arp", "discover hosts on the local network with ARP  [nmap: -PR]");
     options.add_options("Ports and scan type")
         ("p,ports", "ports: 22,80,1000-2000; - or 1-65535 for all  [nmap: -p, -p-]", cxxopts::value<std::string>())
         ("top-ports", "scan the N most common ports (default 1000)", cxxopts::value<std::size_t>())
@@ -70,8 +84,10 @@ cxxopts::Options make_options() {
         ("scanflags", "send these TCP flags (SYNFIN, URGPSHFIN, 0x29); replies are read like the -s kind "
                       "given with it, else like -sS", cxxopts::value<std::string>())
         ("connect", "TCP connect scan: the kernel's handshake, no root needed  [nmap: -sT]")
-        ("udp", "UDP scan  [nmap: -sU] (not built yet)")
-        ("ping-scan", "host discovery only  [nmap: -sn] (not built yet)")
+        ("udp", "UDP scan, with protocol payloads from nmap-payloads or a built-in set; goes "
+                "with one TCP scan (-sS -sU)  [nmap: -sU]")
+        ("ping-scan", "host discovery only: list the hosts that are up, how each was found and its "
+                      "latency  [nmap: -sn]")
         ("service-version", "service detection  [nmap: -sV] (not built yet)");
     options.add_options("hidden")("scan-type", "an -s letter flagscan does not know", cxxopts::value<std::string>());
     options.add_options("Timing")
@@ -115,9 +131,8 @@ cxxopts::Options make_options() {
 }
 
 std::optional<std::string> unbuilt_option(const cxxopts::ParseResult& parsed) {
-    constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kNotYet{{
-        {"udp", "-sU (UDP scan)"},
-        {"ping-scan", "-sn (host discovery)"},
+    constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kNotYet{{
+        {"ping-arp", "-PR (ARP discovery)"},
         {"service-version", "-sV (service detection)"},
         {"output-xml", "-oX (XML output)"},
         {"output-grepable", "-oG (grepable output)"},
@@ -148,6 +163,34 @@ Result<ProbeKind> chosen_kind(const cxxopts::ParseResult& parsed) {
     const auto flags = TcpFlags::parse(text);
     if (!flags) return Error{"bad --scanflags '" + text + "': use names (SYNFIN, URGPSHFIN) or a number (0x29)"};
     return custom_flags_kind(*flags, base);
+}
+
+// -PS / -PA / -PU: "default" (the bare flag) means nmap's default port for the method.
+Result<std::vector<Port>> ping_ports(const cxxopts::ParseResult& parsed, const char* option, std::uint16_t fallback) {
+    if (!parsed.count(option)) return std::vector<Port>{};
+    const auto text = parsed[option].as<std::string>();
+    if (text == "default") return std::vector<Port>{Port{fallback}};
+    auto ports = parse_port_spec(text);
+    if (!ports) return Error{ports.error()};
+    return std::move(ports->tcp.empty() ? ports->udp : ports->tcp);
+}
+
+Result<bool> fill_discovery(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    auto& ping = config.ping;
+    ping.echo = parsed.count("ping-echo") > 0;
+    ping.timestamp = parsed.count("ping-timestamp") > 0;
+    const std::array<std::tuple<const char*, std::uint16_t, std::vector<Port>*>, 3> methods{
+        {{"ping-syn", 80, &ping.syn}, {"ping-ack", 80, &ping.ack}, {"ping-udp", 40125, &ping.udp}}};
+    for (const auto& [option, fallback, ports] : methods) {
+        auto list = ping_ports(parsed, option, fallback);
+        if (!list) return Error{list.error()};
+        *ports = std::move(list).value();
+    }
+    config.ping_only = parsed.count("ping-scan") > 0;
+    if (config.ping_only && config.skip_discovery) return Error{"-sn (discovery only) and -Pn (no discovery) contradict each other"};
+    if (config.ping_only && (config.kind_given || config.udp_scan || parsed.count("ports")))
+        return Error{"-sn is host discovery only: it goes with no port scan type and no -p"};
+    return true;
 }
 
 Result<Timing> timing_from(const cxxopts::ParseResult& parsed) {
@@ -217,7 +260,12 @@ Result<bool> fill_targets(const cxxopts::ParseResult& parsed, ScanConfig& config
 Result<bool> fill_ports(const cxxopts::ParseResult& parsed, ScanConfig& config) {
     if (parsed.count("ports")) {
         config.ports_spec = parsed["ports"].as<std::string>();
-        if (auto ports = parse_ports(config.ports_spec); !ports) return Error{ports.error()};
+        auto ports = parse_port_spec(config.ports_spec);
+        if (!ports) return Error{ports.error()};
+        if (config.tcp_scan && !config.udp_scan && ports->tcp.empty())
+            return Error{"bad port spec '" + config.ports_spec + "': no TCP ports in it for a TCP scan"};
+        if (config.udp_scan && !config.tcp_scan && ports->udp.empty())
+            return Error{"bad port spec '" + config.ports_spec + "': no UDP ports in it for -sU"};
     }
     if (parsed.count("fast")) config.top_ports = 100;
     if (parsed.count("top-ports")) config.top_ports = parsed["top-ports"].as<std::size_t>();
@@ -269,10 +317,14 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     config.timing = *timing;
     config.kind_given = parsed.count("scanflags") > 0 || parsed.count("connect") > 0;
     for (const auto& kind : all_probe_kinds()) config.kind_given |= parsed.count(std::string(kind.long_flag.substr(2))) > 0;
-    for (auto step : {fill_replay, fill_targets, fill_ports, fill_source}) {
+    config.udp_scan = parsed.count("udp") > 0;
+    config.tcp_scan = config.kind_given || !config.udp_scan;
+    if (config.udp_scan && is_connect_scan(config.kind))
+        return Error{"-sU sends raw packets and needs root; it goes with -sS or another raw TCP scan, not with -sT"};
+    fill_output(parsed, config);
+    for (auto step : {fill_replay, fill_targets, fill_ports, fill_source, fill_discovery}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
     }
-    fill_output(parsed, config);
     config.seed_given = parsed.count("seed") > 0;
     if (config.seed_given) config.seed = parsed["seed"].as<std::uint64_t>();
     return config;
@@ -321,6 +373,8 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
             if (!kind) return Error{kind.error()};
             CommandLine rules{CommandLine::Action::explain_rules, {}, {}};
             rules.config.kind = *kind;
+            rules.config.udp_scan = parsed.count("udp") > 0;
+            rules.config.ping_only = parsed.count("ping-scan") > 0;
             return rules;
         }
         auto config = build_config(parsed);

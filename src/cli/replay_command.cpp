@@ -17,14 +17,14 @@ Result<ScanSurvey::Conclusion> survey_capture(const ScanConfig& config, std::ost
     }
     if (!file->damage().empty())
         err << "flagscan: " << config.replay_path << " is cut short (" << file->damage() << "): replaying what precedes the cut\n";
-    auto scan = survey.conclude(config.scanner, config.kind_given ? &config.kind : nullptr);
+    const ProbeKind* given = config.kind_given ? &config.kind : config.udp_scan ? &udp_kind() : nullptr;
+    auto scan = survey.conclude(config.scanner, given);
     if (!scan) return Error{config.replay_path + ": " + scan.error()};
     return scan;
 }
 
 EngineConfig replay_engine_config(const ScanConfig& config, const ScanSurvey::Conclusion& scan) {
     EngineConfig ec;
-    ec.kind = &scan.kind;
     ec.timing = config.timing;
     ec.me = ScannerIdentity{scan.scanner, Port{0}, 255};
     ec.echo = EchoCheck::recorded;
@@ -40,8 +40,9 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     auto file = PcapFile::open(config.replay_path);
     if (!file) return err << "flagscan: " << file.error() << '\n', 1;
     const TargetSet targets{scan->hosts, scan->ports};
-    Results results{targets};
-    Engine engine{targets, replay_engine_config(config, *scan), CookieKey{0, 0}, results};
+    Results results{targets, {&scan->kind}};
+    const EngineConfig settings = replay_engine_config(config, *scan);
+    Engine engine{targets, settings, CookieKey{0, 0}, results};
     LoopHooks hooks;
     if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
     if (config.json_path != "-")
@@ -49,10 +50,10 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
             << (scan->kind_inferred ? " (both read from the capture)" : " (scan type as given)") << '\n';
 
     const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); }, hooks);
-    ScanSummary summary{&scan->kind, "", 0, false, {}};
+    ScanSummary summary{std::string(scan->kind.name) + " scan", "", 0, false, {}};
     summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;
     if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
-    finish_reports(config, results, ServiceTable::load_system(), summary, ExplainContext{&scan->kind, Port{0}, engine.rto()},
+    finish_reports(config, results, ServiceTable::load_system(), summary, ExplainContext{settings.me, engine.rto()},
                    out, err);
     if (counts.undecodable > 0 || config.verbosity > 0)
         err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes; skipped " << counts.undecodable

@@ -2,6 +2,7 @@
 #include "flagscan/cli/reporting.hpp"
 
 #include <fstream>
+#include <functional>
 
 #include "flagscan/cli/reverse_dns.hpp"
 #include "flagscan/output/packet_trace.hpp"
@@ -9,22 +10,26 @@
 namespace flagscan {
 namespace {
 
-void write_reports(const ScanConfig& config, const Results& results, const ServiceTable& services,
-                   const ScanSummary& summary, std::ostream& out, std::ostream& err) {
-    if (config.json_path != "-") write_normal(out, results, services, config.report, summary);
+using Writer = std::function<void(std::ostream&)>;
+
+void write_file(const std::string& path, const Writer& write, std::ostream& err) {
+    std::ofstream file{path};
+    write(file);
+    if (!file) err << "flagscan: cannot write '" << path << "'\n";
+}
+
+// The normal report on stdout (unless JSON lines go there) and to -oN; JSON lines to -oJ.
+void write_outputs(const ScanConfig& config, const ScanSummary& summary, const Writer& normal, const Writer& jsonl,
+                   std::ostream& out, std::ostream& err) {
+    if (config.json_path != "-") normal(out);
     if (!config.normal_path.empty()) {
-        std::ofstream file{config.normal_path};
-        write_normal_header(file, summary);
-        write_normal(file, results, services, config.report, summary);
-        if (!file) err << "flagscan: cannot write '" << config.normal_path << "'\n";
+        write_file(config.normal_path, [&](std::ostream& file) {
+            write_normal_header(file, summary);
+            normal(file);
+        }, err);
     }
-    if (config.json_path == "-") {
-        write_jsonl(out, results, config.report, summary);
-    } else if (!config.json_path.empty()) {
-        std::ofstream file{config.json_path};
-        write_jsonl(file, results, config.report, summary);
-        if (!file) err << "flagscan: cannot write '" << config.json_path << "'\n";
-    }
+    if (config.json_path == "-") jsonl(out);
+    else if (!config.json_path.empty()) write_file(config.json_path, jsonl, err);
 }
 
 }  // namespace
@@ -35,8 +40,25 @@ std::ostream& side_stream(const ScanConfig& config, std::ostream& out, std::ostr
 
 void finish_reports(const ScanConfig& config, const Results& results, const ServiceTable& services,
                     const ScanSummary& summary, const ExplainContext& explain, std::ostream& out, std::ostream& err) {
-    write_reports(config, results, services, summary, out, err);
+    write_outputs(
+        config, summary, [&](std::ostream& to) { write_normal(to, results, services, config.report, summary); },
+        [&](std::ostream& to) { write_jsonl(to, results, config.report, summary); }, out, err);
     if (config.explain) write_explanations(side_stream(config, out, err), results, config.report, explain);
+}
+
+void finish_discovery_reports(const ScanConfig& config, const Results& discovery, const ScanSummary& summary,
+                              std::ostream& out, std::ostream& err) {
+    write_outputs(
+        config, summary, [&](std::ostream& to) { write_discovery_normal(to, discovery, summary); },
+        [&](std::ostream& to) { write_discovery_jsonl(to, discovery, summary); }, out, err);
+}
+
+std::vector<std::string> names_of_hosts_up(const Results& discovery) {
+    std::vector<Ipv4> addresses;
+    const auto hosts = static_cast<std::uint32_t>(discovery.targets().host_count());
+    for (std::uint32_t host = 0; host < hosts; ++host)
+        addresses.push_back(up_evidence(discovery, host) ? discovery.targets().hosts().at(host) : Ipv4{});
+    return reverse_names(addresses, 2 * kSecond);
 }
 
 std::vector<std::string> names_of_reported_hosts(const Results& results, const ReportOptions& options) {

@@ -5,32 +5,67 @@
 
 namespace flagscan {
 
-Correlator::Correlator(const ScannerIdentity& me, const CookieKey& key, const ProbeKind& kind, EchoCheck check)
-    : me_(me), cookie_(key), kind_(&kind), check_(check) {}
+namespace {
 
-void Correlator::stamp(Probe& probe) const {
-    probe.seq = cookie_(me_.source, probe.dst, probe.dport, probe.sport);
-    probe.ack = kind_->flags.any(TcpFlags::ack) ? probe.seq : 0;
+// A UDP probe carries 16 bits of its cookie in the IP identification field, which an ICMP error
+// quotes (RFC 792); never 0, which the kernel would overwrite (raw(7): IP_HDRINCL fills a zero id).
+std::uint16_t udp_ip_id(std::uint32_t cookie) {
+    const auto id = static_cast<std::uint16_t>(cookie >> 16);
+    return id != 0 ? id : std::uint16_t{1};
 }
 
-// Keyed: try k left from sport_base + k and carried the cookie. Recorded: the latest try the
-// capture shows leaving from that port.
-std::optional<Correlator::Sent> Correlator::sent_probe(Ipv4 target, Port port, Port our_port) const {
+// The query an ICMP reply type answers (RFC 792): echo reply -> echo, timestamp reply -> timestamp.
+std::uint8_t query_answered_by(std::uint8_t reply_type) {
+    if (reply_type == icmp_type::echo_reply) return icmp_type::echo;
+    if (reply_type == icmp_type::timestamp_reply) return icmp_type::timestamp;
+    return 0;
+}
+
+}  // namespace
+
+Correlator::Correlator(const ScannerIdentity& me, const CookieKey& key, std::vector<const ProbeKind*> kinds,
+                       EchoCheck check)
+    : me_(me), cookie_(key), kinds_(std::move(kinds)), check_(check) {}
+
+void Correlator::stamp(Probe& probe) const {
+    const ProbeKind& kind = *kinds_[probe.lane];
+    probe.seq = cookie_(me_.source, probe.dst, probe.dport, probe.sport);
+    probe.ack = kind.flags.any(TcpFlags::ack) ? probe.seq : 0;
+    if (kind.protocol == ipproto::udp) probe.ip_id = udp_ip_id(probe.seq);
+}
+
+// Keyed: the port a reply came back to names the lane and the try, and the probe carried the
+// cookie of its addresses and ports. Recorded: the latest try the capture shows leaving from
+// that port.
+std::optional<Correlator::Sent> Correlator::sent_probe(Ipv4 target, std::uint8_t protocol, Port port,
+                                                       Port our_port) const {
     if (check_ == EchoCheck::recorded) {
-        auto it = recorded_.find(key(target, port));
-        if (it == recorded_.end()) return std::nullopt;
-        const RecentTries& recent = it->second;
-        const auto kept = std::min<std::uint32_t>(recent.count, recent.tries.size());
-        for (std::uint32_t back = 1; back <= kept; ++back) {  // the latest first
-            const Sent& sent = recent.tries[static_cast<std::size_t>(recent.count - back) % recent.tries.size()];
-            if (sent.sport == our_port) return sent;
+        for (std::uint8_t lane = 0; lane < kinds_.size(); ++lane) {
+            if (kinds_[lane]->protocol != protocol) continue;
+            if (auto sent = recorded_probe(target, lane, port, our_port)) return sent;
         }
         return std::nullopt;
     }
     const int offset = int{our_port.value()} - int{me_.sport_base.value()};
-    if (offset < 0 || offset >= me_.max_tries) return std::nullopt;
+    if (offset < 0 || offset >= static_cast<int>(me_.port_span())) return std::nullopt;
+    const auto lane = static_cast<std::uint8_t>(offset / me_.max_tries);
+    if (lane >= kinds_.size() || kinds_[lane]->protocol != protocol) return std::nullopt;
     const std::uint32_t cookie = cookie_(me_.source, target, port, our_port);
-    return Sent{our_port, cookie, cookie, static_cast<std::uint8_t>(offset)};
+    const std::uint32_t ack = kinds_[lane]->flags.any(TcpFlags::ack) ? cookie : 0;
+    return Sent{our_port, cookie, ack, static_cast<std::uint8_t>(offset % me_.max_tries), udp_ip_id(cookie), lane};
+}
+
+std::optional<Correlator::Sent> Correlator::recorded_probe(Ipv4 target, std::uint8_t lane, Port port,
+                                                           Port our_port) const {
+    auto it = recorded_.find(key(target, lane, port));
+    if (it == recorded_.end()) return std::nullopt;
+    const RecentTries& recent = it->second;
+    const auto kept = std::min<std::uint32_t>(recent.count, recent.tries.size());
+    for (std::uint32_t back = 1; back <= kept; ++back) {  // the latest first
+        const Sent& sent = recent.tries[static_cast<std::size_t>(recent.count - back) % recent.tries.size()];
+        if (sent.sport == our_port) return sent;
+    }
+    return std::nullopt;
 }
 
 // RFC 793 p.36 ("Reset Generation") and p.65: a RST that carries ACK acknowledges our seq +
@@ -42,35 +77,71 @@ std::optional<Correlator::Sent> Correlator::sent_probe(Ipv4 target, Port port, P
 // the try), and only the open-probe table lookup that follows confirms it.
 std::optional<Answer> Correlator::identify_tcp(const DecodedPacket& packet) const {
     const auto& tcp = *packet.tcp;
-    const auto sent = sent_probe(packet.ip.src, tcp.sport, tcp.dport);
+    const auto sent = sent_probe(packet.ip.src, ipproto::tcp, tcp.sport, tcp.dport);
     if (!sent) return std::nullopt;
+    const TcpFlags probe_flags = kinds_[sent->lane]->flags;
     const bool handshake = tcp.flags.any(TcpFlags::syn);
-    const std::uint32_t used = handshake ? 1u : (kind_->flags.any(TcpFlags::syn) ? 1u : 0u) + (kind_->flags.any(TcpFlags::fin) ? 1u : 0u);
+    const std::uint32_t used = handshake ? 1u : (probe_flags.any(TcpFlags::syn) ? 1u : 0u) + (probe_flags.any(TcpFlags::fin) ? 1u : 0u);
     const bool bare_syn = tcp.flags.any(TcpFlags::syn) && !tcp.flags.any(TcpFlags::ack | TcpFlags::rst);
     const bool echoed = tcp.flags.any(TcpFlags::ack) ? tcp.ack == sent->seq + used
-                                                     : bare_syn || (kind_->flags.any(TcpFlags::ack) && tcp.seq == sent->ack);
+                                                     : bare_syn || (probe_flags.any(TcpFlags::ack) && tcp.seq == sent->ack);
     if (!echoed) return std::nullopt;
     ReplyEvidence evidence{ReplyEvidence::Kind::tcp, tcp.flags, tcp.window, 0, packet.ip.ttl};
-    return Answer{packet.ip.src, tcp.sport, sent->try_no, evidence};
+    return Answer{packet.ip.src, tcp.sport, sent->try_no, evidence, sent->lane};
+}
+
+// RFC 768: a UDP answer echoes nothing of the probe but its ports; the port it came back to
+// names the lane and the try, and the open-probe table lookup that follows confirms it.
+std::optional<Answer> Correlator::identify_udp(const DecodedPacket& packet) const {
+    const auto& udp = *packet.udp;
+    const auto sent = sent_probe(packet.ip.src, ipproto::udp, udp.sport, udp.dport);
+    if (!sent) return std::nullopt;
+    ReplyEvidence evidence{ReplyEvidence::Kind::udp, TcpFlags{}, 0, 0, packet.ip.ttl};
+    return Answer{packet.ip.src, udp.sport, sent->try_no, evidence, sent->lane};
+}
+
+// RFC 792: an echo (or timestamp) reply returns the request's identifier and sequence number;
+// ours carry the lane-and-try port and 16 bits of the cookie.
+std::optional<Answer> Correlator::identify_query_reply(const DecodedPacket& packet) const {
+    const auto& icmp = *packet.icmp;
+    const std::uint8_t query = query_answered_by(icmp.type);
+    if (query == 0) return std::nullopt;
+    const auto sent = sent_probe(packet.ip.src, ipproto::icmp, Port{}, Port{icmp.id});
+    if (!sent || kinds_[sent->lane]->icmp_type != query || icmp.seq != static_cast<std::uint16_t>(sent->seq))
+        return std::nullopt;
+    ReplyEvidence evidence{ReplyEvidence::Kind::icmp_reply, TcpFlags{}, 0, icmp.code, packet.ip.ttl};
+    return Answer{packet.ip.src, Port{}, sent->try_no, evidence, sent->lane};
 }
 
 // RFC 792 / RFC 1122 3.2.2: an ICMP error quotes our probe's IP header and at least its first
-// 8 bytes, which for TCP hold both ports and the sequence number: the cookie.
-std::optional<Answer> Correlator::identify_icmp(const DecodedPacket& packet) const {
+// 8 bytes: for TCP both ports and the sequence number (the cookie); for UDP both ports, with
+// the cookie in the quoted IP identification; for an ICMP query its identifier and sequence.
+std::optional<Answer> Correlator::identify_icmp_error(const DecodedPacket& packet) const {
     const auto& icmp = *packet.icmp;
     if (icmp.type != icmp_type::unreachable || !icmp.quoted) return std::nullopt;
     const auto& quoted = *icmp.quoted;
-    if (quoted.ip.src != me_.source || quoted.ip.protocol != kind_->protocol) return std::nullopt;
-    const auto sent = sent_probe(quoted.ip.dst, quoted.dport, quoted.sport);
-    if (!sent || !quoted.tcp_seq || *quoted.tcp_seq != sent->seq) return std::nullopt;
+    if (quoted.ip.src != me_.source) return std::nullopt;
+    const bool query = quoted.ip.protocol == ipproto::icmp;
+    const Port our_port = query ? Port{quoted.query_id} : quoted.sport;
+    const auto sent = sent_probe(quoted.ip.dst, quoted.ip.protocol, quoted.dport, our_port);
+    if (!sent) return std::nullopt;
+    bool echoed = false;
+    switch (quoted.ip.protocol) {
+        case ipproto::tcp: echoed = quoted.tcp_seq && *quoted.tcp_seq == sent->seq; break;
+        case ipproto::udp: echoed = quoted.ip.id == sent->ip_id; break;
+        case ipproto::icmp: echoed = quoted.query_seq == static_cast<std::uint16_t>(sent->seq); break;
+        default: break;
+    }
+    if (!echoed) return std::nullopt;
     ReplyEvidence evidence{ReplyEvidence::Kind::icmp_unreachable, TcpFlags{}, 0, icmp.code, packet.ip.ttl};
-    return Answer{quoted.ip.dst, quoted.dport, sent->try_no, evidence};
+    return Answer{quoted.ip.dst, quoted.dport, sent->try_no, evidence, sent->lane};
 }
 
 std::optional<Answer> Correlator::identify(const DecodedPacket& packet) const {
     if (packet.ip.dst != me_.source) return std::nullopt;
-    if (packet.tcp && kind_->protocol == ipproto::tcp) return identify_tcp(packet);
-    if (packet.icmp) return identify_icmp(packet);
+    if (packet.tcp) return identify_tcp(packet);
+    if (packet.udp) return identify_udp(packet);
+    if (packet.icmp) return packet.icmp->quoted ? identify_icmp_error(packet) : identify_query_reply(packet);
     return std::nullopt;
 }
 
@@ -80,34 +151,35 @@ void Correlator::reserve(std::size_t probes) {
 }
 
 void Correlator::record(const Probe& probe, Micros now) {
-    const auto k = key(probe.dst, probe.dport);
+    const auto k = key(probe.dst, probe.lane, probe.dport);
     auto [it, fresh] = open_.try_emplace(k);
     if (fresh || it->second.phase != Phase::in_flight) ++in_flight_;
     const std::uint8_t repeats = fresh ? 0 : it->second.repeats;
     it->second = Entry{probe.index, now, fresh ? now : it->second.sent, probe.try_no, Phase::in_flight, false, repeats};
     if (check_ == EchoCheck::recorded) {
         RecentTries& recent = recorded_[k];
-        recent.tries[recent.count % recent.tries.size()] = Sent{probe.sport, probe.seq, probe.ack, probe.try_no};
+        recent.tries[recent.count % recent.tries.size()] =
+            Sent{probe.sport, probe.seq, probe.ack, probe.try_no, probe.ip_id, probe.lane};
         ++recent.count;
     }
     timers_.push_back(Timer{k, now, probe.try_no});
 }
 
-Correlator::Entry* Correlator::find(Ipv4 target, Port port) {
-    auto it = open_.find(key(target, port));
+Correlator::Entry* Correlator::find(std::uint64_t key) {
+    auto it = open_.find(key);
     return it == open_.end() ? nullptr : &it->second;
 }
 
-void Correlator::set_phase(Ipv4 target, Port port, Phase phase) {
-    auto* entry = find(target, port);
+void Correlator::set_phase(std::uint64_t key, Phase phase) {
+    auto* entry = find(key);
     if (entry == nullptr) return;
     if (entry->phase == Phase::in_flight) --in_flight_;
     if (phase == Phase::in_flight) ++in_flight_;
     entry->phase = phase;
 }
 
-void Correlator::erase(Ipv4 target, Port port) {
-    auto it = open_.find(key(target, port));
+void Correlator::erase(std::uint64_t key) {
+    auto it = open_.find(key);
     if (it == open_.end()) return;
     if (it->second.phase == Phase::in_flight) --in_flight_;
     open_.erase(it);
@@ -131,7 +203,7 @@ std::optional<Correlator::Expired> Correlator::pop_expired(Micros now, Micros rt
     if (!expiry || *expiry > now) return std::nullopt;
     const auto k = timers_.front().key;
     timers_.pop_front();
-    return Expired{target_of(k), port_of(k), open_.at(k)};
+    return Expired{k, open_.at(k)};
 }
 
 }  // namespace flagscan

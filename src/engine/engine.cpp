@@ -24,10 +24,19 @@ double burst_for(double rate, const Timing& t) { return t.scan_delay > 0 ? 1.0 :
 
 }  // namespace
 
+namespace {
+
+EngineConfig with_lanes(EngineConfig config, const TargetSet& targets) {
+    config.me.lanes = std::max(config.me.lanes, targets.lane_count());
+    return config;
+}
+
+}  // namespace
+
 Engine::Engine(const TargetSet& targets, const EngineConfig& config, const CookieKey& key, Results& results)
     : targets_(&targets),
-      config_(config),
-      correlator_(config.me, key, *config.kind, config.echo),
+      config_(with_lanes(config, targets)),
+      correlator_(config_.me, key, results.kinds(), config.echo),
       results_(&results),
       order_(targets.size(), config.seed),
       rtt_(config.timing.initial_rto, config.timing.min_rto, config.timing.max_rto),
@@ -60,10 +69,11 @@ Probe Engine::make_probe(std::uint64_t index, std::uint8_t try_no) {
     const Target target = targets_->at(index);
     Probe probe;
     probe.index = index;
+    probe.lane = target.lane;
     probe.src = config_.me.source;
     probe.dst = target.ip;
     probe.dport = target.port;
-    probe.sport = Port{static_cast<std::uint16_t>(config_.me.sport_base.value() + try_no)};
+    probe.sport = config_.me.port_for(target.lane, try_no);
     probe.try_no = try_no;
     probe.ip_id = ip_id_++;
     correlator_.stamp(probe);
@@ -78,23 +88,29 @@ Probe Engine::make_probe(std::uint64_t index, std::uint8_t try_no) {
 void Engine::expire(Micros now) {
     const Micros timeout = rto();
     while (auto expired = correlator_.pop_expired(now, timeout)) {
-        auto* entry = correlator_.find(expired->target, expired->port);
+        auto* entry = correlator_.find(expired->key);
         const bool ours = entry->sent < congestion_.last_cut() && entry->repeats < kMaxRepeats;
-        const bool more = ours || entry->try_no + 1 < allowed_tries();
-        correlator_.set_phase(expired->target, expired->port, more ? Correlator::Phase::queued : Correlator::Phase::exhausted);
+        const bool more = !host_found_up(entry->index) && (ours || entry->try_no + 1 < allowed_tries());
+        correlator_.set_phase(expired->key, more ? Correlator::Phase::queued : Correlator::Phase::exhausted);
         entry->repeat_try = ours;
         entry->repeats = static_cast<std::uint8_t>(entry->repeats + (ours ? 1 : 0));
-        const std::uint64_t key = Correlator::key(expired->target, expired->port);
-        (more ? retransmit_.push_back(key) : exhausted_.push_back(key));
+        (more ? retransmit_.push_back(expired->key) : exhausted_.push_back(expired->key));
     }
+}
+
+// Host discovery needs one answer per host: once a host is up, its silent probes get no retry.
+bool Engine::host_found_up(std::uint64_t index) const {
+    if (kind(targets_->at(index).lane).purpose != Purpose::host_discovery) return false;
+    const auto host = static_cast<std::uint32_t>(index / targets_->slot_count());
+    return results_->host(host).counts[static_cast<int>(PortState::open)] > 0;
 }
 
 void Engine::requeue_exhausted() {
     std::erase_if(exhausted_, [this](std::uint64_t key) {
-        auto* entry = correlator_.find(Correlator::target_of(key), Correlator::port_of(key));
+        auto* entry = correlator_.find(key);
         if (entry == nullptr || entry->phase != Correlator::Phase::exhausted) return true;  // answered late
-        if (entry->try_no + 1 >= allowed_tries()) return false;
-        correlator_.set_phase(Correlator::target_of(key), Correlator::port_of(key), Correlator::Phase::queued);
+        if (entry->try_no + 1 >= allowed_tries() || host_found_up(entry->index)) return false;
+        correlator_.set_phase(key, Correlator::Phase::queued);
         retransmit_.push_back(key);
         return true;
     });
@@ -106,7 +122,7 @@ std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
     while (n < out.size()) {
         Correlator::Entry* resend = nullptr;
         while (!retransmit_.empty() && resend == nullptr) {
-            resend = correlator_.find(Correlator::target_of(retransmit_.front()), Correlator::port_of(retransmit_.front()));
+            resend = correlator_.find(retransmit_.front());
             if (resend == nullptr || resend->phase != Correlator::Phase::queued) {
                 resend = nullptr;
                 retransmit_.pop_front();  // answered while it waited
@@ -129,12 +145,12 @@ std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
     return n;
 }
 
-std::optional<std::uint64_t> Engine::index_of(Ipv4 target, Port port) const {
-    const int port_index = targets_->port_index(port);
-    if (port_index < 0) return std::nullopt;
+std::optional<std::uint64_t> Engine::index_of(Ipv4 target, std::uint8_t lane, Port port) const {
+    const int slot = targets_->slot_index(lane, port);
+    if (slot < 0) return std::nullopt;
     auto host = targets_->hosts().index_of(target);
     if (!host) return std::nullopt;
-    return *host * targets_->ports().size() + static_cast<std::uint64_t>(port_index);
+    return *host * targets_->slot_count() + static_cast<std::uint64_t>(slot);
 }
 
 void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt) {
@@ -144,7 +160,7 @@ void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule,
     result.ttl = answer.evidence.ttl;
     result.tries = tries;
     result.answered_try = answer.try_no;
-    result.rule = static_cast<std::uint8_t>(&rule - config_.kind->rules.data());
+    result.rule = static_cast<std::uint8_t>(&rule - kind(answer.lane).rules.data());
     result.reply_window = answer.evidence.window;
     result.reply_kind = answer.evidence.kind;
     result.reply_flags = answer.evidence.flags.bits();
@@ -152,7 +168,7 @@ void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule,
     result.rtt_us = rtt >= 0 ? static_cast<std::uint32_t>(std::min<Micros>(rtt, std::numeric_limits<std::uint32_t>::max())) : 0;
     results_->set(index, result);
     if (answer.evidence.kind != ReplyEvidence::Kind::none)
-        results_->note_reply(static_cast<std::uint32_t>(index / targets_->ports().size()), rtt);
+        results_->note_reply(static_cast<std::uint32_t>(index / targets_->slot_count()), rtt);
 }
 
 PacketOutcome Engine::on_packet(const DecodedPacket& packet, Micros ts) {
@@ -168,18 +184,19 @@ PacketOutcome Engine::on_packet(const DecodedPacket& packet, Micros ts) {
 
 PacketOutcome Engine::on_answer(const Answer& answer, Micros ts) {
     using Outcome = PacketOutcome::Kind;
-    auto index = index_of(answer.target, answer.port);
+    auto index = index_of(answer.target, answer.lane, answer.port);
     if (!index) {
         ++stats_.strays;
         return {Outcome::stray};
     }
     ++stats_.replies;
-    const Rule* rule = match_rule(*config_.kind, answer.evidence);
+    const Rule* rule = match_rule(kind(answer.lane), answer.evidence);
     if (rule == nullptr) {
         ++stats_.unmatched;
         return {Outcome::unmatched};
     }
-    auto* entry = correlator_.find(answer.target, answer.port);
+    const std::uint64_t key = Correlator::key(answer);
+    auto* entry = correlator_.find(key);
     if (entry == nullptr) {  // already decided: only a verdict of silence can be overturned
         const auto& prior = results_->port(*index);
         if (prior.reason != Reason::no_response) {
@@ -195,7 +212,7 @@ PacketOutcome Engine::on_answer(const Answer& answer, Micros ts) {
     stats_.drops_seen += answer.try_no > 0 ? 1 : 0;
     congestion_.on_reply(ts, answer.try_no, entry->previous_sent, rto());
     const std::uint8_t tries = static_cast<std::uint8_t>(entry->try_no + 1);
-    correlator_.erase(answer.target, answer.port);
+    correlator_.erase(key);
     settle(answer, *index, *rule, tries, rtt);
     if (answer.try_no > max_answered_try_) {
         max_answered_try_ = answer.try_no;
@@ -216,20 +233,34 @@ Micros Engine::next_deadline(Micros now) {
     return std::max(deadline, now);
 }
 
+// The lane a captured probe belongs to: the first whose kind sends that protocol.
+std::optional<std::uint8_t> Engine::replay_lane(std::uint8_t protocol) const {
+    for (std::uint8_t lane = 0; lane < results_->kinds().size(); ++lane) {
+        if (kind(lane).protocol == protocol) return lane;
+    }
+    return std::nullopt;
+}
+
 bool Engine::replay_probe(const DecodedPacket& packet, Micros ts) {
-    if (!packet.tcp || packet.ip.src != config_.me.source) return false;
-    const auto index = index_of(packet.ip.dst, packet.tcp->dport);
+    if ((!packet.tcp && !packet.udp) || packet.ip.src != config_.me.source) return false;
+    const auto lane = replay_lane(packet.ip.protocol);
+    if (!lane) return false;
+    const Port sport = packet.tcp ? packet.tcp->sport : packet.udp->sport;
+    const Port dport = packet.tcp ? packet.tcp->dport : packet.udp->dport;
+    const auto index = index_of(packet.ip.dst, *lane, dport);
     if (!index) return false;
-    const auto* entry = correlator_.find(packet.ip.dst, packet.tcp->dport);
+    const std::uint64_t key = Correlator::key(packet.ip.dst, *lane, dport);
+    const auto* entry = correlator_.find(key);
     if (entry == nullptr && results_->port(*index).state != PortState::unscanned) return true;  // probed again after its verdict
     Probe probe;
     probe.index = *index;
+    probe.lane = *lane;
     probe.src = packet.ip.src;
     probe.dst = packet.ip.dst;
-    probe.sport = packet.tcp->sport;
-    probe.dport = packet.tcp->dport;
-    probe.seq = packet.tcp->seq;
-    probe.ack = packet.tcp->ack;
+    probe.sport = sport;
+    probe.dport = dport;
+    probe.seq = packet.tcp ? packet.tcp->seq : 0;
+    probe.ack = packet.tcp ? packet.tcp->ack : 0;
     probe.ip_id = packet.ip.id;
     probe.try_no = entry == nullptr ? 0 : static_cast<std::uint8_t>(std::min(entry->try_no + 1, 254));
     correlator_.record(probe, ts);
@@ -247,15 +278,14 @@ void Engine::finish_replay() {
 
 void Engine::give_up_silent() {
     const ReplyEvidence silence{};
-    const Rule* rule = match_rule(*config_.kind, silence);
     for (std::uint64_t key : exhausted_) {
-        const Ipv4 target = Correlator::target_of(key);
-        const Port port = Correlator::port_of(key);
-        auto* entry = correlator_.find(target, port);
+        auto* entry = correlator_.find(key);
+        const std::uint8_t lane = Correlator::lane_of(key);
+        const Rule* rule = match_rule(kind(lane), silence);
         if (entry == nullptr || rule == nullptr) continue;
-        const Answer none{target, port, 0, silence};
+        const Answer none{Correlator::target_of(key), Correlator::port_of(key), 0, silence, lane};
         settle(none, entry->index, *rule, static_cast<std::uint8_t>(entry->try_no + 1), -1);
-        correlator_.erase(target, port);
+        correlator_.erase(key);
     }
     exhausted_.clear();
 }
@@ -263,7 +293,7 @@ void Engine::give_up_silent() {
 bool Engine::finished() {
     if (next_position_ < order_.size()) return false;
     while (!retransmit_.empty()) {
-        auto* entry = correlator_.find(Correlator::target_of(retransmit_.front()), Correlator::port_of(retransmit_.front()));
+        auto* entry = correlator_.find(retransmit_.front());
         if (entry != nullptr && entry->phase == Correlator::Phase::queued) return false;
         retransmit_.pop_front();
     }

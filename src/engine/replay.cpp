@@ -7,7 +7,10 @@
 
 namespace flagscan {
 
+// A TCP segment that is neither a RST nor a SYN,ACK, or any UDP datagram (the scanner is then
+// told from the services that answer by who sent the most).
 bool ScanSurvey::is_probe(const DecodedPacket& packet) {
+    if (packet.udp) return true;
     if (!packet.tcp) return false;
     const TcpFlags flags = packet.tcp->flags;
     return !flags.any(TcpFlags::rst) && !flags.has(TcpFlags::syn | TcpFlags::ack);
@@ -17,9 +20,14 @@ void ScanSurvey::add(const DecodedPacket& packet) {
     if (!is_probe(packet)) return;
     Sender& sender = senders_[packet.ip.src];
     ++sender.probes;
-    ++sender.by_flags[packet.tcp->flags.bits()];
+    if (packet.tcp) {
+        ++sender.by_flags[packet.tcp->flags.bits()];
+        sender.ports[packet.tcp->dport.value()] = true;
+    } else {
+        ++sender.udp_probes;
+        sender.udp_ports[packet.udp->dport.value()] = true;
+    }
     sender.targets.insert(packet.ip.dst.value());
-    sender.ports[packet.tcp->dport.value()] = true;
 }
 
 namespace {
@@ -34,7 +42,7 @@ ProbeKind kind_for_flags(std::uint8_t bits) {
 }  // namespace
 
 Result<ScanSurvey::Conclusion> ScanSurvey::conclude(std::optional<Ipv4> scanner, const ProbeKind* kind) const {
-    if (senders_.empty()) return Error{"the capture holds no TCP probes (no scan to replay)"};
+    if (senders_.empty()) return Error{"the capture holds no TCP or UDP probes (no scan to replay)"};
     if (!scanner) {
         scanner = std::max_element(senders_.begin(), senders_.end(), [](const auto& a, const auto& b) {
                       return a.second.probes < b.second.probes;
@@ -46,12 +54,20 @@ Result<ScanSurvey::Conclusion> ScanSurvey::conclude(std::optional<Ipv4> scanner,
     Conclusion out;
     out.scanner = *scanner;
     out.kind_inferred = kind == nullptr;
-    const auto common = std::max_element(sender.by_flags.begin(), sender.by_flags.end(),
-                                         [](const auto& a, const auto& b) { return a.second < b.second; });
-    out.kind = kind != nullptr ? *kind : kind_for_flags(common->first);
+    const bool udp = kind != nullptr ? kind->protocol == ipproto::udp : sender.udp_probes * 2 > sender.probes;
+    if (kind != nullptr) {
+        out.kind = *kind;
+    } else if (udp) {
+        out.kind = udp_kind();
+    } else {
+        const auto common = std::max_element(sender.by_flags.begin(), sender.by_flags.end(),
+                                             [](const auto& a, const auto& b) { return a.second < b.second; });
+        out.kind = kind_for_flags(common->first);
+    }
     for (std::uint32_t ip : sender.targets) out.hosts.add(Ipv4{ip});
-    for (std::size_t port = 0; port < sender.ports.size(); ++port) {
-        if (sender.ports[port]) out.ports.emplace_back(static_cast<std::uint16_t>(port));
+    const auto& ports = udp ? sender.udp_ports : sender.ports;
+    for (std::size_t port = 0; port < ports.size(); ++port) {
+        if (ports[port]) out.ports.emplace_back(static_cast<std::uint16_t>(port));
     }
     return out;
 }
@@ -61,8 +77,9 @@ namespace {
 // The (target, port) a reply speaks about: its source for TCP, the quoted probe's target for
 // an ICMP error.
 std::optional<std::uint64_t> reply_key(const DecodedPacket& packet) {
-    if (packet.tcp) return Correlator::key(packet.ip.src, packet.tcp->sport);
-    if (packet.icmp && packet.icmp->quoted) return Correlator::key(packet.icmp->quoted->ip.dst, packet.icmp->quoted->dport);
+    if (packet.tcp) return Correlator::key(packet.ip.src, 0, packet.tcp->sport);
+    if (packet.udp) return Correlator::key(packet.ip.src, 0, packet.udp->sport);
+    if (packet.icmp && packet.icmp->quoted) return Correlator::key(packet.icmp->quoted->ip.dst, 0, packet.icmp->quoted->dport);
     return std::nullopt;
 }
 
@@ -83,7 +100,7 @@ public:
     }
     // Replies kept for the probe just recorded, handed to the engine.
     void release(Engine& engine, const DecodedPacket& probe) {
-        const auto key = Correlator::key(probe.ip.dst, probe.tcp->dport);
+        const auto key = Correlator::key(probe.ip.dst, 0, probe.tcp ? probe.tcp->dport : probe.udp->dport);
         auto [first, last] = waiting_.equal_range(key);
         for (auto it = first; it != last; ++it) engine.on_packet(it->second.packet, it->second.ts);
         waiting_.erase(first, last);

@@ -16,8 +16,7 @@ public:
     std::span<const std::span<const std::uint8_t>> build(const ProbeBuilder& builder, std::span<const Probe> probes) {
         for (std::size_t i = 0; i < probes.size(); ++i) {
             std::span<std::uint8_t> slot{storage_.data() + i * size_, size_};
-            builder.build(probes[i], slot);
-            views_[i] = slot;
+            views_[i] = slot.first(builder.build(probes[i], slot));
         }
         return {views_.data(), probes.size()};
     }

@@ -91,6 +91,14 @@ std::optional<QuotedProbe> parse_quote(ByteView quote) {
     if (!ip || ip->later_fragment) return std::nullopt;
     auto transport = quote.from(ip->header_length);
     if (!transport || !transport->fits(0, 4)) return std::nullopt;
+    if (ip->protocol == ipproto::icmp) {
+        if (!transport->fits(0, 8)) return std::nullopt;
+        QuotedProbe probe{*ip, Port{}, Port{}, std::nullopt};
+        probe.query_type = *transport->u8(0);
+        probe.query_id = *transport->be16(4);
+        probe.query_seq = *transport->be16(6);
+        return probe;
+    }
     QuotedProbe probe{*ip, Port{*transport->be16(0)}, Port{*transport->be16(2)}, std::nullopt};
     if (ip->protocol == ipproto::tcp) probe.tcp_seq = transport->be32(4);
     return probe;

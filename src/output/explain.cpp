@@ -35,12 +35,18 @@ std::string milliseconds(Micros us) {
 }
 
 std::string probe_words(const ProbeKind& kind) {
+    if (kind.protocol == ipproto::udp) return "a UDP datagram, carrying the port's protocol payload when one is known";
+    if (kind.icmp_type == icmp_type::echo) return "an ICMP echo request (type 8)";
+    if (kind.icmp_type == icmp_type::timestamp) return "an ICMP timestamp request (type 13)";
     return kind.flags.bits() == 0 ? std::string("a TCP segment with no flags at all")
                                   : "a TCP segment with " + kind.flags.str() + " set";
 }
 
 std::string reply_words(const PortResult& port, Ipv4 ip, Port number) {
     if (port.reply_kind == ReplyEvidence::Kind::none) return "nothing.";
+    if (port.reply_kind == ReplyEvidence::Kind::udp)
+        return "a UDP datagram from " + ip.str() + ":" + std::to_string(number.value()) + ", ttl " + std::to_string(port.ttl) +
+               (port.rtt_us ? ", after " + milliseconds(port.rtt_us) : "") + ".";
     if (port.reply_kind == ReplyEvidence::Kind::icmp_unreachable)
         return "ICMP destination unreachable, code " + std::to_string(port.icmp_code) + " (" + std::string(to_string(port.reason)) +
                "), ttl " + std::to_string(port.ttl) + (port.rtt_us ? ", after " + milliseconds(port.rtt_us) : "") + ".";
@@ -49,49 +55,63 @@ std::string reply_words(const PortResult& port, Ipv4 ip, Port number) {
            (port.rtt_us ? ", after " + milliseconds(port.rtt_us) : "") + ".";
 }
 
-std::string sent_words(const PortResult& port, const ExplainContext& context) {
-    const std::string flags = context.kind->flags.str();
-    const std::string what = std::string(context.kind->name) + " probe" + (flags == context.kind->name ? "" : " (" + flags + ")");
+std::string sent_words(const PortResult& port, const ProbeKind& kind, std::uint8_t lane, const ExplainContext& context) {
+    const std::string flags = kind.protocol == ipproto::tcp ? kind.flags.str() : std::string(kind.name);
+    const std::string what = std::string(kind.name) + " probe" + (flags == kind.name ? "" : " (" + flags + ")");
+    const auto port_of_try = [&](unsigned try_no) {
+        return std::to_string(context.me.port_for(lane, static_cast<std::uint8_t>(try_no)).value());
+    };
     if (port.reply_kind == ReplyEvidence::Kind::none)
-        return what + ", " + std::to_string(port.tries) + (port.tries == 1 ? " try" : " tries") +
-               " from source ports " + std::to_string(context.sport_base.value()) + "-" +
-               std::to_string(context.sport_base.value() + port.tries - 1) + "; after the last one flagscan waited " +
+        return what + ", " + std::to_string(port.tries) + (port.tries == 1 ? " try" : " tries") + " from source ports " +
+               port_of_try(0) + "-" + port_of_try(port.tries - 1u) + "; after the last one flagscan waited " +
                milliseconds(context.timeout) + " (the retransmission timeout) and gave up.";
     return what + ", try " + std::to_string(port.answered_try + 1) + " of " + std::to_string(port.tries) +
-           ", from source port " + std::to_string(context.sport_base.value() + port.answered_try) + ".";
+           ", from source port " + port_of_try(port.answered_try) + ".";
 }
 
 void explain_port(std::ostream& out, const Results& results, std::uint64_t index, const ExplainContext& context,
                   std::string_view note) {
     const auto target = results.targets().at(index);
     const auto& port = results.port(index);
-    out << "  " << target.port.value() << "/tcp is " << to_string(port.state) << note << '\n';
-    wrapped(out, "    Sent:   ", sent_words(port, context));
+    const ProbeKind& kind = results.kind(target.lane);
+    out << "  " << target.port.value() << '/' << protocol_name(kind) << " is " << to_string(port.state) << note << '\n';
+    wrapped(out, "    Sent:   ", sent_words(port, kind, target.lane, context));
     wrapped(out, "    Back:   ", reply_words(port, target.ip, target.port));
-    if (port.rule < context.kind->rules.size()) {
-        const Rule& rule = context.kind->rules[port.rule];
+    if (port.rule < kind.rules.size()) {
+        const Rule& rule = kind.rules[port.rule];
         wrapped(out, "    Rule " + std::to_string(port.rule + 1) + ": ", describe_rule(rule));
         wrapped(out, "    Why:    ", rule.basis);
     }
 }
 
-void explain_host(std::ostream& out, const Results& results, std::uint32_t host, const ReportOptions& options,
-                  const ExplainContext& context) {
-    out << "Why each port of " << results.targets().hosts().at(host).str() << " is in its state (" << context.kind->name
-        << " scan: " << probe_words(*context.kind) << "):\n";
-    for_each_listed_port(results, host, options, [&](std::uint64_t index) { explain_port(out, results, index, context, ""); });
-    const PortState common = results.most_common_state(host);
-    const std::uint32_t count = results.host(host).counts[static_cast<int>(common)];
-    const std::uint64_t ports = results.targets().ports().size();
-    for (std::uint64_t i = 0; i < ports && !options.all_ports && count > 0; ++i) {
-        if (results.port(host * ports + i).state != common) continue;
-        explain_port(out, results, host * ports + i, context,
-                     " (a sample of the " + std::to_string(count) + " " + std::string(to_string(common)) +
+// One lane of a host: its listed ports, one sample of the state it summarises, its caveat.
+void explain_lane(std::ostream& out, const Results& results, std::uint32_t host, std::uint8_t lane,
+                  const ReportOptions& options, const ExplainContext& context) {
+    const ProbeKind& kind = results.kind(lane);
+    const auto& targets = results.targets();
+    out << "Why each " << protocol_name(kind) << " port of " << targets.hosts().at(host).str() << " is in its state ("
+        << kind.name << " scan: " << probe_words(kind) << "):\n";
+    for_each_listed_port(results, host, options, [&](std::uint64_t index) {
+        if (targets.at(index).lane == lane) explain_port(out, results, index, context, "");
+    });
+    const Summarised common = summarised_states(results, host, options)[lane];
+    const std::uint64_t slots = targets.slot_count();
+    for (std::uint64_t i = 0; i < slots && common.count > 0; ++i) {
+        const std::uint64_t index = host * slots + i;
+        if (targets.slots()[i].lane != lane || results.port(index).state != common.state) continue;
+        explain_port(out, results, index, context,
+                     " (a sample of the " + std::to_string(common.count) + " " + std::string(to_string(common.state)) +
                          " ports not listed; the others were decided the same way)");
         break;
     }
-    wrapped(out, "  Caveat: ", context.kind->caveat);
+    wrapped(out, "  Caveat: ", kind.caveat);
     out << '\n';
+}
+
+void explain_host(std::ostream& out, const Results& results, std::uint32_t host, const ReportOptions& options,
+                  const ExplainContext& context) {
+    for (std::uint8_t lane = 0; lane < results.targets().lane_count(); ++lane)
+        explain_lane(out, results, host, lane, options, context);
 }
 
 }  // namespace

@@ -10,27 +10,11 @@ namespace {
 void write_port(std::ostream& out, const Results& results, std::uint64_t index) {
     const auto target = results.targets().at(index);
     const auto& port = results.port(index);
-    out << R"({"ip":")" << target.ip.str() << R"(","port":)" << target.port.value() << R"(,"proto":"tcp","state":")"
+    out << R"({"ip":")" << target.ip.str() << R"(","port":)" << target.port.value() << R"(,"proto":")"
+        << protocol_name(results.kind(target.lane)) << R"(","state":")"
         << to_string(port.state) << R"(","reason":")" << to_string(port.reason) << '"';
     if (port.ttl != 0) out << R"(,"ttl":)" << int{port.ttl};
     out << "}\n";
-}
-
-// DNS names are printable ASCII (RFC 1035 labels); anything else is escaped to stay valid JSON.
-std::string json_string(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') out += '\\';
-        if (u < 0x20 || u >= 0x7f) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
-            out += escaped;
-        } else {
-            out += c;
-        }
-    }
-    return out;
 }
 
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, std::string_view name) {
@@ -50,6 +34,23 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, s
 }
 
 }  // namespace
+
+// DNS names are printable ASCII (RFC 1035 labels); anything else is escaped to stay valid JSON.
+std::string json_string(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') out += '\\';
+        if (u < 0x20 || u >= 0x7f) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
 
 void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary) {
     const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());

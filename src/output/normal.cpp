@@ -18,16 +18,26 @@ std::string pad(std::string text, std::size_t width) {
     return text;
 }
 
+// nmap's line for what is not listed: "Not shown: 997 closed tcp ports (reset), 980
+// open|filtered udp ports (no-response)".
 void write_not_shown(std::ostream& out, const Results& results, std::uint32_t host, const ReportOptions& options) {
-    const auto& counts = results.host(host).counts;
-    const PortState common = results.most_common_state(host);
-    const std::uint32_t hidden = options.all_ports ? 0 : counts[static_cast<int>(common)];
-    const std::uint64_t total = results.targets().ports().size();
-    if (hidden == 0 || options.open_only) return;
-    if (hidden == total) out << "All " << total << " scanned ports on " << results.targets().hosts().at(host).str()
-                             << " are in ignored states.\n";
-    out << "Not shown: " << hidden << ' ' << to_string(common) << " tcp ports ("
-        << to_string(most_common_reason(results, host, common)) << ")\n";
+    if (options.open_only) return;
+    const auto summarised = summarised_states(results, host, options);
+    std::string parts;
+    std::uint32_t hidden = 0, decided = 0;
+    for (std::size_t lane = 0; lane < summarised.size(); ++lane) {
+        const auto& group = summarised[lane];
+        decided += group.decided;
+        if (group.count == 0) continue;
+        hidden += group.count;
+        parts += (parts.empty() ? "" : ", ") + std::to_string(group.count) + ' ' + std::string(to_string(group.state)) + ' ' +
+                 std::string(protocol_name(results.kind(static_cast<std::uint8_t>(lane)))) + " ports (" +
+                 std::string(to_string(group.reason)) + ")";
+    }
+    if (hidden == 0) return;
+    if (hidden == decided && decided == results.targets().slot_count())
+        out << "All " << decided << " scanned ports on " << results.targets().hosts().at(host).str() << " are in ignored states.\n";
+    out << "Not shown: " << parts << '\n';
 }
 
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
@@ -46,9 +56,11 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
     std::string table;
     for_each_listed_port(results, host, options, [&](std::uint64_t index) {
         const auto& port = results.port(index);
-        const Port number = results.targets().at(index).port;
-        table += pad(std::to_string(number.value()) + "/tcp", 9) + ' ' + pad(std::string(to_string(port.state)), 15) + ' ';
-        const std::string service{services.name(number, Protocol::tcp)};
+        const Target target = results.targets().at(index);
+        const ProbeKind& kind = results.kind(target.lane);
+        const std::string proto{protocol_name(kind)};
+        table += pad(std::to_string(target.port.value()) + "/" + proto, 9) + ' ' + pad(std::string(to_string(port.state)), 15) + ' ';
+        const std::string service{services.name(target.port, kind.protocol == ipproto::udp ? Protocol::udp : Protocol::tcp)};
         table += options.reason ? pad(service, 15) + ' ' + reason_text(port) : service;
         table += '\n';
     });
@@ -63,7 +75,7 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
 }  // namespace
 
 void write_normal_header(std::ostream& out, const ScanSummary& summary) {
-    out << "Starting flagscan " << FLAGSCAN_VERSION << " (" << summary.kind->name << " scan) at " << summary.started << "\n";
+    out << "Starting flagscan " << FLAGSCAN_VERSION << " (" << summary.title << ") at " << summary.started << "\n";
 }
 
 void write_normal(std::ostream& out, const Results& results, const ServiceTable& services, const ReportOptions& options,
@@ -75,10 +87,14 @@ void write_normal(std::ostream& out, const Results& results, const ServiceTable&
         ++up;
         write_host(out, results, host, services, options, host_name(summary, host));
     }
+    write_normal_footer(out, summary.addresses != 0 ? summary.addresses : hosts, up, summary);
+}
+
+void write_normal_footer(std::ostream& out, std::uint64_t addresses, std::uint64_t up, const ScanSummary& summary) {
     char elapsed[32];
     std::snprintf(elapsed, sizeof elapsed, "%.2f", summary.elapsed_seconds);
     if (summary.interrupted) out << "Scan interrupted: the results above are what was found so far.\n";
-    out << "flagscan done: " << hosts << " IP address" << (hosts == 1 ? "" : "es") << " (" << up << " host"
+    out << "flagscan done: " << addresses << " IP address" << (addresses == 1 ? "" : "es") << " (" << up << " host"
         << (up == 1 ? "" : "s") << " up) scanned in " << elapsed << " seconds\n";
 }
 

@@ -1,6 +1,7 @@
 // What a report lists: shared by every output format so they always agree.
 #include "flagscan/output/report.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace flagscan {
@@ -13,32 +14,55 @@ bool host_is_reported(const Results& results, std::uint32_t host, const ReportOp
     return options.hosts_assumed_up || results.host(host).replies > 0;
 }
 
-void for_each_listed_port(const Results& results, std::uint32_t host, const ReportOptions& options,
-                          const std::function<void(std::uint64_t index)>& visit) {
-    const std::uint64_t ports = results.targets().ports().size();
-    const PortState summarised = results.most_common_state(host);
-    for (std::uint64_t i = 0; i < ports; ++i) {
-        const std::uint64_t index = host * ports + i;
-        const PortState state = results.port(index).state;
-        if (state == PortState::unscanned) continue;  // interrupted, or a replay that never probed it
-        if (options.open_only && state != PortState::open) continue;
-        if (!options.all_ports && !options.open_only && state == summarised) continue;
-        visit(index);
+std::string_view protocol_name(const ProbeKind& kind) {
+    switch (kind.protocol) {
+        case ipproto::tcp: return "tcp";
+        case ipproto::udp: return "udp";
+        case ipproto::icmp: return "icmp";
+        default: return "ip";
     }
 }
 
-Reason most_common_reason(const Results& results, std::uint32_t host, PortState state) {
-    std::array<std::uint32_t, 32> counts{};
-    const std::uint64_t ports = results.targets().ports().size();
-    for (std::uint64_t i = 0; i < ports; ++i) {
-        const auto& port = results.port(host * ports + i);
-        if (port.state == state) ++counts[static_cast<std::size_t>(port.reason) % counts.size()];
+std::vector<Summarised> summarised_states(const Results& results, std::uint32_t host, const ReportOptions& options) {
+    const auto& targets = results.targets();
+    const std::uint64_t slots = targets.slot_count();
+    std::vector<std::array<std::uint32_t, kPortStateCount>> counts(targets.lane_count());
+    for (std::uint64_t i = 0; i < slots; ++i) ++counts[targets.slots()[i].lane][static_cast<int>(results.port(host * slots + i).state)];
+    std::vector<Summarised> out(counts.size());
+    for (std::size_t lane = 0; lane < counts.size(); ++lane) {
+        int best = 1;  // never `unscanned`: ports without a verdict are neither listed nor summarised
+        for (int s = 2; s < kPortStateCount; ++s) {
+            if (counts[lane][s] > counts[lane][best]) best = s;
+        }
+        out[lane].decided = static_cast<std::uint32_t>(slots) - counts[lane][0];
+        out[lane].state = static_cast<PortState>(best);
+        out[lane].count = options.all_ports ? 0 : counts[lane][best];
     }
-    std::size_t best = 0;
-    for (std::size_t r = 1; r < counts.size(); ++r) {
-        if (counts[r] > counts[best]) best = r;
+    std::vector<std::array<std::uint32_t, 32>> reasons(counts.size());
+    for (std::uint64_t i = 0; i < slots; ++i) {
+        const auto lane = targets.slots()[i].lane;
+        const auto& port = results.port(host * slots + i);
+        if (port.state == out[lane].state) ++reasons[lane][static_cast<std::size_t>(port.reason) % 32];
     }
-    return static_cast<Reason>(best);
+    for (std::size_t lane = 0; lane < counts.size(); ++lane)
+        out[lane].reason = static_cast<Reason>(std::max_element(reasons[lane].begin(), reasons[lane].end()) - reasons[lane].begin());
+    return out;
+}
+
+void for_each_listed_port(const Results& results, std::uint32_t host, const ReportOptions& options,
+                          const std::function<void(std::uint64_t index)>& visit) {
+    const auto& targets = results.targets();
+    const std::uint64_t slots = targets.slot_count();
+    const auto summarised = summarised_states(results, host, options);
+    for (std::uint64_t i = 0; i < slots; ++i) {
+        const std::uint64_t index = host * slots + i;
+        const PortState state = results.port(index).state;
+        const auto& lane = summarised[targets.slots()[i].lane];
+        if (state == PortState::unscanned) continue;  // interrupted, or a replay that never probed it
+        if (options.open_only && state != PortState::open) continue;
+        if (!options.open_only && lane.count > 0 && state == lane.state) continue;
+        visit(index);
+    }
 }
 
 }  // namespace flagscan

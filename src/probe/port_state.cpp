@@ -34,6 +34,9 @@ std::string_view to_string(Reason reason) {
         case Reason::udp_response: return "udp-response";
         case Reason::user_set: return "user-set";
         case Reason::conn_refused: return "conn-refused";
+        case Reason::echo_reply: return "echo-reply";
+        case Reason::timestamp_reply: return "timestamp-reply";
+        case Reason::arp_response: return "arp-response";
     }
     return "unknown";
 }

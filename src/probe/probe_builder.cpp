@@ -1,4 +1,4 @@
-// The probe template: built with libnet once per scan, then only patched per probe.
+// The probe templates: built with libnet once per scan and lane, then only patched per probe.
 #include "flagscan/probe/probe_builder.hpp"
 
 #include <libnet.h>
@@ -23,18 +23,16 @@ struct LibnetDeleter {
 using LibnetHandle = std::unique_ptr<libnet_t, LibnetDeleter>;
 
 constexpr std::size_t kIpHeader = 20;
-constexpr std::size_t kOffIpId = 4, kOffIpSum = 10, kOffIpSrc = 12, kOffIpDst = 16;
+constexpr std::size_t kOffIpLen = 2, kOffIpId = 4, kOffIpSum = 10, kOffIpSrc = 12, kOffIpDst = 16;
 constexpr std::size_t kOffSport = 0, kOffDport = 2, kOffSeq = 4, kOffAck = 8, kOffTcpSum = 16;
+constexpr std::size_t kOffUdpLen = 4, kOffUdpSum = 6;
+constexpr std::size_t kOffIcmpSum = 2, kOffIcmpId = 4, kOffIcmpSeq = 6;
 
-Result<std::vector<std::uint8_t>> build_tcp_template(libnet_t* l, const ProbeKind& kind, const ProbeShape& shape) {
-    std::array<std::uint8_t, 4> mss{2, 4, static_cast<std::uint8_t>(shape.mss >> 8), static_cast<std::uint8_t>(shape.mss)};
-    const bool with_mss = shape.mss != 0;
-    if (with_mss && libnet_build_tcp_options(mss.data(), mss.size(), l, 0) == -1) return Error{libnet_geterror(l)};
-    const std::uint32_t tcp_len = LIBNET_TCP_H + (with_mss ? mss.size() : 0);
-    if (libnet_build_tcp(0, 0, 0, 0, kind.flags.bits(), shape.window, 0, 0, tcp_len, nullptr, 0, l, 0) == -1)
-        return Error{libnet_geterror(l)};
-    if (libnet_build_ipv4(static_cast<std::uint16_t>(LIBNET_IPV4_H + tcp_len), 0, 0, 0, shape.ttl, IPPROTO_TCP, 0, 0,
-                          0, nullptr, 0, l, 0) == -1)
+// Builds the IPv4 header over whatever transport block is already in `l`, then joins the blocks.
+Result<std::vector<std::uint8_t>> finish_ipv4(libnet_t* l, std::uint32_t transport_len, std::uint8_t protocol,
+                                              std::uint8_t ttl) {
+    if (libnet_build_ipv4(static_cast<std::uint16_t>(LIBNET_IPV4_H + transport_len), 0, 0, 0, ttl, protocol, 0, 0, 0,
+                          nullptr, 0, l, 0) == -1)
         return Error{libnet_geterror(l)};
     std::uint8_t* packet = nullptr;
     std::uint32_t size = 0;
@@ -44,34 +42,146 @@ Result<std::vector<std::uint8_t>> build_tcp_template(libnet_t* l, const ProbeKin
     return bytes;
 }
 
-}  // namespace
+Result<std::vector<std::uint8_t>> build_tcp_template(libnet_t* l, const ProbeKind& kind, const ProbeShape& shape) {
+    std::array<std::uint8_t, 4> mss{2, 4, static_cast<std::uint8_t>(shape.mss >> 8), static_cast<std::uint8_t>(shape.mss)};
+    const bool with_mss = shape.mss != 0;
+    if (with_mss && libnet_build_tcp_options(mss.data(), mss.size(), l, 0) == -1) return Error{libnet_geterror(l)};
+    const std::uint32_t tcp_len = LIBNET_TCP_H + (with_mss ? mss.size() : 0);
+    if (libnet_build_tcp(0, 0, 0, 0, kind.flags.bits(), shape.window, 0, 0, tcp_len, nullptr, 0, l, 0) == -1)
+        return Error{libnet_geterror(l)};
+    return finish_ipv4(l, tcp_len, IPPROTO_TCP, shape.ttl);
+}
 
-Result<ProbeBuilder> ProbeBuilder::create(const ProbeKind& kind, const ProbeShape& shape) {
-    if (kind.protocol != ipproto::tcp) return Error{"probe kind " + std::string(kind.name) + " is not a TCP scan"};
+// The UDP header alone: the payload depends on the port and is appended per probe.
+Result<std::vector<std::uint8_t>> build_udp_template(libnet_t* l, const ProbeShape& shape) {
+    if (libnet_build_udp(0, 0, LIBNET_UDP_H, 0, nullptr, 0, l, 0) == -1) return Error{libnet_geterror(l)};
+    return finish_ipv4(l, LIBNET_UDP_H, IPPROTO_UDP, shape.ttl);
+}
+
+// RFC 792: an echo request without data (as nmap sends it), or a timestamp request whose
+// originate timestamp is left 0 (its value does not matter to the answer).
+Result<std::vector<std::uint8_t>> build_icmp_template(libnet_t* l, const ProbeKind& kind, const ProbeShape& shape) {
+    std::uint32_t len = 0;
+    if (kind.icmp_type == icmp_type::timestamp) {
+        if (libnet_build_icmpv4_timestamp(ICMP_TSTAMP, 0, 0, 0, 0, 0, 0, 0, nullptr, 0, l, 0) == -1)
+            return Error{libnet_geterror(l)};
+        len = LIBNET_ICMPV4_TS_H;
+    } else {
+        if (libnet_build_icmpv4_echo(ICMP_ECHO, 0, 0, 0, 0, nullptr, 0, l, 0) == -1) return Error{libnet_geterror(l)};
+        len = LIBNET_ICMPV4_ECHO_H;
+    }
+    return finish_ipv4(l, len, IPPROTO_ICMP, shape.ttl);
+}
+
+Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const ProbeShape& shape) {
     std::array<char, LIBNET_ERRBUF_SIZE> errbuf{};
     LibnetHandle l{libnet_init(LIBNET_NONE, nullptr, errbuf.data())};
     if (!l) return Error{std::string("libnet: ") + errbuf.data()};
-    auto bytes = build_tcp_template(l.get(), kind, shape);
+    Result<std::vector<std::uint8_t>> bytes = Error{"probe kind " + std::string(kind.name) + " has no packet form"};
+    if (kind.protocol == ipproto::tcp) bytes = build_tcp_template(l.get(), kind, shape);
+    if (kind.protocol == ipproto::udp) bytes = build_udp_template(l.get(), shape);
+    if (kind.protocol == ipproto::icmp) bytes = build_icmp_template(l.get(), kind, shape);
     if (!bytes) return Error{"libnet: " + bytes.error()};
-    if (bytes->size() < kIpHeader + LIBNET_TCP_H) return Error{"libnet built a short probe template"};
-    return ProbeBuilder{std::move(bytes).value()};
+    if (bytes->size() < kIpHeader + 8) return Error{"libnet built a short probe template"};
+    return bytes;
 }
 
-void ProbeBuilder::build(const Probe& probe, std::span<std::uint8_t> out) const {
-    std::copy(template_.begin(), template_.end(), out.begin());
-    auto ip = out.first(kIpHeader);
-    auto tcp = out.subspan(kIpHeader, template_.size() - kIpHeader);
+void patch_ip(const Probe& probe, std::span<std::uint8_t> ip, std::size_t total) {
+    put_be16(ip, kOffIpLen, static_cast<std::uint16_t>(total));
     put_be16(ip, kOffIpId, probe.ip_id);
     put_be32(ip, kOffIpSrc, probe.src.value());
     put_be32(ip, kOffIpDst, probe.dst.value());
     put_be16(ip, kOffIpSum, 0);
     put_be16(ip, kOffIpSum, ipv4_header_checksum(ip));
+}
+
+std::size_t largest_payload(const UdpPayloads* payloads) {
+    std::size_t largest = 0;
+    for (unsigned port = 0; payloads != nullptr && port <= 65535; ++port)
+        largest = std::max(largest, payloads->for_port(Port{static_cast<std::uint16_t>(port)}).size());
+    return largest;
+}
+
+}  // namespace
+
+ProbeBuilder::ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads)
+    : lanes_(std::move(lanes)), payloads_(payloads) {
+    const std::size_t payload = largest_payload(payloads_);
+    for (const auto& lane : lanes_) {
+        const std::size_t extra = lane.protocol == ipproto::udp ? payload : 0;
+        max_size_ = std::max(max_size_, lane.bytes.size() + extra);
+    }
+}
+
+Result<ProbeBuilder> ProbeBuilder::create(std::span<const ProbeKind* const> kinds, const ProbeShape& shape,
+                                          const UdpPayloads* payloads) {
+    std::vector<Lane> lanes;
+    for (const ProbeKind* kind : kinds) {
+        auto bytes = build_template(*kind, shape);
+        if (!bytes) return Error{bytes.error()};
+        lanes.push_back(Lane{kind->protocol, std::move(bytes).value()});
+    }
+    return ProbeBuilder{std::move(lanes), payloads};
+}
+
+Result<ProbeBuilder> ProbeBuilder::create(const ProbeKind& kind, const ProbeShape& shape) {
+    const ProbeKind* kinds[] = {&kind};
+    return create(kinds, shape, nullptr);
+}
+
+std::size_t ProbeBuilder::build_tcp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const {
+    const std::size_t total = lane.bytes.size();
+    std::copy(lane.bytes.begin(), lane.bytes.end(), out.begin());
+    auto tcp = out.subspan(kIpHeader, total - kIpHeader);
     put_be16(tcp, kOffSport, probe.sport.value());
     put_be16(tcp, kOffDport, probe.dport.value());
     put_be32(tcp, kOffSeq, probe.seq);
     put_be32(tcp, kOffAck, probe.ack);
     put_be16(tcp, kOffTcpSum, 0);
     put_be16(tcp, kOffTcpSum, transport_checksum(probe.src, probe.dst, ipproto::tcp, tcp));
+    patch_ip(probe, out.first(kIpHeader), total);
+    return total;
+}
+
+// RFC 768: the checksum covers the pseudo-header, header and payload; a computed 0 is sent as
+// 0xffff (0 means "no checksum").
+std::size_t ProbeBuilder::build_udp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const {
+    const auto payload = payloads_ != nullptr ? payloads_->for_port(probe.dport) : std::span<const std::uint8_t>{};
+    const std::size_t total = lane.bytes.size() + payload.size();
+    std::copy(lane.bytes.begin(), lane.bytes.end(), out.begin());
+    std::copy(payload.begin(), payload.end(), out.begin() + static_cast<std::ptrdiff_t>(lane.bytes.size()));
+    auto udp = out.subspan(kIpHeader, total - kIpHeader);
+    put_be16(udp, kOffSport, probe.sport.value());
+    put_be16(udp, kOffDport, probe.dport.value());
+    put_be16(udp, kOffUdpLen, static_cast<std::uint16_t>(udp.size()));
+    put_be16(udp, kOffUdpSum, 0);
+    const std::uint16_t sum = transport_checksum(probe.src, probe.dst, ipproto::udp, udp);
+    put_be16(udp, kOffUdpSum, sum == 0 ? 0xffff : sum);
+    patch_ip(probe, out.first(kIpHeader), total);
+    return total;
+}
+
+// RFC 792: the identifier names the lane and try (the probe's source port), the sequence
+// number carries 16 bits of the cookie; the reply returns both.
+std::size_t ProbeBuilder::build_icmp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const {
+    const std::size_t total = lane.bytes.size();
+    std::copy(lane.bytes.begin(), lane.bytes.end(), out.begin());
+    auto icmp = out.subspan(kIpHeader, total - kIpHeader);
+    put_be16(icmp, kOffIcmpId, probe.sport.value());
+    put_be16(icmp, kOffIcmpSeq, static_cast<std::uint16_t>(probe.seq));
+    put_be16(icmp, kOffIcmpSum, 0);
+    put_be16(icmp, kOffIcmpSum, checksum_finish(checksum_add(icmp)));
+    patch_ip(probe, out.first(kIpHeader), total);
+    return total;
+}
+
+std::size_t ProbeBuilder::build(const Probe& probe, std::span<std::uint8_t> out) const {
+    const Lane& lane = lanes_[probe.lane < lanes_.size() ? probe.lane : 0];
+    switch (lane.protocol) {
+        case ipproto::udp: return build_udp(probe, lane, out);
+        case ipproto::icmp: return build_icmp(probe, lane, out);
+        default: return build_tcp(probe, lane, out);
+    }
 }
 
 }  // namespace flagscan

@@ -151,6 +151,106 @@ constexpr std::string_view kConnectCaveat =
 
 constexpr ProbeKind kConnect{"Connect", "-sT", "--connect", kTcp, F{F::syn}, kConnectRules, kConnectCaveat};
 
+// UDP (RFC 768) has no handshake: only an answering service or an ICMP error says anything.
+constexpr std::uint16_t kUdpFilterCodes = kFilterCodes & ~(1u << 3);
+
+constexpr std::array kUdpRules{
+    Rule{K::udp, 0, 0, Rule::Window::any, 0, PortState::open, Reason::udp_response, "UDP datagram",
+         "RFC 768: a service bound to the port read the probe (its protocol payload, when flagscan "
+         "knows one) and answered from that port"},
+    Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, 1u << 3, PortState::closed, Reason::port_unreach,
+         "ICMP 3/3 port unreachable",
+         "RFC 1122 3.2.2.1 / RFC 792: the host's UDP layer found no socket on the port and said so with "
+         "ICMP port unreachable (Linux limits these per destination, by default about one per second)"},
+    Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, kUdpFilterCodes, PortState::filtered, Reason::none,
+         "ICMP unreachable", kIcmpBasis},
+    silence_means(PortState::open_filtered,
+                  "RFC 768 has no acknowledgement: an open port whose service ignores the probe is silent, "
+                  "and so is a port behind a filter that drops it; the two cannot be told apart"),
+};
+
+// Host discovery rows: `open` = the host is up, `filtered` = no sign of it (see Purpose).
+constexpr std::string_view kHostSilent =
+    "no answer to any try: the host is down, or a filter drops this probe and its answer";
+constexpr std::string_view kRouterSaysNo =
+    "RFC 792 / RFC 1812 5.2.7.1: a router (or the host's firewall) answered for the host that it "
+    "cannot or may not be reached, so it is not counted as up";
+
+constexpr Rule host_silent() { return silence_means(PortState::filtered, kHostSilent); }
+
+constexpr Rule host_unreachable() {
+    return Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, 0xffff, PortState::filtered, Reason::none,
+                "ICMP unreachable", kRouterSaysNo};
+}
+
+constexpr std::array kEchoPingRules{
+    Rule{K::icmp_reply, 0, 0, Rule::Window::any, 0, PortState::open, Reason::echo_reply, "ICMP echo reply",
+         "RFC 1122 3.2.2.6: every host MUST implement an ICMP echo server that answers echo requests "
+         "(RFC 792 type 8) with an echo reply (type 0)"},
+    host_unreachable(),
+    host_silent(),
+};
+
+constexpr std::array kTimestampPingRules{
+    Rule{K::icmp_reply, 0, 0, Rule::Window::any, 0, PortState::open, Reason::timestamp_reply,
+         "ICMP timestamp reply",
+         "RFC 792 (type 13/14) and RFC 1122 3.2.2.8: a host that implements the timestamp server "
+         "answers; firewalls that block echo often forget timestamp"},
+    host_unreachable(),
+    host_silent(),
+};
+
+constexpr std::array kSynPingRules{
+    Rule{K::tcp, F::syn | F::ack | F::rst, F::syn | F::ack, Rule::Window::any, 0, PortState::open, Reason::syn_ack,
+         "SYN+ACK", "RFC 793 3.4: a listening port answers a SYN with SYN,ACK, so the host is up"},
+    Rule{K::tcp, F::rst, F::rst, Rule::Window::any, 0, PortState::open, Reason::reset, "RST",
+         "RFC 793 3.4 (reset generation): a closed port answers a SYN with RST; either way the host is up"},
+    host_unreachable(),
+    host_silent(),
+};
+
+constexpr std::array kAckPingRules{
+    Rule{K::tcp, F::rst, F::rst, Rule::Window::any, 0, PortState::open, Reason::reset, "RST",
+         "RFC 793 p.65-66: an ACK for no connection draws <SEQ=SEG.ACK><CTL=RST> from any port, open or "
+         "closed, so the host is up; stateful firewalls drop it, which is why SYN pings go too"},
+    host_unreachable(),
+    host_silent(),
+};
+
+constexpr std::array kUdpPingRules{
+    Rule{K::udp, 0, 0, Rule::Window::any, 0, PortState::open, Reason::udp_response, "UDP datagram",
+         "RFC 768: a service answered, so the host is up"},
+    Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, 1u << 3, PortState::open, Reason::port_unreach,
+         "ICMP 3/3 port unreachable",
+         "RFC 1122 3.2.2.1: only the destination host itself says port unreachable, so it is up (this is "
+         "why the UDP ping goes to an unlikely port)"},
+    Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, static_cast<std::uint16_t>(0xffff & ~(1u << 3)),
+         PortState::filtered, Reason::none, "ICMP unreachable", kRouterSaysNo},
+    host_silent(),
+};
+
+constexpr std::string_view kUdpCaveat =
+    "A UDP scan hears back only from services that answer the probe's payload and from hosts that "
+    "send ICMP port unreachable for closed ports. Silence is 'open|filtered'. Most systems limit ICMP "
+    "errors (Linux: about one per second per destination), so closed ports answer slowly; flagscan "
+    "slows down to that rate instead of calling them open|filtered.";
+constexpr std::string_view kPingCaveat =
+    "Host discovery sees hosts that answer at least one probe; a host behind a firewall that drops "
+    "every probe looks down. -Pn scans every target without asking.";
+
+constexpr ProbeKind kUdp{"UDP", "-sU", "--udp", ipproto::udp, F{0}, kUdpRules, kUdpCaveat};
+
+constexpr std::uint8_t kIcmp = ipproto::icmp;
+constexpr auto kHost = Purpose::host_discovery;
+constexpr std::array kPingKinds{
+    ProbeKind{"ICMP echo", "-PE", "--ping-echo", kIcmp, F{0}, kEchoPingRules, kPingCaveat, kHost, icmp_type::echo},
+    ProbeKind{"TCP SYN ping", "-PS", "--ping-syn", kTcp, F{F::syn}, kSynPingRules, kPingCaveat, kHost},
+    ProbeKind{"TCP ACK ping", "-PA", "--ping-ack", kTcp, F{F::ack}, kAckPingRules, kPingCaveat, kHost},
+    ProbeKind{"ICMP timestamp", "-PP", "--ping-timestamp", kIcmp, F{0}, kTimestampPingRules, kPingCaveat, kHost,
+              icmp_type::timestamp},
+    ProbeKind{"UDP ping", "-PU", "--ping-udp", ipproto::udp, F{0}, kUdpPingRules, kPingCaveat, kHost},
+};
+
 bool window_matches(Rule::Window rule, std::uint16_t window) {
     switch (rule) {
         case Rule::Window::any: return true;
@@ -168,6 +268,7 @@ bool row_matches(const Rule& row, const ReplyEvidence& evidence) {
         case K::icmp_unreachable:
             return evidence.icmp_code < 16 && (row.icmp_codes & (1u << evidence.icmp_code)) != 0;
         case K::udp:
+        case K::icmp_reply:
         case K::none:
             return true;
     }
@@ -181,6 +282,24 @@ std::span<const ProbeKind> all_probe_kinds() { return kKinds; }
 const ProbeKind& syn_kind() { return kKinds[0]; }
 
 const ProbeKind& connect_kind() { return kConnect; }
+
+const ProbeKind& udp_kind() { return kUdp; }
+
+const ProbeKind& ping_echo_kind() { return kPingKinds[0]; }
+const ProbeKind& ping_syn_kind() { return kPingKinds[1]; }
+const ProbeKind& ping_ack_kind() { return kPingKinds[2]; }
+const ProbeKind& ping_timestamp_kind() { return kPingKinds[3]; }
+const ProbeKind& ping_udp_kind() { return kPingKinds[4]; }
+std::span<const ProbeKind> all_ping_kinds() { return kPingKinds; }
+
+std::vector<const ProbeKind*> all_documented_kinds() {
+    std::vector<const ProbeKind*> kinds;
+    for (const auto& kind : kKinds) kinds.push_back(&kind);
+    kinds.push_back(&kConnect);
+    kinds.push_back(&kUdp);
+    for (const auto& kind : kPingKinds) kinds.push_back(&kind);
+    return kinds;
+}
 
 bool is_connect_scan(const ProbeKind& kind) { return kind.rules.data() == kConnectRules.data(); }
 

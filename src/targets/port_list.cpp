@@ -1,4 +1,4 @@
-// nmap's -p syntax: port numbers, ranges with open ends, and the "T:" protocol prefix.
+// nmap's -p syntax: port numbers, ranges with open ends, and the "T:" / "U:" protocol prefixes.
 #include "flagscan/net/text.hpp"
 #include "flagscan/targets/port_list.hpp"
 
@@ -9,8 +9,6 @@
 namespace flagscan {
 
 namespace {
-
-
 
 struct PortRange {
     unsigned first;
@@ -49,36 +47,55 @@ Result<PortRange> parse_range(std::string_view item) {
     return PortRange{first.value(), last.value()};
 }
 
-// Strips a "T:" prefix; "U:", "S:" and "P:" name protocols flagscan does not scan yet.
-Result<std::string_view> strip_protocol(std::string_view item) {
+enum class Which : std::uint8_t { both, tcp, udp };
+
+// Reads a "T:" or "U:" prefix, which holds for the items after it too (nmap's rule); "S:" and
+// "P:" name SCTP and IP protocol scans, which flagscan does not do.
+Result<std::string_view> strip_protocol(std::string_view item, Which& which) {
     if (item.size() < 2 || item[1] != ':') return item;
-    if (item[0] == 'T') return item.substr(2);
-    if (item[0] == 'U' || item[0] == 'S' || item[0] == 'P')
-        return Error{"bad port spec " + quote_for_error(item) + ": only TCP ports (T:) are supported"};
+    if (item[0] == 'T' || item[0] == 'U') {
+        which = item[0] == 'T' ? Which::tcp : Which::udp;
+        return item.substr(2);
+    }
+    if (item[0] == 'S' || item[0] == 'P')
+        return Error{"bad port spec " + quote_for_error(item) + ": only TCP (T:) and UDP (U:) ports are scanned"};
     return Error{"bad port spec " + quote_for_error(item) + ": unknown protocol prefix"};
 }
 
-}  // namespace
-
-Result<std::vector<Port>> parse_ports(std::string_view spec) {
-    if (spec.empty()) return Error{"bad port spec '': no ports given"};
-    std::vector<bool> wanted(65536, false);
-    std::size_t start = 0;
-    while (start <= spec.size()) {
-        std::size_t comma = spec.find(',', start);
-        if (comma == std::string_view::npos) comma = spec.size();
-        Result<std::string_view> item = strip_protocol(spec.substr(start, comma - start));
-        if (!item) return Error{item.error()};
-        if (item.value().empty()) return Error{"bad port spec " + quote_for_error(spec) + ": empty item"};
-        Result<PortRange> range = parse_range(item.value());
-        if (!range) return Error{range.error()};
-        std::fill(wanted.begin() + range->first, wanted.begin() + range->last + 1, true);
-        start = comma + 1;
-    }
+std::vector<Port> ports_of(const std::vector<bool>& wanted) {
     std::vector<Port> ports;
     for (unsigned p = 0; p < wanted.size(); ++p)
         if (wanted[p]) ports.push_back(Port{static_cast<std::uint16_t>(p)});
     return ports;
+}
+
+}  // namespace
+
+Result<PortSpec> parse_port_spec(std::string_view spec) {
+    if (spec.empty()) return Error{"bad port spec '': no ports given"};
+    std::vector<bool> tcp(65536, false), udp(65536, false);
+    Which which = Which::both;
+    std::size_t start = 0;
+    while (start <= spec.size()) {
+        std::size_t comma = spec.find(',', start);
+        if (comma == std::string_view::npos) comma = spec.size();
+        Result<std::string_view> item = strip_protocol(spec.substr(start, comma - start), which);
+        if (!item) return Error{item.error()};
+        if (item.value().empty()) return Error{"bad port spec " + quote_for_error(spec) + ": empty item"};
+        Result<PortRange> range = parse_range(item.value());
+        if (!range) return Error{range.error()};
+        if (which != Which::udp) std::fill(tcp.begin() + range->first, tcp.begin() + range->last + 1, true);
+        if (which != Which::tcp) std::fill(udp.begin() + range->first, udp.begin() + range->last + 1, true);
+        start = comma + 1;
+    }
+    return PortSpec{ports_of(tcp), ports_of(udp)};
+}
+
+Result<std::vector<Port>> parse_ports(std::string_view spec) {
+    auto both = parse_port_spec(spec);
+    if (!both) return Error{both.error()};
+    if (both->tcp.empty()) return Error{"bad port spec " + quote_for_error(spec) + ": no TCP ports in it"};
+    return std::move(both->tcp);
 }
 
 }  // namespace flagscan

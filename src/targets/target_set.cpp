@@ -1,29 +1,48 @@
-// TargetSet: maps one scan index to (host, port) and back to a port's slot in constant time.
+// TargetSet: maps one scan index to (host, slot) and back to a slot's position in constant time.
 #include "flagscan/targets/target_set.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace flagscan {
+namespace {
 
-// Duplicate ports are dropped (the first one keeps its place), so port_index stays a bijection.
-TargetSet::TargetSet(AddressSet hosts, std::vector<Port> ports)
-    : hosts_(std::move(hosts)), ports_(std::move(ports)), port_slot_(65536, -1) {
-    std::size_t kept = 0;
-    for (std::size_t i = 0; i < ports_.size(); ++i) {
-        int& slot = port_slot_[ports_[i].value()];
-        if (slot >= 0) continue;
-        slot = static_cast<int>(kept);
-        ports_[kept++] = ports_[i];
-    }
-    ports_.resize(kept);
+std::vector<Slot> lane_zero(const std::vector<Port>& ports) {
+    std::vector<Slot> slots;
+    slots.reserve(ports.size());
+    for (const Port port : ports) slots.push_back(Slot{port, 0});
+    return slots;
 }
 
-// index = host_index * ports + port_index: consecutive indices walk one host's ports.
+}  // namespace
+
+TargetSet::TargetSet(AddressSet hosts, std::vector<Port> ports) : TargetSet(std::move(hosts), lane_zero(ports)) {}
+
+// Duplicate (lane, port) pairs are dropped (the first one keeps its place), so slot_index stays
+// a bijection. Lanes beyond kMaxLanes are dropped too: no scan has that many probe kinds.
+TargetSet::TargetSet(AddressSet hosts, std::vector<Slot> slots) : hosts_(std::move(hosts)), slots_(std::move(slots)) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        const Slot slot = slots_[i];
+        if (slot.lane >= kMaxLanes) continue;
+        if (slot.lane >= slot_of_.size()) slot_of_.resize(slot.lane + 1u);
+        auto& table = slot_of_[slot.lane];
+        if (table.empty()) table.assign(65536, -1);
+        int& position = table[slot.port.value()];
+        if (position >= 0) continue;
+        position = static_cast<int>(kept);
+        slots_[kept++] = slot;
+    }
+    slots_.resize(kept);
+}
+
+// index = host_index * slots + slot_index: consecutive indices walk one host's slots.
 Target TargetSet::at(std::uint64_t index) const {
     if (index >= size()) return Target{};
-    const std::uint64_t port_count = ports_.size();
-    const std::uint64_t host_index = index / port_count;
-    return Target{hosts_.at(host_index), ports_[index % port_count], static_cast<std::uint32_t>(host_index)};
+    const std::uint64_t slot_count = slots_.size();
+    const std::uint64_t host_index = index / slot_count;
+    const Slot& slot = slots_[index % slot_count];
+    return Target{hosts_.at(host_index), slot.port, static_cast<std::uint32_t>(host_index), slot.lane};
 }
 
 }  // namespace flagscan

@@ -25,8 +25,8 @@ sockaddr_in address_of(Ipv4 ip, Port port) {
     return a;
 }
 
-Answer answer_for(Ipv4 target, Port port, std::uint8_t try_no, const ReplyEvidence& evidence) {
-    return Answer{target, port, try_no, evidence};
+Answer answer_for(Ipv4 target, std::uint8_t lane, Port port, std::uint8_t try_no, const ReplyEvidence& evidence) {
+    return Answer{target, port, try_no, evidence, lane};
 }
 
 // Closing an established connection with SO_LINGER 0 sends RST at once: no FIN handshake,
@@ -85,7 +85,7 @@ Result<Fd> ConnectDriver::connecting_socket(const Probe& probe, int& error) cons
 }
 
 void ConnectDriver::start(const Probe& probe, Micros now, std::vector<TimedAnswer>& out) {
-    const auto key = Correlator::key(probe.dst, probe.dport);
+    const auto key = Correlator::key(probe.dst, probe.lane, probe.dport);
     if (auto old = by_port_.find(key); old != by_port_.end()) {  // the previous try gave up
         pending_.erase(old->second);
         by_port_.erase(old);
@@ -96,7 +96,7 @@ void ConnectDriver::start(const Probe& probe, Micros now, std::vector<TimedAnswe
     if (error != EINPROGRESS) {
         if (error == 0) abort_connection(fd->get());
         if (auto evidence = evidence_for_connect_error(error))
-            out.push_back({answer_for(probe.dst, probe.dport, probe.try_no, *evidence), now});
+            out.push_back({answer_for(probe.dst, probe.lane, probe.dport, probe.try_no, *evidence), now});
         return;
     }
     epoll_event event{};
@@ -105,7 +105,7 @@ void ConnectDriver::start(const Probe& probe, Micros now, std::vector<TimedAnswe
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd->get(), &event) != 0) return;
     const int raw = fd->get();
     by_port_[key] = raw;
-    pending_.emplace(raw, Pending{std::move(fd).value(), probe.dst, probe.dport, probe.try_no, now});
+    pending_.emplace(raw, Pending{std::move(fd).value(), probe.dst, probe.dport, probe.try_no, now, probe.lane});
 }
 
 void ConnectDriver::finish(int fd, int error, Micros now, std::vector<TimedAnswer>& out) {
@@ -113,8 +113,8 @@ void ConnectDriver::finish(int fd, int error, Micros now, std::vector<TimedAnswe
     if (it == pending_.end()) return;
     const Pending& p = it->second;
     if (error == 0) abort_connection(fd);
-    if (auto evidence = evidence_for_connect_error(error)) out.push_back({answer_for(p.target, p.port, p.try_no, *evidence), now});
-    by_port_.erase(Correlator::key(p.target, p.port));
+    if (auto evidence = evidence_for_connect_error(error)) out.push_back({answer_for(p.target, p.lane, p.port, p.try_no, *evidence), now});
+    by_port_.erase(Correlator::key(p.target, p.lane, p.port));
     pending_.erase(it);  // closes the socket (epoll forgets it with it)
 }
 
@@ -123,7 +123,7 @@ void ConnectDriver::close_stale(Micros now) {
     next_sweep_ = now + max_age_ / 4;
     std::erase_if(pending_, [&](const auto& item) {
         if (now - item.second.started < max_age_) return false;
-        by_port_.erase(Correlator::key(item.second.target, item.second.port));
+        by_port_.erase(Correlator::key(item.second.target, item.second.lane, item.second.port));
         return true;
     });
 }

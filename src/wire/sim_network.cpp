@@ -1,7 +1,9 @@
-// The simulated network: RFC 793 answers from Linux-like and Windows-like hosts, with loss and delay.
+// The simulated network: RFC 793/768/792 answers from Linux-like and Windows-like hosts, with loss and delay.
 #include "flagscan/wire/sim_network.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 
 #include "flagscan/net/bytes.hpp"
 #include "flagscan/net/checksum.hpp"
@@ -25,6 +27,29 @@ std::vector<std::uint8_t> ipv4_packet(Ipv4 src, Ipv4 dst, std::uint8_t protocol,
     return out;
 }
 
+// The probe's bytes from `skip` past its IP header up to `limit` past it (a UDP length field, say),
+// cut to the IP total length and to what was captured.
+std::span<const std::uint8_t> transport_data(const DecodedPacket& probe, std::span<const std::uint8_t> raw,
+                                             std::size_t skip, std::size_t limit) {
+    const std::size_t start = std::size_t{probe.ip.header_length} + skip;
+    const std::size_t end = std::min({raw.size(), std::size_t{probe.ip.total_length}, probe.ip.header_length + limit});
+    if (start >= end) return {};
+    return raw.subspan(start, end - start);
+}
+
+// RFC 792 timestamps: milliseconds since midnight UT; the fake clock's epoch stands for midnight.
+std::uint32_t ms_since_midnight(Micros t) {
+    constexpr Micros kDay = 86'400 * kSecond;
+    return static_cast<std::uint32_t>(((t % kDay + kDay) % kDay) / kMillisecond);
+}
+
+// What an open UDP service sends back: the datagram's payload (an echo service), or a few bytes
+// when it was empty, so that the reply is visibly data.
+std::vector<std::uint8_t> udp_answer(std::span<const std::uint8_t> payload) {
+    if (!payload.empty()) return {payload.begin(), payload.end()};
+    return {'s', 'i', 'm', '\n'};
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> make_tcp_packet(Ipv4 src, Ipv4 dst, Port sport, Port dport, std::uint32_t seq,
@@ -40,6 +65,31 @@ std::vector<std::uint8_t> make_tcp_packet(Ipv4 src, Ipv4 dst, Port sport, Port d
     put_be16(t, 14, window);
     put_be16(t, 16, transport_checksum(src, dst, ipproto::tcp, t));
     return ipv4_packet(src, dst, ipproto::tcp, ttl, tcp);
+}
+
+std::vector<std::uint8_t> make_udp_packet(Ipv4 src, Ipv4 dst, Port sport, Port dport,
+                                          std::span<const std::uint8_t> payload, std::uint8_t ttl) {
+    std::vector<std::uint8_t> udp(8 + payload.size());
+    std::span<std::uint8_t> u{udp};
+    put_be16(u, 0, sport.value());
+    put_be16(u, 2, dport.value());
+    put_be16(u, 4, static_cast<std::uint16_t>(udp.size()));
+    std::copy(payload.begin(), payload.end(), udp.begin() + 8);
+    const std::uint16_t sum = transport_checksum(src, dst, ipproto::udp, u);
+    put_be16(u, 6, sum == 0 ? 0xffff : sum);  // RFC 768: 0 means "no checksum"
+    return ipv4_packet(src, dst, ipproto::udp, ttl, udp);
+}
+
+std::vector<std::uint8_t> make_icmp_query(Ipv4 src, Ipv4 dst, std::uint8_t type, std::uint16_t id, std::uint16_t seq,
+                                          std::span<const std::uint8_t> data, std::uint8_t ttl) {
+    std::vector<std::uint8_t> icmp(8 + data.size());
+    std::span<std::uint8_t> m{icmp};
+    icmp[0] = type;
+    put_be16(m, 4, id);
+    put_be16(m, 6, seq);
+    std::copy(data.begin(), data.end(), icmp.begin() + 8);
+    put_be16(m, 2, checksum_finish(checksum_add(icmp)));
+    return ipv4_packet(src, dst, ipproto::icmp, ttl, icmp);
 }
 
 std::vector<std::uint8_t> make_icmp_error(Ipv4 from, std::uint8_t type, std::uint8_t code,
@@ -84,18 +134,29 @@ std::size_t SimNetwork::send(std::span<const std::span<const std::uint8_t>> pack
     return packets.size();
 }
 
+// Hosts that do not exist, and hosts behind a drop-everything firewall, answer nothing.
+void SimNetwork::answer(const DecodedPacket& probe, std::span<const std::uint8_t> raw) {
+    auto host_it = config_.hosts.find(probe.ip.dst);
+    if (host_it == config_.hosts.end() || host_it->second.drop_all) return;
+    const SimHost& host = host_it->second;
+    if (probe.tcp) {
+        answer_tcp(host, probe, raw);
+    } else if (probe.udp) {
+        answer_udp(host, probe, raw);
+    } else if (probe.icmp) {
+        answer_icmp(host, probe, raw);
+    }
+}
+
 // What a Linux stack does with a TCP segment to a port (RFC 793 p.65-66, "SEGMENT ARRIVES"):
 // CLOSED: RST for anything but RST; LISTEN: SYN -> SYN,ACK, ACK -> RST, RST -> nothing, anything
 // else (FIN, NULL, XMAS) -> dropped. Windows-like hosts answer RST in LISTEN too.
-void SimNetwork::answer(const DecodedPacket& probe, std::span<const std::uint8_t> raw) {
-    auto host_it = config_.hosts.find(probe.ip.dst);
-    if (host_it == config_.hosts.end() || !probe.tcp) return;
-    const SimHost& host = host_it->second;
+void SimNetwork::answer_tcp(const SimHost& host, const DecodedPacket& probe, std::span<const std::uint8_t> raw) {
     const auto& tcp = *probe.tcp;
     const std::uint16_t port = tcp.dport.value();
-    if (host.drop_all || host.dropped.contains(port)) return;
+    if (host.dropped.contains(port)) return;
     if (host.rejected.contains(port)) {
-        schedule(make_icmp_error(probe.ip.dst, icmp_type::unreachable, 13, raw, host.ttl));
+        unreachable(host, probe, 13, raw);
         return;
     }
     const TcpFlags f = tcp.flags;
@@ -114,6 +175,69 @@ void SimNetwork::answer(const DecodedPacket& probe, std::span<const std::uint8_t
     } else if (!open || host.windows_like) {
         reply(0, tcp.seq + used, TcpFlags{TcpFlags::rst | TcpFlags::ack}, 0);
     }
+}
+
+// A UDP datagram (RFC 768): a listening service answers from its port to the sender's; with no
+// socket bound, RFC 1122 3.2.2.1 says the host SHOULD send ICMP port unreachable (3/3), which Linux does.
+void SimNetwork::answer_udp(const SimHost& host, const DecodedPacket& probe, std::span<const std::uint8_t> raw) {
+    const auto& udp = *probe.udp;
+    const std::uint16_t port = udp.dport.value();
+    if (host.dropped_udp.contains(port)) return;
+    if (host.rejected_udp.contains(port)) {
+        unreachable(host, probe, 13, raw);
+    } else if (host.open_udp.contains(port)) {
+        const auto answer = udp_answer(transport_data(probe, raw, 8, udp.length));
+        schedule(make_udp_packet(probe.ip.dst, probe.ip.src, udp.dport, udp.sport, answer, host.ttl));
+    } else {
+        unreachable(host, probe, 3, raw);
+    }
+}
+
+// ICMP queries (RFC 792), as Linux's icmp_echo and icmp_timestamp answer them: echo -> echo reply
+// with the same id, seq and data; timestamp (at least 4 bytes: the originate time) -> timestamp
+// reply with originate copied and receive = transmit = when the probe arrives. Other types get no answer.
+void SimNetwork::answer_icmp(const SimHost& host, const DecodedPacket& probe, std::span<const std::uint8_t> raw) {
+    const auto& icmp = *probe.icmp;
+    const auto data = transport_data(probe, raw, 8, probe.ip.total_length);
+    if (icmp.type == icmp_type::echo && host.answers_ping) {
+        schedule(make_icmp_query(probe.ip.dst, probe.ip.src, icmp_type::echo_reply, icmp.id, icmp.seq, data, host.ttl));
+    } else if (icmp.type == icmp_type::timestamp && host.answers_timestamp && data.size() >= 4) {
+        std::array<std::uint8_t, 12> times{};
+        std::copy_n(data.begin(), 4, times.begin());
+        const std::uint32_t arrived = ms_since_midnight(clock_->now() + config_.latency);
+        put_be32(times, 4, arrived);
+        put_be32(times, 8, arrived);
+        schedule(
+            make_icmp_query(probe.ip.dst, probe.ip.src, icmp_type::timestamp_reply, icmp.id, icmp.seq, times, host.ttl));
+    }
+}
+
+// ICMP destination unreachable (RFC 792) quoting the probe, if the host's rate limit allows it.
+void SimNetwork::unreachable(const SimHost& host, const DecodedPacket& probe, std::uint8_t code,
+                             std::span<const std::uint8_t> raw) {
+    if (!icmp_error_allowed(host, probe.ip.dst, probe.ip.src)) {
+        ++counters_.icmp_limited;
+        return;
+    }
+    schedule(make_icmp_error(probe.ip.dst, icmp_type::unreachable, code, raw, host.ttl));
+}
+
+// Why: Linux limits the ICMP errors it sends to each destination (RFC 1812 4.3.2.8 allows it) with
+// inet_peer_xrlim_allow: the peer saves up elapsed time, at most XRLIM_BURST_FACTOR (6) intervals
+// of icmp_ratelimit (1000 ms), and each error spends one interval; with less saved the error is not
+// sent. A new peer starts with a full bucket. This is what makes UDP scans of Linux hosts slow.
+bool SimNetwork::icmp_error_allowed(const SimHost& host, Ipv4 from, Ipv4 to) {
+    if (host.icmp_errors_per_s <= 0) return true;
+    const Micros interval = std::max<Micros>(1, std::llround(double(kSecond) / host.icmp_errors_per_s));
+    const Micros cap = interval * std::max(0, host.icmp_burst);
+    const Micros now = clock_->now();
+    auto [it, fresh] = icmp_buckets_.try_emplace({from, to}, IcmpBucket{cap, now});
+    IcmpBucket& bucket = it->second;
+    if (!fresh) bucket.credit = std::min(cap, bucket.credit + (now - bucket.last));
+    bucket.last = now;
+    if (bucket.credit < interval) return false;
+    bucket.credit -= interval;
+    return true;
 }
 
 void SimNetwork::schedule(std::vector<std::uint8_t> bytes) {

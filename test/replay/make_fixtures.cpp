@@ -725,7 +725,7 @@ void damaged_files(const fs::path& dir) {
     none.in(syn_ack_to(probe(80, 1, S)));
     none.in(icmp_about(probe(81, 2, S), 3, 13));
     none.write_pcap(dir / "built-no-probes.pcap");
-    Fixture::write_text(dir / "built-no-probes.fails", "holds no TCP probes\n");
+    Fixture::write_text(dir / "built-no-probes.fails", "holds no TCP or UDP probes\n");
 }
 
 }  // namespace

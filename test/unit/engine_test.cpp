@@ -34,7 +34,8 @@ PortState expected_syn_state(const SimHost& host, std::uint16_t port) {
 int count_wrong(const SimScan& scan, const std::map<Ipv4, SimHost>& hosts) {
     int wrong = 0;
     for (const auto& [ip, host] : hosts) {
-        for (const Port port : scan.targets.ports()) {
+        for (const Slot& slot : scan.targets.slots()) {
+            const Port port = slot.port;
             const auto& got = scan.at(ip, port.value());
             if (got.state != expected_syn_state(host, port.value())) {
                 ADD_FAILURE() << ip.str() << ':' << port.value() << " is " << to_string(got.state);
@@ -104,7 +105,8 @@ TEST(Engine, SixteenHostsSomeBehindDropAllFirewalls) {
     EXPECT_EQ(count_wrong(scan, net.hosts), 0);
     const auto h20 = *scan.targets.hosts().index_of(Ipv4{10, 77, 0, 20});
     EXPECT_EQ(scan.results->host(static_cast<std::uint32_t>(h20)).replies, 0u);
-    EXPECT_EQ(scan.results->most_common_state(static_cast<std::uint32_t>(h20)), PortState::filtered);
+    EXPECT_EQ(scan.results->host(static_cast<std::uint32_t>(h20)).counts[static_cast<int>(PortState::filtered)],
+              scan.targets.slot_count());
 }
 
 TEST(Engine, AbsentHostIsAllFiltered) {
@@ -172,7 +174,7 @@ TEST(Engine, StrayAndForgedRepliesAreIgnored) {
     net.hosts[kTarget] = lab_host();
     SimScan scan{one_host(kTarget), port_range(20, 25), net};
     scan.sim = std::make_unique<SimNetwork>(net, scan.clock);
-    scan.results = std::make_unique<Results>(scan.targets);
+    scan.results = std::make_unique<Results>(scan.targets, scan.kinds);
     scan.engine = std::make_unique<Engine>(scan.targets, scan.config, CookieKey{11, 22}, *scan.results);
     std::array<Probe, 16> probes;
     std::size_t n = 0;
@@ -237,7 +239,7 @@ TEST(Engine, InterruptedScanKeepsWhatItFound) {
     net.hosts[Ipv4{10, 77, 0, 2}] = lab_host();
     testing::SimScan scan{testing::one_host(Ipv4{10, 77, 0, 2}), testing::port_range(1, 65535), net};
     scan.sim = std::make_unique<SimNetwork>(net, scan.clock);
-    scan.results = std::make_unique<Results>(scan.targets);
+    scan.results = std::make_unique<Results>(scan.targets, scan.kinds);
     scan.engine = std::make_unique<Engine>(scan.targets, scan.config, CookieKey{11, 22}, *scan.results);
     std::atomic<bool> stop{false};
     LoopHooks hooks;

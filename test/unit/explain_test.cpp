@@ -28,7 +28,7 @@ std::string explain_fin_scan(bool windows_like) {
     SimScan scan{one_host(kTarget), testing::port_range(20, 25), net, *probe_kind_by_letter('F')};
     scan.run();
     std::ostringstream out;
-    write_explanations(out, *scan.results, ReportOptions{}, ExplainContext{scan.config.kind, Port{40000}, 55 * kMillisecond});
+    write_explanations(out, *scan.results, ReportOptions{}, ExplainContext{scan.config.me, 55 * kMillisecond});
     std::string text;  // wrapped lines joined again, so phrases can be searched for whole
     for (char c : out.str()) {
         if (c == '\n' || (c == ' ' && !text.empty() && text.back() == ' ')) c = ' ';

@@ -76,7 +76,12 @@ TEST(Options, BadInputIsOneClearLine) {
         {"--max-rtt-timeout", "fast", "10.0.0.1"},
         {"-iL", "/nonexistent/targets.txt"},
         {"-g", "70000", "10.0.0.1"},
-        {"-sU", "10.0.0.1"},
+        {"-sU", "-sT", "10.0.0.1"},
+        {"-sU", "-p", "T:80", "10.0.0.1"},
+        {"-sn", "-Pn", "10.0.0.1"},
+        {"-sn", "-p", "80", "10.0.0.1"},
+        {"-PS70000", "10.0.0.1"},
+        {"-oX", "out.xml", "10.0.0.1"},
     };
     for (const auto& args : bad) {
         auto line = parse(args);
@@ -84,6 +89,27 @@ TEST(Options, BadInputIsOneClearLine) {
         EXPECT_FALSE(line.error().empty());
         EXPECT_EQ(line.error().find('\n'), std::string::npos) << line.error();
     }
+}
+
+TEST(Options, UdpAndDiscovery) {
+    auto both = parse({"-sS", "-sU", "-p", "U:53,T:22", "10.0.0.1"});
+    ASSERT_TRUE(both) << both.error();
+    EXPECT_TRUE(both->config.tcp_scan);
+    EXPECT_TRUE(both->config.udp_scan);
+    auto udp = parse({"-sU", "10.0.0.1"});
+    ASSERT_TRUE(udp) << udp.error();
+    EXPECT_FALSE(udp->config.tcp_scan);
+    auto ping = parse({"-sn", "-PE", "-PS22,443", "-PA", "-PU53", "10.0.0.0/24"});
+    ASSERT_TRUE(ping) << ping.error();
+    EXPECT_TRUE(ping->config.ping_only);
+    EXPECT_TRUE(ping->config.ping.echo);
+    EXPECT_FALSE(ping->config.ping.timestamp);
+    EXPECT_EQ(ping->config.ping.syn, (std::vector<Port>{Port{22}, Port{443}}));
+    EXPECT_EQ(ping->config.ping.ack, (std::vector<Port>{Port{80}}));  // nmap's default for a bare -PA
+    EXPECT_EQ(ping->config.ping.udp, (std::vector<Port>{Port{53}}));
+    auto plain = parse({"-sn", "10.0.0.1"});
+    ASSERT_TRUE(plain) << plain.error();
+    EXPECT_FALSE(plain->config.ping.given());
 }
 
 TEST(Options, Durations) {

@@ -49,9 +49,8 @@ Replayed replay(const Capture& capture, const ProbeKind* kind = nullptr) {
     for (const auto& frame : capture.frames) survey.add(*decode_ipv4(ByteView{frame.span()}));
     Replayed out{survey.conclude(std::nullopt, kind).value(), nullptr, nullptr, nullptr, {}};
     out.targets = std::make_unique<TargetSet>(out.scan.hosts, out.scan.ports);
-    out.results = std::make_unique<Results>(*out.targets);
+    out.results = std::make_unique<Results>(*out.targets, std::vector<const ProbeKind*>{&out.scan.kind});
     EngineConfig config;
-    config.kind = &out.scan.kind;
     config.me = ScannerIdentity{out.scan.scanner, Port{0}, 255};
     config.echo = EchoCheck::recorded;
     out.engine = std::make_unique<Engine>(*out.targets, config, CookieKey{0, 0}, *out.results);

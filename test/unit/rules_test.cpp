@@ -58,7 +58,7 @@ TEST_P(RuleRow, RealBytesReachTheRow) {
     const auto& [kind, row_index] = GetParam();
     const Rule& row = kind->rules[row_index];
     const ScannerIdentity me{kScanner, Port{40000}, 3};
-    Correlator correlator{me, CookieKey{5, 6}, *kind};
+    Correlator correlator{me, CookieKey{5, 6}, {kind}};
     Probe probe;
     probe.src = kScanner;
     probe.dst = kTarget;

@@ -13,8 +13,10 @@ inline const Ipv4 kScanner{10, 77, 0, 1};
 
 struct SimScan {
     TargetSet targets;
+    std::vector<const ProbeKind*> kinds;  // per lane
     EngineConfig config;
     SimConfig network;
+    const UdpPayloads* payloads = nullptr;
 
     FakeClock clock{1'000'000};
     std::unique_ptr<SimNetwork> sim;
@@ -22,8 +24,10 @@ struct SimScan {
     std::unique_ptr<Engine> engine;
 
     SimScan(AddressSet hosts, std::vector<Port> ports, SimConfig net, const ProbeKind& kind = syn_kind(), int timing = 4)
-        : targets(std::move(hosts), std::move(ports)), network(std::move(net)) {
-        config.kind = &kind;
+        : SimScan(std::move(hosts), lane_zero(ports), {&kind}, std::move(net), timing) {}
+
+    SimScan(AddressSet hosts, std::vector<Slot> slots, std::vector<const ProbeKind*> lane_kinds, SimConfig net, int timing = 4)
+        : targets(std::move(hosts), std::move(slots)), kinds(std::move(lane_kinds)), network(std::move(net)) {
         config.timing = *timing_template(timing);
         config.me = ScannerIdentity{kScanner, Port{40000}, static_cast<std::uint8_t>(config.timing.max_retries + 1)};
         config.seed = 7;
@@ -32,18 +36,24 @@ struct SimScan {
     // Runs the whole scan; returns the fake time it took.
     Micros run(const LoopHooks& hooks = {}) {
         sim = std::make_unique<SimNetwork>(network, clock);
-        results = std::make_unique<Results>(targets);
+        results = std::make_unique<Results>(targets, kinds);
         engine = std::make_unique<Engine>(targets, config, CookieKey{11, 22}, *results);
-        auto builder = ProbeBuilder::create(*config.kind, ProbeShape{});
+        auto builder = ProbeBuilder::create(kinds, ProbeShape{}, payloads);
         const std::atomic<bool> stop{false};
         const Micros start = clock.now();
         run_scan(*engine, builder.value(), *sim, *sim, clock, stop, hooks);
         return clock.now() - start;
     }
 
-    const PortResult& at(Ipv4 host, std::uint16_t port) const {
+    const PortResult& at(Ipv4 host, std::uint16_t port, std::uint8_t lane = 0) const {
         const auto h = *targets.hosts().index_of(host);
-        return results->port(h * targets.ports().size() + static_cast<std::uint64_t>(targets.port_index(Port{port})));
+        return results->port(h * targets.slot_count() + static_cast<std::uint64_t>(targets.slot_index(lane, Port{port})));
+    }
+
+    static std::vector<Slot> lane_zero(const std::vector<Port>& ports) {
+        std::vector<Slot> slots;
+        for (const Port port : ports) slots.push_back(Slot{port, 0});
+        return slots;
     }
 };
 

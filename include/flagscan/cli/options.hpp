@@ -14,13 +14,27 @@
 
 namespace flagscan {
 
+// Host discovery methods (-PE -PP -PS -PA -PU); none given: nmap's default set.
+struct PingPlan {
+    bool echo = false;
+    bool timestamp = false;
+    std::vector<Port> syn;
+    std::vector<Port> ack;
+    std::vector<Port> udp;
+    bool given() const { return echo || timestamp || !syn.empty() || !ack.empty() || !udp.empty(); }
+};
+
 struct ScanConfig {
     std::vector<std::string> targets;        // expressions, from the command line and -iL
     std::vector<std::string> excludes;       // from --exclude and --excludefile
     std::string ports_spec;                  // -p; empty: --top-ports
     std::size_t top_ports = 1000;
-    ProbeKind kind = syn_kind();             // -sS..-sM, or --scanflags over one of them
-    bool kind_given = false;                 // a scan type was named (replay: overrides inference)
+    ProbeKind kind = syn_kind();             // -sS..-sM, -sT, or --scanflags over one of them
+    bool kind_given = false;                 // a TCP scan type was named (replay: overrides inference)
+    bool tcp_scan = true;                    // false for -sU alone
+    bool udp_scan = false;                   // -sU
+    bool ping_only = false;                  // -sn
+    PingPlan ping;                           // -PE -PP -PS -PA -PU
     std::string replay_path;                 // --replay FILE
     std::optional<Ipv4> scanner;             // --scanner ADDR (replay)
     std::string write_path;                  // -w FILE

@@ -19,6 +19,11 @@ std::ostream& side_stream(const ScanConfig& config, std::ostream& out, std::ostr
 void finish_reports(const ScanConfig& config, const Results& results, const ServiceTable& services,
                     const ScanSummary& summary, const ExplainContext& explain, std::ostream& out, std::ostream& err);
 
+// -sn: the hosts found up, on stdout and to -oN / -oJ.
+void finish_discovery_reports(const ScanConfig& config, const Results& discovery, const ScanSummary& summary,
+                              std::ostream& out, std::ostream& err);
+std::vector<std::string> names_of_hosts_up(const Results& discovery);
+
 // nmap resolves the names of the hosts it reports unless told -n; so do we, for 2 s at most.
 std::vector<std::string> names_of_reported_hosts(const Results& results, const ReportOptions& options);
 

@@ -17,18 +17,28 @@
 namespace flagscan {
 
 // Who we are on the wire: replies must come back to this address and these source ports.
+// Why the port says so much: try k of lane l leaves from sport_base + l * max_tries + k (an
+// ICMP query carries that number as its identifier), so the port a reply comes back to names
+// both the probe kind it answers and the try, without a lookup.
 struct ScannerIdentity {
     Ipv4 source;
-    Port sport_base;            // try k is sent from sport_base + k
+    Port sport_base;
     std::uint8_t max_tries = 1;  // 1 + max retries
+    std::uint8_t lanes = 1;      // probe kinds in the scan
+
+    Port port_for(std::uint8_t lane, std::uint8_t try_no) const {
+        return Port{static_cast<std::uint16_t>(sport_base.value() + lane * max_tries + try_no)};
+    }
+    std::uint32_t port_span() const { return std::uint32_t{lanes} * max_tries; }  // ports in use
 };
 
 // A reply that passed the cookie check: which probe it answers and what it says.
 struct Answer {
     Ipv4 target;
-    Port port;
+    Port port;                // 0 for ICMP queries
     std::uint8_t try_no = 0;  // which send it answers, from the port it came back to
     ReplyEvidence evidence;
+    std::uint8_t lane = 0;
 };
 
 // How a reply's echo of the probe is checked. A live scan knows its cookie key and checks by
@@ -49,12 +59,12 @@ public:
         std::uint8_t repeats = 0;    // such free resends so far
     };
     struct Expired {
-        Ipv4 target;
-        Port port;
+        std::uint64_t key;
         Entry entry;
     };
 
-    Correlator(const ScannerIdentity& me, const CookieKey& key, const ProbeKind& kind,
+    // kinds[lane]: the probe kind each lane sends.
+    Correlator(const ScannerIdentity& me, const CookieKey& key, std::vector<const ProbeKind*> kinds,
                EchoCheck check = EchoCheck::keyed);
 
     // The probe fields that carry the cookie, for the sender.
@@ -63,9 +73,9 @@ public:
     std::optional<Answer> identify(const DecodedPacket& packet) const;
 
     void record(const Probe& probe, Micros now);
-    Entry* find(Ipv4 target, Port port);
-    void erase(Ipv4 target, Port port);
-    void set_phase(Ipv4 target, Port port, Phase phase);
+    Entry* find(std::uint64_t key);
+    void erase(std::uint64_t key);
+    void set_phase(std::uint64_t key, Phase phase);
 
     // The oldest in-flight probe whose timer (its send + rto) ran out by `now`, if any.
     std::optional<Expired> pop_expired(Micros now, Micros rto);
@@ -76,10 +86,15 @@ public:
     void reserve(std::size_t probes);  // room for this many open probes (a replay knows how many)
     std::size_t in_flight() const { return in_flight_; }  // entries in Phase::in_flight
     const std::unordered_map<std::uint64_t, Entry>& open_probes() const { return open_; }
-    static Ipv4 target_of(std::uint64_t k) { return Ipv4{static_cast<std::uint32_t>(k >> 16)}; }
+    static Ipv4 target_of(std::uint64_t k) { return Ipv4{static_cast<std::uint32_t>(k >> 24)}; }
+    static std::uint8_t lane_of(std::uint64_t k) { return static_cast<std::uint8_t>(k >> 16); }
     static Port port_of(std::uint64_t k) { return Port{static_cast<std::uint16_t>(k)}; }
 
-    static std::uint64_t key(Ipv4 target, Port port) { return (std::uint64_t{target.value()} << 16) | port.value(); }
+    // An open probe's key: (target, lane, port).
+    static std::uint64_t key(Ipv4 target, std::uint8_t lane, Port port) {
+        return (std::uint64_t{target.value()} << 24) | (std::uint64_t{lane} << 16) | port.value();
+    }
+    static std::uint64_t key(const Answer& answer) { return key(answer.target, answer.lane, answer.port); }
 
 private:
     // What the probe that a reply answers must have carried: its seq and ack, and its try.
@@ -88,10 +103,15 @@ private:
         std::uint32_t seq = 0;
         std::uint32_t ack = 0;
         std::uint8_t try_no = 0;
+        std::uint16_t ip_id = 0;
+        std::uint8_t lane = 0;
     };
-    std::optional<Sent> sent_probe(Ipv4 target, Port port, Port our_port) const;
+    std::optional<Sent> sent_probe(Ipv4 target, std::uint8_t protocol, Port port, Port our_port) const;
+    std::optional<Sent> recorded_probe(Ipv4 target, std::uint8_t lane, Port port, Port our_port) const;
     std::optional<Answer> identify_tcp(const DecodedPacket& packet) const;
-    std::optional<Answer> identify_icmp(const DecodedPacket& packet) const;
+    std::optional<Answer> identify_udp(const DecodedPacket& packet) const;
+    std::optional<Answer> identify_query_reply(const DecodedPacket& packet) const;
+    std::optional<Answer> identify_icmp_error(const DecodedPacket& packet) const;
     bool front_is_stale() const;
 
     struct Timer {
@@ -102,7 +122,7 @@ private:
 
     ScannerIdentity me_;
     CookieKey cookie_;
-    const ProbeKind* kind_;
+    std::vector<const ProbeKind*> kinds_;
     EchoCheck check_;
     // EchoCheck::recorded: the latest tries of each probe (older ones are unlikely to be
     // answered after four more were sent, and matching them would need a list per probe).

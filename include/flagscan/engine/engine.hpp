@@ -18,9 +18,9 @@
 
 namespace flagscan {
 
+// The probe kinds come from Results (one per lane of the target set).
 struct EngineConfig {
-    const ProbeKind* kind = nullptr;
-    ScannerIdentity me;
+    ScannerIdentity me;  // me.lanes is raised to the target set's lane count
     Timing timing;
     std::uint64_t seed = 0;       // order of the walk over host x port
     Micros delivery_slack = 0;    // how late the frame source may hand a reply over (capture batching)
@@ -86,7 +86,10 @@ private:
     bool may_send(Micros now);
     bool has_work();
     Probe make_probe(std::uint64_t index, std::uint8_t try_no);
-    std::optional<std::uint64_t> index_of(Ipv4 target, Port port) const;
+    std::optional<std::uint64_t> index_of(Ipv4 target, std::uint8_t lane, Port port) const;
+    const ProbeKind& kind(std::uint8_t lane) const { return results_->kind(lane); }
+    bool host_found_up(std::uint64_t index) const;
+    std::optional<std::uint8_t> replay_lane(std::uint8_t protocol) const;
 
     const TargetSet* targets_;
     EngineConfig config_;

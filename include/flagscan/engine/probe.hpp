@@ -9,13 +9,14 @@ namespace flagscan {
 
 struct Probe {
     std::uint64_t index = 0;  // position in the TargetSet
+    std::uint8_t lane = 0;    // which of the scan's probe kinds (TargetSet slot lane)
     Ipv4 src;
     Ipv4 dst;
-    Port sport;
-    Port dport;
-    std::uint32_t seq = 0;  // the cookie
+    Port sport;  // ICMP queries: their identifier
+    Port dport;  // 0 for ICMP queries
+    std::uint32_t seq = 0;  // the cookie (ICMP queries carry its low 16 bits as their sequence)
     std::uint32_t ack = 0;  // the cookie too, for kinds that set ACK (their RST echoes it as seq)
-    std::uint16_t ip_id = 0;
+    std::uint16_t ip_id = 0;  // UDP probes: 16 bits of the cookie (an ICMP error quotes it)
     std::uint8_t try_no = 0;  // 0 for the first send
 };
 

@@ -28,8 +28,9 @@ public:
         bool kind_inferred = true;
     };
     // The scanner is the address that sent the most probes (TCP without RST that is not a
-    // SYN,ACK), unless given; the kind is the one whose flags those probes carry most, unless
-    // given (ACK and Window probes look alike: a capture says ACK, -sW says otherwise).
+    // SYN,ACK, or UDP), unless given; the kind is UDP when most of its probes are UDP, else the
+    // one whose flags its TCP probes carry most, unless given (ACK and Window probes look alike:
+    // a capture says ACK, -sW says otherwise).
     Result<Conclusion> conclude(std::optional<Ipv4> scanner, const ProbeKind* kind) const;
 
     static bool is_probe(const DecodedPacket& packet);
@@ -40,6 +41,8 @@ private:
         std::map<std::uint8_t, std::uint64_t> by_flags;
         std::unordered_set<std::uint32_t> targets;
         std::vector<bool> ports = std::vector<bool>(65536);
+        std::uint64_t udp_probes = 0;
+        std::vector<bool> udp_ports = std::vector<bool>(65536);
     };
     std::map<Ipv4, Sender> senders_;
 };

@@ -34,21 +34,24 @@ struct HostResult {
 
 class Results {
 public:
-    explicit Results(const TargetSet& targets);
+    // kinds[lane]: the probe kind of each lane of the target set (reports and --explain read
+    // every slot's verdict through its kind).
+    Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds);
 
     void set(std::uint64_t index, const PortResult& result);
     void note_reply(std::uint32_t host_index, Micros rtt);
 
     const TargetSet& targets() const { return *targets_; }
+    const ProbeKind& kind(std::uint8_t lane) const { return *kinds_[lane]; }
+    const ProbeKind& kind_at(std::uint64_t index) const { return *kinds_[targets_->at(index).lane]; }
+    const std::vector<const ProbeKind*>& kinds() const { return kinds_; }
     const PortResult& port(std::uint64_t index) const { return ports_[index]; }
     const HostResult& host(std::uint32_t host_index) const { return hosts_[host_index]; }
     std::uint64_t decided() const { return decided_; }
 
-    // The state most of a host's decided ports are in (nmap's "Not shown" group).
-    PortState most_common_state(std::uint32_t host_index) const;
-
 private:
     const TargetSet* targets_;
+    std::vector<const ProbeKind*> kinds_;
     std::vector<PortResult> ports_;
     std::vector<HostResult> hosts_;
     std::uint64_t decided_ = 0;

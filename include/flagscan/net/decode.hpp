@@ -52,6 +52,10 @@ struct QuotedProbe {
     Port sport;
     Port dport;
     std::optional<std::uint32_t> tcp_seq;  // present when the quote reaches bytes 4-7 of TCP
+    // A quoted ICMP query (echo, timestamp): its type, identifier and sequence (ports stay 0).
+    std::uint8_t query_type = 0;
+    std::uint16_t query_id = 0;
+    std::uint16_t query_seq = 0;
 };
 
 struct IcmpHeader {

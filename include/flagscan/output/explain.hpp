@@ -3,6 +3,7 @@
 
 #include <ostream>
 
+#include "flagscan/engine/correlator.hpp"
 #include "flagscan/engine/results.hpp"
 #include "flagscan/output/report.hpp"
 #include "flagscan/probe/probe_kind.hpp"
@@ -11,8 +12,7 @@ namespace flagscan {
 
 // What the narrative needs to know about the scan that made the results.
 struct ExplainContext {
-    const ProbeKind* kind = nullptr;
-    Port sport_base;     // try k left from sport_base + k
+    ScannerIdentity me;  // the source port of each lane's tries (sport_base 0: unknown, a replay)
     Micros timeout = 0;  // the retransmission timeout at the end of the scan
 };
 

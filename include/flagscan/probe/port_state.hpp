@@ -37,6 +37,9 @@ enum class Reason : std::uint8_t {
     udp_response,
     user_set,      // host assumed up (-Pn)
     conn_refused,  // connect() failed with ECONNREFUSED: the kernel saw a RST
+    echo_reply,       // host discovery: ICMP echo reply
+    timestamp_reply,  // host discovery: ICMP timestamp reply
+    arp_response,     // host discovery: ARP reply
 };
 
 std::string_view to_string(Reason reason);  // nmap's words: "syn-ack", "admin-prohibited", ...

@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "flagscan/net/tcp_flags.hpp"
 #include "flagscan/probe/port_state.hpp"
@@ -13,7 +14,8 @@ namespace flagscan {
 
 // What came back for a probe, reduced to what the rules look at.
 struct ReplyEvidence {
-    enum class Kind : std::uint8_t { none, tcp, udp, icmp_unreachable };
+    // icmp_reply: the answer to an ICMP query (echo reply to echo, timestamp reply to timestamp).
+    enum class Kind : std::uint8_t { none, tcp, udp, icmp_unreachable, icmp_reply };
     Kind kind = Kind::none;
     TcpFlags flags;            // tcp
     std::uint16_t window = 0;  // tcp
@@ -34,14 +36,21 @@ struct Rule {
     std::string_view basis;        // the RFC rule or observed stack behaviour behind the row
 };
 
+// What a kind's verdicts speak of. A port scan's rows give port states; a host discovery
+// kind's rows speak of the host: `open` means the host answered (it is up), `filtered` that it
+// gave no sign of life (down, or hidden behind a filter).
+enum class Purpose : std::uint8_t { port_scan, host_discovery };
+
 struct ProbeKind {
     std::string_view name;       // "SYN"
     std::string_view nmap_flag;  // "-sS"
     std::string_view long_flag;  // "--syn"
-    std::uint8_t protocol;       // ipproto::tcp / ipproto::udp
+    std::uint8_t protocol;       // ipproto::tcp / ipproto::udp / ipproto::icmp
     TcpFlags flags;              // the probe's TCP flags
     std::span<const Rule> rules;
     std::string_view caveat;     // what this scan cannot tell, in plain words (for --explain)
+    Purpose purpose = Purpose::port_scan;
+    std::uint8_t icmp_type = 0;  // ICMP kinds: the query sent (8 echo, 13 timestamp)
 };
 
 // A probe kind with the caller's flags (--scanflags) that reads replies like `base`.
@@ -50,11 +59,22 @@ ProbeKind custom_flags_kind(TcpFlags flags, const ProbeKind& base);
 // The kinds flagscan knows, looked up by their nmap letter ('S' for -sS).
 const ProbeKind* probe_kind_by_letter(char letter);
 const ProbeKind& syn_kind();
+const ProbeKind& udp_kind();  // -sU
 // The connect scan (-sT): the kernel's own handshake through connect(); its replies come from
 // the socket's outcome, not from captured packets, so it is not among the raw kinds.
 const ProbeKind& connect_kind();
 bool is_connect_scan(const ProbeKind& kind);
-std::span<const ProbeKind> all_probe_kinds();
+std::span<const ProbeKind> all_probe_kinds();  // the raw TCP port scans
+
+// Host discovery (nmap's -PE -PP -PS -PA -PU): their rows say whether the host is up.
+const ProbeKind& ping_echo_kind();
+const ProbeKind& ping_timestamp_kind();
+const ProbeKind& ping_syn_kind();
+const ProbeKind& ping_ack_kind();
+const ProbeKind& ping_udp_kind();
+std::span<const ProbeKind> all_ping_kinds();
+// Every kind with a rule table to print (--explain-rules): port scans, UDP, then discovery.
+std::vector<const ProbeKind*> all_documented_kinds();
 
 // The matching row for a reply (or for silence when evidence.kind == none); nullptr when no row
 // matches, which means the reply says nothing about the port (e.g. a stray flag combination).

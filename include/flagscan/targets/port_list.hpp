@@ -12,11 +12,21 @@
 
 namespace flagscan {
 
-// Parses nmap's -p syntax into a sorted list of unique ports:
+// The ports of a -p spec per protocol, each sorted and unique.
+struct PortSpec {
+    std::vector<Port> tcp;
+    std::vector<Port> udp;
+};
+
+// Parses nmap's -p syntax:
 //   "22"  "22,80,443"  "1000-2000"  "-" (1-65535)  "-1024" (1-1024)  "60000-" (60000-65535)
-//   "T:22,80" (a "T:" prefix is accepted; "U:" / "S:" parts are an error until UDP exists)
+//   "U:53,111,T:21-25,80": a "T:" or "U:" prefix names the protocol of the items from there
+//   on; items before any prefix are for both protocols (as in nmap).
 // Port 0 is accepted only when written explicitly ("0" or "0-10"), as nmap does.
 // Errors are one line: "bad port spec '70000': ports are 0-65535", "bad port range '90-80'".
+Result<PortSpec> parse_port_spec(std::string_view spec);
+
+// The TCP ports of a -p spec; an error when it names none.
 Result<std::vector<Port>> parse_ports(std::string_view spec);
 
 // The most common TCP ports by nmap's frequency ranking, most common first, built into the

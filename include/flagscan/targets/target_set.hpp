@@ -1,4 +1,4 @@
-// TargetSet: one index space over host x port, so the whole scan is walked by a single counter.
+// TargetSet: one index space over host x slot, so the whole scan is walked by a single counter.
 #pragma once
 
 #include <cstdint>
@@ -9,29 +9,45 @@
 
 namespace flagscan {
 
+// One probe a scan sends to every host: a port and the lane (which of the scan's probe kinds,
+// e.g. 0 = SYN and 1 = UDP for -sS -sU, or one lane per ping method for host discovery).
+struct Slot {
+    Port port;
+    std::uint8_t lane = 0;
+};
+
 struct Target {
     Ipv4 ip;
     Port port;
-    std::uint32_t host_index;  // position of ip in the AddressSet
+    std::uint32_t host_index = 0;  // position of ip in the AddressSet
+    std::uint8_t lane = 0;
 };
 
 class TargetSet {
 public:
-    TargetSet(AddressSet hosts, std::vector<Port> ports);
+    static constexpr std::uint8_t kMaxLanes = 8;
 
-    // Index layout: index = host_index * ports + port_index.
-    std::uint64_t size() const { return hosts_.size() * ports_.size(); }
+    TargetSet(AddressSet hosts, std::vector<Port> ports);  // every port in lane 0
+    TargetSet(AddressSet hosts, std::vector<Slot> slots);
+
+    // Index layout: index = host_index * slots + slot_index.
+    std::uint64_t size() const { return hosts_.size() * slots_.size(); }
     Target at(std::uint64_t index) const;
     std::uint64_t host_count() const { return hosts_.size(); }
     const AddressSet& hosts() const { return hosts_; }
-    const std::vector<Port>& ports() const { return ports_; }
-    // Position of a port in ports(), or -1 when it is not scanned. O(1).
-    int port_index(Port port) const { return port_slot_[port.value()]; }
+    const std::vector<Slot>& slots() const { return slots_; }
+    std::uint64_t slot_count() const { return slots_.size(); }
+    std::uint8_t lane_count() const { return static_cast<std::uint8_t>(slot_of_.size()); }
+    // Position of (lane, port) in slots(), or -1 when it is not scanned. O(1).
+    int slot_index(std::uint8_t lane, Port port) const {
+        return lane < slot_of_.size() ? slot_of_[lane][port.value()] : -1;
+    }
+    int port_index(Port port) const { return slot_index(0, port); }  // lane 0
 
 private:
     AddressSet hosts_;
-    std::vector<Port> ports_;
-    std::vector<int> port_slot_;  // 65536 entries
+    std::vector<Slot> slots_;
+    std::vector<std::vector<int>> slot_of_;  // per lane, 65536 entries
 };
 
 }  // namespace flagscan

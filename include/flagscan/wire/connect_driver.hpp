@@ -45,6 +45,7 @@ private:
         Port port;
         std::uint8_t try_no;
         Micros started;
+        std::uint8_t lane;
     };
     ConnectDriver(Fd epoll, std::optional<Ipv4> source, std::string device, Micros max_age)
         : epoll_(std::move(epoll)), source_(source), device_(std::move(device)), max_age_(max_age) {}

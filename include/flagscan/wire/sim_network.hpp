@@ -1,10 +1,12 @@
-// SimNetwork: a simulated wire and target hosts that answer like a Linux (or Windows) TCP stack.
+// SimNetwork: a simulated wire and target hosts that answer like a Linux (or Windows) TCP/UDP/ICMP stack.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <random>
 #include <set>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "flagscan/engine/clock.hpp"
@@ -19,6 +21,15 @@ struct SimHost {
     bool drop_all = false;             // a host behind a firewall that drops everything
     bool windows_like = false;         // answers RST to FIN/NULL/XMAS on open ports too
     std::uint8_t ttl = 64;
+    std::set<std::uint16_t> open_udp;      // a service that answers every datagram (echoes its payload)
+    std::set<std::uint16_t> rejected_udp;  // ICMP 3/13, like nftables' reject with icmp admin-prohibited
+    std::set<std::uint16_t> dropped_udp;   // silently dropped; any other UDP port is closed (ICMP 3/3)
+    // ICMP error rate limit per destination, like Linux's icmp_ratelimit: one token every
+    // 1/icmp_errors_per_s seconds, at most icmp_burst saved. 0: unlimited. Linux's default is 1/s, 6.
+    double icmp_errors_per_s = 0;
+    int icmp_burst = 6;
+    bool answers_ping = true;       // ICMP echo -> echo reply (net.ipv4.icmp_echo_ignore_all=0)
+    bool answers_timestamp = true;  // ICMP timestamp -> timestamp reply
 };
 
 struct SimConfig {
@@ -34,6 +45,7 @@ struct SimCounters {
     std::uint64_t overflowed = 0;
     std::uint64_t lost = 0;
     std::uint64_t replies = 0;
+    std::uint64_t icmp_limited = 0;  // ICMP errors a host did not send: its rate limit had no token
 };
 
 // Both ends of the wire for a test: what the engine sends arrives here, and the replies the
@@ -53,7 +65,18 @@ private:
         Micros due;
         std::vector<std::uint8_t> bytes;
     };
+    // Linux's inet_peer rate-limit state for one (simulated host, destination) pair.
+    struct IcmpBucket {
+        Micros credit = 0;  // time saved up, at most burst intervals
+        Micros last = 0;    // when credit was last brought up to date
+    };
     void answer(const DecodedPacket& probe, std::span<const std::uint8_t> raw);
+    void answer_tcp(const SimHost& host, const DecodedPacket& probe, std::span<const std::uint8_t> raw);
+    void answer_udp(const SimHost& host, const DecodedPacket& probe, std::span<const std::uint8_t> raw);
+    void answer_icmp(const SimHost& host, const DecodedPacket& probe, std::span<const std::uint8_t> raw);
+    void unreachable(const SimHost& host, const DecodedPacket& probe, std::uint8_t code,
+                     std::span<const std::uint8_t> raw);
+    bool icmp_error_allowed(const SimHost& host, Ipv4 from, Ipv4 to);
     bool overflows();
     void schedule(std::vector<std::uint8_t> bytes);
 
@@ -64,11 +87,20 @@ private:
     SimCounters counters_;
     double capacity_tokens_ = 0;
     Micros capacity_refill_ = -1;
+    std::map<std::pair<Ipv4, Ipv4>, IcmpBucket> icmp_buckets_;  // (host, destination)
 };
 
 // Reply packets as a Linux stack builds them, for the simulator and for tests' real bytes.
 std::vector<std::uint8_t> make_tcp_packet(Ipv4 src, Ipv4 dst, Port sport, Port dport, std::uint32_t seq,
                                           std::uint32_t ack, TcpFlags flags, std::uint16_t window, std::uint8_t ttl);
+// UDP datagram with a correct UDP checksum (RFC 768: a computed 0 is sent as 0xffff). The
+// payload must leave the packet under 64 KiB.
+std::vector<std::uint8_t> make_udp_packet(Ipv4 src, Ipv4 dst, Port sport, Port dport,
+                                          std::span<const std::uint8_t> payload, std::uint8_t ttl);
+// ICMP query or its reply (RFC 792: echo 8/0, timestamp 13/14; code 0): type, id, seq, then `data`
+// (the echo data, or the timestamp message's 12 bytes of originate/receive/transmit).
+std::vector<std::uint8_t> make_icmp_query(Ipv4 src, Ipv4 dst, std::uint8_t type, std::uint16_t id, std::uint16_t seq,
+                                          std::span<const std::uint8_t> data, std::uint8_t ttl);
 // ICMP error (type/code) from `from`, quoting the first bytes of `offending` (RFC 1812 4.3.2.3: as
 // much as fits in 576 bytes).
 std::vector<std::uint8_t> make_icmp_error(Ipv4 from, std::uint8_t type, std::uint8_t code,

@@ -83,8 +83,9 @@ TEST(PortList, Errors) {
     EXPECT_EQ(error_of(",22"), "bad port spec ',22': empty item");
     EXPECT_EQ(error_of("22,,80"), "bad port spec '22,,80': empty item");
     EXPECT_EQ(error_of("T:"), "bad port spec 'T:': empty item");
-    EXPECT_EQ(error_of("U:53"), "bad port spec 'U:53': only TCP ports (T:) are supported");
-    EXPECT_EQ(error_of("T:22,U:53"), "bad port spec 'U:53': only TCP ports (T:) are supported");
+    EXPECT_EQ(error_of("U:53"), "bad port spec 'U:53': no TCP ports in it");
+    EXPECT_EQ(error_of("S:53"), "bad port spec 'S:53': only TCP (T:) and UDP (U:) ports are scanned");
+    EXPECT_EQ(error_of("T:22,P:6"), "bad port spec 'P:6': only TCP (T:) and UDP (U:) ports are scanned");
     EXPECT_EQ(error_of("X:53"), "bad port spec 'X:53': unknown protocol prefix");
 }
 
@@ -112,6 +113,33 @@ TEST(BuiltinPorts, AtLeastAThousandUniqueNonZeroPortsMostCommonFirst) {
     EXPECT_EQ(unique.count(0), 0u);
     EXPECT_EQ(unique.count(22), 1u);
     EXPECT_EQ(unique.count(3389), 1u);
+}
+
+}  // namespace
+}  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+std::vector<std::uint16_t> values(const std::vector<Port>& ports) {
+    std::vector<std::uint16_t> out;
+    for (const Port p : ports) out.push_back(p.value());
+    return out;
+}
+
+TEST(PortSpec, PrefixesHoldUntilTheNextOneAndBarePortsGoToBoth) {
+    auto spec = parse_port_spec("22,U:53,111,T:21-23,80");
+    ASSERT_TRUE(spec) << spec.error();
+    EXPECT_EQ(values(spec->tcp), (std::vector<std::uint16_t>{21, 22, 23, 80}));
+    EXPECT_EQ(values(spec->udp), (std::vector<std::uint16_t>{22, 53, 111}));
+}
+
+TEST(PortSpec, UdpOnlySpecLeavesTcpEmpty) {
+    auto spec = parse_port_spec("U:53,161");
+    ASSERT_TRUE(spec) << spec.error();
+    EXPECT_TRUE(spec->tcp.empty());
+    EXPECT_EQ(values(spec->udp), (std::vector<std::uint16_t>{53, 161}));
+    EXPECT_FALSE(parse_port_spec("U:70000"));
 }
 
 }  // namespace

@@ -54,7 +54,8 @@ TEST(TargetSet, WalksAcrossSeveralRanges) {
 
 TEST(TargetSet, PortIndexKeepsGivenOrderAndDropsDuplicates) {
     const TargetSet set(hosts({{"10.0.0.1", "10.0.0.1"}}), ports({80, 23, 443, 23, 80, 0}));
-    EXPECT_EQ(set.ports(), ports({80, 23, 443, 0}));
+    ASSERT_EQ(set.slot_count(), 4u);
+    EXPECT_EQ(set.slots()[3].port, Port{0});
     EXPECT_EQ(set.port_index(Port{80}), 0);
     EXPECT_EQ(set.port_index(Port{23}), 1);
     EXPECT_EQ(set.port_index(Port{443}), 2);
@@ -66,8 +67,22 @@ TEST(TargetSet, PortIndexKeepsGivenOrderAndDropsDuplicates) {
         EXPECT_EQ(set.port_index(set.at(i).port), static_cast<int>(i));
 }
 
+TEST(TargetSet, LanesKeepTheSamePortApart) {
+    const TargetSet set(hosts({{"10.0.0.1", "10.0.0.2"}}),
+                        std::vector<Slot>{{Port{53}, 0}, {Port{53}, 1}, {Port{80}, 0}, {Port{53}, 1}, {Port{7}, 9}});
+    ASSERT_EQ(set.slot_count(), 3u);  // the repeated (1, 53) and the lane beyond kMaxLanes are dropped
+    EXPECT_EQ(set.lane_count(), 2u);
+    EXPECT_EQ(set.slot_index(0, Port{53}), 0);
+    EXPECT_EQ(set.slot_index(1, Port{53}), 1);
+    EXPECT_EQ(set.slot_index(1, Port{80}), -1);
+    EXPECT_EQ(set.slot_index(5, Port{53}), -1);
+    EXPECT_EQ(set.at(4).lane, 1u);
+    EXPECT_EQ(set.at(4).port, Port{53});
+    EXPECT_EQ(set.at(4).ip, ip("10.0.0.2"));
+}
+
 TEST(TargetSet, EmptyHostsOrPorts) {
-    const TargetSet no_ports(hosts({{"10.0.0.1", "10.0.0.9"}}), {});
+    const TargetSet no_ports(hosts({{"10.0.0.1", "10.0.0.9"}}), std::vector<Port>{});
     EXPECT_EQ(no_ports.size(), 0u);
     EXPECT_EQ(no_ports.host_count(), 9u);
     EXPECT_EQ(no_ports.at(0).ip, Ipv4{});  // out of range: a default target, no division by zero

@@ -1,0 +1,31 @@
+// ScanPlan: which probe kinds a command line sends, to which ports: the lanes of a target set.
+#pragma once
+
+#include <vector>
+
+#include "flagscan/cli/options.hpp"
+#include "flagscan/targets/services.hpp"
+#include "flagscan/targets/target_set.hpp"
+
+namespace flagscan {
+
+// The lanes of one engine run: kinds[lane] is sent to every slot of that lane.
+struct ScanPlan {
+    std::vector<const ProbeKind*> kinds;
+    std::vector<Slot> slots;
+    std::string title;  // "SYN scan", "SYN and UDP scan", "host discovery"
+};
+
+// The port scan: the TCP kind (lane 0) and/or UDP (next lane), over -p or the top ports.
+// Kinds point into `config` or the static tables, so config must outlive the plan.
+Result<ScanPlan> port_scan_plan(const ScanConfig& config, const ServiceTable& services);
+
+// Host discovery: one lane per method. With no -P option, nmap's default for root: ICMP echo,
+// TCP SYN to 443, TCP ACK to 80, ICMP timestamp.
+ScanPlan discovery_plan(const PingPlan& ping);
+
+// Host discovery without root: connect() to 80 and 443 (a refused connection proves the host
+// is up as well as an accepted one), read with the SYN ping's rows.
+ScanPlan connect_discovery_plan();
+
+}  // namespace flagscan

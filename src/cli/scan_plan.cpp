@@ -1,0 +1,72 @@
+// Building the lanes of a scan from the command line: port scans and host discovery.
+#include "flagscan/cli/scan_plan.hpp"
+
+#include "flagscan/targets/port_list.hpp"
+
+namespace flagscan {
+namespace {
+
+void add_lane(ScanPlan& plan, const ProbeKind& kind, const std::vector<Port>& ports) {
+    const auto lane = static_cast<std::uint8_t>(plan.kinds.size());
+    plan.kinds.push_back(&kind);
+    for (const Port port : ports) plan.slots.push_back(Slot{port, lane});
+}
+
+Result<std::vector<Port>> ports_for(const ScanConfig& config, const ServiceTable& services, Protocol proto) {
+    if (!config.ports_spec.empty()) {
+        auto spec = parse_port_spec(config.ports_spec);
+        if (!spec) return Error{spec.error()};
+        return proto == Protocol::tcp ? spec->tcp : spec->udp;
+    }
+    auto ports = services.top_ports(proto, config.top_ports);
+    if (ports.empty())
+        return Error{"no ranking of common UDP ports here (nmap-services is not installed): give the ports with -p"};
+    return ports;
+}
+
+}  // namespace
+
+Result<ScanPlan> port_scan_plan(const ScanConfig& config, const ServiceTable& services) {
+    ScanPlan plan;
+    if (config.tcp_scan) {
+        auto ports = ports_for(config, services, Protocol::tcp);
+        if (!ports) return Error{ports.error()};
+        add_lane(plan, config.kind, *ports);
+        plan.title = std::string(config.kind.name) + " scan";
+    }
+    if (config.udp_scan) {
+        auto ports = ports_for(config, services, Protocol::udp);
+        if (!ports) return Error{ports.error()};
+        add_lane(plan, udp_kind(), *ports);
+        plan.title = plan.title.empty() ? "UDP scan" : std::string(config.kind.name) + " and UDP scan";
+    }
+    if (plan.slots.empty()) return Error{"no ports to scan"};
+    return plan;
+}
+
+ScanPlan discovery_plan(const PingPlan& ping) {
+    ScanPlan plan;
+    plan.title = "host discovery";
+    if (!ping.given()) {
+        add_lane(plan, ping_echo_kind(), {Port{0}});
+        add_lane(plan, ping_syn_kind(), {Port{443}});
+        add_lane(plan, ping_ack_kind(), {Port{80}});
+        add_lane(plan, ping_timestamp_kind(), {Port{0}});
+        return plan;
+    }
+    if (ping.echo) add_lane(plan, ping_echo_kind(), {Port{0}});
+    if (!ping.syn.empty()) add_lane(plan, ping_syn_kind(), ping.syn);
+    if (!ping.ack.empty()) add_lane(plan, ping_ack_kind(), ping.ack);
+    if (ping.timestamp) add_lane(plan, ping_timestamp_kind(), {Port{0}});
+    if (!ping.udp.empty()) add_lane(plan, ping_udp_kind(), ping.udp);
+    return plan;
+}
+
+ScanPlan connect_discovery_plan() {
+    ScanPlan plan;
+    plan.title = "host discovery (connect)";
+    add_lane(plan, ping_syn_kind(), {Port{80}, Port{443}});
+    return plan;
+}
+
+}  // namespace flagscan

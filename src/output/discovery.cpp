@@ -1,0 +1,75 @@
+// Host discovery's reports (-sn): the hosts that are up, how each was found, and its latency.
+#include <cstdio>
+#include <string>
+
+#include "flagscan/output/report.hpp"
+
+namespace flagscan {
+namespace {
+
+std::string seconds(std::uint32_t us) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6fs", static_cast<double>(us) / kSecond);
+    return text;
+}
+
+std::uint64_t count_up(const Results& discovery) {
+    std::uint64_t up = 0;
+    for (std::uint32_t host = 0; host < discovery.targets().host_count(); ++host) up += up_evidence(discovery, host) ? 1 : 0;
+    return up;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> up_evidence(const Results& discovery, std::uint32_t host) {
+    const std::uint64_t slots = discovery.targets().slot_count();
+    std::optional<std::uint64_t> best;
+    for (std::uint64_t i = 0; i < slots; ++i) {
+        const std::uint64_t index = host * slots + i;
+        const auto& slot = discovery.port(index);
+        if (slot.state != PortState::open) continue;
+        if (!best || (slot.rtt_us != 0 && (discovery.port(*best).rtt_us == 0 || slot.rtt_us < discovery.port(*best).rtt_us)))
+            best = index;
+    }
+    return best;
+}
+
+void write_discovery_normal(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
+    const auto& targets = discovery.targets();
+    for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
+        const auto evidence = up_evidence(discovery, host);
+        if (!evidence) continue;
+        const auto& slot = discovery.port(*evidence);
+        const Target target = targets.at(*evidence);
+        const ProbeKind& kind = discovery.kind(target.lane);
+        const std::string ip = targets.hosts().at(host).str();
+        const std::string_view name = host_name(summary, host);
+        out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
+        out << "Host is up, received " << to_string(slot.reason);
+        if (slot.ttl != 0) out << " ttl " << int{slot.ttl};
+        out << " to " << kind.name << (kind.protocol == ipproto::icmp ? "" : " " + std::to_string(target.port.value()));
+        if (slot.rtt_us != 0) out << " (" << seconds(slot.rtt_us) << " latency)";
+        out << ".\n";
+    }
+    write_normal_footer(out, targets.host_count(), count_up(discovery), summary);
+}
+
+void write_discovery_jsonl(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
+    const auto& targets = discovery.targets();
+    for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
+        const auto evidence = up_evidence(discovery, host);
+        if (!evidence) continue;
+        const auto& slot = discovery.port(*evidence);
+        const Target target = targets.at(*evidence);
+        out << R"({"ip":")" << targets.hosts().at(host).str() << '"';
+        if (const auto name = host_name(summary, host); !name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
+        out << R"(,"status":"up","reason":")" << to_string(slot.reason) << R"(","method":")"
+            << json_string(discovery.kind(target.lane).name) << '"';
+        if (discovery.kind(target.lane).protocol != ipproto::icmp) out << R"(,"port":)" << target.port.value();
+        if (slot.ttl != 0) out << R"(,"ttl":)" << int{slot.ttl};
+        if (slot.rtt_us != 0) out << R"(,"rtt_us":)" << slot.rtt_us;
+        out << "}\n";
+    }
+}
+
+}  // namespace flagscan
