@@ -4,6 +4,13 @@
 # Lab ID (0..99):
 #   namespace fslab<ID>; veth fsh<ID> (host, 10.77.<ID>.1/30) <-> fsn<ID> (namespace, 10.77.<ID>.2/30)
 #   10.77.<ID>.16/28 routed from the host via 10.77.<ID>.2 and local (AnyIP) inside the namespace.
+#   Wide range 10.<100+ID>.0.0/16 (for /16 benchmarks): routed and local the same way; nft drops
+#   every packet to its addresses whose last octet mod 4 is in wide_dropped_mod4.
+#   On-link segment 10.77.<ID>.32/27 (for ARP discovery): the host veth also holds .33/27, the
+#   namespace veth one real address per lan_hosts offset (so it answers ARP for them); for the
+#   lan_silent offsets nft (table arp fslab) drops ARP requests and (table ip fslab) IP packets.
+#   Ports: lab-listener holds open_tcp (listen) and open_udp (echoes each datagram); nft table
+#   ip fslab drops/rejects the dropped_*/rejected_* ports; the egress chain carries --loss.
 # Nothing is routed anywhere else: the namespace has no default route.
 set -Eeuo pipefail
 
@@ -69,7 +76,23 @@ validate_layout() {
     checks=$(layout_ints rejected_tcp 1 65535)
     checks=$(layout_ints dropped_tcp 1 65535)
     checks=$(layout_ints dropped_hosts 0 15)
+    checks=$(layout_ints open_udp 1 65535)
+    checks=$(layout_ints rejected_udp 1 65535)
+    checks=$(layout_ints dropped_udp 1 65535)
+    checks=$(layout_ints wide_dropped_mod4 0 3)
+    checks=$(layout_ints lan_hosts 2 30)
+    checks=$(layout_ints lan_silent 2 30)
     : "$checks"
+    validate_lan_silent
+}
+
+# Dies unless every lan_silent offset is also a lan_hosts offset.
+validate_lan_silent() {
+    local hosts off
+    hosts=" $(layout_get lan_hosts) "
+    for off in $(layout_get lan_silent); do
+        [[ $hosts == *" $off "* ]] || die "layout.conf: lan_silent: '$off' is not one of lan_hosts"
+    done
 }
 
 # Prints "a, b, c" for an nft set literal from space-separated words.
@@ -92,7 +115,18 @@ set_names() {
     HOST_IP=$NET.1
     NS_IP=$NET.2
     SUBNET=$NET.16/28
+    WIDE=10.$((100 + ID)).0.0/16
+    LAN=$NET.32/27
+    LAN_HOST_IP=$NET.33
     STATE_DIR=$STATE_ROOT/$ID
+}
+
+# Prints the on-link segment's addresses for the offsets in layout KEY.
+lan_addresses() {
+    local offsets off out=()
+    offsets=$(layout_ints "$1" 2 30)
+    for off in $offsets; do out+=("$NET.$((32 + 10#$off))"); done
+    echo "${out[*]}"
 }
 
 ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$NS"; }
@@ -132,6 +166,19 @@ make_links() {
     # AnyIP: every address of the /28 is local inside the namespace.
     in_ns ip route add local "$SUBNET" dev lo
     ip route add "$SUBNET" via "$NS_IP" dev "$HOST_IF"
+    # The wide range is AnyIP too: every address of the /16 is local inside the namespace.
+    in_ns ip route add local "$WIDE" dev lo
+    ip route add "$WIDE" via "$NS_IP" dev "$HOST_IF"
+    make_lan
+}
+
+# On-link segment: the host veth holds .33/27; each lan_hosts address is real on the namespace veth.
+make_lan() {
+    local addr
+    ip addr add "$LAN_HOST_IP/27" dev "$HOST_IF"
+    for addr in $(lan_addresses lan_hosts); do
+        in_ns ip addr add "$addr/27" dev "$NS_IF"
+    done
 }
 
 set_icmp_limits() {
@@ -145,33 +192,73 @@ set_icmp_limits() {
 
 # Prints the namespace's nftables ruleset built from layout.conf.
 ruleset() {
-    local dropped_tcp rejected_tcp offsets hosts=() off
-    dropped_tcp=$(layout_ints dropped_tcp 1 65535)
-    rejected_tcp=$(layout_ints rejected_tcp 1 65535)
-    offsets=$(layout_ints dropped_hosts 0 15)
-    for off in $offsets; do hosts+=("$NET.$((16 + 10#$off))"); done
+    local silent
+    silent=$(lan_addresses lan_silent)
     echo "table ip fslab {"
     echo "  chain input {"
     echo "    type filter hook input priority 0; policy accept;"
-    if ((${#hosts[@]})); then
-        echo "    ip daddr { $(comma_list "${hosts[*]}") } drop"
-    fi
-    if [[ -n $dropped_tcp ]]; then
-        echo "    tcp dport { $(comma_list "$dropped_tcp") } drop"
-    fi
-    if [[ -n $rejected_tcp ]]; then
-        echo "    tcp dport { $(comma_list "$rejected_tcp") } reject with icmp type admin-prohibited"
-    fi
+    host_rules "$silent"
+    port_rules tcp
+    port_rules udp
     echo "  }"
     echo "  chain egress {"
     echo "    type filter hook output priority 0; policy accept;"
     echo "  }"
     echo "}"
+    arp_ruleset "$silent"
+}
+
+# Prints the input rules dropping whole addresses: dropped_hosts, the wide range's, lan_silent.
+host_rules() {
+    local silent=$1 offsets hosts=() off rem
+    offsets=$(layout_ints dropped_hosts 0 15)
+    for off in $offsets; do hosts+=("$NET.$((16 + 10#$off))"); done
+    if ((${#hosts[@]})); then
+        echo "    ip daddr { $(comma_list "${hosts[*]}") } drop"
+    fi
+    for rem in $(layout_ints wide_dropped_mod4 0 3); do
+        echo "    ip daddr $WIDE ip daddr & 0.0.0.3 == 0.0.0.$((10#$rem)) drop"
+    done
+    if [[ -n $silent ]]; then
+        echo "    ip daddr { $(comma_list "$silent") } drop"
+    fi
+}
+
+# Prints the input rules for PROTO (tcp or udp): dropped_PROTO, then rejected_PROTO.
+port_rules() {
+    local proto=$1 dropped rejected
+    dropped=$(layout_ints "dropped_$proto" 1 65535)
+    rejected=$(layout_ints "rejected_$proto" 1 65535)
+    if [[ -n $dropped ]]; then
+        echo "    $proto dport { $(comma_list "$dropped") } drop"
+    fi
+    if [[ -n $rejected ]]; then
+        echo "    $proto dport { $(comma_list "$rejected") } reject with icmp type admin-prohibited"
+    fi
+}
+
+# Prints the arp table that leaves ARP requests for the SILENT addresses unanswered (none if empty).
+arp_ruleset() {
+    [[ -n $1 ]] || return 0
+    echo "table arp fslab {"
+    echo "  chain input {"
+    echo "    type filter hook input priority 0; policy accept;"
+    echo "    arp operation request arp daddr ip { $(comma_list "$1") } drop"
+    echo "  }"
+    echo "}"
+}
+
+# Prints the listener's arguments: each open_tcp port bare (TCP), each open_udp port as udp:PORT.
+listener_args() {
+    local port args=()
+    for port in $(layout_ints open_tcp 1 65535); do args+=("$port"); done
+    for port in $(layout_ints open_udp 1 65535); do args+=("udp:$port"); done
+    echo "${args[*]}"
 }
 
 start_listener() {
     local open pid i status
-    open=$(layout_ints open_tcp 1 65535)
+    open=$(listener_args)
     [[ -n $open ]] || return 0
     mkdir -p "$STATE_DIR"
     : >"$STATE_DIR/listener.log"  # exists before the background job opens it
@@ -283,12 +370,14 @@ do_down() {
     # Delete the veth before the namespace: namespace cleanup is asynchronous.
     ip link del "$HOST_IF" 2>/dev/null || true
     ip route del "$SUBNET" 2>/dev/null || true
+    ip route del "$WIDE" 2>/dev/null || true
     if ns_exists; then
         ip netns del "$NS"
     fi
     rm -rf "$STATE_DIR"
     ! ns_exists || die "namespace $NS still exists"
     ! ip link show "$HOST_IF" >/dev/null 2>&1 || die "interface $HOST_IF still exists"
+    [[ -z $(ip route show exact "$WIDE") ]] || die "route to $WIDE still exists"
     echo "lab $ID down"
 }
 
@@ -321,6 +410,15 @@ do_info() {
     for key in open_tcp rejected_tcp dropped_tcp dropped_hosts; do
         echo "$key=$(layout_get "$key")"
     done
+    for key in open_udp rejected_udp dropped_udp; do
+        echo "$key=$(layout_get "$key")"
+    done
+    echo "wide=$WIDE"
+    echo "wide_dropped_mod4=$(layout_get wide_dropped_mod4)"
+    echo "lan=$LAN"
+    echo "lan_host_ip=$LAN_HOST_IP"
+    echo "lan_hosts=$(lan_addresses lan_hosts)"
+    echo "lan_silent=$(lan_addresses lan_silent)"
     if ! ns_exists; then
         echo "state=down"
         return 0
