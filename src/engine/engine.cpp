@@ -89,7 +89,11 @@ void Engine::expire(Micros now) {
     const Micros timeout = rto();
     while (auto expired = correlator_.pop_expired(now, timeout)) {
         auto* entry = correlator_.find(expired->key);
-        const bool ours = entry->sent < congestion_.last_cut() && entry->repeats < kMaxRepeats;
+        const std::uint32_t host = host_of(entry->index);
+        const bool icmp_read = icmp_paced_lane(Correlator::lane_of(expired->key));
+        if (icmp_read && icmp_pacer_.on_silence(host, now)) resend_given_up(host);
+        const bool before_pace = icmp_read && icmp_pacer_.paced(host) && entry->sent < icmp_pacer_.paced_since(host);
+        const bool ours = (entry->sent < congestion_.last_cut() || before_pace) && entry->repeats < kMaxRepeats;
         const bool more = !host_found_up(entry->index) && (ours || entry->try_no + 1 < allowed_tries());
         correlator_.set_phase(expired->key, more ? Correlator::Phase::queued : Correlator::Phase::exhausted);
         entry->repeat_try = ours;
@@ -105,6 +109,60 @@ bool Engine::host_found_up(std::uint64_t index) const {
     return results_->host(host).counts[static_cast<int>(PortState::open)] > 0;
 }
 
+// Kinds whose closed ports answer only with ICMP errors (UDP) are paced when the target limits them.
+bool Engine::icmp_paced_lane(std::uint8_t lane) const { return kind(lane).protocol == ipproto::udp; }
+
+// A host's pacing just began: what it gave up on was lost to the limit, not to the path, so it
+// goes out again under the same try number.
+void Engine::resend_given_up(std::uint32_t host) {
+    std::erase_if(exhausted_, [&](std::uint64_t key) {
+        auto* entry = correlator_.find(key);
+        if (entry == nullptr || entry->phase != Correlator::Phase::exhausted) return true;
+        if (host_of(entry->index) != host || !icmp_paced_lane(Correlator::lane_of(key)) || entry->repeats >= kMaxRepeats)
+            return false;
+        entry->repeat_try = true;
+        ++entry->repeats;
+        correlator_.set_phase(key, Correlator::Phase::queued);
+        retransmit_.push_back(key);
+        return true;
+    });
+}
+
+// A probe for a paced host waits in that host's queue until its pace allows it.
+bool Engine::hold_for_pace(std::uint64_t index, Micros now) {
+    const std::uint32_t host = host_of(index);
+    if (!icmp_paced_lane(targets_->at(index).lane) || !icmp_pacer_.paced(host)) return false;
+    auto& queue = held_[host];
+    if (queue.empty() && icmp_pacer_.take(host, now)) return false;
+    queue.push_back(index);
+    return true;
+}
+
+// The next send of an open probe: the same try again after a loss that was not the port's
+// fault (repeat_try), else the next try.
+Probe Engine::next_try(const Correlator::Entry& entry) {
+    return make_probe(entry.index, static_cast<std::uint8_t>(entry.try_no + (entry.repeat_try ? 0 : 1)));
+}
+
+// Probes held for paced hosts whose pace now allows one: first the resends, then new ones.
+std::size_t Engine::release_paced(Micros now, std::span<Probe> out) {
+    std::size_t n = 0;
+    for (auto it = held_.begin(); it != held_.end() && n < out.size();) {
+        auto& queue = it->second;
+        while (!queue.empty() && n < out.size() && icmp_pacer_.take(it->first, now)) {
+            const std::uint64_t index = queue.front();
+            queue.pop_front();
+            const Target target = targets_->at(index);
+            auto* entry = correlator_.find(Correlator::key(target.ip, target.lane, target.port));
+            if (entry != nullptr && entry->phase != Correlator::Phase::queued) continue;  // answered while it waited
+            out[n++] = entry != nullptr ? next_try(*entry) : make_probe(index, 0);
+            stats_.retransmitted += entry != nullptr ? 1 : 0;
+        }
+        it = queue.empty() ? held_.erase(it) : std::next(it);
+    }
+    return n;
+}
+
 void Engine::requeue_exhausted() {
     std::erase_if(exhausted_, [this](std::uint64_t key) {
         auto* entry = correlator_.find(key);
@@ -118,7 +176,7 @@ void Engine::requeue_exhausted() {
 
 std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
     expire(now);
-    std::size_t n = 0;
+    std::size_t n = held_.empty() ? 0 : release_paced(now, out);
     while (n < out.size()) {
         Correlator::Entry* resend = nullptr;
         while (!retransmit_.empty() && resend == nullptr) {
@@ -129,14 +187,17 @@ std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
             }
         }
         if (resend == nullptr && next_position_ >= order_.size()) break;
-        if (!may_send(now)) break;
-        if (resend != nullptr) {
-            retransmit_.pop_front();
-            out[n++] = make_probe(resend->index, static_cast<std::uint8_t>(resend->try_no + (resend->repeat_try ? 0 : 1)));
-            ++stats_.retransmitted;
-        } else {
-            out[n++] = make_probe(order_(next_position_++), 0);
+        const std::uint64_t index = resend != nullptr ? resend->index : order_(next_position_);
+        if (resend != nullptr) retransmit_.pop_front();
+        else ++next_position_;
+        if (hold_for_pace(index, now)) continue;
+        if (!may_send(now)) {  // put it back: it goes first next time
+            if (resend != nullptr) retransmit_.push_front(Correlator::key(targets_->at(index).ip, targets_->at(index).lane, targets_->at(index).port));
+            else --next_position_;
+            break;
         }
+        out[n++] = resend != nullptr ? next_try(*resend) : make_probe(index, 0);
+        stats_.retransmitted += resend != nullptr ? 1 : 0;
     }
     for (std::size_t i = 0; i < n; ++i) correlator_.record(out[i], now);
     stats_.sent += n;
@@ -207,6 +268,12 @@ PacketOutcome Engine::on_answer(const Answer& answer, Micros ts) {
         ++stats_.late;
         return {Outcome::late};
     }
+    if (answer.evidence.kind == ReplyEvidence::Kind::icmp_unreachable && icmp_paced_lane(answer.lane)) {
+        const std::uint32_t host = host_of(*index);
+        const bool paced = icmp_pacer_.paced(host);
+        icmp_pacer_.on_error(host, ts, paced && answer.try_no > 0 && entry->previous_sent >= icmp_pacer_.paced_since(host));
+        if (paced) results_->note_icmp_limit(host, icmp_pacer_.limit(host));
+    }
     const Micros rtt = answer.try_no == entry->try_no && ts >= entry->sent ? ts - entry->sent : -1;
     if (rtt >= 0) rtt_.sample(rtt);
     stats_.drops_seen += answer.try_no > 0 ? 1 : 0;
@@ -224,6 +291,7 @@ PacketOutcome Engine::on_answer(const Answer& answer, Micros ts) {
 Micros Engine::next_deadline(Micros now) {
     Micros deadline = now + kIdleWake;
     if (auto expiry = correlator_.next_expiry(rto())) deadline = std::min(deadline, *expiry);
+    for (const auto& [host, queue] : held_) deadline = std::min(deadline, icmp_pacer_.next(host, now));
     const bool has_work = !retransmit_.empty() || next_position_ < order_.size();
     if (has_work) {
         const bool window_open = static_cast<double>(correlator_.in_flight()) < congestion_.window();
@@ -291,7 +359,7 @@ void Engine::give_up_silent() {
 }
 
 bool Engine::finished() {
-    if (next_position_ < order_.size()) return false;
+    if (next_position_ < order_.size() || !held_.empty()) return false;
     while (!retransmit_.empty()) {
         auto* entry = correlator_.find(retransmit_.front());
         if (entry != nullptr && entry->phase == Correlator::Phase::queued) return false;

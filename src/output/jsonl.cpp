@@ -21,6 +21,7 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, s
     const auto& info = results.host(host);
     out << R"({"ip":")" << results.targets().hosts().at(host).str() << '"';
     if (!name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
+    if (info.icmp_limit > 0) out << R"(,"icmp_rate_limit":)" << info.icmp_limit;
     out << R"(,"status":"up","counts":{)";
     const char* separator = "";
     for (int s = 1; s < kPortStateCount; ++s) {

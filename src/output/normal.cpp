@@ -52,6 +52,12 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
     } else {
         out << "Host is up (user-set: no reply seen).\n";
     }
+    if (info.icmp_limit > 0) {
+        char rate[32];
+        std::snprintf(rate, sizeof rate, "%.1f", info.icmp_limit);
+        out << "ICMP rate limit met: the host sent about " << rate
+            << " ICMP errors per second, and the probes that need them were slowed to match.\n";
+    }
     write_not_shown(out, results, host, options);
     std::string table;
     for_each_listed_port(results, host, options, [&](std::uint64_t index) {

@@ -3,12 +3,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <span>
 #include <vector>
 
 #include "flagscan/engine/clock.hpp"
 #include "flagscan/engine/congestion.hpp"
 #include "flagscan/engine/correlator.hpp"
+#include "flagscan/engine/icmp_pacer.hpp"
 #include "flagscan/engine/results.hpp"
 #include "flagscan/engine/rtt.hpp"
 #include "flagscan/engine/timing.hpp"
@@ -90,6 +92,12 @@ private:
     const ProbeKind& kind(std::uint8_t lane) const { return results_->kind(lane); }
     bool host_found_up(std::uint64_t index) const;
     std::optional<std::uint8_t> replay_lane(std::uint8_t protocol) const;
+    std::uint32_t host_of(std::uint64_t index) const { return static_cast<std::uint32_t>(index / targets_->slot_count()); }
+    bool icmp_paced_lane(std::uint8_t lane) const;
+    bool hold_for_pace(std::uint64_t index, Micros now);
+    std::size_t release_paced(Micros now, std::span<Probe> out);
+    void resend_given_up(std::uint32_t host);
+    Probe next_try(const Correlator::Entry& entry);
 
     const TargetSet* targets_;
     EngineConfig config_;
@@ -104,6 +112,8 @@ private:
     std::deque<std::uint64_t> retransmit_;  // correlator keys waiting for a resend
     std::vector<std::uint64_t> exhausted_;  // correlator keys out of tries, verdict pending
     std::uint8_t max_answered_try_ = 0;     // highest try that ever drew a reply
+    IcmpPacer icmp_pacer_;
+    std::map<std::uint32_t, std::deque<std::uint64_t>> held_;  // per paced host: indices waiting for its pace
     TokenBucket pace_;   // --max-rate / --scan-delay ceiling
     TokenBucket floor_;  // --min-rate: sends allowed even when the window is full
     std::uint16_t ip_id_ = 0;

@@ -29,6 +29,7 @@ struct PortResult {
 struct HostResult {
     std::uint32_t replies = 0;       // replies of any kind that came from the host
     Micros min_rtt = -1;             // lowest RTT measured to it (-1: none)
+    double icmp_limit = 0;           // ICMP errors per second it was found to allow (0: no limit met)
     std::array<std::uint32_t, kPortStateCount> counts{};  // ports per PortState
 };
 
@@ -40,6 +41,7 @@ public:
 
     void set(std::uint64_t index, const PortResult& result);
     void note_reply(std::uint32_t host_index, Micros rtt);
+    void note_icmp_limit(std::uint32_t host_index, double per_second) { hosts_[host_index].icmp_limit = per_second; }
 
     const TargetSet& targets() const { return *targets_; }
     const ProbeKind& kind(std::uint8_t lane) const { return *kinds_[lane]; }

@@ -1,0 +1,63 @@
+// IcmpPacer: notices targets that rate-limit their ICMP errors and paces the probes that need them.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "flagscan/engine/clock.hpp"
+
+namespace flagscan {
+
+// Why: a UDP scan learns that a port is closed only from an ICMP port unreachable, and most
+// systems limit those (Linux: one per second per destination after a burst of six,
+// icmp_ratelimit / XRLIM_BURST_FACTOR). Sent faster, the probes to closed ports go unanswered
+// and would be called open|filtered. So: a host that has answered with ICMP errors and then
+// goes silent while probes keep going to it is paced, starting at one probe per second (the
+// Linux default). Every epoch the pace adapts: when a retransmission sent under the pace was
+// answered (a loss under the limit), it drops towards the rate at which errors actually came;
+// when none was and the pace was used, it grows by a quarter, so a higher limit (or a host that
+// was silent for another reason, a firewall) is found again in a few epochs.
+class IcmpPacer {
+public:
+    static constexpr double kStartRate = 1.0;   // probes per second when pacing begins
+    static constexpr double kMinRate = 0.5;
+    static constexpr double kMaxRate = 20000;   // beyond this, pacing is over
+    static constexpr std::uint32_t kSilencesToSuspect = 4;
+    static constexpr Micros kEpoch = 2 * kSecond;
+
+    // A probe to `host` drew an ICMP error; `lost_under_pace`: it answered a retransmission
+    // whose earlier try had been sent under the pace.
+    void on_error(std::uint32_t host, Micros now, bool lost_under_pace);
+    // A probe to `host` (of a kind read from ICMP errors) timed out. True when this starts the
+    // host's pacing: the caller then sends again, for free, what it gave up on before.
+    bool on_silence(std::uint32_t host, Micros now);
+
+    bool paced(std::uint32_t host) const;
+    Micros paced_since(std::uint32_t host) const;  // -1 when not paced
+    // A send to a paced host: true when its pace allows one now (always for others).
+    bool take(std::uint32_t host, Micros now);
+    Micros next(std::uint32_t host, Micros now) const;
+    // The rate the host's ICMP errors were found limited to (0: never paced), for the report.
+    double limit(std::uint32_t host) const;
+
+private:
+    struct Host {
+        std::uint32_t errors = 0;
+        std::uint32_t silences = 0;  // timeouts since the last error
+        bool paced = false;
+        Micros since = -1;
+        double rate = 0;
+        double limit = 0;               // errors per second since pacing began
+        std::uint32_t paced_errors = 0;
+        Micros next_send = 0;
+        Micros epoch_start = 0;
+        std::uint32_t epoch_errors = 0;
+        std::uint32_t epoch_sends = 0;
+        bool epoch_loss = false;
+    };
+    void adapt(Host& host, Micros now);
+
+    std::unordered_map<std::uint32_t, Host> hosts_;
+};
+
+}  // namespace flagscan
