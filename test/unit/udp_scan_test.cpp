@@ -1,0 +1,141 @@
+// UDP scans (-sU, -sS -sU) against the simulated stack: ICMP quotes tie errors to ports scanned
+// in parallel, payloads reach services, and a host that rate-limits its ICMP errors is paced.
+#include <gtest/gtest.h>
+
+#include "sim_scan.hpp"
+
+namespace flagscan {
+namespace {
+
+using testing::SimScan;
+using testing::one_host;
+
+const Ipv4 kTarget{10, 77, 0, 2};
+
+SimHost udp_host() {
+    SimHost host;
+    host.open = {22};
+    host.open_udp = {53, 123, 161};
+    host.rejected_udp = {1004};
+    host.dropped_udp = {69, 514};
+    return host;
+}
+
+PortState expected_udp_state(const SimHost& host, std::uint16_t port) {
+    if (host.drop_all || host.dropped_udp.contains(port)) return PortState::open_filtered;
+    if (host.rejected_udp.contains(port)) return PortState::filtered;
+    return host.open_udp.contains(port) ? PortState::open : PortState::closed;
+}
+
+std::vector<Slot> udp_slots(std::uint16_t first, std::uint16_t last, std::uint8_t lane = 0) {
+    std::vector<Slot> slots;
+    for (unsigned p = first; p <= last; ++p) slots.push_back(Slot{Port{static_cast<std::uint16_t>(p)}, lane});
+    for (std::uint16_t p : {53, 69, 123, 161, 514, 1004}) slots.push_back(Slot{Port{p}, lane});
+    return slots;
+}
+
+int count_wrong_udp(const SimScan& scan, const SimHost& host, std::uint8_t lane = 0) {
+    int wrong = 0;
+    for (const Slot& slot : scan.targets.slots()) {
+        if (slot.lane != lane) continue;
+        const auto& got = scan.at(kTarget, slot.port.value(), lane);
+        if (got.state == expected_udp_state(host, slot.port.value())) continue;
+        ADD_FAILURE() << slot.port.value() << "/udp is " << to_string(got.state);
+        ++wrong;
+    }
+    return wrong;
+}
+
+TEST(UdpScan, EveryVerdictFromQuotesAndReplies) {
+    SimConfig net;
+    net.hosts[kTarget] = udp_host();
+    SimScan scan{one_host(kTarget), udp_slots(1, 300), {&udp_kind()}, net};
+    scan.run();
+    EXPECT_EQ(count_wrong_udp(scan, net.hosts[kTarget]), 0);
+    EXPECT_EQ(scan.at(kTarget, 7).reason, Reason::port_unreach);
+    EXPECT_EQ(scan.at(kTarget, 1004).reason, Reason::admin_prohibited);
+    EXPECT_EQ(scan.at(kTarget, 53).reason, Reason::udp_response);
+    EXPECT_EQ(scan.at(kTarget, 69).reason, Reason::no_response);
+    EXPECT_EQ(scan.results->host(0).icmp_limit, 0.0);  // no limit here: no pacing
+}
+
+TEST(UdpScan, WithLossEveryVerdictStillRight) {
+    SimConfig net;
+    net.loss = 0.05;
+    net.hosts[kTarget] = udp_host();
+    SimScan scan{one_host(kTarget), udp_slots(1, 2000), {&udp_kind()}, net};
+    scan.run();
+    EXPECT_EQ(count_wrong_udp(scan, net.hosts[kTarget]), 0);
+}
+
+// Linux's default: a burst of six ICMP errors, then one per second. Without pacing, closed
+// ports past the burst would be called open|filtered.
+TEST(UdpScan, RateLimitedIcmpIsPacedNotMistakenForSilence) {
+    SimConfig net;
+    SimHost host = udp_host();
+    host.icmp_errors_per_s = 1.0;
+    net.hosts[kTarget] = host;
+    SimScan scan{one_host(kTarget), udp_slots(1, 40), {&udp_kind()}, net};
+    const Micros took = scan.run();
+    EXPECT_EQ(count_wrong_udp(scan, host), 0);
+    const double limit = scan.results->host(0).icmp_limit;
+    EXPECT_GT(limit, 0.7);
+    EXPECT_LT(limit, 1.5);
+    // 41 ports answer with ICMP (40 closed + 1004); six go in the burst, the rest one per second.
+    EXPECT_GT(took, 30 * kSecond);
+    EXPECT_LT(took, 120 * kSecond);
+}
+
+// A higher limit (Solaris-like 50/s) is found by the pace growing again.
+TEST(UdpScan, PaceGrowsToAHigherLimit) {
+    SimConfig net;
+    SimHost host = udp_host();
+    host.icmp_errors_per_s = 50.0;
+    net.hosts[kTarget] = host;
+    SimScan scan{one_host(kTarget), udp_slots(1, 1500), {&udp_kind()}, net};
+    const Micros took = scan.run();
+    EXPECT_EQ(count_wrong_udp(scan, host), 0);
+    EXPECT_GT(scan.results->host(0).icmp_limit, 10.0);
+    EXPECT_LT(took, 150 * kSecond);  // at 1/s it would take 25 minutes
+}
+
+TEST(UdpScan, SynAndUdpTogetherInOneRun) {
+    SimConfig net;
+    net.hosts[kTarget] = udp_host();
+    std::vector<Slot> slots;
+    for (std::uint16_t p : {21, 22, 23, 53}) slots.push_back(Slot{Port{p}, 0});
+    for (const Slot& s : udp_slots(1, 100, 1)) slots.push_back(s);
+    SimScan scan{one_host(kTarget), slots, {&syn_kind(), &udp_kind()}, net};
+    scan.run();
+    EXPECT_EQ(scan.at(kTarget, 22, 0).state, PortState::open);
+    EXPECT_EQ(scan.at(kTarget, 53, 0).state, PortState::closed);  // 53/tcp: nothing listens
+    EXPECT_EQ(scan.at(kTarget, 53, 1).state, PortState::open);    // 53/udp answers
+    EXPECT_EQ(count_wrong_udp(scan, net.hosts[kTarget], 1), 0);
+}
+
+// nmap-payloads style: the payload for the port goes out in the datagram.
+TEST(UdpScan, ProbesCarryThePortsPayload) {
+    auto payloads = UdpPayloads::parse("udp 53 \"\\x12\\x34hello\"\n");
+    ASSERT_TRUE(payloads) << payloads.error();
+    const ProbeKind* kinds[] = {&udp_kind()};
+    auto builder = ProbeBuilder::create(kinds, ProbeShape{}, &*payloads);
+    ASSERT_TRUE(builder);
+    Probe probe;
+    probe.src = Ipv4{10, 0, 0, 1};
+    probe.dst = kTarget;
+    probe.sport = Port{40000};
+    probe.dport = Port{53};
+    std::vector<std::uint8_t> bytes(builder->size());
+    const std::size_t size = builder->build(probe, bytes);
+    ASSERT_EQ(size, 20u + 8u + 7u);
+    auto decoded = decode_ipv4(ByteView{std::span{bytes}.first(size)});
+    ASSERT_TRUE(decoded && decoded->udp);
+    EXPECT_EQ(decoded->udp->length, 15);
+    EXPECT_EQ(bytes[28], 0x12);
+    EXPECT_EQ(bytes[34], 'o');
+    probe.dport = Port{54};
+    EXPECT_EQ(builder->build(probe, bytes), 28u);  // no payload known: an empty datagram
+}
+
+}  // namespace
+}  // namespace flagscan
