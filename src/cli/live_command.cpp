@@ -78,11 +78,11 @@ Result<RawSocketSink> open_sink(const ScanConfig& config, const RouteChoice& rou
 CaptureOptions capture_options(const std::string& device, Ipv4 source, Port first, Port last, const std::string& write_path) {
     const std::string ports = std::to_string(first.value()) + "-" + std::to_string(last.value());
     const std::string me = source.str();
-    std::string filter = "dst host " + me + " and (((tcp or udp) and dst portrange " + ports +
-                         ") or (icmp and (icmp[0] == 3 or icmp[0] == 0 or icmp[0] == 14)))";
+    std::string filter = "(dst host " + me + " and (((tcp or udp) and dst portrange " + ports +
+                         ") or (icmp and (icmp[0] == 3 or icmp[0] == 0 or icmp[0] == 14)))) or (arp dst host " + me + ")";
     if (!write_path.empty())
         filter = "(" + filter + ") or (src host " + me + " and (((tcp or udp) and src portrange " + ports +
-                 ") or (icmp and (icmp[0] == 8 or icmp[0] == 13))))";
+                 ") or (icmp and (icmp[0] == 8 or icmp[0] == 13)))) or (arp src host " + me + ")";
     CaptureOptions options;
     options.device = device;
     options.filter = filter;
@@ -132,7 +132,7 @@ EngineConfig engine_config(const ScanConfig& config, const RouteChoice& route, c
     return ec;
 }
 
-void write_stats(std::ostream& err, const Engine& engine, const SinkStats& sink) {
+void write_stats(std::ostream& err, const Engine& engine) {
     const auto& s = engine.stats();
     err << "flagscan: sent " << s.sent << " probes (" << s.retransmitted << " retransmitted), " << s.replies
         << " replies (" << s.drops_seen << " to retransmissions, " << s.duplicates << " duplicate, " << s.late
@@ -140,7 +140,6 @@ void write_stats(std::ostream& err, const Engine& engine, const SinkStats& sink)
         << engine.rto() / kMillisecond << " ms\n";
     err << "flagscan: every port had its first probe " << (s.last_first_try - s.first_send) / kMillisecond
         << " ms after the first one\n";
-    err << "flagscan: send errors " << sink.failed << ", full-queue waits " << sink.stalls << "\n";
 }
 
 // -vv: a line every 50 ms with the engine's state, to watch the window and the timeout work.
@@ -208,19 +207,20 @@ struct Phase {
     EngineConfig settings;
 };
 
-PhaseEnd run_raw_phase(const ScanConfig& config, const Phase& phase, RawWire& wire, const UdpPayloads& payloads,
-                       InterruptWatcher& interrupts, std::ostream& out, std::ostream& err) {
-    auto builder = ProbeBuilder::create(phase.plan->kinds, ProbeShape{config.ttl, 1024, 1460}, &payloads);
+PhaseEnd run_raw_phase(const ScanConfig& config, const Phase& phase, FrameSink& sink, LiveCapture& capture,
+                       const Prepared& prepared, InterruptWatcher& interrupts, std::ostream& out, std::ostream& err) {
+    const ProbeShape shape{config.ttl, 1024, 1460, prepared.route.mac.value_or(MacAddress{})};
+    auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &prepared.payloads);
     if (!builder) return err << "flagscan: " << builder.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0};
     EngineConfig settings = phase.settings;
-    settings.delivery_slack = wire.capture->delivery_slack();
+    settings.delivery_slack = capture.delivery_slack();
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
     const SteadyClock clock;
     LoopHooks hooks;
     if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
     if (config.verbosity >= 2) add_timeline(hooks, engine, clock.now(), err);
-    const ScanEnd end = run_scan(engine, *builder, wire.sink, *wire.capture, clock, interrupts.flag(), hooks);
-    if (config.verbosity > 0) write_stats(err, engine, wire.sink.stats());
+    const ScanEnd end = run_scan(engine, *builder, sink, capture, clock, interrupts.flag(), hooks);
+    if (config.verbosity > 0) write_stats(err, engine);
     return PhaseEnd{end, engine.rto()};
 }
 
@@ -237,7 +237,7 @@ PhaseEnd run_connect_phase(const ScanConfig& config, const Phase& phase, Interru
     LoopHooks hooks;
     if (config.verbosity >= 2) add_timeline(hooks, engine, clock.now(), err);
     const ScanEnd end = run_connect_scan(engine, *driver, clock, interrupts.flag(), hooks);
-    if (config.verbosity > 0) write_stats(err, engine, SinkStats{});
+    if (config.verbosity > 0) write_stats(err, engine);
     return PhaseEnd{end, engine.rto()};
 }
 
@@ -267,16 +267,42 @@ struct Wire {
 
 PhaseEnd run_phase(const ScanConfig& config, const Phase& phase, Wire& wire, const Prepared& prepared,
                    InterruptWatcher& interrupts, std::ostream& out, std::ostream& err) {
-    const bool connect = is_connect_scan(*phase.plan->kinds.front()) || !wire.raw;
-    return connect ? run_connect_phase(config, phase, interrupts, err)
-                   : run_raw_phase(config, phase, *wire.raw, prepared.payloads, interrupts, out, err);
+    if (is_connect_scan(*phase.plan->kinds.front()) || !wire.raw) return run_connect_phase(config, phase, interrupts, err);
+    if (phase.plan->kinds.front()->protocol != ipproto::arp)
+        return run_raw_phase(config, phase, wire.raw->sink, *wire.raw->capture, prepared, interrupts, out, err);
+    auto link = LinkSink::open(prepared.route.interface);
+    if (!link) return err << "flagscan: " << link.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0};
+    return run_raw_phase(config, phase, *link, *wire.raw->capture, prepared, interrupts, out, err);
+}
+
+// ARP replaces the IP pings when every target is on the directly attached Ethernet (nmap's
+// rule); -PR asks for it, and is dropped with a notice when the targets are elsewhere.
+bool use_arp(const ScanConfig& config, const Prepared& prepared, std::ostream& err) {
+    if (config.ping.given() && !config.ping.arp) return false;
+    bool on_link = prepared.route.mac.has_value();
+    for (const auto& range : prepared.hosts.ranges())
+        on_link = on_link && prepared.route.on_link(range.first) && prepared.route.on_link(range.last);
+    if (!on_link && config.ping.arp)
+        err << "flagscan: -PR: the targets are not all on the directly attached Ethernet network: pinging them instead\n";
+    return on_link;
+}
+
+// Our own address answers no ARP request of ours: like nmap, it is up (localhost-response).
+void mark_ourselves(Results& found, Ipv4 source) {
+    const auto host = found.targets().hosts().index_of(source);
+    if (!host || up_evidence(found, static_cast<std::uint32_t>(*host))) return;
+    PortResult self;
+    self.state = PortState::open;
+    self.reason = Reason::localhost_response;
+    found.set(*host * found.targets().slot_count(), self);
 }
 
 // -sn, or the discovery before a port scan. Returns the exit code when the command ends here.
 std::optional<int> discover(const ScanConfig& config, Prepared& prepared, Wire& wire, InterruptWatcher& interrupts,
                             std::optional<Results>& found, std::ostream& out, std::ostream& err,
                             std::unique_ptr<TargetSet>& targets) {
-    const ScanPlan plan = wire.raw ? discovery_plan(config.ping) : connect_discovery_plan();
+    const bool arp = wire.raw && use_arp(config, prepared, err);
+    const ScanPlan plan = arp ? arp_discovery_plan() : wire.raw ? discovery_plan(config.ping) : connect_discovery_plan();
     if (!wire.raw && config.ping.given()) err << "flagscan: not root: -P options need raw packets; discovering with connect() to 80 and 443\n";
     targets = std::make_unique<TargetSet>(prepared.hosts, plan.slots);
     found.emplace(*targets, plan.kinds);
@@ -286,6 +312,7 @@ std::optional<int> discover(const ScanConfig& config, Prepared& prepared, Wire& 
     if (config.ping_only && config.json_path != "-") write_normal_header(out, summary);
     const Phase phase{&plan, targets.get(), &*found, engine_config(config, prepared.route, wire.block, 0)};
     const PhaseEnd end = run_phase(config, phase, wire, prepared, interrupts, out, err);
+    if (arp) mark_ourselves(*found, prepared.route.source);
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
     summary.interrupted = end.end == ScanEnd::interrupted;
     if (!config.ping_only && !summary.interrupted) return std::nullopt;

@@ -131,8 +131,7 @@ cxxopts::Options make_options() {
 }
 
 std::optional<std::string> unbuilt_option(const cxxopts::ParseResult& parsed) {
-    constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kNotYet{{
-        {"ping-arp", "-PR (ARP discovery)"},
+    constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kNotYet{{
         {"service-version", "-sV (service detection)"},
         {"output-xml", "-oX (XML output)"},
         {"output-grepable", "-oG (grepable output)"},
@@ -179,6 +178,7 @@ Result<bool> fill_discovery(const cxxopts::ParseResult& parsed, ScanConfig& conf
     auto& ping = config.ping;
     ping.echo = parsed.count("ping-echo") > 0;
     ping.timestamp = parsed.count("ping-timestamp") > 0;
+    ping.arp = parsed.count("ping-arp") > 0;
     const std::array<std::tuple<const char*, std::uint16_t, std::vector<Port>*>, 3> methods{
         {{"ping-syn", 80, &ping.syn}, {"ping-ack", 80, &ping.ack}, {"ping-udp", 40125, &ping.udp}}};
     for (const auto& [option, fallback, ports] : methods) {

@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -25,6 +27,26 @@ std::optional<Ipv4> ipv4_of(const sockaddr* address) {
     return Ipv4{ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr)};
 }
 
+// The network an address with this netmask is directly attached to.
+std::optional<Ipv4Range> subnet_of(Ipv4 ip, const sockaddr* netmask) {
+    auto mask = ipv4_of(netmask);
+    if (!mask) return std::nullopt;
+    const std::uint32_t first = ip.value() & mask->value();
+    return Ipv4Range{Ipv4{first}, Ipv4{first | ~mask->value()}};
+}
+
+// The interface's Ethernet address (SIOCGIFHWADDR, netdevice(7)), when it has one.
+std::optional<MacAddress> mac_of(const std::string& name) {
+    Fd fd{::socket(AF_INET, SOCK_DGRAM, 0)};
+    ifreq request{};
+    if (!fd || name.size() >= sizeof request.ifr_name) return std::nullopt;
+    std::memcpy(request.ifr_name, name.c_str(), name.size());
+    if (::ioctl(fd.get(), SIOCGIFHWADDR, &request) != 0 || request.ifr_hwaddr.sa_family != ARPHRD_ETHER) return std::nullopt;
+    MacAddress mac{};
+    std::memcpy(mac.data(), request.ifr_hwaddr.sa_data, mac.size());
+    return mac;
+}
+
 // The interface holding `address`, or the first IPv4 address of `name` when address is unset.
 std::optional<RouteChoice> find_interface(std::optional<Ipv4> address, const std::string& name) {
     ifaddrs* raw = nullptr;
@@ -35,7 +57,8 @@ std::optional<RouteChoice> find_interface(std::optional<Ipv4> address, const std
         if (!ip) continue;
         const bool name_ok = name.empty() || name == entry->ifa_name;
         const bool address_ok = !address || *address == *ip;
-        if (name_ok && address_ok) return RouteChoice{*ip, entry->ifa_name};
+        if (name_ok && address_ok)
+            return RouteChoice{*ip, entry->ifa_name, subnet_of(*ip, entry->ifa_netmask), mac_of(entry->ifa_name)};
     }
     return std::nullopt;
 }
@@ -68,7 +91,7 @@ Result<RouteChoice> choose_route(Ipv4 target, const std::string& interface, std:
         source = *kernel;
     }
     if (auto found = find_interface(source, interface)) return *found;
-    if (source && !interface.empty()) return RouteChoice{*source, interface};  // -S spoofs: trust the user
+    if (source && !interface.empty()) return RouteChoice{*source, interface, std::nullopt, mac_of(interface)};  // -S spoofs
     if (source) return Error{"no interface holds the source address " + source->str() + " (give one with -e)"};
     return Error{"interface '" + interface + "' has no IPv4 address (give one with -S)"};
 }

@@ -47,7 +47,9 @@ Result<ScanPlan> port_scan_plan(const ScanConfig& config, const ServiceTable& se
 ScanPlan discovery_plan(const PingPlan& ping) {
     ScanPlan plan;
     plan.title = "host discovery";
-    if (!ping.given()) {
+    PingPlan ip_methods = ping;
+    ip_methods.arp = false;
+    if (!ip_methods.given()) {  // none, or only -PR for targets off the local network
         add_lane(plan, ping_echo_kind(), {Port{0}});
         add_lane(plan, ping_syn_kind(), {Port{443}});
         add_lane(plan, ping_ack_kind(), {Port{80}});
@@ -59,6 +61,13 @@ ScanPlan discovery_plan(const PingPlan& ping) {
     if (!ping.ack.empty()) add_lane(plan, ping_ack_kind(), ping.ack);
     if (ping.timestamp) add_lane(plan, ping_timestamp_kind(), {Port{0}});
     if (!ping.udp.empty()) add_lane(plan, ping_udp_kind(), ping.udp);
+    return plan;
+}
+
+ScanPlan arp_discovery_plan() {
+    ScanPlan plan;
+    plan.title = "host discovery (ARP)";
+    add_lane(plan, ping_arp_kind(), {Port{0}});
     return plan;
 }
 

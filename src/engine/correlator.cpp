@@ -137,8 +137,21 @@ std::optional<Answer> Correlator::identify_icmp_error(const DecodedPacket& packe
     return Answer{quoted.ip.dst, quoted.dport, sent->try_no, evidence, sent->lane};
 }
 
+// RFC 826: a reply to us (operation 2, target address ours) from an address with an open ARP
+// probe. ARP has no field to echo a cookie or a try, so the open-probe table alone confirms it.
+std::optional<Answer> Correlator::identify_arp(const DecodedPacket& packet) const {
+    if (packet.arp->operation != 2) return std::nullopt;
+    for (std::uint8_t lane = 0; lane < kinds_.size(); ++lane) {
+        if (kinds_[lane]->protocol != ipproto::arp) continue;
+        const ReplyEvidence evidence{ReplyEvidence::Kind::arp_reply, TcpFlags{}, 0, 0, 0};
+        return Answer{packet.arp->sender_ip, Port{}, Answer::kUnknownTry, evidence, lane};
+    }
+    return std::nullopt;
+}
+
 std::optional<Answer> Correlator::identify(const DecodedPacket& packet) const {
     if (packet.ip.dst != me_.source) return std::nullopt;
+    if (packet.arp) return identify_arp(packet);
     if (packet.tcp) return identify_tcp(packet);
     if (packet.udp) return identify_udp(packet);
     if (packet.icmp) return packet.icmp->quoted ? identify_icmp_error(packet) : identify_query_reply(packet);

@@ -243,8 +243,9 @@ PacketOutcome Engine::on_packet(const DecodedPacket& packet, Micros ts) {
     return on_answer(*answer, ts);
 }
 
-PacketOutcome Engine::on_answer(const Answer& answer, Micros ts) {
+PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
     using Outcome = PacketOutcome::Kind;
+    Answer answer = given;
     auto index = index_of(answer.target, answer.lane, answer.port);
     if (!index) {
         ++stats_.strays;
@@ -258,6 +259,8 @@ PacketOutcome Engine::on_answer(const Answer& answer, Micros ts) {
     }
     const std::uint64_t key = Correlator::key(answer);
     auto* entry = correlator_.find(key);
+    if (entry != nullptr && answer.try_no == Answer::kUnknownTry) answer.try_no = entry->try_no;
+    if (answer.try_no == Answer::kUnknownTry) answer.try_no = 0;
     if (entry == nullptr) {  // already decided: only a verdict of silence can be overturned
         const auto& prior = results_->port(*index);
         if (prior.reason != Reason::no_response) {

@@ -7,6 +7,7 @@ namespace flagscan {
 namespace {
 
 constexpr std::uint16_t kEtherIpv4 = 0x0800;
+constexpr std::uint16_t kEtherArp = 0x0806;
 constexpr std::uint16_t kEtherVlan = 0x8100;
 constexpr std::uint16_t kEtherQinQ = 0x88a8;
 
@@ -21,6 +22,10 @@ std::optional<std::size_t> ethernet_payload(ByteView frame) {
     if (!type || *type != kEtherIpv4) return std::nullopt;
     return offset + 2;
 }
+
+// The EtherType of an untagged Ethernet frame (ARP replies to us are never tagged on Linux:
+// the kernel strips VLAN tags before a capture sees them).
+std::optional<std::uint16_t> link_payload_type(ByteView frame) { return frame.be16(12); }
 
 std::optional<std::size_t> ip_offset(LinkType link, ByteView frame) {
     switch (link) {
@@ -141,7 +146,8 @@ std::optional<LinkType> link_type_from_dlt(int dlt) {
 std::optional<DecodedPacket> decode_ipv4(ByteView packet) {
     auto ip = parse_ip_header(packet, true);
     if (!ip || ip->total_length < ip->header_length) return std::nullopt;
-    DecodedPacket out{*ip, 0, std::nullopt, std::nullopt, std::nullopt};
+    DecodedPacket out{};
+    out.ip = *ip;
     if (ip->later_fragment) return out;
     // Trust the shorter of the captured bytes and the IP total length (Ethernet pads short frames).
     auto payload = packet.first(ip->total_length).from(ip->header_length);
@@ -155,7 +161,30 @@ std::optional<DecodedPacket> decode_ipv4(ByteView packet) {
     return out;
 }
 
+// RFC 826 for IPv4 over Ethernet: hardware type 1, protocol 0x0800, lengths 6 and 4.
+std::optional<DecodedPacket> decode_arp(ByteView frame) {
+    if (link_payload_type(frame) != kEtherArp) return std::nullopt;
+    auto arp = frame.from(14);
+    if (!arp || !arp->fits(0, 28) || arp->be16(0) != 1u || arp->be16(2) != kEtherIpv4 || arp->u8(4) != 6u ||
+        arp->u8(5) != 4u)
+        return std::nullopt;
+    ArpHeader header;
+    header.operation = *arp->be16(6);
+    for (std::size_t i = 0; i < header.sender_mac.size(); ++i) header.sender_mac[i] = *arp->u8(8 + i);
+    header.sender_ip = Ipv4{*arp->be32(14)};
+    header.target_ip = Ipv4{*arp->be32(24)};
+    DecodedPacket out{};
+    out.ip.src = header.sender_ip;
+    out.ip.dst = header.target_ip;
+    out.ip.protocol = ipproto::arp;
+    out.arp = header;
+    return out;
+}
+
 std::optional<DecodedPacket> decode_frame(LinkType link, ByteView frame) {
+    if (link == LinkType::ethernet) {
+        if (auto arp = decode_arp(frame)) return arp;
+    }
     auto offset = ip_offset(link, frame);
     if (!offset) return std::nullopt;
     auto packet = frame.from(*offset);

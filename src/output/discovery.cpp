@@ -47,7 +47,8 @@ void write_discovery_normal(std::ostream& out, const Results& discovery, const S
         out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
         out << "Host is up, received " << to_string(slot.reason);
         if (slot.ttl != 0) out << " ttl " << int{slot.ttl};
-        out << " to " << kind.name << (kind.protocol == ipproto::icmp ? "" : " " + std::to_string(target.port.value()));
+        if (slot.reason != Reason::localhost_response)
+            out << " to " << kind.name << (uses_ports(kind) ? " " + std::to_string(target.port.value()) : "");
         if (slot.rtt_us != 0) out << " (" << seconds(slot.rtt_us) << " latency)";
         out << ".\n";
     }
@@ -65,7 +66,7 @@ void write_discovery_jsonl(std::ostream& out, const Results& discovery, const Sc
         if (const auto name = host_name(summary, host); !name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
         out << R"(,"status":"up","reason":")" << to_string(slot.reason) << R"(","method":")"
             << json_string(discovery.kind(target.lane).name) << '"';
-        if (discovery.kind(target.lane).protocol != ipproto::icmp) out << R"(,"port":)" << target.port.value();
+        if (uses_ports(discovery.kind(target.lane))) out << R"(,"port":)" << target.port.value();
         if (slot.ttl != 0) out << R"(,"ttl":)" << int{slot.ttl};
         if (slot.rtt_us != 0) out << R"(,"rtt_us":)" << slot.rtt_us;
         out << "}\n";

@@ -37,6 +37,7 @@ std::string_view to_string(Reason reason) {
         case Reason::echo_reply: return "echo-reply";
         case Reason::timestamp_reply: return "timestamp-reply";
         case Reason::arp_response: return "arp-response";
+        case Reason::localhost_response: return "localhost-response";
     }
     return "unknown";
 }

@@ -73,6 +73,23 @@ Result<std::vector<std::uint8_t>> build_icmp_template(libnet_t* l, const ProbeKi
     return finish_ipv4(l, len, IPPROTO_ICMP, shape.ttl);
 }
 
+// RFC 826: a broadcast request "who has <target>? tell <us>"; the target address is patched in.
+Result<std::vector<std::uint8_t>> build_arp_template(libnet_t* l, const ProbeShape& shape) {
+    const MacAddress broadcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    const std::array<std::uint8_t, 6> unknown{};
+    const std::array<std::uint8_t, 4> no_ip{};
+    if (libnet_build_arp(ARPHRD_ETHER, ETHERTYPE_IP, 6, 4, ARPOP_REQUEST, shape.source_mac.data(), no_ip.data(),
+                         unknown.data(), no_ip.data(), nullptr, 0, l, 0) == -1 ||
+        libnet_build_ethernet(broadcast.data(), shape.source_mac.data(), ETHERTYPE_ARP, nullptr, 0, l, 0) == -1)
+        return Error{libnet_geterror(l)};
+    std::uint8_t* frame = nullptr;
+    std::uint32_t size = 0;
+    if (libnet_pblock_coalesce(l, &frame, &size) == -1) return Error{libnet_geterror(l)};
+    std::vector<std::uint8_t> bytes(frame, frame + size);
+    libnet_adv_free_packet(l, frame);
+    return bytes;
+}
+
 Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const ProbeShape& shape) {
     std::array<char, LIBNET_ERRBUF_SIZE> errbuf{};
     LibnetHandle l{libnet_init(LIBNET_NONE, nullptr, errbuf.data())};
@@ -81,6 +98,7 @@ Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const Pr
     if (kind.protocol == ipproto::tcp) bytes = build_tcp_template(l.get(), kind, shape);
     if (kind.protocol == ipproto::udp) bytes = build_udp_template(l.get(), shape);
     if (kind.protocol == ipproto::icmp) bytes = build_icmp_template(l.get(), kind, shape);
+    if (kind.protocol == ipproto::arp) bytes = build_arp_template(l.get(), shape);
     if (!bytes) return Error{"libnet: " + bytes.error()};
     if (bytes->size() < kIpHeader + 8) return Error{"libnet built a short probe template"};
     return bytes;
@@ -175,11 +193,21 @@ std::size_t ProbeBuilder::build_icmp(const Probe& probe, const Lane& lane, std::
     return total;
 }
 
+constexpr std::size_t kOffArpSenderIp = 14 + 14, kOffArpTargetIp = 14 + 24;
+
+std::size_t ProbeBuilder::build_arp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const {
+    std::copy(lane.bytes.begin(), lane.bytes.end(), out.begin());
+    put_be32(out, kOffArpSenderIp, probe.src.value());
+    put_be32(out, kOffArpTargetIp, probe.dst.value());
+    return lane.bytes.size();
+}
+
 std::size_t ProbeBuilder::build(const Probe& probe, std::span<std::uint8_t> out) const {
     const Lane& lane = lanes_[probe.lane < lanes_.size() ? probe.lane : 0];
     switch (lane.protocol) {
         case ipproto::udp: return build_udp(probe, lane, out);
         case ipproto::icmp: return build_icmp(probe, lane, out);
+        case ipproto::arp: return build_arp(probe, lane, out);
         default: return build_tcp(probe, lane, out);
     }
 }

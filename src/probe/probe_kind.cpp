@@ -229,6 +229,18 @@ constexpr std::array kUdpPingRules{
     host_silent(),
 };
 
+constexpr std::array kArpPingRules{
+    Rule{K::arp_reply, 0, 0, Rule::Window::any, 0, PortState::open, Reason::arp_response, "ARP reply",
+         "RFC 826: a host answers an ARP request for its own protocol address with its hardware address; "
+         "the kernel does it below any IP firewall, so a host that drops every ping still answers"},
+    host_silent(),
+};
+
+constexpr std::string_view kArpCaveat =
+    "ARP reaches only the directly attached network, and tells nothing of ports: a reply shows that "
+    "a machine holds the address (or that something answers for it: proxy ARP). It carries no cookie, "
+    "so a reply is trusted on its addresses alone.";
+
 constexpr std::string_view kUdpCaveat =
     "A UDP scan hears back only from services that answer the probe's payload and from hosts that "
     "send ICMP port unreachable for closed ports. Silence is 'open|filtered'. Most systems limit ICMP "
@@ -249,6 +261,7 @@ constexpr std::array kPingKinds{
     ProbeKind{"ICMP timestamp", "-PP", "--ping-timestamp", kIcmp, F{0}, kTimestampPingRules, kPingCaveat, kHost,
               icmp_type::timestamp},
     ProbeKind{"UDP ping", "-PU", "--ping-udp", ipproto::udp, F{0}, kUdpPingRules, kPingCaveat, kHost},
+    ProbeKind{"ARP", "-PR", "--ping-arp", ipproto::arp, F{0}, kArpPingRules, kArpCaveat, kHost},
 };
 
 bool window_matches(Rule::Window rule, std::uint16_t window) {
@@ -269,6 +282,7 @@ bool row_matches(const Rule& row, const ReplyEvidence& evidence) {
             return evidence.icmp_code < 16 && (row.icmp_codes & (1u << evidence.icmp_code)) != 0;
         case K::udp:
         case K::icmp_reply:
+        case K::arp_reply:
         case K::none:
             return true;
     }
@@ -290,6 +304,7 @@ const ProbeKind& ping_syn_kind() { return kPingKinds[1]; }
 const ProbeKind& ping_ack_kind() { return kPingKinds[2]; }
 const ProbeKind& ping_timestamp_kind() { return kPingKinds[3]; }
 const ProbeKind& ping_udp_kind() { return kPingKinds[4]; }
+const ProbeKind& ping_arp_kind() { return kPingKinds[5]; }
 std::span<const ProbeKind> all_ping_kinds() { return kPingKinds; }
 
 std::vector<const ProbeKind*> all_documented_kinds() {

@@ -18,10 +18,11 @@ namespace flagscan {
 struct PingPlan {
     bool echo = false;
     bool timestamp = false;
+    bool arp = false;  // -PR
     std::vector<Port> syn;
     std::vector<Port> ack;
     std::vector<Port> udp;
-    bool given() const { return echo || timestamp || !syn.empty() || !ack.empty() || !udp.empty(); }
+    bool given() const { return echo || timestamp || arp || !syn.empty() || !ack.empty() || !udp.empty(); }
 };
 
 struct ScanConfig {

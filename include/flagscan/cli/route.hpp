@@ -6,12 +6,17 @@
 
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/net/result.hpp"
+#include "flagscan/targets/address_set.hpp"
 
 namespace flagscan {
 
 struct RouteChoice {
     Ipv4 source;
     std::string interface;
+    std::optional<Ipv4Range> subnet;  // the directly attached network of `source` (none with -S spoofing)
+    std::optional<MacAddress> mac;    // the interface's Ethernet address (none on loopback, tunnels)
+
+    bool on_link(Ipv4 target) const { return subnet && subnet->first <= target && target <= subnet->last; }
 };
 
 // The source address the kernel would use for `target` (a connected UDP socket: no packet is

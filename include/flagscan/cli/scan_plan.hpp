@@ -24,6 +24,9 @@ Result<ScanPlan> port_scan_plan(const ScanConfig& config, const ServiceTable& se
 // TCP SYN to 443, TCP ACK to 80, ICMP timestamp.
 ScanPlan discovery_plan(const PingPlan& ping);
 
+// Host discovery on the directly attached Ethernet: ARP requests only (-PR, nmap's default there).
+ScanPlan arp_discovery_plan();
+
 // Host discovery without root: connect() to 80 and 443 (a refused connection proves the host
 // is up as well as an accepted one), read with the SYN ping's rows.
 ScanPlan connect_discovery_plan();

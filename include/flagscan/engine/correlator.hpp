@@ -39,6 +39,7 @@ struct Answer {
     std::uint8_t try_no = 0;  // which send it answers, from the port it came back to
     ReplyEvidence evidence;
     std::uint8_t lane = 0;
+    static constexpr std::uint8_t kUnknownTry = 255;  // ARP: a reply names no try (taken as the latest)
 };
 
 // How a reply's echo of the probe is checked. A live scan knows its cookie key and checks by
@@ -112,6 +113,7 @@ private:
     std::optional<Answer> identify_udp(const DecodedPacket& packet) const;
     std::optional<Answer> identify_query_reply(const DecodedPacket& packet) const;
     std::optional<Answer> identify_icmp_error(const DecodedPacket& packet) const;
+    std::optional<Answer> identify_arp(const DecodedPacket& packet) const;
     bool front_is_stale() const;
 
     struct Timer {

@@ -1,6 +1,7 @@
 // Decoding of captured frames into headers, through bounds-checked views; never throws.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 
@@ -18,7 +19,18 @@ std::optional<LinkType> link_type_from_dlt(int dlt);
 
 namespace ipproto {
 inline constexpr std::uint8_t icmp = 1, tcp = 6, udp = 17;
+// Not an IP protocol: ARP (RFC 826), which flagscan's discovery sends on the link. A decoded
+// ARP packet carries it in ip.protocol, with the sender's address in ip.src and the target's in ip.dst.
+inline constexpr std::uint8_t arp = 254;
 }
+
+// An ARP packet for IPv4 over Ethernet (RFC 826).
+struct ArpHeader {
+    std::uint16_t operation = 0;  // 1 request, 2 reply
+    MacAddress sender_mac{};
+    Ipv4 sender_ip;
+    Ipv4 target_ip;
+};
 
 struct Ipv4Header {
     Ipv4 src;
@@ -72,6 +84,7 @@ struct DecodedPacket {
     std::optional<TcpHeader> tcp;
     std::optional<UdpHeader> udp;
     std::optional<IcmpHeader> icmp;
+    std::optional<ArpHeader> arp;  // ip then holds only src, dst and protocol (ipproto::arp)
 };
 
 namespace icmp_type {
@@ -83,7 +96,8 @@ inline constexpr std::uint8_t echo_reply = 0, unreachable = 3, source_quench = 4
 // about its length, or a bad header checksum. Transport headers that are cut short are left empty.
 std::optional<DecodedPacket> decode_ipv4(ByteView packet);
 
-// Strips the link header, then decode_ipv4. nullopt for non-IPv4 frames.
+// Strips the link header, then decode_ipv4; an Ethernet ARP frame gives a packet with `arp`
+// set. nullopt for other frames.
 std::optional<DecodedPacket> decode_frame(LinkType link, ByteView frame);
 
 }  // namespace flagscan

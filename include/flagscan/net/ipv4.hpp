@@ -1,6 +1,7 @@
 // Ipv4 and Port: strong small types for addresses and ports, with parsing that never throws.
 #pragma once
 
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -42,6 +43,9 @@ public:
 private:
     std::uint16_t value_ = 0;
 };
+
+// An Ethernet (IEEE 802) hardware address.
+using MacAddress = std::array<std::uint8_t, 6>;
 
 }  // namespace flagscan
 

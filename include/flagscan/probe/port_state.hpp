@@ -40,6 +40,7 @@ enum class Reason : std::uint8_t {
     echo_reply,       // host discovery: ICMP echo reply
     timestamp_reply,  // host discovery: ICMP timestamp reply
     arp_response,     // host discovery: ARP reply
+    localhost_response,  // host discovery: the target is our own address
 };
 
 std::string_view to_string(Reason reason);  // nmap's words: "syn-ack", "admin-prohibited", ...

@@ -16,6 +16,7 @@ struct ProbeShape {
     std::uint8_t ttl = 64;
     std::uint16_t window = 1024;  // what nmap's raw SYN uses
     std::uint16_t mss = 1460;     // 0: no options
+    MacAddress source_mac{};      // ARP probes: our interface's address
 };
 
 class ProbeBuilder {
@@ -27,7 +28,8 @@ public:
                                        const UdpPayloads* payloads = nullptr);
     static Result<ProbeBuilder> create(const ProbeKind& kind, const ProbeShape& shape);
 
-    // The largest probe this builder writes: the IPv4 packet, no link header.
+    // The largest probe this builder writes: the IPv4 packet, no link header (an ARP probe is
+    // a whole Ethernet frame: it goes out through a link-layer socket).
     std::size_t size() const { return max_size_; }
     // Writes the probe's packet into out (out.size() >= size()); returns its length.
     std::size_t build(const Probe& probe, std::span<std::uint8_t> out) const;
@@ -41,6 +43,7 @@ private:
     std::size_t build_tcp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
     std::size_t build_udp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
     std::size_t build_icmp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
+    std::size_t build_arp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
 
     std::vector<Lane> lanes_;
     const UdpPayloads* payloads_ = nullptr;

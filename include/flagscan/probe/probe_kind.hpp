@@ -15,7 +15,8 @@ namespace flagscan {
 // What came back for a probe, reduced to what the rules look at.
 struct ReplyEvidence {
     // icmp_reply: the answer to an ICMP query (echo reply to echo, timestamp reply to timestamp).
-    enum class Kind : std::uint8_t { none, tcp, udp, icmp_unreachable, icmp_reply };
+    // arp_reply: the target answered our ARP request for its address.
+    enum class Kind : std::uint8_t { none, tcp, udp, icmp_unreachable, icmp_reply, arp_reply };
     Kind kind = Kind::none;
     TcpFlags flags;            // tcp
     std::uint16_t window = 0;  // tcp
@@ -58,6 +59,9 @@ ProbeKind custom_flags_kind(TcpFlags flags, const ProbeKind& base);
 
 // The kinds flagscan knows, looked up by their nmap letter ('S' for -sS).
 const ProbeKind* probe_kind_by_letter(char letter);
+// TCP and UDP probes go to a port; ICMP queries and ARP requests do not.
+inline bool uses_ports(const ProbeKind& kind) { return kind.protocol == 6 || kind.protocol == 17; }
+
 const ProbeKind& syn_kind();
 const ProbeKind& udp_kind();  // -sU
 // The connect scan (-sT): the kernel's own handshake through connect(); its replies come from
@@ -72,6 +76,7 @@ const ProbeKind& ping_timestamp_kind();
 const ProbeKind& ping_syn_kind();
 const ProbeKind& ping_ack_kind();
 const ProbeKind& ping_udp_kind();
+const ProbeKind& ping_arp_kind();  // -PR: on the directly attached Ethernet only
 std::span<const ProbeKind> all_ping_kinds();
 // Every kind with a rule table to print (--explain-rules): port scans, UDP, then discovery.
 std::vector<const ProbeKind*> all_documented_kinds();

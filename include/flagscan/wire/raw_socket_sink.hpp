@@ -1,4 +1,4 @@
-// RawSocketSink: sends finished IPv4 packets through a raw socket, many per system call.
+// RawSocketSink and LinkSink: send finished IPv4 packets (or Ethernet frames) many per system call.
 #pragma once
 
 #include <string>
@@ -30,6 +30,23 @@ public:
 private:
     explicit RawSocketSink(Fd fd) : fd_(std::move(fd)) {}
     Fd fd_;
+    SinkStats stats_;
+};
+
+// LinkSink: sends finished Ethernet frames (ARP requests) out of one interface, many per
+// system call, through an AF_PACKET socket: ARP is below IP, so a raw IPv4 socket cannot carry it.
+class LinkSink final : public FrameSink {
+public:
+    // Needs root or CAP_NET_RAW.
+    static Result<LinkSink> open(const std::string& device);
+
+    std::size_t send(std::span<const std::span<const std::uint8_t>> packets) override;
+    const SinkStats& stats() const { return stats_; }
+
+private:
+    LinkSink(Fd fd, int ifindex) : fd_(std::move(fd)), ifindex_(ifindex) {}
+    Fd fd_;
+    int ifindex_;
     SinkStats stats_;
 };
 
