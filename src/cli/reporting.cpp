@@ -71,7 +71,9 @@ std::vector<std::string> names_of_reported_hosts(const Results& results, const R
 
 void add_packet_trace(LoopHooks& hooks, std::ostream& trace) {
     hooks.sent = [&trace](const Probe&, std::span<const std::uint8_t> packet, Micros) {
-        if (auto decoded = decode_ipv4(ByteView{packet})) trace << trace_sent(*decoded) << '\n';
+        auto decoded = decode_ipv4(ByteView{packet});
+        if (!decoded) decoded = decode_frame(LinkType::ethernet, ByteView{packet});  // an ARP request
+        if (decoded) trace << trace_sent(*decoded) << '\n';
     };
     hooks.received = [&trace](const Frame&, const DecodedPacket& packet, const PacketOutcome& outcome) {
         if (outcome.kind != PacketOutcome::Kind::own) trace << trace_received(packet, outcome) << '\n';

@@ -1,6 +1,7 @@
 // Packet trace lines, as nmap's --packet-trace prints them, with every flag named.
 #include "flagscan/output/packet_trace.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "flagscan/probe/port_state.hpp"
@@ -18,19 +19,43 @@ std::string tcp_line(const DecodedPacket& p) {
     return line + " ttl=" + std::to_string(p.ip.ttl) + " win=" + std::to_string(tcp.window);
 }
 
+std::string udp_line(const DecodedPacket& p) {
+    const auto& udp = *p.udp;
+    const int payload = std::max(0, int{udp.length} - 8);
+    return endpoint(p.ip.src, udp.sport) + " > " + endpoint(p.ip.dst, udp.dport) + " UDP " + std::to_string(payload) +
+           " bytes ttl=" + std::to_string(p.ip.ttl);
+}
+
+std::string arp_line(const DecodedPacket& p) {
+    const auto& arp = *p.arp;
+    if (arp.operation == 1) return "ARP who-has " + arp.target_ip.str() + " tell " + arp.sender_ip.str();
+    char mac[24];
+    std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", arp.sender_mac[0], arp.sender_mac[1], arp.sender_mac[2],
+                  arp.sender_mac[3], arp.sender_mac[4], arp.sender_mac[5]);
+    return "ARP reply " + arp.sender_ip.str() + " is-at " + mac;
+}
+
 std::string icmp_line(const DecodedPacket& p) {
     const auto& icmp = *p.icmp;
     std::string line = p.ip.src.str() + " > " + p.ip.dst.str() + " ICMP " + std::to_string(icmp.type) + "/" +
                        std::to_string(icmp.code);
     if (icmp.type == icmp_type::unreachable) line += " " + std::string(to_string(reason_for_icmp_unreachable(icmp.code)));
-    if (icmp.quoted) line += " about " + endpoint(icmp.quoted->ip.src, icmp.quoted->sport) + " > " +
-                             endpoint(icmp.quoted->ip.dst, icmp.quoted->dport);
+    if (icmp.quoted && icmp.quoted->ip.protocol == ipproto::icmp)
+        line += " about " + icmp.quoted->ip.src.str() + " > " + icmp.quoted->ip.dst.str() + " ICMP id=" +
+                std::to_string(icmp.quoted->query_id);
+    else if (icmp.quoted)
+        line += " about " + endpoint(icmp.quoted->ip.src, icmp.quoted->sport) + " > " +
+                endpoint(icmp.quoted->ip.dst, icmp.quoted->dport);
+    else if (icmp.type != icmp_type::unreachable)
+        line += " id=" + std::to_string(icmp.id) + " seq=" + std::to_string(icmp.seq);
     return line + " ttl=" + std::to_string(p.ip.ttl);
 }
 
 std::string describe(const DecodedPacket& p) {
     if (p.tcp) return tcp_line(p);
+    if (p.udp) return udp_line(p);
     if (p.icmp) return icmp_line(p);
+    if (p.arp) return arp_line(p);
     return p.ip.src.str() + " > " + p.ip.dst.str() + " proto " + std::to_string(p.ip.protocol) + " ttl=" +
            std::to_string(p.ip.ttl);
 }
