@@ -46,19 +46,25 @@ std::uint64_t fold(const DecodedPacket& p) {
     return sum;
 }
 
+// The kinds of the fuzzed correlator's lanes.
+const std::array<const ProbeKind*, 5> kLaneKinds{&syn_kind(), &udp_kind(), &ping_echo_kind(), &ping_timestamp_kind(),
+                                                &ping_arp_kind()};
+
 void check_packet(const Correlator& correlator, const DecodedPacket& packet) {
     volatile std::uint64_t sink = fold(packet);
     (void)sink;
     const auto answer = correlator.identify(packet);
     if (!answer) return;
-    const Rule* rule = match_rule(syn_kind(), answer->evidence);
+    const Rule* rule = match_rule(*kLaneKinds[answer->lane % kLaneKinds.size()], answer->evidence);
     if (rule != nullptr) (void)rule_reason(*rule, answer->evidence);
 }
 
 void decode(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return;
     // The same identity and key as make_corpus.cpp, so that its seeds pass the cookie check.
-    const Correlator correlator{ScannerIdentity{Ipv4{10, 77, 0, 1}, Port{40000}, 7}, CookieKey{1, 2}, syn_kind()};
+    // Lane 0 is SYN, as the seeds were made; the others reach the UDP, ICMP query and ARP paths.
+    const Correlator correlator{ScannerIdentity{Ipv4{10, 77, 0, 1}, Port{40000}, 7, 5}, CookieKey{1, 2},
+                                {kLaneKinds.begin(), kLaneKinds.end()}};
     const LinkType link = kLinks[data[0] % kLinks.size()];
     const ByteView frame{std::span<const std::uint8_t>(data + 1, size - 1)};
     if (auto packet = decode_frame(link, frame)) check_packet(correlator, *packet);
