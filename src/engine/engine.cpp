@@ -89,17 +89,44 @@ void Engine::expire(Micros now) {
     const Micros timeout = rto();
     while (auto expired = correlator_.pop_expired(now, timeout)) {
         auto* entry = correlator_.find(expired->key);
-        const std::uint32_t host = host_of(entry->index);
-        const bool icmp_read = icmp_paced_lane(Correlator::lane_of(expired->key));
-        if (icmp_read && icmp_pacer_.on_silence(host, now)) resend_given_up(host);
-        const bool before_pace = icmp_read && icmp_pacer_.paced(host) && entry->sent < icmp_pacer_.paced_since(host);
-        const bool ours = (entry->sent < congestion_.last_cut() || before_pace) && entry->repeats < kMaxRepeats;
-        const bool more = !host_found_up(entry->index) && (ours || entry->try_no + 1 < allowed_tries());
-        correlator_.set_phase(expired->key, more ? Correlator::Phase::queued : Correlator::Phase::exhausted);
-        entry->repeat_try = ours;
-        entry->repeats = static_cast<std::uint8_t>(entry->repeats + (ours ? 1 : 0));
-        (more ? retransmit_.push_back(expired->key) : exhausted_.push_back(expired->key));
+        if (spaced_retry(expired->key, *entry, now)) continue;
+        retry_or_give_up(expired->key, *entry, now);
     }
+    while (!spaced_.empty() && spaced_.front().first <= now) {
+        const std::uint64_t key = spaced_.front().second;
+        spaced_.pop_front();
+        auto* entry = correlator_.find(key);
+        if (entry != nullptr && entry->phase == Correlator::Phase::queued) retry_or_give_up(key, *entry, now);
+    }
+}
+
+// Why: a host that has sent only a few ICMP errors may be one that sends one per second after a
+// burst (Linux). A try to it that timed out is not taken as silence before a token could have
+// come back, else the closed ports just past the burst would be called open|filtered; a host
+// that has sent many errors has shown it has no such limit.
+bool Engine::spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros now) {
+    const std::uint32_t host = host_of(entry.index);
+    if (!icmp_paced_lane(Correlator::lane_of(key)) || !icmp_pacer_.may_be_limited(host)) return false;
+    const Micros due = entry.sent + IcmpPacer::kTokenGap;
+    if (now >= due) return false;
+    correlator_.set_phase(key, Correlator::Phase::queued);
+    spaced_.emplace_back(due, key);  // sends, and so timeouts, come in order: `due` grows
+    return true;
+}
+
+// A try that timed out: sent again (the next try, or the same one after a loss that was not the
+// port's), or given up on until the scan ends or more evidence comes.
+void Engine::retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micros now) {
+    const std::uint32_t host = host_of(entry.index);
+    const bool icmp_read = icmp_paced_lane(Correlator::lane_of(key));
+    if (icmp_read && icmp_pacer_.on_silence(host, now)) resend_given_up(host);
+    const bool before_pace = icmp_read && icmp_pacer_.paced(host) && entry.sent < icmp_pacer_.paced_since(host);
+    const bool ours = (entry.sent < congestion_.last_cut() || before_pace) && entry.repeats < kMaxRepeats;
+    const bool more = !host_found_up(entry.index) && (ours || entry.try_no + 1 < allowed_tries());
+    correlator_.set_phase(key, more ? Correlator::Phase::queued : Correlator::Phase::exhausted);
+    entry.repeat_try = ours;
+    entry.repeats = static_cast<std::uint8_t>(entry.repeats + (ours ? 1 : 0));
+    (more ? retransmit_.push_back(key) : exhausted_.push_back(key));
 }
 
 // Host discovery needs one answer per host: once a host is up, its silent probes get no retry.
@@ -295,6 +322,7 @@ Micros Engine::next_deadline(Micros now) {
     Micros deadline = now + kIdleWake;
     if (auto expiry = correlator_.next_expiry(rto())) deadline = std::min(deadline, *expiry);
     for (const auto& [host, queue] : held_) deadline = std::min(deadline, icmp_pacer_.next(host, now));
+    if (!spaced_.empty()) deadline = std::min(deadline, spaced_.front().first);
     const bool has_work = !retransmit_.empty() || next_position_ < order_.size();
     if (has_work) {
         const bool window_open = static_cast<double>(correlator_.in_flight()) < congestion_.window();
@@ -362,7 +390,7 @@ void Engine::give_up_silent() {
 }
 
 bool Engine::finished() {
-    if (next_position_ < order_.size() || !held_.empty()) return false;
+    if (next_position_ < order_.size() || !held_.empty() || !spaced_.empty()) return false;
     while (!retransmit_.empty()) {
         auto* entry = correlator_.find(retransmit_.front());
         if (entry != nullptr && entry->phase == Correlator::Phase::queued) return false;

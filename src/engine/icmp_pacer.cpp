@@ -25,7 +25,7 @@ bool IcmpPacer::on_silence(std::uint32_t host, Micros now) {
         adapt(h, now);
         return false;
     }
-    if (++h.silences < kSilencesToSuspect) return false;
+    if (++h.silences < kSilencesToSuspect || h.silences * 4 < h.errors) return false;
     h.paced = true;
     h.since = now;
     h.rate = kStartRate;
@@ -54,6 +54,11 @@ void IcmpPacer::adapt(Host& h, Micros now) {
     h.epoch_errors = 0;
     h.epoch_sends = 0;
     h.epoch_loss = false;
+}
+
+bool IcmpPacer::may_be_limited(std::uint32_t host) const {
+    auto it = hosts_.find(host);
+    return it != hosts_.end() && it->second.errors > 0 && (it->second.paced || it->second.errors < kErrorsOfNoLimit);
 }
 
 bool IcmpPacer::paced(std::uint32_t host) const {

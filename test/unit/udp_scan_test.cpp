@@ -86,6 +86,20 @@ TEST(UdpScan, RateLimitedIcmpIsPacedNotMistakenForSilence) {
     EXPECT_LT(took, 120 * kSecond);
 }
 
+// Too few closed ports to notice a limit from the silences: the retries wait for the host's
+// next token instead, so the closed ports just past the burst are still found closed.
+TEST(UdpScan, FewPortsPastTheBurstAreStillClosed) {
+    SimConfig net;
+    SimHost host = udp_host();
+    host.icmp_errors_per_s = 1.0;
+    net.hosts[kTarget] = host;
+    std::vector<Slot> slots;
+    for (std::uint16_t p = 1; p <= 8; ++p) slots.push_back(Slot{Port{p}, 0});
+    SimScan scan{one_host(kTarget), slots, {&udp_kind()}, net};
+    scan.run();
+    EXPECT_EQ(count_wrong_udp(scan, host), 0);
+}
+
 // A higher limit (Solaris-like 50/s) is found by the pace growing again.
 TEST(UdpScan, PaceGrowsToAHigherLimit) {
     SimConfig net;

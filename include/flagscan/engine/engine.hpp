@@ -82,6 +82,8 @@ public:
 
 private:
     void expire(Micros now);
+    bool spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros now);
+    void retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micros now);
     void requeue_exhausted();
     void settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt);
     void give_up_silent();
@@ -114,6 +116,7 @@ private:
     std::uint8_t max_answered_try_ = 0;     // highest try that ever drew a reply
     IcmpPacer icmp_pacer_;
     std::map<std::uint32_t, std::deque<std::uint64_t>> held_;  // per paced host: indices waiting for its pace
+    std::deque<std::pair<Micros, std::uint64_t>> spaced_;      // (due, key): timed-out tries waiting out kTokenGap
     TokenBucket pace_;   // --max-rate / --scan-delay ceiling
     TokenBucket floor_;  // --min-rate: sends allowed even when the window is full
     std::uint16_t ip_id_ = 0;

@@ -22,8 +22,10 @@ public:
     static constexpr double kStartRate = 1.0;   // probes per second when pacing begins
     static constexpr double kMinRate = 0.5;
     static constexpr double kMaxRate = 20000;   // beyond this, pacing is over
-    static constexpr std::uint32_t kSilencesToSuspect = 4;
+    static constexpr std::uint32_t kSilencesToSuspect = 4;  // and at least a quarter of the errors
     static constexpr Micros kEpoch = 2 * kSecond;
+    static constexpr Micros kTokenGap = 1100 * kMillisecond;  // a Linux ICMP token is 1 s; a little more
+    static constexpr std::uint32_t kErrorsOfNoLimit = 50;     // Linux's largest burst (icmp_msgs_burst)
 
     // A probe to `host` drew an ICMP error; `lost_under_pace`: it answered a retransmission
     // whose earlier try had been sent under the pace.
@@ -33,6 +35,8 @@ public:
     bool on_silence(std::uint32_t host, Micros now);
 
     bool paced(std::uint32_t host) const;
+    // True while the host has sent some ICMP errors but too few to rule out a per-second limit.
+    bool may_be_limited(std::uint32_t host) const;
     Micros paced_since(std::uint32_t host) const;  // -1 when not paced
     // A send to a paced host: true when its pace allows one now (always for others).
     bool take(std::uint32_t host, Micros now);
