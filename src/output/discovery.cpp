@@ -1,5 +1,6 @@
 // Host discovery's reports (-sn): the hosts that are up, how each was found, and its latency.
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "flagscan/output/report.hpp"
@@ -34,15 +35,23 @@ std::optional<std::uint64_t> up_evidence(const Results& discovery, std::uint32_t
     return best;
 }
 
-void write_discovery_normal(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
+namespace {
+
+// Calls `visit` for every host found up, in address order, with the slot that showed it.
+void for_each_host_up(const Results& discovery,
+                      const std::function<void(std::uint32_t host, const Target& target, const PortResult& slot)>& visit) {
     const auto& targets = discovery.targets();
     for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
-        const auto evidence = up_evidence(discovery, host);
-        if (!evidence) continue;
-        const auto& slot = discovery.port(*evidence);
-        const Target target = targets.at(*evidence);
+        if (const auto evidence = up_evidence(discovery, host)) visit(host, targets.at(*evidence), discovery.port(*evidence));
+    }
+}
+
+}  // namespace
+
+void write_discovery_normal(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
+    for_each_host_up(discovery, [&](std::uint32_t host, const Target& target, const PortResult& slot) {
         const ProbeKind& kind = discovery.kind(target.lane);
-        const std::string ip = targets.hosts().at(host).str();
+        const std::string ip = target.ip.str();
         const std::string_view name = host_name(summary, host);
         out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
         out << "Host is up, received " << to_string(slot.reason);
@@ -51,26 +60,21 @@ void write_discovery_normal(std::ostream& out, const Results& discovery, const S
             out << " to " << kind.name << (uses_ports(kind) ? " " + std::to_string(target.port.value()) : "");
         if (slot.rtt_us != 0) out << " (" << seconds(slot.rtt_us) << " latency)";
         out << ".\n";
-    }
-    write_normal_footer(out, targets.host_count(), count_up(discovery), summary);
+    });
+    write_normal_footer(out, discovery.targets().host_count(), count_up(discovery), summary);
 }
 
 void write_discovery_jsonl(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
-    const auto& targets = discovery.targets();
-    for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
-        const auto evidence = up_evidence(discovery, host);
-        if (!evidence) continue;
-        const auto& slot = discovery.port(*evidence);
-        const Target target = targets.at(*evidence);
-        out << R"({"ip":")" << targets.hosts().at(host).str() << '"';
+    for_each_host_up(discovery, [&](std::uint32_t host, const Target& target, const PortResult& slot) {
+        const ProbeKind& kind = discovery.kind(target.lane);
+        out << R"({"ip":")" << target.ip.str() << '"';
         if (const auto name = host_name(summary, host); !name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
-        out << R"(,"status":"up","reason":")" << to_string(slot.reason) << R"(","method":")"
-            << json_string(discovery.kind(target.lane).name) << '"';
-        if (uses_ports(discovery.kind(target.lane))) out << R"(,"port":)" << target.port.value();
+        out << R"(,"status":"up","reason":")" << to_string(slot.reason) << R"(","method":")" << json_string(kind.name) << '"';
+        if (uses_ports(kind)) out << R"(,"port":)" << target.port.value();
         if (slot.ttl != 0) out << R"(,"ttl":)" << int{slot.ttl};
         if (slot.rtt_us != 0) out << R"(,"rtt_us":)" << slot.rtt_us;
         out << "}\n";
-    }
+    });
 }
 
 }  // namespace flagscan

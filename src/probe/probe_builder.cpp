@@ -28,18 +28,23 @@ constexpr std::size_t kOffSport = 0, kOffDport = 2, kOffSeq = 4, kOffAck = 8, kO
 constexpr std::size_t kOffUdpLen = 4, kOffUdpSum = 6;
 constexpr std::size_t kOffIcmpSum = 2, kOffIcmpId = 4, kOffIcmpSeq = 6;
 
-// Builds the IPv4 header over whatever transport block is already in `l`, then joins the blocks.
-Result<std::vector<std::uint8_t>> finish_ipv4(libnet_t* l, std::uint32_t transport_len, std::uint8_t protocol,
-                                              std::uint8_t ttl) {
-    if (libnet_build_ipv4(static_cast<std::uint16_t>(LIBNET_IPV4_H + transport_len), 0, 0, 0, ttl, protocol, 0, 0, 0,
-                          nullptr, 0, l, 0) == -1)
-        return Error{libnet_geterror(l)};
+// Joins the blocks built in `l` into the bytes of one packet.
+Result<std::vector<std::uint8_t>> coalesce(libnet_t* l) {
     std::uint8_t* packet = nullptr;
     std::uint32_t size = 0;
     if (libnet_pblock_coalesce(l, &packet, &size) == -1) return Error{libnet_geterror(l)};
     std::vector<std::uint8_t> bytes(packet, packet + size);
     libnet_adv_free_packet(l, packet);
     return bytes;
+}
+
+// Builds the IPv4 header over whatever transport block is already in `l`, then joins the blocks.
+Result<std::vector<std::uint8_t>> finish_ipv4(libnet_t* l, std::uint32_t transport_len, std::uint8_t protocol,
+                                              std::uint8_t ttl) {
+    if (libnet_build_ipv4(static_cast<std::uint16_t>(LIBNET_IPV4_H + transport_len), 0, 0, 0, ttl, protocol, 0, 0, 0,
+                          nullptr, 0, l, 0) == -1)
+        return Error{libnet_geterror(l)};
+    return coalesce(l);
 }
 
 Result<std::vector<std::uint8_t>> build_tcp_template(libnet_t* l, const ProbeKind& kind, const ProbeShape& shape) {
@@ -82,12 +87,7 @@ Result<std::vector<std::uint8_t>> build_arp_template(libnet_t* l, const ProbeSha
                          unknown.data(), no_ip.data(), nullptr, 0, l, 0) == -1 ||
         libnet_build_ethernet(broadcast.data(), shape.source_mac.data(), ETHERTYPE_ARP, nullptr, 0, l, 0) == -1)
         return Error{libnet_geterror(l)};
-    std::uint8_t* frame = nullptr;
-    std::uint32_t size = 0;
-    if (libnet_pblock_coalesce(l, &frame, &size) == -1) return Error{libnet_geterror(l)};
-    std::vector<std::uint8_t> bytes(frame, frame + size);
-    libnet_adv_free_packet(l, frame);
-    return bytes;
+    return coalesce(l);
 }
 
 Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const ProbeShape& shape) {
