@@ -23,6 +23,7 @@
 #include "flagscan/net/tcp_flags.hpp"
 #include "flagscan/probe/cookie.hpp"
 #include "flagscan/probe/probe_kind.hpp"
+#include "flagscan/probe/udp_payloads.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/port_list.hpp"
 
@@ -158,6 +159,8 @@ void parse_text(std::string_view text) {
     if (auto flags = TcpFlags::parse(text)) (void)flags->str();
     if (auto ip = Ipv4::parse(text)) (void)ip->str();
     if (auto ports = parse_ports(text)) (void)ports->size();
+    if (auto spec = parse_port_spec(text)) (void)spec->udp.size();
+    if (auto payloads = UdpPayloads::parse(text)) (void)payloads->for_port(Port{53}).size();
     std::vector<std::string> words = split_whitespace(text);
     if (words.size() > kMaxWords) words.resize(kMaxWords);
     std::erase_if(words, [](const std::string& word) { return expansion_bound(word) > kMaxRanges; });
