@@ -23,6 +23,8 @@ std::string_view protocol_name(const ProbeKind& kind) {
     }
 }
 
+constexpr std::uint32_t kListedUpTo = 25;
+
 std::vector<Summarised> summarised_states(const Results& results, std::uint32_t host, const ReportOptions& options) {
     const auto& targets = results.targets();
     const std::uint64_t slots = targets.slot_count();
@@ -30,13 +32,16 @@ std::vector<Summarised> summarised_states(const Results& results, std::uint32_t 
     for (std::uint64_t i = 0; i < slots; ++i) ++counts[targets.slots()[i].lane][static_cast<int>(results.port(host * slots + i).state)];
     std::vector<Summarised> out(counts.size());
     for (std::size_t lane = 0; lane < counts.size(); ++lane) {
-        int best = 1;  // never `unscanned`: ports without a verdict are neither listed nor summarised
-        for (int s = 2; s < kPortStateCount; ++s) {
+        // Never `unscanned` (ports without a verdict are neither listed nor summarised) and never
+        // `open`: as in nmap, open ports are always listed.
+        int best = static_cast<int>(PortState::closed);
+        for (int s = best + 1; s < kPortStateCount; ++s) {
             if (counts[lane][s] > counts[lane][best]) best = s;
         }
         out[lane].decided = static_cast<std::uint32_t>(slots) - counts[lane][0];
         out[lane].state = static_cast<PortState>(best);
-        out[lane].count = options.all_ports ? 0 : counts[lane][best];
+        // nmap's rule: a state is summarised only when more than 25 ports are in it.
+        out[lane].count = options.all_ports || counts[lane][best] <= kListedUpTo ? 0 : counts[lane][best];
     }
     std::vector<std::array<std::uint32_t, 32>> reasons(counts.size());
     for (std::uint64_t i = 0; i < slots; ++i) {

@@ -55,7 +55,13 @@ std::optional<Layout> Layout::load(const std::string& path, std::string& error) 
         {"open_tcp", &layout.open_tcp},
         {"rejected_tcp", &layout.rejected_tcp},
         {"dropped_tcp", &layout.dropped_tcp},
-        {"dropped_hosts", &layout.dropped_hosts}};
+        {"dropped_hosts", &layout.dropped_hosts},
+        {"open_udp", &layout.open_udp},
+        {"rejected_udp", &layout.rejected_udp},
+        {"dropped_udp", &layout.dropped_udp},
+        {"wide_dropped_mod4", &layout.wide_dropped_mod4},
+        {"lan_hosts", &layout.lan_hosts},
+        {"lan_silent", &layout.lan_silent}};
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
         const std::string_view content = trim(std::string_view(line).substr(0, line.find('#')));
@@ -105,6 +111,18 @@ Verdict expected_verdict(const ScanKind& kind, const Layout& layout, int port, b
 
 Verdict expected_syn_verdict(const Layout& layout, int port, bool host_dropped) {
     return expected_verdict(kLinuxTcpScanKinds.front(), layout, port, host_dropped);
+}
+
+PortRole udp_port_role(const Layout& layout, int port, bool host_dropped) {
+    // The same nftables order as for TCP: drop, then reject, then the socket lookup.
+    if (host_dropped || layout.dropped_udp.contains(port)) return PortRole::dropped;
+    if (layout.rejected_udp.contains(port)) return PortRole::rejected;
+    if (layout.open_udp.contains(port)) return PortRole::open;
+    return PortRole::closed;
+}
+
+Verdict expected_udp_verdict(const Layout& layout, int port, bool host_dropped) {
+    return kUdpScan.verdict(udp_port_role(layout, port, host_dropped));
 }
 
 // ---- JSON lines ------------------------------------------------------------------------------
@@ -245,7 +263,7 @@ std::optional<PortLine> to_port_line(const JsonObject& object) {
 
 std::optional<HostLine> to_host_line(const JsonObject& object) {
     if (!object.contains("ip") || !object.contains("status")) return std::nullopt;
-    HostLine host{field(object, "ip"), field(object, "status"), {}};
+    HostLine host{field(object, "ip"), field(object, "status"), {}, object};
     for (const auto& [key, value] : object) {
         if (key.starts_with("counts.")) {
             const auto count = to_long(object, key);
@@ -296,6 +314,14 @@ VerdictMap verdicts_of(const ScanOutput& output, std::vector<PortKey>& duplicate
         }
     }
     return verdicts;
+}
+
+VerdictMap verdicts_of(const ScanOutput& output, std::string_view proto, std::vector<PortKey>& duplicates) {
+    ScanOutput only;
+    for (const auto& line : output.ports) {
+        if (line.proto == proto) only.ports.push_back(line);
+    }
+    return verdicts_of(only, duplicates);
 }
 
 namespace {
@@ -677,6 +703,30 @@ std::string lab_command(const std::vector<std::string>& args) {
     const auto result = run_process(argv, std::chrono::seconds(60));
     if (result.exited() && result.exit_code == 0) return {};
     return "lab.sh " + args.front() + " failed: " + result.describe();
+}
+
+std::string lab_command_for(int id, const std::vector<std::string>& args) {
+    if (lab_script().empty()) return "FLAGSCAN_LAB is not set (path to test/lab/lab.sh)";
+    std::vector<std::string> argv{lab_script(), args.front(), std::to_string(id)};
+    argv.insert(argv.end(), args.begin() + 1, args.end());
+    const auto result = run_process(argv, std::chrono::seconds(60));
+    if (result.exited() && result.exit_code == 0) return {};
+    return "lab.sh " + args.front() + " " + std::to_string(id) + " failed: " + result.describe();
+}
+
+ExtraLab::ExtraLab(int id, const std::vector<std::string>& options) : id_(id) {
+    lab_command_for(id_, {"down"});  // a lab left behind by a crashed run
+    std::vector<std::string> up{"up"};
+    up.insert(up.end(), options.begin(), options.end());
+    error_ = lab_command_for(id_, up);
+}
+
+ExtraLab::~ExtraLab() {
+    if (const auto error = lab_command_for(id_, {"down"}); !error.empty()) ADD_FAILURE() << error;
+}
+
+std::string ExtraLab::address(int last_octet) const {
+    return "10.77." + std::to_string(id_) + "." + std::to_string(last_octet);
 }
 
 // ---- fixture ---------------------------------------------------------------------------------

@@ -24,6 +24,12 @@ struct Layout {
     std::set<int> rejected_tcp;
     std::set<int> dropped_tcp;
     std::set<int> dropped_hosts;  // offsets inside the lab's /28
+    std::set<int> open_udp;
+    std::set<int> rejected_udp;
+    std::set<int> dropped_udp;
+    std::set<int> wide_dropped_mod4;  // last octets (mod 4) the wide range drops
+    std::set<int> lan_hosts;          // offsets from 10.77.ID.32 with a real address
+    std::set<int> lan_silent;         // the lan_hosts offsets the namespace hides
 
     // Reads key=value lines of space-separated integers; '#' starts a comment.
     static std::optional<Layout> load(const std::string& path, std::string& error);
@@ -89,6 +95,19 @@ Verdict expected_verdict(const ScanKind& kind, const Layout& layout, int port, b
 // The SYN-scan verdict the layout implies for PORT on a host (dropped hosts answer nothing).
 Verdict expected_syn_verdict(const Layout& layout, int port, bool host_dropped);
 
+// How the lab treats a UDP port: a listener echoing datagrams, an ICMP reject, a silent drop,
+// or none of these (the kernel answers ICMP 3/3, port unreachable).
+PortRole udp_port_role(const Layout& layout, int port, bool host_dropped);
+
+// The UDP scan (DESIGN.md's table; RFC 1122 3.2.2.1: a host with no listener answers port
+// unreachable): a reply datagram is open, port unreachable closed, any other ICMP unreachable
+// filtered, silence open|filtered.
+inline constexpr ScanKind kUdpScan{"Udp", "-sU", {"open", "udp-response"}, {"closed", "port-unreach"},
+                                   kAdminProhibited, kOpenFilteredSilent};
+
+// The UDP-scan verdict the layout implies for PORT on a host (dropped hosts answer nothing).
+Verdict expected_udp_verdict(const Layout& layout, int port, bool host_dropped);
+
 // ---- flagscan's JSON-lines output ----------------------------------------------------------
 
 // One flat JSON object; a nested object's members are flattened as "outer.inner".
@@ -108,6 +127,7 @@ struct HostLine {
     std::string ip;
     std::string status;
     std::map<std::string, long> counts;
+    JsonObject json;  // the whole line: host discovery's reason, method, ttl, rtt_us, port
 };
 
 struct ScanOutput {
@@ -125,6 +145,9 @@ using VerdictMap = std::map<PortKey, Verdict>;
 
 // Port lines as a map; a port reported twice is listed in DUPLICATES.
 VerdictMap verdicts_of(const ScanOutput& output, std::vector<PortKey>& duplicates);
+
+// The same for the port lines whose "proto" is PROTO ("tcp", "udp") only.
+VerdictMap verdicts_of(const ScanOutput& output, std::string_view proto, std::vector<PortKey>& duplicates);
 
 // Empty when equal, else a readable summary grouped by (expected -> got) with port ranges.
 std::string describe_differences(const VerdictMap& expected, const VerdictMap& actual);
@@ -219,7 +242,28 @@ private:
 // Runs the lab script with ARGS for lab <lab_id()>; empty string on success, else why not.
 std::string lab_command(const std::vector<std::string>& args);
 
+// The same for lab ID instead of lab_id().
+std::string lab_command_for(int id, const std::vector<std::string>& args);
+
 // Skip message when not root, empty when root.
 std::string root_skip_reason();
+
+// A second lab, ID, brought up with lab.sh's OPTIONS (e.g. --icmp-ratelimit default) for the
+// lifetime of the object and down after it; one left behind by a crashed run is removed first.
+class ExtraLab {
+public:
+    ExtraLab(int id, const std::vector<std::string>& options);
+    ~ExtraLab();
+    ExtraLab(const ExtraLab&) = delete;
+    ExtraLab& operator=(const ExtraLab&) = delete;
+    bool ok() const { return error_.empty(); }
+    const std::string& error() const { return error_; }
+    int id() const { return id_; }
+    std::string address(int last_octet) const;  // 10.77.<id>.<last_octet>
+
+private:
+    int id_;
+    std::string error_;
+};
 
 }  // namespace flagscan::live

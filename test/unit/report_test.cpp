@@ -1,6 +1,7 @@
 // Reports: what is listed, what is summarised, and the exact JSON lines.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "flagscan/output/report.hpp"
@@ -12,14 +13,22 @@ struct Fixture {
     TargetSet targets;
     Results results;
 
-    Fixture() : targets(hosts(), {Port{21}, Port{22}, Port{23}, Port{24}, Port{80}, Port{135}}), results(targets, {&syn_kind()}) {
+    // 21-24, 80, 135, then 27 more closed ports (1000-1026): 30 closed in all, above nmap's 25,
+    // so closed is the state the report summarises.
+    Fixture() : targets(hosts(), ports()), results(targets, {&syn_kind()}) {
         set(0, PortState::closed, Reason::reset, 64);
         set(1, PortState::open, Reason::syn_ack, 64);
         set(2, PortState::closed, Reason::reset, 64);
         set(3, PortState::closed, Reason::reset, 64);
         set(4, PortState::open, Reason::syn_ack, 64);
         set(5, PortState::filtered, Reason::no_response, 0);
+        for (std::uint64_t i = 6; i < targets.slot_count(); ++i) set(i, PortState::closed, Reason::reset, 64);
         results.note_reply(0, 120);
+    }
+    static std::vector<Port> ports() {
+        std::vector<Port> list{Port{21}, Port{22}, Port{23}, Port{24}, Port{80}, Port{135}};
+        for (std::uint16_t p = 1000; p <= 1026; ++p) list.push_back(Port{p});
+        return list;
     }
     static AddressSet hosts() {
         AddressSet set;
@@ -43,7 +52,7 @@ TEST(Report, JsonLinesListThePortsOutsideTheCommonState) {
               R"({"ip":"10.0.0.2","port":22,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
               R"({"ip":"10.0.0.2","port":80,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
               R"({"ip":"10.0.0.2","port":135,"proto":"tcp","state":"filtered","reason":"no-response"})" "\n"
-              R"({"ip":"10.0.0.2","status":"up","counts":{"open":2,"closed":3,"filtered":1}})" "\n");
+              R"({"ip":"10.0.0.2","status":"up","counts":{"open":2,"closed":30,"filtered":1}})" "\n");
 }
 
 TEST(Report, HostNameInJsonIsEscaped) {
@@ -62,7 +71,7 @@ TEST(Report, AllPortsAndOpenOnly) {
     options.all_ports = true;
     write_jsonl(all, f.results, options, ScanSummary{});
     const std::string all_text = all.str();
-    EXPECT_EQ(std::count(all_text.begin(), all_text.end(), '\n'), 7);
+    EXPECT_EQ(std::count(all_text.begin(), all_text.end(), '\n'), 34);
     options = {};
     options.open_only = true;
     write_jsonl(open, f.results, options, ScanSummary{});
@@ -80,7 +89,7 @@ TEST(Report, NormalTableSummarisesAndShowsReasons) {
     write_normal(out, f.results, services, options, ScanSummary{"SYN scan", "now", 1.5, false, {"gw.lab"}});
     const std::string text = out.str();
     EXPECT_NE(text.find("flagscan scan report for gw.lab (10.0.0.2)"), std::string::npos) << text;
-    EXPECT_NE(text.find("Not shown: 3 closed tcp ports (reset)"), std::string::npos) << text;
+    EXPECT_NE(text.find("Not shown: 30 closed tcp ports (reset)"), std::string::npos) << text;
     EXPECT_NE(text.find("22/tcp    open            ssh             syn-ack ttl 64"), std::string::npos) << text;
     EXPECT_NE(text.find("135/tcp   filtered        unknown         no-response"), std::string::npos) << text;
     EXPECT_NE(text.find("1 IP address (1 host up) scanned in 1.50 seconds"), std::string::npos) << text;
@@ -91,6 +100,28 @@ TEST(Report, NormalTableSummarisesAndShowsReasons) {
 
 namespace flagscan {
 namespace {
+
+// nmap's rule: up to 25 ports in a state are listed, more are summarised; open ones never are.
+TEST(Report, SmallStatesAndOpenPortsAreListed) {
+    AddressSet host;
+    host.add(Ipv4{10, 0, 0, 9});
+    std::vector<Port> ports;
+    for (std::uint16_t p = 1; p <= 60; ++p) ports.push_back(Port{p});
+    const TargetSet targets{host, ports};
+    Results results{targets, {&syn_kind()}};
+    PortResult open, closed;
+    open.state = PortState::open;
+    open.reason = Reason::syn_ack;
+    closed.state = PortState::closed;
+    closed.reason = Reason::reset;
+    for (std::uint64_t i = 0; i < 60; ++i) results.set(i, i < 35 ? open : closed);  // 35 open, 25 closed
+    const auto summary = summarised_states(results, 0, ReportOptions{});
+    EXPECT_EQ(summary[0].count, 0u);  // closed has only 25; open is never summarised
+    std::ostringstream out;
+    write_jsonl(out, results, ReportOptions{}, ScanSummary{});
+    const std::string text = out.str();
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 61);
+}
 
 TEST(Report, PortsWithoutAVerdictAreNeitherListedNorSummarised) {
     AddressSet host;
