@@ -270,5 +270,41 @@ TEST_F(HostDiscovery, WideRangeSliceFindsExactlyTheAnsweringAddresses) {
     EXPECT_TRUE(differences.empty()) << "-sn " << wide_prefix() << "0.0/22:\n" << differences;
 }
 
+// 9. The directly attached /27: ARP replaces the IP pings (nmap's default there), and finds
+// exactly the namespace's addresses that answer ARP, plus our own (localhost-response).
+TEST_F(HostDiscovery, AttachedNetworkIsDiscoveredWithArp) {
+    const Layout& lab = layout();
+    std::set<std::string> expected{lab_address(33)};
+    for (int offset : lab.lan_hosts) {
+        if (!lab.lan_silent.contains(offset)) expected.insert(lab_address(32 + offset));
+    }
+    for (const auto& args : {std::vector<std::string>{"-sn", "-n"}, std::vector<std::string>{"-sn", "-n", "-PR"}}) {
+        const auto result = scan(args, lab_address(32) + "/27");
+        ASSERT_TRUE(result.process.exited() && result.process.exit_code == 0) << result.process.describe();
+        std::set<std::string> up;
+        for (const auto& host : result.output.hosts) {
+            if (host.status != "up") continue;
+            up.insert(host.ip);
+            const std::string reason = text_of(host.json, "reason");
+            EXPECT_EQ(text_of(host.json, "method"), "ARP") << host.ip;
+            EXPECT_EQ(reason, host.ip == lab_address(33) ? "localhost-response" : "arp-response") << host.ip;
+            if (reason == "arp-response") {
+                EXPECT_TRUE(number(host.json, "rtt_us").value_or(0) > 0) << host.ip;
+            }
+        }
+        const std::string differences = set_difference_text(expected, up);
+        EXPECT_TRUE(differences.empty()) << "-sn on the attached /27:\n" << differences;
+    }
+}
+
+// 10. -PR for targets behind a router cannot work: flagscan says so and pings them instead.
+TEST_F(HostDiscovery, ArpForRoutedTargetsFallsBackToPings) {
+    const auto result = scan({"-sn", "-n", "-PR"}, subnet_cidr());
+    EXPECT_NE(result.process.err.find("not all on the directly attached"), std::string::npos) << result.process.err;
+    const auto up = check_up_hosts(result, kDefaultReasons);
+    const std::string differences = set_difference_text(answering_subnet_hosts(layout()), up);
+    EXPECT_TRUE(differences.empty()) << "-sn -PR " << subnet_cidr() << ":\n" << differences;
+}
+
 }  // namespace
 }  // namespace flagscan::live
