@@ -119,3 +119,51 @@ ratio() {
         awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'
     fi
 }
+
+# --- added for udpscan.sh and discovery.sh (the functions above are unchanged) ------------------
+
+# bench_begin, with more `lab.sh up` options after --loss (e.g. --icmp-ratelimit default).
+bench_begin_with() {
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    if [[ -n $KEEP_DIR ]]; then
+        mkdir -p "$KEEP_DIR"
+        WORK=$(cd "$KEEP_DIR" && pwd)
+    else
+        WORK=$(mktemp -d /tmp/flagscan-bench.XXXXXX)
+    fi
+    lab_up_with "$@"
+}
+
+# lab_up, with more `lab.sh up` options; sets LAB_INFO and NS_MAC (not TRUE_OPEN: no TCP needed).
+lab_up_with() {
+    "$LAB" down "$LAB_ID" >/dev/null  # a lab left behind by an interrupted run
+    LAB_UP=1
+    "$LAB" up "$LAB_ID" --loss "$LOSS" "$@" >/dev/null
+    LAB_INFO=$("$LAB" info "$LAB_ID")
+    NS_MAC=$(lab_info ns_mac)
+    [[ -n $NS_MAC ]] || die "cannot read the namespace's MAC from lab.sh info"
+}
+
+# time_command with a time limit of LIMIT seconds instead of SCAN_TIMEOUT: LIMIT LOG COMMAND...
+time_command_within() {
+    local limit=$1 log=$2 start end
+    shift 2
+    STATUS=0
+    start=$(date +%s%N)
+    timeout --foreground "$limit" "$@" >"$log" 2>&1 || STATUS=$?
+    end=$(date +%s%N)
+    ELAPSED=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')
+}
+
+# One table row from a results file ("seconds verdict detail" a line, verdict exact, wrong or
+# error): prints "runs median min max exact/runs marks" (marks: + exact, - wrong, E error).
+results_summary() {
+    local results=$1 times runs
+    times=$(cut -d' ' -f1 "$results")
+    runs=$(grep -c . "$results" || true)
+    printf '%s %s %s %s %s/%s %s\n' "$runs" "$(median <<<"$times")" \
+        "$(sort -g <<<"$times" | head -n1)" "$(sort -g <<<"$times" | tail -n1)" \
+        "$(awk '$2 == "exact"' "$results" | grep -c . || true)" "$runs" \
+        "$(awk '{ printf "%s", ($2 == "exact" ? "+" : ($2 == "error" ? "E" : "-")) }' "$results")"
+}

@@ -4,6 +4,12 @@
 #
 #   sudo bash pcap-fixtures/record-lab.sh BUILD_DIR [LAB_ID]     record, verify, write .expected
 #   bash pcap-fixtures/record-lab.sh --reverify BUILD_DIR         verify the captures there are
+#   sudo bash pcap-fixtures/record-lab.sh --only udp BUILD_DIR [LAB_ID]
+#
+# --only tcp|udp limits either mode to one group of fixtures: udp = the lab-*udp* ones (UDP
+# scans), tcp = every other lab-* one. The other group's captures and .expected files are not
+# touched (--only udp re-records the UDP captures and leaves the TCP ones byte for byte as
+# they are).
 #
 # --reverify needs no root and no lab: it replays the captures already in pcap-fixtures/ and
 # writes each .expected again only if it still passes verify.py (layout.conf and the stored
@@ -18,13 +24,21 @@ set -Eeuo pipefail
 set -m  # background jobs in their own process groups, so SIGINT reaches tcpdump
 
 REVERIFY=0
-if [[ ${1:-} == --reverify ]]; then
-    REVERIFY=1
-    shift
-fi
+ONLY=all
+while [[ ${1:-} == --* ]]; do
+    case $1 in
+    --reverify) REVERIFY=1; shift ;;
+    --only)
+        [[ ${2:-} == tcp || ${2:-} == udp ]] || { echo "record-lab.sh: --only takes tcp or udp" >&2; exit 2; }
+        ONLY=$2
+        shift 2
+        ;;
+    *) echo "record-lab.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-BUILD="$(cd "${1:?usage: record-lab.sh BUILD_DIR [LAB_ID]}" && pwd)"
+BUILD="$(cd "${1:?usage: record-lab.sh [--reverify] [--only tcp|udp] BUILD_DIR [LAB_ID]}" && pwd)"
 LAB=${2:-30}
 [[ $LAB =~ ^3[0-9]$ ]] || { echo "record-lab.sh: lab ID must be 30-39" >&2; exit 2; }
 FLAGSCAN=$BUILD/flagscan
@@ -39,6 +53,8 @@ FILTER="net $NET.0/24"
 BIG=1-1100,3306,8080,8443,31337,50000,60000
 SMALL=1-30,80,110-140,440-450,1000-1010,3306,8080,8443,31337,50000,60000
 SUBNET_PORTS=22,80,113,135,443,1003,8080
+# UDP: open 53 123 161 1900 31337, rejected 1004 5060, dropped 69 514 1008, and closed ones.
+UDP_PORTS=7,9,53,69,123,161,514,1004,1008,1900,5060,31337,40000-40010
 WORK=$(mktemp -d /tmp/record-lab-XXXXXX)
 FAILED=()
 
@@ -48,7 +64,9 @@ cleanup() {
 }
 trap cleanup EXIT
 if ((!REVERIFY)); then
-    for tool in nmap tcpdump hping3 dumpcap python3; do
+    tools=(nmap tcpdump python3)
+    [[ $ONLY == udp ]] || tools+=(hping3 dumpcap)
+    for tool in "${tools[@]}"; do
         command -v "$tool" >/dev/null || { echo "record-lab.sh: $tool is missing" >&2; exit 1; }
     done
     [[ $(id -u) == 0 ]] || { echo "record-lab.sh: run as root (lab, raw packets)" >&2; exit 1; }
@@ -148,36 +166,42 @@ hping_scan() {
     finish "$name" pcap "$kind" "$TARGET" "$ports"
 }
 
-rm -f "$HERE"/lab-*.expected
-own_scan lab-flagscan-syn S "$BIG" "$TARGET"
-own_scan lab-flagscan-syn-subnet S "$SUBNET_PORTS" "$NET.16/28"
-own_scan lab-flagscan-fin F "$SMALL" "$TARGET"
-echo "-sW" >"$HERE/lab-flagscan-window.args"
-own_scan lab-flagscan-window W "$SMALL" "$TARGET"
+# The TCP group: every lab-* fixture but the lab-*udp* ones.
+if [[ $ONLY != udp ]]; then
+    for f in "$HERE"/lab-*.expected; do
+        [[ $f == *udp* ]] || rm -f "$f"
+    done
+    own_scan lab-flagscan-syn S "$BIG" "$TARGET"
+    own_scan lab-flagscan-syn-subnet S "$SUBNET_PORTS" "$NET.16/28"
+    own_scan lab-flagscan-fin F "$SMALL" "$TARGET"
+    echo "-sW" >"$HERE/lab-flagscan-window.args"
+    own_scan lab-flagscan-window W "$SMALL" "$TARGET"
 
-nmap_scan lab-nmap-syn eth pcap S "$BIG"
-nmap_scan lab-nmap-fin eth pcap F "$SMALL"
-nmap_scan lab-nmap-null-sll2 sll2 pcap N "$SMALL"
-nmap_scan lab-nmap-xmas pcapng pcapng X "$SMALL"
-nmap_scan lab-nmap-ack eth pcap A "$SMALL"
-echo "-sW" >"$HERE/lab-nmap-window.args"
-nmap_scan lab-nmap-window eth pcap W "$SMALL"
-nmap_scan lab-nmap-maimon eth pcap M "$SMALL"
+    nmap_scan lab-nmap-syn eth pcap S "$BIG"
+    nmap_scan lab-nmap-fin eth pcap F "$SMALL"
+    nmap_scan lab-nmap-null-sll2 sll2 pcap N "$SMALL"
+    nmap_scan lab-nmap-xmas pcapng pcapng X "$SMALL"
+    nmap_scan lab-nmap-ack eth pcap A "$SMALL"
+    echo "-sW" >"$HERE/lab-nmap-window.args"
+    nmap_scan lab-nmap-window eth pcap W "$SMALL"
+    nmap_scan lab-nmap-maimon eth pcap M "$SMALL"
 
-hping_scan lab-hping3-syn-sll sll -S S
-hping_scan lab-hping3-fin eth -F F
-
-# UDP: recorded for the day flagscan has -sU; the suite reports it as skipped until then.
-if ((!REVERIFY)); then
-    start_capture eth "$HERE/lab-nmap-udp.pcap"
-    nmap -sU -p 53,67,123,161,500,1900,5353 -Pn -n -T4 -oX "$HERE/lab-nmap-udp.nmap.xml" "$TARGET" >/dev/null
-    stop_capture "$HERE/lab-nmap-udp.pcap"
+    hping_scan lab-hping3-syn-sll sll -S S
+    hping_scan lab-hping3-fin eth -F F
 fi
-echo "UDP replay arrives with the UDP scan (flagscan has no -sU yet); nmap's verdicts: lab-nmap-udp.nmap.xml" \
-    >"$HERE/lab-nmap-udp.skip"
+
+# The UDP group: lab-*udp*, kind U (the replay infers -sU: every probe is UDP). One port list
+# holds every UDP class of layout.conf: open (the listener echoes each datagram), rejected
+# (ICMP 3/13), dropped, and closed ones (ICMP 3/3). The lab's ICMP rate limit is off (lab.sh's
+# default), so every closed port answers at once and the scans take seconds.
+if [[ $ONLY != tcp ]]; then
+    rm -f "$HERE"/lab-*udp*.expected "$HERE"/lab-*udp*.skip
+    own_scan lab-flagscan-udp U "$UDP_PORTS" "$TARGET"
+    nmap_scan lab-nmap-udp eth pcap U "$UDP_PORTS"
+fi
 
 if ((${#FAILED[@]})); then
     echo "record-lab.sh: no .expected for: ${FAILED[*]} (see above)" >&2
     exit 1
 fi
-echo "record-lab.sh: every lab capture verified"
+echo "record-lab.sh: every lab capture verified (group: $ONLY)"

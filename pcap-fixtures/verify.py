@@ -3,14 +3,17 @@
 
 Used by record-lab.sh (run by hand, as root) for every lab capture; never by the test suite.
 
-  verify.py REPLAY.jsonl --kind S|F|N|X|A|W|M --layout test/lab/layout.conf --lab 30
+  verify.py REPLAY.jsonl --kind S|F|N|X|A|W|M|U --layout test/lab/layout.conf --lab 30
             --hosts 10.77.30.2[,...] --ports 1-30,80,... [--nmap-xml X.xml] [--live LIVE.jsonl]
 
 Checks, each one a hard failure:
   * every (host, port) scanned is listed exactly once (the replay ran with --all-ports);
   * its state and reason are what test/lab/layout.conf implies for that scan type on a Linux
-    stack (the same table as test/live/live_support.hpp: open / closed / rejected / dropped);
-  * with --nmap-xml: nmap's own state and reason for every scanned port of that same run
+    stack (the same table as test/live/live_support.hpp: open / closed / rejected / dropped),
+    from the *_tcp keys for the TCP kinds and the *_udp keys for U (UDP); every port line
+    carries the scan's protocol ("proto": "tcp" or "udp");
+  * with --nmap-xml: nmap's own state and reason for every scanned port of that same run (its
+    protocol="tcp" ports for the TCP kinds, protocol="udp" ones for U)
     (ports nmap folded into <extraports> are placed from <extrareasons ports=...>, or from the
     scanned list when nmap gave no list);
   * with --live: the replay's output is byte for byte the live scan's -oJ output.
@@ -28,6 +31,9 @@ UNFILTERED = ("unfiltered", "reset")
 ADMIN = ("filtered", "admin-prohibited")
 FILTERED = ("filtered", "no-response")
 OPEN_FILTERED = ("open|filtered", "no-response")
+# UDP (RFC 768, RFC 1122 3.2.2.1): a reply datagram means a listener; ICMP 3/3 means none.
+UDP_RESPONSE = ("open", "udp-response")
+PORT_UNREACH = ("closed", "port-unreach")
 KINDS = {
     "S": (SYN_ACK, CLOSED, ADMIN, FILTERED),
     "F": (OPEN_FILTERED, CLOSED, ADMIN, OPEN_FILTERED),
@@ -36,7 +42,12 @@ KINDS = {
     "A": (UNFILTERED, UNFILTERED, ADMIN, FILTERED),
     "W": (CLOSED, CLOSED, ADMIN, FILTERED),
     "M": (CLOSED, CLOSED, ADMIN, OPEN_FILTERED),
+    "U": (UDP_RESPONSE, PORT_UNREACH, ADMIN, OPEN_FILTERED),
 }
+
+
+def protocol(kind):
+    return "udp" if kind == "U" else "tcp"
 
 
 def parse_ports(text):
@@ -60,15 +71,16 @@ def load_layout(path):
 
 def expected_from_layout(layout, lab, kind, hosts, ports):
     opened, closed, rejected, dropped = KINDS[kind]
+    proto = protocol(kind)
     dropped_hosts = {f"10.77.{lab}.{16 + off}" for off in layout.get("dropped_hosts", set())}
     out = {}
     for host in hosts:
         for port in ports:
-            if host in dropped_hosts or port in layout.get("dropped_tcp", set()):
+            if host in dropped_hosts or port in layout.get(f"dropped_{proto}", set()):
                 verdict = dropped
-            elif port in layout.get("rejected_tcp", set()):
+            elif port in layout.get(f"rejected_{proto}", set()):
                 verdict = rejected
-            elif port in layout.get("open_tcp", set()):
+            elif port in layout.get(f"open_{proto}", set()):
                 verdict = opened
             else:
                 verdict = closed
@@ -76,12 +88,14 @@ def expected_from_layout(layout, lab, kind, hosts, ports):
     return out
 
 
-def read_replay(path):
+def read_replay(path, proto):
     ports, hosts = {}, {}
     with open(path) as f:
         for number, line in enumerate(f, 1):
             obj = json.loads(line)
             if "port" in obj:
+                if obj.get("proto") != proto:
+                    fail(f"{path}:{number}: proto {obj.get('proto')!r}, the scan's is {proto!r}")
                 key = (obj["ip"], obj["port"])
                 if key in ports:
                     fail(f"{path}:{number}: {key} listed twice")
@@ -91,7 +105,7 @@ def read_replay(path):
     return ports, hosts
 
 
-def read_nmap(path, scanned):
+def read_nmap(path, scanned, proto):
     verdicts = {}
     for host in ET.parse(path).getroot().iter("host"):
         ip = next(a.get("addr") for a in host.iter("address") if a.get("addrtype") == "ipv4")
@@ -100,6 +114,8 @@ def read_nmap(path, scanned):
             for extra in ports.iter("extraports"):
                 state, count = extra.get("state"), int(extra.get("count"))
                 for reasons in extra.iter("extrareasons"):
+                    if reasons.get("proto", proto) != proto:
+                        fail(f"{path}: {ip}: extrareasons for {reasons.get('proto')}, the scan is {proto}")
                     if reasons.get("ports"):
                         for port in parse_ports(reasons.get("ports")):
                             verdicts[(ip, port)] = (state, reasons.get("reason"))
@@ -107,7 +123,7 @@ def read_nmap(path, scanned):
                 if count:
                     unplaced.append((state, count))
             for port in ports.iter("port"):
-                if port.get("protocol") != "tcp":
+                if port.get("protocol") != proto:
                     continue
                 st = port.find("state")
                 verdicts[(ip, int(port.get("portid")))] = (st.get("state"), st.get("reason"))
@@ -153,7 +169,8 @@ def main():
     args = parser.parse_args()
 
     hosts, ports = args.hosts.split(","), parse_ports(args.ports)
-    got, host_lines = read_replay(args.replay)
+    proto = protocol(args.kind)
+    got, host_lines = read_replay(args.replay, proto)
     if set(host_lines) != set(hosts):
         fail(f"host lines for {sorted(host_lines)}, expected {sorted(hosts)}")
     truth = expected_from_layout(load_layout(args.layout), args.lab, args.kind, hosts, ports)
@@ -168,7 +185,7 @@ def main():
             fail(f"{ip}: host line counts {line['counts']} but ports say {counts}")
     print(f"ok: host lines of {len(host_lines)} hosts agree with their ports")
     if args.nmap_xml:
-        compare("nmap -oX", read_nmap(args.nmap_xml, ports), got, ignore_empty_reason=True)
+        compare("nmap -oX", read_nmap(args.nmap_xml, ports, proto), got, ignore_empty_reason=True)
     if args.live:
         with open(args.live, "rb") as a, open(args.replay, "rb") as b:
             if a.read() != b.read():
