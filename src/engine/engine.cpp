@@ -182,6 +182,7 @@ std::size_t Engine::release_paced(Micros now, std::span<Probe> out) {
             const Target target = targets_->at(index);
             auto* entry = correlator_.find(Correlator::key(target.ip, target.lane, target.port));
             if (entry != nullptr && entry->phase != Correlator::Phase::queued) continue;  // answered while it waited
+            if (entry == nullptr && results_->port(index).state != PortState::unscanned) continue;  // answered late
             out[n++] = entry != nullptr ? next_try(*entry) : make_probe(index, 0);
             stats_.retransmitted += entry != nullptr ? 1 : 0;
         }
@@ -201,30 +202,38 @@ void Engine::requeue_exhausted() {
     });
 }
 
+// The next probe to consider: a queued resend first (skipping those answered while they
+// waited), else the next position of the walk.
+std::optional<Engine::Candidate> Engine::take_candidate() {
+    while (!retransmit_.empty()) {
+        const std::uint64_t key = retransmit_.front();
+        retransmit_.pop_front();
+        auto* entry = correlator_.find(key);
+        if (entry != nullptr && entry->phase == Correlator::Phase::queued) return Candidate{entry->index, key, entry};
+    }
+    if (next_position_ >= order_.size()) return std::nullopt;
+    return Candidate{order_(next_position_++), 0, nullptr};
+}
+
+// A candidate the rate did not allow yet goes first next time.
+void Engine::put_back(const Candidate& candidate) {
+    if (candidate.resend != nullptr) retransmit_.push_front(candidate.key);
+    else --next_position_;
+}
+
 std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
     expire(now);
     std::size_t n = held_.empty() ? 0 : release_paced(now, out);
     while (n < out.size()) {
-        Correlator::Entry* resend = nullptr;
-        while (!retransmit_.empty() && resend == nullptr) {
-            resend = correlator_.find(retransmit_.front());
-            if (resend == nullptr || resend->phase != Correlator::Phase::queued) {
-                resend = nullptr;
-                retransmit_.pop_front();  // answered while it waited
-            }
-        }
-        if (resend == nullptr && next_position_ >= order_.size()) break;
-        const std::uint64_t index = resend != nullptr ? resend->index : order_(next_position_);
-        if (resend != nullptr) retransmit_.pop_front();
-        else ++next_position_;
-        if (hold_for_pace(index, now)) continue;
-        if (!may_send(now)) {  // put it back: it goes first next time
-            if (resend != nullptr) retransmit_.push_front(Correlator::key(targets_->at(index).ip, targets_->at(index).lane, targets_->at(index).port));
-            else --next_position_;
+        const auto candidate = take_candidate();
+        if (!candidate) break;
+        if (hold_for_pace(candidate->index, now)) continue;
+        if (!may_send(now)) {
+            put_back(*candidate);
             break;
         }
-        out[n++] = resend != nullptr ? next_try(*resend) : make_probe(index, 0);
-        stats_.retransmitted += resend != nullptr ? 1 : 0;
+        out[n++] = candidate->resend != nullptr ? next_try(*candidate->resend) : make_probe(candidate->index, 0);
+        stats_.retransmitted += candidate->resend != nullptr ? 1 : 0;
     }
     for (std::size_t i = 0; i < n; ++i) correlator_.record(out[i], now);
     stats_.sent += n;

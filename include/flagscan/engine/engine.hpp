@@ -81,6 +81,13 @@ public:
     std::uint8_t allowed_tries() const;
 
 private:
+    struct Candidate {
+        std::uint64_t index;
+        std::uint64_t key;                // the correlator key of a resend
+        Correlator::Entry* resend;        // null: the first try of a new index
+    };
+    std::optional<Candidate> take_candidate();
+    void put_back(const Candidate& candidate);
     void expire(Micros now);
     bool spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros now);
     void retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micros now);
