@@ -10,7 +10,7 @@ packages=(
   iproute2 nftables util-linux              # the namespace lab (ip, nft, setpriv)
   nmap                                      # nmap-services (top ports, service names); comparisons
 )
-[[ "${1:-}" == "--bench" ]] && packages+=(masscan hyperfine)
+[[ "${1:-}" == "--bench" ]] && packages+=(masscan hyperfine zmap)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -100,10 +100,11 @@ void Engine::expire(Micros now) {
     }
 }
 
-// Why: a host that has sent only a few ICMP errors may be one that sends one per second after a
-// burst (Linux). A try to it that timed out is not taken as silence before a token could have
-// come back, else the closed ports just past the burst would be called open|filtered; a host
-// that has sent many errors has shown it has no such limit.
+// Why: a host that has sent only a few ICMP errors (or none: its budget may have been spent by
+// someone else just before) may be one that sends one per second after a burst (Linux). A try
+// to it that timed out is not taken as silence before a token could have come back, else the
+// closed ports just past the burst would be called open|filtered; a host that has sent many
+// errors has shown it has no such limit.
 bool Engine::spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros now) {
     const std::uint32_t host = host_of(entry.index);
     if (!icmp_paced_lane(Correlator::lane_of(key)) || !icmp_pacer_.may_be_limited(host)) return false;

@@ -19,7 +19,7 @@ void IcmpPacer::on_error(std::uint32_t host, Micros now, bool lost_under_pace) {
 
 bool IcmpPacer::on_silence(std::uint32_t host, Micros now) {
     auto it = hosts_.find(host);
-    if (it == hosts_.end() || it->second.errors < 2) return false;  // never heard an error: nothing to pace
+    if (it == hosts_.end() || it->second.errors < 1) return false;  // never heard an error: nothing to pace
     Host& h = it->second;
     if (h.paced) {
         adapt(h, now);
@@ -58,7 +58,7 @@ void IcmpPacer::adapt(Host& h, Micros now) {
 
 bool IcmpPacer::may_be_limited(std::uint32_t host) const {
     auto it = hosts_.find(host);
-    return it != hosts_.end() && it->second.errors > 0 && (it->second.paced || it->second.errors < kErrorsOfNoLimit);
+    return it == hosts_.end() || it->second.paced || it->second.errors < kErrorsOfNoLimit;
 }
 
 bool IcmpPacer::paced(std::uint32_t host) const {

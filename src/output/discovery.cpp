@@ -56,8 +56,8 @@ void write_discovery_normal(std::ostream& out, const Results& discovery, const S
         out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
         out << "Host is up, received " << to_string(slot.reason);
         if (slot.ttl != 0) out << " ttl " << int{slot.ttl};
-        if (slot.reason != Reason::localhost_response)
-            out << " to " << kind.name << (uses_ports(kind) ? " " + std::to_string(target.port.value()) : "");
+        if (slot.reason != Reason::localhost_response) out << " to " << kind.name;
+        if (slot.reason != Reason::localhost_response && uses_ports(kind)) out << ' ' << target.port.value();
         if (slot.rtt_us != 0) out << " (" << seconds(slot.rtt_us) << " latency)";
         out << ".\n";
     });

@@ -39,7 +39,7 @@ std::string icmp_line(const DecodedPacket& p) {
     const auto& icmp = *p.icmp;
     std::string line = p.ip.src.str() + " > " + p.ip.dst.str() + " ICMP " + std::to_string(icmp.type) + "/" +
                        std::to_string(icmp.code);
-    if (icmp.type == icmp_type::unreachable) line += " " + std::string(to_string(reason_for_icmp_unreachable(icmp.code)));
+    if (icmp.type == icmp_type::unreachable) line.append(" ").append(to_string(reason_for_icmp_unreachable(icmp.code)));
     if (icmp.quoted && icmp.quoted->ip.protocol == ipproto::icmp)
         line += " about " + icmp.quoted->ip.src.str() + " > " + icmp.quoted->ip.dst.str() + " ICMP id=" +
                 std::to_string(icmp.quoted->query_id);

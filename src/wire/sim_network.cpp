@@ -225,13 +225,14 @@ void SimNetwork::unreachable(const SimHost& host, const DecodedPacket& probe, st
 // Why: Linux limits the ICMP errors it sends to each destination (RFC 1812 4.3.2.8 allows it) with
 // inet_peer_xrlim_allow: the peer saves up elapsed time, at most XRLIM_BURST_FACTOR (6) intervals
 // of icmp_ratelimit (1000 ms), and each error spends one interval; with less saved the error is not
-// sent. A new peer starts with a full bucket. This is what makes UDP scans of Linux hosts slow.
+// sent. A new peer starts with a full bucket (or an empty one: icmp_spent_at_start). This is what makes UDP scans of Linux hosts slow.
 bool SimNetwork::icmp_error_allowed(const SimHost& host, Ipv4 from, Ipv4 to) {
     if (host.icmp_errors_per_s <= 0) return true;
     const Micros interval = std::max<Micros>(1, std::llround(double(kSecond) / host.icmp_errors_per_s));
     const Micros cap = interval * std::max(0, host.icmp_burst);
     const Micros now = clock_->now();
-    auto [it, fresh] = icmp_buckets_.try_emplace({from, to}, IcmpBucket{cap, now});
+    const Micros start = host.icmp_spent_at_start ? 0 : cap;
+    auto [it, fresh] = icmp_buckets_.try_emplace({from, to}, IcmpBucket{start, now});
     IcmpBucket& bucket = it->second;
     if (!fresh) bucket.credit = std::min(cap, bucket.credit + (now - bucket.last));
     bucket.last = now;

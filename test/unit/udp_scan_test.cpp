@@ -100,6 +100,20 @@ TEST(UdpScan, FewPortsPastTheBurstAreStillClosed) {
     EXPECT_EQ(count_wrong_udp(scan, host), 0);
 }
 
+// The host's budget is spent when the scan begins (another scan just used it): no error at
+// first, then one per second.
+TEST(UdpScan, SpentIcmpBudgetAtTheStartIsStillPaced) {
+    SimConfig net;
+    SimHost host = udp_host();
+    host.icmp_errors_per_s = 1.0;
+    host.icmp_spent_at_start = true;
+    net.hosts[kTarget] = host;
+    SimScan scan{one_host(kTarget), udp_slots(1, 20), {&udp_kind()}, net};
+    scan.run();
+    EXPECT_EQ(count_wrong_udp(scan, host), 0);
+    EXPECT_GT(scan.results->host(0).icmp_limit, 0.0);
+}
+
 // A higher limit (Solaris-like 50/s) is found by the pace growing again.
 TEST(UdpScan, PaceGrowsToAHigherLimit) {
     SimConfig net;

@@ -31,11 +31,14 @@ public:
     // whose earlier try had been sent under the pace.
     void on_error(std::uint32_t host, Micros now, bool lost_under_pace);
     // A probe to `host` (of a kind read from ICMP errors) timed out. True when this starts the
-    // host's pacing: the caller then sends again, for free, what it gave up on before.
+    // host's pacing (it has sent an ICMP error and then went silent for at least
+    // kSilencesToSuspect probes and a quarter of its errors): the caller then sends again, for
+    // free, what it gave up on before.
     bool on_silence(std::uint32_t host, Micros now);
 
     bool paced(std::uint32_t host) const;
-    // True while the host has sent some ICMP errors but too few to rule out a per-second limit.
+    // True while the host has sent too few ICMP errors to rule out a per-second limit (none
+    // too: its budget may have been spent before the scan began).
     bool may_be_limited(std::uint32_t host) const;
     Micros paced_since(std::uint32_t host) const;  // -1 when not paced
     // A send to a paced host: true when its pace allows one now (always for others).

@@ -28,6 +28,7 @@ struct SimHost {
     // 1/icmp_errors_per_s seconds, at most icmp_burst saved. 0: unlimited. Linux's default is 1/s, 6.
     double icmp_errors_per_s = 0;
     int icmp_burst = 6;
+    bool icmp_spent_at_start = false;  // the bucket starts empty: someone spent it just before
     bool answers_ping = true;       // ICMP echo -> echo reply (net.ipv4.icmp_echo_ignore_all=0)
     bool answers_timestamp = true;  // ICMP timestamp -> timestamp reply
 };

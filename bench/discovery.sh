@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# discovery.sh: times host discovery (-sn) of the lab's /16 by flagscan, nmap and zmap.
+#
+# Run as root from anywhere: bench/discovery.sh [--runs N] [--range /P] [--loss PCT] [--id ID]
+#     [--tools flagscan,flagscan-pe,nmap,zmap,nmap-pe] [--zmap-rate PPS] [--zmap-cooldown SEC]
+#     [--timeout SEC] [--keep DIR]
+# Prints, per tool, the median wall time, its ratios to flagscan's median (default probes) and to
+# flagscan -PE's (ICMP echo only, zmap's probe), and how many runs found exactly the addresses of
+# the range that test/lab/layout.conf says answer. See bench/README.md.
+set -Eeuo pipefail
+
+readonly BENCH_NAME=discovery.sh
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+readonly KNOWN_TOOLS="flagscan flagscan-pe nmap nmap-pe zmap"
+
+RUNS=3
+LOSS=0
+LAB_ID=53
+TOOLS=flagscan,flagscan-pe,nmap,zmap
+PREFIX=16
+ZMAP_RATE=100000
+ZMAP_COOLDOWN=1
+LIMIT=900
+KEEP_DIR=
+RANGE=
+
+usage() {
+    sed -n '4,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+parse_args() {
+    while (($#)); do
+        case $1 in
+        --runs) RUNS=${2:?}; shift 2 ;;
+        --range) PREFIX=${2:?}; shift 2 ;;
+        --loss) LOSS=${2:?}; shift 2 ;;
+        --id) LAB_ID=${2:?}; shift 2 ;;
+        --tools) TOOLS=${2:?}; shift 2 ;;
+        --zmap-rate) ZMAP_RATE=${2:?}; shift 2 ;;
+        --zmap-cooldown) ZMAP_COOLDOWN=${2:?}; shift 2 ;;
+        --timeout) LIMIT=${2:?}; shift 2 ;;
+        --keep) KEEP_DIR=${2:?}; shift 2 ;;
+        -h | --help) usage ;;
+        *) die "unknown argument '$1' (see --help)" ;;
+        esac
+    done
+    [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs needs a positive integer"
+    PREFIX=${PREFIX#/}
+    if ! [[ $PREFIX =~ ^[0-9]+$ ]] || ((10#$PREFIX < 16 || 10#$PREFIX > 30)); then
+        die "--range takes a prefix length /16../30 (the lab's range starting at .0.0), got '$PREFIX'"
+    fi
+    PREFIX=$((10#$PREFIX))
+    [[ $ZMAP_RATE =~ ^[1-9][0-9]*$ ]] || die "--zmap-rate needs packets per second"
+    [[ $ZMAP_COOLDOWN =~ ^[0-9]+$ ]] || die "--zmap-cooldown needs whole seconds"
+    [[ $LIMIT =~ ^[1-9][0-9]*$ ]] || die "--timeout needs whole seconds"
+    set_lab_target
+    # The lab's wide range, 10.(100+ID).0.0/16, or its first /PREFIX: routed only into the lab.
+    RANGE=10.$((100 + 10#$LAB_ID)).0.0/$PREFIX
+}
+
+# Root, and every tool of TOOLS (flagscan-pe and nmap-pe are flagscan and nmap with -PE).
+check_discovery_tools() {
+    local tool saved=$TOOLS
+    for tool in ${TOOLS//,/ }; do
+        [[ " $KNOWN_TOOLS " == *" $tool "* ]] || die "unknown tool '$tool' (${KNOWN_TOOLS// /, })"
+    done
+    TOOLS=$(tr ',' '\n' <<<"$TOOLS" | sed 's/-pe$//' | sort -u | paste -sd,)
+    check_tools "flagscan nmap zmap"
+    TOOLS=$saved
+}
+
+# Dies unless the kernel sends RANGE to the lab's veth (zmap is given the same interface).
+check_route() {
+    local route
+    route=$(ip -o route get "${RANGE%/*}")
+    [[ $route == *" dev $HOST_IF "* ]] || die "$RANGE is not routed into the lab: $route"
+}
+
+# --- the truth: the addresses that answer -----------------------------------------------------
+
+# Every address of RANGE whose last octet mod 4 is not in wide_dropped_mod4, one a line, sorted.
+expected_up() {
+    awk -v range="$RANGE" -v dropped="$(lab_info wide_dropped_mod4)" '
+        BEGIN {
+            split(range, part, "[./]")
+            n = split(dropped, d, " ")
+            for (i = 1; i <= n; i++) drop[d[i] + 0] = 1
+            count = 2 ^ (32 - part[5])
+            for (k = 0; k < count; k++) {
+                third = int(k / 256); last = k % 256
+                if (!(last % 4 in drop)) print part[1] "." part[2] "." third "." last
+            }
+        }' | LC_ALL=C sort
+}
+
+# --- the tools: command line, and the addresses they found up ---------------------------------
+
+command_for() {
+    local tool=$1 out=$2
+    case $tool in
+    flagscan) echo "$FLAGSCAN_BIN -sn -n -T4 -oJ $out $RANGE" ;;
+    flagscan-pe) echo "$FLAGSCAN_BIN -sn -PE -n -T4 -oJ $out $RANGE" ;;
+    nmap) echo "nmap -sn -n -T4 -oG $out $RANGE" ;;
+    nmap-pe) echo "nmap -sn -PE -n -T4 -oG $out $RANGE" ;;
+    # Never zmap's defaults: its interface, source and gateway would be the host's default route.
+    # -b /dev/null replaces /etc/zmap/blacklist.conf, which blocks 10.0.0.0/8.
+    zmap) echo "zmap -q -M icmp_echoscan -i $HOST_IF -S 10.77.$((10#$LAB_ID)).1 -G $NS_MAC -b /dev/null -r $ZMAP_RATE -c $ZMAP_COOLDOWN -o $out $RANGE" ;;
+    esac
+}
+
+# The addresses TOOL's output calls up, one a line, sorted (duplicates kept: they are an error).
+up_in() {
+    local tool=$1 out=$2
+    [[ -s $out ]] || return 0
+    case $tool in
+    flagscan*) grep '"status":"up"' "$out" | sed -n 's/.*"ip":"\([0-9.]*\)".*/\1/p' ;;
+    nmap*) awk '/Status: Up/ { print $2 }' "$out" ;;
+    zmap) grep -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' "$out" ;;
+    esac | LC_ALL=C sort
+}
+
+# "(M missed, K extra, D duplicate) missed: first ... extra: first ..." against the truth.
+describe_diff() {
+    local found=$1 missed extra dups
+    missed=$(LC_ALL=C comm -23 "$WORK/expected" <(uniq "$found"))
+    extra=$(LC_ALL=C comm -13 "$WORK/expected" <(uniq "$found"))
+    dups=$(uniq -d "$found" | grep -c . || true)
+    printf '(%d missed, %d extra, %d duplicate)' "$(grep -c . <<<"$missed" || true)" \
+        "$(grep -c . <<<"$extra" || true)" "$dups"
+    [[ -z $missed ]] || printf ' missed: %s' "$(head -n4 <<<"$missed" | paste -sd' ')"
+    [[ -z $extra ]] || printf ' extra: %s' "$(head -n4 <<<"$extra" | paste -sd' ')"
+}
+
+# Runs TOOL once; prints "seconds exact|wrong|error count detail".
+run_once() {
+    local tool=$1 run=$2 out log found n
+    out=$WORK/$tool.$run.out
+    log=$WORK/$tool.$run.log
+    found=$WORK/$tool.$run.up
+    # The command line is split into words on purpose.
+    # shellcheck disable=SC2046
+    time_command_within "$LIMIT" "$log" $(command_for "$tool" "$out")
+    up_in "$tool" "$out" >"$found"
+    n=$(grep -c . "$found" || true)
+    if ((STATUS != 0)); then
+        echo "$ELAPSED error $n exit-$STATUS"
+    elif cmp -s "$found" "$WORK/expected"; then
+        echo "$ELAPSED exact $n"
+    else
+        echo "$ELAPSED wrong $n up $(describe_diff "$found")"
+    fi
+}
+
+# --- the table --------------------------------------------------------------------------------
+
+print_table() {
+    local tool base base_pe runs med min max exact marks found
+    base=''
+    base_pe=''
+    if [[ ,$TOOLS, == *,flagscan,* ]]; then base=$(cut -d' ' -f1 "$WORK/flagscan.results" | median); fi
+    if [[ ,$TOOLS, == *,flagscan-pe,* ]]; then base_pe=$(cut -d' ' -f1 "$WORK/flagscan-pe.results" | median); fi
+    printf '\n%-12s %4s %9s %8s %8s %12s %15s  %-9s %-7s %s\n' tool runs median_s min_s max_s \
+        vs_flagscan vs_flagscan-PE up exact per-run
+    for tool in ${TOOLS//,/ }; do
+        read -r runs med min max exact marks < <(results_summary "$WORK/$tool.results")
+        found=$(cut -d' ' -f3 "$WORK/$tool.results" | median | sed 's/\.0*$//')
+        printf '%-12s %4s %9s %8s %8s %12s %15s  %-9s %-7s %s\n' "$tool" "$runs" "$med" "$min" "$max" \
+            "$(ratio "$med" "$base")" "$(ratio "$med" "$base_pe")" "$found" "$exact" "$marks"
+    done
+}
+
+print_details() {
+    local tool
+    echo
+    echo "truth: $(grep -c . "$WORK/expected") of $((1 << (32 - PREFIX))) addresses of $RANGE up" \
+        "(last octet mod 4 not in {$(lab_info wide_dropped_mod4)})   (lab $LAB_ID, loss $LOSS%)"
+    echo "up: median count found up; per-run: + exactly the true set, - some address missed or extra, E tool failed or timed out (${LIMIT}s)"
+    for tool in ${TOOLS//,/ }; do
+        echo "  $tool: $(command_for "$tool" OUT)"
+        awk '$2 != "exact" { print "    run " NR " not exact: " $0 }' "$WORK/$tool.results"
+    done
+    [[ -z $KEEP_DIR ]] || echo "outputs, logs and up lists kept in $WORK"
+}
+
+main() {
+    parse_args "$@"
+    check_discovery_tools
+    bench_begin_with --icmp-ratelimit off
+    check_route
+    local run tool
+    expected_up >"$WORK/expected"
+    for ((run = 1; run <= RUNS; run++)); do
+        # Interleaved, so slow drifts of a shared machine hit every tool alike.
+        for tool in ${TOOLS//,/ }; do
+            printf 'run %d/%d %-12s ' "$run" "$RUNS" "$tool" >&2
+            run_once "$tool" "$run" >>"$WORK/$tool.results"
+            tail -n1 "$WORK/$tool.results" >&2
+        done
+    done
+    print_table
+    print_details
+}
+
+main "$@"
