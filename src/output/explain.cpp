@@ -79,7 +79,7 @@ void explain_port(std::ostream& out, const Results& results, std::uint64_t index
     wrapped(out, "    Back:   ", reply_words(port, target.ip, target.port));
     if (port.rule < kind.rules.size()) {
         const Rule& rule = kind.rules[port.rule];
-        wrapped(out, "    Rule " + std::to_string(port.rule + 1) + ": ", describe_rule(rule));
+        wrapped(out, "    Rule " + std::to_string(port.rule + 1) + ": ", describe_rule(rule, kind.purpose));
         wrapped(out, "    Why:    ", rule.basis);
     }
 }
@@ -116,21 +116,26 @@ void explain_host(std::ostream& out, const Results& results, std::uint32_t host,
 
 }  // namespace
 
-std::string describe_rule(const Rule& rule) {
+std::string describe_rule(const Rule& rule, Purpose purpose) {
     std::string reply{rule.reply_text};
     const std::string reason = rule.reason == Reason::none ? "reason from the ICMP code" : std::string(to_string(rule.reason));
     const std::string when = rule.kind == ReplyEvidence::Kind::none ? " back, after every try" : " back";
-    return reply + when + " -> " + std::string(to_string(rule.state)) + " (" + reason + ")";
+    const bool host = purpose == Purpose::host_discovery;  // its rows speak of the host (see Purpose)
+    const std::string state = host ? (rule.state == PortState::open ? "host up" : "host not seen")
+                                   : std::string(to_string(rule.state));
+    return reply + when + " -> " + state + " (" + reason + ")";
 }
 
 void write_rule_table(std::ostream& out, const ProbeKind& kind) {
-    out << kind.name << " scan (" << kind.nmap_flag << "): the probe is " << probe_words(kind) << ".\n";
+    const bool host = kind.purpose == Purpose::host_discovery;
+    out << kind.name << (host ? " discovery (" : " scan (") << kind.nmap_flag << "): the probe is " << probe_words(kind)
+        << ".\n";
     for (std::size_t i = 0; i < kind.rules.size(); ++i) {
         const Rule& rule = kind.rules[i];
-        wrapped(out, "  " + std::to_string(i + 1) + ". ", describe_rule(rule));
+        wrapped(out, "  " + std::to_string(i + 1) + ". ", describe_rule(rule, kind.purpose));
         wrapped(out, "     ", rule.basis);
     }
-    out << "  Any other reply matches no row and says nothing about the port.\n";
+    out << "  Any other reply matches no row and says nothing about the " << (host ? "host" : "port") << ".\n";
     wrapped(out, "Caveat: ", kind.caveat);
 }
 

@@ -94,5 +94,16 @@ TEST(ScanFlags, CustomFlagsReadLikeTheirBase) {
     EXPECT_EQ(scan.at(kTarget, 23).state, PortState::closed);
 }
 
+TEST(Explain, DiscoveryRowsSpeakOfTheHost) {
+    std::ostringstream out;
+    write_rule_table(out, ping_echo_kind());
+    const std::string text = out.str();
+    EXPECT_NE(text.find("ICMP echo discovery (-PE)"), std::string::npos) << text;
+    EXPECT_NE(text.find("ICMP echo reply back -> host up (echo-reply)"), std::string::npos) << text;
+    EXPECT_NE(text.find("-> host not seen (no-response)"), std::string::npos) << text;
+    EXPECT_NE(text.find("says nothing about the host"), std::string::npos) << text;
+    for (const auto& kind : all_ping_kinds()) EXPECT_FALSE(kind.rules.empty()) << kind.name;
+}
+
 }  // namespace
 }  // namespace flagscan

@@ -26,6 +26,6 @@ void write_explanations(std::ostream& out, const Results& results, const ReportO
                         const ExplainContext& context);
 
 // One row in words: "RST back -> closed (reset)".
-std::string describe_rule(const Rule& rule);
+std::string describe_rule(const Rule& rule, Purpose purpose = Purpose::port_scan);
 
 }  // namespace flagscan
