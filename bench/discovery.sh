@@ -16,38 +16,26 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 readonly KNOWN_TOOLS="flagscan flagscan-pe nmap nmap-pe zmap"
 
 RUNS=3
-LOSS=0
 LAB_ID=53
 TOOLS=flagscan,flagscan-pe,nmap,zmap
 PREFIX=16
 ZMAP_RATE=100000
 ZMAP_COOLDOWN=1
 LIMIT=900
-KEEP_DIR=
 RANGE=
 
-usage() {
-    sed -n '4,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-    exit 2
+# Options beyond common.sh's (parse_common_args).
+bench_option() {
+    case $1 in
+    --range) PREFIX=${2:?}; OPTION_WORDS=2 ;;
+    --zmap-rate) ZMAP_RATE=${2:?}; OPTION_WORDS=2 ;;
+    --zmap-cooldown) ZMAP_COOLDOWN=${2:?}; OPTION_WORDS=2 ;;
+    --timeout) LIMIT=${2:?}; OPTION_WORDS=2 ;;
+    esac
 }
 
 parse_args() {
-    while (($#)); do
-        case $1 in
-        --runs) RUNS=${2:?}; shift 2 ;;
-        --range) PREFIX=${2:?}; shift 2 ;;
-        --loss) LOSS=${2:?}; shift 2 ;;
-        --id) LAB_ID=${2:?}; shift 2 ;;
-        --tools) TOOLS=${2:?}; shift 2 ;;
-        --zmap-rate) ZMAP_RATE=${2:?}; shift 2 ;;
-        --zmap-cooldown) ZMAP_COOLDOWN=${2:?}; shift 2 ;;
-        --timeout) LIMIT=${2:?}; shift 2 ;;
-        --keep) KEEP_DIR=${2:?}; shift 2 ;;
-        -h | --help) usage ;;
-        *) die "unknown argument '$1' (see --help)" ;;
-        esac
-    done
-    [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs needs a positive integer"
+    parse_common_args "$@"
     PREFIX=${PREFIX#/}
     if ! [[ $PREFIX =~ ^[0-9]+$ ]] || ((10#$PREFIX < 16 || 10#$PREFIX > 30)); then
         die "--range takes a prefix length /16../30 (the lab's range starting at .0.0), got '$PREFIX'"
@@ -173,15 +161,11 @@ print_table() {
 }
 
 print_details() {
-    local tool
     echo
     echo "truth: $(grep -c . "$WORK/expected") of $((1 << (32 - PREFIX))) addresses of $RANGE up" \
         "(last octet mod 4 not in {$(lab_info wide_dropped_mod4)})   (lab $LAB_ID, loss $LOSS%)"
     echo "up: median count found up; per-run: + exactly the true set, - some address missed or extra, E tool failed or timed out (${LIMIT}s)"
-    for tool in ${TOOLS//,/ }; do
-        echo "  $tool: $(command_for "$tool" OUT)"
-        awk '$2 != "exact" { print "    run " NR " not exact: " $0 }' "$WORK/$tool.results"
-    done
+    print_tool_runs
     [[ -z $KEEP_DIR ]] || echo "outputs, logs and up lists kept in $WORK"
 }
 
@@ -190,16 +174,8 @@ main() {
     check_discovery_tools
     bench_begin_with --icmp-ratelimit off
     check_route
-    local run tool
     expected_up >"$WORK/expected"
-    for ((run = 1; run <= RUNS; run++)); do
-        # Interleaved, so slow drifts of a shared machine hit every tool alike.
-        for tool in ${TOOLS//,/ }; do
-            printf 'run %d/%d %-12s ' "$run" "$RUNS" "$tool" >&2
-            run_once "$tool" "$run" >>"$WORK/$tool.results"
-            tail -n1 "$WORK/$tool.results" >&2
-        done
-    done
+    run_rounds 12
     print_table
     print_details
 }

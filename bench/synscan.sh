@@ -12,32 +12,20 @@ readonly BENCH_NAME=synscan.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 RUNS=5
-LOSS=0
 LAB_ID=50
 TOOLS=flagscan,nmap,masscan
 MASSCAN_WAIT=1
-KEEP_DIR=
 WAKE_PID=
 
-usage() {
-    sed -n '4,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-    exit 2
+# Options beyond common.sh's (parse_common_args).
+bench_option() {
+    case $1 in
+    --masscan-wait) MASSCAN_WAIT=${2:?}; OPTION_WORDS=2 ;;
+    esac
 }
 
 parse_args() {
-    while (($#)); do
-        case $1 in
-        --runs) RUNS=${2:?}; shift 2 ;;
-        --loss) LOSS=${2:?}; shift 2 ;;
-        --id) LAB_ID=${2:?}; shift 2 ;;
-        --tools) TOOLS=${2:?}; shift 2 ;;
-        --masscan-wait) MASSCAN_WAIT=${2:?}; shift 2 ;;
-        --keep) KEEP_DIR=${2:?}; shift 2 ;;
-        -h | --help) usage ;;
-        *) die "unknown argument '$1' (see --help)" ;;
-        esac
-    done
-    [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs needs a positive integer"
+    parse_common_args "$@"
     [[ $MASSCAN_WAIT =~ ^[0-9]+$ ]] || die "--masscan-wait needs whole seconds"
     set_lab_target
 }
@@ -115,32 +103,11 @@ run_once() {
 
 # --- the table --------------------------------------------------------------------------------
 
-print_table() {
-    local tool base times marks exact med ratio
-    base=
-    if [[ ,$TOOLS, == *,flagscan,* ]]; then base=$(cut -d' ' -f1 "$WORK/flagscan.results" | median); fi
-    printf '\n%-9s %4s %9s %7s %7s %12s  %-7s %s\n' tool runs median_s min_s max_s vs_flagscan exact per-run
-    for tool in ${TOOLS//,/ }; do
-        times=$(cut -d' ' -f1 "$WORK/$tool.results")
-        med=$(median <<<"$times")
-        ratio=$(ratio "$med" "$base")
-        exact=$(grep -c ' exact$' "$WORK/$tool.results" || true)
-        marks=$(awk '{ printf "%s", ($2 == "exact" ? "+" : ($2 == "error" ? "E" : "-")) }' "$WORK/$tool.results")
-        printf '%-9s %4s %9s %7s %7s %12s  %-7s %s\n' "$tool" "$RUNS" "$med" \
-            "$(sort -g <<<"$times" | head -n1)" "$(sort -g <<<"$times" | tail -n1)" "$ratio" \
-            "$exact/$RUNS" "$marks"
-    done
-}
-
 print_details() {
-    local tool
     echo
     echo "true open set: $TRUE_OPEN   (loss $LOSS%, target $TARGET, lab $LAB_ID)"
     echo "per-run: + exact open set, - wrong open set, E tool failed"
-    for tool in ${TOOLS//,/ }; do
-        echo "  $tool: $(command_for "$tool" OUT)"
-        awk '$2 != "exact" { print "    run " NR " not exact: " $0 }' "$WORK/$tool.results"
-    done
+    print_tool_runs
     [[ -z $KEEP_DIR ]] || echo "outputs and logs kept in $WORK"
 }
 
@@ -148,16 +115,9 @@ main() {
     parse_args "$@"
     check_tools "flagscan nmap masscan"
     bench_begin
-    local run tool
-    for ((run = 1; run <= RUNS; run++)); do
-        # Interleaved, so slow drifts of a shared machine hit every tool alike.
-        for tool in ${TOOLS//,/ }; do
-            printf 'run %d/%d %-9s ' "$run" "$RUNS" "$tool" >&2
-            run_once "$tool" "$run" >>"$WORK/$tool.results"
-            tail -n1 "$WORK/$tool.results" >&2
-        done
-    done
-    print_table
+    run_rounds 9
+    tool_rows_header
+    tool_rows "$WORK/"
     print_details
 }
 
