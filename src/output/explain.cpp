@@ -96,7 +96,8 @@ void explain_lane(std::ostream& out, const Results& results, std::uint32_t host,
     });
     const Summarised common = summarised_states(results, host, options)[lane];
     const std::uint64_t slots = targets.slot_count();
-    for (std::uint64_t i = 0; i < slots && common.count > 0; ++i) {
+    for (const std::uint32_t i : targets.report_order()) {
+        if (common.count == 0) break;
         const std::uint64_t index = host * slots + i;
         if (targets.slots()[i].lane != lane || results.port(index).state != common.state) continue;
         explain_port(out, results, index, context,

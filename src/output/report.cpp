@@ -59,7 +59,7 @@ void for_each_listed_port(const Results& results, std::uint32_t host, const Repo
     const auto& targets = results.targets();
     const std::uint64_t slots = targets.slot_count();
     const auto summarised = summarised_states(results, host, options);
-    for (std::uint64_t i = 0; i < slots; ++i) {
+    for (const std::uint32_t i : targets.report_order()) {
         const std::uint64_t index = host * slots + i;
         const PortState state = results.port(index).state;
         const auto& lane = summarised[targets.slots()[i].lane];

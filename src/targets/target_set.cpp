@@ -34,6 +34,11 @@ TargetSet::TargetSet(AddressSet hosts, std::vector<Slot> slots) : hosts_(std::mo
         slots_[kept++] = slot;
     }
     slots_.resize(kept);
+    report_order_.resize(kept);
+    for (std::uint32_t i = 0; i < kept; ++i) report_order_[i] = i;
+    std::sort(report_order_.begin(), report_order_.end(), [this](std::uint32_t a, std::uint32_t b) {
+        return std::pair{slots_[a].lane, slots_[a].port} < std::pair{slots_[b].lane, slots_[b].port};
+    });
 }
 
 // index = host_index * slots + slot_index: consecutive indices walk one host's slots.

@@ -123,6 +123,25 @@ TEST(Report, SmallStatesAndOpenPortsAreListed) {
     EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 61);
 }
 
+// --top-ports gives ports in frequency order; reports list them by lane, then port (nmap's).
+TEST(Report, PortsAreListedInPortOrderLaneByLane) {
+    AddressSet host;
+    host.add(Ipv4{10, 0, 0, 9});
+    const TargetSet targets{host, std::vector<Slot>{{Port{443}, 0}, {Port{53}, 1}, {Port{22}, 0}, {Port{7}, 1}}};
+    Results results{targets, {&syn_kind(), &udp_kind()}};
+    PortResult open;
+    open.state = PortState::open;
+    open.reason = Reason::syn_ack;
+    for (std::uint64_t i = 0; i < 4; ++i) results.set(i, open);
+    std::ostringstream out;
+    write_jsonl(out, results, ReportOptions{}, ScanSummary{});
+    const std::string text = out.str();
+    const auto at = [&](const char* what) { return text.find(what); };
+    EXPECT_LT(at(R"("port":22,"proto":"tcp")"), at(R"("port":443,"proto":"tcp")")) << text;
+    EXPECT_LT(at(R"("port":443,"proto":"tcp")"), at(R"("port":7,"proto":"udp")")) << text;
+    EXPECT_LT(at(R"("port":7,"proto":"udp")"), at(R"("port":53,"proto":"udp")")) << text;
+}
+
 TEST(Report, PortsWithoutAVerdictAreNeitherListedNorSummarised) {
     AddressSet host;
     host.add(Ipv4{10, 0, 0, 9});

@@ -43,11 +43,15 @@ public:
         return lane < slot_of_.size() ? slot_of_[lane][port.value()] : -1;
     }
     int port_index(Port port) const { return slot_index(0, port); }  // lane 0
+    // Slot positions ordered by lane, then port: the order reports list ports in (nmap's),
+    // whatever order -p or --top-ports gave them.
+    const std::vector<std::uint32_t>& report_order() const { return report_order_; }
 
 private:
     AddressSet hosts_;
     std::vector<Slot> slots_;
     std::vector<std::vector<int>> slot_of_;  // per lane, 65536 entries
+    std::vector<std::uint32_t> report_order_;
 };
 
 }  // namespace flagscan
