@@ -132,7 +132,7 @@ void Engine::retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micro
 
 // Host discovery needs one answer per host: once a host is up, its silent probes get no retry.
 bool Engine::host_found_up(std::uint64_t index) const {
-    if (kind(targets_->at(index).lane).purpose != Purpose::host_discovery) return false;
+    if (kind(targets_->lane_at(index)).purpose != Purpose::host_discovery) return false;
     const auto host = static_cast<std::uint32_t>(index / targets_->slot_count());
     return results_->host(host).counts[static_cast<int>(PortState::open)] > 0;
 }
@@ -159,7 +159,7 @@ void Engine::resend_given_up(std::uint32_t host) {
 // A probe for a paced host waits in that host's queue until its pace allows it.
 bool Engine::hold_for_pace(std::uint64_t index, Micros now) {
     const std::uint32_t host = host_of(index);
-    if (!icmp_paced_lane(targets_->at(index).lane) || !icmp_pacer_.paced(host)) return false;
+    if (!icmp_paced_lane(targets_->lane_at(index)) || !icmp_pacer_.paced(host)) return false;
     auto& queue = held_[host];
     if (queue.empty() && icmp_pacer_.take(host, now)) return false;
     queue.push_back(index);

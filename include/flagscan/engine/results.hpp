@@ -45,7 +45,6 @@ public:
 
     const TargetSet& targets() const { return *targets_; }
     const ProbeKind& kind(std::uint8_t lane) const { return *kinds_[lane]; }
-    const ProbeKind& kind_at(std::uint64_t index) const { return *kinds_[targets_->at(index).lane]; }
     const std::vector<const ProbeKind*>& kinds() const { return kinds_; }
     const PortResult& port(std::uint64_t index) const { return ports_[index]; }
     const HostResult& host(std::uint32_t host_index) const { return hosts_[host_index]; }

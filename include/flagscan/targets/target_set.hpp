@@ -33,6 +33,7 @@ public:
     // Index layout: index = host_index * slots + slot_index.
     std::uint64_t size() const { return hosts_.size() * slots_.size(); }
     Target at(std::uint64_t index) const;
+    std::uint8_t lane_at(std::uint64_t index) const { return slots_[index % slots_.size()].lane; }  // O(1)
     std::uint64_t host_count() const { return hosts_.size(); }
     const AddressSet& hosts() const { return hosts_; }
     const std::vector<Slot>& slots() const { return slots_; }
