@@ -297,28 +297,35 @@ void mark_ourselves(Results& found, Ipv4 source) {
     found.set(*host * found.targets().slot_count(), self);
 }
 
-// -sn, or the discovery before a port scan. Returns the exit code when the command ends here.
-std::optional<int> discover(const ScanConfig& config, Prepared& prepared, Wire& wire, InterruptWatcher& interrupts,
-                            std::optional<Results>& found, std::ostream& out, std::ostream& err,
-                            std::unique_ptr<TargetSet>& targets) {
+// What discovery found, and the exit code when the command ends with it (-sn, or Ctrl-C).
+struct Discovery {
+    std::unique_ptr<TargetSet> targets;
+    std::optional<Results> found;
+    std::optional<int> exit_code;
+};
+
+// -sn, or the discovery before a port scan.
+Discovery discover(const ScanConfig& config, Prepared& prepared, Wire& wire, InterruptWatcher& interrupts,
+                   std::ostream& out, std::ostream& err) {
     const bool arp = wire.raw && use_arp(config, prepared, err);
     const ScanPlan plan = arp ? arp_discovery_plan() : wire.raw ? discovery_plan(config.ping) : connect_discovery_plan();
     if (!wire.raw && config.ping.given()) err << "flagscan: not root: -P options need raw packets; discovering with connect() to 80 and 443\n";
-    targets = std::make_unique<TargetSet>(prepared.hosts, plan.slots);
-    found.emplace(*targets, plan.kinds);
+    Discovery discovery{std::make_unique<TargetSet>(prepared.hosts, plan.slots), std::nullopt, std::nullopt};
+    Results& found = discovery.found.emplace(*discovery.targets, plan.kinds);
     const SteadyClock clock;
     const Micros started = clock.now();
     ScanSummary summary{plan.title, now_text(), 0, false, {}, prepared.hosts.size()};
     if (config.ping_only && config.json_path != "-") write_normal_header(out, summary);
-    const Phase phase{&plan, targets.get(), &*found, engine_config(config, prepared.route, wire.block, 0)};
+    const Phase phase{&plan, discovery.targets.get(), &found, engine_config(config, prepared.route, wire.block, 0)};
     const PhaseEnd end = run_phase(config, phase, wire, prepared, interrupts, out, err);
-    if (arp) mark_ourselves(*found, prepared.route.source);
+    if (arp) mark_ourselves(found, prepared.route.source);
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
     summary.interrupted = end.end == ScanEnd::interrupted;
-    if (!config.ping_only && !summary.interrupted) return std::nullopt;
-    if (!config.no_dns) summary.host_names = names_of_hosts_up(*found);
-    finish_discovery_reports(config, *found, summary, out, err);
-    return summary.interrupted ? 130 : 0;
+    if (!config.ping_only && !summary.interrupted) return discovery;
+    if (!config.no_dns) summary.host_names = names_of_hosts_up(found);
+    finish_discovery_reports(config, found, summary, out, err);
+    discovery.exit_code = summary.interrupted ? 130 : 0;
+    return discovery;
 }
 
 }  // namespace
@@ -342,35 +349,31 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         wire.raw.emplace(std::move(raw).value());
     }
 
-    std::optional<Results> discovery;
-    std::unique_ptr<TargetSet> discovery_targets;
+    const SteadyClock clock;
+    const Micros started = clock.now();  // the time reported covers discovery too, as nmap's
+    Discovery discovery;
     AddressSet hosts = prepared->hosts;
     if (!config.skip_discovery) {
-        if (auto code = discover(config, *prepared, wire, interrupts, discovery, out, err, discovery_targets)) return *code;
-        hosts = hosts_up(*discovery);
+        discovery = discover(config, *prepared, wire, interrupts, out, err);
+        if (discovery.exit_code) return *discovery.exit_code;
+        hosts = hosts_up(*discovery.found);
     }
 
-    const SteadyClock clock;
-    const Micros started = clock.now();
     ScanSummary summary{prepared->ports.title, now_text(), 0, false, {}, prepared->hosts.size()};
     if (config.json_path != "-") write_normal_header(out, summary);
     const TargetSet targets{hosts, prepared->ports.slots};
     Results results{targets, prepared->ports.kinds};
-    if (discovery) carry_latency(*discovery, results);
+    if (discovery.found) carry_latency(*discovery.found, results);
+    // The port scan's lanes take the second half of the source-port block (discovery the first).
+    EngineConfig settings = engine_config(config, prepared->route, wire.block, TargetSet::kMaxLanes);
+    settings.me.lanes = static_cast<std::uint8_t>(prepared->ports.kinds.size());
     PhaseEnd end;
-    if (!hosts.empty()) {
-        const auto first_lane = static_cast<std::uint8_t>(TargetSet::kMaxLanes);
-        const Phase phase{&prepared->ports, &targets, &results, engine_config(config, prepared->route, wire.block, first_lane)};
-        end = run_phase(config, phase, wire, *prepared, interrupts, out, err);
-    }
+    if (!hosts.empty()) end = run_phase(config, Phase{&prepared->ports, &targets, &results, settings}, wire, *prepared, interrupts, out, err);
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
     summary.interrupted = end.end == ScanEnd::interrupted;
     const CaptureStats capture_stats = wire.raw ? wire.raw->capture->stop() : CaptureStats{};
     if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
-    const auto lane_zero = engine_config(config, prepared->route, wire.block, TargetSet::kMaxLanes).me;
-    ScannerIdentity me = lane_zero;
-    me.lanes = static_cast<std::uint8_t>(prepared->ports.kinds.size());
-    finish_reports(config, results, prepared->services, summary, ExplainContext{me, end.rto}, out, err);
+    finish_reports(config, results, prepared->services, summary, ExplainContext{settings.me, end.rto}, out, err);
     if (capture_stats.dropped > 0 || config.verbosity > 0)
         err << "flagscan: capture saw " << capture_stats.received << ", dropped " << capture_stats.dropped << " (kernel) "
             << capture_stats.if_dropped << " (interface)\n";
