@@ -21,6 +21,19 @@ SimHost udp_host() {
     return host;
 }
 
+// The UDP host above, sending at most `per_second` ICMP errors (Linux's way: a burst first).
+SimHost limited_host(double per_second) {
+    SimHost host = udp_host();
+    host.icmp_errors_per_s = per_second;
+    return host;
+}
+
+SimConfig network_of(const SimHost& host) {
+    SimConfig net;
+    net.hosts[kTarget] = host;
+    return net;
+}
+
 PortState expected_udp_state(const SimHost& host, std::uint16_t port) {
     if (host.drop_all || host.dropped_udp.contains(port)) return PortState::open_filtered;
     if (host.rejected_udp.contains(port)) return PortState::filtered;
@@ -71,10 +84,8 @@ TEST(UdpScan, WithLossEveryVerdictStillRight) {
 // Linux's default: a burst of six ICMP errors, then one per second. Without pacing, closed
 // ports past the burst would be called open|filtered.
 TEST(UdpScan, RateLimitedIcmpIsPacedNotMistakenForSilence) {
-    SimConfig net;
-    SimHost host = udp_host();
-    host.icmp_errors_per_s = 1.0;
-    net.hosts[kTarget] = host;
+    const SimHost host = limited_host(1.0);
+    const SimConfig net = network_of(host);
     SimScan scan{one_host(kTarget), udp_slots(1, 40), {&udp_kind()}, net};
     const Micros took = scan.run();
     EXPECT_EQ(count_wrong_udp(scan, host), 0);
@@ -89,10 +100,8 @@ TEST(UdpScan, RateLimitedIcmpIsPacedNotMistakenForSilence) {
 // Too few closed ports to notice a limit from the silences: the retries wait for the host's
 // next token instead, so the closed ports just past the burst are still found closed.
 TEST(UdpScan, FewPortsPastTheBurstAreStillClosed) {
-    SimConfig net;
-    SimHost host = udp_host();
-    host.icmp_errors_per_s = 1.0;
-    net.hosts[kTarget] = host;
+    const SimHost host = limited_host(1.0);
+    const SimConfig net = network_of(host);
     std::vector<Slot> slots;
     for (std::uint16_t p = 1; p <= 8; ++p) slots.push_back(Slot{Port{p}, 0});
     SimScan scan{one_host(kTarget), slots, {&udp_kind()}, net};
@@ -103,11 +112,9 @@ TEST(UdpScan, FewPortsPastTheBurstAreStillClosed) {
 // The host's budget is spent when the scan begins (another scan just used it): no error at
 // first, then one per second.
 TEST(UdpScan, SpentIcmpBudgetAtTheStartIsStillPaced) {
-    SimConfig net;
-    SimHost host = udp_host();
-    host.icmp_errors_per_s = 1.0;
+    SimHost host = limited_host(1.0);
     host.icmp_spent_at_start = true;
-    net.hosts[kTarget] = host;
+    const SimConfig net = network_of(host);
     SimScan scan{one_host(kTarget), udp_slots(1, 20), {&udp_kind()}, net};
     scan.run();
     EXPECT_EQ(count_wrong_udp(scan, host), 0);
@@ -116,10 +123,8 @@ TEST(UdpScan, SpentIcmpBudgetAtTheStartIsStillPaced) {
 
 // A higher limit (Solaris-like 50/s) is found by the pace growing again.
 TEST(UdpScan, PaceGrowsToAHigherLimit) {
-    SimConfig net;
-    SimHost host = udp_host();
-    host.icmp_errors_per_s = 50.0;
-    net.hosts[kTarget] = host;
+    const SimHost host = limited_host(50.0);
+    const SimConfig net = network_of(host);
     SimScan scan{one_host(kTarget), udp_slots(1, 1500), {&udp_kind()}, net};
     const Micros took = scan.run();
     EXPECT_EQ(count_wrong_udp(scan, host), 0);
