@@ -12,6 +12,7 @@
 #include "flagscan/cli/runner.hpp"
 #include "flagscan/cli/scan_plan.hpp"
 #include "flagscan/cli/signals.hpp"
+#include "flagscan/output/packet_trace.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/wire/connect_driver.hpp"
@@ -198,6 +199,7 @@ Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, co
 struct PhaseEnd {
     ScanEnd end = ScanEnd::finished;
     Micros rto = 0;
+    bool failed = false;  // the phase could not run (its reason already printed): exit 1
 };
 
 struct Phase {
@@ -224,21 +226,43 @@ PhaseEnd run_raw_phase(const ScanConfig& config, const Phase& phase, FrameSink& 
     return PhaseEnd{end, engine.rto()};
 }
 
-PhaseEnd run_connect_phase(const ScanConfig& config, const Phase& phase, InterruptWatcher& interrupts, std::ostream& err) {
-    const std::size_t files = raise_file_limit();
-    if (files < 1100) err << "flagscan: only " << files << " open files allowed: at most " << files - 64
-                          << " connections at once (raise it with ulimit -n)\n";
+// A connect scan holds one descriptor per connection in progress: its window is what the
+// open-file limit leaves free (so a shortage never has to be waited out), said when it is small.
+std::optional<double> connect_window(double wanted, std::ostream& err) {
+    const std::size_t limit = raise_file_limit();
+    const std::size_t open_now = open_descriptors();
+    const auto budget = connection_budget(limit, open_now);
+    if (!budget) return err << "flagscan: " << budget.error() << '\n', std::nullopt;
+    const double window = std::min(wanted, static_cast<double>(*budget));
+    if (*budget < 1000)
+        err << "flagscan: only " << limit << " open files allowed (" << open_now << " open): at most " << *budget
+            << " connections at once (raise it with ulimit -n)\n";
+    return window;
+}
+
+PhaseEnd run_connect_phase(const ScanConfig& config, const Phase& phase, InterruptWatcher& interrupts, std::ostream& out,
+                           std::ostream& err) {
     EngineConfig settings = phase.settings;
-    settings.timing.max_window = std::min<double>(settings.timing.max_window, static_cast<double>(files - 64));
-    auto driver = ConnectDriver::open(config.source, config.interface, settings.timing.max_rto + kSecond);
-    if (!driver) return err << "flagscan: " << driver.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0};
+    const auto window = connect_window(settings.timing.max_window, err);
+    if (!window) return PhaseEnd{ScanEnd::interrupted, 0, true};
+    settings.timing.max_window = *window;
+    auto driver = ConnectDriver::open(config.source, config.interface, settings.timing.max_rto + kSecond,
+                                      static_cast<std::size_t>(*window));
+    if (!driver) return err << "flagscan: " << driver.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true};
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
     const SteadyClock clock;
+    const Micros started = clock.now();
+    if (config.packet_trace) {
+        driver->trace([&trace = side_stream(config, out, err), started](const ConnectEvent& event) {
+            trace << trace_connect(event.target, event.port, event.error, event.when - started) << '\n';
+        });
+    }
     LoopHooks hooks;
-    if (config.verbosity >= 2) add_timeline(hooks, engine, clock.now(), err);
+    if (config.verbosity >= 2) add_timeline(hooks, engine, started, err);
     const ScanEnd end = run_connect_scan(engine, *driver, clock, interrupts.flag(), hooks);
     if (config.verbosity > 0) write_stats(err, engine);
-    return PhaseEnd{end, engine.rto()};
+    if (driver->failure()) err << "flagscan: " << *driver->failure() << '\n';
+    return PhaseEnd{end, engine.rto(), driver->failure().has_value()};
 }
 
 // The hosts discovery found up, in address order (so adding them merges into ranges cheaply).
@@ -260,6 +284,20 @@ void carry_latency(const Results& discovery, Results& ports) {
     }
 }
 
+// How each host of the port scan was judged up: its discovery evidence (arp-response,
+// echo-reply, syn-ack, ...), else user-set (-Pn), as nmap's "Host is up, received ...".
+std::vector<Reason> reasons_up(const TargetSet& targets, const Results* discovery) {
+    const auto& hosts = targets.hosts();
+    std::vector<Reason> reasons(hosts.size(), Reason::user_set);
+    if (discovery == nullptr) return reasons;
+    for (std::uint32_t host = 0; host < hosts.size(); ++host) {
+        const auto found = discovery->targets().hosts().index_of(hosts.at(host));
+        const auto evidence = found ? up_evidence(*discovery, static_cast<std::uint32_t>(*found)) : std::nullopt;
+        if (evidence) reasons[host] = discovery->port(*evidence).reason;
+    }
+    return reasons;
+}
+
 struct Wire {
     std::optional<RawWire> raw;  // absent without root: discovery and ports go through connect()
     PortBlock block;
@@ -267,7 +305,7 @@ struct Wire {
 
 PhaseEnd run_phase(const ScanConfig& config, const Phase& phase, Wire& wire, const Prepared& prepared,
                    InterruptWatcher& interrupts, std::ostream& out, std::ostream& err) {
-    if (is_connect_scan(*phase.plan->kinds.front()) || !wire.raw) return run_connect_phase(config, phase, interrupts, err);
+    if (is_connect_scan(*phase.plan->kinds.front()) || !wire.raw) return run_connect_phase(config, phase, interrupts, out, err);
     if (phase.plan->kinds.front()->protocol != ipproto::arp)
         return run_raw_phase(config, phase, wire.raw->sink, *wire.raw->capture, prepared, interrupts, out, err);
     auto link = LinkSink::open(prepared.route.interface);
@@ -275,25 +313,38 @@ PhaseEnd run_phase(const ScanConfig& config, const Phase& phase, Wire& wire, con
     return run_raw_phase(config, phase, *link, *wire.raw->capture, prepared, interrupts, out, err);
 }
 
+bool on_attached_ethernet(const Prepared& prepared) {
+    bool on_link = prepared.route.mac.has_value();
+    for (const auto& range : prepared.hosts.ranges())
+        on_link = on_link && prepared.route.on_link(range.first) && prepared.route.on_link(range.last);
+    return on_link;
+}
+
 // ARP replaces the IP pings when every target is on the directly attached Ethernet (nmap's
 // rule); -PR asks for it, and is dropped with a notice when the targets are elsewhere.
 bool use_arp(const ScanConfig& config, const Prepared& prepared, std::ostream& err) {
     if (config.ping.given() && !config.ping.arp) return false;
-    bool on_link = prepared.route.mac.has_value();
-    for (const auto& range : prepared.hosts.ranges())
-        on_link = on_link && prepared.route.on_link(range.first) && prepared.route.on_link(range.last);
+    const bool on_link = on_attached_ethernet(prepared);
     if (!on_link && config.ping.arp)
         err << "flagscan: -PR: the targets are not all on the directly attached Ethernet network: pinging them instead\n";
     return on_link;
 }
 
-// Our own address answers no ARP request of ours: like nmap, it is up (localhost-response).
-void mark_ourselves(Results& found, Ipv4 source) {
+// -Pn skips the pings but, when raw packets go out on the attached Ethernet, not ARP (nmap):
+// a frame cannot even be addressed to a target that does not answer ARP (RFC 826), so it is
+// down, not up with every port filtered. A connect scan leaves ARP to the kernel (user-set).
+bool arp_despite_pn(const ScanConfig& config, const Wire& wire, const Prepared& prepared) {
+    return config.skip_discovery && wire.raw && on_attached_ethernet(prepared);
+}
+
+// Our own address answers no ARP request of ours: like nmap, it is up (localhost-response;
+// user-set under -Pn, which asked for no evidence).
+void mark_ourselves(Results& found, Ipv4 source, Reason reason) {
     const auto host = found.targets().hosts().index_of(source);
     if (!host || up_evidence(found, static_cast<std::uint32_t>(*host))) return;
     PortResult self;
     self.state = PortState::open;
-    self.reason = Reason::localhost_response;
+    self.reason = reason;
     found.set(*host * found.targets().slot_count(), self);
 }
 
@@ -304,10 +355,10 @@ struct Discovery {
     std::optional<int> exit_code;
 };
 
-// -sn, or the discovery before a port scan.
+// -sn, the discovery before a port scan, or the ARP that -Pn keeps on the attached Ethernet.
 Discovery discover(const ScanConfig& config, Prepared& prepared, Wire& wire, InterruptWatcher& interrupts,
                    std::ostream& out, std::ostream& err) {
-    const bool arp = wire.raw && use_arp(config, prepared, err);
+    const bool arp = wire.raw && (config.skip_discovery || use_arp(config, prepared, err));
     const ScanPlan plan = arp ? arp_discovery_plan() : wire.raw ? discovery_plan(config.ping) : connect_discovery_plan();
     if (!wire.raw && config.ping.given()) err << "flagscan: not root: -P options need raw packets; discovering with connect() to 80 and 443\n";
     Discovery discovery{std::make_unique<TargetSet>(prepared.hosts, plan.slots), std::nullopt, std::nullopt};
@@ -318,7 +369,11 @@ Discovery discover(const ScanConfig& config, Prepared& prepared, Wire& wire, Int
     if (config.ping_only && config.json_path != "-") write_normal_header(out, summary);
     const Phase phase{&plan, discovery.targets.get(), &found, engine_config(config, prepared.route, wire.block, 0)};
     const PhaseEnd end = run_phase(config, phase, wire, prepared, interrupts, out, err);
-    if (arp) mark_ourselves(found, prepared.route.source);
+    if (end.failed) {
+        discovery.exit_code = 1;
+        return discovery;
+    }
+    if (arp) mark_ourselves(found, prepared.route.source, config.skip_discovery ? Reason::user_set : Reason::localhost_response);
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
     summary.interrupted = end.end == ScanEnd::interrupted;
     if (!config.ping_only && !summary.interrupted) return discovery;
@@ -353,7 +408,7 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     const Micros started = clock.now();  // the time reported covers discovery too, as nmap's
     Discovery discovery;
     AddressSet hosts = prepared->hosts;
-    if (!config.skip_discovery) {
+    if (!config.skip_discovery || arp_despite_pn(config, wire, *prepared)) {
         discovery = discover(config, *prepared, wire, interrupts, out, err);
         if (discovery.exit_code) return *discovery.exit_code;
         hosts = hosts_up(*discovery.found);
@@ -369,6 +424,8 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     settings.me.lanes = static_cast<std::uint8_t>(prepared->ports.kinds.size());
     PhaseEnd end;
     if (!hosts.empty()) end = run_phase(config, Phase{&prepared->ports, &targets, &results, settings}, wire, *prepared, interrupts, out, err);
+    if (end.failed) return 1;
+    summary.host_reasons = reasons_up(targets, discovery.found ? &*discovery.found : nullptr);
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
     summary.interrupted = end.end == ScanEnd::interrupted;
     const CaptureStats capture_stats = wire.raw ? wire.raw->capture->stop() : CaptureStats{};

@@ -17,12 +17,14 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index) 
     out << "}\n";
 }
 
-void write_host(std::ostream& out, const Results& results, std::uint32_t host, std::string_view name) {
+void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ScanSummary& summary) {
     const auto& info = results.host(host);
     out << R"({"ip":")" << results.targets().hosts().at(host).str() << '"';
-    if (!name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
+    if (const auto name = host_name(summary, host); !name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
     if (info.icmp_limit > 0) out << R"(,"icmp_rate_limit":)" << info.icmp_limit;
-    out << R"(,"status":"up","counts":{)";
+    out << R"(,"status":"up")";
+    if (const Reason reason = host_reason(summary, host); reason != Reason::none) out << R"(,"reason":")" << to_string(reason) << '"';
+    out << R"(,"counts":{)";
     const char* separator = "";
     for (int s = 1; s < kPortStateCount; ++s) {
         const auto state = static_cast<PortState>(s);
@@ -58,7 +60,7 @@ void write_jsonl(std::ostream& out, const Results& results, const ReportOptions&
     for (std::uint32_t host = 0; host < hosts; ++host) {
         if (!host_is_reported(results, host, options)) continue;
         for_each_listed_port(results, host, options, [&](std::uint64_t index) { write_port(out, results, index); });
-        write_host(out, results, host, host_name(summary, host));
+        write_host(out, results, host, summary);
     }
 }
 

@@ -40,18 +40,27 @@ void write_not_shown(std::ostream& out, const Results& results, std::uint32_t ho
     out << "Not shown: " << parts << '\n';
 }
 
-void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
-                const ReportOptions& options, std::string_view name) {
-    const auto& info = results.host(host);
-    const std::string ip = results.targets().hosts().at(host).str();
-    out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
+// "Host is up (0.000120s latency)."; with --reason, how it was judged up, as nmap's "Host is
+// up, received arp-response (0.000120s latency)."
+void write_host_up(std::ostream& out, const HostResult& info, Reason reason) {
+    out << "Host is up";
+    if (reason != Reason::none) out << ", received " << to_string(reason);
     if (info.min_rtt >= 0) {
         char latency[48];
         std::snprintf(latency, sizeof latency, "%.6fs", static_cast<double>(info.min_rtt) / kSecond);
-        out << "Host is up (" << latency << " latency).\n";
+        out << " (" << latency << " latency).\n";
     } else {
-        out << "Host is up (user-set: no reply seen).\n";
+        out << (reason == Reason::none ? " (user-set: no reply seen).\n" : " (no reply seen).\n");
     }
+}
+
+void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
+                const ReportOptions& options, const ScanSummary& summary) {
+    const auto& info = results.host(host);
+    const std::string ip = results.targets().hosts().at(host).str();
+    const std::string_view name = host_name(summary, host);
+    out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
+    write_host_up(out, info, options.reason ? host_reason(summary, host) : Reason::none);
     if (info.icmp_limit > 0) {
         char rate[32];
         std::snprintf(rate, sizeof rate, "%.1f", info.icmp_limit);
@@ -91,7 +100,7 @@ void write_normal(std::ostream& out, const Results& results, const ServiceTable&
     for (std::uint32_t host = 0; host < hosts; ++host) {
         if (!host_is_reported(results, host, options)) continue;
         ++up;
-        write_host(out, results, host, services, options, host_name(summary, host));
+        write_host(out, results, host, services, options, summary);
     }
     write_normal_footer(out, summary.addresses != 0 ? summary.addresses : hosts, up, summary);
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "flagscan/probe/port_state.hpp"
 
@@ -87,6 +88,15 @@ std::string trace_sent(const DecodedPacket& probe) {
 
 std::string trace_received(const DecodedPacket& reply, const PacketOutcome& outcome) {
     return "RCVD  " + describe(reply) + outcome_note(outcome);
+}
+
+// nmap's own words: the kernel sends the packets, so the line is the system call and its
+// outcome, the source the local end ("localhost"), the outcome strerror's text.
+std::string trace_connect(Ipv4 target, Port port, int error, Micros since_start) {
+    char when[32];
+    std::snprintf(when, sizeof when, "%.4fs", static_cast<double>(since_start) / kSecond);
+    return std::string("CONN (") + when + ") TCP localhost > " + endpoint(target, port) + " => " +
+           (error == 0 ? std::string("Connected") : std::string(std::strerror(error)));
 }
 
 }  // namespace flagscan

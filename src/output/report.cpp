@@ -10,6 +10,10 @@ std::string_view host_name(const ScanSummary& summary, std::uint32_t host) {
     return host < summary.host_names.size() ? std::string_view{summary.host_names[host]} : std::string_view{};
 }
 
+Reason host_reason(const ScanSummary& summary, std::uint32_t host) {
+    return host < summary.host_reasons.size() ? summary.host_reasons[host] : Reason::none;
+}
+
 bool host_is_reported(const Results& results, std::uint32_t host, const ReportOptions& options) {
     return options.hosts_assumed_up || results.host(host).replies > 0;
 }

@@ -5,17 +5,22 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace flagscan {
 namespace {
 
 constexpr std::size_t kBatch = 64;
 constexpr int kMaxEvents = 256;
+constexpr Micros kShortageRetry = 5 * kMillisecond;    // how soon a probe short of a socket is tried again
+constexpr Micros kGiveUpShortage = 500 * kMillisecond;  // a shortage this long, none of ours open: give up
 
 sockaddr_in address_of(Ipv4 ip, Port port) {
     sockaddr_in a{};
@@ -51,6 +56,19 @@ std::optional<ReplyEvidence> evidence_for_connect_error(int error) {
     }
 }
 
+bool is_local_shortage(int error) {
+    switch (error) {
+        case EMFILE:         // this process's open-file limit
+        case ENFILE:         // the system's
+        case ENOBUFS:
+        case ENOMEM:
+        case EAGAIN:         // connect(): no local port free (Linux, for some families)
+        case EADDRNOTAVAIL:  // connect(): no local port free
+        case EADDRINUSE: return true;
+        default: return false;
+    }
+}
+
 std::size_t raise_file_limit() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
@@ -62,50 +80,129 @@ std::size_t raise_file_limit() {
     return limit.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : static_cast<std::size_t>(limit.rlim_cur);
 }
 
-Result<ConnectDriver> ConnectDriver::open(std::optional<Ipv4> source, std::string device, Micros max_age) {
+// /proc/self/fd lists them (less the one reading it); without /proc, each low number is asked.
+std::size_t open_descriptors() {
+    std::error_code error;
+    std::size_t count = 0;
+    for (std::filesystem::directory_iterator it{"/proc/self/fd", error}, end; !error && it != end; it.increment(error))
+        ++count;
+    if (!error && count > 0) return count - 1;
+    count = 0;
+    for (int fd = 0; fd < 4096; ++fd) count += ::fcntl(fd, F_GETFD) != -1 ? 1 : 0;
+    return count;
+}
+
+Result<std::size_t> connection_budget(std::size_t limit, std::size_t open_now) {
+    constexpr std::size_t kKept = 3;  // the epoll set, and two for the report files and the resolver
+    const std::size_t free = limit > open_now ? limit - open_now : 0;
+    if (free < kMinFreeDescriptors)
+        return Error{"only " + std::to_string(free) + " file descriptors free (open-file limit " + std::to_string(limit) +
+                     ", " + std::to_string(open_now) + " open): a connect scan needs at least " +
+                     std::to_string(kMinFreeDescriptors) + "; raise the limit with ulimit -n"};
+    return free - kKept;
+}
+
+Result<ConnectDriver> ConnectDriver::open(std::optional<Ipv4> source, std::string device, Micros max_age,
+                                          std::size_t capacity) {
     Fd epoll{::epoll_create1(EPOLL_CLOEXEC)};
     if (!epoll) return Error{std::string("cannot create an epoll instance: ") + std::strerror(errno)};
-    return ConnectDriver{std::move(epoll), source, std::move(device), max_age};
+    return ConnectDriver{std::move(epoll), source, std::move(device), max_age, std::max<std::size_t>(capacity, 1)};
 }
 
-Result<Fd> ConnectDriver::connecting_socket(const Probe& probe, int& error) const {
-    Fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
-    if (!fd) return Error{std::strerror(errno)};
-    if (!device_.empty() &&
-        ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, device_.c_str(), static_cast<socklen_t>(device_.size())) != 0)
-        return Error{"cannot bind to interface '" + device_ + "': " + std::strerror(errno)};
-    if (source_) {
-        const sockaddr_in me = address_of(*source_, Port{0});
-        if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&me), sizeof me) != 0)
-            return Error{"cannot bind to " + source_->str() + ": " + std::strerror(errno)};
-    }
-    const sockaddr_in to = address_of(probe.dst, probe.dport);
-    error = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 ? 0 : errno;
-    return fd;
+void ConnectDriver::note(const Probe& probe, int error, Micros now) const {
+    if (trace_) trace_(ConnectEvent{probe.dst, probe.dport, error, now});
 }
 
-void ConnectDriver::start(const Probe& probe, Micros now, std::vector<TimedAnswer>& out) {
-    const auto key = Correlator::key(probe.dst, probe.lane, probe.dport);
+void ConnectDriver::forget(std::uint64_t key) {
     if (auto old = by_port_.find(key); old != by_port_.end()) {  // the previous try gave up
         pending_.erase(old->second);
         by_port_.erase(old);
     }
-    int error = 0;
-    auto fd = connecting_socket(probe, error);
-    if (!fd) return;  // out of sockets or ports for now: the probe times out and is tried again
+    std::erase_if(waiting_, [&](const Probe& p) { return Correlator::key(p.dst, p.lane, p.dport) == key; });
+}
+
+// Closes the socket that has waited longest: the one the engine has most surely stopped
+// waiting for. False when none is open.
+bool ConnectDriver::close_oldest() {
+    auto oldest = pending_.end();
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+        if (oldest == pending_.end() || it->second.started < oldest->second.started) oldest = it;
+    }
+    if (oldest == pending_.end()) return false;
+    by_port_.erase(Correlator::key(oldest->second.target, oldest->second.lane, oldest->second.port));
+    pending_.erase(oldest);
+    return true;
+}
+
+void ConnectDriver::start(const Probe& probe, Micros now, std::vector<TimedAnswer>& out) {
+    forget(Correlator::key(probe.dst, probe.lane, probe.dport));
+    if (!waiting_.empty()) {  // those first: they were due earlier
+        waiting_.push_back(probe);
+        return;
+    }
+    if (attempt(probe, now, out) == Attempt::short_of_resources) waiting_.push_back(probe);
+}
+
+// One connect(): a socket in progress, an outcome known at once, or a shortage (the caller
+// keeps the probe). A shortage closes the oldest socket, so the next attempt finds one free.
+ConnectDriver::Attempt ConnectDriver::attempt(const Probe& probe, Micros now, std::vector<TimedAnswer>& out) {
+    if (pending_.size() >= capacity_) close_oldest();
+    Fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+    if (!fd && is_local_shortage(errno) && close_oldest()) fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) return is_local_shortage(errno) ? short_of(errno) : fail(std::string("cannot open a socket: ") + std::strerror(errno));
+    if (!device_.empty() &&
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, device_.c_str(), static_cast<socklen_t>(device_.size())) != 0)
+        return fail("cannot bind to interface '" + device_ + "': " + std::strerror(errno));
+    if (source_) {
+        const sockaddr_in me = address_of(*source_, Port{0});
+        if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&me), sizeof me) != 0)  // not ours: EADDRNOTAVAIL
+            return errno == EADDRINUSE ? short_of(errno) : fail("cannot bind to " + source_->str() + ": " + std::strerror(errno));
+    }
+    const sockaddr_in to = address_of(probe.dst, probe.dport);
+    const int error = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 ? 0 : errno;
+    if (is_local_shortage(error)) return short_of(error);
+    short_since_ = -1;
+    note(probe, error, now);
     if (error != EINPROGRESS) {
-        if (error == 0) abort_connection(fd->get());
+        if (error == 0) abort_connection(fd.get());
         if (auto evidence = evidence_for_connect_error(error))
             out.push_back({answer_for(probe.dst, probe.lane, probe.dport, probe.try_no, *evidence), now});
-        return;
+        return Attempt::done;
     }
     epoll_event event{};
     event.events = EPOLLOUT;
-    event.data.fd = fd->get();
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd->get(), &event) != 0) return;
-    const int raw = fd->get();
-    by_port_[key] = raw;
-    pending_.emplace(raw, Pending{std::move(fd).value(), probe.dst, probe.dport, probe.try_no, now, probe.lane});
+    event.data.fd = fd.get();
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &event) != 0) return short_of(errno);
+    const int raw = fd.get();
+    by_port_[Correlator::key(probe.dst, probe.lane, probe.dport)] = raw;
+    pending_.emplace(raw, Pending{std::move(fd), probe.dst, probe.dport, probe.try_no, now, probe.lane});
+    return Attempt::done;
+}
+
+ConnectDriver::Attempt ConnectDriver::short_of(int error) {
+    shortage_ = error;
+    close_oldest();
+    return Attempt::short_of_resources;
+}
+
+ConnectDriver::Attempt ConnectDriver::fail(std::string why) {
+    failure_ = std::move(why);
+    return Attempt::done;
+}
+
+// Starts the probes that waited for a socket, oldest first, until one is short again. A
+// shortage that lasts with nothing of ours left to close is the machine's, not the target's:
+// the scan stops with the reason rather than call the waiting ports filtered.
+void ConnectDriver::start_waiting(Micros now, std::vector<TimedAnswer>& out) {
+    while (!waiting_.empty() && !failure_) {
+        if (attempt(waiting_.front(), now, out) == Attempt::short_of_resources) break;
+        waiting_.pop_front();
+    }
+    if (waiting_.empty() || failure_) return;
+    if (short_since_ < 0) short_since_ = now;
+    if (pending_.empty() && now - short_since_ > kGiveUpShortage)
+        failure_ = std::string("cannot open a connection for ") + std::to_string(kGiveUpShortage / kMillisecond) +
+                   " ms with none of ours open: " + std::strerror(shortage_) + " (raise the open-file limit with ulimit -n)";
 }
 
 void ConnectDriver::finish(int fd, int error, Micros now, std::vector<TimedAnswer>& out) {
@@ -113,6 +210,7 @@ void ConnectDriver::finish(int fd, int error, Micros now, std::vector<TimedAnswe
     if (it == pending_.end()) return;
     const Pending& p = it->second;
     if (error == 0) abort_connection(fd);
+    if (trace_) trace_(ConnectEvent{p.target, p.port, error, now});
     if (auto evidence = evidence_for_connect_error(error)) out.push_back({answer_for(p.target, p.lane, p.port, p.try_no, *evidence), now});
     by_port_.erase(Correlator::key(p.target, p.lane, p.port));
     pending_.erase(it);  // closes the socket (epoll forgets it with it)
@@ -131,6 +229,7 @@ void ConnectDriver::close_stale(Micros now) {
 void ConnectDriver::wait(Micros deadline, const Clock& clock, std::vector<TimedAnswer>& out) {
     std::array<epoll_event, kMaxEvents> events{};
     const Micros now = clock.now();
+    if (!waiting_.empty()) deadline = std::min(deadline, now + kShortageRetry);
     const int timeout_ms = deadline <= now ? 0 : static_cast<int>((deadline - now + kMillisecond - 1) / kMillisecond);
     const int n = ::epoll_wait(epoll_.get(), events.data(), kMaxEvents, timeout_ms);
     const Micros when = clock.now();
@@ -142,6 +241,7 @@ void ConnectDriver::wait(Micros deadline, const Clock& clock, std::vector<TimedA
         finish(fd, error, when, out);
     }
     close_stale(when);
+    start_waiting(when, out);
 }
 
 ScanEnd run_connect_scan(Engine& engine, ConnectDriver& driver, const Clock& clock, const std::atomic<bool>& stop,
@@ -149,10 +249,13 @@ ScanEnd run_connect_scan(Engine& engine, ConnectDriver& driver, const Clock& clo
     std::array<Probe, kBatch> probes;
     std::vector<TimedAnswer> answers;
     for (;;) {
-        if (stop.load(std::memory_order_relaxed)) return ScanEnd::interrupted;
+        if (stop.load(std::memory_order_relaxed) || driver.failure()) return ScanEnd::interrupted;
         const Micros now = clock.now();
         answers.clear();
-        const std::size_t n = engine.poll_sends(now, probes);
+        // The engine counts a poll's probes against its window only once they are sent: asking
+        // for no more than the window's room keeps the open sockets within the descriptors.
+        const double room = std::clamp(engine.window() - static_cast<double>(engine.in_flight()), 1.0, double{kBatch});
+        const std::size_t n = engine.poll_sends(now, std::span{probes.data(), static_cast<std::size_t>(room)});
         for (std::size_t i = 0; i < n; ++i) driver.start(probes[i], now, answers);
         if (n == 0 && answers.empty() && engine.finished()) break;
         driver.wait(n > 0 || !answers.empty() ? now : engine.next_deadline(now), clock, answers);

@@ -30,10 +30,13 @@ struct ScanSummary {
     bool interrupted = false;
     std::vector<std::string> host_names;  // reverse DNS per host index; empty: none looked up
     std::uint64_t addresses = 0;  // targets given (discovery may leave fewer to port-scan); 0: the scanned hosts
+    std::vector<Reason> host_reasons{};  // how each host was judged up (arp-response, user-set, ...); empty: unknown
 };
 
 // The host's name from reverse DNS, or "" (none, or not looked up).
 std::string_view host_name(const ScanSummary& summary, std::uint32_t host);
+// How the host was judged up, or Reason::none when not known (a replay).
+Reason host_reason(const ScanSummary& summary, std::uint32_t host);
 
 // What a host's report says in one line instead of listing, per lane: the lane's most common
 // state, how many ports are in it, and their most common reason ("Not shown: 997 closed tcp

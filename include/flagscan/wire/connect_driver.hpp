@@ -2,6 +2,8 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -20,23 +22,46 @@ struct TimedAnswer {
     Micros ts;
 };
 
+// One step of a connection, for --packet-trace: connect() called (error: EINPROGRESS, or the
+// outcome the kernel knew at once) or its outcome (0: connected, else the socket's error).
+struct ConnectEvent {
+    Ipv4 target;
+    Port port;
+    int error = 0;
+    Micros when = 0;
+};
+
 // Why sockets and not packets: without root there is no raw socket and no capture, but the
 // kernel will still do the handshake for us. Each probe is a connect() on a non-blocking
 // socket; epoll reports its end: established (open), ECONNREFUSED (the target sent RST),
 // EHOSTUNREACH / ENETUNREACH (an ICMP unreachable came back). Those outcomes are handed to the
 // same engine as captured replies, so timeouts, retries and reports are the raw scans' own.
+//
+// A shortage on this machine (no descriptor, no buffer, no local port) says nothing about the
+// target: the probe waits in the driver and is started again as soon as a socket is free, so
+// it never turns into a verdict. At most `capacity` sockets are open at once: when full, the
+// oldest is closed first (its probe has timed out or been given up by the engine: the engine's
+// window is no larger than the capacity, and its live probes are the most recent ones).
 class ConnectDriver {
 public:
     // `source` binds the sockets to an address (-S); `device` to an interface (-e, needs
     // CAP_NET_RAW). `max_age`: a socket still connecting after this long is given up (closed).
-    static Result<ConnectDriver> open(std::optional<Ipv4> source, std::string device, Micros max_age);
+    static Result<ConnectDriver> open(std::optional<Ipv4> source, std::string device, Micros max_age,
+                                      std::size_t capacity);
 
     // Starts connect() for the probe (closing the socket of its previous try, if still open);
     // an outcome the kernel knows at once is appended to `out`.
     void start(const Probe& probe, Micros now, std::vector<TimedAnswer>& out);
-    // Appends the outcomes of connects in progress, waiting until `deadline` for the first.
+    // Appends the outcomes of connects in progress, waiting until `deadline` for the first, and
+    // starts the probes that were waiting for a free socket.
     void wait(Micros deadline, const Clock& clock, std::vector<TimedAnswer>& out);
+    // Called for every connect() and every outcome (--packet-trace).
+    void trace(std::function<void(const ConnectEvent&)> observer) { trace_ = std::move(observer); }
+
     std::size_t open_sockets() const { return pending_.size(); }
+    std::size_t waiting() const { return waiting_.size(); }
+    // Set when the scan cannot go on (sockets cannot be opened at all, -e refused, ...).
+    const std::optional<std::string>& failure() const { return failure_; }
 
 private:
     struct Pending {
@@ -47,30 +72,57 @@ private:
         Micros started;
         std::uint8_t lane;
     };
-    ConnectDriver(Fd epoll, std::optional<Ipv4> source, std::string device, Micros max_age)
-        : epoll_(std::move(epoll)), source_(source), device_(std::move(device)), max_age_(max_age) {}
+    enum class Attempt { done, short_of_resources };
+    ConnectDriver(Fd epoll, std::optional<Ipv4> source, std::string device, Micros max_age, std::size_t capacity)
+        : epoll_(std::move(epoll)), source_(source), device_(std::move(device)), max_age_(max_age),
+          capacity_(capacity) {}
+    Attempt attempt(const Probe& probe, Micros now, std::vector<TimedAnswer>& out);
+    Attempt short_of(int error);
+    Attempt fail(std::string why);
+    void start_waiting(Micros now, std::vector<TimedAnswer>& out);
+    void forget(std::uint64_t key);
+    bool close_oldest();
     void finish(int fd, int error, Micros now, std::vector<TimedAnswer>& out);
     void close_stale(Micros now);
-    Result<Fd> connecting_socket(const Probe& probe, int& error) const;
+    void note(const Probe& probe, int error, Micros now) const;
 
     Fd epoll_;
     std::optional<Ipv4> source_;
     std::string device_;
     Micros max_age_;
+    std::size_t capacity_;
     Micros next_sweep_ = 0;
+    Micros short_since_ = -1;                            // when starting a probe first failed, none started since
+    int shortage_ = 0;                                   // the error of the last shortage
+    std::optional<std::string> failure_;
+    std::function<void(const ConnectEvent&)> trace_;
     std::unordered_map<int, Pending> pending_;          // by socket fd
     std::unordered_map<std::uint64_t, int> by_port_;    // Correlator::key(target, port) -> fd
+    std::deque<Probe> waiting_;                          // probes short of a socket, oldest first
 };
 
 // The answer connect()'s outcome stands for, or nullopt for errors that say nothing about the
-// port (no free local port, out of file descriptors: the probe simply times out and is retried).
+// port (no free local port, out of file descriptors: the probe waits and is started again).
 std::optional<ReplyEvidence> evidence_for_connect_error(int error);
+
+// Errors of socket(), bind() or connect() that mean this machine is short of something for now
+// (descriptors, memory, local ports), not that the target answered.
+bool is_local_shortage(int error);
 
 // Raises the soft limit on open files to the hard one; returns the limit now in force.
 std::size_t raise_file_limit();
+// Descriptors this process has open now.
+std::size_t open_descriptors();
+
+// How many connections a connect scan may hold at once, given the open-file limit and the
+// descriptors already open: every free one but a few kept for the epoll set and the reports.
+// An error when too few are free to scan at all.
+inline constexpr std::size_t kMinFreeDescriptors = 8;
+Result<std::size_t> connection_budget(std::size_t limit, std::size_t open_now);
 
 // The loop of a connect scan: the engine's probes become connect() calls, their outcomes the
-// engine's answers, until every port has its verdict or `stop` is set.
+// engine's answers, until every port has its verdict, `stop` is set, or the driver fails
+// (ScanEnd::interrupted; driver.failure() says why).
 ScanEnd run_connect_scan(Engine& engine, ConnectDriver& driver, const Clock& clock, const std::atomic<bool>& stop,
                          const LoopHooks& hooks = {});
 
