@@ -211,7 +211,7 @@ struct Phase {
 
 PhaseEnd run_raw_phase(const ScanConfig& config, const Phase& phase, FrameSink& sink, LiveCapture& capture,
                        const Prepared& prepared, InterruptWatcher& interrupts, std::ostream& out, std::ostream& err) {
-    const ProbeShape shape{config.ttl, 1024, 1460, prepared.route.mac.value_or(MacAddress{})};
+    const ProbeShape shape{config.ttl.value_or(64), 1024, 1460, prepared.route.mac.value_or(MacAddress{})};
     auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &prepared.payloads);
     if (!builder) return err << "flagscan: " << builder.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0};
     EngineConfig settings = phase.settings;
@@ -383,6 +383,17 @@ Discovery discover(const ScanConfig& config, Prepared& prepared, Wire& wire, Int
     return discovery;
 }
 
+// Options that shape raw packets do nothing to a connect scan, whose packets the kernel
+// builds (nmap: "These options will not be honored for TCP Connect scan").
+void warn_ignored_by_connect(const ScanConfig& config, std::ostream& err) {
+    if (config.ping_only || !is_connect_scan(config.kind)) return;
+    if (config.ttl)
+        err << "flagscan: warning: --ttl is not honored by a connect scan (-sT): the kernel builds its packets\n";
+    if (!config.write_path.empty())
+        err << "flagscan: warning: -w records flagscan's raw packets only; a connect scan's (-sT) connections are "
+               "the kernel's: they are not recorded\n";
+}
+
 }  // namespace
 
 int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& err) {
@@ -393,6 +404,7 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         config.kind = connect_kind();
         err << "flagscan: not root: running a connect scan (-sT) instead of a SYN scan\n";
     }
+    warn_ignored_by_connect(config, err);
     auto prepared = prepare(config);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
     Wire wire{std::nullopt, port_block(config)};

@@ -121,14 +121,14 @@ void ConnectDriver::forget(std::uint64_t key) {
     std::erase_if(waiting_, [&](const Probe& p) { return Correlator::key(p.dst, p.lane, p.dport) == key; });
 }
 
-// Closes the socket that has waited longest: the one the engine has most surely stopped
-// waiting for. False when none is open.
-bool ConnectDriver::close_oldest() {
+// Closes the socket that has waited longest, if the engine has surely stopped waiting for it
+// (older than the patience: its try timed out, and was resent or given up). False when none is.
+bool ConnectDriver::close_expired(Micros now) {
     auto oldest = pending_.end();
     for (auto it = pending_.begin(); it != pending_.end(); ++it) {
         if (oldest == pending_.end() || it->second.started < oldest->second.started) oldest = it;
     }
-    if (oldest == pending_.end()) return false;
+    if (oldest == pending_.end() || now - oldest->second.started < patience_) return false;
     by_port_.erase(Correlator::key(oldest->second.target, oldest->second.lane, oldest->second.port));
     pending_.erase(oldest);
     return true;
@@ -144,11 +144,11 @@ void ConnectDriver::start(const Probe& probe, Micros now, std::vector<TimedAnswe
 }
 
 // One connect(): a socket in progress, an outcome known at once, or a shortage (the caller
-// keeps the probe). A shortage closes the oldest socket, so the next attempt finds one free.
+// keeps the probe until a socket ends or expires).
 ConnectDriver::Attempt ConnectDriver::attempt(const Probe& probe, Micros now, std::vector<TimedAnswer>& out) {
-    if (pending_.size() >= capacity_) close_oldest();
+    if (pending_.size() >= capacity_ && !close_expired(now)) return short_of(EMFILE);
     Fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
-    if (!fd && is_local_shortage(errno) && close_oldest()) fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd && is_local_shortage(errno) && close_expired(now)) fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) return is_local_shortage(errno) ? short_of(errno) : fail(std::string("cannot open a socket: ") + std::strerror(errno));
     if (!device_.empty() &&
         ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, device_.c_str(), static_cast<socklen_t>(device_.size())) != 0)
@@ -181,7 +181,6 @@ ConnectDriver::Attempt ConnectDriver::attempt(const Probe& probe, Micros now, st
 
 ConnectDriver::Attempt ConnectDriver::short_of(int error) {
     shortage_ = error;
-    close_oldest();
     return Attempt::short_of_resources;
 }
 
@@ -251,6 +250,7 @@ ScanEnd run_connect_scan(Engine& engine, ConnectDriver& driver, const Clock& clo
     for (;;) {
         if (stop.load(std::memory_order_relaxed) || driver.failure()) return ScanEnd::interrupted;
         const Micros now = clock.now();
+        driver.patience(2 * engine.rto());  // twice the timeout: hosts slower than the average get theirs
         answers.clear();
         // The engine counts a poll's probes against its window only once they are sent: asking
         // for no more than the window's room keeps the open sockets within the descriptors.

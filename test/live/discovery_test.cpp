@@ -195,6 +195,9 @@ TEST_F(HostDiscovery, PortScanWithoutPnScansOnlyHostsFoundUp) {
     const auto hosts = reported_hosts(result);
     EXPECT_TRUE(set_difference_text(answering, hosts).empty())
         << "hosts with a host line:\n" << set_difference_text(answering, hosts);
+    for (const auto& host : result.output.hosts) {  // each host line says which ping found it
+        EXPECT_TRUE(kDefaultReasons.contains(text_of(host.json, "reason"))) << host.ip << ": " << text_of(host.json, "reason");
+    }
     VerdictMap expected;
     for (const auto& ip : answering) {
         for (const int port : ports) expected[{ip, port}] = expected_syn_verdict(layout(), port, false);
@@ -217,6 +220,9 @@ TEST_F(HostDiscovery, PortScanWithPnScansEveryHost) {
     EXPECT_TRUE(result.output.errors.empty()) << "unreadable line: " << result.output.errors.front();
     const auto hosts = reported_hosts(result);
     EXPECT_EQ(hosts.size(), static_cast<std::size_t>(kSubnetSize));
+    for (const auto& host : result.output.hosts) {  // routed, not on the attached Ethernet: no ARP, no evidence
+        EXPECT_EQ(text_of(host.json, "reason"), "user-set") << host.ip;
+    }
     EXPECT_TRUE(set_difference_text(all_subnet_hosts(), hosts).empty())
         << "hosts with a host line:\n" << set_difference_text(all_subnet_hosts(), hosts);
     VerdictMap expected;
@@ -295,6 +301,57 @@ TEST_F(HostDiscovery, AttachedNetworkIsDiscoveredWithArp) {
         const std::string differences = set_difference_text(expected, up);
         EXPECT_TRUE(differences.empty()) << "-sn on the attached /27:\n" << differences;
     }
+}
+
+// 9b. -Pn on the attached /27 still resolves each target with ARP first (nmap): the hosts that
+// answer it are scanned and say so (reason arp-response); the silent one and the empty
+// addresses are down: no host line, no port line, not "up with every port filtered". nmap -Pn
+// on the same addresses finds the same hosts and the same verdicts.
+TEST_F(HostDiscovery, PnOnAttachedNetworkStillResolvesWithArp) {
+    const Layout& lab = layout();
+    const std::vector<int> ports{22, 80};
+    const std::string targets = lab_address(34) + "-62";  // the /27 but its network, us (.33), broadcast
+    std::set<std::string> answering;
+    for (int offset : lab.lan_hosts) {
+        if (!lab.lan_silent.contains(offset)) answering.insert(lab_address(32 + offset));
+    }
+    const auto result = scan({"-Pn", "-sS", "-p", "22,80", "-n", "--all-ports"}, targets);
+    ASSERT_TRUE(result.process.exited() && result.process.exit_code == 0) << result.process.describe();
+    EXPECT_TRUE(result.output.errors.empty()) << "unreadable line: " << result.output.errors.front();
+    std::set<std::string> up;
+    for (const auto& host : result.output.hosts) {
+        EXPECT_EQ(host.status, "up") << host.ip;
+        EXPECT_EQ(text_of(host.json, "reason"), "arp-response") << host.ip;
+        up.insert(host.ip);
+    }
+    EXPECT_TRUE(set_difference_text(answering, up).empty()) << "-Pn on the attached /27:\n" << set_difference_text(answering, up);
+    VerdictMap expected;
+    for (const auto& ip : answering) {
+        for (const int port : ports) expected[{ip, port}] = expected_syn_verdict(lab, port, false);
+    }
+    std::vector<PortKey> duplicates;
+    const VerdictMap ours = verdicts_of(result.output, "tcp", duplicates);
+    const std::string differences = describe_differences(expected, ours);
+    EXPECT_TRUE(differences.empty() && duplicates.empty()) << "port lines:\n" << differences;
+
+    if (!in_path("nmap")) GTEST_SKIP() << "nmap is not installed: not compared";
+    const TempDir dir;
+    const std::string xml = dir.path() + "/nmap.xml";
+    const auto nmap = run_process({"nmap", "-Pn", "-sS", "-p", "22,80", "-n", "-oX", xml, targets}, std::chrono::seconds(120));
+    ASSERT_TRUE(nmap.exited() && nmap.exit_code == 0) << nmap.describe();
+    std::string error;
+    const auto theirs = read_nmap_xml(xml, ports, error);
+    ASSERT_TRUE(theirs) << error;
+    const std::string against_nmap = describe_differences(states_only(*theirs), states_only(ours));
+    EXPECT_TRUE(against_nmap.empty()) << "'expected' is nmap -Pn, 'got' is flagscan:\n" << against_nmap;
+}
+
+// 9c. Our own address under -Pn: up as nmap says, user-set (it asked for no evidence).
+TEST_F(HostDiscovery, PnOnOurOwnAddressIsUserSet) {
+    const auto result = scan({"-Pn", "-sS", "-p", "22", "-n", "--max-retries", "0"}, lab_address(33));
+    ASSERT_TRUE(result.process.exited() && result.process.exit_code == 0) << result.process.describe();
+    ASSERT_EQ(result.output.hosts.size(), 1u) << result.process.out;
+    EXPECT_EQ(text_of(result.output.hosts.front().json, "reason"), "user-set");
 }
 
 // 10. -PR for targets behind a router cannot work: flagscan says so and pings them instead.

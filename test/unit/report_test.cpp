@@ -64,6 +64,27 @@ TEST(Report, HostNameInJsonIsEscaped) {
     EXPECT_NE(out.str().find(R"("hostname":"odd\"name\u0001")"), std::string::npos) << out.str();
 }
 
+// How the host was judged up goes on its JSON line and, with --reason, in nmap's words on the
+// normal report's "Host is up" line; unknown (a replay), it is left out.
+TEST(Report, HostReasonInJsonAndWithReasonInTheNormalReport) {
+    Fixture f;
+    ScanSummary summary;
+    summary.host_reasons = {Reason::arp_response};
+    std::ostringstream json;
+    write_jsonl(json, f.results, ReportOptions{}, summary);
+    EXPECT_NE(json.str().find(R"({"ip":"10.0.0.2","status":"up","reason":"arp-response","counts":{)"), std::string::npos)
+        << json.str();
+    const ServiceTable services = ServiceTable::from_etc_services("");
+    ReportOptions options;
+    options.reason = true;
+    std::ostringstream with_reason, without;
+    write_normal(with_reason, f.results, services, options, summary);
+    EXPECT_NE(with_reason.str().find("Host is up, received arp-response (0.000120s latency).\n"), std::string::npos)
+        << with_reason.str();
+    write_normal(without, f.results, services, ReportOptions{}, summary);
+    EXPECT_NE(without.str().find("Host is up (0.000120s latency).\n"), std::string::npos) << without.str();
+}
+
 TEST(Report, AllPortsAndOpenOnly) {
     Fixture f;
     std::ostringstream all, open;

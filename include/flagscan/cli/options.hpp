@@ -46,7 +46,7 @@ struct ScanConfig {
     std::string interface;                   // -e
     std::optional<Ipv4> source;              // -S
     std::optional<Port> source_port;         // -g
-    std::uint8_t ttl = 64;
+    std::optional<std::uint8_t> ttl;         // --ttl; none: 64 (raw probes)
     Timing timing;
     std::uint64_t seed = 0;
     bool seed_given = false;

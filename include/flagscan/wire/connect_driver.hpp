@@ -1,6 +1,7 @@
 // ConnectDriver: the connect scan's wire: one non-blocking socket per probe, watched with epoll.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <functional>
@@ -39,9 +40,9 @@ struct ConnectEvent {
 //
 // A shortage on this machine (no descriptor, no buffer, no local port) says nothing about the
 // target: the probe waits in the driver and is started again as soon as a socket is free, so
-// it never turns into a verdict. At most `capacity` sockets are open at once: when full, the
-// oldest is closed first (its probe has timed out or been given up by the engine: the engine's
-// window is no larger than the capacity, and its live probes are the most recent ones).
+// it never turns into a verdict. At most `capacity` sockets are open at once. A socket the
+// engine has stopped waiting for (older than the patience: timed out, resent or given up) is
+// closed to make room; one it still waits for never is, so no answer is thrown away.
 class ConnectDriver {
 public:
     // `source` binds the sockets to an address (-S); `device` to an interface (-e, needs
@@ -55,6 +56,9 @@ public:
     // Appends the outcomes of connects in progress, waiting until `deadline` for the first, and
     // starts the probes that were waiting for a free socket.
     void wait(Micros deadline, const Clock& clock, std::vector<TimedAnswer>& out);
+    // A socket connecting for longer than this is one the engine has stopped waiting for: it
+    // may be closed to make room (default: max_age).
+    void patience(Micros after) { patience_ = std::min(after, max_age_); }
     // Called for every connect() and every outcome (--packet-trace).
     void trace(std::function<void(const ConnectEvent&)> observer) { trace_ = std::move(observer); }
 
@@ -81,7 +85,7 @@ private:
     Attempt fail(std::string why);
     void start_waiting(Micros now, std::vector<TimedAnswer>& out);
     void forget(std::uint64_t key);
-    bool close_oldest();
+    bool close_expired(Micros now);
     void finish(int fd, int error, Micros now, std::vector<TimedAnswer>& out);
     void close_stale(Micros now);
     void note(const Probe& probe, int error, Micros now) const;
@@ -90,6 +94,7 @@ private:
     std::optional<Ipv4> source_;
     std::string device_;
     Micros max_age_;
+    Micros patience_ = max_age_;
     std::size_t capacity_;
     Micros next_sweep_ = 0;
     Micros short_since_ = -1;                            // when starting a probe first failed, none started since

@@ -1,0 +1,197 @@
+// The connect scan's wire on loopback (no root): outcomes, the open-file budget, nmap's trace lines.
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <map>
+#include <set>
+
+#include "flagscan/output/packet_trace.hpp"
+#include "flagscan/wire/connect_driver.hpp"
+
+namespace flagscan {
+namespace {
+
+const Ipv4 kLoopback{127, 0, 0, 1};
+
+// A listening socket on 127.0.0.1, on a port the kernel picks.
+struct Listener {
+    Fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+    Port port{0};
+    Listener() {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(kLoopback.value());
+        socklen_t length = sizeof a;
+        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd.get(), 64) != 0 ||
+            ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &length) != 0)
+            return;
+        port = Port{ntohs(a.sin_port)};
+    }
+};
+
+// A socket bound on 127.0.0.1 that does not listen: its port answers SYN with RST (closed).
+struct BoundOnly {
+    Fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+    Port port{0};
+    BoundOnly() {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(kLoopback.value());
+        socklen_t length = sizeof a;
+        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+            ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &length) == 0)
+            port = Port{ntohs(a.sin_port)};
+    }
+};
+
+Probe probe_to(Port port, std::uint8_t try_no = 0) {
+    Probe p;
+    p.dst = kLoopback;
+    p.dport = port;
+    p.try_no = try_no;
+    return p;
+}
+
+// Drives the driver until every started probe has an answer (or 2 s pass).
+std::map<std::uint16_t, Answer> run(ConnectDriver& driver, const std::vector<Probe>& probes,
+                                    std::vector<ConnectEvent>* events = nullptr) {
+    const SteadyClock clock;
+    if (events) driver.trace([events](const ConnectEvent& e) { events->push_back(e); });
+    std::vector<TimedAnswer> out;
+    for (const auto& p : probes) driver.start(p, clock.now(), out);
+    const Micros give_up = clock.now() + 2 * kSecond;
+    std::map<std::uint16_t, Answer> answers;
+    for (;;) {
+        for (const auto& [answer, ts] : out) answers.insert_or_assign(answer.port.value(), answer);
+        out.clear();
+        if (answers.size() == probes.size() || clock.now() > give_up) return answers;
+        driver.wait(clock.now() + 10 * kMillisecond, clock, out);
+    }
+}
+
+TEST(ConnectDriver, OpenAndClosedPortsOnLoopback) {
+    Listener open;
+    ASSERT_NE(open.port.value(), 0);
+    Listener closed;  // bound, then closed: its port has nothing listening
+    const Port closed_port = closed.port;
+    closed.fd.reset();
+    auto driver = ConnectDriver::open(std::nullopt, "", kSecond, 16);
+    ASSERT_TRUE(driver) << driver.error();
+    std::vector<ConnectEvent> events;
+    const auto answers = run(*driver, {probe_to(open.port), probe_to(closed_port)}, &events);
+    ASSERT_EQ(answers.size(), 2u);
+    EXPECT_EQ(answers.at(open.port.value()).evidence.flags, evidence_for_connect_error(0)->flags);
+    EXPECT_EQ(answers.at(closed_port.value()).evidence.flags, evidence_for_connect_error(ECONNREFUSED)->flags);
+    EXPECT_FALSE(driver->failure());
+    // Every connect() and every outcome is traced, with the errno nmap's line prints.
+    bool connected = false, refused = false;
+    for (const auto& e : events) {
+        connected |= e.port == open.port && e.error == 0;
+        refused |= e.port == closed_port && e.error == ECONNREFUSED;
+    }
+    EXPECT_TRUE(connected && refused) << events.size() << " events";
+}
+
+// A capacity of 2 and 20 connections started before any is read: no more than 2 are ever
+// open, the others wait their turn (none is closed unanswered), and all 20 get their answer.
+TEST(ConnectDriver, NeverHoldsMoreSocketsThanItsCapacity) {
+    Listener open;
+    ASSERT_NE(open.port.value(), 0);
+    auto driver = ConnectDriver::open(std::nullopt, "", kSecond, 2);
+    ASSERT_TRUE(driver) << driver.error();
+    const SteadyClock clock;
+    std::vector<TimedAnswer> out;
+    for (std::uint8_t lane = 0; lane < 20; ++lane) {  // one port, 20 lanes: 20 distinct probes
+        Probe p = probe_to(open.port);
+        p.lane = lane;
+        driver->start(p, clock.now(), out);
+        EXPECT_LE(driver->open_sockets(), 2u);
+    }
+    EXPECT_EQ(driver->waiting(), 18u);
+    for (int round = 0; round < 200 && driver->open_sockets() + driver->waiting() > 0; ++round) {
+        driver->wait(clock.now() + 10 * kMillisecond, clock, out);
+        EXPECT_LE(driver->open_sockets(), 2u);
+    }
+    std::set<std::uint8_t> answered;
+    for (const auto& [answer, ts] : out) answered.insert(answer.lane);
+    EXPECT_EQ(answered.size(), 20u);
+    EXPECT_FALSE(driver->failure());
+}
+
+// A whole connect scan of loopback under an open-file limit that leaves 6 descriptors free
+// while the driver believes it may hold 64 (a budget gone wrong): socket() meets EMFILE over and
+// over. 0 when every port still got its right verdict (none filtered) and the driver never gave up.
+int scan_short_of_descriptors() {
+    Listener open;
+    std::vector<Port> ports{open.port};
+    std::vector<BoundOnly> bound(200);  // held, so no connect() of ours takes it as its own port
+    for (const auto& b : bound) ports.push_back(b.port);
+    AddressSet hosts;
+    hosts.add(kLoopback);
+    const TargetSet targets{hosts, ports};
+    Results results{targets, {&connect_kind()}};
+    EngineConfig settings;
+    settings.timing.max_retries = 1;  // two tries: a shortage taken for silence twice would be "filtered"
+    settings.me = ScannerIdentity{kLoopback, Port{40000}, static_cast<std::uint8_t>(settings.timing.max_retries + 1), 1};
+    settings.seed = 1;
+    Engine engine{targets, settings, CookieKey{1, 2}, results};
+    auto driver = ConnectDriver::open(std::nullopt, "", kSecond, 64);
+    const rlim_t few = open_descriptors() + 6;
+    const rlimit tight{few, few};
+    if (!driver || ::setrlimit(RLIMIT_NOFILE, &tight) != 0) return 3;
+    const std::atomic<bool> stop{false};
+    run_connect_scan(engine, *driver, SteadyClock{}, stop);
+    if (driver->failure()) return 2;
+    for (std::uint64_t i = 0; i < targets.size(); ++i) {
+        if (results.port(i).state != (targets.at(i).port == open.port ? PortState::open : PortState::closed)) return 1;
+    }
+    return 0;
+}
+
+// Run in a child (the limit is the process's): no shortage is ever read as silence.
+TEST(ConnectDriver, OutOfDescriptorsNoPortIsCalledFiltered) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(std::_Exit(scan_short_of_descriptors()), ::testing::ExitedWithCode(0), "");
+}
+
+TEST(ConnectDriver, ShortagesAreNotVerdicts) {
+    for (int error : {EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL, EAGAIN}) {
+        EXPECT_TRUE(is_local_shortage(error)) << error;
+        EXPECT_FALSE(evidence_for_connect_error(error)) << error;
+    }
+    EXPECT_FALSE(is_local_shortage(ECONNREFUSED));
+    EXPECT_FALSE(is_local_shortage(EHOSTUNREACH));
+}
+
+// The budget never wraps below zero (ulimit -n 16 once gave 18446744073709551568): too few free
+// descriptors is an error, else every free one but three (epoll, reports, resolver).
+TEST(ConnectDriver, ConnectionBudgetFromTheOpenFileLimit) {
+    EXPECT_FALSE(connection_budget(16, 10));  // 6 free
+    EXPECT_FALSE(connection_budget(16, 20));  // more open than the limit (it was lowered)
+    const auto error = connection_budget(10, 5).error();
+    EXPECT_NE(error.find("only 5 file descriptors free"), std::string::npos) << error;
+    EXPECT_NE(error.find("ulimit -n"), std::string::npos) << error;
+    EXPECT_EQ(connection_budget(16, 8).value(), 5u);
+    EXPECT_EQ(connection_budget(64, 5).value(), 56u);
+    EXPECT_EQ(connection_budget(1 << 20, 5).value(), (1u << 20) - 8);
+    EXPECT_GE(open_descriptors(), 3u);  // at least stdin, stdout, stderr
+}
+
+// nmap 7.93's lines, e.g. "CONN (0.0245s) TCP localhost > 10.77.25.2:135 => Operation now in progress".
+TEST(ConnectDriver, TraceLinesAreNmaps) {
+    const Ipv4 target{10, 77, 25, 2};
+    EXPECT_EQ(trace_connect(target, Port{135}, EINPROGRESS, 24500),
+              "CONN (0.0245s) TCP localhost > 10.77.25.2:135 => Operation now in progress");
+    EXPECT_EQ(trace_connect(target, Port{22}, 0, 25000), "CONN (0.0250s) TCP localhost > 10.77.25.2:22 => Connected");
+    EXPECT_EQ(trace_connect(target, Port{23}, ECONNREFUSED, 25000),
+              "CONN (0.0250s) TCP localhost > 10.77.25.2:23 => Connection refused");
+    EXPECT_EQ(trace_connect(target, Port{113}, EHOSTUNREACH, 1124700),
+              "CONN (1.1247s) TCP localhost > 10.77.25.2:113 => No route to host");
+}
+
+}  // namespace
+}  // namespace flagscan
