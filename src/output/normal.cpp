@@ -50,7 +50,7 @@ void write_host_up(std::ostream& out, const HostResult& info, Reason reason) {
         std::snprintf(latency, sizeof latency, "%.6fs", static_cast<double>(info.min_rtt) / kSecond);
         out << " (" << latency << " latency).\n";
     } else {
-        out << (reason == Reason::none ? " (user-set: no reply seen).\n" : " (no reply seen).\n");
+        out << (reason == Reason::none ? " (user-set: no reply seen).\n" : ".\n");  // nmap: "received user-set."
     }
 }
 
