@@ -1,4 +1,6 @@
 // The replay command: every verdict re-derived from a saved capture, no root, nothing sent.
+#include <set>
+
 #include "flagscan/capture/pcap_file.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/runner.hpp"
@@ -7,13 +9,20 @@
 namespace flagscan {
 namespace {
 
-// The first pass over the file: who scanned, how, whom.
-Result<ScanSurvey::Conclusion> survey_capture(const ScanConfig& config, std::ostream& err) {
+// ARP replies in the capture, as (who answered, whom): how a live scan judged a host on the
+// attached Ethernet up, even with -Pn.
+using ArpReplies = std::set<std::pair<std::uint32_t, std::uint32_t>>;
+
+// The first pass over the file: who scanned, how, whom (and who answered ARP).
+Result<ScanSurvey::Conclusion> survey_capture(const ScanConfig& config, ArpReplies& arp, std::ostream& err) {
     auto file = PcapFile::open(config.replay_path);
     if (!file) return Error{file.error()};
     ScanSurvey survey;
     while (auto frame = file->next()) {
-        if (auto packet = decode_frame(file->link(), ByteView{frame->span()})) survey.add(*packet);
+        auto packet = decode_frame(file->link(), ByteView{frame->span()});
+        if (!packet) continue;
+        survey.add(*packet);
+        if (packet->arp && packet->arp->operation == 2) arp.insert({packet->arp->sender_ip.value(), packet->arp->target_ip.value()});
     }
     if (!file->damage().empty())
         err << "flagscan: " << config.replay_path << " is cut short (" << file->damage() << "): replaying what precedes the cut\n";
@@ -21,6 +30,16 @@ Result<ScanSurvey::Conclusion> survey_capture(const ScanConfig& config, std::ost
     auto scan = survey.conclude(config.scanner, given);
     if (!scan) return Error{config.replay_path + ": " + scan.error()};
     return scan;
+}
+
+// How each host was judged up: arp-response when the capture holds its ARP reply to the
+// scanner, else unknown (the capture shows no evidence, and not whether -Pn was given).
+std::vector<Reason> replayed_reasons(const TargetSet& targets, Ipv4 scanner, const ArpReplies& arp) {
+    std::vector<Reason> reasons;
+    for (std::uint64_t host = 0; host < targets.host_count(); ++host)
+        reasons.push_back(arp.contains({targets.hosts().at(host).value(), scanner.value()}) ? Reason::arp_response
+                                                                                             : Reason::none);
+    return reasons;
 }
 
 EngineConfig replay_engine_config(const ScanConfig& config, const ScanSurvey::Conclusion& scan) {
@@ -35,7 +54,8 @@ EngineConfig replay_engine_config(const ScanConfig& config, const ScanSurvey::Co
 
 // Two passes over the file: the first learns who scanned how, the second replays.
 int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
-    auto scan = survey_capture(config, err);
+    ArpReplies arp;
+    auto scan = survey_capture(config, arp, err);
     if (!scan) return err << "flagscan: " << scan.error() << '\n', 1;
     auto file = PcapFile::open(config.replay_path);
     if (!file) return err << "flagscan: " << file.error() << '\n', 1;
@@ -52,6 +72,7 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); }, hooks);
     ScanSummary summary{std::string(scan->kind.name) + " scan", "", 0, false, {}};
     summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;
+    summary.host_reasons = replayed_reasons(targets, scan->scanner, arp);
     if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
     finish_reports(config, results, ServiceTable::load_system(), summary, ExplainContext{settings.me, engine.rto()},
                    out, err);
