@@ -200,6 +200,8 @@ public:
     void expect(std::uint16_t port, Verdict verdict) { expect(kTarget, port, std::move(verdict)); }
     void args(std::string line) { args_ = std::move(line); }
     void stderr_contains(std::string text) { stderr_ = std::move(text); }
+    // The capture shows how the hosts were found up (an ARP reply to the scanner: "arp-response").
+    void host_reason(std::string reason) { host_reason_ = std::move(reason); }
     // flagscan disagrees with the rule: the suite reports the fixture as skipped, with REASON.
     void skip(std::string reason) { skip_ = std::move(reason); }
 
@@ -260,7 +262,9 @@ private:
             ++counts[verdict.state];
             const auto next = std::next(it);
             if (next != verdicts_.end() && next->first.first == key.first) continue;
-            out += R"({"ip":")" + ip + R"(","status":"up","counts":{)";
+            out += R"({"ip":")" + ip + R"(","status":"up",)";
+            if (!host_reason_.empty()) out += R"("reason":")" + host_reason_ + R"(",)";
+            out += R"("counts":{)";
             const char* separator = "";
             for (int s = 0; s < 6; ++s) {
                 const int n = counts[kStates[s]];
@@ -282,6 +286,7 @@ private:
     std::string args_;
     std::string stderr_;
     std::string skip_;
+    std::string host_reason_;
 };
 
 const Verdict kNoResponseFiltered{"filtered", "no-response", 0};
@@ -477,6 +482,7 @@ Fixture malformed() {
     f.in(bad_checksum);
     f.raw_frame(concat(ethernet_header(false, 0x0806),
                        {0, 1, 8, 0, 6, 4, 0, 2, 2, 0, 0, 0, 0, 0x0a, 192, 0, 2, 10, 2, 0, 0, 0, 0, 1, 192, 0, 2, 1}));
+    f.host_reason("arp-response");  // that ARP reply: the target answered the scanner's ARP
     Bytes ipv6(40, 0);
     ipv6[0] = 0x60;
     ipv6[6] = 6;  // next header TCP
