@@ -17,35 +17,29 @@ namespace {
 
 const Ipv4 kLoopback{127, 0, 0, 1};
 
-// A listening socket on 127.0.0.1, on a port the kernel picks.
-struct Listener {
+// A socket bound on 127.0.0.1, on a port the kernel picks: listening (the port is open), or
+// not (it answers SYN with RST: closed, and no connect() of ours can take it as its own port).
+struct LoopbackSocket {
     Fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
     Port port{0};
-    Listener() {
+    explicit LoopbackSocket(bool listening) {
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(kLoopback.value());
         socklen_t length = sizeof a;
-        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd.get(), 64) != 0 ||
+        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || (listening && ::listen(fd.get(), 64) != 0) ||
             ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &length) != 0)
             return;
         port = Port{ntohs(a.sin_port)};
     }
 };
 
-// A socket bound on 127.0.0.1 that does not listen: its port answers SYN with RST (closed).
-struct BoundOnly {
-    Fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-    Port port{0};
-    BoundOnly() {
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(kLoopback.value());
-        socklen_t length = sizeof a;
-        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-            ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &length) == 0)
-            port = Port{ntohs(a.sin_port)};
-    }
+struct Listener : LoopbackSocket {
+    Listener() : LoopbackSocket(true) {}
+};
+
+struct BoundOnly : LoopbackSocket {
+    BoundOnly() : LoopbackSocket(false) {}
 };
 
 Probe probe_to(Port port, std::uint8_t try_no = 0) {
@@ -76,9 +70,9 @@ std::map<std::uint16_t, Answer> run(ConnectDriver& driver, const std::vector<Pro
 TEST(ConnectDriver, OpenAndClosedPortsOnLoopback) {
     Listener open;
     ASSERT_NE(open.port.value(), 0);
-    Listener closed;  // bound, then closed: its port has nothing listening
+    BoundOnly closed;
+    ASSERT_NE(closed.port.value(), 0);
     const Port closed_port = closed.port;
-    closed.fd.reset();
     auto driver = ConnectDriver::open(std::nullopt, "", kSecond, 16);
     ASSERT_TRUE(driver) << driver.error();
     std::vector<ConnectEvent> events;
