@@ -163,19 +163,22 @@ void Correlator::reserve(std::size_t probes) {
     if (check_ == EchoCheck::recorded) recorded_.reserve(probes);
 }
 
-void Correlator::record(const Probe& probe, Micros now) {
+void Correlator::record(const Probe& probe, Micros now, Micros due) {
     const auto k = key(probe.dst, probe.lane, probe.dport);
     auto [it, fresh] = open_.try_emplace(k);
-    if (fresh || it->second.phase != Phase::in_flight) ++in_flight_;
-    const std::uint8_t repeats = fresh ? 0 : it->second.repeats;
-    it->second = Entry{probe.index, now, fresh ? now : it->second.sent, probe.try_no, Phase::in_flight, false, repeats};
+    const bool was_in_flight = !fresh && it->second.phase == Phase::in_flight;
+    count(k, was_in_flight ? 0 : 1, fresh ? 1 : 0);
+    const Entry before = it->second;
+    it->second = Entry{probe.index, now, fresh ? now : before.sent, fresh ? now : before.first_sent, probe.try_no,
+                       Phase::in_flight, false, fresh ? std::uint8_t{0} : before.repeats};
     if (check_ == EchoCheck::recorded) {
         RecentTries& recent = recorded_[k];
         recent.tries[recent.count % recent.tries.size()] =
             Sent{probe.sport, probe.seq, probe.ack, probe.try_no, probe.ip_id, probe.lane};
         ++recent.count;
     }
-    timers_.push_back(Timer{k, now, probe.try_no});
+    timers_.push_back(Timer{due, k, now});
+    std::push_heap(timers_.begin(), timers_.end(), std::greater<>{});
 }
 
 Correlator::Entry* Correlator::find(std::uint64_t key) {
@@ -183,40 +186,69 @@ Correlator::Entry* Correlator::find(std::uint64_t key) {
     return it == open_.end() ? nullptr : &it->second;
 }
 
+// Keeps the per-target tallies beside the table (an entry in flight counts in both).
+void Correlator::count(std::uint64_t key, int in_flight, int open) {
+    in_flight_ = static_cast<std::size_t>(static_cast<std::int64_t>(in_flight_) + in_flight);
+    const std::uint32_t target = target_of(key).value();
+    Load& load = loads_[target];
+    load.in_flight = static_cast<std::uint32_t>(static_cast<std::int64_t>(load.in_flight) + in_flight);
+    load.open = static_cast<std::uint32_t>(static_cast<std::int64_t>(load.open) + open);
+    if (load.open == 0) loads_.erase(target);
+}
+
+std::uint32_t Correlator::in_flight(Ipv4 target) const {
+    auto it = loads_.find(target.value());
+    return it == loads_.end() ? 0 : it->second.in_flight;
+}
+
+std::uint32_t Correlator::open_count(Ipv4 target) const {
+    auto it = loads_.find(target.value());
+    return it == loads_.end() ? 0 : it->second.open;
+}
+
 void Correlator::set_phase(std::uint64_t key, Phase phase) {
     auto* entry = find(key);
     if (entry == nullptr) return;
-    if (entry->phase == Phase::in_flight) --in_flight_;
-    if (phase == Phase::in_flight) ++in_flight_;
+    count(key, (phase == Phase::in_flight ? 1 : 0) - (entry->phase == Phase::in_flight ? 1 : 0), 0);
     entry->phase = phase;
 }
 
 void Correlator::erase(std::uint64_t key) {
     auto it = open_.find(key);
     if (it == open_.end()) return;
-    if (it->second.phase == Phase::in_flight) --in_flight_;
+    count(key, it->second.phase == Phase::in_flight ? -1 : 0, -1);
     open_.erase(it);
 }
 
-// A timer is stale when its probe was answered, or re-sent (a newer timer then stands for it).
-bool Correlator::front_is_stale() const {
-    const auto& timer = timers_.front();
+bool Correlator::is_stale(const Timer& timer) const {
     auto it = open_.find(timer.key);
-    return it == open_.end() || it->second.phase != Phase::in_flight || it->second.try_no != timer.try_no;
+    return it == open_.end() || it->second.phase != Phase::in_flight || it->second.sent != timer.sent;
 }
 
-std::optional<Micros> Correlator::next_expiry(Micros rto) {
-    while (!timers_.empty() && front_is_stale()) timers_.pop_front();
+void Correlator::pop_timer() {
+    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>{});
+    timers_.pop_back();
+}
+
+std::optional<Micros> Correlator::next_expiry() {
+    while (!timers_.empty() && is_stale(timers_.front())) pop_timer();
     if (timers_.empty()) return std::nullopt;
-    return timers_.front().sent + rto;
+    return timers_.front().due;
 }
 
-std::optional<Correlator::Expired> Correlator::pop_expired(Micros now, Micros rto) {
-    auto expiry = next_expiry(rto);
+std::optional<Correlator::Expired> Correlator::pop_expired(Micros now) {
+    auto expiry = next_expiry();
     if (!expiry || *expiry > now) return std::nullopt;
     const auto k = timers_.front().key;
-    timers_.pop_front();
+    pop_timer();
     return Expired{k, open_.at(k)};
+}
+
+void Correlator::reschedule(std::uint64_t key, Micros due) {
+    const auto* entry = find(key);
+    if (entry == nullptr || entry->phase != Phase::in_flight) return;
+    timers_.push_back(Timer{due, key, entry->sent});
+    std::push_heap(timers_.begin(), timers_.end(), std::greater<>{});
 }
 
 }  // namespace flagscan

@@ -1,9 +1,10 @@
 // Correlator: ties each reply to the probe that caused it: cookie check, then the open-probe table.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <functional>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -54,6 +55,7 @@ public:
         std::uint64_t index = 0;
         Micros sent = 0;          // time of the latest send
         Micros previous_sent = 0;  // time of the send before it (try_no - 1)
+        Micros first_sent = 0;     // time of the first send (try 0)
         std::uint8_t try_no = 0;  // try number of the latest send
         Phase phase = Phase::in_flight;
         bool repeat_try = false;     // queued to resend the same try (its loss was our congestion)
@@ -73,19 +75,28 @@ public:
     // Cookie check, without a table lookup; nullopt for strays and for packets not about us.
     std::optional<Answer> identify(const DecodedPacket& packet) const;
 
-    void record(const Probe& probe, Micros now);
+    // A probe sent at `now`, whose timer runs out at `due` (now + its host's timeout).
+    void record(const Probe& probe, Micros now, Micros due);
     Entry* find(std::uint64_t key);
     void erase(std::uint64_t key);
     void set_phase(std::uint64_t key, Phase phase);
 
-    // The oldest in-flight probe whose timer (its send + rto) ran out by `now`, if any.
-    std::optional<Expired> pop_expired(Micros now, Micros rto);
-    // When the oldest in-flight probe's timer runs out; nullopt when none is in flight.
-    std::optional<Micros> next_expiry(Micros rto);
+    // An in-flight probe whose timer ran out by `now`, if any (the earliest first). The caller
+    // may find that the probe's host now allows it longer and reschedule() it.
+    std::optional<Expired> pop_expired(Micros now);
+    void reschedule(std::uint64_t key, Micros due);
+    // Every running timer set again from its probe (a host's timeout changed a lot: its first
+    // answer came); `due_of` gives the new expiry of an in-flight entry.
+    template <typename DueOf>
+    void retime(DueOf due_of);
+    // When the earliest in-flight probe's timer runs out; nullopt when none is in flight.
+    std::optional<Micros> next_expiry();
 
     std::size_t open_count() const { return open_.size(); }
     void reserve(std::size_t probes);  // room for this many open probes (a replay knows how many)
     std::size_t in_flight() const { return in_flight_; }  // entries in Phase::in_flight
+    std::uint32_t in_flight(Ipv4 target) const;            // ... to one target
+    std::uint32_t open_count(Ipv4 target) const;           // open entries (any phase) of one target
     const std::unordered_map<std::uint64_t, Entry>& open_probes() const { return open_; }
     static Ipv4 target_of(std::uint64_t k) { return Ipv4{static_cast<std::uint32_t>(k >> 24)}; }
     static std::uint8_t lane_of(std::uint64_t k) { return static_cast<std::uint8_t>(k >> 16); }
@@ -114,13 +125,22 @@ private:
     std::optional<Answer> identify_query_reply(const DecodedPacket& packet) const;
     std::optional<Answer> identify_icmp_error(const DecodedPacket& packet) const;
     std::optional<Answer> identify_arp(const DecodedPacket& packet) const;
-    bool front_is_stale() const;
-
+    // A probe's timer: a min-heap on `due`; a timer is stale once its probe was answered or
+    // sent again (the entry's send time then differs).
     struct Timer {
+        Micros due;
         std::uint64_t key;
         Micros sent;
-        std::uint8_t try_no;
+        friend bool operator>(const Timer& a, const Timer& b) { return a.due > b.due; }
     };
+    // Open probes per target, for the per-host window and for forgetting finished hosts.
+    struct Load {
+        std::uint32_t in_flight = 0;
+        std::uint32_t open = 0;
+    };
+    bool is_stale(const Timer& timer) const;
+    void count(std::uint64_t key, int in_flight, int open);
+    void pop_timer();
 
     ScannerIdentity me_;
     CookieKey cookie_;
@@ -134,8 +154,16 @@ private:
     };
     std::unordered_map<std::uint64_t, RecentTries> recorded_;
     std::unordered_map<std::uint64_t, Entry> open_;
-    std::deque<Timer> timers_;  // in send order: the oldest first
+    std::vector<Timer> timers_;  // heap: std::greater, the earliest due on top
+    std::unordered_map<std::uint32_t, Load> loads_;  // by target address
     std::size_t in_flight_ = 0;
 };
+
+template <typename DueOf>
+void Correlator::retime(DueOf due_of) {
+    std::erase_if(timers_, [this](const Timer& timer) { return is_stale(timer); });
+    for (Timer& timer : timers_) timer.due = due_of(open_.at(timer.key));
+    std::make_heap(timers_.begin(), timers_.end(), std::greater<>{});
+}
 
 }  // namespace flagscan
