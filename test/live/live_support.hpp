@@ -30,6 +30,7 @@ struct Layout {
     std::set<int> wide_dropped_mod4;  // last octets (mod 4) the wide range drops
     std::set<int> lan_hosts;          // offsets from 10.77.ID.32 with a real address
     std::set<int> lan_silent;         // the lan_hosts offsets the namespace hides
+    std::map<int, int> slow_hosts;    // offset from 10.77.ID.64 -> reply delay in ms (slow_responder)
 
     // Reads key=value lines of space-separated integers; '#' starts a comment.
     static std::optional<Layout> load(const std::string& path, std::string& error);
@@ -215,6 +216,8 @@ protected:
         ScanOutput output;
     };
     static Scan scan(const std::vector<std::string>& args, const std::string& target);
+    // The same with several targets: `flagscan ARGS -oJ <tmp> TARGET...`.
+    static Scan scan(const std::vector<std::string>& args, const std::vector<std::string>& targets);
 
     // Sets the lab's egress loss for the lifetime of the guard, then back to 0%.
     class LossGuard {
