@@ -123,6 +123,8 @@ Verdict ScanKind::verdict(PortRole role) const {
     return {std::string(expect.state), std::string(expect.reason)};
 }
 
+void PrintTo(const ScanKind& kind, std::ostream* os) { *os << kind.name << " (" << kind.option << ")"; }
+
 std::vector<ScanKind> linux_flag_scan_kinds() {
     std::vector<ScanKind> kinds;
     for (const auto& kind : kLinuxTcpScanKinds) {
