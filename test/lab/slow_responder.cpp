@@ -41,7 +41,7 @@ using Bytes = std::vector<std::uint8_t>;
 using View = std::span<const std::uint8_t>;
 
 constexpr std::size_t kMaxPacket = 65536;
-constexpr std::size_t kMaxQueued = 1 << 20;  // replies waiting; beyond that the "link" drops them
+constexpr std::size_t kMaxQueued = 1 << 18;  // replies waiting; beyond that the "link" drops them
 constexpr int kReadsPerWake = 256;           // then flush due replies, so writing never starves
 constexpr std::uint8_t kTtl = 64;
 constexpr std::uint16_t kWindow = 64240;
