@@ -1,4 +1,4 @@
-// The nmap-like normal output: a port table per host with the common state summarised.
+// The nmap-like normal output: a port table per host, every big state summed up in "Not shown".
 #include <cstdio>
 #include <string>
 

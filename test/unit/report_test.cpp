@@ -10,6 +10,13 @@
 namespace flagscan {
 namespace {
 
+PortResult verdict(PortState state, Reason reason) {
+    PortResult result;
+    result.state = state;
+    result.reason = reason;
+    return result;
+}
+
 struct Fixture {
     TargetSet targets;
     Results results;
@@ -110,11 +117,7 @@ TEST(Report, SmallStatesAndOpenPortsAreListed) {
     for (std::uint16_t p = 1; p <= 60; ++p) ports.push_back(Port{p});
     const TargetSet targets{host, ports};
     Results results{targets, {&syn_kind()}};
-    PortResult open, closed;
-    open.state = PortState::open;
-    open.reason = Reason::syn_ack;
-    closed.state = PortState::closed;
-    closed.reason = Reason::reset;
+    const PortResult open = verdict(PortState::open, Reason::syn_ack), closed = verdict(PortState::closed, Reason::reset);
     for (std::uint64_t i = 0; i < 60; ++i) results.set(i, i < 35 ? open : closed);  // 35 open, 25 closed
     EXPECT_TRUE(host_listing(results, 0, ReportOptions{}).not_shown.empty());  // closed has only 25; open is never folded
     std::ostringstream out;
@@ -283,13 +286,8 @@ TEST(ReportOpen, OnePortIsSingular) {
     host.add(kLabHost);
     const TargetSet targets{host, {Port{21}, Port{22}}};
     Results results{targets, {&syn_kind()}};
-    PortResult closed, open;
-    closed.state = PortState::closed;
-    closed.reason = Reason::reset;
-    open.state = PortState::open;
-    open.reason = Reason::syn_ack;
-    results.set(0, closed);
-    results.set(1, open);
+    results.set(0, verdict(PortState::closed, Reason::reset));
+    results.set(1, verdict(PortState::open, Reason::syn_ack));
     EXPECT_EQ(line_with(normal_text(results, open_only()), "Not shown"), "Not shown: 1 closed tcp port (reset)");
     EXPECT_EQ(line_with(normal_text(results, ReportOptions{}), "Not shown"), "");  // one closed port is listed
 }
@@ -332,12 +330,10 @@ TEST(ReportNotShown, AStateIsCountedOverEveryProtocol) {
     const TargetSet targets{host, slots};
     Results results{targets, {&syn_kind(), &udp_kind()}};
     for (std::uint64_t i = 0; i < slots.size(); ++i) {
-        PortResult r;
         const bool udp = slots[i].lane == 1;
         const bool open = slots[i].port.value() == (udp ? 7 : 22);
-        r.state = open ? PortState::open : PortState::closed;
-        r.reason = open ? (udp ? Reason::udp_response : Reason::syn_ack) : (udp ? Reason::port_unreach : Reason::reset);
-        results.set(i, r);
+        results.set(i, open ? verdict(PortState::open, udp ? Reason::udp_response : Reason::syn_ack)
+                            : verdict(PortState::closed, udp ? Reason::port_unreach : Reason::reset));
     }
     EXPECT_EQ(line_with(normal_text(results, ReportOptions{}), "Not shown"),
               "Not shown: 29 closed tcp ports (reset), 9 closed udp ports (port-unreach)");
