@@ -120,7 +120,7 @@ cxxopts::Options make_options() {
                    "taken with tcpdump, ...): no root, no packet sent", cxxopts::value<std::string>())
         ("scanner", "with --replay: the address that scanned (default: the one that sent the most "
                     "probes)", cxxopts::value<std::string>())
-        ("open", "list only open ports")
+        ("open", "list only open (or possibly open) ports, and only hosts with one")
         ("all-ports", "list every port; summarise none")
         ("v,verbose", "more detail on stderr (counters, drops, rates)")
         ("h,help", "this help")

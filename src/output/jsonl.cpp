@@ -1,4 +1,4 @@
-// JSON lines output: one object per listed port, then one per host.
+// JSON lines output: one object per listed port, then one per host (what the normal report lists).
 #include <cstdio>
 #include <string>
 
@@ -22,7 +22,10 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, s
     out << R"({"ip":")" << results.targets().hosts().at(host).str() << '"';
     if (!name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
     if (info.icmp_limit > 0) out << R"(,"icmp_rate_limit":)" << info.icmp_limit;
-    out << R"(,"status":"up","counts":{)";
+    out << R"(,"status":"up")";
+    if (const auto left = info.counts[static_cast<int>(PortState::unscanned)]; left > 0)
+        out << R"(,"complete":false,"not_scanned":)" << left;  // interrupted: these ports are in no count
+    out << R"(,"counts":{)";
     const char* separator = "";
     for (int s = 1; s < kPortStateCount; ++s) {
         const auto state = static_cast<PortState>(s);
