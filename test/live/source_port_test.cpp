@@ -1,6 +1,6 @@
 // Live -g/--source-port: libpcap on the lab's veth sees every TCP and UDP probe (discovery's
-// pings too) leave from the given port, the -w capture shows the same, and verdicts stay exact;
-// -sT says -g is not used, as nmap does.
+// pings too) leave from the given port, the -w capture shows the same (and replays to the same
+// verdicts), and verdicts stay exact; -sT says -g is not used, as nmap does.
 #include <pcap/pcap.h>
 
 #include <atomic>
@@ -217,11 +217,12 @@ protected:
     }
 
     // `flagscan ARGS -g 53 -w FILE TARGET` with libpcap watching the wire; returns the scan,
-    // the packets the watch saw and those of the -w file.
+    // the packets the watch saw and those of the -w file, and `flagscan --replay FILE`'s output.
     struct Watched {
         Scan scan;
         std::vector<WirePacket> wire;
         std::vector<WirePacket> file;
+        ScanOutput replayed;
     };
     static Watched watched_scan(std::vector<std::string> args, const std::string& target) {
         const TempDir dir;
@@ -229,10 +230,15 @@ protected:
         args.insert(args.end(), {"-g", std::to_string(kSourcePort), "-w", capture});
         WireWatch watch;
         EXPECT_TRUE(watch.error().empty()) << watch.error();
-        Watched out{scan(args, target), watch.stop(), {}};
+        Watched out{scan(args, target), watch.stop(), {}, {}};
         std::string error;
         out.file = read_pcap(capture, error);
         EXPECT_TRUE(error.empty()) << error;
+        const std::string json = dir.path() + "/replay.jsonl";
+        const auto replay = run_process({flagscan_bin(), "--replay", capture, "-n", "--all-ports", "-oJ", json},
+                                        std::chrono::seconds(60));
+        EXPECT_TRUE(replay.exited() && replay.exit_code == 0) << replay.describe();
+        out.replayed = read_scan_output(json);
         return out;
     }
 
@@ -246,6 +252,9 @@ protected:
         for (const int port : ports)
             expected[{target, port}] = udp ? expected_udp_verdict(layout(), port, false) : expected_syn_verdict(layout(), port, false);
         expect_verdicts(run.scan, udp ? "udp" : "tcp", expected);
+        std::vector<PortKey> duplicates;  // the replay of the -w file reads every reply the same way
+        const std::string differences = describe_differences(expected, verdicts_of(run.replayed, duplicates));
+        EXPECT_TRUE(differences.empty()) << "the replay of the -w capture differs from layout.conf:\n" << differences;
         return run;
     }
 };
