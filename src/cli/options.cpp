@@ -102,7 +102,7 @@ cxxopts::Options make_options() {
     options.add_options("Source")
         ("e,interface", "send and capture on this interface", cxxopts::value<std::string>())
         ("S,source-ip", "source address of the probes", cxxopts::value<std::string>())
-        ("g,source-port", "first source port (try k uses port + k)", cxxopts::value<unsigned>())
+        ("g,source-port", "send every TCP and UDP probe from this source port", cxxopts::value<unsigned>())
         ("ttl", "IP time-to-live of the probes (default 64)", cxxopts::value<unsigned>());
     options.add_options("Output")
         ("output-json", "write JSON lines to FILE (- for stdout)  [-oJ]", cxxopts::value<std::string>())

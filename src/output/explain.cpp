@@ -59,11 +59,12 @@ std::string sent_words(const PortResult& port, const ProbeKind& kind, std::uint8
     const std::string flags = kind.protocol == ipproto::tcp ? kind.flags.str() : std::string(kind.name);
     const std::string what = std::string(kind.name) + " probe" + (flags == kind.name ? "" : " (" + flags + ")");
     const auto port_of_try = [&](unsigned try_no) {
-        return std::to_string(context.me.port_for(lane, static_cast<std::uint8_t>(try_no)).value());
+        return std::to_string(context.me.sport_for(lane, static_cast<std::uint8_t>(try_no), kind.protocol).value());
     };
+    const std::string first = port_of_try(0), last = port_of_try(port.tries - 1u);
     if (port.reply_kind == ReplyEvidence::Kind::none)
-        return what + ", " + std::to_string(port.tries) + (port.tries == 1 ? " try" : " tries") + " from source ports " +
-               port_of_try(0) + "-" + port_of_try(port.tries - 1u) + "; after the last one flagscan waited " +
+        return what + ", " + std::to_string(port.tries) + (port.tries == 1 ? " try" : " tries") + " from source port" +
+               (first == last ? " " + first : "s " + first + "-" + last) + "; after the last one flagscan waited " +
                milliseconds(context.timeout) + " (the retransmission timeout) and gave up.";
     return what + ", try " + std::to_string(port.answered_try + 1) + " of " + std::to_string(port.tries) +
            ", from source port " + port_of_try(port.answered_try) + ".";

@@ -18,29 +18,43 @@
 namespace flagscan {
 
 // Who we are on the wire: replies must come back to this address and these source ports.
-// Why the port says so much: try k of lane l leaves from sport_base + l * max_tries + k (an
-// ICMP query carries that number as its identifier), so the port a reply comes back to names
-// both the probe kind it answers and the try, without a lookup.
+// Every probe has a lane-and-try number, l * max_tries + k for try k of lane l, that a reply
+// gives back, so the reply names both the probe kind it answers and the try without a lookup.
+// By default the number rides on the source port: try k of lane l leaves from sport_base +
+// l * max_tries + k (an ICMP query carries that port as its identifier). With a fixed source
+// port (-g, for firewalls that trust replies from port 53 or 20) every TCP and UDP probe leaves
+// from that one port, and the number is added to the cookie instead (TCP sequence number, UDP
+// IP identification); ICMP queries keep the identifier scheme (-g is about ports, as in nmap).
 struct ScannerIdentity {
     Ipv4 source;
     Port sport_base;
     std::uint8_t max_tries = 1;  // 1 + max retries
     std::uint8_t lanes = 1;      // probe kinds in the scan
+    Port fixed_sport = Port{};    // -g: the one source port of every TCP and UDP probe; 0: none
 
+    std::uint32_t number(std::uint8_t lane, std::uint8_t try_no) const { return std::uint32_t{lane} * max_tries + try_no; }
     Port port_for(std::uint8_t lane, std::uint8_t try_no) const {
-        return Port{static_cast<std::uint16_t>(sport_base.value() + lane * max_tries + try_no)};
+        return Port{static_cast<std::uint16_t>(sport_base.value() + number(lane, try_no))};
     }
-    std::uint32_t port_span() const { return std::uint32_t{lanes} * max_tries; }  // ports in use
+    std::uint32_t port_span() const { return std::uint32_t{lanes} * max_tries; }  // numbers in use
+    // Whether probes of this protocol leave from the fixed source port.
+    bool fixed_for(std::uint8_t protocol) const {
+        return fixed_sport.value() != 0 && (protocol == ipproto::tcp || protocol == ipproto::udp);
+    }
+    Port sport_for(std::uint8_t lane, std::uint8_t try_no, std::uint8_t protocol) const {
+        return fixed_for(protocol) ? fixed_sport : port_for(lane, try_no);
+    }
 };
 
 // A reply that passed the cookie check: which probe it answers and what it says.
 struct Answer {
     Ipv4 target;
     Port port;                // 0 for ICMP queries
-    std::uint8_t try_no = 0;  // which send it answers, from the port it came back to
+    std::uint8_t try_no = 0;  // which send it answers, from its lane-and-try number
     ReplyEvidence evidence;
     std::uint8_t lane = 0;
-    static constexpr std::uint8_t kUnknownTry = 255;  // ARP: a reply names no try (taken as the latest)
+    // ARP, and a UDP datagram to a fixed source port: a reply names no try (taken as the latest)
+    static constexpr std::uint8_t kUnknownTry = 255;
 };
 
 // How a reply's echo of the probe is checked. A live scan knows its cookie key and checks by
@@ -70,7 +84,8 @@ public:
     Correlator(const ScannerIdentity& me, const CookieKey& key, std::vector<const ProbeKind*> kinds,
                EchoCheck check = EchoCheck::keyed);
 
-    // The probe fields that carry the cookie, for the sender.
+    // The probe fields that carry the cookie (and, with a fixed source port, the source port),
+    // for the sender.
     void stamp(Probe& probe) const;
     // Cookie check, without a table lookup; nullopt for strays and for packets not about us.
     std::optional<Answer> identify(const DecodedPacket& packet) const;
@@ -118,8 +133,22 @@ private:
         std::uint16_t ip_id = 0;
         std::uint8_t lane = 0;
     };
-    std::optional<Sent> sent_probe(Ipv4 target, std::uint8_t protocol, Port port, Port our_port) const;
-    std::optional<Sent> recorded_probe(Ipv4 target, std::uint8_t lane, Port port, Port our_port) const;
+    // What a reply gives back of the probe it answers, were that a probe of a given lane: one of
+    // its fields (the value), nothing (a UDP datagram, a bare SYN: matched on ports alone), or
+    // nothing it could (the reply cannot answer that lane's probe).
+    struct Echo {
+        enum class Field : std::uint8_t { impossible, none, seq, ack, ip_id, query_seq };
+        Field field = Field::impossible;
+        std::uint32_t value = 0;
+    };
+    Sent sent_by(std::uint8_t lane, std::uint8_t try_no, Port sport, std::uint32_t cookie, std::uint32_t number) const;
+    static bool carried(const Sent& sent, const Echo& echo);
+    template <class EchoOf>
+    std::optional<Sent> sent_probe(Ipv4 target, std::uint8_t protocol, Port port, Port our_port, EchoOf echo_of) const;
+    template <class EchoOf>
+    std::optional<Sent> fixed_port_probe(Ipv4 target, std::uint8_t protocol, Port port, EchoOf echo_of) const;
+    template <class EchoOf>
+    std::optional<Sent> recorded_probe(Ipv4 target, std::uint8_t protocol, Port port, Port our_port, EchoOf echo_of) const;
     std::optional<Answer> identify_tcp(const DecodedPacket& packet) const;
     std::optional<Answer> identify_udp(const DecodedPacket& packet) const;
     std::optional<Answer> identify_query_reply(const DecodedPacket& packet) const;
