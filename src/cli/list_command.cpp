@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <fstream>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "flagscan/cli/hosts.hpp"
