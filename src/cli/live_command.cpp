@@ -1,12 +1,12 @@
 // The live scan command: targets, route, raw socket, capture, engine, reports.
 #include <unistd.h>
 
-#include <ctime>
 #include <memory>
 #include <optional>
 #include <random>
 
 #include "flagscan/capture/live_capture.hpp"
+#include "flagscan/cli/hosts.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/route.hpp"
 #include "flagscan/cli/runner.hpp"
@@ -33,15 +33,9 @@ Result<bool> refuse_broadcast(const AddressSet& hosts) {
     return true;
 }
 
-Result<AddressSet> prepare_hosts(const ScanConfig& config) {
-    auto hosts = parse_targets(config.targets, resolve_with_system);
+Result<AddressSet> prepare_hosts(const ScanConfig& config, std::ostream& err) {
+    auto hosts = command_line_hosts(config, resolve_with_system, err);
     if (!hosts) return Error{hosts.error()};
-    if (!config.excludes.empty()) {
-        auto excluded = parse_targets(config.excludes, resolve_with_system);
-        if (!excluded) return Error{excluded.error()};
-        hosts->subtract(*excluded);
-    }
-    if (hosts->empty()) return Error{"no targets left to scan after --exclude"};
     if (hosts->size() > (std::uint64_t{1} << 24)) return Error{"too many targets (more than a /8)"};
     if (auto ok = refuse_broadcast(*hosts); !ok) return Error{ok.error()};
     return hosts;
@@ -88,15 +82,6 @@ CaptureOptions capture_options(const std::string& device, Ipv4 source, const std
     options.both_directions = !write_path.empty();
     options.dump_path = write_path;
     return options;
-}
-
-std::string now_text() {
-    const std::time_t t = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char text[64];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
-    return text;
 }
 
 std::uint64_t random_u64() {
@@ -169,8 +154,8 @@ struct Prepared {
     UdpPayloads payloads;
 };
 
-Result<Prepared> prepare(const ScanConfig& config) {
-    auto hosts = prepare_hosts(config);
+Result<Prepared> prepare(const ScanConfig& config, std::ostream& err) {
+    auto hosts = prepare_hosts(config, err);
     if (!hosts) return Error{hosts.error()};
     auto services = ServiceTable::load_system();
     ScanPlan plan;
@@ -348,7 +333,7 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     if (config.source_port && (!root || (is_connect_scan(config.kind) && !config.ping_only)))  // as nmap warns
         err << "flagscan: warning: -g/--source-port is not used by a connect scan (-sT): use a raw scan such as -sS to "
                "set the source port\n";
-    auto prepared = prepare(config);
+    auto prepared = prepare(config, err);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
     Wire wire{std::nullopt, port_block(config)};
     const bool raw_needed = config.udp_scan || (!config.ping_only && !is_connect_scan(config.kind)) ||
