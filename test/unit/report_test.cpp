@@ -350,7 +350,10 @@ TEST(ReportInterrupted, SaysWhatWasNotScannedAndFoldsOnlyWhatWas) {
     SimScan scan{one_host(kLabHost), port_range(1, 2000), net};
     std::atomic<bool> stop{false};
     LoopHooks hooks;
-    hooks.tick = [&](Micros) { stop = scan.engine->decided() >= 300; };
+    hooks.tick = [&](Micros) {  // once both open ports are known, so that the host has a port to list
+        const auto& found = scan.results->host(0).counts[static_cast<int>(PortState::open)];
+        stop = scan.engine->decided() >= 300 && found == 2;
+    };
     scan.run(hooks, stop);
     const auto& counts = scan.results->host(0).counts;
     const std::uint32_t left = counts[static_cast<int>(PortState::unscanned)];

@@ -196,7 +196,7 @@ TEST(SourcePort, ReplayMatchesAnEarlierTryFromTheSamePort) {
         probe.sport = Port{61000};
         probe.seq = 1000u + 100u * try_no;
         probe.try_no = try_no;
-        correlator.record(probe, 10 * (try_no + 1));
+        correlator.record(probe, 10 * (try_no + 1), 1 * kSecond);
     }
     const auto reply = [&](std::uint32_t ack) {
         return make_tcp_packet(kTarget, kScanner, Port{80}, Port{61000}, 7, ack, TcpFlags{TcpFlags::rst | TcpFlags::ack}, 0, 64);
