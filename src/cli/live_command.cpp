@@ -1,12 +1,12 @@
 // The live scan command: targets, route, raw socket, capture, engine, reports.
 #include <unistd.h>
 
-#include <ctime>
 #include <memory>
 #include <optional>
 #include <random>
 
 #include "flagscan/capture/live_capture.hpp"
+#include "flagscan/cli/hosts.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/route.hpp"
 #include "flagscan/cli/runner.hpp"
@@ -34,15 +34,9 @@ Result<bool> refuse_broadcast(const AddressSet& hosts) {
     return true;
 }
 
-Result<AddressSet> prepare_hosts(const ScanConfig& config) {
-    auto hosts = parse_targets(config.targets, resolve_with_system);
+Result<AddressSet> prepare_hosts(const ScanConfig& config, std::ostream& err) {
+    auto hosts = command_line_hosts(config, resolve_with_system, err);
     if (!hosts) return Error{hosts.error()};
-    if (!config.excludes.empty()) {
-        auto excluded = parse_targets(config.excludes, resolve_with_system);
-        if (!excluded) return Error{excluded.error()};
-        hosts->subtract(*excluded);
-    }
-    if (hosts->empty()) return Error{"no targets left to scan after --exclude"};
     if (hosts->size() > (std::uint64_t{1} << 24)) return Error{"too many targets (more than a /8)"};
     if (auto ok = refuse_broadcast(*hosts); !ok) return Error{ok.error()};
     return hosts;
@@ -73,16 +67,15 @@ Result<RawSocketSink> open_sink(const ScanConfig& config, const RouteChoice& rou
     return sink;
 }
 
-// Replies to us: TCP and UDP to our lane-and-try ports, ICMP errors, echo and timestamp
-// replies. With -w, also our own probes, so the file holds both directions in the kernel's
-// order and with its timestamps.
-CaptureOptions capture_options(const std::string& device, Ipv4 source, Port first, Port last, const std::string& write_path) {
-    const std::string ports = std::to_string(first.value()) + "-" + std::to_string(last.value());
+// Replies to us: TCP and UDP to our lane-and-try ports (or to the -g port), ICMP errors, echo
+// and timestamp replies. With -w, also our own probes, so the file holds both directions in the
+// kernel's order and with its timestamps.
+CaptureOptions capture_options(const std::string& device, Ipv4 source, const std::string& ports, const std::string& write_path) {
     const std::string me = source.str();
-    std::string filter = "(dst host " + me + " and (((tcp or udp) and dst portrange " + ports +
+    std::string filter = "(dst host " + me + " and (((tcp or udp) and dst " + ports +
                          ") or (icmp and (icmp[0] == 3 or icmp[0] == 0 or icmp[0] == 14)))) or (arp dst host " + me + ")";
     if (!write_path.empty())
-        filter = "(" + filter + ") or (src host " + me + " and (((tcp or udp) and src portrange " + ports +
+        filter = "(" + filter + ") or (src host " + me + " and (((tcp or udp) and src " + ports +
                  ") or (icmp and (icmp[0] == 8 or icmp[0] == 13)))) or (arp src host " + me + ")";
     CaptureOptions options;
     options.device = device;
@@ -92,34 +85,34 @@ CaptureOptions capture_options(const std::string& device, Ipv4 source, Port firs
     return options;
 }
 
-std::string now_text() {
-    const std::time_t t = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char text[64];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
-    return text;
-}
-
 std::uint64_t random_u64() {
     std::random_device device;
     return (std::uint64_t{device()} << 32) | device();
 }
 
 // Every phase of a scan (discovery, then ports) takes its lanes' source ports from one block
-// that starts at `base`, so one capture filter covers them all.
+// that starts at `base`, so one capture filter covers them all. With -g every TCP and UDP probe
+// leaves from that one port instead (ScannerIdentity), and the block serves only as the ICMP
+// queries' identifiers: it stays random, so that -g 65535 is port 65535, not the block's end.
 struct PortBlock {
     std::uint16_t base = 0;
     std::uint8_t tries = 1;
+    Port fixed;  // -g; 0: none
     static constexpr unsigned kLanes = 2 * TargetSet::kMaxLanes;  // discovery + port scan
     Port last() const { return Port{static_cast<std::uint16_t>(base + kLanes * tries - 1)}; }
+    // The TCP and UDP ports replies come back to, as a BPF primitive after "dst " or "src ".
+    std::string bpf_ports() const {
+        if (fixed.value() != 0) return "port " + std::to_string(fixed.value());
+        return "portrange " + std::to_string(base) + "-" + std::to_string(last().value());
+    }
 };
 
 PortBlock port_block(const ScanConfig& config) {
     const auto tries = static_cast<std::uint8_t>(config.timing.max_retries + 1);
     const unsigned span = PortBlock::kLanes * tries;
-    const unsigned base = config.source_port ? config.source_port->value() : 33000 + random_u64() % (60000 - 33000);
-    return PortBlock{static_cast<std::uint16_t>(std::min<unsigned>(base, 65535u - span)), tries};
+    const unsigned base = 33000 + random_u64() % (60000 - 33000);
+    return PortBlock{static_cast<std::uint16_t>(std::min<unsigned>(base, 65535u - span)), tries,
+                     config.source_port.value_or(Port{})};
 }
 
 // first_lane: where in the block this phase's lanes start.
@@ -128,7 +121,7 @@ EngineConfig engine_config(const ScanConfig& config, const RouteChoice& route, c
     EngineConfig ec;
     ec.timing = config.timing;
     const auto base = static_cast<std::uint16_t>(block.base + first_lane * block.tries);
-    ec.me = ScannerIdentity{route.source, Port{base}, block.tries, 1};
+    ec.me = ScannerIdentity{route.source, Port{base}, block.tries, 1, block.fixed};
     ec.seed = config.seed_given ? config.seed : random_u64();
     return ec;
 }
@@ -162,8 +155,8 @@ struct Prepared {
     UdpPayloads payloads;
 };
 
-Result<Prepared> prepare(const ScanConfig& config) {
-    auto hosts = prepare_hosts(config);
+Result<Prepared> prepare(const ScanConfig& config, std::ostream& err) {
+    auto hosts = prepare_hosts(config, err);
     if (!hosts) return Error{hosts.error()};
     auto services = ServiceTable::load_system();
     ScanPlan plan;
@@ -187,8 +180,7 @@ struct RawWire {
 Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, const PortBlock& block) {
     auto sink = open_sink(config, prepared.route);
     if (!sink) return Error{sink.error()};
-    const auto options = capture_options(prepared.route.interface, prepared.route.source, Port{block.base}, block.last(),
-                                         config.write_path);
+    const auto options = capture_options(prepared.route.interface, prepared.route.source, block.bpf_ports(), config.write_path);
     auto capture = LiveCapture::open(options);
     if (!capture) return Error{capture.error()};
     (*capture)->start();
@@ -405,7 +397,10 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         err << "flagscan: not root: running a connect scan (-sT) instead of a SYN scan\n";
     }
     warn_ignored_by_connect(config, err);
-    auto prepared = prepare(config);
+    if (config.source_port && (!root || (is_connect_scan(config.kind) && !config.ping_only)))  // as nmap warns
+        err << "flagscan: warning: -g/--source-port is not used by a connect scan (-sT): use a raw scan such as -sS to "
+               "set the source port\n";
+    auto prepared = prepare(config, err);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
     Wire wire{std::nullopt, port_block(config)};
     const bool raw_needed = config.udp_scan || (!config.ping_only && !is_connect_scan(config.kind)) ||

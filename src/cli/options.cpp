@@ -1,6 +1,7 @@
 // Command-line parsing with cxxopts, after translating nmap's spellings into long options.
 #include "flagscan/cli/options.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cxxopts.hpp>
@@ -18,7 +19,7 @@ struct NmapSpelling {
 };
 
 // nmap flags of more than one letter; the value, when any, follows as the next argument.
-constexpr std::array<NmapSpelling, 13> kSpellings{{
+constexpr std::array<NmapSpelling, 14> kSpellings{{
     {"-Pn", "--skip-discovery"},
     {"-PE", "--ping-echo"},
     {"-PP", "--ping-timestamp"},
@@ -29,6 +30,7 @@ constexpr std::array<NmapSpelling, 13> kSpellings{{
     {"-oX", "--output-xml"},
     {"-oG", "--output-grepable"},
     {"-sn", "--ping-scan"},
+    {"-sL", "--list-scan"},
     {"-sT", "--connect"},
     {"-sU", "--udp"},
     {"-sV", "--service-version"},
@@ -55,10 +57,9 @@ std::string translate_one(const std::string& arg) {
 cxxopts::Options make_options() {
     cxxopts::Options options("flagscan", "flagscan: a port scanner that crafts its own packets (libnet) and reads the "
                                          "replies (libpcap).\nnmap's spellings work: -sS -Pn -p- -T4 -oJ FILE.");
-    options.custom_help("[options]").positional_help("TARGET...");
+    options.custom_help("[options] TARGET...\n\n  TARGET: 10.0.0.1, 10.0.0.0/24, 10.0.0-3.1-254, 10.0.0.1,3, host.name");
     // clang-format off
     options.add_options("Targets")
-        ("targets", "targets: 10.0.0.1, 10.0.0.0/24, 10.0.0-3.1-254, host.name", cxxopts::value<std::vector<std::string>>())
         ("input-file", "read targets from FILE (- for stdin)  [nmap: -iL]", cxxopts::value<std::vector<std::string>>())
         ("exclude", "exclude these targets (comma-separated)", cxxopts::value<std::vector<std::string>>())
         ("excludefile", "exclude the targets listed in FILE", cxxopts::value<std::vector<std::string>>())
@@ -71,8 +72,10 @@ cxxopts::Options make_options() {
         ("ping-udp", "discover hosts with UDP to PORTS (default 40125)  [nmap: -PU[ports]]", cxxopts::value<std::string>())
         ("ping-arp", "discover hosts on the local network with ARP  [nmap: -PR]");
     options.add_options("Ports and scan type")
-        ("p,ports", "ports: 22,80,1000-2000; - or 1-65535 for all  [nmap: -p, -p-]", cxxopts::value<std::string>())
-        ("top-ports", "scan the N most common ports (default 1000)", cxxopts::value<std::size_t>())
+        ("p,ports", "ports: 22,80,1000-2000, service names (ssh,http*), T:/U: prefixes; - for all  "
+                    "[nmap: -p, -p-]", cxxopts::value<std::string>())
+        ("top-ports", "scan the N most common ports (default 1000); with -p, the N most common of "
+                      "those", cxxopts::value<std::size_t>())
         ("F,fast", "scan the 100 most common ports")
         ("syn", "TCP SYN scan (default)  [nmap: -sS]")
         ("fin", "TCP FIN scan  [nmap: -sF]")
@@ -88,6 +91,8 @@ cxxopts::Options make_options() {
                 "with one TCP scan (-sS -sU)  [nmap: -sU]")
         ("ping-scan", "host discovery only: list the hosts that are up, how each was found and its "
                       "latency  [nmap: -sn]")
+        ("list-scan", "list the targets (with their reverse DNS names unless -n) and send nothing  "
+                      "[nmap: -sL]")
         ("service-version", "service detection  [nmap: -sV] (not built yet)");
     options.add_options("hidden")("scan-type", "an -s letter flagscan does not know", cxxopts::value<std::string>());
     options.add_options("Timing")
@@ -102,11 +107,11 @@ cxxopts::Options make_options() {
     options.add_options("Source")
         ("e,interface", "send and capture on this interface", cxxopts::value<std::string>())
         ("S,source-ip", "source address of the probes", cxxopts::value<std::string>())
-        ("g,source-port", "first source port (try k uses port + k)", cxxopts::value<unsigned>())
+        ("g,source-port", "send every TCP and UDP probe from this source port", cxxopts::value<unsigned>())
         ("ttl", "IP time-to-live of the probes (default 64)", cxxopts::value<unsigned>());
     options.add_options("Output")
         ("output-json", "write JSON lines to FILE (- for stdout)  [-oJ]", cxxopts::value<std::string>())
-        ("output-normal", "write the normal report to FILE too  [nmap: -oN]", cxxopts::value<std::string>())
+        ("output-normal", "write the normal report to FILE too (- for stdout)  [nmap: -oN]", cxxopts::value<std::string>())
         ("output-xml", "XML output  [nmap: -oX] (not built yet)", cxxopts::value<std::string>())
         ("output-grepable", "grepable output  [nmap: -oG] (not built yet)", cxxopts::value<std::string>())
         ("reason", "show why each port is in its state (syn-ack, reset, no-response, ...)")
@@ -120,14 +125,13 @@ cxxopts::Options make_options() {
                    "taken with tcpdump, ...): no root, no packet sent", cxxopts::value<std::string>())
         ("scanner", "with --replay: the address that scanned (default: the one that sent the most "
                     "probes)", cxxopts::value<std::string>())
-        ("open", "list only open ports")
+        ("open", "list only open (or possibly open) ports, and only hosts with one")
         ("all-ports", "list every port; summarise none")
         ("v,verbose", "more detail on stderr (counters, drops, rates)")
         ("h,help", "this help")
         ("V,version", "print the version");
     // clang-format on
-    options.parse_positional({"targets"});
-    return options;
+    return options;  // targets are the arguments left over: one each, commas and all ("10.0.0.1,3")
 }
 
 std::optional<std::string> unbuilt_option(const cxxopts::ParseResult& parsed) {
@@ -187,9 +191,36 @@ Result<bool> fill_discovery(const cxxopts::ParseResult& parsed, ScanConfig& conf
         *ports = std::move(list).value();
     }
     config.ping_only = parsed.count("ping-scan") > 0;
+    config.list_only = parsed.count("list-scan") > 0;
+    const bool port_choice = parsed.count("ports") || parsed.count("fast") || parsed.count("top-ports");
+    if (config.list_only && !config.replay_path.empty()) return Error{"-sL lists targets; --replay reads a capture: use one of them"};
+    if (config.list_only && (config.kind_given || config.udp_scan || config.ping_only || port_choice))
+        return Error{"-sL only lists the targets: it goes with no scan type, no -sn and no -p, -F or --top-ports"};
     if (config.ping_only && config.skip_discovery) return Error{"-sn (discovery only) and -Pn (no discovery) contradict each other"};
     if (config.ping_only && (config.kind_given || config.udp_scan || parsed.count("ports")))
         return Error{"-sn is host discovery only: it goes with no port scan type and no -p"};
+    return true;
+}
+
+struct GivenTimeouts {
+    bool min = false;
+    bool initial = false;
+    bool max = false;
+};
+
+// nmap's rule (NmapOps::setMaxRttTimeout and its siblings): a timeout given on the command line
+// pulls the others, the -T template's, into min <= initial <= max ("--max-rtt-timeout 50ms"
+// lowers the minimum and the initial timeout to 50 ms, "-T5 --min-rtt-timeout 500ms" raises
+// the maximum). Two given timeouts that disagree are an error instead of a silent choice.
+Result<bool> fit_timeouts(Timing& t, const GivenTimeouts& given) {
+    if (given.min && given.max && t.min_rto > t.max_rto) return Error{"--min-rtt-timeout is above --max-rtt-timeout"};
+    if (given.initial && given.max && t.initial_rto > t.max_rto)
+        return Error{"--initial-rtt-timeout is above --max-rtt-timeout"};
+    if (given.initial && given.min && t.initial_rto < t.min_rto)
+        return Error{"--initial-rtt-timeout is below --min-rtt-timeout"};
+    if (!given.max) t.max_rto = std::max({t.max_rto, given.min ? t.min_rto : 0, given.initial ? t.initial_rto : 0});
+    if (!given.min) t.min_rto = std::min({t.min_rto, t.max_rto, given.initial ? t.initial_rto : t.max_rto});
+    if (!given.initial) t.initial_rto = std::clamp(t.initial_rto, t.min_rto, t.max_rto);
     return true;
 }
 
@@ -211,11 +242,13 @@ Result<Timing> timing_from(const cxxopts::ParseResult& parsed) {
         if (!value || *value <= 0) return Error{std::string("bad --") + name + " '" + parsed[name].as<std::string>() + "'"};
         *field = *value;
     }
-    if (timing->min_rto > timing->max_rto) return Error{"--min-rtt-timeout is above --max-rtt-timeout"};
+    const GivenTimeouts given{parsed.count("min-rtt-timeout") > 0, parsed.count("initial-rtt-timeout") > 0,
+                              parsed.count("max-rtt-timeout") > 0};
+    if (auto ok = fit_timeouts(*timing, given); !ok) return Error{ok.error()};
     return *timing;
 }
 
-Result<bool> read_lists(const cxxopts::ParseResult& parsed, const char* option, std::vector<std::string>& out) {
+Result<bool> read_lists(const cxxopts::ParseResult& parsed, const char* option, std::vector<TargetExpression>& out) {
     if (!parsed.count(option)) return true;
     for (const auto& path : parsed[option].as<std::vector<std::string>>()) {
         auto entries = read_target_file(path);
@@ -238,18 +271,18 @@ Result<bool> fill_replay(const cxxopts::ParseResult& parsed, ScanConfig& config)
     }
     config.replay_path = parsed["replay"].as<std::string>();
     if (!config.write_path.empty()) return Error{"-w writes a live scan; --replay reads one: use one of them"};
-    if (parsed.count("targets") || parsed.count("ports"))
+    if (!parsed.unmatched().empty() || parsed.count("ports"))
         return Error{"--replay takes its targets and ports from the capture: drop the targets and -p"};
     return true;
 }
 
 Result<bool> fill_targets(const cxxopts::ParseResult& parsed, ScanConfig& config) {
     if (!config.replay_path.empty()) return true;
-    if (parsed.count("targets")) config.targets = parsed["targets"].as<std::vector<std::string>>();
+    for (const auto& target : parsed.unmatched()) config.targets.push_back(TargetExpression{target, {}});
     if (auto ok = read_lists(parsed, "input-file", config.targets); !ok) return ok;
     if (parsed.count("exclude")) {
         for (const auto& list : parsed["exclude"].as<std::vector<std::string>>()) {
-            for (auto& item : split_list(list)) config.excludes.push_back(std::move(item));
+            for (auto& item : split_list(list)) config.excludes.push_back(TargetExpression{std::move(item), {}});
         }
     }
     if (auto ok = read_lists(parsed, "excludefile", config.excludes); !ok) return ok;
@@ -258,9 +291,13 @@ Result<bool> fill_targets(const cxxopts::ParseResult& parsed, ScanConfig& config
 }
 
 Result<bool> fill_ports(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (parsed.count("ports") > 1) return Error{"-p was given twice: give one list, its items separated by commas"};
+    if (parsed.count("ports") && parsed.count("fast"))
+        return Error{"-F (the 100 most common ports) and -p contradict each other: use --top-ports N with -p"};
     if (parsed.count("ports")) {
         config.ports_spec = parsed["ports"].as<std::string>();
-        auto ports = parse_port_spec(config.ports_spec);
+        const ServiceTable services = names_services(config.ports_spec) ? ServiceTable::load_system() : ServiceTable{};
+        auto ports = parse_port_spec(config.ports_spec, services);
         if (!ports) return Error{ports.error()};
         if (config.tcp_scan && !config.udp_scan && ports->tcp.empty())
             return Error{"bad port spec '" + config.ports_spec + "': no TCP ports in it for a TCP scan"};
@@ -268,7 +305,8 @@ Result<bool> fill_ports(const cxxopts::ParseResult& parsed, ScanConfig& config) 
             return Error{"bad port spec '" + config.ports_spec + "': no UDP ports in it for -sU"};
     }
     if (parsed.count("fast")) config.top_ports = 100;
-    if (parsed.count("top-ports")) config.top_ports = parsed["top-ports"].as<std::size_t>();
+    config.top_ports_given = parsed.count("top-ports") > 0;
+    if (config.top_ports_given) config.top_ports = parsed["top-ports"].as<std::size_t>();
     if (config.top_ports == 0 || config.top_ports > 65536) return Error{"--top-ports takes 1-65536"};
     return true;
 }
@@ -293,7 +331,7 @@ Result<bool> fill_source(const cxxopts::ParseResult& parsed, ScanConfig& config)
     return true;
 }
 
-void fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+Result<bool> fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config) {
     config.report.reason = parsed.count("reason") > 0;
     config.report.open_only = parsed.count("open") > 0;
     config.report.all_ports = parsed.count("all-ports") > 0;
@@ -304,6 +342,11 @@ void fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config) {
     config.packet_trace = parsed.count("packet-trace") > 0;
     config.no_dns = parsed.count("no-dns") > 0;
     config.skip_discovery = parsed.count("skip-discovery") > 0;
+    if (config.normal_path == "-") {  // nmap's "-oN -": the normal report on stdout, where it goes anyway
+        if (config.json_path == "-") return Error{"-oN - and -oJ - would both write to stdout: send one of them to a file"};
+        config.normal_path.clear();
+    }
+    return true;
 }
 
 Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
@@ -321,8 +364,7 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     config.tcp_scan = config.kind_given || !config.udp_scan;
     if (config.udp_scan && is_connect_scan(config.kind))
         return Error{"-sU sends raw packets and needs root; it goes with -sS or another raw TCP scan, not with -sT"};
-    fill_output(parsed, config);
-    for (auto step : {fill_replay, fill_targets, fill_ports, fill_source, fill_discovery}) {
+    for (auto step : {fill_output, fill_replay, fill_targets, fill_ports, fill_source, fill_discovery}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
     }
     config.seed_given = parsed.count("seed") > 0;

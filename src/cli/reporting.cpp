@@ -1,6 +1,7 @@
 // Reports, packet trace and reverse DNS for the scan commands.
 #include "flagscan/cli/reporting.hpp"
 
+#include <ctime>
 #include <fstream>
 #include <functional>
 
@@ -33,6 +34,15 @@ void write_outputs(const ScanConfig& config, const ScanSummary& summary, const W
 }
 
 }  // namespace
+
+std::string now_text() {
+    const std::time_t t = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char text[64];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
+    return text;
+}
 
 std::ostream& side_stream(const ScanConfig& config, std::ostream& out, std::ostream& err) {
     return config.json_path == "-" ? err : out;

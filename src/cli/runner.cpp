@@ -1,9 +1,10 @@
-// The scan command: a live scan, or the replay of a capture.
+// The scan command: a live scan, the replay of a capture, or the list of the targets (-sL).
 #include "flagscan/cli/runner.hpp"
 
 namespace flagscan {
 
 int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
+    if (config.list_only) return run_list_command(config, out, err);
     return config.replay_path.empty() ? run_live_command(config, out, err) : run_replay_command(config, out, err);
 }
 

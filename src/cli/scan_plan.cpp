@@ -1,6 +1,8 @@
 // Building the lanes of a scan from the command line: port scans and host discovery.
 #include "flagscan/cli/scan_plan.hpp"
 
+#include <algorithm>
+
 #include "flagscan/targets/port_list.hpp"
 
 namespace flagscan {
@@ -12,11 +14,24 @@ void add_lane(ScanPlan& plan, const ProbeKind& kind, const std::vector<Port>& po
     for (const Port port : ports) plan.slots.push_back(Slot{port, lane});
 }
 
+// --top-ports N -p SPEC: the N most common ports among those of SPEC, as nmap picks them.
+std::vector<Port> most_common_of(const std::vector<Port>& given, const ServiceTable& services, Protocol proto,
+                                 std::size_t n) {
+    std::vector<Port> ports;
+    for (const Port port : services.top_ports(proto, 65536)) {
+        if (ports.size() == n) break;
+        if (std::binary_search(given.begin(), given.end(), port)) ports.push_back(port);
+    }
+    return ports;
+}
+
 Result<std::vector<Port>> ports_for(const ScanConfig& config, const ServiceTable& services, Protocol proto) {
     if (!config.ports_spec.empty()) {
-        auto spec = parse_port_spec(config.ports_spec);
+        auto spec = parse_port_spec(config.ports_spec, services);
         if (!spec) return Error{spec.error()};
-        return proto == Protocol::tcp ? spec->tcp : spec->udp;
+        const std::vector<Port>& given = proto == Protocol::tcp ? spec->tcp : spec->udp;
+        if (!config.top_ports_given) return given;
+        return most_common_of(given, services, proto, config.top_ports);
     }
     auto ports = services.top_ports(proto, config.top_ports);
     if (ports.empty())

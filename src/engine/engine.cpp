@@ -10,6 +10,7 @@ namespace {
 constexpr Micros kIdleWake = 250 * kMillisecond;
 constexpr Micros kBurstWindow = 2 * kMillisecond;  // pacing tokens may pile up for this long
 constexpr std::uint8_t kMaxRepeats = 8;            // free resends of a try lost to our own congestion
+constexpr std::size_t kMaxParked = 1 << 16;        // candidates waiting for their host's window
 
 double ceiling_rate(const Timing& t) {
     double rate = t.max_rate;
@@ -41,6 +42,7 @@ Engine::Engine(const TargetSet& targets, const EngineConfig& config, const Cooki
       order_(targets.size(), config.seed),
       rtt_(config.timing.initial_rto, config.timing.min_rto, config.timing.max_rto),
       congestion_(config.timing.initial_window, config.timing.max_window),
+      hosts_(config.timing),
       pace_(ceiling_rate(config.timing), burst_for(ceiling_rate(config.timing), config.timing)),
       floor_(config.timing.min_rate > 0 ? config.timing.min_rate : -1, burst_for(config.timing.min_rate, config.timing)),
       ip_id_(static_cast<std::uint16_t>(config.seed * 0x9e3779b97f4a7c15ULL >> 48)) {
@@ -48,21 +50,55 @@ Engine::Engine(const TargetSet& targets, const EngineConfig& config, const Cooki
     if (config.echo == EchoCheck::recorded) correlator_.reserve(std::min<std::uint64_t>(targets.size(), 1u << 22));
 }
 
-// Evidence-based retry limit, after nmap's max_successful_tryno: while no reply ever needed a
-// retransmission there is no loss to repair, and a silent port needs only a couple of tries to
-// be called silent. Each time a reply answers a later try, silent ports earn more tries, up to
-// --max-retries, and those already out of tries are sent again (requeue_exhausted).
-std::uint8_t Engine::allowed_tries() const {
-    const unsigned evidence = unsigned{max_answered_try_} + 3;
+// Evidence-based retry limit, after nmap's max_successful_tryno (kept per host, as nmap's): while
+// no reply from a host ever needed a retransmission there is no loss to repair, and a silent
+// port needs only a couple of tries to be called silent. Each time a reply answers a later try,
+// the host's silent ports earn more tries, up to --max-retries, and those already out of tries
+// are sent again (requeue_exhausted).
+std::uint8_t Engine::allowed_tries(std::uint32_t host) const {
+    const HostTiming* timing = hosts_.find(host);
+    const unsigned evidence = unsigned{timing != nullptr ? timing->max_answered_try : std::uint8_t{0}} + 3;
     return static_cast<std::uint8_t>(std::min(evidence, unsigned{config_.me.max_tries}));
 }
 
-// The window says how many probes may be unanswered; the pace bucket how fast they may go; the
-// floor bucket (--min-rate) lets probes out even when the window is full.
-bool Engine::may_send(Micros now) {
-    const bool window_open = static_cast<double>(correlator_.in_flight()) < congestion_.window();
-    if (window_open) return pace_.take(now);
-    return !floor_.unlimited() && floor_.take(now);
+std::uint8_t Engine::allowed_tries() const {
+    const unsigned evidence = unsigned{hosts_.max_answered_try()} + 3;
+    return static_cast<std::uint8_t>(std::min(evidence, unsigned{config_.me.max_tries}));
+}
+
+HostTiming& Engine::timing_of(std::uint32_t host) { return hosts_.at(host, results_->host(host).min_rtt); }
+
+// A probe to `host` is given up on after the host's own timeout (plus the capture's slack).
+Micros Engine::host_timeout(std::uint32_t host) const { return hosts_.rto(host) + config_.delivery_slack; }
+
+Micros Engine::host_rto(Ipv4 host) const {
+    const auto index = targets_->hosts().index_of(host);
+    return index ? hosts_.rto(static_cast<std::uint32_t>(*index)) : config_.timing.initial_rto;
+}
+
+std::uint32_t Engine::host_window_cuts(Ipv4 host) const {
+    const auto index = targets_->hosts().index_of(host);
+    const HostTiming* timing = index ? hosts_.find(static_cast<std::uint32_t>(*index)) : nullptr;
+    return timing != nullptr ? timing->window.cuts() : 0;
+}
+
+// A host has room while its probes in flight are fewer than its own window.
+bool Engine::host_has_room(std::uint32_t host) {
+    const double in_flight = correlator_.in_flight(targets_->hosts().at(host));
+    return in_flight < timing_of(host).window.window();
+}
+
+// What may become of the next candidate now. The global window says how many probes may be
+// unanswered, the host's window how many of them to its host; the pace bucket how fast they
+// may go; the floor bucket (--min-rate) lets probes out even when a window is full. A candidate
+// whose host alone is full waits aside (parked) so that other hosts' probes go on.
+// (A host whose ICMP errors are paced is held to that pace instead of its window.)
+Engine::Admission Engine::admit(std::uint64_t index, Micros now) {
+    const bool global_open = static_cast<double>(correlator_.in_flight()) < congestion_.window();
+    const bool host_open = paced_host(index) || host_has_room(host_of(index));
+    if (global_open && host_open) return pace_.take(now) ? Admission::send : Admission::wait;
+    if (!floor_.unlimited() && floor_.take(now)) return Admission::send;
+    return global_open ? Admission::park : Admission::wait;
 }
 
 Probe Engine::make_probe(std::uint64_t index, std::uint8_t try_no) {
@@ -86,8 +122,16 @@ Probe Engine::make_probe(std::uint64_t index, std::uint8_t try_no) {
 // not use up the port's tries (at most kMaxRepeats times), lest a burst we caused ourselves
 // turn closed ports into "filtered".
 void Engine::expire(Micros now) {
-    const Micros timeout = rto();
-    while (auto expired = correlator_.pop_expired(now, timeout)) {
+    if (retime_) {
+        retime_ = false;
+        correlator_.retime([this](const Correlator::Entry& e) { return e.sent + host_timeout(host_of(e.index)); });
+    }
+    while (auto expired = correlator_.pop_expired(now)) {
+        const Micros due = expired->entry.sent + host_timeout(host_of(expired->entry.index));
+        if (due > now) {  // its host's timeout grew since the timer was set
+            correlator_.reschedule(expired->key, due);
+            continue;
+        }
         auto* entry = correlator_.find(expired->key);
         if (spaced_retry(expired->key, *entry, now)) continue;
         retry_or_give_up(expired->key, *entry, now);
@@ -122,8 +166,9 @@ void Engine::retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micro
     const bool icmp_read = icmp_paced_lane(Correlator::lane_of(key));
     if (icmp_read && icmp_pacer_.on_silence(host, now)) resend_given_up(host);
     const bool before_pace = icmp_read && icmp_pacer_.paced(host) && entry.sent < icmp_pacer_.paced_since(host);
-    const bool ours = (entry.sent < congestion_.last_cut() || before_pace) && entry.repeats < kMaxRepeats;
-    const bool more = !host_found_up(entry.index) && (ours || entry.try_no + 1 < allowed_tries());
+    const Micros last_cut = std::max(congestion_.last_cut(), timing_of(host).window.last_cut());
+    const bool ours = (entry.sent < last_cut || before_pace) && entry.repeats < kMaxRepeats;
+    const bool more = !host_found_up(entry.index) && (ours || entry.try_no + 1 < allowed_tries(host));
     correlator_.set_phase(key, more ? Correlator::Phase::queued : Correlator::Phase::exhausted);
     entry.repeat_try = ours;
     entry.repeats = static_cast<std::uint8_t>(entry.repeats + (ours ? 1 : 0));
@@ -140,20 +185,48 @@ bool Engine::host_found_up(std::uint64_t index) const {
 // Kinds whose closed ports answer only with ICMP errors (UDP) are paced when the target limits them.
 bool Engine::icmp_paced_lane(std::uint8_t lane) const { return kind(lane).protocol == ipproto::udp; }
 
-// A host's pacing just began: what it gave up on was lost to the limit, not to the path, so it
-// goes out again under the same try number.
-void Engine::resend_given_up(std::uint32_t host) {
+// A probe to a host whose ICMP errors are paced: held to that pace (hold_for_pace), not to windows.
+bool Engine::paced_host(std::uint64_t index) const {
+    return icmp_paced_lane(targets_->lane_at(index)) && icmp_pacer_.paced(host_of(index));
+}
+
+// Ports out of tries that `pick` chooses go out again: as their next try (repeat false), or
+// as the same try again, for free, when the loss was not the port's (repeat true).
+template <typename Pick>
+void Engine::requeue_exhausted(Pick pick, bool repeat) {
     std::erase_if(exhausted_, [&](std::uint64_t key) {
         auto* entry = correlator_.find(key);
-        if (entry == nullptr || entry->phase != Correlator::Phase::exhausted) return true;
-        if (host_of(entry->index) != host || !icmp_paced_lane(Correlator::lane_of(key)) || entry->repeats >= kMaxRepeats)
-            return false;
-        entry->repeat_try = true;
-        ++entry->repeats;
+        if (entry == nullptr || entry->phase != Correlator::Phase::exhausted) return true;  // answered late
+        if (!pick(key, *entry) || host_found_up(entry->index) || (repeat && entry->repeats >= kMaxRepeats)) return false;
+        entry->repeat_try = repeat;
+        entry->repeats = static_cast<std::uint8_t>(entry->repeats + (repeat ? 1 : 0));
         correlator_.set_phase(key, Correlator::Phase::queued);
         retransmit_.push_back(key);
         return true;
     });
+}
+
+// A host's pacing just began: what it gave up on was lost to the limit, not to the path.
+void Engine::resend_given_up(std::uint32_t host) {
+    requeue_exhausted([&](std::uint64_t key, const Correlator::Entry& entry) {
+        return host_of(entry.index) == host && icmp_paced_lane(Correlator::lane_of(key));
+    }, true);
+}
+
+// A window was cut at `cut`: what went out before it met our own congestion, and a port whose
+// last try did is not silent for that (lest a burst we caused turn closed ports filtered).
+// `host`: only that host's ports (its own window was cut), else every host's (the global one).
+void Engine::resend_lost_to_cut(std::optional<std::uint32_t> host, Micros cut) {
+    requeue_exhausted([&](std::uint64_t, const Correlator::Entry& entry) {
+        return entry.sent < cut && (!host || host_of(entry.index) == *host);
+    }, true);
+}
+
+// A reply from `host` needed a later try than any before: its silent ports earn more tries.
+void Engine::grant_tries(std::uint32_t host) {
+    requeue_exhausted([&](std::uint64_t, const Correlator::Entry& entry) {
+        return host_of(entry.index) == host && entry.try_no + 1 < allowed_tries(host);
+    }, false);
 }
 
 // A probe for a paced host waits in that host's queue until its pace allows it.
@@ -192,17 +265,6 @@ std::size_t Engine::release_paced(Micros now, std::span<Probe> out) {
     return n;
 }
 
-void Engine::requeue_exhausted() {
-    std::erase_if(exhausted_, [this](std::uint64_t key) {
-        auto* entry = correlator_.find(key);
-        if (entry == nullptr || entry->phase != Correlator::Phase::exhausted) return true;  // answered late
-        if (entry->try_no + 1 >= allowed_tries() || host_found_up(entry->index)) return false;
-        correlator_.set_phase(key, Correlator::Phase::queued);
-        retransmit_.push_back(key);
-        return true;
-    });
-}
-
 // The next probe to consider: a queued resend first (skipping those answered while they
 // waited), else the next position of the walk.
 std::optional<Engine::Candidate> Engine::take_candidate() {
@@ -212,8 +274,53 @@ std::optional<Engine::Candidate> Engine::take_candidate() {
         auto* entry = correlator_.find(key);
         if (entry != nullptr && entry->phase == Correlator::Phase::queued) return Candidate{entry->index, key, entry};
     }
-    if (next_position_ >= order_.size()) return std::nullopt;
+    if (next_position_ >= order_.size() || parked_count_ >= kMaxParked) return std::nullopt;
     return Candidate{order_(next_position_++), 0, nullptr};
+}
+
+// A candidate whose host's window is full waits beside the walk, so that the probes of other
+// hosts go on: a far host's slow answers never hold up a near one.
+void Engine::park(const Candidate& candidate) {
+    ParkedQueue& queue = parked_[host_of(candidate.index)];
+    const Parked parked{candidate.index, candidate.key, candidate.resend != nullptr};
+    (parked.resend ? queue.resends : queue.first_tries).push_back(parked);
+    ++parked_count_;
+}
+
+// The probe a parked candidate stands for, unless it was answered while it waited.
+std::optional<Probe> Engine::send_parked(const Parked& parked) {
+    if (!parked.resend) {
+        if (results_->port(parked.index).state != PortState::unscanned) return std::nullopt;
+        return make_probe(parked.index, 0);
+    }
+    auto* entry = correlator_.find(parked.key);
+    if (entry == nullptr || entry->phase != Correlator::Phase::queued) return std::nullopt;
+    ++stats_.retransmitted;
+    return next_try(*entry);
+}
+
+// Parked candidates of hosts whose windows opened again, while the global window allows.
+// Resends go first, as in the global queue: a port's verdict waits on them.
+std::size_t Engine::release_parked(Micros now, std::span<Probe> out) {
+    std::size_t n = 0;
+    for (auto it = parked_.begin(); it != parked_.end() && n < out.size();) {
+        ParkedQueue& queue = it->second;
+        while (!queue.empty() && n < out.size()) {
+            auto& line = queue.resends.empty() ? queue.first_tries : queue.resends;
+            const Admission admission = admit(line.front().index, now);
+            if (admission == Admission::wait) return n;
+            if (admission == Admission::park) break;
+            const Parked parked = line.front();
+            line.pop_front();
+            --parked_count_;
+            if (auto probe = send_parked(parked)) {
+                correlator_.record(*probe, now, now + host_timeout(it->first));
+                out[n++] = *probe;
+            }
+        }
+        it = queue.empty() ? parked_.erase(it) : std::next(it);
+    }
+    return n;
 }
 
 // A candidate the rate did not allow yet goes first next time.
@@ -222,21 +329,30 @@ void Engine::put_back(const Candidate& candidate) {
     else --next_position_;
 }
 
+// Each probe is recorded as it is chosen, so that the next choice sees its host's window with it.
 std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
     expire(now);
     std::size_t n = held_.empty() ? 0 : release_paced(now, out);
+    for (std::size_t i = 0; i < n; ++i) correlator_.record(out[i], now, now + host_timeout(host_of(out[i].index)));
+    if (!parked_.empty()) n += release_parked(now, out.subspan(n));
     while (n < out.size()) {
         const auto candidate = take_candidate();
         if (!candidate) break;
         if (hold_for_pace(candidate->index, now)) continue;
-        if (!may_send(now)) {
+        const Admission admission = admit(candidate->index, now);
+        if (admission == Admission::park) {
+            park(*candidate);
+            continue;
+        }
+        if (admission == Admission::wait) {
             put_back(*candidate);
             break;
         }
-        out[n++] = candidate->resend != nullptr ? next_try(*candidate->resend) : make_probe(candidate->index, 0);
+        out[n] = candidate->resend != nullptr ? next_try(*candidate->resend) : make_probe(candidate->index, 0);
+        correlator_.record(out[n], now, now + host_timeout(host_of(candidate->index)));
         stats_.retransmitted += candidate->resend != nullptr ? 1 : 0;
+        ++n;
     }
-    for (std::size_t i = 0; i < n; ++i) correlator_.record(out[i], now);
     stats_.sent += n;
     if (n > 0 && stats_.first_send < 0) stats_.first_send = now;
     if (n > 0 && next_position_ == order_.size() && stats_.last_first_try < 0) stats_.last_first_try = now;
@@ -314,26 +430,61 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
         icmp_pacer_.on_error(host, ts, paced && answer.try_no > 0 && entry->previous_sent >= icmp_pacer_.paced_since(host));
         if (paced) results_->note_icmp_limit(host, icmp_pacer_.limit(host));
     }
-    const Micros rtt = answer.try_no == entry->try_no && ts >= entry->sent ? ts - entry->sent : -1;
-    if (rtt >= 0) rtt_.sample(rtt);
+    const std::uint32_t host = host_of(*index);
+    const Micros sent = answered_send_time(*entry, answer.try_no);
+    const Micros rtt = sent >= 0 && ts >= sent ? ts - sent : -1;
+    if (rtt >= 0) learn_rtt(host, rtt);
     stats_.drops_seen += answer.try_no > 0 ? 1 : 0;
+    HostTiming& timing = timing_of(host);
+    const std::uint32_t global_cuts = congestion_.cuts();
+    const std::uint32_t host_cuts = timing.window.cuts();
     congestion_.on_reply(ts, answer.try_no, entry->previous_sent, rto());
+    timing.window.on_reply(ts, answer.try_no, entry->previous_sent, host_timeout(host));
     const std::uint8_t tries = static_cast<std::uint8_t>(entry->try_no + 1);
     correlator_.erase(key);
     settle(answer, *index, *rule, tries, rtt);
-    if (answer.try_no > max_answered_try_) {
-        max_answered_try_ = answer.try_no;
-        requeue_exhausted();
-    }
+    if (congestion_.cuts() != global_cuts) resend_lost_to_cut(std::nullopt, congestion_.last_cut());
+    else if (timing.window.cuts() != host_cuts) resend_lost_to_cut(host, timing.window.last_cut());
+    if (hosts_.note_answered(timing, answer.try_no)) grant_tries(host);
+    forget_if_done(host);
     return {Outcome::answer, rtt};
+}
+
+// When the try a reply answers went out, if the table still knows: the latest send, the one
+// before it, or the first (tries are told apart by the port they came back to, so, unlike TCP,
+// which cannot tell (Karn's problem), a reply to an earlier try still measures the path).
+// -1 when it is not known (a try in between, or a try sent twice).
+Micros Engine::answered_send_time(const Correlator::Entry& entry, std::uint8_t try_no) const {
+    if (try_no == entry.try_no) return entry.sent;
+    if (entry.repeats > 0) return -1;
+    if (try_no + 1 == entry.try_no) return entry.previous_sent;
+    return try_no == 0 ? entry.first_sent : -1;
+}
+
+// A round trip measured to `host`: its own estimate learns it, and the scan-wide one (reported).
+// A host's first answer moves its timeout from the initial one to what it showed, so every timer
+// already running is set again (once per poll).
+void Engine::learn_rtt(std::uint32_t host, Micros rtt) {
+    rtt_.sample(rtt);
+    HostTiming& timing = timing_of(host);
+    retime_ = retime_ || !timing.rtt.has_samples();
+    timing.rtt.sample(rtt);
+}
+
+// A host with nothing left to send, wait for or decide needs its timing no more.
+void Engine::forget_if_done(std::uint32_t host) {
+    if (results_->host(host).counts[static_cast<int>(PortState::unscanned)] != 0) return;
+    if (correlator_.open_count(targets_->hosts().at(host)) != 0 || parked_.contains(host)) return;
+    hosts_.forget(host);
 }
 
 Micros Engine::next_deadline(Micros now) {
     Micros deadline = now + kIdleWake;
-    if (auto expiry = correlator_.next_expiry(rto())) deadline = std::min(deadline, *expiry);
+    if (auto expiry = correlator_.next_expiry()) deadline = std::min(deadline, *expiry);
     for (const auto& [host, queue] : held_) deadline = std::min(deadline, icmp_pacer_.next(host, now));
     if (!spaced_.empty()) deadline = std::min(deadline, spaced_.front().first);
-    const bool has_work = !retransmit_.empty() || next_position_ < order_.size();
+    const bool parked_ready = std::any_of(parked_.begin(), parked_.end(), [this](const auto& p) { return host_has_room(p.first); });
+    const bool has_work = !retransmit_.empty() || next_position_ < order_.size() || parked_ready;
     if (has_work) {
         const bool window_open = static_cast<double>(correlator_.in_flight()) < congestion_.window();
         if (window_open) deadline = std::min(deadline, pace_.next(now));
@@ -372,7 +523,7 @@ bool Engine::replay_probe(const DecodedPacket& packet, Micros ts) {
     probe.ack = packet.tcp ? packet.tcp->ack : 0;
     probe.ip_id = packet.ip.id;
     probe.try_no = entry == nullptr ? 0 : static_cast<std::uint8_t>(std::min(entry->try_no + 1, 254));
-    correlator_.record(probe, ts);
+    correlator_.record(probe, ts, ts + host_timeout(host_of(*index)));
     ++stats_.sent;
     stats_.retransmitted += probe.try_no > 0 ? 1 : 0;
     if (stats_.first_send < 0) stats_.first_send = ts;
@@ -400,13 +551,13 @@ void Engine::give_up_silent() {
 }
 
 bool Engine::finished() {
-    if (next_position_ < order_.size() || !held_.empty() || !spaced_.empty()) return false;
+    if (next_position_ < order_.size() || !held_.empty() || !spaced_.empty() || !parked_.empty()) return false;
     while (!retransmit_.empty()) {
         auto* entry = correlator_.find(retransmit_.front());
         if (entry != nullptr && entry->phase == Correlator::Phase::queued) return false;
         retransmit_.pop_front();
     }
-    if (correlator_.next_expiry(rto())) return false;
+    if (correlator_.next_expiry()) return false;
     give_up_silent();
     return true;
 }

@@ -59,11 +59,12 @@ std::string sent_words(const PortResult& port, const ProbeKind& kind, std::uint8
     const std::string flags = kind.protocol == ipproto::tcp ? kind.flags.str() : std::string(kind.name);
     const std::string what = std::string(kind.name) + " probe" + (flags == kind.name ? "" : " (" + flags + ")");
     const auto port_of_try = [&](unsigned try_no) {
-        return std::to_string(context.me.port_for(lane, static_cast<std::uint8_t>(try_no)).value());
+        return std::to_string(context.me.sport_for(lane, static_cast<std::uint8_t>(try_no), kind.protocol).value());
     };
+    const std::string first = port_of_try(0), last = port_of_try(port.tries - 1u);
     if (port.reply_kind == ReplyEvidence::Kind::none)
-        return what + ", " + std::to_string(port.tries) + (port.tries == 1 ? " try" : " tries") + " from source ports " +
-               port_of_try(0) + "-" + port_of_try(port.tries - 1u) + "; after the last one flagscan waited " +
+        return what + ", " + std::to_string(port.tries) + (port.tries == 1 ? " try" : " tries") + " from source port" +
+               (first == last ? " " + first : "s " + first + "-" + last) + "; after the last one flagscan waited " +
                milliseconds(context.timeout) + " (the retransmission timeout) and gave up.";
     return what + ", try " + std::to_string(port.answered_try + 1) + " of " + std::to_string(port.tries) +
            ", from source port " + port_of_try(port.answered_try) + ".";
@@ -84,26 +85,36 @@ void explain_port(std::ostream& out, const Results& results, std::uint64_t index
     }
 }
 
-// One lane of a host: its listed ports, one sample of the state it summarises, its caveat.
+// The first port of a group the report folds into "Not shown", explained for all of them.
+void explain_sample(std::ostream& out, const Results& results, std::uint32_t host, const NotShown& group,
+                    const ExplainContext& context) {
+    const auto& targets = results.targets();
+    const std::uint64_t slots = targets.slot_count();
+    for (const std::uint32_t i : targets.report_order()) {
+        const std::uint64_t index = host * slots + i;
+        const auto& port = results.port(index);
+        if (targets.slots()[i].lane != group.lane || port.state != group.state || port.reason != group.reason) continue;
+        explain_port(out, results, index, context,
+                     " (a sample of the " + std::to_string(group.count) + " " + std::string(to_string(group.state)) +
+                         " ports not listed with reason " + std::string(to_string(group.reason)) +
+                         "; the others were decided the same way)");
+        return;
+    }
+}
+
+// One lane of a host: its listed ports, one sample of each group it folds, its caveat.
 void explain_lane(std::ostream& out, const Results& results, std::uint32_t host, std::uint8_t lane,
                   const ReportOptions& options, const ExplainContext& context) {
     const ProbeKind& kind = results.kind(lane);
     const auto& targets = results.targets();
     out << "Why each " << protocol_name(kind) << " port of " << targets.hosts().at(host).str() << " is in its state ("
         << kind.name << " scan: " << probe_words(kind) << "):\n";
-    for_each_listed_port(results, host, options, [&](std::uint64_t index) {
+    const HostListing listing = host_listing(results, host, options);
+    for_each_listed_port(results, host, listing, [&](std::uint64_t index) {
         if (targets.at(index).lane == lane) explain_port(out, results, index, context, "");
     });
-    const Summarised common = summarised_states(results, host, options)[lane];
-    const std::uint64_t slots = targets.slot_count();
-    for (const std::uint32_t i : targets.report_order()) {
-        if (common.count == 0) break;
-        const std::uint64_t index = host * slots + i;
-        if (targets.slots()[i].lane != lane || results.port(index).state != common.state) continue;
-        explain_port(out, results, index, context,
-                     " (a sample of the " + std::to_string(common.count) + " " + std::string(to_string(common.state)) +
-                         " ports not listed; the others were decided the same way)");
-        break;
+    for (const NotShown& group : listing.not_shown) {
+        if (group.lane == lane) explain_sample(out, results, host, group, context);
     }
     wrapped(out, "  Caveat: ", kind.caveat);
     out << '\n';

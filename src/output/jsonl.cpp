@@ -1,4 +1,4 @@
-// JSON lines output: one object per listed port, then one per host.
+// JSON lines output: one object per listed port, then one per host (what the normal report lists).
 #include <cstdio>
 #include <string>
 
@@ -24,6 +24,8 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
     if (info.icmp_limit > 0) out << R"(,"icmp_rate_limit":)" << info.icmp_limit;
     out << R"(,"status":"up")";
     if (const Reason reason = host_reason(summary, host); reason != Reason::none) out << R"(,"reason":")" << to_string(reason) << '"';
+    if (const auto left = info.counts[static_cast<int>(PortState::unscanned)]; left > 0)
+        out << R"(,"complete":false,"not_scanned":)" << left;  // interrupted: these ports are in no count
     out << R"(,"counts":{)";
     const char* separator = "";
     for (int s = 1; s < kPortStateCount; ++s) {

@@ -1,4 +1,4 @@
-// The nmap-like normal output: a port table per host with the common state summarised.
+// The nmap-like normal output: a port table per host, every big state summed up in "Not shown".
 #include <cstdio>
 #include <string>
 
@@ -18,26 +18,30 @@ std::string pad(std::string text, std::size_t width) {
     return text;
 }
 
-// nmap's line for what is not listed: "Not shown: 997 closed tcp ports (reset), 980
-// open|filtered udp ports (no-response)".
-void write_not_shown(std::ostream& out, const Results& results, std::uint32_t host, const ReportOptions& options) {
-    if (options.open_only) return;
-    const auto summarised = summarised_states(results, host, options);
-    std::string parts;
-    std::uint32_t hidden = 0, decided = 0;
-    for (std::size_t lane = 0; lane < summarised.size(); ++lane) {
-        const auto& group = summarised[lane];
-        decided += group.decided;
-        if (group.count == 0) continue;
-        hidden += group.count;
-        parts += (parts.empty() ? "" : ", ") + std::to_string(group.count) + ' ' + std::string(to_string(group.state)) + ' ' +
-                 std::string(protocol_name(results.kind(static_cast<std::uint8_t>(lane)))) + " ports (" +
-                 std::string(to_string(group.reason)) + ")";
+// nmap's line for what is not listed, every folded state, reason by reason: "Not shown: 6989
+// closed tcp ports (reset), 3003 filtered tcp ports (no-response), 3 filtered tcp ports
+// (admin-prohibited)". As in nmap, "port" is singular only when its whole state holds one.
+void write_not_shown(std::ostream& out, const Results& results, std::uint32_t host, const HostListing& listing) {
+    if (listing.not_shown.empty()) return;
+    if (listing.folded_ports() == listing.scanned())
+        out << "All " << listing.scanned() << " scanned ports on " << results.targets().hosts().at(host).str()
+            << " are in ignored states.\n";
+    out << "Not shown: ";
+    const char* separator = "";
+    for (const NotShown& group : listing.not_shown) {
+        const bool one = listing.counts[static_cast<int>(group.state)] == 1;
+        out << separator << group.count << ' ' << to_string(group.state) << ' ' << protocol_name(results.kind(group.lane))
+            << (one ? " port (" : " ports (") << to_string(group.reason) << ')';
+        separator = ", ";
     }
-    if (hidden == 0) return;
-    if (hidden == decided && decided == results.targets().slot_count())
-        out << "All " << decided << " scanned ports on " << results.targets().hosts().at(host).str() << " are in ignored states.\n";
-    out << "Not shown: " << parts << '\n';
+    out << '\n';
+}
+
+// Ports an interrupted scan never decided are in no count above: say how many.
+void write_not_scanned(std::ostream& out, const Results& results, const HostListing& listing, bool interrupted) {
+    if (listing.not_scanned() == 0) return;
+    out << (interrupted ? "Scan interrupted: " : "") << listing.not_scanned() << " of " << results.targets().slot_count()
+        << " ports not scanned.\n";
 }
 
 // "Host is up (0.000120s latency)."; with --reason, how it was judged up, as nmap's "Host is
@@ -67,9 +71,11 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
         out << "ICMP rate limit met: the host sent about " << rate
             << " ICMP errors per second, and the probes that need them were slowed to match.\n";
     }
-    write_not_shown(out, results, host, options);
+    const HostListing listing = host_listing(results, host, options);
+    write_not_scanned(out, results, listing, summary.interrupted);
+    write_not_shown(out, results, host, listing);
     std::string table;
-    for_each_listed_port(results, host, options, [&](std::uint64_t index) {
+    for_each_listed_port(results, host, listing, [&](std::uint64_t index) {
         const auto& port = results.port(index);
         const Target target = results.targets().at(index);
         const ProbeKind& kind = results.kind(target.lane);
@@ -98,9 +104,9 @@ void write_normal(std::ostream& out, const Results& results, const ServiceTable&
     std::uint32_t up = 0;
     const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
     for (std::uint32_t host = 0; host < hosts; ++host) {
-        if (!host_is_reported(results, host, options)) continue;
+        if (!host_is_up(results, host, options)) continue;
         ++up;
-        write_host(out, results, host, services, options, summary);
+        if (host_is_reported(results, host, options)) write_host(out, results, host, services, options, summary);
     }
     write_normal_footer(out, summary.addresses != 0 ? summary.addresses : hosts, up, summary);
 }

@@ -2,7 +2,6 @@
 #include "flagscan/output/report.hpp"
 
 #include <algorithm>
-#include <array>
 
 namespace flagscan {
 
@@ -14,8 +13,18 @@ Reason host_reason(const ScanSummary& summary, std::uint32_t host) {
     return host < summary.host_reasons.size() ? summary.host_reasons[host] : Reason::none;
 }
 
-bool host_is_reported(const Results& results, std::uint32_t host, const ReportOptions& options) {
+bool host_is_up(const Results& results, std::uint32_t host, const ReportOptions& options) {
     return options.hosts_assumed_up || results.host(host).replies > 0;
+}
+
+// nmap's PortList::hasOpenPorts: what --open keeps a host for.
+bool host_is_reported(const Results& results, std::uint32_t host, const ReportOptions& options) {
+    if (!host_is_up(results, host, options)) return false;
+    if (!options.open_only) return true;
+    const auto& counts = results.host(host).counts;
+    return counts[static_cast<int>(PortState::open)] + counts[static_cast<int>(PortState::open_filtered)] +
+               counts[static_cast<int>(PortState::unfiltered)] >
+           0;
 }
 
 std::string_view protocol_name(const ProbeKind& kind) {
@@ -27,50 +36,81 @@ std::string_view protocol_name(const ProbeKind& kind) {
     }
 }
 
+namespace {
+
 constexpr std::uint32_t kListedUpTo = 25;
 
-std::vector<Summarised> summarised_states(const Results& results, std::uint32_t host, const ReportOptions& options) {
+// nmap's isIgnoredState: open is always listed; --open folds every state that cannot be open;
+// the others fold when more than 25 ports are in them (--all-ports: never).
+bool folds(PortState state, std::uint32_t count, const ReportOptions& options) {
+    if (state == PortState::unscanned || state == PortState::open || count == 0) return false;
+    if (options.open_only && state != PortState::open_filtered && state != PortState::unfiltered) return true;
+    return !options.all_ports && count > kListedUpTo;
+}
+
+// The folded ports grouped by (state, lane, reason), groups in the order their first port comes.
+std::vector<NotShown> group_folded(const Results& results, std::uint32_t host, const HostListing& listing) {
     const auto& targets = results.targets();
     const std::uint64_t slots = targets.slot_count();
-    std::vector<std::array<std::uint32_t, kPortStateCount>> counts(targets.lane_count());
-    for (std::uint64_t i = 0; i < slots; ++i) ++counts[targets.slots()[i].lane][static_cast<int>(results.port(host * slots + i).state)];
-    std::vector<Summarised> out(counts.size());
-    for (std::size_t lane = 0; lane < counts.size(); ++lane) {
-        // Never `unscanned` (ports without a verdict are neither listed nor summarised) and never
-        // `open`: as in nmap, open ports are always listed.
-        int best = static_cast<int>(PortState::closed);
-        for (int s = best + 1; s < kPortStateCount; ++s) {
-            if (counts[lane][s] > counts[lane][best]) best = s;
-        }
-        out[lane].decided = static_cast<std::uint32_t>(slots) - counts[lane][0];
-        out[lane].state = static_cast<PortState>(best);
-        // nmap's rule: a state is summarised only when more than 25 ports are in it.
-        out[lane].count = options.all_ports || counts[lane][best] <= kListedUpTo ? 0 : counts[lane][best];
-    }
-    std::vector<std::array<std::uint32_t, 32>> reasons(counts.size());
-    for (std::uint64_t i = 0; i < slots; ++i) {
-        const auto lane = targets.slots()[i].lane;
+    std::vector<NotShown> groups;
+    for (const std::uint32_t i : targets.report_order()) {
         const auto& port = results.port(host * slots + i);
-        if (port.state == out[lane].state) ++reasons[lane][static_cast<std::size_t>(port.reason) % 32];
+        if (!listing.folded[static_cast<int>(port.state)]) continue;
+        const std::uint8_t lane = targets.slots()[i].lane;
+        auto group = std::find_if(groups.begin(), groups.end(), [&](const NotShown& g) {
+            return g.state == port.state && g.lane == lane && g.reason == port.reason;
+        });
+        if (group == groups.end()) group = groups.insert(groups.end(), NotShown{port.state, lane, port.reason, 0});
+        ++group->count;
     }
-    for (std::size_t lane = 0; lane < counts.size(); ++lane)
-        out[lane].reason = static_cast<Reason>(std::max_element(reasons[lane].begin(), reasons[lane].end()) - reasons[lane].begin());
-    return out;
+    return groups;
+}
+
+}  // namespace
+
+std::uint32_t HostListing::scanned() const {
+    std::uint32_t total = 0;
+    for (int s = 1; s < kPortStateCount; ++s) total += counts[s];
+    return total;
+}
+
+std::uint32_t HostListing::folded_ports() const {
+    std::uint32_t total = 0;
+    for (int s = 0; s < kPortStateCount; ++s) total += folded[s] ? counts[s] : 0;
+    return total;
+}
+
+// nmap's order (PortList::nextIgnoredState, then reason_sort): the biggest state first (a tie:
+// the lower state number, nmap's and ours agree: closed, filtered, unfiltered, open|filtered,
+// closed|filtered); inside a state the biggest group first, equal ones latest port first (nmap's
+// merge sort takes the later of two equal groups first).
+HostListing host_listing(const Results& results, std::uint32_t host, const ReportOptions& options) {
+    HostListing listing;
+    listing.counts = results.host(host).counts;
+    for (int s = 0; s < kPortStateCount; ++s) listing.folded[s] = folds(static_cast<PortState>(s), listing.counts[s], options);
+    listing.not_shown = group_folded(results, host, listing);
+    std::reverse(listing.not_shown.begin(), listing.not_shown.end());
+    const auto& counts = listing.counts;
+    std::stable_sort(listing.not_shown.begin(), listing.not_shown.end(), [&](const NotShown& a, const NotShown& b) {
+        const auto sa = static_cast<int>(a.state), sb = static_cast<int>(b.state);
+        if (sa != sb) return counts[sa] != counts[sb] ? counts[sa] > counts[sb] : sa < sb;
+        return a.count > b.count;
+    });
+    return listing;
 }
 
 void for_each_listed_port(const Results& results, std::uint32_t host, const ReportOptions& options,
                           const std::function<void(std::uint64_t index)>& visit) {
+    for_each_listed_port(results, host, host_listing(results, host, options), visit);
+}
+
+void for_each_listed_port(const Results& results, std::uint32_t host, const HostListing& listing,
+                          const std::function<void(std::uint64_t index)>& visit) {
     const auto& targets = results.targets();
     const std::uint64_t slots = targets.slot_count();
-    const auto summarised = summarised_states(results, host, options);
     for (const std::uint32_t i : targets.report_order()) {
         const std::uint64_t index = host * slots + i;
-        const PortState state = results.port(index).state;
-        const auto& lane = summarised[targets.slots()[i].lane];
-        if (state == PortState::unscanned) continue;  // interrupted, or a replay that never probed it
-        if (options.open_only && state != PortState::open) continue;
-        if (!options.open_only && lane.count > 0 && state == lane.state) continue;
-        visit(index);
+        if (listing.lists(results.port(index).state)) visit(index);
     }
 }
 

@@ -7,6 +7,8 @@
 namespace flagscan {
 namespace {
 
+constexpr std::uint32_t kIdSpace = 65535;  // the nonzero 16-bit values
+
 struct SipState {
     std::uint64_t v0, v1, v2, v3;
 
@@ -60,6 +62,16 @@ std::uint32_t CookieKey::operator()(Ipv4 src, Ipv4 dst, Port dport, Port sport) 
     put32(8, (std::uint32_t{dport.value()} << 16) | sport.value());
     put32(12, 0x666c6167);  // domain separation for TCP probe cookies
     return static_cast<std::uint32_t>(siphash24(k0_, k1_, message));
+}
+
+std::uint16_t udp_ip_id(std::uint32_t cookie, std::uint32_t offset) {
+    const std::uint32_t base = (cookie >> 16) % kIdSpace;
+    return static_cast<std::uint16_t>(1 + (base + kIdSpace - 1 + offset % kIdSpace) % kIdSpace);
+}
+
+std::uint32_t udp_id_offset(std::uint32_t cookie, std::uint16_t ip_id) {
+    const std::uint32_t base = (cookie >> 16) % kIdSpace;
+    return (ip_id + kIdSpace - base) % kIdSpace;
 }
 
 }  // namespace flagscan

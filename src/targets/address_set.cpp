@@ -210,12 +210,17 @@ Result<bool> expand_name(std::string_view expression, std::string_view name, uns
     if (std::optional<std::string> problem = host_name_problem(name)) return bad_target(expression, *problem);
     std::vector<Ipv4> addresses;
     if (resolve) addresses = resolve(name);
-    if (addresses.empty()) {
-        if (name.size() == expression.size()) return Error{"cannot resolve " + quote_for_error(name)};
-        return Error{"cannot resolve " + quote_for_error(name) + " in target " + quote_for_error(expression)};
-    }
+    if (addresses.empty()) return false;
     out.push_back(cidr(addresses.front(), prefix));  // the first address, as nmap does
     return true;
+}
+
+// The message for a well-formed name that did not resolve.
+std::string cannot_resolve(std::string_view expression) {
+    const std::string_view text = trim(expression);
+    const std::string_view name = text.substr(0, text.find('/'));
+    if (name.size() == text.size()) return "cannot resolve " + quote_for_error(name);
+    return "cannot resolve " + quote_for_error(name) + " in target " + quote_for_error(text);
 }
 
 Result<bool> expand_address(std::string_view expression, std::string_view text, std::optional<unsigned> prefix,
@@ -236,7 +241,8 @@ Result<bool> expand_address(std::string_view expression, std::string_view text, 
     return true;
 }
 
-// One expression's ranges, appended to `out` in ascending order.
+// One expression's ranges, appended to `out` in ascending order; false (and nothing appended)
+// when it is a well-formed name that does not resolve.
 Result<bool> expand_target(std::string_view expression, const Resolver& resolve, std::vector<Ipv4Range>& out) {
     const std::string_view text = trim(expression);
     if (text.empty()) return bad_target(expression, "empty expression");
@@ -278,15 +284,23 @@ int read_all(std::FILE* file, std::string& text) {
     return std::ferror(file) ? (errno != 0 ? errno : EIO) : 0;
 }
 
+struct Token {
+    std::string text;
+    std::size_t line;  // 1-based
+};
+
 // Tokens of a target file (`in_file`: separated by whitespace, '#' comments to the end of the
 // line, as nmap's -iL reads them, so octet lists like 10.0.0,2.1 stay whole) or of a
 // command-line list (separated by whitespace or commas, as nmap's --exclude).
-std::vector<std::string> tokenize(std::string_view text, bool in_file) {
+std::vector<Token> tokenize(std::string_view text, bool in_file) {
     const bool comments = in_file;
-    std::vector<std::string> tokens;
+    std::vector<Token> tokens;
     std::string current;
+    std::size_t line = 1;
     bool in_comment = false;
     for (char c : text) {
+        const std::size_t line_of_c = line;
+        line += c == '\n' ? 1 : 0;
         if (in_comment) {
             in_comment = c != '\n';
             continue;
@@ -296,12 +310,16 @@ std::vector<std::string> tokenize(std::string_view text, bool in_file) {
             current += c;
             continue;
         }
-        if (!current.empty()) tokens.push_back(std::move(current));
+        if (!current.empty()) tokens.push_back(Token{std::move(current), line_of_c});
         current.clear();
         in_comment = comments && c == '#';
     }
-    if (!current.empty()) tokens.push_back(std::move(current));
+    if (!current.empty()) tokens.push_back(Token{std::move(current), line});
     return tokens;
+}
+
+std::string where(const TargetExpression& expression) {
+    return expression.origin.empty() ? std::string{} : expression.origin + ": ";
 }
 
 struct AddrinfoFree {
@@ -412,6 +430,7 @@ Result<bool> add_target(AddressSet& out, std::string_view expression, const Reso
     std::vector<Ipv4Range> ranges;
     Result<bool> ok = expand_target(expression, resolve, ranges);
     if (!ok) return ok;
+    if (!ok.value()) return Error{cannot_resolve(expression)};
     if (ranges.size() <= 8) {  // a few inserts beat rebuilding a large set
         for (const Ipv4Range& r : ranges) out.add(r);
         return true;
@@ -426,11 +445,23 @@ Result<AddressSet> parse_targets(std::span<const std::string> expressions, const
     for (const std::string& expression : expressions) {
         Result<bool> ok = expand_target(expression, resolve, ranges);
         if (!ok) return Error{ok.error()};
+        if (!ok.value()) return Error{cannot_resolve(expression)};
     }
     return build_set(ranges);
 }
 
-Result<std::vector<std::string>> read_target_file(const std::string& path) {
+Result<ParsedTargets> parse_target_list(std::span<const TargetExpression> expressions, const Resolver& resolve) {
+    std::vector<Ipv4Range> ranges;
+    std::vector<std::string> unresolved;
+    for (const TargetExpression& expression : expressions) {
+        Result<bool> ok = expand_target(expression.text, resolve, ranges);
+        if (!ok) return Error{where(expression) + ok.error()};
+        if (!ok.value()) unresolved.push_back(where(expression) + cannot_resolve(expression.text));
+    }
+    return ParsedTargets{build_set(ranges), std::move(unresolved)};
+}
+
+Result<std::vector<TargetExpression>> read_target_file(const std::string& path) {
     std::string text;
     int error = 0;
     errno = 0;
@@ -443,9 +474,17 @@ Result<std::vector<std::string>> read_target_file(const std::string& path) {
     }
     if (error != 0)
         return Error{"cannot read target file " + quote_for_error(path) + ": " + std::generic_category().message(error)};
-    return tokenize(text, true);
+    const std::string name = path == "-" ? std::string("stdin") : path;
+    std::vector<TargetExpression> expressions;
+    for (Token& token : tokenize(text, true))
+        expressions.push_back(TargetExpression{std::move(token.text), name + " line " + std::to_string(token.line)});
+    return expressions;
 }
 
-std::vector<std::string> split_list(std::string_view text) { return tokenize(text, false); }
+std::vector<std::string> split_list(std::string_view text) {
+    std::vector<std::string> items;
+    for (Token& token : tokenize(text, false)) items.push_back(std::move(token.text));
+    return items;
+}
 
 }  // namespace flagscan

@@ -62,6 +62,38 @@ Result<std::string_view> strip_protocol(std::string_view item, Which& which) {
     return Error{"bad port spec " + quote_for_error(item) + ": unknown protocol prefix"};
 }
 
+bool is_number_item(std::string_view item) {
+    return std::all_of(item.begin(), item.end(), [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
+}
+
+struct Wanted {
+    std::vector<bool> tcp = std::vector<bool>(65536, false);
+    std::vector<bool> udp = std::vector<bool>(65536, false);
+};
+
+// A service name (or pattern): the ports of the protocols in `which` listed under it.
+Result<bool> add_named(std::string_view item, Which which, const ServiceTable& services, Wanted& wanted) {
+    bool found = false;
+    for (const auto& [proto, marks] : {std::pair{Protocol::tcp, &wanted.tcp}, std::pair{Protocol::udp, &wanted.udp}}) {
+        if (which == (proto == Protocol::tcp ? Which::udp : Which::tcp)) continue;
+        for (const Port port : services.ports_named(item, proto)) {
+            (*marks)[port.value()] = true;
+            found = true;
+        }
+    }
+    if (!found) return Error{"bad port spec " + quote_for_error(item) + ": not a port number, and no service has that name"};
+    return true;
+}
+
+Result<bool> add_item(std::string_view item, Which which, const ServiceTable& services, Wanted& wanted) {
+    if (!is_number_item(item)) return add_named(item, which, services, wanted);
+    Result<PortRange> range = parse_range(item);
+    if (!range) return Error{range.error()};
+    if (which != Which::udp) std::fill(wanted.tcp.begin() + range->first, wanted.tcp.begin() + range->last + 1, true);
+    if (which != Which::tcp) std::fill(wanted.udp.begin() + range->first, wanted.udp.begin() + range->last + 1, true);
+    return true;
+}
+
 std::vector<Port> ports_of(const std::vector<bool>& wanted) {
     std::vector<Port> ports;
     for (unsigned p = 0; p < wanted.size(); ++p)
@@ -71,9 +103,9 @@ std::vector<Port> ports_of(const std::vector<bool>& wanted) {
 
 }  // namespace
 
-Result<PortSpec> parse_port_spec(std::string_view spec) {
+Result<PortSpec> parse_port_spec(std::string_view spec, const ServiceTable& services) {
     if (spec.empty()) return Error{"bad port spec '': no ports given"};
-    std::vector<bool> tcp(65536, false), udp(65536, false);
+    Wanted wanted;
     Which which = Which::both;
     std::size_t start = 0;
     while (start <= spec.size()) {
@@ -82,13 +114,18 @@ Result<PortSpec> parse_port_spec(std::string_view spec) {
         Result<std::string_view> item = strip_protocol(spec.substr(start, comma - start), which);
         if (!item) return Error{item.error()};
         if (item.value().empty()) return Error{"bad port spec " + quote_for_error(spec) + ": empty item"};
-        Result<PortRange> range = parse_range(item.value());
-        if (!range) return Error{range.error()};
-        if (which != Which::udp) std::fill(tcp.begin() + range->first, tcp.begin() + range->last + 1, true);
-        if (which != Which::tcp) std::fill(udp.begin() + range->first, udp.begin() + range->last + 1, true);
+        if (Result<bool> ok = add_item(item.value(), which, services, wanted); !ok) return Error{ok.error()};
         start = comma + 1;
     }
-    return PortSpec{ports_of(tcp), ports_of(udp)};
+    return PortSpec{ports_of(wanted.tcp), ports_of(wanted.udp)};
+}
+
+Result<PortSpec> parse_port_spec(std::string_view spec) { return parse_port_spec(spec, ServiceTable{}); }
+
+bool names_services(std::string_view spec) {
+    return std::any_of(spec.begin(), spec.end(), [](char c) {
+        return !((c >= '0' && c <= '9') || c == '-' || c == ',' || c == ':' || c == 'T' || c == 'U');
+    });
 }
 
 Result<std::vector<Port>> parse_ports(std::string_view spec) {

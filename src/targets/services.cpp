@@ -90,6 +90,29 @@ std::optional<std::string> read_file(const char* path) {
     return text;
 }
 
+// Why iterative with one backtrack point: the pattern's last '*' is the only one worth retrying
+// from (a later mismatch never needs an earlier star to absorb more), so matching is linear-ish
+// and has no recursion for a hostile pattern such as "*a*a*a*a*b".
+bool wildcard_match(std::string_view pattern, std::string_view text) {
+    std::size_t p = 0, t = 0;
+    std::size_t star = std::string_view::npos, star_text = 0;
+    while (t < text.size()) {
+        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+            ++p, ++t;
+        } else if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            star_text = t;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            t = ++star_text;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
+}
+
 }  // namespace
 
 ServiceTable ServiceTable::from_nmap_services(std::string_view text) {
@@ -155,6 +178,15 @@ std::vector<Port> ServiceTable::top_ports(Protocol proto, std::size_t n) const {
     std::vector<Port> ports;
     ports.reserve(count);
     for (std::size_t i = 0; i < count; ++i) ports.push_back(ranked[i].second);
+    return ports;
+}
+
+std::vector<Port> ServiceTable::ports_named(std::string_view pattern, Protocol proto) const {
+    std::vector<Port> ports;
+    for (const auto& [k, entry] : entries_)
+        if ((k & 1u) == static_cast<std::uint32_t>(proto) && wildcard_match(pattern, entry.name))
+            ports.push_back(Port{static_cast<std::uint16_t>(k >> 1)});
+    std::sort(ports.begin(), ports.end());
     return ports;
 }
 

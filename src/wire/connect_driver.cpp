@@ -121,14 +121,21 @@ void ConnectDriver::forget(std::uint64_t key) {
     std::erase_if(waiting_, [&](const Probe& p) { return Correlator::key(p.dst, p.lane, p.dport) == key; });
 }
 
-// Closes the socket that has waited longest, if the engine has surely stopped waiting for it
-// (older than the patience: its try timed out, and was resent or given up). False when none is.
+// A socket connecting for twice its host's timeout is one the engine has stopped waiting for:
+// its try timed out, and was resent or given up.
+bool ConnectDriver::expired(const Pending& p, Micros now) const {
+    const Micros patience = timeout_of_ ? std::min(max_age_, 2 * timeout_of_(p.target)) : max_age_;
+    return now - p.started >= patience;
+}
+
+// Closes the oldest socket the engine has stopped waiting for; false when there is none.
 bool ConnectDriver::close_expired(Micros now) {
     auto oldest = pending_.end();
     for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+        if (!expired(it->second, now)) continue;
         if (oldest == pending_.end() || it->second.started < oldest->second.started) oldest = it;
     }
-    if (oldest == pending_.end() || now - oldest->second.started < patience_) return false;
+    if (oldest == pending_.end()) return false;
     by_port_.erase(Correlator::key(oldest->second.target, oldest->second.lane, oldest->second.port));
     pending_.erase(oldest);
     return true;
@@ -247,15 +254,12 @@ ScanEnd run_connect_scan(Engine& engine, ConnectDriver& driver, const Clock& clo
                          const LoopHooks& hooks) {
     std::array<Probe, kBatch> probes;
     std::vector<TimedAnswer> answers;
+    driver.patience([&engine](Ipv4 host) { return engine.host_rto(host); });
     for (;;) {
         if (stop.load(std::memory_order_relaxed) || driver.failure()) return ScanEnd::interrupted;
         const Micros now = clock.now();
-        driver.patience(2 * engine.rto());  // twice the timeout: hosts slower than the average get theirs
         answers.clear();
-        // The engine counts a poll's probes against its window only once they are sent: asking
-        // for no more than the window's room keeps the open sockets within the descriptors.
-        const double room = std::clamp(engine.window() - static_cast<double>(engine.in_flight()), 1.0, double{kBatch});
-        const std::size_t n = engine.poll_sends(now, std::span{probes.data(), static_cast<std::size_t>(room)});
+        const std::size_t n = engine.poll_sends(now, probes);
         for (std::size_t i = 0; i < n; ++i) driver.start(probes[i], now, answers);
         if (n == 0 && answers.empty() && engine.finished()) break;
         driver.wait(n > 0 || !answers.empty() ? now : engine.next_deadline(now), clock, answers);

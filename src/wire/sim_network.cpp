@@ -163,7 +163,7 @@ void SimNetwork::answer_tcp(const SimHost& host, const DecodedPacket& probe, std
     if (f.any(TcpFlags::rst)) return;
     const bool open = host.open.contains(port);
     auto reply = [&](std::uint32_t seq, std::uint32_t ack, TcpFlags flags, std::uint16_t window) {
-        schedule(make_tcp_packet(probe.ip.dst, probe.ip.src, tcp.dport, tcp.sport, seq, ack, flags, window, host.ttl));
+        schedule(host, make_tcp_packet(probe.ip.dst, probe.ip.src, tcp.dport, tcp.sport, seq, ack, flags, window, host.ttl));
     };
     if (f.any(TcpFlags::ack)) {
         reply(tcp.ack, 0, TcpFlags{TcpFlags::rst}, 0);
@@ -187,7 +187,7 @@ void SimNetwork::answer_udp(const SimHost& host, const DecodedPacket& probe, std
         unreachable(host, probe, 13, raw);
     } else if (host.open_udp.contains(port)) {
         const auto answer = udp_answer(transport_data(probe, raw, 8, udp.length));
-        schedule(make_udp_packet(probe.ip.dst, probe.ip.src, udp.dport, udp.sport, answer, host.ttl));
+        schedule(host, make_udp_packet(probe.ip.dst, probe.ip.src, udp.dport, udp.sport, answer, host.ttl));
     } else {
         unreachable(host, probe, 3, raw);
     }
@@ -200,14 +200,14 @@ void SimNetwork::answer_icmp(const SimHost& host, const DecodedPacket& probe, st
     const auto& icmp = *probe.icmp;
     const auto data = transport_data(probe, raw, 8, probe.ip.total_length);
     if (icmp.type == icmp_type::echo && host.answers_ping) {
-        schedule(make_icmp_query(probe.ip.dst, probe.ip.src, icmp_type::echo_reply, icmp.id, icmp.seq, data, host.ttl));
+        schedule(host, make_icmp_query(probe.ip.dst, probe.ip.src, icmp_type::echo_reply, icmp.id, icmp.seq, data, host.ttl));
     } else if (icmp.type == icmp_type::timestamp && host.answers_timestamp && data.size() >= 4) {
         std::array<std::uint8_t, 12> times{};
         std::copy_n(data.begin(), 4, times.begin());
-        const std::uint32_t arrived = ms_since_midnight(clock_->now() + config_.latency);
+        const std::uint32_t arrived = ms_since_midnight(clock_->now() + one_way(host));
         put_be32(times, 4, arrived);
         put_be32(times, 8, arrived);
-        schedule(
+        schedule(host,
             make_icmp_query(probe.ip.dst, probe.ip.src, icmp_type::timestamp_reply, icmp.id, icmp.seq, times, host.ttl));
     }
 }
@@ -219,7 +219,7 @@ void SimNetwork::unreachable(const SimHost& host, const DecodedPacket& probe, st
         ++counters_.icmp_limited;
         return;
     }
-    schedule(make_icmp_error(probe.ip.dst, icmp_type::unreachable, code, raw, host.ttl));
+    schedule(host, make_icmp_error(probe.ip.dst, icmp_type::unreachable, code, raw, host.ttl));
 }
 
 // Why: Linux limits the ICMP errors it sends to each destination (RFC 1812 4.3.2.8 allows it) with
@@ -241,13 +241,16 @@ bool SimNetwork::icmp_error_allowed(const SimHost& host, Ipv4 from, Ipv4 to) {
     return true;
 }
 
-void SimNetwork::schedule(std::vector<std::uint8_t> bytes) {
-    if (config_.loss > 0 && std::uniform_real_distribution<double>{0.0, 1.0}(random_) < config_.loss) {
+Micros SimNetwork::one_way(const SimHost& host) const { return host.latency >= 0 ? host.latency : config_.latency; }
+
+void SimNetwork::schedule(const SimHost& host, std::vector<std::uint8_t> bytes) {
+    const double loss = 1.0 - (1.0 - config_.loss) * (1.0 - host.reply_loss);
+    if (loss > 0 && std::uniform_real_distribution<double>{0.0, 1.0}(random_) < loss) {
         ++counters_.lost;
         return;
     }
     ++counters_.replies;
-    pending_.emplace(clock_->now() + 2 * config_.latency, std::move(bytes));
+    pending_.emplace(clock_->now() + 2 * one_way(host), std::move(bytes));
 }
 
 void SimNetwork::wait(Micros deadline, std::vector<Frame>& out) {

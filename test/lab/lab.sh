@@ -11,6 +11,12 @@
 #   lan_silent offsets nft (table arp fslab) drops ARP requests and (table ip fslab) IP packets.
 #   Ports: lab-listener holds open_tcp (listen) and open_udp (echoes each datagram); nft table
 #   ip fslab drops/rejects the dropped_*/rejected_* ports; the egress chain carries --loss.
+#   Slow hosts 10.77.<ID>.64/28 (the kernel has no netem): routed from the host via 10.77.<ID>.2,
+#   then forwarded by the namespace into the TUN device fst<ID>, where slow-responder answers
+#   like a Linux host with the same port keys, each address after its own delay. slow_hosts in
+#   layout.conf: OFFSET:MS, 0:50 1:200 2:500 3:1500 -> .64 50 ms, .65 200 ms, .66 500 ms, .67
+#   1500 ms; the other addresses of the /28 answer nothing. --loss does not reach them (their
+#   replies are forwarded, not sent by the namespace). Its pid: <state dir>/slow-responder.pid.
 # Nothing is routed anywhere else: the namespace has no default route.
 set -Eeuo pipefail
 
@@ -20,6 +26,7 @@ readonly SCRIPT_DIR REPO_ROOT
 readonly LAYOUT="${FLAGSCAN_LAB_LAYOUT:-$SCRIPT_DIR/layout.conf}"
 readonly STATE_ROOT="${FLAGSCAN_LAB_STATE:-/run/flagscan-lab}"
 LISTENER="${FLAGSCAN_LAB_LISTENER:-$REPO_ROOT/build/test/lab/lab-listener}"
+RESPONDER="${FLAGSCAN_LAB_SLOW_RESPONDER:-}"  # empty: slow-responder beside the listener
 LOSS=0
 ICMP_RATELIMIT=off
 UP_DONE=1
@@ -27,10 +34,12 @@ UP_DONE=1
 usage() {
     cat >&2 <<'EOF'
 usage: lab.sh up ID [--loss PCT] [--icmp-ratelimit off|default] [--listener PATH]
+                   [--slow-responder PATH]
        lab.sh loss ID PCT
        lab.sh down ID
        lab.sh info ID
-ID is 0..99. The listener defaults to $FLAGSCAN_LAB_LISTENER, else build/test/lab/lab-listener.
+ID is 0..99. The listener defaults to $FLAGSCAN_LAB_LISTENER, else build/test/lab/lab-listener;
+the slow responder to $FLAGSCAN_LAB_SLOW_RESPONDER, else slow-responder beside the listener.
 EOF
     exit 2
 }
@@ -82,8 +91,25 @@ validate_layout() {
     checks=$(layout_ints wide_dropped_mod4 0 3)
     checks=$(layout_ints lan_hosts 2 30)
     checks=$(layout_ints lan_silent 2 30)
+    checks=$(slow_hosts)
     : "$checks"
     validate_lan_silent
+}
+
+# Checks slow_hosts (OFFSET:MS, offset 0..15 inside the slow /28, delay 0..60000 ms, each offset
+# once) and prints "OFFSET MS" lines.
+slow_hosts() {
+    local entry off ms seen=" "
+    for entry in $(layout_get slow_hosts); do
+        if ! [[ $entry =~ ^([0-9]{1,2}):([0-9]{1,5})$ ]]; then
+            die "layout.conf: slow_hosts: '$entry' is not OFFSET:MS"
+        fi
+        off=$((10#${BASH_REMATCH[1]})) ms=$((10#${BASH_REMATCH[2]}))
+        ((off <= 15 && ms <= 60000)) || die "layout.conf: slow_hosts: '$entry': offset 0..15, delay 0..60000 ms"
+        [[ $seen != *" $off "* ]] || die "layout.conf: slow_hosts: offset $off given twice"
+        seen+="$off "
+        echo "$off $ms"
+    done
 }
 
 # Dies unless every lan_silent offset is also a lan_hosts offset.
@@ -118,6 +144,8 @@ set_names() {
     WIDE=10.$((100 + ID)).0.0/16
     LAN=$NET.32/27
     LAN_HOST_IP=$NET.33
+    SLOW=$NET.64/28
+    SLOW_IF=fst$ID
     STATE_DIR=$STATE_ROOT/$ID
 }
 
@@ -126,6 +154,15 @@ lan_addresses() {
     local offsets off out=()
     offsets=$(layout_ints "$1" 2 30)
     for off in $offsets; do out+=("$NET.$((32 + 10#$off))"); done
+    echo "${out[*]}"
+}
+
+# Prints "ADDR:MS" for each slow host (the responder's arguments, lab.sh info's slow_hosts).
+slow_addresses() {
+    local off ms out=()
+    while read -r off ms; do
+        [[ -n $off ]] && out+=("$NET.$((64 + off)):$ms")
+    done <<<"$(slow_hosts)"
     echo "${out[*]}"
 }
 
@@ -256,8 +293,25 @@ listener_args() {
     echo "${args[*]}"
 }
 
+# Waits until background job PID (program PROGRAM) prints "ready" into LOG; dies if it exits first.
+wait_ready() {
+    local pid=$1 program=$2 log=$3 i status
+    for ((i = 0; i < 100; i++)); do
+        if grep -qx ready "$log"; then
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            status=0
+            wait "$pid" || status=$?
+            die "$program exited with status $status: $(tr '\n' ' ' <"$log")"
+        fi
+        sleep 0.05
+    done
+    die "$program not ready after 5 s: $(tr '\n' ' ' <"$log")"
+}
+
 start_listener() {
-    local open pid i status
+    local open
     open=$(listener_args)
     [[ -n $open ]] || return 0
     mkdir -p "$STATE_DIR"
@@ -265,19 +319,36 @@ start_listener() {
     # setsid: the listener outlives this script and the caller's process group; down kills it.
     # shellcheck disable=SC2086 # one argument per port
     ip netns exec "$NS" setsid "$LISTENER" $open >"$STATE_DIR/listener.log" 2>&1 </dev/null &
-    pid=$!
-    for ((i = 0; i < 100; i++)); do
-        if grep -qx ready "$STATE_DIR/listener.log"; then
-            return 0
-        fi
-        if ! kill -0 "$pid" 2>/dev/null; then
-            status=0
-            wait "$pid" || status=$?
-            die "listener $LISTENER exited with status $status: $(tr '\n' ' ' <"$STATE_DIR/listener.log")"
-        fi
-        sleep 0.05
+    wait_ready $! "listener $LISTENER" "$STATE_DIR/listener.log"
+}
+
+# Prints slow-responder's port options from layout.conf: --open-tcp 22,80 ... (lists may be empty).
+responder_port_args() {
+    local proto role
+    for proto in tcp udp; do
+        for role in open rejected dropped; do
+            echo "--$role-$proto $(layout_ints "${role}_$proto" 1 65535 | tr ' ' ',')"
+        done
     done
-    die "listener $LISTENER not ready after 5 s: $(tr '\n' ' ' <"$STATE_DIR/listener.log")"
+}
+
+# The slow hosts: slow-responder owns the TUN device (it goes when the process goes); the
+# namespace forwards between its veth and the device, the host routes the /28 to the namespace.
+start_slow_responder() {
+    local hosts log=$STATE_DIR/slow-responder.log
+    hosts=$(slow_addresses)
+    [[ -n $hosts ]] || return 0
+    mkdir -p "$STATE_DIR"
+    : >"$log"
+    # shellcheck disable=SC2046,SC2086 # one argument per host and per option word
+    ip netns exec "$NS" setsid "$RESPONDER" "$SLOW_IF" $hosts $(responder_port_args) >"$log" 2>&1 </dev/null &
+    echo $! >"$STATE_DIR/slow-responder.pid"
+    wait_ready "$(cat "$STATE_DIR/slow-responder.pid")" "slow responder $RESPONDER" "$log"
+    in_ns ip link set "$SLOW_IF" up
+    in_ns ip route add "$SLOW" dev "$SLOW_IF"
+    ns_sysctl "net/ipv4/conf/$NS_IF/forwarding" 1
+    ns_sysctl "net/ipv4/conf/$SLOW_IF/forwarding" 1
+    ip route add "$SLOW" via "$NS_IP" dev "$HOST_IF"
 }
 
 # One real TCP handshake into the lab proves routing, the listener and the firewall agree.
@@ -287,6 +358,11 @@ check_reachable() {
     [[ -n $port ]] || return 0
     timeout 5 bash -c "exec 3<>/dev/tcp/$NS_IP/$port" 2>/dev/null ||
         die "cannot connect to $NS_IP:$port from the host"
+    local slow
+    slow=$(slow_addresses | awk '{print $1}')
+    slow=${slow%%:*}
+    [[ -z $slow ]] || timeout 70 bash -c "exec 3<>/dev/tcp/$slow/$port" 2>/dev/null ||
+        die "cannot connect to the slow host $slow:$port from the host"
 }
 
 check_loss() {
@@ -328,6 +404,8 @@ do_up() {
     require_tools
     [[ -r $LAYOUT ]] || die "cannot read layout $LAYOUT"
     [[ -x $LISTENER ]] || die "listener not found at $LISTENER (build it, set FLAGSCAN_LAB_LISTENER or pass --listener)"
+    [[ -z $(layout_get slow_hosts) || -x $RESPONDER ]] ||
+        die "slow responder not found at $RESPONDER (build it, set FLAGSCAN_LAB_SLOW_RESPONDER or pass --slow-responder)"
     ! ns_exists || die "lab $ID is already up (namespace $NS exists); run: lab.sh down $ID"
     ! ip link show "$HOST_IF" >/dev/null 2>&1 || die "interface $HOST_IF already exists; run: lab.sh down $ID"
     validate_layout
@@ -338,10 +416,11 @@ do_up() {
     set_icmp_limits
     ruleset | in_ns nft -f -
     start_listener
+    start_slow_responder
     check_reachable
     set_loss "$LOSS"
     UP_DONE=1
-    echo "lab $ID up: $NS, $HOST_IF $HOST_IP -> $NS_IP, $SUBNET, loss $LOSS%, icmp ratelimit $ICMP_RATELIMIT"
+    echo "lab $ID up: $NS, $HOST_IF $HOST_IP -> $NS_IP, $SUBNET, slow $SLOW, loss $LOSS%, icmp ratelimit $ICMP_RATELIMIT"
 }
 
 # --- down -----------------------------------------------------------------------------
@@ -362,8 +441,23 @@ kill_ns_pids() {
     kill -KILL $pids 2>/dev/null || true
 }
 
+# Kills the slow responder by the pid lab.sh up recorded, if it is still that program.
+kill_slow_responder() {
+    local file=$STATE_DIR/slow-responder.pid pid i
+    [[ -r $file ]] || return 0
+    pid=$(cat "$file")
+    [[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null) == slow-responder ]] || return 0
+    kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < 40; i++)); do
+        [[ -e /proc/$pid ]] || return 0
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
 do_down() {
     require_root
+    kill_slow_responder
     if ns_exists; then
         kill_ns_pids
     fi
@@ -371,6 +465,7 @@ do_down() {
     ip link del "$HOST_IF" 2>/dev/null || true
     ip route del "$SUBNET" 2>/dev/null || true
     ip route del "$WIDE" 2>/dev/null || true
+    ip route del "$SLOW" 2>/dev/null || true
     if ns_exists; then
         ip netns del "$NS"
     fi
@@ -378,6 +473,7 @@ do_down() {
     ! ns_exists || die "namespace $NS still exists"
     ! ip link show "$HOST_IF" >/dev/null 2>&1 || die "interface $HOST_IF still exists"
     [[ -z $(ip route show exact "$WIDE") ]] || die "route to $WIDE still exists"
+    [[ -z $(ip route show exact "$SLOW") ]] || die "route to $SLOW still exists"
     echo "lab $ID down"
 }
 
@@ -419,6 +515,9 @@ do_info() {
     echo "lan_host_ip=$LAN_HOST_IP"
     echo "lan_hosts=$(lan_addresses lan_hosts)"
     echo "lan_silent=$(lan_addresses lan_silent)"
+    echo "slow=$SLOW"
+    echo "slow_if=$SLOW_IF"
+    echo "slow_hosts=$(slow_addresses)"
     if ! ns_exists; then
         echo "state=down"
         return 0
@@ -428,6 +527,7 @@ do_info() {
     echo "ns_mac=$(in_ns cat "/sys/class/net/$NS_IF/address")"
     echo "loss=$(current_loss)"
     echo "pids=$(ip netns pids "$NS" | tr '\n' ' ' | sed 's/ $//')"
+    echo "slow_responder_pid=$(cat "$STATE_DIR/slow-responder.pid" 2>/dev/null)"
 }
 
 # --- main -----------------------------------------------------------------------------
@@ -441,11 +541,13 @@ main() {
         --loss) LOSS=${2:?--loss needs PCT}; shift 2 ;;
         --icmp-ratelimit) ICMP_RATELIMIT=${2:?--icmp-ratelimit needs off|default}; shift 2 ;;
         --listener) LISTENER=${2:?--listener needs PATH}; shift 2 ;;
+        --slow-responder) RESPONDER=${2:?--slow-responder needs PATH}; shift 2 ;;
         -h | --help) usage ;;
         -*) die "unknown option '$1'" ;;
         *) args+=("$1"); shift ;;
         esac
     done
+    [[ -n $RESPONDER ]] || RESPONDER="$(dirname "$LISTENER")/slow-responder"
     [[ $ICMP_RATELIMIT == off || $ICMP_RATELIMIT == default ]] || die "--icmp-ratelimit takes off or default"
     check_loss "$LOSS"
     ((${#args[@]} >= 1)) || usage

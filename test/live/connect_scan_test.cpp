@@ -9,8 +9,7 @@
 namespace flagscan::live {
 namespace {
 
-constexpr ScanKind kConnect{"Connect", "-sT", kSynAck, {"closed", "conn-refused"}, {"filtered", "host-unreach"},
-                            kFilteredSilent};
+constexpr const ScanKind& kConnect = kConnectScan;
 
 class ConnectScan : public LabTest {
 protected:

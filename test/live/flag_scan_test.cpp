@@ -2,13 +2,7 @@
 // and reason, with and without loss, and port for port the same states as nmap's.
 #include "live_support.hpp"
 
-#include <ostream>
-
 namespace flagscan::live {
-
-// gtest names a failing case by its kind instead of dumping the struct's bytes.
-void PrintTo(const ScanKind& kind, std::ostream* os) { *os << kind.name << " (" << kind.option << ")"; }
-
 namespace {
 
 constexpr int kNamespaceHost = 2;  // 10.77.ID.2, the namespace side of the veth

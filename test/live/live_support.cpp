@@ -42,6 +42,22 @@ std::optional<std::set<int>> parse_int_list(std::string_view text) {
     return values;
 }
 
+// "0:50 1:200" -> {0: 50, 1: 200}; nullopt on a malformed or repeated offset.
+std::optional<std::map<int, int>> parse_int_pairs(std::string_view text) {
+    std::map<int, int> pairs;
+    std::istringstream words{std::string(text)};
+    std::string word;
+    while (words >> word) {
+        const auto colon = word.find(':');
+        if (colon == std::string::npos) return std::nullopt;
+        const auto key = parse_int_list(std::string_view(word).substr(0, colon));
+        const auto value = parse_int_list(std::string_view(word).substr(colon + 1));
+        if (!key || !value || key->size() != 1 || value->size() != 1) return std::nullopt;
+        if (!pairs.emplace(*key->begin(), *value->begin()).second) return std::nullopt;
+    }
+    return pairs;
+}
+
 }  // namespace
 
 std::optional<Layout> Layout::load(const std::string& path, std::string& error) {
@@ -67,6 +83,16 @@ std::optional<Layout> Layout::load(const std::string& path, std::string& error) 
         const std::string_view content = trim(std::string_view(line).substr(0, line.find('#')));
         if (content.empty()) continue;
         const auto equals = content.find('=');
+        const std::string_view key = trim(content.substr(0, equals));
+        if (equals != std::string_view::npos && key == "slow_hosts") {
+            const auto pairs = parse_int_pairs(content.substr(equals + 1));
+            if (!pairs) {
+                error = path + ":" + std::to_string(number) + ": expected slow_hosts=OFFSET:MS...";
+                return std::nullopt;
+            }
+            layout.slow_hosts = *pairs;
+            continue;
+        }
         const auto values = equals == std::string_view::npos
                                 ? std::nullopt
                                 : parse_int_list(content.substr(equals + 1));
@@ -74,7 +100,7 @@ std::optional<Layout> Layout::load(const std::string& path, std::string& error) 
             error = path + ":" + std::to_string(number) + ": expected key=integers";
             return std::nullopt;
         }
-        if (const auto field = fields.find(trim(content.substr(0, equals))); field != fields.end()) {
+        if (const auto field = fields.find(key); field != fields.end()) {
             *field->second = *values;
         }
     }
@@ -96,6 +122,8 @@ Verdict ScanKind::verdict(PortRole role) const {
                                                         : dropped;
     return {std::string(expect.state), std::string(expect.reason)};
 }
+
+void PrintTo(const ScanKind& kind, std::ostream* os) { *os << kind.name << " (" << kind.option << ")"; }
 
 std::vector<ScanKind> linux_flag_scan_kinds() {
     std::vector<ScanKind> kinds;
@@ -773,11 +801,16 @@ void LabTest::SetUp() {
 const Layout& LabTest::layout() { return *layout_; }
 
 LabTest::Scan LabTest::scan(const std::vector<std::string>& args, const std::string& target) {
+    return scan(args, std::vector<std::string>{target});
+}
+
+LabTest::Scan LabTest::scan(const std::vector<std::string>& args, const std::vector<std::string>& targets) {
     const TempDir dir;
     const std::string json = dir.path() + "/scan.jsonl";
     std::vector<std::string> argv{flagscan_bin()};
     argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"-oJ", json, target});
+    argv.insert(argv.end(), {"-oJ", json});
+    argv.insert(argv.end(), targets.begin(), targets.end());
     Scan result;
     // Generous (a full scan takes seconds) yet 4 hung scans stay inside meson's 900 s.
     result.process = run_process(argv, std::chrono::seconds(120));

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <string>
 #include <string_view>
@@ -30,6 +31,7 @@ struct Layout {
     std::set<int> wide_dropped_mod4;  // last octets (mod 4) the wide range drops
     std::set<int> lan_hosts;          // offsets from 10.77.ID.32 with a real address
     std::set<int> lan_silent;         // the lan_hosts offsets the namespace hides
+    std::map<int, int> slow_hosts;    // offset from 10.77.ID.64 -> reply delay in ms (slow_responder)
 
     // Reads key=value lines of space-separated integers; '#' starts a comment.
     static std::optional<Layout> load(const std::string& path, std::string& error);
@@ -62,6 +64,9 @@ struct ScanKind {
     Verdict verdict(PortRole role) const;
 };
 
+// gtest names a failing case by its kind instead of dumping the struct's bytes.
+void PrintTo(const ScanKind& kind, std::ostream* os);
+
 // The one table of what each kind should report against the lab (a Linux stack), checked
 // against nmap 7.93 and tcpdump on the lab. RFC 793 p. 65-66: a port in LISTEN answers a
 // segment with ACK set by RST and silently drops one with neither SYN, RST nor ACK (FIN, NULL,
@@ -85,6 +90,11 @@ inline constexpr std::array<ScanKind, 7> kLinuxTcpScanKinds{{
     {"Window", "-sW",  kClosedReset,         kClosedReset,      kAdminProhibited,  kFilteredSilent},
     {"Maimon", "-sM",  kClosedReset,         kClosedReset,      kAdminProhibited,  kOpenFilteredSilent},
 }};
+
+// The connect scan (-sT): the kernel's connect() says what came back. A RST is ECONNREFUSED;
+// ICMP admin-prohibited (RFC 1812 5.2.7.1, code 13) is EHOSTUNREACH, a hard error in Linux.
+inline constexpr ScanKind kConnectScan{"Connect", "-sT", kSynAck, {"closed", "conn-refused"},
+                                       {"filtered", "host-unreach"}, kFilteredSilent};
 
 // The flag scans only: every row of kLinuxTcpScanKinds but SYN.
 std::vector<ScanKind> linux_flag_scan_kinds();
@@ -215,6 +225,8 @@ protected:
         ScanOutput output;
     };
     static Scan scan(const std::vector<std::string>& args, const std::string& target);
+    // The same with several targets: `flagscan ARGS -oJ <tmp> TARGET...`.
+    static Scan scan(const std::vector<std::string>& args, const std::vector<std::string>& targets);
 
     // Sets the lab's egress loss for the lifetime of the guard, then back to 0%.
     class LossGuard {

@@ -25,7 +25,7 @@ TEST(Options, NmapSpellings) {
     EXPECT_EQ(c.timing.max_retries, 6u);
     EXPECT_TRUE(c.report.reason);
     EXPECT_EQ(c.json_path, "out.jsonl");
-    EXPECT_EQ(c.targets, std::vector<std::string>{"10.0.0.1"});
+    EXPECT_EQ(c.targets, (std::vector<TargetExpression>{{"10.0.0.1", ""}}));
 }
 
 TEST(Options, LongFormsMeanTheSame) {
@@ -121,12 +121,111 @@ TEST(Options, Durations) {
     EXPECT_FALSE(parse_duration("5 parsecs"));
 }
 
+// nmap reads "10.0.0.1,3" as one target (10.0.0.1 and 10.0.0.3): the parser must not split it.
+TEST(Options, TargetsWithCommasStayWhole) {
+    auto line = parse({"-p", "22", "10.0.0.1,3", "10.0.1-2.1,3", "--exclude", "10.0.0.3,10.0.2.3"});
+    ASSERT_TRUE(line) << line.error();
+    EXPECT_EQ(line->config.targets, (std::vector<TargetExpression>{{"10.0.0.1,3", ""}, {"10.0.1-2.1,3", ""}}));
+    EXPECT_EQ(line->config.excludes, (std::vector<TargetExpression>{{"10.0.0.3", ""}, {"10.0.2.3", ""}}));
+}
+
+// nmap 7.93 -d shows the same: a timeout given pulls the template's others into line.
+TEST(Options, RttTimeoutsNotGivenFitTheGivenOnes) {
+    auto max_only = parse({"--max-rtt-timeout", "50ms", "10.0.0.1"});
+    ASSERT_TRUE(max_only) << max_only.error();
+    EXPECT_EQ(max_only->config.timing.max_rto, 50 * kMillisecond);
+    EXPECT_EQ(max_only->config.timing.min_rto, 50 * kMillisecond);
+    EXPECT_EQ(max_only->config.timing.initial_rto, 50 * kMillisecond);
+    auto insane_min = parse({"-T5", "--min-rtt-timeout", "500ms", "10.0.0.1"});
+    ASSERT_TRUE(insane_min) << insane_min.error();
+    EXPECT_EQ(insane_min->config.timing.min_rto, 500 * kMillisecond);
+    EXPECT_EQ(insane_min->config.timing.max_rto, 500 * kMillisecond);
+    EXPECT_EQ(insane_min->config.timing.initial_rto, 500 * kMillisecond);
+    auto long_initial = parse({"--initial-rtt-timeout", "20s", "10.0.0.1"});
+    ASSERT_TRUE(long_initial) << long_initial.error();
+    EXPECT_EQ(long_initial->config.timing.initial_rto, 20 * kSecond);
+    EXPECT_EQ(long_initial->config.timing.max_rto, 20 * kSecond);
+    EXPECT_EQ(long_initial->config.timing.min_rto, 100 * kMillisecond);
+    auto aggressive = parse({"-T4", "--max-rtt-timeout", "1s", "10.0.0.1"});  // inside -T4's range: nothing moves
+    ASSERT_TRUE(aggressive) << aggressive.error();
+    EXPECT_EQ(aggressive->config.timing.max_rto, kSecond);
+    EXPECT_EQ(aggressive->config.timing.min_rto, 30 * kMillisecond);
+    EXPECT_EQ(aggressive->config.timing.initial_rto, 500 * kMillisecond);
+    auto between = parse({"--min-rtt-timeout", "2s", "--max-rtt-timeout", "3s", "10.0.0.1"});
+    ASSERT_TRUE(between) << between.error();
+    EXPECT_EQ(between->config.timing.initial_rto, 2 * kSecond);
+}
+
+TEST(Options, RttTimeoutsGivenInConflictAreAnError) {
+    auto min_max = parse({"--min-rtt-timeout", "100ms", "--max-rtt-timeout", "50ms", "10.0.0.1"});
+    ASSERT_FALSE(min_max);
+    EXPECT_EQ(min_max.error(), "--min-rtt-timeout is above --max-rtt-timeout");
+    auto initial_max = parse({"--initial-rtt-timeout", "2s", "--max-rtt-timeout", "1s", "10.0.0.1"});
+    ASSERT_FALSE(initial_max);
+    EXPECT_EQ(initial_max.error(), "--initial-rtt-timeout is above --max-rtt-timeout");
+    auto initial_min = parse({"--initial-rtt-timeout", "100ms", "--min-rtt-timeout", "1s", "10.0.0.1"});
+    ASSERT_FALSE(initial_min);
+    EXPECT_EQ(initial_min.error(), "--initial-rtt-timeout is below --min-rtt-timeout");
+}
+
+// As nmap 7.93: one -p, not with -F; --top-ports with -p picks among the -p ports.
+TEST(Options, PortSelectionsThatContradict) {
+    auto twice = parse({"-p-", "-p", "22", "10.0.0.1"});
+    ASSERT_FALSE(twice);
+    EXPECT_NE(twice.error().find("-p was given twice"), std::string::npos) << twice.error();
+    auto fast = parse({"-F", "-p", "22", "10.0.0.1"});
+    ASSERT_FALSE(fast);
+    EXPECT_NE(fast.error().find("-F"), std::string::npos) << fast.error();
+    auto top = parse({"--top-ports", "10", "-p", "1-100", "10.0.0.1"});
+    ASSERT_TRUE(top) << top.error();
+    EXPECT_TRUE(top->config.top_ports_given);
+    EXPECT_EQ(top->config.top_ports, 10u);
+    EXPECT_EQ(top->config.ports_spec, "1-100");
+}
+
+// Names come from the system's nmap-services, else /etc/services: both list ssh, http, domain.
+TEST(Options, ServiceNamesInPorts) {
+    auto names = parse({"-p", "ssh,http,1000-1002", "10.0.0.1"});
+    ASSERT_TRUE(names) << names.error();
+    EXPECT_EQ(names->config.ports_spec, "ssh,http,1000-1002");
+    EXPECT_TRUE(parse({"-sU", "-p", "domain", "10.0.0.1"}));
+    EXPECT_TRUE(parse({"-sS", "-sU", "-p", "T:ssh,U:domain", "10.0.0.1"}));
+    auto unknown = parse({"-p", "ssh,nosuchservice", "10.0.0.1"});
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error(), "bad port spec 'nosuchservice': not a port number, and no service has that name");
+}
+
+TEST(Options, NormalOutputToStdout) {
+    auto dash = parse({"-oN", "-", "10.0.0.1"});
+    ASSERT_TRUE(dash) << dash.error();
+    EXPECT_EQ(dash->config.normal_path, "");  // no file named "-": stdout has the normal report
+    auto both = parse({"-oN", "-", "-oJ", "-", "10.0.0.1"});
+    ASSERT_FALSE(both);
+    EXPECT_NE(both.error().find("stdout"), std::string::npos) << both.error();
+}
+
+TEST(Options, ListScan) {
+    auto list = parse({"-sL", "-n", "--exclude", "10.0.0.5", "10.0.0.0/29"});
+    ASSERT_TRUE(list) << list.error();
+    EXPECT_TRUE(list->config.list_only);
+    EXPECT_FALSE(list->config.ping_only);
+    for (const auto& extra : std::vector<std::vector<std::string>>{
+             {"-sS"}, {"-sT"}, {"-sU"}, {"-sn"}, {"-p", "22"}, {"-F"}, {"--top-ports", "10"}, {"--scanflags", "SYN"}}) {
+        std::vector<std::string> args{"-sL"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back("10.0.0.1");
+        auto line = parse(args);
+        ASSERT_FALSE(line) << extra[0];
+        EXPECT_NE(line.error().find("-sL"), std::string::npos) << line.error();
+    }
+}
+
 TEST(Options, HelpListsLongForms) {
     auto line = parse({"--help"});
     ASSERT_TRUE(line);
     EXPECT_EQ(line->action, CommandLine::Action::help);
     for (const char* option : {"--ports", "--skip-discovery", "--output-json", "--max-rate", "--timing", "--reason",
-                               "--interface", "--exclude", "--input-file", "--seed", "--max-retries"})
+                               "--interface", "--exclude", "--input-file", "--seed", "--max-retries", "--list-scan"})
         EXPECT_NE(line->help.find(option), std::string::npos) << option;
 }
 

@@ -5,9 +5,17 @@
 #include <sstream>
 
 #include "flagscan/output/report.hpp"
+#include "sim_scan.hpp"
 
 namespace flagscan {
 namespace {
+
+PortResult verdict(PortState state, Reason reason) {
+    PortResult result;
+    result.state = state;
+    result.reason = reason;
+    return result;
+}
 
 struct Fixture {
     TargetSet targets;
@@ -130,14 +138,9 @@ TEST(Report, SmallStatesAndOpenPortsAreListed) {
     for (std::uint16_t p = 1; p <= 60; ++p) ports.push_back(Port{p});
     const TargetSet targets{host, ports};
     Results results{targets, {&syn_kind()}};
-    PortResult open, closed;
-    open.state = PortState::open;
-    open.reason = Reason::syn_ack;
-    closed.state = PortState::closed;
-    closed.reason = Reason::reset;
+    const PortResult open = verdict(PortState::open, Reason::syn_ack), closed = verdict(PortState::closed, Reason::reset);
     for (std::uint64_t i = 0; i < 60; ++i) results.set(i, i < 35 ? open : closed);  // 35 open, 25 closed
-    const auto summary = summarised_states(results, 0, ReportOptions{});
-    EXPECT_EQ(summary[0].count, 0u);  // closed has only 25; open is never summarised
+    EXPECT_TRUE(host_listing(results, 0, ReportOptions{}).not_shown.empty());  // closed has only 25; open is never folded
     std::ostringstream out;
     write_jsonl(out, results, ReportOptions{}, ScanSummary{});
     const std::string text = out.str();
@@ -183,8 +186,226 @@ TEST(Report, PortsWithoutAVerdictAreNeitherListedNorSummarised) {
     EXPECT_EQ(out.str(),
               R"({"ip":"10.0.0.9","port":2,"proto":"tcp","state":"open","reason":"syn-ack"})" "\n"
               R"({"ip":"10.0.0.9","port":4,"proto":"tcp","state":"closed","reason":"reset"})" "\n"
-              R"({"ip":"10.0.0.9","status":"up","counts":{"open":1,"closed":1,"filtered":0}})" "\n");
-    EXPECT_EQ(summarised_states(results, 0, options)[0].count, 0u);  // --all-ports: nothing summarised
+              R"({"ip":"10.0.0.9","status":"up","complete":false,"not_scanned":3,"counts":{"open":1,"closed":1,"filtered":0}})" "\n");
+    EXPECT_TRUE(host_listing(results, 0, options).not_shown.empty());  // --all-ports: nothing folded
+}
+
+}  // namespace
+}  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+using testing::one_host;
+using testing::port_range;
+using testing::SimScan;
+
+const Ipv4 kLabHost{10, 77, 0, 2};
+
+std::string normal_text(const Results& results, const ReportOptions& options, bool interrupted = false) {
+    std::ostringstream out;
+    ScanSummary summary{"scan", "now", 1.0, interrupted, {}};
+    write_normal(out, results, ServiceTable::from_etc_services("ssh 22/tcp\nhttp 80/tcp\n"), options, summary);
+    return out.str();
+}
+
+std::string jsonl_text(const Results& results, const ReportOptions& options) {
+    std::ostringstream out;
+    write_jsonl(out, results, options, ScanSummary{});
+    return out.str();
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
+std::string line_with(const std::string& text, const std::string& what) {
+    const auto at = text.find(what);
+    if (at == std::string::npos) return "";
+    const auto begin = text.rfind('\n', at) == std::string::npos ? 0 : text.rfind('\n', at) + 1;
+    return text.substr(begin, text.find('\n', at) - begin);
+}
+
+ReportOptions open_only() {
+    ReportOptions options;
+    options.open_only = true;
+    return options;
+}
+
+// A FIN scan of 1-100 (as nmap -sF --open on the lab): open and dropped ports are open|filtered,
+// rejected ones filtered, the rest closed.
+TEST(ReportOpen, ListsOpenFilteredPortsAndKeepsTheNotShownLine) {
+    SimConfig net;
+    SimHost host;
+    host.open = {22, 80};
+    host.dropped = {30, 31, 32};
+    host.rejected = {40, 41};
+    net.hosts[kLabHost] = host;
+    SimScan scan{one_host(kLabHost), port_range(1, 100), net, *probe_kind_by_letter('F')};
+    scan.run();
+    const std::string text = normal_text(*scan.results, open_only());
+    EXPECT_NE(text.find("Not shown: 93 closed tcp ports (reset), 2 filtered tcp ports (admin-prohibited)\n"),
+              std::string::npos) << text;
+    for (const char* port : {"22/tcp", "30/tcp", "31/tcp", "32/tcp", "80/tcp"})
+        EXPECT_NE(text.find(std::string(port) + " "), std::string::npos) << port << " missing in\n" << text;
+    EXPECT_EQ(count_of(text, "open|filtered"), 5u) << text;
+    const std::string json = jsonl_text(*scan.results, open_only());
+    EXPECT_EQ(count_of(json, R"("state":"open|filtered")"), 5u) << json;
+    EXPECT_EQ(count_of(json, "\n"), 6u) << json;  // five ports, one host
+}
+
+// nmap -sA --open on the lab: unfiltered is "possibly open" too, so the host stays, but above 25
+// it folds like any state; equal groups come latest-first (113 rejected before 135 dropped there).
+TEST(ReportOpen, FoldsPossiblyOpenStatesAbove25) {
+    SimConfig net;
+    SimHost host;
+    host.rejected = {13, 14, 15};
+    host.dropped = {35, 45, 55};
+    net.hosts[kLabHost] = host;
+    SimScan scan{one_host(kLabHost), port_range(1, 100), net, *probe_kind_by_letter('A')};
+    scan.run();
+    const std::string text = normal_text(*scan.results, open_only());
+    EXPECT_NE(text.find("All 100 scanned ports on 10.77.0.2 are in ignored states.\n"
+                        "Not shown: 94 unfiltered tcp ports (reset), 3 filtered tcp ports (no-response), "
+                        "3 filtered tcp ports (admin-prohibited)\n"),
+              std::string::npos) << text;
+    EXPECT_EQ(text.find("PORT"), std::string::npos) << text;
+    EXPECT_EQ(jsonl_text(*scan.results, open_only()),
+              R"({"ip":"10.77.0.2","status":"up","counts":{"open":0,"closed":0,"filtered":6,"unfiltered":94}})" "\n");
+}
+
+// nmap leaves out a host with nothing possibly open, yet counts it up.
+TEST(ReportOpen, LeavesOutHostsWithNothingPossiblyOpen) {
+    SimConfig net;
+    SimHost open_host, closed_host, silent_host;
+    open_host.open = {22};
+    silent_host.drop_all = true;
+    net.hosts[Ipv4{10, 77, 0, 2}] = open_host;
+    net.hosts[Ipv4{10, 77, 0, 3}] = closed_host;
+    net.hosts[Ipv4{10, 77, 0, 4}] = silent_host;
+    AddressSet hosts;
+    for (std::uint8_t last = 2; last <= 4; ++last) hosts.add(Ipv4{10, 77, 0, last});
+    SimScan scan{hosts, port_range(20, 30), net};
+    scan.run();
+    const std::string text = normal_text(*scan.results, open_only());
+    EXPECT_NE(text.find("report for 10.77.0.2\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("10.77.0.3"), std::string::npos) << text;
+    EXPECT_EQ(text.find("10.77.0.4"), std::string::npos) << text;
+    EXPECT_NE(text.find("Not shown: 10 closed tcp ports (reset)\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("3 IP addresses (3 hosts up)"), std::string::npos) << text;  // -Pn: all up
+    const std::string json = jsonl_text(*scan.results, open_only());
+    EXPECT_EQ(json,
+              R"({"ip":"10.77.0.2","port":22,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
+              R"({"ip":"10.77.0.2","status":"up","counts":{"open":1,"closed":10,"filtered":0}})" "\n");
+}
+
+// nmap's "port" is singular when its whole state holds one port.
+TEST(ReportOpen, OnePortIsSingular) {
+    AddressSet host;
+    host.add(kLabHost);
+    const TargetSet targets{host, {Port{21}, Port{22}}};
+    Results results{targets, {&syn_kind()}};
+    results.set(0, verdict(PortState::closed, Reason::reset));
+    results.set(1, verdict(PortState::open, Reason::syn_ack));
+    EXPECT_EQ(line_with(normal_text(results, open_only()), "Not shown"), "Not shown: 1 closed tcp port (reset)");
+    EXPECT_EQ(line_with(normal_text(results, ReportOptions{}), "Not shown"), "");  // one closed port is listed
+}
+
+// nmap folds every state with more than 25 ports, reason by reason, not only the biggest one.
+TEST(ReportNotShown, EveryStateAbove25IsFoldedReasonByReason) {
+    SimConfig net;
+    SimHost host;
+    host.open = {22, 80};
+    for (std::uint16_t p = 100; p < 160; ++p) host.dropped.insert(p);
+    host.rejected = {170, 171, 172};
+    net.hosts[kLabHost] = host;
+    SimScan scan{one_host(kLabHost), port_range(1, 200), net};
+    scan.run();
+    const std::string text = normal_text(*scan.results, ReportOptions{});
+    EXPECT_EQ(line_with(text, "Not shown"),
+              "Not shown: 135 closed tcp ports (reset), 60 filtered tcp ports (no-response), "
+              "3 filtered tcp ports (admin-prohibited)");
+    EXPECT_NE(text.find("PORT      STATE           SERVICE\n"
+                        "22/tcp    open            ssh\n"
+                        "80/tcp    open            http\n\n"),
+              std::string::npos) << text;
+    EXPECT_EQ(jsonl_text(*scan.results, ReportOptions{}),
+              R"({"ip":"10.77.0.2","port":22,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
+              R"({"ip":"10.77.0.2","port":80,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
+              R"({"ip":"10.77.0.2","status":"up","counts":{"open":2,"closed":135,"filtered":63}})" "\n");
+    const auto listing = host_listing(*scan.results, 0, ReportOptions{});
+    ASSERT_EQ(listing.not_shown.size(), 3u);
+    EXPECT_EQ(listing.folded_ports(), 198u);
+}
+
+// The 25-port rule counts a state over the whole host: 29 closed TCP and 9 closed UDP ports are
+// 38 closed ones, all folded (nmap: getStateCounts is per host, the groups per protocol).
+TEST(ReportNotShown, AStateIsCountedOverEveryProtocol) {
+    AddressSet host;
+    host.add(kLabHost);
+    std::vector<Slot> slots;
+    for (std::uint16_t p = 1; p <= 30; ++p) slots.push_back({Port{p}, 0});
+    for (std::uint16_t p = 1; p <= 10; ++p) slots.push_back({Port{p}, 1});
+    const TargetSet targets{host, slots};
+    Results results{targets, {&syn_kind(), &udp_kind()}};
+    for (std::uint64_t i = 0; i < slots.size(); ++i) {
+        const bool udp = slots[i].lane == 1;
+        const bool open = slots[i].port.value() == (udp ? 7 : 22);
+        results.set(i, open ? verdict(PortState::open, udp ? Reason::udp_response : Reason::syn_ack)
+                            : verdict(PortState::closed, udp ? Reason::port_unreach : Reason::reset));
+    }
+    EXPECT_EQ(line_with(normal_text(results, ReportOptions{}), "Not shown"),
+              "Not shown: 29 closed tcp ports (reset), 9 closed udp ports (port-unreach)");
+    const std::string json = jsonl_text(results, ReportOptions{});
+    EXPECT_EQ(count_of(json, "\n"), 3u) << json;  // 22/tcp, 7/udp, the host
+}
+
+// Ctrl-C after some 300 verdicts of 2000: what was not scanned is said, and counted nowhere else.
+TEST(ReportInterrupted, SaysWhatWasNotScannedAndFoldsOnlyWhatWas) {
+    SimConfig net;
+    SimHost host;
+    host.open = {22, 80};
+    net.hosts[kLabHost] = host;
+    SimScan scan{one_host(kLabHost), port_range(1, 2000), net};
+    std::atomic<bool> stop{false};
+    LoopHooks hooks;
+    hooks.tick = [&](Micros) {  // once both open ports are known, so that the host has a port to list
+        const auto& found = scan.results->host(0).counts[static_cast<int>(PortState::open)];
+        stop = scan.engine->decided() >= 300 && found == 2;
+    };
+    scan.run(hooks, stop);
+    const auto& counts = scan.results->host(0).counts;
+    const std::uint32_t left = counts[static_cast<int>(PortState::unscanned)];
+    const std::uint32_t closed = counts[static_cast<int>(PortState::closed)];
+    ASSERT_GT(left, 0u);
+    ASSERT_GT(closed, 25u);
+    const std::string text = normal_text(*scan.results, ReportOptions{}, true);
+    EXPECT_EQ(line_with(text, "Scan interrupted: "),
+              "Scan interrupted: " + std::to_string(left) + " of 2000 ports not scanned.");
+    EXPECT_EQ(line_with(text, "Not shown"), "Not shown: " + std::to_string(closed) + " closed tcp ports (reset)");
+    EXPECT_EQ(text.find("in ignored states"), std::string::npos) << text;
+    const std::string json = jsonl_text(*scan.results, ReportOptions{});
+    EXPECT_NE(json.find(R"("status":"up","complete":false,"not_scanned":)" + std::to_string(left) + ","),
+              std::string::npos) << json;
+    // Without the interruption (a replay that never probed some ports) the count stays, unexplained.
+    EXPECT_EQ(line_with(normal_text(*scan.results, ReportOptions{}), "not scanned"),
+              std::to_string(left) + " of 2000 ports not scanned.");
+}
+
+// Interrupted before any verdict: no "Not shown", no table, only what was not scanned.
+TEST(ReportInterrupted, NothingScannedYet) {
+    AddressSet host;
+    host.add(kLabHost);
+    const TargetSet targets{host, port_range(1, 50)};
+    Results results{targets, {&syn_kind()}};
+    const std::string text = normal_text(results, ReportOptions{}, true);
+    EXPECT_NE(text.find("Scan interrupted: 50 of 50 ports not scanned.\n\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("Not shown"), std::string::npos) << text;
+    EXPECT_EQ(text.find("PORT"), std::string::npos) << text;
+    EXPECT_EQ(jsonl_text(results, ReportOptions{}),
+              R"({"ip":"10.77.0.2","status":"up","complete":false,"not_scanned":50,"counts":{"open":0,"closed":0,"filtered":0}})" "\n");
 }
 
 }  // namespace

@@ -35,11 +35,16 @@ struct SimScan {
 
     // Runs the whole scan; returns the fake time it took.
     Micros run(const LoopHooks& hooks = {}) {
+        const std::atomic<bool> never{false};
+        return run(hooks, never);
+    }
+
+    // The same, ended early (as Ctrl-C does) once `stop` is set, by a hook for instance.
+    Micros run(const LoopHooks& hooks, const std::atomic<bool>& stop) {
         sim = std::make_unique<SimNetwork>(network, clock);
         results = std::make_unique<Results>(targets, kinds);
         engine = std::make_unique<Engine>(targets, config, CookieKey{11, 22}, *results);
         auto builder = ProbeBuilder::create(kinds, ProbeShape{}, payloads);
-        const std::atomic<bool> stop{false};
         const Micros start = clock.now();
         run_scan(*engine, builder.value(), *sim, *sim, clock, stop, hooks);
         return clock.now() - start;

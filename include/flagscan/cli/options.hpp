@@ -11,6 +11,7 @@
 #include "flagscan/net/result.hpp"
 #include "flagscan/output/report.hpp"
 #include "flagscan/probe/probe_kind.hpp"
+#include "flagscan/targets/address_set.hpp"
 
 namespace flagscan {
 
@@ -26,15 +27,17 @@ struct PingPlan {
 };
 
 struct ScanConfig {
-    std::vector<std::string> targets;        // expressions, from the command line and -iL
-    std::vector<std::string> excludes;       // from --exclude and --excludefile
+    std::vector<TargetExpression> targets;   // from the command line and -iL
+    std::vector<TargetExpression> excludes;  // from --exclude and --excludefile
     std::string ports_spec;                  // -p; empty: --top-ports
     std::size_t top_ports = 1000;
+    bool top_ports_given = false;            // --top-ports N with -p: the N most common of those ports (nmap)
     ProbeKind kind = syn_kind();             // -sS..-sM, -sT, or --scanflags over one of them
     bool kind_given = false;                 // a TCP scan type was named (replay: overrides inference)
     bool tcp_scan = true;                    // false for -sU alone
     bool udp_scan = false;                   // -sU
     bool ping_only = false;                  // -sn
+    bool list_only = false;                  // -sL: list the targets, send nothing
     PingPlan ping;                           // -PE -PP -PS -PA -PU
     std::string replay_path;                 // --replay FILE
     std::optional<Ipv4> scanner;             // --scanner ADDR (replay)
@@ -52,7 +55,7 @@ struct ScanConfig {
     bool seed_given = false;
     ReportOptions report;
     std::string json_path;                   // -oJ
-    std::string normal_path;                 // -oN
+    std::string normal_path;                 // -oN; "-oN -" leaves it empty (the normal report is on stdout anyway)
     int verbosity = 0;
 };
 

@@ -12,6 +12,9 @@
 
 namespace flagscan {
 
+// The scan's start as the normal report's header gives it: "2026-11-22 01:02 UTC".
+std::string now_text();
+
 // Where the packet trace and the explanations go: stdout, unless JSON lines are written there.
 std::ostream& side_stream(const ScanConfig& config, std::ostream& out, std::ostream& err);
 

@@ -14,4 +14,7 @@ int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& 
 int run_live_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
 int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
 
+// -sL: the targets listed, no packet sent, no root needed.
+int run_list_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
+
 }  // namespace flagscan

@@ -1,9 +1,10 @@
 // Correlator: ties each reply to the probe that caused it: cookie check, then the open-probe table.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <functional>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -17,29 +18,43 @@
 namespace flagscan {
 
 // Who we are on the wire: replies must come back to this address and these source ports.
-// Why the port says so much: try k of lane l leaves from sport_base + l * max_tries + k (an
-// ICMP query carries that number as its identifier), so the port a reply comes back to names
-// both the probe kind it answers and the try, without a lookup.
+// Every probe has a lane-and-try number, l * max_tries + k for try k of lane l, that a reply
+// gives back, so the reply names both the probe kind it answers and the try without a lookup.
+// By default the number rides on the source port: try k of lane l leaves from sport_base +
+// l * max_tries + k (an ICMP query carries that port as its identifier). With a fixed source
+// port (-g, for firewalls that trust replies from port 53 or 20) every TCP and UDP probe leaves
+// from that one port, and the number is added to the cookie instead (TCP sequence number, UDP
+// IP identification); ICMP queries keep the identifier scheme (-g is about ports, as in nmap).
 struct ScannerIdentity {
     Ipv4 source;
     Port sport_base;
     std::uint8_t max_tries = 1;  // 1 + max retries
     std::uint8_t lanes = 1;      // probe kinds in the scan
+    Port fixed_sport = Port{};    // -g: the one source port of every TCP and UDP probe; 0: none
 
+    std::uint32_t number(std::uint8_t lane, std::uint8_t try_no) const { return std::uint32_t{lane} * max_tries + try_no; }
     Port port_for(std::uint8_t lane, std::uint8_t try_no) const {
-        return Port{static_cast<std::uint16_t>(sport_base.value() + lane * max_tries + try_no)};
+        return Port{static_cast<std::uint16_t>(sport_base.value() + number(lane, try_no))};
     }
-    std::uint32_t port_span() const { return std::uint32_t{lanes} * max_tries; }  // ports in use
+    std::uint32_t port_span() const { return std::uint32_t{lanes} * max_tries; }  // numbers in use
+    // Whether probes of this protocol leave from the fixed source port.
+    bool fixed_for(std::uint8_t protocol) const {
+        return fixed_sport.value() != 0 && (protocol == ipproto::tcp || protocol == ipproto::udp);
+    }
+    Port sport_for(std::uint8_t lane, std::uint8_t try_no, std::uint8_t protocol) const {
+        return fixed_for(protocol) ? fixed_sport : port_for(lane, try_no);
+    }
 };
 
 // A reply that passed the cookie check: which probe it answers and what it says.
 struct Answer {
     Ipv4 target;
     Port port;                // 0 for ICMP queries
-    std::uint8_t try_no = 0;  // which send it answers, from the port it came back to
+    std::uint8_t try_no = 0;  // which send it answers, from its lane-and-try number
     ReplyEvidence evidence;
     std::uint8_t lane = 0;
-    static constexpr std::uint8_t kUnknownTry = 255;  // ARP: a reply names no try (taken as the latest)
+    // ARP, and a UDP datagram to a fixed source port: a reply names no try (taken as the latest)
+    static constexpr std::uint8_t kUnknownTry = 255;
 };
 
 // How a reply's echo of the probe is checked. A live scan knows its cookie key and checks by
@@ -54,6 +69,7 @@ public:
         std::uint64_t index = 0;
         Micros sent = 0;          // time of the latest send
         Micros previous_sent = 0;  // time of the send before it (try_no - 1)
+        Micros first_sent = 0;     // time of the first send (try 0)
         std::uint8_t try_no = 0;  // try number of the latest send
         Phase phase = Phase::in_flight;
         bool repeat_try = false;     // queued to resend the same try (its loss was our congestion)
@@ -68,24 +84,34 @@ public:
     Correlator(const ScannerIdentity& me, const CookieKey& key, std::vector<const ProbeKind*> kinds,
                EchoCheck check = EchoCheck::keyed);
 
-    // The probe fields that carry the cookie, for the sender.
+    // The probe fields that carry the cookie (and, with a fixed source port, the source port),
+    // for the sender.
     void stamp(Probe& probe) const;
     // Cookie check, without a table lookup; nullopt for strays and for packets not about us.
     std::optional<Answer> identify(const DecodedPacket& packet) const;
 
-    void record(const Probe& probe, Micros now);
+    // A probe sent at `now`, whose timer runs out at `due` (now + its host's timeout).
+    void record(const Probe& probe, Micros now, Micros due);
     Entry* find(std::uint64_t key);
     void erase(std::uint64_t key);
     void set_phase(std::uint64_t key, Phase phase);
 
-    // The oldest in-flight probe whose timer (its send + rto) ran out by `now`, if any.
-    std::optional<Expired> pop_expired(Micros now, Micros rto);
-    // When the oldest in-flight probe's timer runs out; nullopt when none is in flight.
-    std::optional<Micros> next_expiry(Micros rto);
+    // An in-flight probe whose timer ran out by `now`, if any (the earliest first). The caller
+    // may find that the probe's host now allows it longer and reschedule() it.
+    std::optional<Expired> pop_expired(Micros now);
+    void reschedule(std::uint64_t key, Micros due);
+    // Every running timer set again from its probe (a host's timeout changed a lot: its first
+    // answer came); `due_of` gives the new expiry of an in-flight entry.
+    template <typename DueOf>
+    void retime(DueOf due_of);
+    // When the earliest in-flight probe's timer runs out; nullopt when none is in flight.
+    std::optional<Micros> next_expiry();
 
     std::size_t open_count() const { return open_.size(); }
     void reserve(std::size_t probes);  // room for this many open probes (a replay knows how many)
     std::size_t in_flight() const { return in_flight_; }  // entries in Phase::in_flight
+    std::uint32_t in_flight(Ipv4 target) const;            // ... to one target
+    std::uint32_t open_count(Ipv4 target) const;           // open entries (any phase) of one target
     const std::unordered_map<std::uint64_t, Entry>& open_probes() const { return open_; }
     static Ipv4 target_of(std::uint64_t k) { return Ipv4{static_cast<std::uint32_t>(k >> 24)}; }
     static std::uint8_t lane_of(std::uint64_t k) { return static_cast<std::uint8_t>(k >> 16); }
@@ -107,20 +133,43 @@ private:
         std::uint16_t ip_id = 0;
         std::uint8_t lane = 0;
     };
-    std::optional<Sent> sent_probe(Ipv4 target, std::uint8_t protocol, Port port, Port our_port) const;
-    std::optional<Sent> recorded_probe(Ipv4 target, std::uint8_t lane, Port port, Port our_port) const;
+    // What a reply gives back of the probe it answers, were that a probe of a given lane: one of
+    // its fields (the value), nothing (a UDP datagram, a bare SYN: matched on ports alone), or
+    // nothing it could (the reply cannot answer that lane's probe).
+    struct Echo {
+        enum class Field : std::uint8_t { impossible, none, seq, ack, ip_id, query_seq };
+        Field field = Field::impossible;
+        std::uint32_t value = 0;
+    };
+    Sent sent_by(std::uint8_t lane, std::uint8_t try_no, Port sport, std::uint32_t cookie, std::uint32_t number) const;
+    static bool carried(const Sent& sent, const Echo& echo);
+    template <class EchoOf>
+    std::optional<Sent> sent_probe(Ipv4 target, std::uint8_t protocol, Port port, Port our_port, EchoOf echo_of) const;
+    template <class EchoOf>
+    std::optional<Sent> fixed_port_probe(Ipv4 target, std::uint8_t protocol, Port port, EchoOf echo_of) const;
+    template <class EchoOf>
+    std::optional<Sent> recorded_probe(Ipv4 target, std::uint8_t protocol, Port port, Port our_port, EchoOf echo_of) const;
     std::optional<Answer> identify_tcp(const DecodedPacket& packet) const;
     std::optional<Answer> identify_udp(const DecodedPacket& packet) const;
     std::optional<Answer> identify_query_reply(const DecodedPacket& packet) const;
     std::optional<Answer> identify_icmp_error(const DecodedPacket& packet) const;
     std::optional<Answer> identify_arp(const DecodedPacket& packet) const;
-    bool front_is_stale() const;
-
+    // A probe's timer: a min-heap on `due`; a timer is stale once its probe was answered or
+    // sent again (the entry's send time then differs).
     struct Timer {
+        Micros due;
         std::uint64_t key;
         Micros sent;
-        std::uint8_t try_no;
+        friend bool operator>(const Timer& a, const Timer& b) { return a.due > b.due; }
     };
+    // Open probes per target, for the per-host window and for forgetting finished hosts.
+    struct Load {
+        std::uint32_t in_flight = 0;
+        std::uint32_t open = 0;
+    };
+    bool is_stale(const Timer& timer) const;
+    void count(std::uint64_t key, int in_flight, int open);
+    void pop_timer();
 
     ScannerIdentity me_;
     CookieKey cookie_;
@@ -134,8 +183,16 @@ private:
     };
     std::unordered_map<std::uint64_t, RecentTries> recorded_;
     std::unordered_map<std::uint64_t, Entry> open_;
-    std::deque<Timer> timers_;  // in send order: the oldest first
+    std::vector<Timer> timers_;  // heap: std::greater, the earliest due on top
+    std::unordered_map<std::uint32_t, Load> loads_;  // by target address
     std::size_t in_flight_ = 0;
 };
+
+template <typename DueOf>
+void Correlator::retime(DueOf due_of) {
+    std::erase_if(timers_, [this](const Timer& timer) { return is_stale(timer); });
+    for (Timer& timer : timers_) timer.due = due_of(open_.at(timer.key));
+    std::make_heap(timers_.begin(), timers_.end(), std::greater<>{});
+}
 
 }  // namespace flagscan

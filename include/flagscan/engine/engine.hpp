@@ -5,11 +5,13 @@
 #include <deque>
 #include <map>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "flagscan/engine/clock.hpp"
 #include "flagscan/engine/congestion.hpp"
 #include "flagscan/engine/correlator.hpp"
+#include "flagscan/engine/host_timing.hpp"
 #include "flagscan/engine/icmp_pacer.hpp"
 #include "flagscan/engine/results.hpp"
 #include "flagscan/engine/rtt.hpp"
@@ -75,10 +77,16 @@ public:
     const EngineStats& stats() const { return stats_; }
     double window() const { return congestion_.window(); }
     std::size_t in_flight() const { return correlator_.in_flight(); }
+    // The timeout over every reply of the scan (what -v and --explain report); each host's
+    // own decides when its probes are retried (host_rto).
     Micros rto() const { return rtt_.rto() + config_.delivery_slack; }
+    Micros host_rto(Ipv4 host) const;
+    std::uint32_t host_window_cuts(Ipv4 host) const;  // 0 once the host is done (its timing is forgotten)
     std::uint64_t planned() const { return targets_->size(); }
     std::uint64_t decided() const { return results_->decided(); }
+    // Tries a silent port of the host gets; without a host, the most any host has earned.
     std::uint8_t allowed_tries() const;
+    std::uint8_t allowed_tries(std::uint32_t host) const;
 
 private:
     struct Candidate {
@@ -86,15 +94,41 @@ private:
         std::uint64_t key;                // the correlator key of a resend
         Correlator::Entry* resend;        // null: the first try of a new index
     };
+    // A candidate whose host had no room in its window, waiting for it (the resend's entry
+    // is looked up again when it leaves: it may have been answered meanwhile).
+    struct Parked {
+        std::uint64_t index;
+        std::uint64_t key;
+        bool resend;
+    };
+    struct ParkedQueue {
+        std::deque<Parked> resends;
+        std::deque<Parked> first_tries;
+        bool empty() const { return resends.empty() && first_tries.empty(); }
+    };
     std::optional<Candidate> take_candidate();
     void put_back(const Candidate& candidate);
+    enum class Admission : std::uint8_t { send, park, wait };
+    Admission admit(std::uint64_t index, Micros now);
+    void park(const Candidate& candidate);
+    bool paced_host(std::uint64_t index) const;
+    std::size_t release_parked(Micros now, std::span<Probe> out);
+    std::optional<Probe> send_parked(const Parked& parked);
+    bool host_has_room(std::uint32_t host);
+    HostTiming& timing_of(std::uint32_t host);
+    Micros host_timeout(std::uint32_t host) const;
+    void learn_rtt(std::uint32_t host, Micros rtt);
+    Micros answered_send_time(const Correlator::Entry& entry, std::uint8_t try_no) const;
+    void forget_if_done(std::uint32_t host);
     void expire(Micros now);
     bool spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros now);
     void retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micros now);
-    void requeue_exhausted();
+    template <typename Pick>
+    void requeue_exhausted(Pick pick, bool repeat);
+    void resend_lost_to_cut(std::optional<std::uint32_t> host, Micros cut);
+    void grant_tries(std::uint32_t host);
     void settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt);
     void give_up_silent();
-    bool may_send(Micros now);
     bool has_work();
     Probe make_probe(std::uint64_t index, std::uint8_t try_no);
     std::optional<std::uint64_t> index_of(Ipv4 target, std::uint8_t lane, Port port) const;
@@ -120,7 +154,10 @@ private:
     std::uint64_t next_position_ = 0;       // next position in the permutation
     std::deque<std::uint64_t> retransmit_;  // correlator keys waiting for a resend
     std::vector<std::uint64_t> exhausted_;  // correlator keys out of tries, verdict pending
-    std::uint8_t max_answered_try_ = 0;     // highest try that ever drew a reply
+    HostTimings hosts_;                     // per-host RTT, timeout, window and tries
+    std::unordered_map<std::uint32_t, ParkedQueue> parked_;  // per host whose window is full
+    std::size_t parked_count_ = 0;
+    bool retime_ = false;                   // a host heard its first answer: timers follow its timeout
     IcmpPacer icmp_pacer_;
     std::map<std::uint32_t, std::deque<std::uint64_t>> held_;  // per paced host: indices waiting for its pace
     std::deque<std::pair<Micros, std::uint64_t>> spaced_;      // (due, key): timed-out tries waiting out kTokenGap

@@ -19,7 +19,7 @@ struct ExplainContext {
 // Every row of the kind's rule table, with the RFC rule or stack behaviour behind it.
 void write_rule_table(std::ostream& out, const ProbeKind& kind);
 
-// For each listed port, and one port of each host's summarised state: the probe, what came
+// For each listed port, and one port of each group of a host's "Not shown" line: the probe, what came
 // back (or that nothing did, after how many tries), the rule row that matched, the state, why;
 // then the kind's caveat.
 void write_explanations(std::ostream& out, const Results& results, const ReportOptions& options,

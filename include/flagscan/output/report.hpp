@@ -1,6 +1,7 @@
 // Reports: the nmap-like table and JSON lines, written from Results after (or during) a scan.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -18,7 +19,7 @@ namespace flagscan {
 
 struct ReportOptions {
     bool reason = false;     // --reason: the REASON column
-    bool open_only = false;  // --open: list only open ports
+    bool open_only = false;  // --open: list only open, open|filtered and unfiltered ports (nmap's)
     bool all_ports = false;  // --all-ports: list every port, summarise none
     bool hosts_assumed_up = true;  // -Pn: a host with no reply is still reported (nmap's user-set)
 };
@@ -38,24 +39,45 @@ std::string_view host_name(const ScanSummary& summary, std::uint32_t host);
 // How the host was judged up, or Reason::none when not known (a replay).
 Reason host_reason(const ScanSummary& summary, std::uint32_t host);
 
-// What a host's report says in one line instead of listing, per lane: the lane's most common
-// state, how many ports are in it, and their most common reason ("Not shown: 997 closed tcp
-// ports (reset)"). count is 0 when nothing is summarised (--all-ports, or nothing decided).
-struct Summarised {
+// One part of a host's "Not shown" line: the ports of one state, one lane (so one protocol)
+// and one reason ("3003 filtered tcp ports (no-response)").
+struct NotShown {
     PortState state = PortState::unscanned;
-    std::uint32_t count = 0;
+    std::uint8_t lane = 0;
     Reason reason = Reason::none;
-    std::uint32_t decided = 0;  // the lane's ports with a verdict
+    std::uint32_t count = 0;
 };
-std::vector<Summarised> summarised_states(const Results& results, std::uint32_t host, const ReportOptions& options);
 
-// Calls `visit` for every port of the host the report lists, in slot order (lane by lane).
+// What the report of one host lists and what it folds into "Not shown", by nmap's rules
+// (portlist.cc isIgnoredState, output.cc printportoutput): a state with more than 25 of the
+// host's ports is folded, every such state, never open; --open folds every state but open,
+// open|filtered and unfiltered (which still fold above 25). Ports without a verdict (an
+// interrupted scan) are neither listed nor folded: they are counted as not scanned.
+struct HostListing {
+    std::array<std::uint32_t, kPortStateCount> counts{};  // ports per state; [unscanned]: not scanned
+    std::array<bool, kPortStateCount> folded{};           // the states "Not shown" holds
+    std::vector<NotShown> not_shown;  // nmap's order: states by size, then each state's reasons by size
+
+    bool lists(PortState state) const { return state != PortState::unscanned && !folded[static_cast<int>(state)]; }
+    std::uint32_t not_scanned() const { return counts[static_cast<int>(PortState::unscanned)]; }
+    std::uint32_t scanned() const;
+    std::uint32_t folded_ports() const;
+};
+HostListing host_listing(const Results& results, std::uint32_t host, const ReportOptions& options);
+
+// Calls `visit` for every port of the host the report lists, in report order (lane by lane,
+// port by port).
 void for_each_listed_port(const Results& results, std::uint32_t host, const ReportOptions& options,
+                          const std::function<void(std::uint64_t index)>& visit);
+void for_each_listed_port(const Results& results, std::uint32_t host, const HostListing& listing,
                           const std::function<void(std::uint64_t index)>& visit);
 
 // "tcp", "udp", "icmp": the protocol a kind's probes use, as nmap prints it after a port.
 std::string_view protocol_name(const ProbeKind& kind);
 
+// Up: it answered, or -Pn assumed it up. Reported: up, and with --open, holding at least one
+// open, open|filtered or unfiltered port (nmap leaves the others out, yet counts them up).
+bool host_is_up(const Results& results, std::uint32_t host, const ReportOptions& options);
 bool host_is_reported(const Results& results, std::uint32_t host, const ReportOptions& options);
 
 void write_normal_header(std::ostream& out, const ScanSummary& summary);

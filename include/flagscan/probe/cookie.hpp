@@ -27,6 +27,16 @@ private:
     std::uint64_t k1_;
 };
 
+// A UDP probe's cookie goes in its IP identification (RFC 791), the one field an ICMP error
+// quotes (RFC 792) that a UDP datagram lets us choose: 16 bits of the cookie plus `offset` (the
+// lane-and-try number when every probe leaves from one source port, -g; else 0), counted
+// modulo 65535 in 1-65535, never 0, which the kernel would overwrite (raw(7): IP_HDRINCL fills
+// a zero id). With offset 0 this is the cookie's top 16 bits (65535 where they are 0).
+std::uint16_t udp_ip_id(std::uint32_t cookie, std::uint32_t offset);
+// The offset a UDP probe's IP identification carries on top of its cookie (udp_ip_id's inverse,
+// for offsets below 65535).
+std::uint32_t udp_id_offset(std::uint32_t cookie, std::uint16_t ip_id);
+
 // SipHash-2-4 of one 16-byte message; exposed for its test vectors.
 std::uint64_t siphash24(std::uint64_t k0, std::uint64_t k1, const std::array<std::uint8_t, 16>& message);
 

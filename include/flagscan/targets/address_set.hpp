@@ -47,6 +47,13 @@ using Resolver = std::function<std::vector<Ipv4>(std::string_view name)>;
 // The system resolver (getaddrinfo, AF_INET only).
 std::vector<Ipv4> resolve_with_system(std::string_view name);
 
+// One target expression and where it was read, so that a message about it can say where.
+struct TargetExpression {
+    std::string text;
+    std::string origin;  // "" on the command line; "FILE line N" in an -iL or --excludefile file
+    friend bool operator==(const TargetExpression&, const TargetExpression&) = default;
+};
+
 // One target expression in nmap syntax into `out`:
 //   "10.0.0.1"        one address
 //   "10.0.0.0/24"     CIDR (/0../32), the address need not be the network address
@@ -56,13 +63,25 @@ std::vector<Ipv4> resolve_with_system(std::string_view name);
 // Errors are one line naming the bad expression, e.g. "bad target '10.0.0.0/33': prefix must be 0-32".
 Result<bool> add_target(AddressSet& out, std::string_view expression, const Resolver& resolve);
 
-// All expressions; fails on the first bad one.
+// All expressions; fails on the first bad one, or the first name that does not resolve.
 Result<AddressSet> parse_targets(std::span<const std::string> expressions, const Resolver& resolve);
 
+// What a list of targets gave: its addresses, and a line per name that did not resolve
+// ("targets.txt line 3: cannot resolve 'gone.example'"), which nmap warns about and skips.
+struct ParsedTargets {
+    AddressSet addresses;
+    std::vector<std::string> unresolved;
+};
+
+// All expressions; a bad one fails the whole list with a line naming it and, when it came
+// from a file, the file and line ("targets.txt line 3: bad target ..."); names that do not
+// resolve are left out and listed.
+Result<ParsedTargets> parse_target_list(std::span<const TargetExpression> expressions, const Resolver& resolve);
+
 // The expressions in a file for -iL / --excludefile: separated by whitespace (as nmap reads
-// them), '#' starts a comment to end of line; "-" reads standard input.
-// A missing or unreadable file is an error naming it.
-Result<std::vector<std::string>> read_target_file(const std::string& path);
+// them), '#' starts a comment to end of line; "-" reads standard input. Each one's origin is
+// "PATH line N" ("stdin line N" for "-"). A missing or unreadable file is an error naming it.
+Result<std::vector<TargetExpression>> read_target_file(const std::string& path);
 
 // Splits "a,b,c" (the --exclude argument) into expressions.
 std::vector<std::string> split_list(std::string_view text);

@@ -29,6 +29,10 @@ public:
     // The n most frequent ports of a protocol, most frequent first (ties: lower port first).
     // When the table has no frequencies (and for TCP), the built-in ranking is used instead.
     std::vector<Port> top_ports(Protocol proto, std::size_t n) const;
+    // The ports of a protocol whose service name matches `pattern`, ascending: "http" is every
+    // port listed as http (80 and 8008 in nmap-services); '*' and '?' are wildcards ("http*").
+    // Case matters, as in nmap's -p.
+    std::vector<Port> ports_named(std::string_view pattern, Protocol proto) const;
 
 private:
     struct Entry {

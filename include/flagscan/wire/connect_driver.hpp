@@ -41,7 +41,7 @@ struct ConnectEvent {
 // A shortage on this machine (no descriptor, no buffer, no local port) says nothing about the
 // target: the probe waits in the driver and is started again as soon as a socket is free, so
 // it never turns into a verdict. At most `capacity` sockets are open at once. A socket the
-// engine has stopped waiting for (older than the patience: timed out, resent or given up) is
+// engine has stopped waiting for (twice its host's timeout: timed out, resent or given up) is
 // closed to make room; one it still waits for never is, so no answer is thrown away.
 class ConnectDriver {
 public:
@@ -56,9 +56,9 @@ public:
     // Appends the outcomes of connects in progress, waiting until `deadline` for the first, and
     // starts the probes that were waiting for a free socket.
     void wait(Micros deadline, const Clock& clock, std::vector<TimedAnswer>& out);
-    // A socket connecting for longer than this is one the engine has stopped waiting for: it
-    // may be closed to make room (default: max_age).
-    void patience(Micros after) { patience_ = std::min(after, max_age_); }
+    // How long the engine waits for a host's reply: a socket connecting for twice that is one
+    // it has stopped waiting for, and may be closed to make room (none given: after max_age).
+    void patience(std::function<Micros(Ipv4)> timeout_of) { timeout_of_ = std::move(timeout_of); }
     // Called for every connect() and every outcome (--packet-trace).
     void trace(std::function<void(const ConnectEvent&)> observer) { trace_ = std::move(observer); }
 
@@ -85,6 +85,7 @@ private:
     Attempt fail(std::string why);
     void start_waiting(Micros now, std::vector<TimedAnswer>& out);
     void forget(std::uint64_t key);
+    bool expired(const Pending& p, Micros now) const;
     bool close_expired(Micros now);
     void finish(int fd, int error, Micros now, std::vector<TimedAnswer>& out);
     void close_stale(Micros now);
@@ -94,13 +95,13 @@ private:
     std::optional<Ipv4> source_;
     std::string device_;
     Micros max_age_;
-    Micros patience_ = max_age_;
     std::size_t capacity_;
     Micros next_sweep_ = 0;
     Micros short_since_ = -1;                            // when starting a probe first failed, none started since
     int shortage_ = 0;                                   // the error of the last shortage
     std::optional<std::string> failure_;
     std::function<void(const ConnectEvent&)> trace_;
+    std::function<Micros(Ipv4)> timeout_of_;
     std::unordered_map<int, Pending> pending_;          // by socket fd
     std::unordered_map<std::uint64_t, int> by_port_;    // Correlator::key(target, port) -> fd
     std::deque<Probe> waiting_;                          // probes short of a socket, oldest first

@@ -21,6 +21,8 @@ struct SimHost {
     bool drop_all = false;             // a host behind a firewall that drops everything
     bool windows_like = false;         // answers RST to FIN/NULL/XMAS on open ports too
     std::uint8_t ttl = 64;
+    Micros latency = -1;               // one-way delay to this host; -1: the network's (SimConfig::latency)
+    double reply_loss = 0.0;           // chance that a reply of this host is lost, beside the network's loss
     std::set<std::uint16_t> open_udp;      // a service that answers every datagram (echoes its payload)
     std::set<std::uint16_t> rejected_udp;  // ICMP 3/13, like nftables' reject with icmp admin-prohibited
     std::set<std::uint16_t> dropped_udp;   // silently dropped; any other UDP port is closed (ICMP 3/3)
@@ -34,7 +36,7 @@ struct SimHost {
 };
 
 struct SimConfig {
-    Micros latency = 200;         // one-way delay, each direction
+    Micros latency = 200;         // one-way delay, each direction, to hosts that set none of their own
     double loss = 0.0;            // chance that a reply is lost (the target's egress drops it)
     double capacity_pps = 0.0;    // probes beyond this rate are dropped (a queue overflows); 0: none
     std::uint64_t seed = 1;
@@ -79,7 +81,8 @@ private:
                      std::span<const std::uint8_t> raw);
     bool icmp_error_allowed(const SimHost& host, Ipv4 from, Ipv4 to);
     bool overflows();
-    void schedule(std::vector<std::uint8_t> bytes);
+    void schedule(const SimHost& host, std::vector<std::uint8_t> bytes);  // after the host's round trip
+    Micros one_way(const SimHost& host) const;
 
     SimConfig config_;
     FakeClock* clock_;

@@ -388,20 +388,69 @@ TEST_F(TargetFile, WhitespaceAndCommentsSeparateCommasDoNot) {
         "\n"
         "   #only a comment\n"
         "192.168.0.1-5");
-    Result<std::vector<std::string>> r = read_target_file(path);
+    Result<std::vector<TargetExpression>> r = read_target_file(path);
     ASSERT_TRUE(r) << r.error();
-    EXPECT_EQ(r.value(), (std::vector<std::string>{"10.0.0.1", "10.0.0.2", "10.0.0.0/30", "host.example", "gw.lab",
-                                                   "10.1.0,2.1-5", "192.168.0.1-5"}));
+    const auto at = [&](int line) { return path + " line " + std::to_string(line); };
+    EXPECT_EQ(r.value(), (std::vector<TargetExpression>{{"10.0.0.1", at(2)},
+                                                        {"10.0.0.2", at(2)},
+                                                        {"10.0.0.0/30", at(2)},
+                                                        {"host.example", at(3)},
+                                                        {"gw.lab", at(3)},
+                                                        {"10.1.0,2.1-5", at(3)},
+                                                        {"192.168.0.1-5", at(6)}}));
+}
+
+// nmap: a name that does not resolve is a warning and the rest is scanned; a bad expression
+// stops everything, and names the file and line it came from.
+TEST_F(TargetFile, BadLineIsNamedByFileAndLine) {
+    const std::string path = write("10.0.0.1\n# fine so far\n\n10.0.0.0/33\n");
+    Result<std::vector<TargetExpression>> expressions = read_target_file(path);
+    ASSERT_TRUE(expressions) << expressions.error();
+    Result<ParsedTargets> r = parse_target_list(expressions.value(), FakeResolver{}.resolver());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), path + " line 4: bad target '10.0.0.0/33': prefix must be 0-32");
+}
+
+TEST(TargetList, UnresolvableNamesAreListedAndTheRestKept) {
+    FakeResolver fake;
+    const std::vector<TargetExpression> expressions{{"10.0.0.1", ""},
+                                                    {"nosuch.host", ""},
+                                                    {"gw.lab", "list.txt line 2"},
+                                                    {"gone.example/30", "list.txt line 3"}};
+    Result<ParsedTargets> r = parse_target_list(expressions, fake.resolver());
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->addresses.ranges(), (std::vector<Ipv4Range>{range("10.0.0.1", "10.0.0.1"), range("10.9.8.7", "10.9.8.7")}));
+    EXPECT_EQ(r->unresolved, (std::vector<std::string>{
+                                 "cannot resolve 'nosuch.host'",
+                                 "list.txt line 3: cannot resolve 'gone.example' in target 'gone.example/30'"}));
+}
+
+TEST(TargetList, NothingResolvedIsAnEmptySetWithEveryName) {
+    const std::vector<TargetExpression> expressions{{"a.invalid", ""}, {"b.invalid", ""}};
+    Result<ParsedTargets> r = parse_target_list(expressions, FakeResolver{}.resolver());
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_TRUE(r->addresses.empty());
+    EXPECT_EQ(r->unresolved.size(), 2u);
+}
+
+TEST(TargetList, OctetListsWithCommasInOneExpression) {
+    const std::vector<TargetExpression> expressions{{"10.0.0.1,3", ""}, {"10.0.1-2.1,3", ""}};
+    Result<ParsedTargets> r = parse_target_list(expressions, FakeResolver{}.resolver());
+    ASSERT_TRUE(r) << r.error();
+    std::vector<std::string> listed;
+    for (std::uint64_t i = 0; i < r->addresses.size(); ++i) listed.push_back(r->addresses.at(i).str());
+    // nmap 7.93 -sL -n lists the same six.
+    EXPECT_EQ(listed, (std::vector<std::string>{"10.0.0.1", "10.0.0.3", "10.0.1.1", "10.0.1.3", "10.0.2.1", "10.0.2.3"}));
 }
 
 TEST_F(TargetFile, EmptyFileGivesNoExpressions) {
-    Result<std::vector<std::string>> r = read_target_file(write(""));
+    Result<std::vector<TargetExpression>> r = read_target_file(write(""));
     ASSERT_TRUE(r) << r.error();
     EXPECT_TRUE(r->empty());
 }
 
 TEST_F(TargetFile, MissingFileOrDirectoryIsAnErrorNamingIt) {
-    Result<std::vector<std::string>> r = read_target_file("/nonexistent/flagscan/x");
+    Result<std::vector<TargetExpression>> r = read_target_file("/nonexistent/flagscan/x");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), "cannot read target file '/nonexistent/flagscan/x': No such file or directory");
     r = read_target_file("/");

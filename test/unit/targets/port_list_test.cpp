@@ -70,10 +70,10 @@ TEST(PortList, Errors) {
     EXPECT_EQ(error_of("65536"), "bad port spec '65536': ports are 0-65535");
     EXPECT_EQ(error_of("99999999999999999999999"), "bad port spec '99999999999999999999999': ports are 0-65535");
     EXPECT_EQ(error_of("22,70000"), "bad port spec '70000': ports are 0-65535");
-    EXPECT_EQ(error_of("0x16"), "bad port spec '0x16': not a port number");
-    EXPECT_EQ(error_of("http"), "bad port spec 'http': not a port number");
-    EXPECT_EQ(error_of(" 22"), "bad port spec ' 22': not a port number");
-    EXPECT_EQ(error_of("+22"), "bad port spec '+22': not a port number");
+    EXPECT_EQ(error_of("0x16"), "bad port spec '0x16': not a port number, and no service has that name");
+    EXPECT_EQ(error_of("http"), "bad port spec 'http': not a port number, and no service has that name");
+    EXPECT_EQ(error_of(" 22"), "bad port spec ' 22': not a port number, and no service has that name");
+    EXPECT_EQ(error_of("+22"), "bad port spec '+22': not a port number, and no service has that name");
     EXPECT_EQ(error_of(""), "bad port spec '': no ports given");
     EXPECT_EQ(error_of("1-2-3"), "bad port range '1-2-3': expected N, N-M, -M or N-");
     EXPECT_EQ(error_of("90-80"), "bad port range '90-80': start is greater than end");
@@ -99,7 +99,7 @@ TEST(PortList, HugeSpecsAreHandled) {
     EXPECT_EQ(error.find('\n'), std::string::npos);
     EXPECT_NE(error_of(std::string(1 << 20, '-')), "(no error)");
     EXPECT_NE(error_of(std::string(1 << 20, ',')), "(no error)");
-    EXPECT_EQ(error_of(std::string("2\n2")), "bad port spec '2?2': not a port number");
+    EXPECT_EQ(error_of(std::string("2\n2")), "bad port spec '2?2': not a port number, and no service has that name");
 }
 
 TEST(BuiltinPorts, AtLeastAThousandUniqueNonZeroPortsMostCommonFirst) {
@@ -140,6 +140,62 @@ TEST(PortSpec, UdpOnlySpecLeavesTcpEmpty) {
     EXPECT_TRUE(spec->tcp.empty());
     EXPECT_EQ(values(spec->udp), (std::vector<std::uint16_t>{53, 161}));
     EXPECT_FALSE(parse_port_spec("U:70000"));
+}
+
+// A tiny nmap-services: http is listed on two TCP ports, as in the real file (80, 8008).
+ServiceTable sample_services() {
+    return ServiceTable::from_nmap_services(
+        "ssh\t22/tcp\t0.18\nssh\t22/udp\t0.003\ndomain\t53/tcp\t0.04\ndomain\t53/udp\t0.21\n"
+        "http\t80/tcp\t0.48\nhttp\t80/udp\t0.03\nhttp\t8008/tcp\t0.006\nhttps\t443/tcp\t0.2\n"
+        "http-alt\t8080/tcp\t0.04\nsnmp\t161/udp\t0.43\n");
+}
+
+TEST(PortSpec, ServiceNamesAreEveryPortListedUnderThem) {
+    auto spec = parse_port_spec("ssh,http,1000-1001", sample_services());
+    ASSERT_TRUE(spec) << spec.error();
+    EXPECT_EQ(values(spec->tcp), (std::vector<std::uint16_t>{22, 80, 1000, 1001, 8008}));
+    EXPECT_EQ(values(spec->udp), (std::vector<std::uint16_t>{22, 80, 1000, 1001}));
+}
+
+TEST(PortSpec, ServiceNamesFollowTheProtocolPrefix) {
+    auto spec = parse_port_spec("T:ssh,U:domain,snmp", sample_services());
+    ASSERT_TRUE(spec) << spec.error();
+    EXPECT_EQ(values(spec->tcp), (std::vector<std::uint16_t>{22}));
+    EXPECT_EQ(values(spec->udp), (std::vector<std::uint16_t>{53, 161}));
+    auto domain = parse_port_spec("domain", sample_services());  // what -sU -p domain scans: 53/udp
+    ASSERT_TRUE(domain) << domain.error();
+    EXPECT_EQ(values(domain->udp), (std::vector<std::uint16_t>{53}));
+}
+
+TEST(PortSpec, ServiceNameWildcards) {
+    auto spec = parse_port_spec("T:http*", sample_services());
+    ASSERT_TRUE(spec) << spec.error();
+    EXPECT_EQ(values(spec->tcp), (std::vector<std::uint16_t>{80, 443, 8008, 8080}));
+    auto one = parse_port_spec("T:http?", sample_services());
+    ASSERT_TRUE(one) << one.error();
+    EXPECT_EQ(values(one->tcp), (std::vector<std::uint16_t>{443}));
+}
+
+TEST(PortSpec, UnknownServiceNamesAreOneLineNamingThem) {
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"ssh,sshh", "sshh"},  // a typo
+        {"SSH", "SSH"},        // case matters, as in nmap
+        {"ssh-http", "ssh-http"},  // no ranges of names (nmap refuses them too)
+        {"20-ssh", "20-ssh"},
+        {"U:https", "https"},  // listed for TCP only
+    };
+    for (const auto& [spec, named] : cases) {
+        auto r = parse_port_spec(spec, sample_services());
+        ASSERT_FALSE(r) << spec;
+        EXPECT_EQ(r.error(), "bad port spec '" + named + "': not a port number, and no service has that name");
+    }
+    EXPECT_FALSE(parse_port_spec("ssh"));  // without a table, no name is known
+}
+
+TEST(PortSpec, NamesServicesTellsWhenATableIsNeeded) {
+    EXPECT_FALSE(names_services("22,80,T:1-100,U:53,-"));
+    EXPECT_TRUE(names_services("ssh"));
+    EXPECT_TRUE(names_services("T:http*"));
 }
 
 }  // namespace

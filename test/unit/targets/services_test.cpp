@@ -150,5 +150,38 @@ TEST(Services, LoadSystemPrefersNmapServices) {
     EXPECT_EQ(table.name(Port{1}, Protocol::udp).empty(), false);
 }
 
+TEST(Services, PortsNamedPerProtocol) {
+    const ServiceTable table = ServiceTable::from_nmap_services(nmap_sample);
+    EXPECT_EQ(numbers(table.ports_named("ssh", Protocol::tcp)), (std::vector<std::uint16_t>{22}));
+    EXPECT_EQ(numbers(table.ports_named("ssh", Protocol::udp)), (std::vector<std::uint16_t>{22}));
+    EXPECT_EQ(numbers(table.ports_named("domain", Protocol::udp)), (std::vector<std::uint16_t>{53}));
+    EXPECT_TRUE(table.ports_named("domain", Protocol::tcp).empty());
+    EXPECT_TRUE(table.ports_named("sctp-only", Protocol::tcp).empty());
+    EXPECT_TRUE(table.ports_named("HTTP", Protocol::tcp).empty());  // case matters, as in nmap
+}
+
+TEST(Services, PortsNamedWithWildcards) {
+    const ServiceTable table = ServiceTable::from_nmap_services(nmap_sample);
+    EXPECT_EQ(numbers(table.ports_named("http*", Protocol::tcp)), (std::vector<std::uint16_t>{80, 443}));
+    EXPECT_EQ(numbers(table.ports_named("tied-?", Protocol::tcp)), (std::vector<std::uint16_t>{7000, 9001}));
+    EXPECT_EQ(numbers(table.ports_named("*s*", Protocol::tcp)), (std::vector<std::uint16_t>{22, 443}));
+    EXPECT_EQ(numbers(table.ports_named("t*x", Protocol::tcp)), (std::vector<std::uint16_t>{1}));  // tcpmux
+    EXPECT_EQ(table.ports_named("*", Protocol::tcp).size(), 8u);
+    EXPECT_TRUE(table.ports_named("t*z", Protocol::tcp).empty());
+    EXPECT_TRUE(table.ports_named("", Protocol::tcp).empty());
+    const auto start = std::chrono::steady_clock::now();  // no exponential backtracking
+    EXPECT_TRUE(table.ports_named("*t*t*t*t*t*t*t*t*t*t*t*t*t*t*t*t*q", Protocol::tcp).empty());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST(Services, PortsNamedInTheRealNmapServices) {
+    const std::optional<std::string> text = slurp("/usr/share/nmap/nmap-services");
+    if (!text) GTEST_SKIP() << "nmap-services is not installed";
+    const ServiceTable table = ServiceTable::from_nmap_services(*text);
+    // What nmap 7.93 scans for -p http (TCP) and -sU -p domain.
+    EXPECT_EQ(numbers(table.ports_named("http", Protocol::tcp)), (std::vector<std::uint16_t>{80, 8008}));
+    EXPECT_EQ(numbers(table.ports_named("domain", Protocol::udp)), (std::vector<std::uint16_t>{53}));
+}
+
 }  // namespace
 }  // namespace flagscan

@@ -1,0 +1,18 @@
+// The hosts a command line names: its targets resolved, minus --exclude.
+#pragma once
+
+#include <ostream>
+
+#include "flagscan/cli/options.hpp"
+#include "flagscan/net/result.hpp"
+#include "flagscan/targets/address_set.hpp"
+
+namespace flagscan {
+
+// The targets' addresses minus the excluded ones. A target name that does not resolve is a
+// warning line on `err` ("flagscan: warning: targets.txt line 3: cannot resolve 'gone.example';
+// skipping it") and the others go on, as nmap does; when no target resolves, or none is left
+// after --exclude, it is an error. An --exclude name must resolve (else it could not protect).
+Result<AddressSet> command_line_hosts(const ScanConfig& config, const Resolver& resolve, std::ostream& err);
+
+}  // namespace flagscan

@@ -1,0 +1,152 @@
+// Per-host timing: hosts at very different distances in one scan, each judged by its own clock.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "sim_scan.hpp"
+
+namespace flagscan {
+namespace {
+
+using testing::SimScan;
+using testing::port_range;
+
+// One-way delays: round trips of 20 us, 50 ms, 500 ms and 1.5 s.
+const std::map<Ipv4, Micros> kDistances = {{Ipv4{10, 1, 0, 1}, 10},
+                                           {Ipv4{10, 1, 0, 2}, 25 * kMillisecond},
+                                           {Ipv4{10, 1, 0, 3}, 250 * kMillisecond},
+                                           {Ipv4{10, 1, 0, 4}, 750 * kMillisecond}};
+
+SimHost host_at(Micros one_way) {
+    SimHost host;
+    host.latency = one_way;
+    host.open = {22, 25};
+    host.dropped = {27};
+    return host;
+}
+
+SimConfig network(const std::map<Ipv4, Micros>& distances) {
+    SimConfig net;
+    for (const auto& [ip, one_way] : distances) net.hosts[ip] = host_at(one_way);
+    return net;
+}
+
+AddressSet hosts_of(const std::map<Ipv4, Micros>& distances) {
+    AddressSet set;
+    for (const auto& entry : distances) set.add(entry.first);
+    return set;
+}
+
+// What a scan of `kind` must say of each port of host_at(): 22 and 25 listen, 27 is dropped.
+PortState truth(const ProbeKind& kind, std::uint16_t port) {
+    const bool open = port == 22 || port == 25;
+    if (&kind == &syn_kind()) return port == 27 ? PortState::filtered : open ? PortState::open : PortState::closed;
+    return port == 27 || open ? PortState::open_filtered : PortState::closed;  // FIN, NULL, XMAS
+}
+
+int wrong_verdicts(const SimScan& scan, const ProbeKind& kind) {
+    int wrong = 0;
+    for (const auto& [ip, one_way] : kDistances) {
+        if (!scan.targets.hosts().index_of(ip)) continue;
+        for (const Slot& slot : scan.targets.slots()) {
+            const auto& got = scan.at(ip, slot.port.value());
+            if (got.state == truth(kind, slot.port.value())) continue;
+            ADD_FAILURE() << ip.str() << ':' << slot.port.value() << " (one way " << one_way / kMillisecond
+                          << " ms) is " << to_string(got.state);
+            ++wrong;
+        }
+    }
+    return wrong;
+}
+
+// The case: one scan of a near host and far ones; before per-host timing, the far
+// hosts' ports were all called filtered (the near host taught a 125 ms timeout).
+TEST(HostTiming, SynScanOfHostsAtFourDistancesIsExact) {
+    for (const std::uint64_t seed : {1u, 2u, 3u}) {
+        SimScan scan{hosts_of(kDistances), port_range(20, 30), network(kDistances), syn_kind(), 3};
+        scan.config.seed = seed;
+        scan.run();
+        EXPECT_EQ(wrong_verdicts(scan, syn_kind()), 0) << "seed " << seed;
+    }
+}
+
+TEST(HostTiming, FinScanOfHostsAtFourDistancesIsExact) {
+    const ProbeKind& fin = *probe_kind_by_letter('F');
+    SimScan scan{hosts_of(kDistances), port_range(20, 30), network(kDistances), fin, 3};
+    scan.run();
+    EXPECT_EQ(wrong_verdicts(scan, fin), 0);
+}
+
+// -T4's shorter timeouts still fit a 500 ms host (its --max-rtt-timeout is 1.25 s, as nmap's).
+TEST(HostTiming, AggressiveTimingWithHostsUpTo500Ms) {
+    std::map<Ipv4, Micros> near(kDistances.begin(), std::prev(kDistances.end()));
+    SimScan scan{hosts_of(near), port_range(20, 30), network(near), syn_kind(), 4};
+    scan.run();
+    EXPECT_EQ(wrong_verdicts(scan, syn_kind()), 0);
+}
+
+// 1000 ports of a 200 ms host beside a near one: none of its closed ports becomes filtered.
+TEST(HostTiming, ThousandPortsOfA200MsHostBesideANearOne) {
+    const std::map<Ipv4, Micros> pair = {{Ipv4{10, 1, 0, 1}, 10}, {Ipv4{10, 1, 0, 3}, 100 * kMillisecond}};
+    SimScan scan{hosts_of(pair), port_range(1, 1000), network(pair), syn_kind(), 4};
+    scan.run();
+    int wrong = 0;
+    for (const auto& [ip, one_way] : pair) {
+        for (std::uint16_t port = 1; port <= 1000; ++port) wrong += scan.at(ip, port).state != truth(syn_kind(), port);
+    }
+    EXPECT_EQ(wrong, 0);
+}
+
+// Each host keeps its own estimate: the near host's timeout is its own, the far one's its own,
+// and a host that never answered is waited for with the initial timeout, not what others taught.
+TEST(HostTiming, EachHostHasItsOwnTimeout) {
+    auto distances = kDistances;
+    const Ipv4 silent{10, 1, 0, 9};
+    distances[silent] = 10;
+    SimConfig net = network(kDistances);
+    net.hosts[silent].drop_all = true;
+    SimScan scan{hosts_of(distances), port_range(20, 30), net, syn_kind(), 3};
+    scan.run();
+    const Micros near = scan.engine->host_rto(Ipv4{10, 1, 0, 1});
+    const Micros far = scan.engine->host_rto(Ipv4{10, 1, 0, 4});
+    EXPECT_LT(near, 200 * kMillisecond);
+    EXPECT_GT(far, 1500 * kMillisecond);
+    EXPECT_EQ(scan.engine->host_rto(silent), scan.config.timing.initial_rto);
+    for (std::uint16_t port = 20; port <= 30; ++port) EXPECT_EQ(scan.at(silent, port).state, PortState::filtered);
+}
+
+// Host discovery (-sn's default probes) finds every host up, whatever its distance.
+TEST(HostTiming, DiscoveryFindsHostsAtEveryDistance) {
+    std::vector<Slot> slots{{Port{}, 0}, {Port{443}, 1}, {Port{80}, 2}, {Port{}, 3}};
+    std::vector<const ProbeKind*> kinds{&ping_echo_kind(), &ping_syn_kind(), &ping_ack_kind(), &ping_timestamp_kind()};
+    SimScan scan{hosts_of(kDistances), slots, kinds, network(kDistances), 3};
+    scan.run();
+    for (const auto& [ip, one_way] : kDistances) {
+        const auto host = static_cast<std::uint32_t>(*scan.targets.hosts().index_of(ip));
+        EXPECT_GT(scan.results->host(host).counts[static_cast<int>(PortState::open)], 0u) << ip.str();
+    }
+}
+
+// A lossy host is slowed by its own window; a clean one beside it is not cut for it.
+TEST(HostTiming, LossOnOneHostCutsOnlyItsOwnWindow) {
+    const Ipv4 clean{10, 1, 0, 1};
+    const Ipv4 lossy{10, 1, 0, 2};
+    SimConfig net;
+    net.hosts[clean] = host_at(100);
+    net.hosts[lossy] = host_at(100);
+    net.hosts[lossy].reply_loss = 0.3;
+    AddressSet both;
+    both.add(clean);
+    both.add(lossy);
+    SimScan scan{both, port_range(1, 20000), net, syn_kind(), 4};
+    scan.run();
+    EXPECT_EQ(scan.engine->host_window_cuts(clean), 0u);
+    EXPECT_GT(scan.engine->host_window_cuts(lossy), 0u);
+    for (std::uint16_t port = 1; port <= 20000; ++port) {
+        ASSERT_EQ(scan.at(clean, port).state, truth(syn_kind(), port)) << port;
+        ASSERT_EQ(scan.at(lossy, port).state, truth(syn_kind(), port)) << port;
+    }
+}
+
+}  // namespace
+}  // namespace flagscan
