@@ -46,6 +46,7 @@ Engine::Engine(const TargetSet& targets, const EngineConfig& config, const Cooki
       pace_(ceiling_rate(config.timing), burst_for(ceiling_rate(config.timing), config.timing)),
       floor_(config.timing.min_rate > 0 ? config.timing.min_rate : -1, burst_for(config.timing.min_rate, config.timing)),
       ip_id_(static_cast<std::uint16_t>(config.seed * 0x9e3779b97f4a7c15ULL >> 48)) {
+    for (const ProbeKind* lane_kind : results.kinds()) icmp_lanes_.push_back(icmp_error_decides(*lane_kind));
     // A replay meets every probe of the capture; a live scan only the window's worth at once.
     if (config.echo == EchoCheck::recorded) correlator_.reserve(std::min<std::uint64_t>(targets.size(), 1u << 22));
 }
@@ -151,7 +152,8 @@ void Engine::expire(Micros now) {
 // errors has shown it has no such limit.
 bool Engine::spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros now) {
     const std::uint32_t host = host_of(entry.index);
-    if (!icmp_paced_lane(Correlator::lane_of(key)) || !icmp_pacer_.may_be_limited(host)) return false;
+    const std::uint8_t lane = Correlator::lane_of(key);
+    if (!icmp_paced_lane(lane) || !icmp_pacer_.may_be_limited(host, errors_to_suspect(lane))) return false;
     const Micros due = entry.sent + IcmpPacer::kTokenGap;
     if (now >= due) return false;
     correlator_.set_phase(key, Correlator::Phase::queued);
@@ -164,7 +166,8 @@ bool Engine::spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros no
 void Engine::retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micros now) {
     const std::uint32_t host = host_of(entry.index);
     const bool icmp_read = icmp_paced_lane(Correlator::lane_of(key));
-    if (icmp_read && icmp_pacer_.on_silence(host, now)) resend_given_up(host);
+    if (icmp_read && icmp_pacer_.on_silence(host, now, std::max<std::uint32_t>(1, errors_to_suspect(Correlator::lane_of(key)))))
+        resend_given_up(host);
     const bool before_pace = icmp_read && icmp_pacer_.paced(host) && entry.sent < icmp_pacer_.paced_since(host);
     const Micros last_cut = std::max(congestion_.last_cut(), timing_of(host).window.last_cut());
     const bool ours = (entry.sent < last_cut || before_pace) && entry.repeats < kMaxRepeats;
@@ -182,8 +185,17 @@ bool Engine::host_found_up(std::uint64_t index) const {
     return results_->host(host).counts[static_cast<int>(PortState::open)] > 0;
 }
 
-// Kinds whose closed ports answer only with ICMP errors (UDP) are paced when the target limits them.
-bool Engine::icmp_paced_lane(std::uint8_t lane) const { return kind(lane).protocol == ipproto::udp; }
+// Kinds that an ICMP error decides (UDP, FIN, NULL, XMAS, Maimon) are paced when the target limits them.
+bool Engine::icmp_paced_lane(std::uint8_t lane) const { return icmp_lanes_[lane]; }
+
+// How many ICMP errors a host must have sent before its silence on `lane` is suspect. UDP: none
+// (every closed port answers with ICMP, so a host whose budget was spent just before the scan
+// is silent from the start). TCP flag scans: a Linux burst less one, since their closed ports
+// answer RST and their open ports are silent: a host that sent fewer errors than a fresh
+// budget holds has not met its limit, and waiting on its open ports would only slow the scan.
+std::uint32_t Engine::errors_to_suspect(std::uint8_t lane) const {
+    return kind(lane).protocol == ipproto::udp ? 0 : IcmpPacer::kLinuxBurst - 1;
+}
 
 // A probe to a host whose ICMP errors are paced: held to that pace (hold_for_pace), not to windows.
 bool Engine::paced_host(std::uint64_t index) const {

@@ -17,9 +17,9 @@ void IcmpPacer::on_error(std::uint32_t host, Micros now, bool lost_under_pace) {
     h.epoch_loss |= lost_under_pace;
 }
 
-bool IcmpPacer::on_silence(std::uint32_t host, Micros now) {
+bool IcmpPacer::on_silence(std::uint32_t host, Micros now, std::uint32_t suspect_after) {
     auto it = hosts_.find(host);
-    if (it == hosts_.end() || it->second.errors < 1) return false;  // never heard an error: nothing to pace
+    if (it == hosts_.end() || it->second.errors < std::max(1u, suspect_after)) return false;  // too few errors to suspect
     Host& h = it->second;
     if (h.paced) {
         adapt(h, now);
@@ -56,9 +56,11 @@ void IcmpPacer::adapt(Host& h, Micros now) {
     h.epoch_loss = false;
 }
 
-bool IcmpPacer::may_be_limited(std::uint32_t host) const {
+bool IcmpPacer::may_be_limited(std::uint32_t host, std::uint32_t suspect_after) const {
     auto it = hosts_.find(host);
-    return it == hosts_.end() || it->second.paced || it->second.errors < kErrorsOfNoLimit;
+    if (it == hosts_.end()) return suspect_after == 0;
+    const Host& h = it->second;
+    return h.paced || (h.errors >= suspect_after && h.errors < kErrorsOfNoLimit);
 }
 
 bool IcmpPacer::paced(std::uint32_t host) const {

@@ -334,6 +334,12 @@ const ProbeKind* probe_kind_by_letter(char letter) {
     return nullptr;
 }
 
+bool icmp_error_decides(const ProbeKind& kind) {
+    const Rule* rejected = match_rule(kind, ReplyEvidence{ReplyEvidence::Kind::icmp_unreachable, {}, 0, 13, 0});
+    const Rule* silent = match_rule(kind, ReplyEvidence{});
+    return rejected != nullptr && silent != nullptr && rejected->state != silent->state;
+}
+
 const Rule* match_rule(const ProbeKind& kind, const ReplyEvidence& evidence) {
     for (const auto& row : kind.rules) {
         if (row_matches(row, evidence)) return &row;

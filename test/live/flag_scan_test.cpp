@@ -104,5 +104,28 @@ INSTANTIATE_TEST_SUITE_P(Kinds, FlagScan, ::testing::ValuesIn(linux_flag_scan_ki
                              return std::string(info.param.name);
                          });
 
+// Linux's default ICMP rate limit (1 error per second after a burst of 6) on a second lab whose
+// ports 2000-2029 are rejected with admin-prohibited: before pacing, -sF called all but the
+// burst's 6 open|filtered (44 of 50 for 2000-2049); now every one is filtered (admin-prohibited),
+// and the report says the limit was met. FLAGSCAN_LAB_ID_RATELIMIT, else 50 away from the suite's lab (as the UDP test).
+class FlagScanIcmpLimit : public LabTest {};
+
+TEST_F(FlagScanIcmpLimit, FinScanOfRejectedPortsBehindLinuxLimitIsFiltered) {
+    const std::string id_text = env_or("FLAGSCAN_LAB_ID_RATELIMIT", "");
+    const int limited_id = id_text.empty() ? (lab_id() + 50) % 100 : std::atoi(id_text.c_str());
+    const ExtraLab lab(limited_id, {"--icmp-ratelimit", "default"});
+    ASSERT_TRUE(lab.ok()) << lab.error();
+    const PortRangeRule rejected{limited_id, 2000, 2029, "reject with icmp type admin-prohibited"};
+    ASSERT_TRUE(rejected.error().empty()) << rejected.error();
+    const auto result = scan({"-sF", "-p", "2000-2029", "-Pn", "-n", "--all-ports"}, lab.address(kNamespaceHost));
+    ASSERT_TRUE(result.process.exited() && result.process.exit_code == 0) << result.process.describe();
+    std::vector<PortKey> duplicates;
+    const VerdictMap verdicts = verdicts_of(result.output, duplicates);
+    ASSERT_EQ(verdicts.size(), 30u);
+    for (const auto& [key, verdict] : verdicts)
+        EXPECT_EQ(verdict, (Verdict{"filtered", "admin-prohibited"})) << key.first << ":" << key.second;
+    EXPECT_NE(result.process.out.find("ICMP rate limit"), std::string::npos) << result.process.out;
+}
+
 }  // namespace
 }  // namespace flagscan::live

@@ -262,6 +262,21 @@ std::string root_skip_reason();
 
 // A second lab, ID, brought up with lab.sh's OPTIONS (e.g. --icmp-ratelimit default) for the
 // lifetime of the object and down after it; one left behind by a crashed run is removed first.
+// An nftables table in lab `lab`'s namespace applying `verdict` ("drop", or "reject with icmp
+// type admin-prohibited") to a TCP port range, for the guard's lifetime.
+class PortRangeRule {
+public:
+    PortRangeRule(int lab, int first, int last, const std::string& verdict);
+    ~PortRangeRule();
+    PortRangeRule(const PortRangeRule&) = delete;
+    PortRangeRule& operator=(const PortRangeRule&) = delete;
+    const std::string& error() const { return error_; }
+
+private:
+    std::string ns_;
+    std::string error_;
+};
+
 class ExtraLab {
 public:
     ExtraLab(int id, const std::vector<std::string>& options);

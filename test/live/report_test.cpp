@@ -131,33 +131,6 @@ TEST_F(Report, OpenLeavesOutHostsWithNothingPossiblyOpenAsNmap) {
     for (const auto& port : ours.json.ports) EXPECT_EQ(port.ip, lab_address(kNamespaceHost));
 }
 
-// An nftables table of the lab namespace dropping a TCP port range, for the guard's lifetime.
-class DroppedRange {
-public:
-    DroppedRange(int first, int last) {
-        const TempDir dir;
-        const std::string rules = dir.path() + "/drop.nft";
-        std::ofstream{rules} << "table ip " << kTable << " {\n  chain input {\n"
-                             << "    type filter hook input priority 0; policy accept;\n"
-                             << "    tcp dport " << first << "-" << last << " drop\n  }\n}\n";
-        const auto added = run_process({"ip", "netns", "exec", ns(), "nft", "-f", rules}, std::chrono::seconds(10));
-        if (added.exit_code != 0) error_ = added.describe();
-    }
-    ~DroppedRange() {
-        if (!error_.empty()) return;
-        const auto removed = run_process({"ip", "netns", "exec", ns(), "nft", "delete", "table", "ip", kTable},
-                                         std::chrono::seconds(10));
-        if (removed.exit_code != 0) ADD_FAILURE() << removed.describe();
-    }
-    DroppedRange(const DroppedRange&) = delete;
-    DroppedRange& operator=(const DroppedRange&) = delete;
-    const std::string& error() const { return error_; }
-
-private:
-    static constexpr const char* kTable = "fsreport";
-    static std::string ns() { return "fslab" + std::to_string(lab_id()); }
-    std::string error_;
-};
 
 // b. 3000 more dropped ports: every state above 25 is folded, reason by reason, in nmap's words
 //    and order; only the open ports are listed, in the table and in the JSON lines.
@@ -165,7 +138,7 @@ TEST_F(Report, NotShownFoldsEveryBigStateAsNmap) {
     if (!in_path("nmap")) GTEST_SKIP() << "nmap is not installed";
     constexpr int kFirst = 4000, kLast = 6999;
     for (const int port : layout().open_tcp) ASSERT_FALSE(port >= kFirst && port <= kLast) << port << " is open";
-    const DroppedRange range{kFirst, kLast};
+    const PortRangeRule range{lab_id(), kFirst, kLast, "drop"};
     ASSERT_TRUE(range.error().empty()) << range.error();
     const std::vector<std::string> args{"-sS", "-p", "1-10000"};
     const Run theirs = nmap(args, {lab_address(kNamespaceHost)});

@@ -150,3 +150,54 @@ TEST(HostTiming, LossOnOneHostCutsOnlyItsOwnWindow) {
 
 }  // namespace
 }  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+// Linux's default ICMP limit (1 error/s after a burst of 6): a FIN scan of 50 ports rejected
+// with admin-prohibited calls every one filtered (it paces, as -sU does), not 44 open|filtered.
+TEST(FlagScanIcmpLimit, RejectedPortsBehindTheLimitAreFiltered) {
+    const Ipv4 target{10, 1, 0, 7};
+    SimConfig net;
+    SimHost& host = net.hosts[target];
+    for (std::uint16_t port = 2000; port <= 2049; ++port) host.rejected.insert(port);
+    host.icmp_errors_per_s = 1;
+    for (const char letter : {'F', 'N', 'X', 'M'}) {
+        const ProbeKind& kind = *probe_kind_by_letter(letter);
+        AddressSet one;
+        one.add(target);
+        testing::SimScan scan{one, testing::port_range(2000, 2049), net, kind, 4};
+        scan.run();
+        int filtered = 0;
+        for (std::uint16_t port = 2000; port <= 2049; ++port) filtered += scan.at(target, port).state == PortState::filtered;
+        EXPECT_EQ(filtered, 50) << kind.name;
+        EXPECT_GT(scan.results->host(0).icmp_limit, 0.0) << kind.name;
+    }
+}
+
+// A host with a few rejected ports and open (silent) ones: too few errors to have met a limit,
+// so no pacing and no waiting on its open ports; every verdict right.
+TEST(FlagScanIcmpLimit, AFewRejectedPortsDoNotSlowTheScan) {
+    const Ipv4 target{10, 1, 0, 8};
+    SimConfig net;
+    SimHost& host = net.hosts[target];
+    host.open = {22, 80, 443};
+    host.rejected = {113, 1003, 8443};
+    host.dropped = {135};
+    host.icmp_errors_per_s = 1;
+    AddressSet one;
+    one.add(target);
+    testing::SimScan scan{one, testing::port_range(1, 10000), net, *probe_kind_by_letter('F'), 4};
+    scan.run();
+    EXPECT_EQ(scan.results->host(0).icmp_limit, 0.0);
+    for (std::uint16_t port = 1; port <= 10000; ++port) {
+        const PortState want = host.rejected.contains(port) ? PortState::filtered
+                               : host.open.contains(port) || host.dropped.contains(port) ? PortState::open_filtered
+                                                                                         : PortState::closed;
+        ASSERT_EQ(scan.at(target, port).state, want) << port;
+    }
+    EXPECT_LT(scan.engine->stats().sent, 10000u + 40u);  // the silent ports' few tries, nothing paced
+}
+
+}  // namespace
+}  // namespace flagscan

@@ -137,6 +137,7 @@ private:
     std::optional<std::uint8_t> replay_lane(std::uint8_t protocol) const;
     std::uint32_t host_of(std::uint64_t index) const { return static_cast<std::uint32_t>(index / targets_->slot_count()); }
     bool icmp_paced_lane(std::uint8_t lane) const;
+    std::uint32_t errors_to_suspect(std::uint8_t lane) const;
     bool hold_for_pace(std::uint64_t index, Micros now);
     std::size_t release_paced(Micros now, std::span<Probe> out);
     void resend_given_up(std::uint32_t host);
@@ -157,6 +158,7 @@ private:
     HostTimings hosts_;                     // per-host RTT, timeout, window and tries
     std::unordered_map<std::uint32_t, ParkedQueue> parked_;  // per host whose window is full
     std::size_t parked_count_ = 0;
+    std::vector<bool> icmp_lanes_;          // per lane: an ICMP error decides what silence cannot (icmp_error_decides)
     bool retime_ = false;                   // a host heard its first answer: timers follow its timeout
     IcmpPacer icmp_pacer_;
     std::map<std::uint32_t, std::deque<std::uint64_t>> held_;  // per paced host: indices waiting for its pace

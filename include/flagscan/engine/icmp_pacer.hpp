@@ -26,6 +26,7 @@ public:
     static constexpr Micros kEpoch = 2 * kSecond;
     static constexpr Micros kTokenGap = 1100 * kMillisecond;  // a Linux ICMP token is 1 s; a little more
     static constexpr std::uint32_t kErrorsOfNoLimit = 50;     // Linux's largest burst (icmp_msgs_burst)
+    static constexpr std::uint32_t kLinuxBurst = 6;            // XRLIM_BURST_FACTOR: errors a fresh peer may get at once
 
     // A probe to `host` drew an ICMP error; `lost_under_pace`: it answered a retransmission
     // whose earlier try had been sent under the pace.
@@ -34,12 +35,16 @@ public:
     // host's pacing (it has sent an ICMP error and then went silent for at least
     // kSilencesToSuspect probes and a quarter of its errors): the caller then sends again, for
     // free, what it gave up on before.
-    bool on_silence(std::uint32_t host, Micros now);
+    // `suspect_after`: errors the host must have sent before its silence is suspect (1 for
+    // UDP, whose closed ports all answer with ICMP; a Linux burst less one for TCP flag scans,
+    // whose closed ports answer RST and whose open ports are silent anyway).
+    bool on_silence(std::uint32_t host, Micros now, std::uint32_t suspect_after = 1);
 
     bool paced(std::uint32_t host) const;
     // True while the host has sent too few ICMP errors to rule out a per-second limit (none
     // too: its budget may have been spent before the scan began).
-    bool may_be_limited(std::uint32_t host) const;
+    // With suspect_after > 0, only once it has sent that many (see on_silence).
+    bool may_be_limited(std::uint32_t host, std::uint32_t suspect_after = 0) const;
     Micros paced_since(std::uint32_t host) const;  // -1 when not paced
     // A send to a paced host: true when its pace allows one now (always for others).
     bool take(std::uint32_t host, Micros now);

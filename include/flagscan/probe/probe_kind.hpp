@@ -85,6 +85,12 @@ std::vector<const ProbeKind*> all_documented_kinds();
 // matches, which means the reply says nothing about the port (e.g. a stray flag combination).
 const Rule* match_rule(const ProbeKind& kind, const ReplyEvidence& evidence);
 
+// True when an ICMP unreachable (admin-prohibited, say) gives a port another state than
+// silence would: closed vs open|filtered for UDP, filtered vs open|filtered for FIN, NULL, XMAS
+// and Maimon. Such kinds must not take silence for an answer while the target may be holding
+// back its ICMP errors (RFC 1812 4.3.2.8 lets it rate-limit them).
+bool icmp_error_decides(const ProbeKind& kind);
+
 // The reason a matched row gives for this evidence (rows may derive it from the ICMP code).
 Reason rule_reason(const Rule& rule, const ReplyEvidence& evidence);
 
