@@ -9,6 +9,7 @@ packages=(
   clang libclang-rt-14-dev llvm             # fuzzing: libFuzzer + sanitizer runtimes, llvm-symbolizer
   iproute2 nftables util-linux              # the namespace lab (ip, nft, setpriv)
   nmap                                      # nmap-services (top ports, service names); comparisons
+  tcpdump                                   # the live suite captures nmap's scans to replay them
 )
 [[ "${1:-}" == "--bench" ]] && packages+=(masscan hyperfine zmap)
 
