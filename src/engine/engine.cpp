@@ -458,7 +458,7 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
     if (congestion_.cuts() != global_cuts) resend_lost_to_cut(std::nullopt, congestion_.last_cut());
     else if (timing.window.cuts() != host_cuts) resend_lost_to_cut(host, timing.window.last_cut());
     if (hosts_.note_answered(timing, answer.try_no)) grant_tries(host);
-    forget_if_done(host);
+    forget_if_done(host, answer.target);
     return {Outcome::answer, rtt};
 }
 
@@ -484,9 +484,9 @@ void Engine::learn_rtt(std::uint32_t host, Micros rtt) {
 }
 
 // A host with nothing left to send, wait for or decide needs its timing no more.
-void Engine::forget_if_done(std::uint32_t host) {
+void Engine::forget_if_done(std::uint32_t host, Ipv4 address) {
     if (results_->host(host).counts[static_cast<int>(PortState::unscanned)] != 0) return;
-    if (correlator_.open_count(targets_->hosts().at(host)) != 0 || parked_.contains(host)) return;
+    if (correlator_.open_count(address) != 0 || parked_.contains(host)) return;
     hosts_.forget(host);
 }
 

@@ -119,7 +119,7 @@ private:
     Micros host_timeout(std::uint32_t host) const;
     void learn_rtt(std::uint32_t host, Micros rtt);
     Micros answered_send_time(const Correlator::Entry& entry, std::uint8_t try_no) const;
-    void forget_if_done(std::uint32_t host);
+    void forget_if_done(std::uint32_t host, Ipv4 address);  // address: the host's, known to the caller
     void expire(Micros now);
     bool spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros now);
     void retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micros now);
