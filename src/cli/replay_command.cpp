@@ -54,6 +54,8 @@ EngineConfig replay_engine_config(const ScanConfig& config, const ScanSurvey::Co
 
 // Two passes over the file: the first learns who scanned how, the second replays.
 int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
+    auto outputs = OutputSet::open(config, out);
+    if (!outputs) return err << "flagscan: " << outputs.error() << '\n', 1;
     ArpReplies arp;
     auto scan = survey_capture(config, arp, err);
     if (!scan) return err << "flagscan: " << scan.error() << '\n', 1;
@@ -65,7 +67,7 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     Engine engine{targets, settings, CookieKey{0, 0}, results};
     LoopHooks hooks;
     if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
-    if (config.json_path != "-")
+    if (!outputs->stdout_taken_by_other())
         out << "Replaying " << config.replay_path << ": " << scan->kind.name << " scan by " << scan->scanner.str()
             << (scan->kind_inferred ? " (both read from the capture)" : " (scan type as given)") << '\n';
 
@@ -74,12 +76,14 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;
     summary.host_reasons = replayed_reasons(targets, scan->scanner, arp);
     if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
-    finish_reports(config, results, ServiceTable::load_system(), summary, ExplainContext{settings.me, engine.rto()},
-                   out, err);
+    const ServiceTable services = ServiceTable::load_system();
+    const ScanView view{results, services, config.report, summary, false};
+    outputs->start(view);
+    const bool written = finish_reports(config, *outputs, view, ExplainContext{settings.me, engine.rto()}, out, err);
     if (counts.undecodable > 0 || config.verbosity > 0)
         err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes; skipped " << counts.undecodable
             << " that were not IPv4 or were malformed; " << engine.stats().strays << " packets answered nothing of this scan\n";
-    return 0;
+    return written ? 0 : 2;
 }
 
 }  // namespace flagscan

@@ -56,6 +56,9 @@ struct ScanConfig {
     ReportOptions report;
     std::string json_path;                   // -oJ
     std::string normal_path;                 // -oN; "-oN -" leaves it empty (the normal report is on stdout anyway)
+    std::string xml_path;                    // -oX
+    std::string grepable_path;               // -oG
+    std::string all_base;                    // -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl
     int verbosity = 0;
 };
 
