@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
             std::cout << line->help;
             return 0;
         case flagscan::CommandLine::Action::version:
-            std::cout << "flagscan " << FLAGSCAN_VERSION << '\n';
+            std::cout << flagscan::version_text();
             return 0;
         case flagscan::CommandLine::Action::explain_rules:
             if (line->config.ping_only) {

@@ -126,9 +126,11 @@ cxxopts::Options make_options() {
         ("replay", "re-derive every verdict from a saved capture (pcap or pcapng; ours, nmap's "
                    "taken with tcpdump, ...): no root, no packet sent", cxxopts::value<std::string>())
         ("scanner", "with --replay: the address that scanned (default: the one that sent the most "
-                    "probes)", cxxopts::value<std::string>())
+                    "probes)", cxxopts::value<std::string>());
+    options.add_options("Listing")
         ("open", "list only open (or possibly open) ports, and only hosts with one")
-        ("all-ports", "list every port; summarise none")
+        ("all-ports", "list every port; summarise none");
+    options.add_options("General")
         ("v,verbose", "more detail on stderr (counters, drops, rates)")
         ("h,help", "this help")
         ("V,version", "print the version");
@@ -433,7 +435,7 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
         auto parsed = options.parse(static_cast<int>(pointers.size()), pointers.data());
         if (parsed.count("help"))
             return CommandLine{CommandLine::Action::help, {},
-                               options.help({"Targets", "Ports and scan type", "Timing", "Source", "Output", "Replay"})};
+                               options.help({"Targets", "Ports and scan type", "Timing", "Source", "Output", "Listing", "Replay", "General"})};
         if (parsed.count("version")) return CommandLine{CommandLine::Action::version, {}, {}};
         if (parsed.count("explain-rules")) {
             auto kind = chosen_kind(parsed);

@@ -2,12 +2,17 @@
 #pragma once
 
 #include <ostream>
+#include <string>
 
 #include "flagscan/cli/options.hpp"
 
 namespace flagscan {
 
-// Runs the scan; returns the process exit code (0 done, 1 error, 130 interrupted).
+// "flagscan 0.2.0", the libraries it was built with, and the exit codes (for --version).
+std::string version_text();
+
+// Runs the scan; returns the process exit code: 0 done, 1 bad input (refused before anything
+// was sent), 2 runtime failure (an output write, the capture), 130 interrupted.
 int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
 
 // The two kinds of scan: packets on a wire (root), or frames in a capture file (--replay).
