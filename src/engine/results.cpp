@@ -8,6 +8,7 @@ namespace flagscan {
 Results::Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds)
     : targets_(&targets), kinds_(std::move(kinds)), ports_(targets.size()), hosts_(targets.host_count()) {
     for (auto& host : hosts_) host.counts[static_cast<int>(PortState::unscanned)] = static_cast<std::uint32_t>(targets.slot_count());
+    totals_[static_cast<int>(PortState::unscanned)] = targets.size();
 }
 
 void Results::set(std::uint64_t index, const PortResult& result) {
@@ -16,6 +17,8 @@ void Results::set(std::uint64_t index, const PortResult& result) {
     if (slot.state == PortState::unscanned) ++decided_;
     --counts[static_cast<int>(slot.state)];
     ++counts[static_cast<int>(result.state)];
+    --totals_[static_cast<int>(slot.state)];
+    ++totals_[static_cast<int>(result.state)];
     slot = result;
 }
 

@@ -33,10 +33,18 @@ void deliver(Engine& engine, LinkType link, const std::vector<Frame>& frames, co
         if (!packet) continue;
         const PacketOutcome outcome = engine.on_packet(*packet, frame.ts);
         if (hooks.received) hooks.received(frame, *packet, outcome);
+        if (hooks.answered) hooks.answered(outcome);
     }
 }
 
 }  // namespace
+
+void add_hooks(LoopHooks& hooks, LoopHooks more) {
+    hooks.sent = chain(std::move(hooks.sent), std::move(more.sent));
+    hooks.received = chain(std::move(hooks.received), std::move(more.received));
+    hooks.answered = chain(std::move(hooks.answered), std::move(more.answered));
+    hooks.tick = chain(std::move(hooks.tick), std::move(more.tick));
+}
 
 ScanEnd run_scan(Engine& engine, const ProbeBuilder& builder, FrameSink& sink, FrameSource& source, const Clock& clock,
                  const std::atomic<bool>& stop, const LoopHooks& hooks) {

@@ -49,6 +49,7 @@ public:
     const PortResult& port(std::uint64_t index) const { return ports_[index]; }
     const HostResult& host(std::uint32_t host_index) const { return hosts_[host_index]; }
     std::uint64_t decided() const { return decided_; }
+    std::uint64_t state_total(PortState state) const { return totals_[static_cast<int>(state)]; }  // over every host
 
 private:
     const TargetSet* targets_;
@@ -56,6 +57,7 @@ private:
     std::vector<PortResult> ports_;
     std::vector<HostResult> hosts_;
     std::uint64_t decided_ = 0;
+    std::array<std::uint64_t, kPortStateCount> totals_{};  // ports per PortState, every host
 };
 
 }  // namespace flagscan
