@@ -7,6 +7,7 @@
 
 #include "flagscan/capture/live_capture.hpp"
 #include "flagscan/cli/hosts.hpp"
+#include "flagscan/cli/progress.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/route.hpp"
 #include "flagscan/cli/runner.hpp"
@@ -213,7 +214,8 @@ PhaseEnd run_raw_phase(const ScanConfig& config, const Phase& phase, FrameSink& 
     LoopHooks hooks;
     if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
     if (config.verbosity >= 2) add_timeline(hooks, engine, clock.now(), err);
-    const ScanEnd end = run_scan(engine, *builder, sink, capture, clock, interrupts.flag(), hooks);
+    const ScanEnd end = run_watched({config, phase.plan->title, engine, *phase.results, out, err}, clock, hooks,
+                                    [&](const LoopHooks& all) { return run_scan(engine, *builder, sink, capture, clock, interrupts.flag(), all); });
     if (config.verbosity > 0) write_stats(err, engine);
     return PhaseEnd{end, engine.rto()};
 }
@@ -251,7 +253,8 @@ PhaseEnd run_connect_phase(const ScanConfig& config, const Phase& phase, Interru
     }
     LoopHooks hooks;
     if (config.verbosity >= 2) add_timeline(hooks, engine, started, err);
-    const ScanEnd end = run_connect_scan(engine, *driver, clock, interrupts.flag(), hooks);
+    const ScanEnd end = run_watched({config, phase.plan->title, engine, *phase.results, out, err}, clock, hooks,
+                                    [&](const LoopHooks& all) { return run_connect_scan(engine, *driver, clock, interrupts.flag(), all); });
     if (config.verbosity > 0) write_stats(err, engine);
     if (driver->failure()) err << "flagscan: " << *driver->failure() << '\n';
     return PhaseEnd{end, engine.rto(), driver->failure().has_value()};
