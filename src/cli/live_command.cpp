@@ -7,6 +7,7 @@
 
 #include "flagscan/capture/live_capture.hpp"
 #include "flagscan/cli/hosts.hpp"
+#include "flagscan/cli/progress.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/route.hpp"
 #include "flagscan/cli/runner.hpp"
@@ -138,13 +139,15 @@ void write_stats(std::ostream& err, const Engine& engine) {
 
 // -vv: a line every 50 ms with the engine's state, to watch the window and the timeout work.
 void add_timeline(LoopHooks& hooks, const Engine& engine, Micros started, std::ostream& err) {
-    hooks.tick = [&engine, &err, started, next_line = started](Micros now) mutable {
+    LoopHooks timeline;
+    timeline.tick = [&engine, &err, started, next_line = started](Micros now) mutable {
         if (now < next_line) return;
         next_line = now + 50 * kMillisecond;
         err << "flagscan: +" << (now - started) / kMillisecond << " ms: sent " << engine.stats().sent << ", decided "
             << engine.decided() << "/" << engine.planned() << ", in flight " << engine.in_flight() << ", window "
             << static_cast<long>(engine.window()) << ", rto " << engine.rto() / kMillisecond << " ms\n";
     };
+    add_hooks(hooks, std::move(timeline));
 }
 
 struct Prepared {
@@ -240,7 +243,10 @@ PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
     const SteadyClock clock;
     const LoopHooks hooks = phase_hooks(context, phase, engine, clock.now(), true);
-    const ScanEnd end = run_scan(engine, *builder, sink, capture, clock, context.interrupts.flag(), hooks);
+    const PhaseWatch watch{config, phase.plan->title, engine, *phase.results, context.out, context.err};
+    const ScanEnd end = run_watched(watch, clock, hooks, [&](const LoopHooks& all) {
+        return run_scan(engine, *builder, sink, capture, clock, context.interrupts.flag(), all);
+    });
     if (config.verbosity > 0) write_stats(context.err, engine);
     return PhaseEnd{end, engine.rto()};
 }
@@ -277,7 +283,10 @@ PhaseEnd run_connect_phase(const ScanContext& context, const Phase& phase) {
         });
     }
     const LoopHooks hooks = phase_hooks(context, phase, engine, started, false);
-    const ScanEnd end = run_connect_scan(engine, *driver, clock, context.interrupts.flag(), hooks);
+    const PhaseWatch watch{config, phase.plan->title, engine, *phase.results, context.out, context.err};
+    const ScanEnd end = run_watched(watch, clock, hooks, [&](const LoopHooks& all) {
+        return run_connect_scan(engine, *driver, clock, context.interrupts.flag(), all);
+    });
     if (config.verbosity > 0) write_stats(context.err, engine);
     if (driver->failure()) context.err << "flagscan: " << *driver->failure() << '\n';
     return PhaseEnd{end, engine.rto(), driver->failure().has_value()};

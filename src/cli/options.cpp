@@ -118,6 +118,8 @@ cxxopts::Options make_options() {
         ("output-all", "BASE.nmap, BASE.xml, BASE.gnmap and BASE.jsonl at once  [nmap: -oA]", cxxopts::value<std::string>())
         ("reason", "show why each port is in its state (syn-ack, reset, no-response, ...)")
         ("packet-trace", "print every packet sent and received, flags spelled out")
+        ("stats-every", "print a status line every DURATION (10s, 500ms), also when stderr is no terminal",
+         cxxopts::value<std::string>())
         ("explain", "after the scan, tell for each listed port what was sent, what came back, the "
                     "rule that decided, and what the scan cannot tell")
         ("explain-rules", "print the reply rules of the chosen scan type (-sF etc.) and exit")
@@ -369,6 +371,12 @@ Result<bool> fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config)
     config.verbosity = static_cast<int>(parsed.count("verbose"));
     config.explain = parsed.count("explain") > 0;
     config.packet_trace = parsed.count("packet-trace") > 0;
+    if (parsed.count("stats-every")) {
+        const auto text = parsed["stats-every"].as<std::string>();
+        const auto every = parse_duration(text);
+        if (!every || *every <= 0) return Error{"bad --stats-every '" + text + "': use a duration such as 10s or 500ms"};
+        config.stats_every = *every;
+    }
     config.no_dns = parsed.count("no-dns") > 0;
     config.skip_discovery = parsed.count("skip-discovery") > 0;
     if (auto ok = check_output_paths(config); !ok) return ok;

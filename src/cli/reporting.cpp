@@ -32,9 +32,11 @@ bool finish_reports(const ScanConfig& config, OutputSet& outputs, const ScanView
 }
 
 void add_streaming(LoopHooks& hooks, OutputSet& outputs, Results& results, const ScanView& view) {
-    add_tick(hooks, [&outputs, &results, &view](Micros) {
+    LoopHooks streaming;
+    streaming.tick = [&outputs, &results, &view](Micros) {
         for (const std::uint32_t host : results.take_finished_hosts()) outputs.host_finished(view, host);
-    });
+    };
+    add_hooks(hooks, std::move(streaming));
 }
 
 std::vector<std::string> names_of_hosts_up(const Results& discovery) {

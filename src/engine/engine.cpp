@@ -451,7 +451,7 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
         }
         settle(answer, *index, *rule, prior.tries, -1);
         ++stats_.late;
-        return {Outcome::late};
+        return {Outcome::late, -1, index};
     }
     if (answer.evidence.kind == ReplyEvidence::Kind::icmp_unreachable && icmp_paced_lane(answer.lane)) {
         const std::uint32_t host = host_of(*index);
@@ -477,7 +477,7 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
     if (hosts_.note_answered(timing, answer.try_no)) grant_tries(host);
     settle_if_quiet(host);
     forget_if_done(host, answer.target);
-    return {Outcome::answer, rtt};
+    return {Outcome::answer, rtt, index};
 }
 
 // When the try a reply answers went out, if the table still knows: the latest send, the one

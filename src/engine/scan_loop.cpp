@@ -33,20 +33,17 @@ void deliver(Engine& engine, LinkType link, const std::vector<Frame>& frames, co
         if (!packet) continue;
         const PacketOutcome outcome = engine.on_packet(*packet, frame.ts);
         if (hooks.received) hooks.received(frame, *packet, outcome);
+        if (hooks.answered) hooks.answered(outcome);
     }
 }
 
 }  // namespace
 
-void add_tick(LoopHooks& hooks, std::function<void(Micros now)> tick) {
-    if (!hooks.tick) {
-        hooks.tick = std::move(tick);
-        return;
-    }
-    hooks.tick = [first = std::move(hooks.tick), then = std::move(tick)](Micros now) {
-        first(now);
-        then(now);
-    };
+void add_hooks(LoopHooks& hooks, LoopHooks more) {
+    hooks.sent = chain(std::move(hooks.sent), std::move(more.sent));
+    hooks.received = chain(std::move(hooks.received), std::move(more.received));
+    hooks.answered = chain(std::move(hooks.answered), std::move(more.answered));
+    hooks.tick = chain(std::move(hooks.tick), std::move(more.tick));
 }
 
 ScanEnd run_scan(Engine& engine, const ProbeBuilder& builder, FrameSink& sink, FrameSource& source, const Clock& clock,

@@ -263,7 +263,10 @@ ScanEnd run_connect_scan(Engine& engine, ConnectDriver& driver, const Clock& clo
         for (std::size_t i = 0; i < n; ++i) driver.start(probes[i], now, answers);
         if (n == 0 && answers.empty() && engine.finished()) break;
         driver.wait(n > 0 || !answers.empty() ? now : engine.next_deadline(now), clock, answers);
-        for (const auto& [answer, ts] : answers) engine.on_answer(answer, ts);
+        for (const auto& [answer, ts] : answers) {
+            const PacketOutcome outcome = engine.on_answer(answer, ts);
+            if (hooks.answered) hooks.answered(outcome);
+        }
         if (hooks.tick) hooks.tick(clock.now());
     }
     return ScanEnd::finished;

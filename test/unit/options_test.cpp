@@ -82,6 +82,8 @@ TEST(Options, BadInputIsOneClearLine) {
         {"-sn", "-p", "80", "10.0.0.1"},
         {"-PS70000", "10.0.0.1"},
         {"-oX", "out.xml", "10.0.0.1"},
+        {"--stats-every", "soon", "10.0.0.1"},
+        {"--stats-every", "0s", "10.0.0.1"},
     };
     for (const auto& args : bad) {
         auto line = parse(args);
@@ -119,6 +121,15 @@ TEST(Options, Durations) {
     EXPECT_EQ(parse_duration("1m"), 60 * kSecond);
     EXPECT_FALSE(parse_duration("ms"));
     EXPECT_FALSE(parse_duration("5 parsecs"));
+}
+
+TEST(Options, StatsEvery) {
+    auto every = parse({"--stats-every", "500ms", "10.0.0.1"});
+    ASSERT_TRUE(every) << every.error();
+    EXPECT_EQ(every->config.stats_every, 500 * kMillisecond);
+    auto none = parse({"10.0.0.1"});
+    ASSERT_TRUE(none) << none.error();
+    EXPECT_EQ(none->config.stats_every, 0);
 }
 
 // nmap reads "10.0.0.1,3" as one target (10.0.0.1 and 10.0.0.3): the parser must not split it.

@@ -44,6 +44,7 @@ struct ScanConfig {
     std::string write_path;                  // -w FILE
     bool explain = false;                    // --explain
     bool packet_trace = false;               // --packet-trace
+    Micros stats_every = 0;                  // --stats-every; 0: a status line only on a terminal
     bool skip_discovery = false;             // -Pn
     bool no_dns = false;                     // -n
     std::string interface;                   // -e

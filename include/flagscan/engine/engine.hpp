@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -48,6 +49,7 @@ struct EngineStats {
 struct PacketOutcome {
     enum class Kind : std::uint8_t { stray, answer, duplicate, late, unmatched, own } kind = Kind::stray;
     Micros rtt = -1;  // when the packet answers the latest send of its probe
+    std::optional<std::uint64_t> index{};  // the port an answer or a late reply settled
 };
 
 // The engine never reads a clock, sleeps, or touches a socket: `now` comes in as an argument,

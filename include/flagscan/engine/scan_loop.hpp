@@ -16,11 +16,23 @@ namespace flagscan {
 struct LoopHooks {
     std::function<void(const Probe&, std::span<const std::uint8_t> packet, Micros when)> sent;
     std::function<void(const Frame&, const DecodedPacket&, const PacketOutcome&)> received;
+    std::function<void(const PacketOutcome&)> answered;  // every reply's outcome, captured or a connect()'s
     std::function<void(Micros now)> tick;  // after each round of the loop
 };
 
-// Adds `tick` after the ones already there (the timeline, the status line, the outputs).
-void add_tick(LoopHooks& hooks, std::function<void(Micros now)> tick);
+// Two observers in one: `first`, then `second` (either may be empty).
+template <typename... Args>
+std::function<void(Args...)> chain(std::function<void(Args...)> first, std::function<void(Args...)> second) {
+    if (!first) return second;
+    if (!second) return first;
+    return [first = std::move(first), second = std::move(second)](Args... args) {
+        first(args...);
+        second(args...);
+    };
+}
+
+// Adds `more`'s observers after those `hooks` already has, so that features never overwrite each other.
+void add_hooks(LoopHooks& hooks, LoopHooks more);
 
 enum class ScanEnd { finished, interrupted };
 
