@@ -57,6 +57,8 @@ struct ScanConfig {
     std::string json_path;                   // -oJ
     std::string normal_path;                 // -oN; "-oN -" leaves it empty (the normal report is on stdout anyway)
     int verbosity = 0;
+    std::string resume_path;                 // --resume FILE: continue the scan FILE records (nothing else given)
+    std::string resume_file = "flagscan.resume";  // --resume-file: where an interrupted scan records itself
 };
 
 struct CommandLine {
