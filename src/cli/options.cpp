@@ -123,7 +123,11 @@ cxxopts::Options make_options() {
         ("explain", "after the scan, tell for each listed port what was sent, what came back, the "
                     "rule that decided, and what the scan cannot tell")
         ("explain-rules", "print the reply rules of the chosen scan type (-sF etc.) and exit")
-        ("w,write", "write every probe sent and every reply captured to a pcap FILE", cxxopts::value<std::string>());
+        ("w,write", "write every probe sent and every reply captured to a pcap FILE", cxxopts::value<std::string>())
+        ("resume-file", "where an interrupted scan (Ctrl-C) records itself for --resume (default "
+                        "flagscan.resume)", cxxopts::value<std::string>())
+        ("resume", "continue the interrupted scan FILE records; nothing else may be given  [nmap: "
+                   "--resume]", cxxopts::value<std::string>());
     options.add_options("Replay")
         ("replay", "re-derive every verdict from a saved capture (pcap or pcapng; ours, nmap's "
                    "taken with tcpdump, ...): no root, no packet sent", cxxopts::value<std::string>())
@@ -379,6 +383,8 @@ Result<bool> fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config)
     }
     config.no_dns = parsed.count("no-dns") > 0;
     config.skip_discovery = parsed.count("skip-discovery") > 0;
+    if (parsed.count("resume-file")) config.resume_file = parsed["resume-file"].as<std::string>();
+    if (config.resume_file.empty()) return Error{"--resume-file needs a file name"};
     if (auto ok = check_output_paths(config); !ok) return ok;
     if (config.normal_path == "-") config.normal_path.clear();  // nmap's "-oN -": on stdout, where it goes anyway
     return true;
@@ -405,6 +411,21 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     config.seed_given = parsed.count("seed") > 0;
     if (config.seed_given) config.seed = parsed["seed"].as<std::uint64_t>();
     return config;
+}
+
+// nmap's --resume FILE: the file holds the scan's whole command line, so nothing else is given.
+std::optional<Result<CommandLine>> resume_request(const std::vector<std::string>& args) {
+    const auto given = std::find_if(args.begin(), args.end(), [](const std::string& arg) {
+        return arg == "--resume" || arg.rfind("--resume=", 0) == 0;
+    });
+    if (given == args.end()) return std::nullopt;
+    const bool separate = *given == "--resume";
+    const std::string path = separate ? (args.size() > 1 ? args[1] : std::string{}) : given->substr(9);
+    if (given != args.begin() || args.size() != (separate ? 2u : 1u) || path.empty())
+        return Result<CommandLine>{Error{"--resume takes the resume file and nothing else: the scan's options come from the file"}};
+    CommandLine line;
+    line.config.resume_path = path;
+    return Result<CommandLine>{std::move(line)};
 }
 
 }  // namespace
@@ -434,6 +455,7 @@ std::optional<Micros> parse_duration(std::string_view text) {
 
 Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
     std::vector<std::string> args{argv + 1, argv + argc};
+    if (auto resume = resume_request(args)) return std::move(*resume);
     args = translate_nmap_flags(args);
     std::vector<const char*> pointers{argv[0]};
     for (const auto& arg : args) pointers.push_back(arg.c_str());

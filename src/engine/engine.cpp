@@ -49,6 +49,11 @@ Engine::Engine(const TargetSet& targets, const EngineConfig& config, const Cooki
     for (const ProbeKind* lane_kind : results.kinds()) icmp_lanes_.push_back(icmp_error_decides(*lane_kind));
     // A replay meets every probe of the capture; a live scan only the window's worth at once.
     if (config.echo == EchoCheck::recorded) correlator_.reserve(std::min<std::uint64_t>(targets.size(), 1u << 22));
+    if (config_.resume) {
+        next_position_ = std::min(config_.resume->position, order_.size());
+        resumed_.assign(config_.resume->pending.begin(), config_.resume->pending.end());
+        config_.resume.reset();
+    }
 }
 
 // Evidence-based retry limit, after nmap's max_successful_tryno (kept per host, as nmap's): while
@@ -303,8 +308,23 @@ std::optional<Engine::Candidate> Engine::take_candidate() {
         auto* entry = correlator_.find(key);
         if (entry != nullptr && entry->phase == Correlator::Phase::queued) return Candidate{entry->index, key, entry};
     }
-    if (next_position_ >= order_.size() || parked_count_ >= kMaxParked) return std::nullopt;
-    return Candidate{order_(next_position_++), 0, nullptr};
+    if (parked_count_ >= kMaxParked) return std::nullopt;
+    return next_first_try();
+}
+
+// The first try of an index with no verdict: those an interrupted scan left pending, then the
+// walk. A resumed scan's Results hold the verdicts it restored, and those are skipped.
+std::optional<Engine::Candidate> Engine::next_first_try() {
+    while (!resumed_.empty()) {
+        const std::uint64_t index = resumed_.front();
+        resumed_.pop_front();
+        if (!decided_index(index)) return Candidate{index, 0, nullptr, true};
+    }
+    while (next_position_ < order_.size()) {
+        const std::uint64_t index = order_(next_position_++);
+        if (!decided_index(index)) return Candidate{index, 0, nullptr};
+    }
+    return std::nullopt;
 }
 
 // A candidate whose host's window is full waits beside the walk, so that the probes of other
@@ -355,12 +375,14 @@ std::size_t Engine::release_parked(Micros now, std::span<Probe> out) {
 // A candidate the rate did not allow yet goes first next time.
 void Engine::put_back(const Candidate& candidate) {
     if (candidate.resend != nullptr) retransmit_.push_front(candidate.key);
+    else if (candidate.resumed) resumed_.push_front(candidate.index);
     else --next_position_;
 }
 
 // Each probe is recorded as it is chosen, so that the next choice sees its host's window with it.
 std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
     expire(now);
+    if (draining_) return 0;
     std::size_t n = held_.empty() ? 0 : release_paced(now, out);
     for (std::size_t i = 0; i < n; ++i) correlator_.record(out[i], now, now + host_timeout(host_of(out[i].index)));
     if (!parked_.empty()) n += release_parked(now, out.subspan(n));
@@ -384,7 +406,8 @@ std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
     }
     stats_.sent += n;
     if (n > 0 && stats_.first_send < 0) stats_.first_send = now;
-    if (n > 0 && next_position_ == order_.size() && stats_.last_first_try < 0) stats_.last_first_try = now;
+    const bool walked = next_position_ == order_.size() && resumed_.empty();
+    if (n > 0 && walked && stats_.last_first_try < 0) stats_.last_first_try = now;
     return n;
 }
 
@@ -514,7 +537,8 @@ Micros Engine::next_deadline(Micros now) {
     for (const auto& [host, queue] : held_) deadline = std::min(deadline, icmp_pacer_.next(host, now));
     if (!spaced_.empty()) deadline = std::min(deadline, spaced_.front().first);
     const bool parked_ready = std::any_of(parked_.begin(), parked_.end(), [this](const auto& p) { return host_has_room(p.first); });
-    const bool has_work = !retransmit_.empty() || next_position_ < order_.size() || parked_ready;
+    const bool has_work =
+        !draining_ && (!retransmit_.empty() || !resumed_.empty() || next_position_ < order_.size() || parked_ready);
     if (has_work) {
         const bool window_open = static_cast<double>(correlator_.in_flight()) < congestion_.window();
         if (window_open) deadline = std::min(deadline, pace_.next(now));
@@ -588,7 +612,8 @@ void Engine::give_up_silent(std::uint32_t host) {
 }
 
 bool Engine::finished() {
-    if (next_position_ < order_.size() || !held_.empty() || !spaced_.empty() || !parked_.empty()) return false;
+    while (!resumed_.empty() && decided_index(resumed_.front())) resumed_.pop_front();
+    if (next_position_ < order_.size() || !resumed_.empty() || !held_.empty() || !spaced_.empty() || !parked_.empty()) return false;
     while (!retransmit_.empty()) {
         auto* entry = correlator_.find(retransmit_.front());
         if (entry != nullptr && entry->phase == Correlator::Phase::queued) return false;
@@ -597,6 +622,18 @@ bool Engine::finished() {
     if (correlator_.next_expiry()) return false;
     give_up_silent();
     return true;
+}
+
+// Every index before the walk's position that has no verdict. Walking the permutation again is
+// O(position) Feistel evaluations and lookups, a few milliseconds for a million probes, once per
+// interrupt; it needs no record of what is in flight, parked or held, and cannot miss any.
+ResumePoint Engine::resume_point() const {
+    ResumePoint point{next_position_, {}};
+    for (std::uint64_t position = 0; position < next_position_; ++position) {
+        const std::uint64_t index = order_(position);
+        if (!decided_index(index)) point.pending.push_back(index);
+    }
+    return point;
 }
 
 }  // namespace flagscan

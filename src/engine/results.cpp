@@ -38,4 +38,11 @@ void Results::note_reply(std::uint32_t host_index, Micros rtt) {
     if (rtt >= 0 && (host.min_rtt < 0 || rtt < host.min_rtt)) host.min_rtt = rtt;
 }
 
+void Results::restore_host(std::uint32_t host_index, const HostResult& evidence) {
+    auto& host = hosts_[host_index];
+    host.replies = evidence.replies;
+    host.min_rtt = evidence.min_rtt;
+    host.icmp_limit = evidence.icmp_limit;
+}
+
 }  // namespace flagscan

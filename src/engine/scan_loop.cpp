@@ -1,6 +1,7 @@
 // The loop that joins the engine to the wire.
 #include "flagscan/engine/scan_loop.hpp"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -53,7 +54,13 @@ ScanEnd run_scan(Engine& engine, const ProbeBuilder& builder, FrameSink& sink, F
     std::vector<Frame> frames;
     frames.reserve(4096);
     for (;;) {
-        if (stop.load(std::memory_order_relaxed)) return ScanEnd::interrupted;
+        if (stop.load(std::memory_order_relaxed)) {
+            return drain_replies(engine, clock, [&](Micros deadline) {
+                frames.clear();
+                source.wait(deadline, frames);
+                deliver(engine, source.link(), frames, hooks);
+            }, hooks);
+        }
         const Micros now = clock.now();
         const std::size_t n = engine.poll_sends(now, probes);
         if (n > 0) {
@@ -71,6 +78,21 @@ ScanEnd run_scan(Engine& engine, const ProbeBuilder& builder, FrameSink& sink, F
         if (hooks.tick) hooks.tick(clock.now());
     }
     return ScanEnd::finished;
+}
+
+// Why wait at all: the probes in flight were sent, and their answers are on their way; taking
+// them in costs at most one timeout and saves sending them again on resume.
+ScanEnd drain_replies(Engine& engine, const Clock& clock, const std::function<void(Micros deadline)>& receive,
+                      const LoopHooks& hooks) {
+    engine.stop_sending();
+    const Micros until = clock.now() + engine.rto();
+    for (;;) {
+        const Micros now = clock.now();
+        engine.poll_sends(now, {});  // runs the timers: what timed out is no longer in flight
+        if (engine.in_flight() == 0 || now >= until) return ScanEnd::interrupted;
+        receive(std::min(until, engine.next_deadline(now)));
+        if (hooks.tick) hooks.tick(clock.now());
+    }
 }
 
 }  // namespace flagscan

@@ -256,7 +256,15 @@ ScanEnd run_connect_scan(Engine& engine, ConnectDriver& driver, const Clock& clo
     std::vector<TimedAnswer> answers;
     driver.patience([&engine](Ipv4 host) { return engine.host_rto(host); });
     for (;;) {
-        if (stop.load(std::memory_order_relaxed) || driver.failure()) return ScanEnd::interrupted;
+        if (driver.failure()) return ScanEnd::interrupted;
+        if (stop.load(std::memory_order_relaxed)) {
+            driver.cancel_waiting();  // a connect() started now would be a probe sent after the stop
+            return drain_replies(engine, clock, [&](Micros deadline) {
+                answers.clear();
+                driver.wait(deadline, clock, answers);
+                for (const auto& [answer, ts] : answers) engine.on_answer(answer, ts);
+            }, hooks);
+        }
         const Micros now = clock.now();
         answers.clear();
         const std::size_t n = engine.poll_sends(now, probes);

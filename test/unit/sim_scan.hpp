@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "flagscan/engine/scan_loop.hpp"
@@ -17,11 +18,13 @@ struct SimScan {
     EngineConfig config;
     SimConfig network;
     const UdpPayloads* payloads = nullptr;
+    std::function<void(Results&)> restore;  // fills the fresh Results before the engine starts (a resumed scan)
 
     FakeClock clock{1'000'000};
     std::unique_ptr<SimNetwork> sim;
     std::unique_ptr<Results> results;
     std::unique_ptr<Engine> engine;
+    ScanEnd end = ScanEnd::finished;
 
     SimScan(AddressSet hosts, std::vector<Port> ports, SimConfig net, const ProbeKind& kind = syn_kind(), int timing = 4)
         : SimScan(std::move(hosts), lane_zero(ports), {&kind}, std::move(net), timing) {}
@@ -43,10 +46,11 @@ struct SimScan {
     Micros run(const LoopHooks& hooks, const std::atomic<bool>& stop) {
         sim = std::make_unique<SimNetwork>(network, clock);
         results = std::make_unique<Results>(targets, kinds);
+        if (restore) restore(*results);
         engine = std::make_unique<Engine>(targets, config, CookieKey{11, 22}, *results);
         auto builder = ProbeBuilder::create(kinds, ProbeShape{}, payloads);
         const Micros start = clock.now();
-        run_scan(*engine, builder.value(), *sim, *sim, clock, stop, hooks);
+        end = run_scan(*engine, builder.value(), *sim, *sim, clock, stop, hooks);
         return clock.now() - start;
     }
 

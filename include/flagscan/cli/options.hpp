@@ -61,6 +61,8 @@ struct ScanConfig {
     std::string grepable_path;               // -oG
     std::string all_base;                    // -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl
     int verbosity = 0;
+    std::string resume_path;                 // --resume FILE: continue the scan FILE records (nothing else given)
+    std::string resume_file = "flagscan.resume";  // --resume-file: where an interrupted scan records itself
 };
 
 struct CommandLine {

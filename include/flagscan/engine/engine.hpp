@@ -23,6 +23,15 @@
 
 namespace flagscan {
 
+// Where an interrupted scan stopped: the next position of the walk over the permutation, and
+// every index before it still without a verdict (in flight, parked, held, waiting for a
+// resend or for its verdict of silence). A scan resumed from it sends those first, then walks
+// on from `position`: together they are exactly the indices the first scan left undecided.
+struct ResumePoint {
+    std::uint64_t position = 0;
+    std::vector<std::uint64_t> pending;
+};
+
 // The probe kinds come from Results (one per lane of the target set).
 struct EngineConfig {
     ScannerIdentity me;  // me.lanes is raised to the target set's lane count
@@ -30,6 +39,9 @@ struct EngineConfig {
     std::uint64_t seed = 0;       // order of the walk over host x port
     Micros delivery_slack = 0;    // how late the frame source may hand a reply over (capture batching)
     EchoCheck echo = EchoCheck::keyed;  // recorded: a replay, whose probes come from a capture
+    // Continue an interrupted scan (same targets and seed): its Results hold the verdicts restored
+    // from the resume file, which are never sent again.
+    std::optional<ResumePoint> resume;
 };
 
 struct EngineStats {
@@ -69,6 +81,12 @@ public:
     Micros next_deadline(Micros now);
     // Every probe answered or out of tries: the scan is over. Gives silent ports their verdict.
     bool finished();
+    // Ctrl-C: from now on poll_sends sends nothing (no new probe, no resend) but still runs the
+    // timers, so that in_flight() falls as replies come or tries time out.
+    void stop_sending() { draining_ = true; }
+    bool draining() const { return draining_; }
+    // Where the scan stands, for a resume file (see ResumePoint).
+    ResumePoint resume_point() const;
 
     // Replay: a probe found in a capture, as if this engine had sent it at `ts`; a second probe
     // to the same port before its answer is the next try. False when it is not one of ours.
@@ -95,6 +113,7 @@ private:
         std::uint64_t index;
         std::uint64_t key;                // the correlator key of a resend
         Correlator::Entry* resend;        // null: the first try of a new index
+        bool resumed = false;             // a first try left pending by the interrupted scan
     };
     // A candidate whose host had no room in its window, waiting for it (the resend's entry
     // is looked up again when it leaves: it may have been answered meanwhile).
@@ -109,6 +128,8 @@ private:
         bool empty() const { return resends.empty() && first_tries.empty(); }
     };
     std::optional<Candidate> take_candidate();
+    std::optional<Candidate> next_first_try();
+    bool decided_index(std::uint64_t index) const { return results_->port(index).state != PortState::unscanned; }
     void put_back(const Candidate& candidate);
     enum class Admission : std::uint8_t { send, park, wait };
     Admission admit(std::uint64_t index, Micros now);
@@ -157,6 +178,8 @@ private:
     EngineStats stats_;
 
     std::uint64_t next_position_ = 0;       // next position in the permutation
+    std::deque<std::uint64_t> resumed_;     // first tries left pending by an interrupted scan, sent before the walk
+    bool draining_ = false;                 // stop_sending() was called
     std::deque<std::uint64_t> retransmit_;  // correlator keys waiting for a resend
     // Per host: correlator keys out of tries, verdict pending (a window cut or ICMP pacing may
     // still send them again). Settled when nothing else of the host is undecided.

@@ -42,6 +42,9 @@ public:
     void set(std::uint64_t index, const PortResult& result);
     void note_reply(std::uint32_t host_index, Micros rtt);
     void note_icmp_limit(std::uint32_t host_index, double per_second) { hosts_[host_index].icmp_limit = per_second; }
+    // A resumed scan: what the host showed before the interrupt (replies, min_rtt, icmp_limit;
+    // its counts follow from the verdicts set()).
+    void restore_host(std::uint32_t host_index, const HostResult& evidence);
 
     const TargetSet& targets() const { return *targets_; }
     const ProbeKind& kind(std::uint8_t lane) const { return *kinds_[lane]; }

@@ -38,7 +38,15 @@ enum class ScanEnd { finished, interrupted };
 
 // Runs until the engine has a verdict for every port or `stop` is set. The same loop drives a
 // live scan (SteadyClock, raw socket, libpcap) and a test (FakeClock, SimNetwork).
+// Once `stop` is set it sends nothing more but still takes replies in (drain_replies), then
+// returns ScanEnd::interrupted; ports still without a verdict stay unscanned (a resume point's).
 ScanEnd run_scan(Engine& engine, const ProbeBuilder& builder, FrameSink& sink, FrameSource& source, const Clock& clock,
                  const std::atomic<bool>& stop, const LoopHooks& hooks = {});
+
+// The end of an interrupted scan: the engine stops sending, and replies to what is in flight are
+// still matched for up to one timeout (engine.rto()), or until nothing is in flight.
+// `receive(deadline)` hands the engine what came in by `deadline` (a frame source, sockets).
+ScanEnd drain_replies(Engine& engine, const Clock& clock, const std::function<void(Micros deadline)>& receive,
+                      const LoopHooks& hooks = {});
 
 }  // namespace flagscan

@@ -62,6 +62,9 @@ public:
     // Called for every connect() and every outcome (--packet-trace).
     void trace(std::function<void(const ConnectEvent&)> observer) { trace_ = std::move(observer); }
 
+    // The probes still waiting for a socket are never started (the scan was interrupted).
+    void cancel_waiting() { waiting_.clear(); }
+
     std::size_t open_sockets() const { return pending_.size(); }
     std::size_t waiting() const { return waiting_.size(); }
     // Set when the scan cannot go on (sockets cannot be opened at all, -e refused, ...).
@@ -128,7 +131,8 @@ Result<std::size_t> connection_budget(std::size_t limit, std::size_t open_now);
 
 // The loop of a connect scan: the engine's probes become connect() calls, their outcomes the
 // engine's answers, until every port has its verdict, `stop` is set, or the driver fails
-// (ScanEnd::interrupted; driver.failure() says why).
+// (ScanEnd::interrupted; driver.failure() says why). After `stop`, no connect() is started;
+// the sockets connecting are still read for up to one timeout (drain_replies).
 ScanEnd run_connect_scan(Engine& engine, ConnectDriver& driver, const Clock& clock, const std::atomic<bool>& stop,
                          const LoopHooks& hooks = {});
 
