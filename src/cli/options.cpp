@@ -7,6 +7,7 @@
 #include <cxxopts.hpp>
 #include <limits>
 
+#include "flagscan/output/formats.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/port_list.hpp"
 
@@ -112,8 +113,8 @@ cxxopts::Options make_options() {
     options.add_options("Output")
         ("output-json", "write JSON lines to FILE (- for stdout)  [-oJ]", cxxopts::value<std::string>())
         ("output-normal", "write the normal report to FILE too (- for stdout)  [nmap: -oN]", cxxopts::value<std::string>())
-        ("output-xml", "XML output  [nmap: -oX] (not built yet)", cxxopts::value<std::string>())
-        ("output-grepable", "grepable output  [nmap: -oG] (not built yet)", cxxopts::value<std::string>())
+        ("output-xml", "write nmap's XML to FILE (- for stdout)  [nmap: -oX]", cxxopts::value<std::string>())
+        ("output-grepable", "write nmap's grepable lines to FILE (- for stdout)  [nmap: -oG]", cxxopts::value<std::string>())
         ("reason", "show why each port is in its state (syn-ack, reset, no-response, ...)")
         ("packet-trace", "print every packet sent and received, flags spelled out")
         ("explain", "after the scan, tell for each listed port what was sent, what came back, the "
@@ -135,10 +136,8 @@ cxxopts::Options make_options() {
 }
 
 std::optional<std::string> unbuilt_option(const cxxopts::ParseResult& parsed) {
-    constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kNotYet{{
+    constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kNotYet{{
         {"service-version", "-sV (service detection)"},
-        {"output-xml", "-oX (XML output)"},
-        {"output-grepable", "-oG (grepable output)"},
     }};
     for (const auto& [name, what] : kNotYet) {
         if (parsed.count(std::string(name)) > 0) return std::string(what) + " is not built yet in this version of flagscan";
@@ -337,15 +336,21 @@ Result<bool> fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config)
     config.report.all_ports = parsed.count("all-ports") > 0;
     if (parsed.count("output-json")) config.json_path = parsed["output-json"].as<std::string>();
     if (parsed.count("output-normal")) config.normal_path = parsed["output-normal"].as<std::string>();
+    if (parsed.count("output-xml")) config.xml_path = parsed["output-xml"].as<std::string>();
+    if (parsed.count("output-grepable")) config.grepable_path = parsed["output-grepable"].as<std::string>();
     config.verbosity = static_cast<int>(parsed.count("verbose"));
     config.explain = parsed.count("explain") > 0;
     config.packet_trace = parsed.count("packet-trace") > 0;
     config.no_dns = parsed.count("no-dns") > 0;
     config.skip_discovery = parsed.count("skip-discovery") > 0;
-    if (config.normal_path == "-") {  // nmap's "-oN -": the normal report on stdout, where it goes anyway
-        if (config.json_path == "-") return Error{"-oN - and -oJ - would both write to stdout: send one of them to a file"};
-        config.normal_path.clear();
+    std::string on_stdout;  // the options that name "-", in nmap's letters
+    for (const auto& [path, letter] : {std::pair{&config.normal_path, "N"}, std::pair{&config.json_path, "J"},
+                                       std::pair{&config.xml_path, "X"}, std::pair{&config.grepable_path, "G"}}) {
+        if (*path == "-") on_stdout += std::string(on_stdout.empty() ? "" : " and ") + "-o" + letter + " -";
     }
+    if (on_stdout.find(" and ") != std::string::npos)
+        return Error{on_stdout + " would all write to stdout: send all but one of them to a file"};
+    if (config.normal_path == "-") config.normal_path.clear();  // nmap's "-oN -": the normal report on stdout, where it goes anyway
     return true;
 }
 
@@ -422,6 +427,7 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
         auto config = build_config(parsed);
         if (!config) return Error{config.error()};
         line.config = std::move(config).value();
+        line.config.command_line = quoted_command_line(std::vector<std::string>{argv, argv + argc});
     } catch (const cxxopts::exceptions::exception& e) {
         return Error{e.what()};
     }

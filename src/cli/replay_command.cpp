@@ -1,10 +1,12 @@
 // The replay command: every verdict re-derived from a saved capture, no root, nothing sent.
+#include <fstream>
 #include <set>
 
 #include "flagscan/capture/pcap_file.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/runner.hpp"
 #include "flagscan/engine/replay.hpp"
+#include "flagscan/output/formats.hpp"
 
 namespace flagscan {
 namespace {
@@ -50,6 +52,24 @@ EngineConfig replay_engine_config(const ScanConfig& config, const ScanSurvey::Co
     return ec;
 }
 
+// -oX and -oG of a replay, to their file or to stdout ("-"). (To fold into the shared output
+// code that opens every output before the scan.)
+bool write_nmap_formats(const ScanConfig& config, const Results& results, const ServiceTable& services,
+                        const ScanSummary& summary, std::ostream& out, std::ostream& err) {
+    using Writer = void (*)(std::ostream&, const Results&, const ServiceTable&, const ReportOptions&, const ScanSummary&);
+    bool written = true;
+    for (const auto& [path, write] : {std::pair<const std::string&, Writer>{config.xml_path, &write_xml},
+                                      std::pair<const std::string&, Writer>{config.grepable_path, &write_grepable}}) {
+        if (path.empty()) continue;
+        std::ofstream file;
+        if (path != "-") file.open(path);
+        std::ostream& to = path == "-" ? out : file;
+        write(to, results, services, config.report, summary);
+        if (!to.flush()) err << "flagscan: cannot write '" << path << "'\n", written = false;
+    }
+    return written;
+}
+
 }  // namespace
 
 // Two passes over the file: the first learns who scanned how, the second replays.
@@ -65,7 +85,8 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     Engine engine{targets, settings, CookieKey{0, 0}, results};
     LoopHooks hooks;
     if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
-    if (config.json_path != "-")
+    const bool nmap_format_on_stdout = config.xml_path == "-" || config.grepable_path == "-";
+    if (config.json_path != "-" && !nmap_format_on_stdout)
         out << "Replaying " << config.replay_path << ": " << scan->kind.name << " scan by " << scan->scanner.str()
             << (scan->kind_inferred ? " (both read from the capture)" : " (scan type as given)") << '\n';
 
@@ -73,9 +94,16 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     ScanSummary summary{std::string(scan->kind.name) + " scan", "", 0, false, {}};
     summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;
     summary.host_reasons = replayed_reasons(targets, scan->scanner, arp);
+    summary.command_line = config.command_line;
+    summary.start_unix = counts.first < 0 ? 0 : counts.first / kSecond;  // the capture's clock
+    summary.end_unix = counts.last < 0 ? 0 : counts.last / kSecond;
+    summary.verbosity = config.verbosity;
     if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
-    finish_reports(config, results, ServiceTable::load_system(), summary, ExplainContext{settings.me, engine.rto()},
-                   out, err);
+    const ServiceTable services = ServiceTable::load_system();
+    std::ostream discard{nullptr};  // nmap's -oX - / -oG -: that format alone on stdout
+    finish_reports(config, results, services, summary, ExplainContext{settings.me, engine.rto()},
+                   nmap_format_on_stdout ? discard : out, err);
+    if (!write_nmap_formats(config, results, services, summary, out, err)) return 2;
     if (counts.undecodable > 0 || config.verbosity > 0)
         err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes; skipped " << counts.undecodable
             << " that were not IPv4 or were malformed; " << engine.stats().strays << " packets answered nothing of this scan\n";

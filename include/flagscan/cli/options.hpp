@@ -56,6 +56,9 @@ struct ScanConfig {
     ReportOptions report;
     std::string json_path;                   // -oJ
     std::string normal_path;                 // -oN; "-oN -" leaves it empty (the normal report is on stdout anyway)
+    std::string xml_path;                    // -oX ("-": stdout)
+    std::string grepable_path;               // -oG ("-": stdout)
+    std::string command_line;                // argv as typed, quoted as nmap echoes it (-oX args, -oG header)
     int verbosity = 0;
 };
 
