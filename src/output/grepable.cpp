@@ -25,11 +25,12 @@ void write_ports_scanned(std::ostream& out, const Results& results) {
 }
 
 // "22/open/tcp//ssh///": port, state, protocol, owner (none), service ('/' turned '|' as nmap
-// does), RPC info (none), version (none).
+// does; empty when the table does not list the port), RPC info (none), version (none).
 std::string port_field(const Results& results, std::uint64_t index, const ServiceTable& services) {
     const Target target = results.targets().at(index);
     const ProbeKind& kind = results.kind(target.lane);
-    std::string service{services.name(target.port, kind.protocol == ipproto::udp ? Protocol::udp : Protocol::tcp)};
+    const Protocol proto = kind.protocol == ipproto::udp ? Protocol::udp : Protocol::tcp;
+    std::string service{services.lists(target.port, proto) ? services.name(target.port, proto) : ""};
     for (char& c : service) c = c == '/' ? '|' : c;
     return std::to_string(target.port.value()) + '/' + std::string(to_string(results.port(index).state)) + '/' +
            std::string(protocol_name(kind)) + "//" + service + "///";

@@ -91,9 +91,11 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index, 
     const Protocol proto = kind.protocol == ipproto::udp ? Protocol::udp : Protocol::tcp;
     out << "<port" << attribute("protocol", protocol_name(kind)) << attribute("portid", target.port.value()) << '>'
         << "<state" << attribute("state", to_string(port.state)) << attribute("reason", to_string(port.reason))
-        << attribute("reason_ttl", port.ttl) << "/>"
-        << "<service" << attribute("name", services.name(target.port, proto)) << attribute("method", "table")
-        << attribute("conf", 3) << "/></port>\n";
+        << attribute("reason_ttl", port.ttl) << "/>";
+    if (services.lists(target.port, proto))  // nmap: no <service> for a port its table does not list
+        out << "<service" << attribute("name", services.name(target.port, proto)) << attribute("method", "table")
+            << attribute("conf", 3) << "/>";
+    out << "</port>\n";
 }
 
 // <ports> as nmap's printportoutput writes it: nothing when no port was scanned.
