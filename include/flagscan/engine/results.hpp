@@ -49,6 +49,11 @@ public:
     const PortResult& port(std::uint64_t index) const { return ports_[index]; }
     const HostResult& host(std::uint32_t host_index) const { return hosts_[host_index]; }
     std::uint64_t decided() const { return decided_; }
+    // Ports in one state over every host (the open count a status line shows).
+    std::uint64_t state_total(PortState state) const { return totals_[static_cast<int>(state)]; }
+    // The hosts whose every port got a verdict since the last call, in the order they finished
+    // (so outputs can write a host the moment it is done).
+    std::vector<std::uint32_t> take_finished_hosts();
 
 private:
     const TargetSet* targets_;
@@ -56,6 +61,8 @@ private:
     std::vector<PortResult> ports_;
     std::vector<HostResult> hosts_;
     std::uint64_t decided_ = 0;
+    std::array<std::uint64_t, kPortStateCount> totals_{};
+    std::vector<std::uint32_t> finished_;  // hosts done, not yet taken
 };
 
 }  // namespace flagscan
