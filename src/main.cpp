@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
     auto line = flagscan::parse_command_line(argc, argv);
     if (!line) {
         std::cerr << "flagscan: " << line.error() << '\n';
-        return 2;
+        return 1;  // bad input
     }
     switch (line->action) {
         case flagscan::CommandLine::Action::help:

@@ -191,30 +191,57 @@ Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, co
 struct PhaseEnd {
     ScanEnd end = ScanEnd::finished;
     Micros rto = 0;
-    bool failed = false;  // the phase could not run (its reason already printed): exit 1
+    bool failed = false;  // the phase could not run or broke off (its reason already printed)
 };
 
+// One run of the engine over one target set: discovery, or the port scan.
 struct Phase {
     const ScanPlan* plan;
     const TargetSet* targets;
     Results* results;
     EngineConfig settings;
+    const ScanView* stream = nullptr;  // the outputs' view when hosts are written as they finish
 };
 
-PhaseEnd run_raw_phase(const ScanConfig& config, const Phase& phase, FrameSink& sink, LiveCapture& capture,
-                       const Prepared& prepared, InterruptWatcher& interrupts, std::ostream& out, std::ostream& err) {
-    const ProbeShape shape{config.ttl.value_or(64), 1024, 1460, prepared.route.mac.value_or(MacAddress{})};
-    auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &prepared.payloads);
-    if (!builder) return err << "flagscan: " << builder.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0};
+struct Wire {
+    std::optional<RawWire> raw;  // absent without root: discovery and ports go through connect()
+    PortBlock block;
+};
+
+// What every phase of one scan shares: the command's edges, opened once.
+struct ScanContext {
+    const ScanConfig& config;
+    const Prepared& prepared;
+    Wire& wire;
+    InterruptWatcher& interrupts;
+    OutputSet& outputs;
+    std::ostream& out;
+    std::ostream& err;
+};
+
+// The observers every phase gets, in one place: packet trace, -vv timeline, streamed outputs.
+// (A connect scan traces its connections itself: trace_packets false.)
+LoopHooks phase_hooks(const ScanContext& context, const Phase& phase, const Engine& engine, Micros started,
+                      bool trace_packets) {
+    LoopHooks hooks;
+    if (trace_packets && context.config.packet_trace) add_packet_trace(hooks, side_stream(context.config, context.out, context.err));
+    if (context.config.verbosity >= 2) add_timeline(hooks, engine, started, context.err);
+    if (phase.stream != nullptr) add_streaming(hooks, context.outputs, *phase.results, *phase.stream);
+    return hooks;
+}
+
+PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink& sink, LiveCapture& capture) {
+    const ScanConfig& config = context.config;
+    const ProbeShape shape{config.ttl.value_or(64), 1024, 1460, context.prepared.route.mac.value_or(MacAddress{})};
+    auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &context.prepared.payloads);
+    if (!builder) return context.err << "flagscan: " << builder.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true};
     EngineConfig settings = phase.settings;
     settings.delivery_slack = capture.delivery_slack();
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
     const SteadyClock clock;
-    LoopHooks hooks;
-    if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
-    if (config.verbosity >= 2) add_timeline(hooks, engine, clock.now(), err);
-    const ScanEnd end = run_scan(engine, *builder, sink, capture, clock, interrupts.flag(), hooks);
-    if (config.verbosity > 0) write_stats(err, engine);
+    const LoopHooks hooks = phase_hooks(context, phase, engine, clock.now(), true);
+    const ScanEnd end = run_scan(engine, *builder, sink, capture, clock, context.interrupts.flag(), hooks);
+    if (config.verbosity > 0) write_stats(context.err, engine);
     return PhaseEnd{end, engine.rto()};
 }
 
@@ -232,28 +259,27 @@ std::optional<double> connect_window(double wanted, std::ostream& err) {
     return window;
 }
 
-PhaseEnd run_connect_phase(const ScanConfig& config, const Phase& phase, InterruptWatcher& interrupts, std::ostream& out,
-                           std::ostream& err) {
+PhaseEnd run_connect_phase(const ScanContext& context, const Phase& phase) {
+    const ScanConfig& config = context.config;
     EngineConfig settings = phase.settings;
-    const auto window = connect_window(settings.timing.max_window, err);
+    const auto window = connect_window(settings.timing.max_window, context.err);
     if (!window) return PhaseEnd{ScanEnd::interrupted, 0, true};
     settings.timing.max_window = *window;
     auto driver = ConnectDriver::open(config.source, config.interface, settings.timing.max_rto + kSecond,
                                       static_cast<std::size_t>(*window));
-    if (!driver) return err << "flagscan: " << driver.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true};
+    if (!driver) return context.err << "flagscan: " << driver.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true};
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
     const SteadyClock clock;
     const Micros started = clock.now();
     if (config.packet_trace) {
-        driver->trace([&trace = side_stream(config, out, err), started](const ConnectEvent& event) {
+        driver->trace([&trace = side_stream(config, context.out, context.err), started](const ConnectEvent& event) {
             trace << trace_connect(event.target, event.port, event.error, event.when - started) << '\n';
         });
     }
-    LoopHooks hooks;
-    if (config.verbosity >= 2) add_timeline(hooks, engine, started, err);
-    const ScanEnd end = run_connect_scan(engine, *driver, clock, interrupts.flag(), hooks);
-    if (config.verbosity > 0) write_stats(err, engine);
-    if (driver->failure()) err << "flagscan: " << *driver->failure() << '\n';
+    const LoopHooks hooks = phase_hooks(context, phase, engine, started, false);
+    const ScanEnd end = run_connect_scan(engine, *driver, clock, context.interrupts.flag(), hooks);
+    if (config.verbosity > 0) write_stats(context.err, engine);
+    if (driver->failure()) context.err << "flagscan: " << *driver->failure() << '\n';
     return PhaseEnd{end, engine.rto(), driver->failure().has_value()};
 }
 
@@ -290,19 +316,15 @@ std::vector<Reason> reasons_up(const TargetSet& targets, const Results* discover
     return reasons;
 }
 
-struct Wire {
-    std::optional<RawWire> raw;  // absent without root: discovery and ports go through connect()
-    PortBlock block;
-};
-
-PhaseEnd run_phase(const ScanConfig& config, const Phase& phase, Wire& wire, const Prepared& prepared,
-                   InterruptWatcher& interrupts, std::ostream& out, std::ostream& err) {
-    if (is_connect_scan(*phase.plan->kinds.front()) || !wire.raw) return run_connect_phase(config, phase, interrupts, out, err);
+// The phase runner: the wire each phase's probes need (connect(), raw IP, or Ethernet for ARP).
+PhaseEnd run_phase(const ScanContext& context, const Phase& phase) {
+    Wire& wire = context.wire;
+    if (is_connect_scan(*phase.plan->kinds.front()) || !wire.raw) return run_connect_phase(context, phase);
     if (phase.plan->kinds.front()->protocol != ipproto::arp)
-        return run_raw_phase(config, phase, wire.raw->sink, *wire.raw->capture, prepared, interrupts, out, err);
-    auto link = LinkSink::open(prepared.route.interface);
-    if (!link) return err << "flagscan: " << link.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0};
-    return run_raw_phase(config, phase, *link, *wire.raw->capture, prepared, interrupts, out, err);
+        return run_raw_phase(context, phase, wire.raw->sink, *wire.raw->capture);
+    auto link = LinkSink::open(context.prepared.route.interface);
+    if (!link) return context.err << "flagscan: " << link.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true};
+    return run_raw_phase(context, phase, *link, *wire.raw->capture);
 }
 
 bool on_attached_ethernet(const Prepared& prepared) {
@@ -347,31 +369,41 @@ struct Discovery {
     std::optional<int> exit_code;
 };
 
+// The exit code of a scan that ran: 130 interrupted, 2 when it broke off or an output could
+// not be written, else 0.
+int exit_code(const PhaseEnd& end, bool written) {
+    if (end.failed || !written) return 2;
+    return end.end == ScanEnd::interrupted ? 130 : 0;
+}
+
 // -sn, the discovery before a port scan, or the ARP that -Pn keeps on the attached Ethernet.
-Discovery discover(const ScanConfig& config, Prepared& prepared, Wire& wire, InterruptWatcher& interrupts,
-                   std::ostream& out, std::ostream& err) {
-    const bool arp = wire.raw && (config.skip_discovery || use_arp(config, prepared, err));
-    const ScanPlan plan = arp ? arp_discovery_plan() : wire.raw ? discovery_plan(config.ping) : connect_discovery_plan();
-    if (!wire.raw && config.ping.given()) err << "flagscan: not root: -P options need raw packets; discovering with connect() to 80 and 443\n";
+// With -sn its hosts are the report, streamed as they finish unless their names are looked up
+// at the end (-n not given).
+Discovery discover(const ScanContext& context) {
+    const ScanConfig& config = context.config;
+    const Prepared& prepared = context.prepared;
+    const bool raw = context.wire.raw.has_value();
+    const bool arp = raw && (config.skip_discovery || use_arp(config, prepared, context.err));
+    const ScanPlan plan = arp ? arp_discovery_plan() : raw ? discovery_plan(config.ping) : connect_discovery_plan();
+    if (!raw && config.ping.given())
+        context.err << "flagscan: not root: -P options need raw packets; discovering with connect() to 80 and 443\n";
     Discovery discovery{std::make_unique<TargetSet>(prepared.hosts, plan.slots), std::nullopt, std::nullopt};
     Results& found = discovery.found.emplace(*discovery.targets, plan.kinds);
     const SteadyClock clock;
     const Micros started = clock.now();
     ScanSummary summary{plan.title, now_text(), 0, false, {}, prepared.hosts.size()};
-    if (config.ping_only && config.json_path != "-") write_normal_header(out, summary);
-    const Phase phase{&plan, discovery.targets.get(), &found, engine_config(config, prepared.route, wire.block, 0)};
-    const PhaseEnd end = run_phase(config, phase, wire, prepared, interrupts, out, err);
-    if (end.failed) {
-        discovery.exit_code = 1;
-        return discovery;
-    }
+    const ScanView view{found, prepared.services, config.report, summary, true};
+    if (config.ping_only) context.outputs.start(view);
+    Phase phase{&plan, discovery.targets.get(), &found, engine_config(config, prepared.route, context.wire.block, 0)};
+    if (config.ping_only && config.no_dns) phase.stream = &view;
+    const PhaseEnd end = run_phase(context, phase);
     if (arp) mark_ourselves(found, prepared.route.source, config.skip_discovery ? Reason::user_set : Reason::localhost_response);
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
     summary.interrupted = end.end == ScanEnd::interrupted;
-    if (!config.ping_only && !summary.interrupted) return discovery;
+    if (!config.ping_only && !summary.interrupted && !end.failed) return discovery;
     if (!config.no_dns) summary.host_names = names_of_hosts_up(found);
-    finish_discovery_reports(config, found, summary, out, err);
-    discovery.exit_code = summary.interrupted ? 130 : 0;
+    const bool written = finish_reports(config, context.outputs, view, {}, context.out, context.err);
+    discovery.exit_code = exit_code(end, written);
     return discovery;
 }
 
@@ -386,8 +418,39 @@ void warn_ignored_by_connect(const ScanConfig& config, std::ostream& err) {
                "the kernel's: they are not recorded\n";
 }
 
+
+// The port scan over the hosts discovery left up (all of them with -Pn), streamed to the outputs.
+int scan_ports(const ScanContext& context, const AddressSet& hosts, const Results* discovery, Micros started) {
+    const ScanConfig& config = context.config;
+    const Prepared& prepared = context.prepared;
+    const SteadyClock clock;
+    const TargetSet targets{hosts, prepared.ports.slots};
+    Results results{targets, prepared.ports.kinds};
+    if (discovery != nullptr) carry_latency(*discovery, results);
+    ScanSummary summary{prepared.ports.title, now_text(), 0, false, {}, prepared.hosts.size()};
+    summary.host_reasons = reasons_up(targets, discovery);
+    if (!config.no_dns) summary.host_names = names_of_targets(targets);  // before the scan, as nmap: names stream too
+    const ScanView view{results, prepared.services, config.report, summary, false};
+    context.outputs.start(view);
+    // The port scan's lanes take the second half of the source-port block (discovery the first).
+    Phase phase{&prepared.ports, &targets, &results, engine_config(config, prepared.route, context.wire.block, TargetSet::kMaxLanes), &view};
+    phase.settings.me.lanes = static_cast<std::uint8_t>(prepared.ports.kinds.size());
+    PhaseEnd end;
+    if (!hosts.empty()) end = run_phase(context, phase);
+    summary.elapsed_seconds = double(clock.now() - started) / kSecond;
+    summary.interrupted = end.end == ScanEnd::interrupted;
+    const CaptureStats capture_stats = context.wire.raw ? context.wire.raw->capture->stop() : CaptureStats{};
+    const bool written = finish_reports(config, context.outputs, view, ExplainContext{phase.settings.me, end.rto}, context.out, context.err);
+    if (capture_stats.dropped > 0 || config.verbosity > 0)
+        context.err << "flagscan: capture saw " << capture_stats.received << ", dropped " << capture_stats.dropped
+                    << " (kernel) " << capture_stats.if_dropped << " (interface)\n";
+    return exit_code(end, written);
+}
+
 }  // namespace
 
+// Everything that can refuse the scan is checked before the first packet: the outputs are
+// opened, the targets, ports and route parsed, the sockets opened (exit 1 when any fails).
 int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& err) {
     InterruptWatcher interrupts;  // first, so that every thread started below inherits its signal mask
     ScanConfig config = given;
@@ -400,6 +463,8 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     if (config.source_port && (!root || (is_connect_scan(config.kind) && !config.ping_only)))  // as nmap warns
         err << "flagscan: warning: -g/--source-port is not used by a connect scan (-sT): use a raw scan such as -sS to "
                "set the source port\n";
+    auto outputs = OutputSet::open(config, out);
+    if (!outputs) return err << "flagscan: " << outputs.error() << '\n', 1;
     auto prepared = prepare(config, err);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
     Wire wire{std::nullopt, port_block(config)};
@@ -410,38 +475,13 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         if (!raw) return err << "flagscan: " << raw.error() << '\n', 1;
         wire.raw.emplace(std::move(raw).value());
     }
-
+    const ScanContext context{config, *prepared, wire, interrupts, *outputs, out, err};
     const SteadyClock clock;
     const Micros started = clock.now();  // the time reported covers discovery too, as nmap's
-    Discovery discovery;
-    AddressSet hosts = prepared->hosts;
-    if (!config.skip_discovery || arp_despite_pn(config, wire, *prepared)) {
-        discovery = discover(config, *prepared, wire, interrupts, out, err);
-        if (discovery.exit_code) return *discovery.exit_code;
-        hosts = hosts_up(*discovery.found);
-    }
-
-    ScanSummary summary{prepared->ports.title, now_text(), 0, false, {}, prepared->hosts.size()};
-    if (config.json_path != "-") write_normal_header(out, summary);
-    const TargetSet targets{hosts, prepared->ports.slots};
-    Results results{targets, prepared->ports.kinds};
-    if (discovery.found) carry_latency(*discovery.found, results);
-    // The port scan's lanes take the second half of the source-port block (discovery the first).
-    EngineConfig settings = engine_config(config, prepared->route, wire.block, TargetSet::kMaxLanes);
-    settings.me.lanes = static_cast<std::uint8_t>(prepared->ports.kinds.size());
-    PhaseEnd end;
-    if (!hosts.empty()) end = run_phase(config, Phase{&prepared->ports, &targets, &results, settings}, wire, *prepared, interrupts, out, err);
-    if (end.failed) return 1;
-    summary.host_reasons = reasons_up(targets, discovery.found ? &*discovery.found : nullptr);
-    summary.elapsed_seconds = double(clock.now() - started) / kSecond;
-    summary.interrupted = end.end == ScanEnd::interrupted;
-    const CaptureStats capture_stats = wire.raw ? wire.raw->capture->stop() : CaptureStats{};
-    if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
-    finish_reports(config, results, prepared->services, summary, ExplainContext{settings.me, end.rto}, out, err);
-    if (capture_stats.dropped > 0 || config.verbosity > 0)
-        err << "flagscan: capture saw " << capture_stats.received << ", dropped " << capture_stats.dropped << " (kernel) "
-            << capture_stats.if_dropped << " (interface)\n";
-    return summary.interrupted ? 130 : 0;
+    if (config.skip_discovery && !arp_despite_pn(config, wire, *prepared)) return scan_ports(context, prepared->hosts, nullptr, started);
+    const Discovery discovery = discover(context);
+    if (discovery.exit_code) return *discovery.exit_code;
+    return scan_ports(context, hosts_up(*discovery.found), &*discovery.found, started);
 }
 
 }  // namespace flagscan

@@ -20,7 +20,7 @@ struct NmapSpelling {
 };
 
 // nmap flags of more than one letter; the value, when any, follows as the next argument.
-constexpr std::array<NmapSpelling, 14> kSpellings{{
+constexpr std::array<NmapSpelling, 15> kSpellings{{
     {"-Pn", "--skip-discovery"},
     {"-PE", "--ping-echo"},
     {"-PP", "--ping-timestamp"},
@@ -30,6 +30,7 @@ constexpr std::array<NmapSpelling, 14> kSpellings{{
     {"-oN", "--output-normal"},
     {"-oX", "--output-xml"},
     {"-oG", "--output-grepable"},
+    {"-oA", "--output-all"},
     {"-sn", "--ping-scan"},
     {"-sL", "--list-scan"},
     {"-sT", "--connect"},
@@ -115,6 +116,7 @@ cxxopts::Options make_options() {
         ("output-normal", "write the normal report to FILE too (- for stdout)  [nmap: -oN]", cxxopts::value<std::string>())
         ("output-xml", "write nmap's XML to FILE (- for stdout)  [nmap: -oX]", cxxopts::value<std::string>())
         ("output-grepable", "write nmap's grepable lines to FILE (- for stdout)  [nmap: -oG]", cxxopts::value<std::string>())
+        ("output-all", "BASE.nmap, BASE.xml, BASE.gnmap and BASE.jsonl at once  [nmap: -oA]", cxxopts::value<std::string>())
         ("reason", "show why each port is in its state (syn-ack, reset, no-response, ...)")
         ("packet-trace", "print every packet sent and received, flags spelled out")
         ("explain", "after the scan, tell for each listed port what was sent, what came back, the "
@@ -330,6 +332,26 @@ Result<bool> fill_source(const cxxopts::ParseResult& parsed, ScanConfig& config)
     return true;
 }
 
+// One output on stdout at most, and one output per file (-oA's files included).
+Result<bool> check_output_paths(const ScanConfig& config) {
+    const std::pair<std::string_view, std::string> outputs[] = {
+        {"-oN", config.normal_path}, {"-oX", config.xml_path}, {"-oG", config.grepable_path}, {"-oJ", config.json_path},
+        {"-oA", config.all_base.empty() ? "" : config.all_base + ".nmap"}, {"-oA", config.all_base.empty() ? "" : config.all_base + ".xml"},
+        {"-oA", config.all_base.empty() ? "" : config.all_base + ".gnmap"}, {"-oA", config.all_base.empty() ? "" : config.all_base + ".jsonl"}};
+    std::string on_stdout;
+    for (std::size_t i = 0; i < std::size(outputs); ++i) {
+        const auto& [option, path] = outputs[i];
+        if (path == "-" && !on_stdout.empty())
+            return Error{on_stdout + " - and " + std::string(option) + " - would both write to stdout: send one of them to a file"};
+        if (path == "-") on_stdout = option;
+        for (std::size_t j = 0; j < i && path != "-" && !path.empty(); ++j) {
+            if (outputs[j].second == path)
+                return Error{std::string(outputs[j].first) + " and " + std::string(option) + " would both write '" + path + "'"};
+        }
+    }
+    return true;
+}
+
 Result<bool> fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config) {
     config.report.reason = parsed.count("reason") > 0;
     config.report.open_only = parsed.count("open") > 0;
@@ -338,19 +360,15 @@ Result<bool> fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config)
     if (parsed.count("output-normal")) config.normal_path = parsed["output-normal"].as<std::string>();
     if (parsed.count("output-xml")) config.xml_path = parsed["output-xml"].as<std::string>();
     if (parsed.count("output-grepable")) config.grepable_path = parsed["output-grepable"].as<std::string>();
+    if (parsed.count("output-all")) config.all_base = parsed["output-all"].as<std::string>();
+    if (config.all_base == "-") return Error{"-oA takes a base name for its files, not '-'"};
     config.verbosity = static_cast<int>(parsed.count("verbose"));
     config.explain = parsed.count("explain") > 0;
     config.packet_trace = parsed.count("packet-trace") > 0;
     config.no_dns = parsed.count("no-dns") > 0;
     config.skip_discovery = parsed.count("skip-discovery") > 0;
-    std::string on_stdout;  // the options that name "-", in nmap's letters
-    for (const auto& [path, letter] : {std::pair{&config.normal_path, "N"}, std::pair{&config.json_path, "J"},
-                                       std::pair{&config.xml_path, "X"}, std::pair{&config.grepable_path, "G"}}) {
-        if (*path == "-") on_stdout += std::string(on_stdout.empty() ? "" : " and ") + "-o" + letter + " -";
-    }
-    if (on_stdout.find(" and ") != std::string::npos)
-        return Error{on_stdout + " would all write to stdout: send all but one of them to a file"};
-    if (config.normal_path == "-") config.normal_path.clear();  // nmap's "-oN -": the normal report on stdout, where it goes anyway
+    if (auto ok = check_output_paths(config); !ok) return ok;
+    if (config.normal_path == "-") config.normal_path.clear();  // nmap's "-oN -": on stdout, where it goes anyway
     return true;
 }
 

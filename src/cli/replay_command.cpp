@@ -1,12 +1,10 @@
 // The replay command: every verdict re-derived from a saved capture, no root, nothing sent.
-#include <fstream>
 #include <set>
 
 #include "flagscan/capture/pcap_file.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/runner.hpp"
 #include "flagscan/engine/replay.hpp"
-#include "flagscan/output/formats.hpp"
 
 namespace flagscan {
 namespace {
@@ -52,28 +50,12 @@ EngineConfig replay_engine_config(const ScanConfig& config, const ScanSurvey::Co
     return ec;
 }
 
-// -oX and -oG of a replay, to their file or to stdout ("-"). (To fold into the shared output
-// code that opens every output before the scan.)
-bool write_nmap_formats(const ScanConfig& config, const Results& results, const ServiceTable& services,
-                        const ScanSummary& summary, std::ostream& out, std::ostream& err) {
-    using Writer = void (*)(std::ostream&, const Results&, const ServiceTable&, const ReportOptions&, const ScanSummary&);
-    bool written = true;
-    for (const auto& [path, write] : {std::pair<const std::string&, Writer>{config.xml_path, &write_xml},
-                                      std::pair<const std::string&, Writer>{config.grepable_path, &write_grepable}}) {
-        if (path.empty()) continue;
-        std::ofstream file;
-        if (path != "-") file.open(path);
-        std::ostream& to = path == "-" ? out : file;
-        write(to, results, services, config.report, summary);
-        if (!to.flush()) err << "flagscan: cannot write '" << path << "'\n", written = false;
-    }
-    return written;
-}
-
 }  // namespace
 
 // Two passes over the file: the first learns who scanned how, the second replays.
 int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
+    auto outputs = OutputSet::open(config, out);
+    if (!outputs) return err << "flagscan: " << outputs.error() << '\n', 1;
     ArpReplies arp;
     auto scan = survey_capture(config, arp, err);
     if (!scan) return err << "flagscan: " << scan.error() << '\n', 1;
@@ -85,8 +67,7 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     Engine engine{targets, settings, CookieKey{0, 0}, results};
     LoopHooks hooks;
     if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
-    const bool nmap_format_on_stdout = config.xml_path == "-" || config.grepable_path == "-";
-    if (config.json_path != "-" && !nmap_format_on_stdout)
+    if (!outputs->stdout_taken_by_other())
         out << "Replaying " << config.replay_path << ": " << scan->kind.name << " scan by " << scan->scanner.str()
             << (scan->kind_inferred ? " (both read from the capture)" : " (scan type as given)") << '\n';
 
@@ -100,14 +81,13 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     summary.verbosity = config.verbosity;
     if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
     const ServiceTable services = ServiceTable::load_system();
-    std::ostream discard{nullptr};  // nmap's -oX - / -oG -: that format alone on stdout
-    finish_reports(config, results, services, summary, ExplainContext{settings.me, engine.rto()},
-                   nmap_format_on_stdout ? discard : out, err);
-    if (!write_nmap_formats(config, results, services, summary, out, err)) return 2;
+    const ScanView view{results, services, config.report, summary, false};
+    outputs->start(view);
+    const bool written = finish_reports(config, *outputs, view, ExplainContext{settings.me, engine.rto()}, out, err);
     if (counts.undecodable > 0 || config.verbosity > 0)
         err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes; skipped " << counts.undecodable
             << " that were not IPv4 or were malformed; " << engine.stats().strays << " packets answered nothing of this scan\n";
-    return 0;
+    return written ? 0 : 2;
 }
 
 }  // namespace flagscan

@@ -2,38 +2,11 @@
 #include "flagscan/cli/reporting.hpp"
 
 #include <ctime>
-#include <fstream>
-#include <functional>
 
 #include "flagscan/cli/reverse_dns.hpp"
 #include "flagscan/output/packet_trace.hpp"
 
 namespace flagscan {
-namespace {
-
-using Writer = std::function<void(std::ostream&)>;
-
-void write_file(const std::string& path, const Writer& write, std::ostream& err) {
-    std::ofstream file{path};
-    write(file);
-    if (!file) err << "flagscan: cannot write '" << path << "'\n";
-}
-
-// The normal report on stdout (unless JSON lines go there) and to -oN; JSON lines to -oJ.
-void write_outputs(const ScanConfig& config, const ScanSummary& summary, const Writer& normal, const Writer& jsonl,
-                   std::ostream& out, std::ostream& err) {
-    if (config.json_path != "-") normal(out);
-    if (!config.normal_path.empty()) {
-        write_file(config.normal_path, [&](std::ostream& file) {
-            write_normal_header(file, summary);
-            normal(file);
-        }, err);
-    }
-    if (config.json_path == "-") jsonl(out);
-    else if (!config.json_path.empty()) write_file(config.json_path, jsonl, err);
-}
-
-}  // namespace
 
 std::string now_text() {
     const std::time_t t = std::time(nullptr);
@@ -45,22 +18,23 @@ std::string now_text() {
 }
 
 std::ostream& side_stream(const ScanConfig& config, std::ostream& out, std::ostream& err) {
-    return config.json_path == "-" ? err : out;
+    const OutputPaths paths = output_paths(config);
+    const bool stdout_taken = paths.xml == "-" || paths.grepable == "-" || paths.jsonl == "-";
+    return stdout_taken ? err : out;
 }
 
-void finish_reports(const ScanConfig& config, const Results& results, const ServiceTable& services,
-                    const ScanSummary& summary, const ExplainContext& explain, std::ostream& out, std::ostream& err) {
-    write_outputs(
-        config, summary, [&](std::ostream& to) { write_normal(to, results, services, config.report, summary); },
-        [&](std::ostream& to) { write_jsonl(to, results, config.report, summary); }, out, err);
-    if (config.explain) write_explanations(side_stream(config, out, err), results, config.report, explain);
+bool finish_reports(const ScanConfig& config, OutputSet& outputs, const ScanView& view, const ExplainContext& explain,
+                    std::ostream& out, std::ostream& err) {
+    const bool written = outputs.finish(view, err);
+    if (config.explain && !view.discovery)
+        write_explanations(side_stream(config, out, err), view.results, config.report, explain);
+    return written;
 }
 
-void finish_discovery_reports(const ScanConfig& config, const Results& discovery, const ScanSummary& summary,
-                              std::ostream& out, std::ostream& err) {
-    write_outputs(
-        config, summary, [&](std::ostream& to) { write_discovery_normal(to, discovery, summary); },
-        [&](std::ostream& to) { write_discovery_jsonl(to, discovery, summary); }, out, err);
+void add_streaming(LoopHooks& hooks, OutputSet& outputs, Results& results, const ScanView& view) {
+    add_tick(hooks, [&outputs, &results, &view](Micros) {
+        for (const std::uint32_t host : results.take_finished_hosts()) outputs.host_finished(view, host);
+    });
 }
 
 std::vector<std::string> names_of_hosts_up(const Results& discovery) {
@@ -68,6 +42,12 @@ std::vector<std::string> names_of_hosts_up(const Results& discovery) {
     const auto hosts = static_cast<std::uint32_t>(discovery.targets().host_count());
     for (std::uint32_t host = 0; host < hosts; ++host)
         addresses.push_back(up_evidence(discovery, host) ? discovery.targets().hosts().at(host) : Ipv4{});
+    return reverse_names(addresses, 2 * kSecond);
+}
+
+std::vector<std::string> names_of_targets(const TargetSet& targets) {
+    std::vector<Ipv4> addresses;
+    for (std::uint64_t host = 0; host < targets.host_count(); ++host) addresses.push_back(targets.hosts().at(host));
     return reverse_names(addresses, 2 * kSecond);
 }
 

@@ -175,7 +175,21 @@ void Engine::retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micro
     correlator_.set_phase(key, more ? Correlator::Phase::queued : Correlator::Phase::exhausted);
     entry.repeat_try = ours;
     entry.repeats = static_cast<std::uint8_t>(entry.repeats + (ours ? 1 : 0));
-    (more ? retransmit_.push_back(key) : exhausted_.push_back(key));
+    if (more) return retransmit_.push_back(key);
+    exhausted_[host].push_back(key);
+    settle_if_quiet(host);
+}
+
+// Why: a host whose every undecided port is out of tries (none unsent, in flight, queued, parked
+// or held) has nothing left to learn from; its silent ports get their verdict now rather than at
+// the end of the scan, so the host is finished and the outputs can write it while others go on.
+void Engine::settle_if_quiet(std::uint32_t host) {
+    const auto it = exhausted_.find(host);
+    if (it == exhausted_.end()) return;
+    const auto undecided = results_->host(host).counts[static_cast<int>(PortState::unscanned)];
+    if (it->second.size() < undecided) return;
+    give_up_silent(host);
+    forget_if_done(host, targets_->hosts().at(host));
 }
 
 // Host discovery needs one answer per host: once a host is up, its silent probes get no retry.
@@ -206,16 +220,19 @@ bool Engine::paced_host(std::uint64_t index) const {
 // as the same try again, for free, when the loss was not the port's (repeat true).
 template <typename Pick>
 void Engine::requeue_exhausted(Pick pick, bool repeat) {
-    std::erase_if(exhausted_, [&](std::uint64_t key) {
-        auto* entry = correlator_.find(key);
-        if (entry == nullptr || entry->phase != Correlator::Phase::exhausted) return true;  // answered late
-        if (!pick(key, *entry) || host_found_up(entry->index) || (repeat && entry->repeats >= kMaxRepeats)) return false;
-        entry->repeat_try = repeat;
-        entry->repeats = static_cast<std::uint8_t>(entry->repeats + (repeat ? 1 : 0));
-        correlator_.set_phase(key, Correlator::Phase::queued);
-        retransmit_.push_back(key);
-        return true;
-    });
+    for (auto host = exhausted_.begin(); host != exhausted_.end();) {
+        std::erase_if(host->second, [&](std::uint64_t key) {
+            auto* entry = correlator_.find(key);
+            if (entry == nullptr || entry->phase != Correlator::Phase::exhausted) return true;  // answered late
+            if (!pick(key, *entry) || host_found_up(entry->index) || (repeat && entry->repeats >= kMaxRepeats)) return false;
+            entry->repeat_try = repeat;
+            entry->repeats = static_cast<std::uint8_t>(entry->repeats + (repeat ? 1 : 0));
+            correlator_.set_phase(key, Correlator::Phase::queued);
+            retransmit_.push_back(key);
+            return true;
+        });
+        host = host->second.empty() ? exhausted_.erase(host) : std::next(host);
+    }
 }
 
 // A host's pacing just began: what it gave up on was lost to the limit, not to the path.
@@ -458,6 +475,7 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
     if (congestion_.cuts() != global_cuts) resend_lost_to_cut(std::nullopt, congestion_.last_cut());
     else if (timing.window.cuts() != host_cuts) resend_lost_to_cut(host, timing.window.last_cut());
     if (hosts_.note_answered(timing, answer.try_no)) grant_tries(host);
+    settle_if_quiet(host);
     forget_if_done(host, answer.target);
     return {Outcome::answer, rtt};
 }
@@ -543,14 +561,22 @@ bool Engine::replay_probe(const DecodedPacket& packet, Micros ts) {
 }
 
 void Engine::finish_replay() {
-    for (const auto& [key, entry] : correlator_.open_probes()) exhausted_.push_back(key);
+    for (const auto& [key, entry] : correlator_.open_probes()) exhausted_[host_of(entry.index)].push_back(key);
     retransmit_.clear();
     give_up_silent();
 }
 
 void Engine::give_up_silent() {
+    while (!exhausted_.empty()) give_up_silent(exhausted_.begin()->first);
+}
+
+void Engine::give_up_silent(std::uint32_t host) {
+    const auto it = exhausted_.find(host);
+    if (it == exhausted_.end()) return;
+    const std::vector<std::uint64_t> keys = std::move(it->second);
+    exhausted_.erase(it);
     const ReplyEvidence silence{};
-    for (std::uint64_t key : exhausted_) {
+    for (std::uint64_t key : keys) {
         auto* entry = correlator_.find(key);
         const std::uint8_t lane = Correlator::lane_of(key);
         const Rule* rule = match_rule(kind(lane), silence);
@@ -559,7 +585,6 @@ void Engine::give_up_silent() {
         settle(none, entry->index, *rule, static_cast<std::uint8_t>(entry->try_no + 1), -1);
         correlator_.erase(key);
     }
-    exhausted_.clear();
 }
 
 bool Engine::finished() {

@@ -38,6 +38,17 @@ void deliver(Engine& engine, LinkType link, const std::vector<Frame>& frames, co
 
 }  // namespace
 
+void add_tick(LoopHooks& hooks, std::function<void(Micros now)> tick) {
+    if (!hooks.tick) {
+        hooks.tick = std::move(tick);
+        return;
+    }
+    hooks.tick = [first = std::move(hooks.tick), then = std::move(tick)](Micros now) {
+        first(now);
+        then(now);
+    };
+}
+
 ScanEnd run_scan(Engine& engine, const ProbeBuilder& builder, FrameSink& sink, FrameSource& source, const Clock& clock,
                  const std::atomic<bool>& stop, const LoopHooks& hooks) {
     std::array<Probe, kBatch> probes;

@@ -64,17 +64,24 @@ void write_discovery_normal(std::ostream& out, const Results& discovery, const S
     write_normal_footer(out, discovery.targets().host_count(), count_up(discovery), summary);
 }
 
+void write_discovery_jsonl_host(std::ostream& out, const Results& discovery, std::uint32_t host, const ScanSummary& summary) {
+    const auto evidence = up_evidence(discovery, host);
+    if (!evidence) return;
+    const Target target = discovery.targets().at(*evidence);
+    const PortResult& slot = discovery.port(*evidence);
+    const ProbeKind& kind = discovery.kind(target.lane);
+    out << R"({"ip":")" << target.ip.str() << '"';
+    if (const auto name = host_name(summary, host); !name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
+    out << R"(,"status":"up","reason":")" << to_string(slot.reason) << R"(","method":")" << json_string(kind.name) << '"';
+    if (uses_ports(kind)) out << R"(,"port":)" << target.port.value();
+    if (slot.ttl != 0) out << R"(,"ttl":)" << int{slot.ttl};
+    if (slot.rtt_us != 0) out << R"(,"rtt_us":)" << slot.rtt_us;
+    out << "}\n";
+}
+
 void write_discovery_jsonl(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
-    for_each_host_up(discovery, [&](std::uint32_t host, const Target& target, const PortResult& slot) {
-        const ProbeKind& kind = discovery.kind(target.lane);
-        out << R"({"ip":")" << target.ip.str() << '"';
-        if (const auto name = host_name(summary, host); !name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
-        out << R"(,"status":"up","reason":")" << to_string(slot.reason) << R"(","method":")" << json_string(kind.name) << '"';
-        if (uses_ports(kind)) out << R"(,"port":)" << target.port.value();
-        if (slot.ttl != 0) out << R"(,"ttl":)" << int{slot.ttl};
-        if (slot.rtt_us != 0) out << R"(,"rtt_us":)" << slot.rtt_us;
-        out << "}\n";
-    });
+    const auto hosts = static_cast<std::uint32_t>(discovery.targets().host_count());
+    for (std::uint32_t host = 0; host < hosts; ++host) write_discovery_jsonl_host(out, discovery, host, summary);
 }
 
 }  // namespace flagscan

@@ -57,13 +57,16 @@ std::string json_string(std::string_view text) {
     return out;
 }
 
+void write_jsonl_host(std::ostream& out, const Results& results, std::uint32_t host, const ReportOptions& options,
+                      const ScanSummary& summary) {
+    if (!host_is_reported(results, host, options)) return;
+    for_each_listed_port(results, host, options, [&](std::uint64_t index) { write_port(out, results, index); });
+    write_host(out, results, host, summary);
+}
+
 void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary) {
     const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
-    for (std::uint32_t host = 0; host < hosts; ++host) {
-        if (!host_is_reported(results, host, options)) continue;
-        for_each_listed_port(results, host, options, [&](std::uint64_t index) { write_port(out, results, index); });
-        write_host(out, results, host, summary);
-    }
+    for (std::uint32_t host = 0; host < hosts; ++host) write_jsonl_host(out, results, host, options, summary);
 }
 
 }  // namespace flagscan

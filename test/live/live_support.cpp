@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
 namespace flagscan::live {
@@ -847,6 +848,98 @@ PortRangeRule::~PortRangeRule() {
     const auto removed =
         run_process({"ip", "netns", "exec", ns_, "nft", "delete", "table", "ip", kRuleTable}, std::chrono::seconds(10));
     if (removed.exit_code != 0) ADD_FAILURE() << removed.describe();
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// "1-30,80,113": the port list as nmap and flagscan take it.
+std::string port_argument(const std::vector<int>& ports) {
+    std::string out;
+    for (std::size_t i = 0; i < ports.size();) {
+        std::size_t j = i;
+        while (j + 1 < ports.size() && ports[j + 1] == ports[j] + 1) ++j;
+        out += (out.empty() ? "" : ",") + std::to_string(ports[i]);
+        if (j > i) out += "-" + std::to_string(ports[j]);
+        i = j + 1;
+    }
+    return out;
+}
+
+// The host side of the lab's veth, from `lab.sh info ID` (host_if=fsh<ID>); empty if unknown.
+std::string lab_host_interface(std::string& error) {
+    const auto info = run_process({lab_script(), "info", std::to_string(lab_id())}, std::chrono::seconds(30));
+    if (!info.exited() || info.exit_code != 0) {
+        error = "lab.sh info failed: " + info.describe();
+        return {};
+    }
+    std::istringstream lines(info.out);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.starts_with("host_if=")) return line.substr(8);
+    }
+    error = "lab.sh info printed no host_if=:\n" + info.out;
+    return {};
+}
+
+Tcpdump::Tcpdump(const std::string& iface, const std::string& file, const std::string& log) : log_(log) {
+    const std::string filter = "net 10.77." + std::to_string(lab_id()) + ".0/24";
+    std::vector<std::string> argv{"tcpdump", "-i", iface, "--immediate-mode", "-s", "256", "-U",
+                                  "-Z", "root", "-n", "-w", file, filter};
+    pid_ = fork();
+    if (pid_ == 0) exec_child(argv, log);
+    if (pid_ < 0) {
+        error_ = std::string("fork: ") + std::strerror(errno);
+        return;
+    }
+    wait_until_listening();
+}
+
+std::string Tcpdump::stop() {
+    if (pid_ <= 0) return read_file(log_);
+    kill(pid_, SIGINT);
+    bool exited = false;
+    for (int i = 0; i < 200 && !exited; ++i) {
+        int status = 0;
+        exited = waitpid(pid_, &status, WNOHANG) == pid_;
+        if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!exited) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    pid_ = -1;
+    return read_file(log_);
+}
+
+void Tcpdump::exec_child(const std::vector<std::string>& argv, const std::string& log) {
+    const int null_fd = open("/dev/null", O_RDWR);
+    const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(null_fd, STDIN_FILENO);
+    dup2(null_fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+}
+
+void Tcpdump::wait_until_listening() {
+    for (int i = 0; i < 200; ++i) {
+        if (read_file(log_).find("listening on") != std::string::npos) return;
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            error_ = "tcpdump exited before it listened: " + read_file(log_);
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    error_ = "tcpdump not listening after 10 s: " + read_file(log_);
 }
 
 }  // namespace flagscan::live

@@ -1,6 +1,8 @@
 // Shared by the live tests: the lab layout, a JSON-lines reader, a process runner and the lab fixture.
 #pragma once
 
+#include <sys/types.h>
+
 #include <gtest/gtest.h>
 
 #include "../support/process.hpp"
@@ -203,6 +205,41 @@ public:
 
 private:
     std::string path_;
+};
+
+// ---- files, port lists, captures -----------------------------------------------------------
+
+std::string read_file(const std::string& path);  // the whole file; "" when unreadable
+
+// "1-30,80,113": the port list as nmap and flagscan take it.
+std::string port_argument(const std::vector<int>& ports);
+
+// The host side of the lab's veth, from `lab.sh info ID` (host_if=fsh<ID>); empty if unknown.
+std::string lab_host_interface(std::string& error);
+
+// tcpdump writing every packet of the lab's /24 seen on IFACE to FILE, for as long as it lives.
+// Immediate mode, so that no packet waits in a kernel buffer when it is stopped; -Z root, so
+// that it can write into the test's private temporary directory.
+class Tcpdump {
+public:
+    Tcpdump(const std::string& iface, const std::string& file, const std::string& log);
+    ~Tcpdump() { stop(); }
+    Tcpdump(const Tcpdump&) = delete;
+    Tcpdump& operator=(const Tcpdump&) = delete;
+
+    const std::string& error() const { return error_; }
+
+    // SIGINT, as a user would stop it (tcpdump then flushes the file and prints its counts);
+    // SIGKILL if it has not exited 10 s later. Returns tcpdump's stderr.
+    std::string stop();
+
+private:
+    [[noreturn]] static void exec_child(const std::vector<std::string>& argv, const std::string& log);
+    void wait_until_listening();
+
+    pid_t pid_ = -1;
+    std::string log_;
+    std::string error_;
 };
 
 // ---- the lab fixture ---------------------------------------------------------------------

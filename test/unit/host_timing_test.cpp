@@ -106,9 +106,15 @@ TEST(HostTiming, EachHostHasItsOwnTimeout) {
     SimConfig net = network(kDistances);
     net.hosts[silent].drop_all = true;
     SimScan scan{hosts_of(distances), port_range(20, 30), net, syn_kind(), 3};
-    scan.run();
-    const Micros near = scan.engine->host_rto(Ipv4{10, 1, 0, 1});
-    const Micros far = scan.engine->host_rto(Ipv4{10, 1, 0, 4});
+    // A finished host's timing is forgotten: read each one's as long as it is known.
+    Micros near = 0, far = 0;
+    LoopHooks hooks;
+    hooks.received = [&](const Frame&, const DecodedPacket&, const PacketOutcome&) {
+        const Micros rto = scan.engine->host_rto(Ipv4{10, 1, 0, 1});
+        if (rto != scan.config.timing.initial_rto) near = rto;  // its last, once heard from
+        far = std::max(far, scan.engine->host_rto(Ipv4{10, 1, 0, 4}));
+    };
+    scan.run(hooks);
     EXPECT_LT(near, 200 * kMillisecond);
     EXPECT_GT(far, 1500 * kMillisecond);
     EXPECT_EQ(scan.engine->host_rto(silent), scan.config.timing.initial_rto);
@@ -139,9 +145,15 @@ TEST(HostTiming, LossOnOneHostCutsOnlyItsOwnWindow) {
     both.add(clean);
     both.add(lossy);
     SimScan scan{both, port_range(1, 20000), net, syn_kind(), 4};
-    scan.run();
-    EXPECT_EQ(scan.engine->host_window_cuts(clean), 0u);
-    EXPECT_GT(scan.engine->host_window_cuts(lossy), 0u);
+    std::uint32_t clean_cuts = 0, lossy_cuts = 0;  // read while known: a finished host's timing is forgotten
+    LoopHooks hooks;
+    hooks.tick = [&](Micros) {
+        clean_cuts = std::max(clean_cuts, scan.engine->host_window_cuts(clean));
+        lossy_cuts = std::max(lossy_cuts, scan.engine->host_window_cuts(lossy));
+    };
+    scan.run(hooks);
+    EXPECT_EQ(clean_cuts, 0u);
+    EXPECT_GT(lossy_cuts, 0u);
     for (std::uint16_t port = 1; port <= 20000; ++port) {
         ASSERT_EQ(scan.at(clean, port).state, truth(syn_kind(), port)) << port;
         ASSERT_EQ(scan.at(lossy, port).state, truth(syn_kind(), port)) << port;
@@ -197,6 +209,34 @@ TEST(FlagScanIcmpLimit, AFewRejectedPortsDoNotSlowTheScan) {
         ASSERT_EQ(scan.at(target, port).state, want) << port;
     }
     EXPECT_LT(scan.engine->stats().sent, 10000u + 40u);  // the silent ports' few tries, nothing paced
+}
+
+}  // namespace
+}  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+// A near host with a silent port is finished (that port settled, so the outputs can write the
+// host) as soon as its own tries are spent, long before a far host is done.
+TEST(HostTiming, ANearHostWithASilentPortFinishesBeforeAFarOne) {
+    const Ipv4 near{10, 1, 0, 1};
+    const Ipv4 far{10, 1, 0, 4};
+    std::map<Ipv4, Micros> distances{{near, 100}, {far, 1500 * kMillisecond}};
+    SimScan scan{hosts_of(distances), port_range(20, 30), network(distances), syn_kind(), 3};
+    Micros near_done = -1, far_done = -1, started = -1;
+    LoopHooks hooks;
+    hooks.tick = [&](Micros now) {
+        if (started < 0) started = now;
+        for (const std::uint32_t host : scan.results->take_finished_hosts())
+            (scan.targets.hosts().at(host) == near ? near_done : far_done) = now - started;
+    };
+    const Micros took = scan.run(hooks);
+    ASSERT_GE(near_done, 0);
+    if (far_done < 0 && !scan.results->take_finished_hosts().empty()) far_done = took;  // decided as the scan ended
+    ASSERT_GE(far_done, 0);
+    EXPECT_LT(near_done + 2 * kSecond, far_done);
+    for (std::uint16_t port = 20; port <= 30; ++port) EXPECT_EQ(scan.at(near, port).state, truth(syn_kind(), port));
 }
 
 }  // namespace

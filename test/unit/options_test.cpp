@@ -216,7 +216,7 @@ TEST(Options, XmlAndGrepableOutputs) {
     EXPECT_EQ(dash->config.xml_path, "-");
     auto two = parse({"-oJ", "-", "-oX", "-", "10.0.0.1"});
     ASSERT_FALSE(two);
-    EXPECT_EQ(two.error(), "-oJ - and -oX - would all write to stdout: send all but one of them to a file");
+    EXPECT_EQ(two.error(), "-oX - and -oJ - would both write to stdout: send one of them to a file");
 }
 
 TEST(Options, ListScan) {

@@ -56,8 +56,9 @@ struct ScanConfig {
     ReportOptions report;
     std::string json_path;                   // -oJ
     std::string normal_path;                 // -oN; "-oN -" leaves it empty (the normal report is on stdout anyway)
-    std::string xml_path;                    // -oX ("-": stdout)
-    std::string grepable_path;               // -oG ("-": stdout)
+    std::string xml_path;                    // -oX
+    std::string grepable_path;               // -oG
+    std::string all_base;                    // -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl
     std::string command_line;                // argv as typed, quoted as nmap echoes it (-oX args, -oG header)
     int verbosity = 0;
 };

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "flagscan/cli/options.hpp"
+#include "flagscan/cli/outputs.hpp"
 #include "flagscan/engine/scan_loop.hpp"
 #include "flagscan/output/explain.hpp"
 #include "flagscan/output/report.hpp"
@@ -15,19 +16,23 @@ namespace flagscan {
 // The scan's start as the normal report's header gives it: "2026-11-22 01:02 UTC".
 std::string now_text();
 
-// Where the packet trace and the explanations go: stdout, unless JSON lines are written there.
+// Where the packet trace and the explanations go: stdout, unless an output (-oX - ...) is written there.
 std::ostream& side_stream(const ScanConfig& config, std::ostream& out, std::ostream& err);
 
-// The normal report on stdout and to -oN, JSON lines to -oJ, then --explain.
-void finish_reports(const ScanConfig& config, const Results& results, const ServiceTable& services,
-                    const ScanSummary& summary, const ExplainContext& explain, std::ostream& out, std::ostream& err);
+// Every output's hosts not written yet and footers (see OutputSet::finish), then --explain.
+// False when an output could not be written (said on `err`).
+bool finish_reports(const ScanConfig& config, OutputSet& outputs, const ScanView& view, const ExplainContext& explain,
+                    std::ostream& out, std::ostream& err);
 
-// -sn: the hosts found up, on stdout and to -oN / -oJ.
-void finish_discovery_reports(const ScanConfig& config, const Results& discovery, const ScanSummary& summary,
-                              std::ostream& out, std::ostream& err);
+// Streams each host to the outputs when its last port is decided, after each round of the loop.
+void add_streaming(LoopHooks& hooks, OutputSet& outputs, Results& results, const ScanView& view);
+
 std::vector<std::string> names_of_hosts_up(const Results& discovery);
 
-// nmap resolves the names of the hosts it reports unless told -n; so do we, for 2 s at most.
+// nmap resolves the names of the hosts it reports unless told -n; so do we, for 2 s at most:
+// the hosts a port scan is about to scan (before it, so that hosts stream out with their
+// names), or the hosts a replay reports.
+std::vector<std::string> names_of_targets(const TargetSet& targets);
 std::vector<std::string> names_of_reported_hosts(const Results& results, const ReportOptions& options);
 
 // --packet-trace: a line per probe sent and per packet captured.

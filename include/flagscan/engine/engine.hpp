@@ -129,6 +129,8 @@ private:
     void grant_tries(std::uint32_t host);
     void settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt);
     void give_up_silent();
+    void give_up_silent(std::uint32_t host);
+    void settle_if_quiet(std::uint32_t host);
     bool has_work();
     Probe make_probe(std::uint64_t index, std::uint8_t try_no);
     std::optional<std::uint64_t> index_of(Ipv4 target, std::uint8_t lane, Port port) const;
@@ -154,7 +156,9 @@ private:
 
     std::uint64_t next_position_ = 0;       // next position in the permutation
     std::deque<std::uint64_t> retransmit_;  // correlator keys waiting for a resend
-    std::vector<std::uint64_t> exhausted_;  // correlator keys out of tries, verdict pending
+    // Per host: correlator keys out of tries, verdict pending (a window cut or ICMP pacing may
+    // still send them again). Settled when nothing else of the host is undecided.
+    std::unordered_map<std::uint32_t, std::vector<std::uint64_t>> exhausted_;
     HostTimings hosts_;                     // per-host RTT, timeout, window and tries
     std::unordered_map<std::uint32_t, ParkedQueue> parked_;  // per host whose window is full
     std::size_t parked_count_ = 0;

@@ -19,6 +19,9 @@ struct LoopHooks {
     std::function<void(Micros now)> tick;  // after each round of the loop
 };
 
+// Adds `tick` after the ones already there (the timeline, the status line, the outputs).
+void add_tick(LoopHooks& hooks, std::function<void(Micros now)> tick);
+
 enum class ScanEnd { finished, interrupted };
 
 // Runs until the engine has a verdict for every port or `stop` is set. The same loop drives a

@@ -94,6 +94,9 @@ void write_normal_footer(std::ostream& out, std::uint64_t addresses, std::uint64
 void write_normal(std::ostream& out, const Results& results, const ServiceTable& services,
                   const ReportOptions& options, const ScanSummary& summary);
 void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary);
+// One host's lines (its listed ports, then the host), if the report lists the host.
+void write_jsonl_host(std::ostream& out, const Results& results, std::uint32_t host, const ReportOptions& options,
+                      const ScanSummary& summary);
 
 // A JSON string's contents: quotes, backslashes and non-printable bytes escaped.
 std::string json_string(std::string_view text);
@@ -104,5 +107,7 @@ std::optional<std::uint64_t> up_evidence(const Results& discovery, std::uint32_t
 void write_discovery_normal(std::ostream& out, const Results& discovery, const ScanSummary& summary);
 // One JSON object per host found up: ip, status, reason, ttl, rtt_us, method.
 void write_discovery_jsonl(std::ostream& out, const Results& discovery, const ScanSummary& summary);
+// One host's JSON object, if it was found up.
+void write_discovery_jsonl_host(std::ostream& out, const Results& discovery, std::uint32_t host, const ScanSummary& summary);
 
 }  // namespace flagscan
