@@ -10,6 +10,7 @@ packages=(
   iproute2 nftables util-linux              # the namespace lab (ip, nft, setpriv)
   nmap                                      # nmap-services (top ports, service names); comparisons
   tcpdump                                   # the live suite captures nmap's scans to replay them
+  libxml2-utils ndiff                       # -oX checks: xmllint against nmap.dtd, ndiff against nmap's XML
 )
 [[ "${1:-}" == "--bench" ]] && packages+=(masscan hyperfine zmap)
 

@@ -7,6 +7,7 @@
 #include <cxxopts.hpp>
 #include <limits>
 
+#include "flagscan/output/formats.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/port_list.hpp"
 
@@ -113,8 +114,8 @@ cxxopts::Options make_options() {
     options.add_options("Output")
         ("output-json", "write JSON lines to FILE (- for stdout)  [-oJ]", cxxopts::value<std::string>())
         ("output-normal", "write the normal report to FILE too (- for stdout)  [nmap: -oN]", cxxopts::value<std::string>())
-        ("output-xml", "XML output  [nmap: -oX] (not built yet)", cxxopts::value<std::string>())
-        ("output-grepable", "grepable output  [nmap: -oG] (not built yet)", cxxopts::value<std::string>())
+        ("output-xml", "write nmap's XML to FILE (- for stdout)  [nmap: -oX]", cxxopts::value<std::string>())
+        ("output-grepable", "write nmap's grepable lines to FILE (- for stdout)  [nmap: -oG]", cxxopts::value<std::string>())
         ("output-all", "BASE.nmap, BASE.xml, BASE.gnmap and BASE.jsonl at once  [nmap: -oA]", cxxopts::value<std::string>())
         ("reason", "show why each port is in its state (syn-ack, reset, no-response, ...)")
         ("packet-trace", "print every packet sent and received, flags spelled out")
@@ -145,11 +146,8 @@ cxxopts::Options make_options() {
 }
 
 std::optional<std::string> unbuilt_option(const cxxopts::ParseResult& parsed) {
-    constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kNotYet{{
+    constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kNotYet{{
         {"service-version", "-sV (service detection)"},
-        {"output-xml", "-oX (XML output)"},
-        {"output-grepable", "-oG (grepable output)"},
-        {"output-all", "-oA (every output format)"},
     }};
     for (const auto& [name, what] : kNotYet) {
         if (parsed.count(std::string(name)) > 0) return std::string(what) + " is not built yet in this version of flagscan";
@@ -479,6 +477,7 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
         auto config = build_config(parsed);
         if (!config) return Error{config.error()};
         line.config = std::move(config).value();
+        line.config.command_line = quoted_command_line(std::vector<std::string>{argv, argv + argc});
     } catch (const cxxopts::exceptions::exception& e) {
         return Error{e.what()};
     }

@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "flagscan/output/formats.hpp"
+
 namespace flagscan {
 namespace {
 
@@ -24,12 +26,29 @@ void jsonl_host(std::ostream& out, const ScanView& view, std::uint32_t host) {
     else write_jsonl_host(out, view.results, host, view.options, view.summary);
 }
 
+// nmap's XML and grepable writers tell a discovery (-sn) Results by its probe kinds.
+void xml_start(std::ostream& out, const ScanView& view) { write_xml_start(out, view.results, view.summary); }
+void xml_host(std::ostream& out, const ScanView& view, std::uint32_t host) {
+    write_xml_host(out, view.results, host, view.services, view.options, view.summary);
+}
+void xml_end(std::ostream& out, const ScanView& view) {
+    write_xml_end(out, view.results, view.options, view.summary, !view.summary.interrupted,
+                  view.summary.interrupted ? "interrupted" : "");
+}
+void grepable_start(std::ostream& out, const ScanView& view) { write_grepable_start(out, view.results, view.summary); }
+void grepable_host(std::ostream& out, const ScanView& view, std::uint32_t host) {
+    write_grepable_host(out, view.results, host, view.services, view.options, view.summary);
+}
+void grepable_end(std::ostream& out, const ScanView& view) {
+    write_grepable_end(out, view.results, view.options, view.summary);
+}
+
 Writers writers(OutputFormat format) {
     switch (format) {
         case OutputFormat::normal: return {normal_start, nullptr, normal_end};
         case OutputFormat::jsonl: return {nullptr, jsonl_host, nullptr};
-        case OutputFormat::xml:
-        case OutputFormat::grepable: break;
+        case OutputFormat::xml: return {xml_start, xml_host, xml_end};
+        case OutputFormat::grepable: return {grepable_start, grepable_host, grepable_end};
     }
     return {};
 }

@@ -75,6 +75,10 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     ScanSummary summary{std::string(scan->kind.name) + " scan", "", 0, false, {}};
     summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;
     summary.host_reasons = replayed_reasons(targets, scan->scanner, arp);
+    summary.command_line = config.command_line;
+    summary.start_unix = counts.first < 0 ? 0 : counts.first / kSecond;  // the capture's clock
+    summary.end_unix = counts.last < 0 ? 0 : counts.last / kSecond;
+    summary.verbosity = config.verbosity;
     if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
     const ServiceTable services = ServiceTable::load_system();
     const ScanView view{results, services, config.report, summary, false};

@@ -1,5 +1,6 @@
 // Resume files: writing, checking and reading back the state of an interrupted scan.
 #include "flagscan/cli/resume_file.hpp"
+#include "flagscan/version.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -17,7 +18,6 @@ namespace flagscan {
 namespace {
 
 constexpr std::string_view kMagic = "flagscan-resume";
-constexpr std::string_view kVersion = FLAGSCAN_VERSION;
 constexpr std::string_view kChecksumTag = "checksum ";
 constexpr std::string_view kCorrupt = "resume file is corrupt (checksum)";
 constexpr auto kLastReason = static_cast<std::uint8_t>(Reason::localhost_response);

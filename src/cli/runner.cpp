@@ -4,6 +4,8 @@
 #include <libnet.h>
 #include <pcap/pcap.h>
 
+#include "flagscan/version.hpp"
+
 namespace flagscan {
 
 int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
@@ -12,7 +14,7 @@ int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& 
 }
 
 std::string version_text() {
-    return std::string("flagscan ") + FLAGSCAN_VERSION + "\nCompiled with: " + pcap_lib_version() + ", libnet " +
+    return "flagscan " + std::string(kVersion) + "\nCompiled with: " + pcap_lib_version() + ", libnet " +
            LIBNET_VERSION + "\nExit status: 0 done, 1 bad input, 2 runtime failure, 130 interrupted\n";
 }
 

@@ -96,7 +96,7 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
 }  // namespace
 
 void write_normal_header(std::ostream& out, const ScanSummary& summary) {
-    out << "Starting flagscan " << FLAGSCAN_VERSION << " (" << summary.title << ") at " << summary.started << "\n";
+    out << "Starting flagscan " << kVersion << " (" << summary.title << ") at " << summary.started << "\n";
 }
 
 void write_normal(std::ostream& out, const Results& results, const ServiceTable& services, const ReportOptions& options,

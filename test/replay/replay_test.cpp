@@ -10,6 +10,8 @@
 //   NAME.fails     a piece of the one-line error: exit code 1..125, nothing on stdout, exactly one
 //                  line on stderr, containing it;
 //   NAME.skip      why the capture is not checked yet: the test is reported as skipped.
+// Every capture with a NAME.expected also replays to nmap's XML (-oX) valid against nmap.dtd;
+// NAME.nmap.xml (optional) is nmap's own XML of the scan captured, which ndiff must find equal.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/nmap_xml.hpp"
 #include "../support/process.hpp"
 
 namespace {
@@ -214,6 +217,34 @@ TEST_P(ReplayFixture, MatchesItsResult) {
             }
         }
     }
+}
+
+// Every capture that replays writes nmap's XML (-oX) valid against nmap.dtd; where the fixtures
+// hold nmap's own XML of the scan captured (NAME.nmap.xml), ndiff of the two finds no port or
+// host-state difference.
+TEST_P(ReplayFixture, WritesNmapXml) {
+    const Fixture& fixture = GetParam();
+    ASSERT_TRUE(fixture.problem.empty()) << fixture.problem;
+    const fs::path base = fixture.capture.parent_path() / fixture.name;
+    if (!fs::exists(base.string() + ".expected")) GTEST_SKIP() << fixture.name << " does not replay";
+    if (const auto missing = flagscan::testsupport::xmllint_missing()) GTEST_SKIP() << *missing;
+    const fs::path xml = fs::temp_directory_path() / ("flagscan-replay-" + std::to_string(getpid()) + "-" + fixture.name + ".xml");
+    std::vector<std::string> argv{flagscan_bin(), "--replay", fixture.capture.string(), "-n", "-oX", xml.string()};
+    if (const auto extra = read_text(base.string() + ".args")) {
+        for (auto& word : words_of(*extra)) argv.push_back(word);
+    }
+    const ProcessResult result = run(argv, std::chrono::seconds(60));
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+    EXPECT_EQ(flagscan::testsupport::dtd_errors(xml.string()), "");
+    const std::string nmap_xml = base.string() + ".nmap.xml";
+    if (fs::exists(nmap_xml) && !flagscan::testsupport::ndiff_missing()) {
+        const auto differences = flagscan::testsupport::ndiff_differences(nmap_xml, xml.string());
+        std::string listed;
+        for (const auto& line : differences) listed += line + "\n";
+        EXPECT_TRUE(differences.empty()) << "ndiff " << nmap_xml << " " << xml << ":\n" << listed;
+    }
+    std::error_code error;
+    fs::remove(xml, error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ReplayFixture, ::testing::ValuesIn(discover()),

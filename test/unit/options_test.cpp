@@ -81,9 +81,9 @@ TEST(Options, BadInputIsOneClearLine) {
         {"-sn", "-Pn", "10.0.0.1"},
         {"-sn", "-p", "80", "10.0.0.1"},
         {"-PS70000", "10.0.0.1"},
-        {"-oX", "out.xml", "10.0.0.1"},
         {"--stats-every", "soon", "10.0.0.1"},
         {"--stats-every", "0s", "10.0.0.1"},
+        {"-oX", "-", "-oG", "-", "10.0.0.1"},
     };
     for (const auto& args : bad) {
         auto line = parse(args);
@@ -213,6 +213,21 @@ TEST(Options, NormalOutputToStdout) {
     auto both = parse({"-oN", "-", "-oJ", "-", "10.0.0.1"});
     ASSERT_FALSE(both);
     EXPECT_NE(both.error().find("stdout"), std::string::npos) << both.error();
+}
+
+// -oX and -oG take a file, or "-" for stdout; only one output may have stdout.
+TEST(Options, XmlAndGrepableOutputs) {
+    auto files = parse({"-oX", "scan.xml", "--output-grepable", "scan.gnmap", "10.0.0.1"});
+    ASSERT_TRUE(files) << files.error();
+    EXPECT_EQ(files->config.xml_path, "scan.xml");
+    EXPECT_EQ(files->config.grepable_path, "scan.gnmap");
+    EXPECT_EQ(files->config.command_line, "flagscan -oX scan.xml --output-grepable scan.gnmap 10.0.0.1");  // as typed
+    auto dash = parse({"-oX", "-", "-oG", "scan.gnmap", "10.0.0.1"});
+    ASSERT_TRUE(dash) << dash.error();
+    EXPECT_EQ(dash->config.xml_path, "-");
+    auto two = parse({"-oJ", "-", "-oX", "-", "10.0.0.1"});
+    ASSERT_FALSE(two);
+    EXPECT_EQ(two.error(), "-oX - and -oJ - would both write to stdout: send one of them to a file");
 }
 
 TEST(Options, ListScan) {

@@ -14,6 +14,7 @@
 #include "flagscan/net/decode.hpp"
 #include "flagscan/probe/probe_kind.hpp"
 #include "flagscan/targets/services.hpp"
+#include "flagscan/version.hpp"
 
 namespace flagscan {
 
@@ -32,6 +33,13 @@ struct ScanSummary {
     std::vector<std::string> host_names;  // reverse DNS per host index; empty: none looked up
     std::uint64_t addresses = 0;  // targets given (discovery may leave fewer to port-scan); 0: the scanned hosts
     std::vector<Reason> host_reasons{};  // how each host was judged up (arp-response, user-set, ...); empty: unknown
+    // What XML (-oX) and grepable (-oG) outputs name, as nmap does:
+    std::string command_line{};          // the command as typed, quoted as nmap quotes it (quoted_command_line)
+    std::int64_t start_unix = 0;         // when the scan began, seconds since 1970
+    std::int64_t end_unix = 0;           // when it ended; 0: start_unix + elapsed_seconds
+    std::string version{kVersion};       // flagscan's version
+    int verbosity = 0;                   // -v count: nmap lists down hosts and the ports scanned from 1
+    Micros min_rtt_timeout = 100 * kMillisecond;  // the floor of a host's timeout (<times to=...>)
 };
 
 // The host's name from reverse DNS, or "" (none, or not looked up).

@@ -26,6 +26,8 @@ public:
     bool has_frequencies() const { return has_frequencies_; }
     // "ssh" for 22/tcp; "unknown" when not listed (nmap's word).
     std::string_view name(Port port, Protocol proto) const;
+    // Whether the table lists the port at all (nmap's XML and grepable name only listed ones).
+    bool lists(Port port, Protocol proto) const { return entries_.contains(key(port, proto)); }
     // The n most frequent ports of a protocol, most frequent first (ties: lower port first).
     // When the table has no frequencies (and for TCP), the built-in ranking is used instead.
     std::vector<Port> top_ports(Protocol proto, std::size_t n) const;

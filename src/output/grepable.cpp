@@ -1,0 +1,93 @@
+// nmap's grepable output (-oG): one "Host:" line per host and field, tab separated, as output.cc writes it.
+#include <string>
+
+#include "flagscan/output/formats.hpp"
+
+namespace flagscan {
+namespace {
+
+// "Host: 10.0.0.2 (name)": nmap's first field, the name empty when none was looked up.
+std::string host_field(const Results& results, std::uint32_t host, const ScanSummary& summary) {
+    return "Host: " + results.targets().hosts().at(host).str() + " (" + std::string(host_name(summary, host)) + ")";
+}
+
+// "# Ports scanned: TCP(3;22,80-81) UDP(0;) SCTP(0;) PROTOCOLS(0;)": what -v adds to the header.
+// A ping scan (-sn) scans no ports, whatever ports its probes went to.
+void write_ports_scanned(std::ostream& out, const Results& results) {
+    std::vector<std::uint16_t> tcp, udp;
+    for (std::uint8_t lane = 0; !is_discovery(results) && lane < results.targets().lane_count(); ++lane) {
+        const auto ports = lane_ports(results.targets(), lane);
+        auto& list = results.kind(lane).protocol == ipproto::udp ? udp : tcp;
+        list.insert(list.end(), ports.begin(), ports.end());
+    }
+    out << "# Ports scanned: TCP(" << tcp.size() << ';' << port_ranges(tcp) << ") UDP(" << udp.size() << ';'
+        << port_ranges(udp) << ") SCTP(0;) PROTOCOLS(0;)\n";
+}
+
+// "22/open/tcp//ssh///": port, state, protocol, owner (none), service ('/' turned '|' as nmap
+// does; empty when the table does not list the port), RPC info (none), version (none).
+std::string port_field(const Results& results, std::uint64_t index, const ServiceTable& services) {
+    const Target target = results.targets().at(index);
+    const ProbeKind& kind = results.kind(target.lane);
+    const Protocol proto = kind.protocol == ipproto::udp ? Protocol::udp : Protocol::tcp;
+    std::string service{services.lists(target.port, proto) ? services.name(target.port, proto) : ""};
+    for (char& c : service) c = c == '/' ? '|' : c;
+    return std::to_string(target.port.value()) + '/' + std::string(to_string(results.port(index).state)) + '/' +
+           std::string(protocol_name(kind)) + "//" + service + "///";
+}
+
+// "<TAB>Ports: a, b<TAB>Ignored State: closed (997)": the Ignored State only when a single state
+// is folded (nmap: "Grepable output supports only one ignored state").
+void write_ports_line(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
+                      const ReportOptions& options, const ScanSummary& summary) {
+    const HostListing listing = host_listing(results, host, options);
+    if (listing.scanned() == 0) return;
+    out << host_field(results, host, summary) << "\tPorts: ";
+    const char* separator = "";
+    for_each_listed_port(results, host, listing, [&](std::uint64_t index) {
+        out << separator << port_field(results, index, services);
+        separator = ", ";
+    });
+    int folded_states = 0;
+    PortState ignored = PortState::unscanned;
+    for (int s = 0; s < kPortStateCount; ++s) {
+        if (!listing.folded[s]) continue;
+        ++folded_states;
+        ignored = static_cast<PortState>(s);
+    }
+    if (folded_states == 1)
+        out << "\tIgnored State: " << to_string(ignored) << " (" << listing.counts[static_cast<int>(ignored)] << ')';
+    out << '\n';
+}
+
+}  // namespace
+
+void write_grepable_start(std::ostream& out, const Results& results, const ScanSummary& summary) {
+    out << "# flagscan " << summary.version << " scan initiated " << ctime_text(summary.start_unix)
+        << " as: " << summary.command_line << '\n';
+    if (summary.verbosity > 0) write_ports_scanned(out, results);
+}
+
+void write_grepable_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
+                         const ReportOptions& options, const ScanSummary& summary) {
+    const HostStatus status = host_status(results, host, options, summary);
+    if (!status.written) return;
+    out << host_field(results, host, summary) << (status.up ? "\tStatus: Up\n" : "\tStatus: Down\n");
+    if (status.up && !is_discovery(results)) write_ports_line(out, results, host, services, options, summary);
+}
+
+void write_grepable_end(std::ostream& out, const Results& results, const ReportOptions& options,
+                        const ScanSummary& summary) {
+    out << "# flagscan done at " << ctime_text(end_unix(summary)) << " -- "
+        << scanned_text(host_counts(results, options, summary), summary) << '\n';
+}
+
+void write_grepable(std::ostream& out, const Results& results, const ServiceTable& services,
+                    const ReportOptions& options, const ScanSummary& summary) {
+    write_grepable_start(out, results, summary);
+    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
+    for (std::uint32_t host = 0; host < hosts; ++host) write_grepable_host(out, results, host, services, options, summary);
+    write_grepable_end(out, results, options, summary);
+}
+
+}  // namespace flagscan

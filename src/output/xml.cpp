@@ -1,0 +1,168 @@
+// nmap's XML output (-oX), element by element as nmap's output.cc writes it, valid against nmap.dtd.
+#include <algorithm>
+#include <cstdio>
+
+#include "flagscan/output/formats.hpp"
+
+namespace flagscan {
+namespace {
+
+// ' name="value"', the value escaped.
+std::string attribute(std::string_view name, std::string_view value) {
+    return ' ' + std::string(name) + "=\"" + xml_escape(value) + '"';
+}
+
+std::string attribute(std::string_view name, std::int64_t value) { return attribute(name, std::to_string(value)); }
+
+// nmap's scanflags attribute for --scanflags: the flag names in its order (FIN SYN RST PSH ACK URG ECE CWR).
+std::string scanflags_attribute(const ProbeKind& kind) {
+    if (kind.nmap_flag != "--scanflags") return "";
+    constexpr std::pair<std::uint8_t, std::string_view> kNames[] = {
+        {TcpFlags::fin, "FIN"}, {TcpFlags::syn, "SYN"}, {TcpFlags::rst, "RST"}, {TcpFlags::psh, "PSH"},
+        {TcpFlags::ack, "ACK"}, {TcpFlags::urg, "URG"}, {TcpFlags::ece, "ECE"}, {TcpFlags::cwr, "CWR"}};
+    std::string names;
+    for (const auto& [bit, name] : kNames)
+        if (kind.flags.has(bit)) names += name;
+    return attribute("scanflags", names);
+}
+
+void write_scaninfo(std::ostream& out, const Results& results) {
+    if (is_discovery(results)) return;  // nmap's -sn has none
+    for (std::uint8_t lane = 0; lane < results.targets().lane_count(); ++lane) {
+        const ProbeKind& kind = results.kind(lane);
+        const auto ports = lane_ports(results.targets(), lane);
+        out << "<scaninfo" << attribute("type", nmap_scan_type(kind)) << scanflags_attribute(kind)
+            << attribute("protocol", protocol_name(kind)) << attribute("numservices", std::int64_t(ports.size()))
+            << attribute("services", port_ranges(ports)) << "/>\n";
+    }
+}
+
+// <status>, <address> and, for a host up or named, <hostnames> (write_xml_initial_hostinfo).
+void write_host_header(std::ostream& out, const Results& results, std::uint32_t host, const HostStatus& status,
+                       const ScanSummary& summary) {
+    out << "<status" << attribute("state", status.up ? "up" : "down") << attribute("reason", status.reason)
+        << attribute("reason_ttl", status.reason_ttl) << "/>\n";
+    out << "<address" << attribute("addr", results.targets().hosts().at(host).str()) << attribute("addrtype", "ipv4")
+        << "/>\n";
+    const std::string_view name = host_name(summary, host);
+    if (!status.up && name.empty()) return;
+    out << "<hostnames>\n";
+    if (!name.empty()) out << "<hostname" << attribute("name", name) << attribute("type", "PTR") << "/>\n";
+    out << "</hostnames>\n";
+}
+
+// The ports of each "Not shown" group, ascending: extrareasons' ports attribute.
+std::vector<std::vector<std::uint16_t>> folded_ports(const Results& results, std::uint32_t host,
+                                                     const HostListing& listing) {
+    const auto& targets = results.targets();
+    std::vector<std::vector<std::uint16_t>> ports(listing.not_shown.size());
+    for (const std::uint32_t i : targets.report_order()) {
+        const PortResult& port = results.port(host * targets.slot_count() + i);
+        const Slot& slot = targets.slots()[i];
+        const auto group = std::find_if(listing.not_shown.begin(), listing.not_shown.end(), [&](const NotShown& g) {
+            return g.state == port.state && g.lane == slot.lane && g.reason == port.reason;
+        });
+        if (group != listing.not_shown.end()) ports[group - listing.not_shown.begin()].push_back(slot.port.value());
+    }
+    return ports;
+}
+
+// One <extraports> per folded state, its <extrareasons> inside, in the normal report's order.
+void write_extraports(std::ostream& out, const Results& results, std::uint32_t host, const HostListing& listing) {
+    const auto ports = folded_ports(results, host, listing);
+    for (std::size_t g = 0; g < listing.not_shown.size(); ++g) {
+        const NotShown& group = listing.not_shown[g];
+        const bool opens = g == 0 || listing.not_shown[g - 1].state != group.state;
+        const bool closes = g + 1 == listing.not_shown.size() || listing.not_shown[g + 1].state != group.state;
+        if (opens)
+            out << "<extraports" << attribute("state", to_string(group.state))
+                << attribute("count", listing.counts[static_cast<int>(group.state)]) << ">\n";
+        out << "<extrareasons" << attribute("reason", to_string(group.reason)) << attribute("count", group.count)
+            << attribute("proto", protocol_name(results.kind(group.lane))) << attribute("ports", port_ranges(ports[g]))
+            << "/>\n";
+        if (closes) out << "</extraports>\n";
+    }
+}
+
+void write_port(std::ostream& out, const Results& results, std::uint64_t index, const ServiceTable& services) {
+    const PortResult& port = results.port(index);
+    const Target target = results.targets().at(index);
+    const ProbeKind& kind = results.kind(target.lane);
+    const Protocol proto = kind.protocol == ipproto::udp ? Protocol::udp : Protocol::tcp;
+    out << "<port" << attribute("protocol", protocol_name(kind)) << attribute("portid", target.port.value()) << '>'
+        << "<state" << attribute("state", to_string(port.state)) << attribute("reason", to_string(port.reason))
+        << attribute("reason_ttl", port.ttl) << "/>";
+    if (services.lists(target.port, proto))  // nmap: no <service> for a port its table does not list
+        out << "<service" << attribute("name", services.name(target.port, proto)) << attribute("method", "table")
+            << attribute("conf", 3) << "/>";
+    out << "</port>\n";
+}
+
+// <ports> as nmap's printportoutput writes it: nothing when no port was scanned.
+void write_ports(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
+                 const ReportOptions& options) {
+    const HostListing listing = host_listing(results, host, options);
+    if (listing.scanned() == 0) return;
+    out << "<ports>";
+    write_extraports(out, results, host, listing);
+    for_each_listed_port(results, host, listing, [&](std::uint64_t index) { write_port(out, results, index, services); });
+    out << "</ports>\n";
+}
+
+// RFC 6298 2.2, the estimate after a first measurement R: SRTT = R, RTTVAR = R/2, RTO = SRTT +
+// 4 RTTVAR, here never below the scan's floor (nmap's --min-rtt-timeout). Microseconds, as nmap.
+void write_times(std::ostream& out, Micros rtt, const ScanSummary& summary) {
+    const Micros rttvar = rtt / 2;
+    out << "<times" << attribute("srtt", rtt) << attribute("rttvar", rttvar)
+        << attribute("to", std::max(rtt + 4 * rttvar, summary.min_rtt_timeout)) << "/>\n";
+}
+
+}  // namespace
+
+void write_xml_start(std::ostream& out, const Results& results, const ScanSummary& summary) {
+    const std::string started = ctime_text(summary.start_unix);
+    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>\n";
+    out << "<!--" << xml_escape(" flagscan " + summary.version + " scan initiated " + started + " as: " + summary.command_line + ' ')
+        << "-->\n";
+    out << "<nmaprun" << attribute("scanner", "nmap") << attribute("args", summary.command_line)
+        << attribute("start", summary.start_unix) << attribute("startstr", started) << attribute("version", summary.version)
+        << attribute("xmloutputversion", "1.05") << ">\n";
+    write_scaninfo(out, results);
+    out << "<verbose" << attribute("level", summary.verbosity) << "/>\n<debugging level=\"0\"/>\n";
+}
+
+void write_xml_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
+                    const ReportOptions& options, const ScanSummary& summary) {
+    const HostStatus status = host_status(results, host, options, summary);
+    if (!status.written) return;
+    out << "<host>";
+    write_host_header(out, results, host, status, summary);
+    if (status.up && !is_discovery(results)) write_ports(out, results, host, services, options);
+    if (status.up && status.rtt >= 0) write_times(out, status.rtt, summary);
+    out << "</host>\n";
+}
+
+void write_xml_end(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary,
+                   bool exit_ok, std::string_view error_message) {
+    const HostCounts counts = host_counts(results, options, summary);
+    const std::int64_t ended = end_unix(summary);
+    const std::string ended_text = ctime_text(ended);
+    char elapsed[32];
+    std::snprintf(elapsed, sizeof elapsed, "%.2f", summary.elapsed_seconds);
+    out << "<runstats><finished" << attribute("time", ended) << attribute("timestr", ended_text)
+        << attribute("summary", "flagscan done at " + ended_text + "; " + scanned_text(counts, summary))
+        << attribute("elapsed", elapsed) << attribute("exit", exit_ok ? "success" : "error");
+    if (!exit_ok && !error_message.empty()) out << attribute("errormsg", error_message);
+    out << "/><hosts" << attribute("up", std::int64_t(counts.up)) << attribute("down", std::int64_t(counts.total - counts.up))
+        << attribute("total", std::int64_t(counts.total)) << "/>\n</runstats>\n</nmaprun>\n";
+}
+
+void write_xml(std::ostream& out, const Results& results, const ServiceTable& services, const ReportOptions& options,
+               const ScanSummary& summary) {
+    write_xml_start(out, results, summary);
+    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
+    for (std::uint32_t host = 0; host < hosts; ++host) write_xml_host(out, results, host, services, options, summary);
+    write_xml_end(out, results, options, summary, !summary.interrupted, summary.interrupted ? "interrupted" : "");
+}
+
+}  // namespace flagscan

@@ -1,0 +1,62 @@
+// nmap's grepable output: byte for byte against checked-in files, and its Ignored State rule.
+#include <gtest/gtest.h>
+
+#include "nmap_formats_fixture.hpp"
+
+namespace flagscan {
+namespace {
+
+using testing::NmapFormats;
+using testing::PingScan;
+using testing::SynUdpScan;
+
+using Grepable = NmapFormats;
+
+std::string grepable_of(const Results& results, const ReportOptions& options, const ScanSummary& summary) {
+    std::ostringstream out;
+    write_grepable(out, results, testing::fixture_services(), options, summary);
+    return out.str();
+}
+
+// 10.0.0.2 folds one state (closed): its Ignored State follows the ports, '/' in a service name
+// turned '|'; 10.0.0.3 folds two states: no Ignored State at all, an empty Ports field.
+TEST_F(Grepable, SynUdpScanAsExpected) {
+    const SynUdpScan scan;
+    EXPECT_EQ(grepable_of(scan.results, ReportOptions{}, SynUdpScan::summary()), testing::expected_file("syn-udp.gnmap"));
+}
+
+// -sn with -v: "# Ports scanned" with none, a Status line per host, Down included.
+TEST_F(Grepable, PingScanAsExpected) {
+    const PingScan scan;
+    EXPECT_EQ(grepable_of(scan.results, ReportOptions{}, PingScan::summary()), testing::expected_file("ping.gnmap"));
+}
+
+TEST_F(Grepable, VerboseHeaderListsThePortsScannedPerProtocol) {
+    const SynUdpScan scan;
+    ScanSummary summary = SynUdpScan::summary();
+    summary.verbosity = 1;
+    std::ostringstream start;
+    write_grepable_start(start, scan.results, summary);
+    EXPECT_EQ(start.str(),
+              "# flagscan 0.1.0 scan initiated Wed Dec  2 05:25:50 2026 as: flagscan -sS -sU -p "
+              "T:22,80,113,135,1000-1029,U:53,69,161,2000-2029 -Pn -n -oX \"a&b <c>.xml\" 10.0.0.2-3\n"
+              "# Ports scanned: TCP(34;22,80,113,135,1000-1029) UDP(33;53,69,161,2000-2029) SCTP(0;) PROTOCOLS(0;)\n");
+}
+
+// A host whose every port is in the one folded state: "Ports: " empty, then its Ignored State.
+TEST_F(Grepable, AllPortsInOneIgnoredState) {
+    AddressSet hosts;
+    hosts.add(Ipv4{10, 0, 0, 9});
+    std::vector<Port> ports;
+    for (std::uint16_t p = 1; p <= 30; ++p) ports.push_back(Port{p});
+    const TargetSet targets{hosts, ports};
+    Results results{targets, {&syn_kind()}};
+    for (std::uint64_t i = 0; i < targets.size(); ++i)
+        results.set(i, testing::verdict(PortState::filtered, Reason::no_response, 0));
+    std::ostringstream host;
+    write_grepable_host(host, results, 0, testing::fixture_services(), ReportOptions{}, ScanSummary{});
+    EXPECT_EQ(host.str(), "Host: 10.0.0.9 ()\tStatus: Up\nHost: 10.0.0.9 ()\tPorts: \tIgnored State: filtered (30)\n");
+}
+
+}  // namespace
+}  // namespace flagscan

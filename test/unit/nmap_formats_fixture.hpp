@@ -1,0 +1,141 @@
+// Hand-built Results for the XML and grepable tests: an -sS -sU scan and an -sn discovery, times fixed.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "flagscan/output/formats.hpp"
+
+namespace flagscan::testing {
+
+// The expected outputs checked in beside the tests.
+inline std::string expected_file(const std::string& name) {
+    std::ifstream file{std::string(FLAGSCAN_SOURCE_ROOT) + "/test/unit/expected/" + name};
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+// Dates are printed in local time (nmap's ctime): the expected files are in UTC.
+class NmapFormats : public ::testing::Test {
+protected:
+    void SetUp() override {
+        setenv("TZ", "UTC", 1);
+        tzset();
+    }
+};
+
+inline PortResult verdict(PortState state, Reason reason, std::uint8_t ttl) {
+    PortResult result;
+    result.state = state;
+    result.reason = reason;
+    result.ttl = ttl;
+    return result;
+}
+
+inline ServiceTable fixture_services() {
+    return ServiceTable::from_nmap_services(
+        "ssh\t22/tcp\t0.18\nhttp\t80/tcp\t0.48\nodd/name\t113/tcp\t0.002\n"
+        "domain\t53/udp\t0.2\ntftp\t69/udp\t0.01\nsnmp\t161/udp\t0.4\n");
+}
+
+inline ScanSummary fixed_summary(std::string title, std::vector<std::string> args) {
+    ScanSummary summary;
+    summary.title = std::move(title);
+    summary.command_line = quoted_command_line(args);
+    summary.start_unix = 1796189150;  // Wed Dec  2 05:25:50 2026 UTC
+    summary.end_unix = 1796189153;
+    summary.elapsed_seconds = 2.44;
+    summary.version = "0.1.0";
+    return summary;
+}
+
+// -sS -sU -Pn of two hosts: TCP 22, 80, 113, 135, 1000-1029 and UDP 53, 69, 161, 2000-2029 (135/tcp
+// is not in the service table).
+// 10.0.0.2 answers (two ports open per protocol, closed folded with a reason per protocol);
+// 10.0.0.3 drops everything (filtered TCP and open|filtered UDP, both folded).
+struct SynUdpScan {
+    TargetSet targets;
+    Results results;
+
+    SynUdpScan() : targets(hosts(), slots()), results(targets, {&syn_kind(), &udp_kind()}) {
+        set(0, Port{22}, 0, verdict(PortState::open, Reason::syn_ack, 64));
+        set(0, Port{80}, 0, verdict(PortState::open, Reason::syn_ack, 64));
+        set(0, Port{113}, 0, verdict(PortState::filtered, Reason::admin_prohibited, 64));
+        set(0, Port{135}, 0, verdict(PortState::filtered, Reason::no_response, 0));
+        for (std::uint16_t p = 1000; p <= 1029; ++p) set(0, Port{p}, 0, verdict(PortState::closed, Reason::reset, 64));
+        set(0, Port{53}, 1, verdict(PortState::open, Reason::udp_response, 64));
+        set(0, Port{69}, 1, verdict(PortState::open_filtered, Reason::no_response, 0));
+        set(0, Port{161}, 1, verdict(PortState::closed, Reason::port_unreach, 64));
+        for (std::uint16_t p = 2000; p <= 2029; ++p) set(0, Port{p}, 1, verdict(PortState::closed, Reason::port_unreach, 64));
+        for (const Slot& slot : targets.slots())
+            set(1, slot.port, slot.lane,
+                slot.lane == 0 ? verdict(PortState::filtered, Reason::no_response, 0)
+                               : verdict(PortState::open_filtered, Reason::no_response, 0));
+        results.note_reply(0, 1200);
+    }
+    static AddressSet hosts() {
+        AddressSet set;
+        set.add(Ipv4{10, 0, 0, 2});
+        set.add(Ipv4{10, 0, 0, 3});
+        return set;
+    }
+    static std::vector<Slot> slots() {
+        std::vector<Slot> list;
+        for (const std::uint16_t p : {22, 80, 113, 135}) list.push_back(Slot{Port{p}, 0});
+        for (std::uint16_t p = 1000; p <= 1029; ++p) list.push_back(Slot{Port{p}, 0});
+        for (const std::uint16_t p : {161, 53, 69}) list.push_back(Slot{Port{p}, 1});  // -p order: reports sort
+        for (std::uint16_t p = 2000; p <= 2029; ++p) list.push_back(Slot{Port{p}, 1});
+        return list;
+    }
+    void set(std::uint32_t host, Port port, std::uint8_t lane, const PortResult& result) {
+        results.set(host * targets.slot_count() + static_cast<std::uint64_t>(targets.slot_index(lane, port)), result);
+    }
+    static ScanSummary summary() {
+        ScanSummary s = fixed_summary("SYN and UDP scan", {"flagscan", "-sS", "-sU", "-p", "T:22,80,113,135,1000-1029,U:53,69,161,2000-2029",
+                                                           "-Pn", "-n", "-oX", "a&b <c>.xml", "10.0.0.2-3"});
+        s.host_names = {"gw.lab", ""};
+        s.host_reasons = {Reason::arp_response, Reason::none};
+        return s;
+    }
+};
+
+// -sn of 10.0.0.1-3 with ICMP echo and ARP: .1 answers echo, .2 ARP, .3 nothing.
+struct PingScan {
+    TargetSet targets;
+    Results results;
+
+    PingScan() : targets(hosts(), std::vector<Slot>{Slot{Port{0}, 0}, Slot{Port{0}, 1}}),
+                 results(targets, {&ping_echo_kind(), &ping_arp_kind()}) {
+        PortResult echo = verdict(PortState::open, Reason::echo_reply, 64);
+        echo.rtt_us = 310;
+        results.set(0, echo);
+        results.set(1, verdict(PortState::filtered, Reason::no_response, 0));
+        results.note_reply(0, 310);
+        results.set(2, verdict(PortState::filtered, Reason::no_response, 0));
+        PortResult arp = verdict(PortState::open, Reason::arp_response, 0);
+        arp.rtt_us = 95;
+        results.set(3, arp);
+        results.set(4, verdict(PortState::filtered, Reason::no_response, 0));
+        results.set(5, verdict(PortState::filtered, Reason::no_response, 0));
+    }
+    static AddressSet hosts() {
+        AddressSet set;
+        for (std::uint8_t last = 1; last <= 3; ++last) set.add(Ipv4{10, 0, 0, last});
+        return set;
+    }
+    static ScanSummary summary() {
+        ScanSummary s = fixed_summary("host discovery", {"flagscan", "-sn", "-v", "-n", "10.0.0.1-3"});
+        s.elapsed_seconds = 1.24;
+        s.end_unix = 1796189151;
+        s.verbosity = 1;
+        return s;
+    }
+};
+
+}  // namespace flagscan::testing
