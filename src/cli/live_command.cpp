@@ -194,7 +194,8 @@ Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, co
 struct PhaseEnd {
     ScanEnd end = ScanEnd::finished;
     Micros rto = 0;
-    bool failed = false;  // the phase could not run or broke off (its reason already printed)
+    bool failed = false;   // the phase could not run or broke off (its reason already printed)
+    bool refused = false;  // ... and could not even start: nothing was sent
 };
 
 // One run of the engine over one target set: discovery, or the port scan.
@@ -237,7 +238,7 @@ PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink
     const ScanConfig& config = context.config;
     const ProbeShape shape{config.ttl.value_or(64), 1024, 1460, context.prepared.route.mac.value_or(MacAddress{})};
     auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &context.prepared.payloads);
-    if (!builder) return context.err << "flagscan: " << builder.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true};
+    if (!builder) return context.err << "flagscan: " << builder.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true, true};
     EngineConfig settings = phase.settings;
     settings.delivery_slack = capture.delivery_slack();
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
@@ -269,11 +270,11 @@ PhaseEnd run_connect_phase(const ScanContext& context, const Phase& phase) {
     const ScanConfig& config = context.config;
     EngineConfig settings = phase.settings;
     const auto window = connect_window(settings.timing.max_window, context.err);
-    if (!window) return PhaseEnd{ScanEnd::interrupted, 0, true};
+    if (!window) return PhaseEnd{ScanEnd::interrupted, 0, true, true};
     settings.timing.max_window = *window;
     auto driver = ConnectDriver::open(config.source, config.interface, settings.timing.max_rto + kSecond,
                                       static_cast<std::size_t>(*window));
-    if (!driver) return context.err << "flagscan: " << driver.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true};
+    if (!driver) return context.err << "flagscan: " << driver.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true, true};
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
     const SteadyClock clock;
     const Micros started = clock.now();
@@ -332,7 +333,7 @@ PhaseEnd run_phase(const ScanContext& context, const Phase& phase) {
     if (phase.plan->kinds.front()->protocol != ipproto::arp)
         return run_raw_phase(context, phase, wire.raw->sink, *wire.raw->capture);
     auto link = LinkSink::open(context.prepared.route.interface);
-    if (!link) return context.err << "flagscan: " << link.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true};
+    if (!link) return context.err << "flagscan: " << link.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true, true};
     return run_raw_phase(context, phase, *link, *wire.raw->capture);
 }
 
@@ -378,9 +379,10 @@ struct Discovery {
     std::optional<int> exit_code;
 };
 
-// The exit code of a scan that ran: 130 interrupted, 2 when it broke off or an output could
-// not be written, else 0.
+// The exit code of a scan: 1 when a phase refused to start (nothing sent), 2 when it broke off
+// or an output could not be written, 130 interrupted, else 0.
 int exit_code(const PhaseEnd& end, bool written) {
+    if (end.refused) return 1;
     if (end.failed || !written) return 2;
     return end.end == ScanEnd::interrupted ? 130 : 0;
 }
