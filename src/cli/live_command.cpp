@@ -1,6 +1,8 @@
 // The live scan command: targets, route, raw socket, capture, engine, reports.
 #include <unistd.h>
 
+#include <cstdio>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <random>
@@ -9,6 +11,7 @@
 #include "flagscan/cli/hosts.hpp"
 #include "flagscan/cli/progress.hpp"
 #include "flagscan/cli/reporting.hpp"
+#include "flagscan/cli/resume_file.hpp"
 #include "flagscan/cli/route.hpp"
 #include "flagscan/cli/runner.hpp"
 #include "flagscan/cli/scan_plan.hpp"
@@ -123,7 +126,7 @@ EngineConfig engine_config(const ScanConfig& config, const RouteChoice& route, c
     ec.timing = config.timing;
     const auto base = static_cast<std::uint16_t>(block.base + first_lane * block.tries);
     ec.me = ScannerIdentity{route.source, Port{base}, block.tries, 1, block.fixed};
-    ec.seed = config.seed_given ? config.seed : random_u64();
+    ec.seed = config.seed;  // drawn once per scan (run_live_command), or the resume file's
     return ec;
 }
 
@@ -196,7 +199,10 @@ struct PhaseEnd {
     Micros rto = 0;
     bool failed = false;   // the phase could not run or broke off (its reason already printed)
     bool refused = false;  // ... and could not even start: nothing was sent
+    ResumePoint point;     // interrupted: where the walk stood, what was left in flight
 };
+
+PhaseEnd refused() { return PhaseEnd{ScanEnd::interrupted, 0, true, true, {}}; }
 
 // One run of the engine over one target set: discovery, or the port scan.
 struct Phase {
@@ -219,6 +225,7 @@ struct ScanContext {
     Wire& wire;
     InterruptWatcher& interrupts;
     OutputSet& outputs;
+    const ResumeState* resume;  // --resume: the interrupted run's state, else null
     std::ostream& out;
     std::ostream& err;
 };
@@ -238,7 +245,7 @@ PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink
     const ScanConfig& config = context.config;
     const ProbeShape shape{config.ttl.value_or(64), 1024, 1460, context.prepared.route.mac.value_or(MacAddress{})};
     auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &context.prepared.payloads);
-    if (!builder) return context.err << "flagscan: " << builder.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true, true};
+    if (!builder) return context.err << "flagscan: " << builder.error() << '\n', refused();
     EngineConfig settings = phase.settings;
     settings.delivery_slack = capture.delivery_slack();
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
@@ -249,7 +256,7 @@ PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink
         return run_scan(engine, *builder, sink, capture, clock, context.interrupts.flag(), all);
     });
     if (config.verbosity > 0) write_stats(context.err, engine);
-    return PhaseEnd{end, engine.rto()};
+    return PhaseEnd{end, engine.rto(), false, false, end == ScanEnd::interrupted ? engine.resume_point() : ResumePoint{}};
 }
 
 // A connect scan holds one descriptor per connection in progress: its window is what the
@@ -270,11 +277,11 @@ PhaseEnd run_connect_phase(const ScanContext& context, const Phase& phase) {
     const ScanConfig& config = context.config;
     EngineConfig settings = phase.settings;
     const auto window = connect_window(settings.timing.max_window, context.err);
-    if (!window) return PhaseEnd{ScanEnd::interrupted, 0, true, true};
+    if (!window) return refused();
     settings.timing.max_window = *window;
     auto driver = ConnectDriver::open(config.source, config.interface, settings.timing.max_rto + kSecond,
                                       static_cast<std::size_t>(*window));
-    if (!driver) return context.err << "flagscan: " << driver.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true, true};
+    if (!driver) return context.err << "flagscan: " << driver.error() << '\n', refused();
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
     const SteadyClock clock;
     const Micros started = clock.now();
@@ -290,7 +297,8 @@ PhaseEnd run_connect_phase(const ScanContext& context, const Phase& phase) {
     });
     if (config.verbosity > 0) write_stats(context.err, engine);
     if (driver->failure()) context.err << "flagscan: " << *driver->failure() << '\n';
-    return PhaseEnd{end, engine.rto(), driver->failure().has_value()};
+    return PhaseEnd{end, engine.rto(), driver->failure().has_value(), false,
+                    end == ScanEnd::interrupted ? engine.resume_point() : ResumePoint{}};
 }
 
 // The hosts discovery found up, in address order (so adding them merges into ranges cheaply).
@@ -333,7 +341,7 @@ PhaseEnd run_phase(const ScanContext& context, const Phase& phase) {
     if (phase.plan->kinds.front()->protocol != ipproto::arp)
         return run_raw_phase(context, phase, wire.raw->sink, *wire.raw->capture);
     auto link = LinkSink::open(context.prepared.route.interface);
-    if (!link) return context.err << "flagscan: " << link.error() << '\n', PhaseEnd{ScanEnd::interrupted, 0, true, true};
+    if (!link) return context.err << "flagscan: " << link.error() << '\n', refused();
     return run_raw_phase(context, phase, *link, *wire.raw->capture);
 }
 
@@ -387,6 +395,47 @@ int exit_code(const PhaseEnd& end, bool written) {
     return end.end == ScanEnd::interrupted ? 130 : 0;
 }
 
+// A summary as every output needs it: the command line, the start, -v (XML, grepable).
+ScanSummary summary_of(const ScanConfig& config, const std::string& title, std::uint64_t addresses) {
+    ScanSummary summary{title, now_text(), 0, false, {}, addresses};
+    summary.command_line = config.command_line;
+    summary.start_unix = static_cast<std::int64_t>(std::time(nullptr));
+    summary.verbosity = config.verbosity;
+    return summary;
+}
+
+// --resume: phase `name` of the interrupted run put into `results`, and its engine told where
+// the walk stood. False (said) when the file does not fit the scan rebuilt from its command line.
+bool resume_phase(const ScanContext& context, std::string_view name, Results& results, EngineConfig& settings) {
+    const ResumePhase* phase = context.resume != nullptr ? context.resume->phase(name) : nullptr;
+    if (phase == nullptr) return true;
+    if (auto restored = restore_phase(*phase, results); !restored) {
+        context.err << "flagscan: " << context.config.resume_path << ": " << restored.error() << '\n';
+        return false;
+    }
+    settings.resume = phase->point;
+    return true;
+}
+
+// A phase that ran to its end, as a resume file keeps it.
+ResumePhase finished_phase(std::string name, const Results& results) {
+    return capture_phase(std::move(name), results, ResumePoint{results.targets().size(), {}});
+}
+
+// Ctrl-C: every phase as far as it got, in the resume file (the one resumed from, else
+// --resume-file), and how to go on.
+void write_resume(const ScanContext& context, std::vector<ResumePhase> phases, const Results& last) {
+    const ScanConfig& config = context.config;
+    const std::string& path = config.resume_path.empty() ? config.resume_file : config.resume_path;
+    const ResumeState state{config.args, config.seed, std::move(phases)};
+    if (auto written = write_resume_file(path, state); !written) {
+        context.err << "flagscan: interrupted, and the resume file could not be written: " << written.error() << '\n';
+        return;
+    }
+    context.err << "flagscan: interrupted with " << last.targets().size() - last.decided() << " of " << last.targets().size()
+                << " probes undecided; to go on: flagscan --resume " << path << '\n';
+}
+
 // -sn, the discovery before a port scan, or the ARP that -Pn keeps on the attached Ethernet.
 // With -sn its hosts are the report, streamed as they finish unless their names are looked up
 // at the end (-n not given).
@@ -402,12 +451,17 @@ Discovery discover(const ScanContext& context) {
     Results& found = discovery.found.emplace(*discovery.targets, plan.kinds);
     const SteadyClock clock;
     const Micros started = clock.now();
-    ScanSummary summary{plan.title, now_text(), 0, false, {}, prepared.hosts.size()};
+    ScanSummary summary = summary_of(config, plan.title, prepared.hosts.size());
     const ScanView view{found, prepared.services, config.report, summary, true};
-    if (config.ping_only) context.outputs.start(view);
     Phase phase{&plan, discovery.targets.get(), &found, engine_config(config, prepared.route, context.wire.block, 0)};
+    if (!resume_phase(context, "discovery", found, phase.settings)) {
+        discovery.exit_code = 1;
+        return discovery;
+    }
+    if (config.ping_only) context.outputs.start(view);
     if (config.ping_only && config.no_dns) phase.stream = &view;
     const PhaseEnd end = run_phase(context, phase);
+    if (end.end == ScanEnd::interrupted && !end.failed) write_resume(context, {capture_phase("discovery", found, end.point)}, found);
     if (arp) mark_ourselves(found, prepared.route.source, config.skip_discovery ? Reason::user_set : Reason::localhost_response);
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
     summary.interrupted = end.end == ScanEnd::interrupted;
@@ -438,16 +492,23 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     const TargetSet targets{hosts, prepared.ports.slots};
     Results results{targets, prepared.ports.kinds};
     if (discovery != nullptr) carry_latency(*discovery, results);
-    ScanSummary summary{prepared.ports.title, now_text(), 0, false, {}, prepared.hosts.size()};
+    ScanSummary summary = summary_of(config, prepared.ports.title, prepared.hosts.size());
     summary.host_reasons = reasons_up(targets, discovery);
-    if (!config.no_dns) summary.host_names = names_of_targets(targets);  // before the scan, as nmap: names stream too
     const ScanView view{results, prepared.services, config.report, summary, false};
-    context.outputs.start(view);
     // The port scan's lanes take the second half of the source-port block (discovery the first).
     Phase phase{&prepared.ports, &targets, &results, engine_config(config, prepared.route, context.wire.block, TargetSet::kMaxLanes), &view};
     phase.settings.me.lanes = static_cast<std::uint8_t>(prepared.ports.kinds.size());
+    if (!resume_phase(context, "ports", results, phase.settings)) return 1;
+    if (!config.no_dns) summary.host_names = names_of_targets(targets);  // before the scan, as nmap: names stream too
+    context.outputs.start(view);
     PhaseEnd end;
     if (!hosts.empty()) end = run_phase(context, phase);
+    if (end.end == ScanEnd::interrupted && !end.failed) {
+        std::vector<ResumePhase> phases;
+        if (discovery != nullptr) phases.push_back(finished_phase("discovery", *discovery));
+        phases.push_back(capture_phase("ports", results, end.point));
+        write_resume(context, std::move(phases), results);
+    }
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
     summary.interrupted = end.end == ScanEnd::interrupted;
     const CaptureStats capture_stats = context.wire.raw ? context.wire.raw->capture->stop() : CaptureStats{};
@@ -458,13 +519,24 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     return exit_code(end, written);
 }
 
+// Discovery (unless -Pn keeps no ARP either), then the port scan of the hosts found up.
+int scan(const ScanContext& context, Micros started) {
+    const ScanConfig& config = context.config;
+    if (config.skip_discovery && !arp_despite_pn(config, context.wire, context.prepared))
+        return scan_ports(context, context.prepared.hosts, nullptr, started);
+    const Discovery discovery = discover(context);
+    if (discovery.exit_code) return *discovery.exit_code;
+    return scan_ports(context, hosts_up(*discovery.found), &*discovery.found, started);
+}
+
 }  // namespace
 
 // Everything that can refuse the scan is checked before the first packet: the outputs are
 // opened, the targets, ports and route parsed, the sockets opened (exit 1 when any fails).
-int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& err) {
+int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& err, const ResumeState* resume) {
     InterruptWatcher interrupts;  // first, so that every thread started below inherits its signal mask
     ScanConfig config = given;
+    if (!config.seed_given) config.seed = random_u64();  // one order per scan, kept by a resume file
     const bool root = ::geteuid() == 0;
     if (!config.kind_given && !config.udp_scan && !root) {  // as nmap does for users without raw sockets
         config.kind = connect_kind();
@@ -486,13 +558,13 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         if (!raw) return err << "flagscan: " << raw.error() << '\n', 1;
         wire.raw.emplace(std::move(raw).value());
     }
-    const ScanContext context{config, *prepared, wire, interrupts, *outputs, out, err};
+    const ScanContext context{config, *prepared, wire, interrupts, *outputs, resume, out, err};
     const SteadyClock clock;
     const Micros started = clock.now();  // the time reported covers discovery too, as nmap's
-    if (config.skip_discovery && !arp_despite_pn(config, wire, *prepared)) return scan_ports(context, prepared->hosts, nullptr, started);
-    const Discovery discovery = discover(context);
-    if (discovery.exit_code) return *discovery.exit_code;
-    return scan_ports(context, hosts_up(*discovery.found), &*discovery.found, started);
+    const int code = scan(context, started);
+    if (code == 0 && resume != nullptr && std::remove(config.resume_path.c_str()) == 0)
+        err << "flagscan: the resumed scan is complete; " << config.resume_path << " removed\n";
+    return code;
 }
 
 }  // namespace flagscan

@@ -478,6 +478,7 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
         if (!config) return Error{config.error()};
         line.config = std::move(config).value();
         line.config.command_line = quoted_command_line(std::vector<std::string>{argv, argv + argc});
+        line.config.args.assign(argv + 1, argv + argc);
     } catch (const cxxopts::exceptions::exception& e) {
         return Error{e.what()};
     }

@@ -60,6 +60,7 @@ struct ScanConfig {
     std::string xml_path;                    // -oX
     std::string grepable_path;               // -oG
     std::string all_base;                    // -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl
+    std::vector<std::string> args;           // argv after the program name (what a resume file records)
     std::string command_line;                // argv as typed, quoted as nmap echoes it (-oX args, -oG header)
     int verbosity = 0;
     std::string resume_path;                 // --resume FILE: continue the scan FILE records (nothing else given)

@@ -16,7 +16,9 @@ std::string version_text();
 int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
 
 // The two kinds of scan: packets on a wire (root), or frames in a capture file (--replay).
-int run_live_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
+// `resume`: the state of an interrupted run of the same scan (--resume), or null.
+struct ResumeState;
+int run_live_command(const ScanConfig& config, std::ostream& out, std::ostream& err, const ResumeState* resume = nullptr);
 int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
 
 // -sL: the targets listed, no packet sent, no root needed.
