@@ -205,6 +205,8 @@ Result<bool> fill_discovery(const cxxopts::ParseResult& parsed, ScanConfig& conf
     if (config.list_only && !config.replay_path.empty()) return Error{"-sL lists targets; --replay reads a capture: use one of them"};
     if (config.list_only && (config.kind_given || config.udp_scan || config.ping_only || port_choice))
         return Error{"-sL only lists the targets: it goes with no scan type, no -sn and no -p, -F or --top-ports"};
+    if (config.list_only && (!config.xml_path.empty() || !config.grepable_path.empty() || !config.all_base.empty()))
+        return Error{"-sL writes the normal report (-oN) and JSON lines (-oJ) only: -oX, -oG and -oA are not built for it"};
     if (config.ping_only && config.skip_discovery) return Error{"-sn (discovery only) and -Pn (no discovery) contradict each other"};
     if (config.ping_only && (config.kind_given || config.udp_scan || parsed.count("ports")))
         return Error{"-sn is host discovery only: it goes with no port scan type and no -p"};

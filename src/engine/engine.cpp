@@ -406,7 +406,8 @@ std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
     }
     stats_.sent += n;
     if (n > 0 && stats_.first_send < 0) stats_.first_send = now;
-    const bool walked = next_position_ == order_.size() && resumed_.empty();
+    // Every port has had its first probe once the walk is over and none waits parked or held.
+    const bool walked = next_position_ == order_.size() && resumed_.empty() && parked_.empty() && held_.empty();
     if (n > 0 && walked && stats_.last_first_try < 0) stats_.last_first_try = now;
     return n;
 }

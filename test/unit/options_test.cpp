@@ -84,6 +84,9 @@ TEST(Options, BadInputIsOneClearLine) {
         {"--stats-every", "soon", "10.0.0.1"},
         {"--stats-every", "0s", "10.0.0.1"},
         {"-oX", "-", "-oG", "-", "10.0.0.1"},
+        {"-sL", "-oX", "list.xml", "10.0.0.1"},
+        {"-oA", "-", "10.0.0.1"},
+        {"-oN", "same.txt", "-oJ", "same.txt", "10.0.0.1"},
     };
     for (const auto& args : bad) {
         auto line = parse(args);
