@@ -123,5 +123,15 @@ TEST_F(NmapFormatsLive, SynAndUdpScan) {
 // -sn: the hosts up (the /28's first eight addresses, one of which drops everything).
 TEST_F(NmapFormatsLive, PingScan) { expect_same_as_nmap({"-sn"}, {lab_address(16) + "-" + std::to_string(16 + 7)}); }
 
+// -v: nmap's XML and grepable list the hosts found down too.
+TEST_F(NmapFormatsLive, PingScanVerbose) {
+    expect_same_as_nmap({"-sn", "-v"}, {lab_address(16) + "-" + std::to_string(16 + 7)});
+}
+
+// Discovery, then the port scan of the hosts found up, as one run.
+TEST_F(NmapFormatsLive, SynScanAfterDiscovery) {
+    expect_same_as_nmap({"-sS", "-p", tcp_ports()}, {lab_address(16) + "-" + std::to_string(16 + 7)});
+}
+
 }  // namespace
 }  // namespace flagscan::live
