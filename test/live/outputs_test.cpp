@@ -83,10 +83,10 @@ TEST_F(Outputs, AFailedWriteIsARuntimeFailure) {
 //    whole (its ports and its host line, every line complete), and nothing of the far one.
 TEST_F(Outputs, AKilledScanLeavesEveryFinishedHostOnDisk) {
     const TempDir dir;
-    const std::string json = dir.path() + "/scan.jsonl";
+    const std::string json = dir.path() + "/scan.jsonl", grepable = dir.path() + "/scan.gnmap";
     const std::string near = lab_address(kNamespaceHost), far = lab_address(kSlowHost);
     const auto result = run_process({"timeout", "-s", "KILL", "4", flagscan_bin(), "-sS", "-p", "1-1000", "-Pn", "-n",
-                                     "-oJ", json, near, far},
+                                     "-oJ", json, "-oG", grepable, near, far},
                                     kTimeout);
     ASSERT_EQ(result.term_signal, 9) << "the scan was meant to be killed, not to end: " << result.describe();
     const std::string text = read_file(json);
@@ -105,6 +105,11 @@ TEST_F(Outputs, AKilledScanLeavesEveryFinishedHostOnDisk) {
         if (verdict.state != "closed") expected[{near, port}] = verdict;
     }
     EXPECT_EQ(describe_differences(expected, found), "");
+    const std::string lines = read_file(grepable);  // the header, then the near host's line, whole
+    EXPECT_NE(lines.find("\nHost: " + near + " ()\tPorts: "), std::string::npos) << lines;
+    EXPECT_NE(lines.find("22/open/tcp//ssh///"), std::string::npos) << lines;
+    EXPECT_EQ(lines.find("Host: " + far + " "), std::string::npos) << lines;
+    EXPECT_EQ(lines.back(), '\n') << lines;
 }
 
 }  // namespace

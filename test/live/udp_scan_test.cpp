@@ -19,18 +19,7 @@ std::vector<int> range(int first, int last) {
 }
 
 // "7,9,53,1000-1010": the port list as flagscan takes it.
-std::string ports_argument(const std::set<int>& ports) {
-    const std::vector<int> sorted(ports.begin(), ports.end());
-    std::string out;
-    for (std::size_t i = 0; i < sorted.size();) {
-        std::size_t j = i;
-        while (j + 1 < sorted.size() && sorted[j + 1] == sorted[j] + 1) ++j;
-        out += (out.empty() ? "" : ",") + std::to_string(sorted[i]);
-        if (j > i) out += "-" + std::to_string(sorted[j]);
-        i = j + 1;
-    }
-    return out;
-}
+std::string ports_argument(const std::set<int>& ports) { return port_argument({ports.begin(), ports.end()}); }
 
 // Every port the layout gives a UDP role, and closed ones around and far from them.
 std::set<int> udp_layout_ports(const Layout& layout) {
