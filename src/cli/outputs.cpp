@@ -68,6 +68,12 @@ std::string with_suffix(const std::string& base, std::string_view suffix, const 
     return base + std::string(suffix);
 }
 
+// The path is one of -oA BASE's files, not one given on its own.
+bool from_all(const ScanConfig& config, const std::string& path) {
+    return !config.all_base.empty() && path.rfind(config.all_base + ".", 0) == 0 && path != config.normal_path &&
+           path != config.xml_path && path != config.grepable_path && path != config.json_path;
+}
+
 }  // namespace
 
 OutputPaths output_paths(const ScanConfig& config) {
@@ -91,7 +97,7 @@ Result<OutputSet> OutputSet::open(const ScanConfig& config, std::ostream& out) {
         set.add(format, *path == "-" ? "" : *path, out);
         const Destination& added = set.destinations_.back();
         if (added.file && !*added.file)
-            return Error{"cannot write '" + *path + "' (" + std::string(format_option(format)) +
+            return Error{"cannot write '" + *path + "' (" + (from_all(config, *path) ? "-oA" : std::string(format_option(format))) +
                          "): " + std::strerror(added.error != 0 ? added.error : EIO)};
     }
     return set;
