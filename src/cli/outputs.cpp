@@ -21,6 +21,15 @@ void normal_end(std::ostream& out, const ScanView& view) {
     if (view.discovery) write_discovery_normal(out, view.results, view.summary);
     else write_normal(out, view.results, view.services, view.options, view.summary);
 }
+// A saved normal report, as nmap's -oN: "# ... scan initiated ... as: ...", the host reports,
+// "# ... done at ... -- N IP addresses (M hosts up) scanned in S seconds".
+void normal_file_start(std::ostream& out, const ScanView& view) { write_comment_header(out, view.summary); }
+void normal_file_end(std::ostream& out, const ScanView& view) {
+    if (view.discovery) write_discovery_normal_hosts(out, view.results, view.summary);
+    else write_normal_hosts(out, view.results, view.services, view.options, view.summary);
+    if (view.summary.interrupted) out << "Scan interrupted: the results above are what was found so far.\n";
+    write_comment_footer(out, view.results, view.options, view.summary);
+}
 void jsonl_host(std::ostream& out, const ScanView& view, std::uint32_t host) {
     if (view.discovery) write_discovery_jsonl_host(out, view.results, host, view.summary);
     else write_jsonl_host(out, view.results, host, view.options, view.summary);
@@ -46,6 +55,7 @@ void grepable_end(std::ostream& out, const ScanView& view) {
 Writers writers(OutputFormat format) {
     switch (format) {
         case OutputFormat::normal: return {normal_start, nullptr, normal_end};
+        case OutputFormat::normal_file: return {normal_file_start, nullptr, normal_file_end};
         case OutputFormat::jsonl: return {nullptr, jsonl_host, nullptr};
         case OutputFormat::xml: return {xml_start, xml_host, xml_end};
         case OutputFormat::grepable: return {grepable_start, grepable_host, grepable_end};
@@ -55,7 +65,8 @@ Writers writers(OutputFormat format) {
 
 std::string_view format_option(OutputFormat format) {
     switch (format) {
-        case OutputFormat::normal: return "-oN";
+        case OutputFormat::normal:
+        case OutputFormat::normal_file: return "-oN";
         case OutputFormat::xml: return "-oX";
         case OutputFormat::grepable: return "-oG";
         case OutputFormat::jsonl: return "-oJ";
@@ -104,6 +115,7 @@ Result<OutputSet> OutputSet::open(const ScanConfig& config, std::ostream& out) {
 }
 
 void OutputSet::add(OutputFormat format, const std::string& path, std::ostream& out) {
+    if (format == OutputFormat::normal && !path.empty()) format = OutputFormat::normal_file;
     Destination destination{format, path, nullptr, &out};
     if (!path.empty()) {
         errno = 0;

@@ -48,7 +48,7 @@ void for_each_host_up(const Results& discovery,
 
 }  // namespace
 
-void write_discovery_normal(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
+void write_discovery_normal_hosts(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
     for_each_host_up(discovery, [&](std::uint32_t host, const Target& target, const PortResult& slot) {
         const ProbeKind& kind = discovery.kind(target.lane);
         const std::string ip = target.ip.str();
@@ -61,6 +61,10 @@ void write_discovery_normal(std::ostream& out, const Results& discovery, const S
         if (slot.rtt_us != 0) out << " (" << seconds(slot.rtt_us) << " latency)";
         out << ".\n";
     });
+}
+
+void write_discovery_normal(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
+    write_discovery_normal_hosts(out, discovery, summary);
     write_normal_footer(out, discovery.targets().host_count(), count_up(discovery), summary);
 }
 

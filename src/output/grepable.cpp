@@ -62,9 +62,18 @@ void write_ports_line(std::ostream& out, const Results& results, std::uint32_t h
 
 }  // namespace
 
-void write_grepable_start(std::ostream& out, const Results& results, const ScanSummary& summary) {
+void write_comment_header(std::ostream& out, const ScanSummary& summary) {
     out << "# flagscan " << summary.version << " scan initiated " << ctime_text(summary.start_unix)
         << " as: " << summary.command_line << '\n';
+}
+
+void write_comment_footer(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary) {
+    out << "# flagscan done at " << ctime_text(end_unix(summary)) << " -- "
+        << scanned_text(host_counts(results, options, summary), summary) << '\n';
+}
+
+void write_grepable_start(std::ostream& out, const Results& results, const ScanSummary& summary) {
+    write_comment_header(out, summary);
     if (summary.verbosity > 0) write_ports_scanned(out, results);
 }
 
@@ -78,8 +87,7 @@ void write_grepable_host(std::ostream& out, const Results& results, std::uint32_
 
 void write_grepable_end(std::ostream& out, const Results& results, const ReportOptions& options,
                         const ScanSummary& summary) {
-    out << "# flagscan done at " << ctime_text(end_unix(summary)) << " -- "
-        << scanned_text(host_counts(results, options, summary), summary) << '\n';
+    write_comment_footer(out, results, options, summary);
 }
 
 void write_grepable(std::ostream& out, const Results& results, const ServiceTable& services,

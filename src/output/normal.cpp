@@ -99,8 +99,8 @@ void write_normal_header(std::ostream& out, const ScanSummary& summary) {
     out << "Starting flagscan " << kVersion << " (" << summary.title << ") at " << summary.started << "\n";
 }
 
-void write_normal(std::ostream& out, const Results& results, const ServiceTable& services, const ReportOptions& options,
-                  const ScanSummary& summary) {
+std::uint32_t write_normal_hosts(std::ostream& out, const Results& results, const ServiceTable& services,
+                                const ReportOptions& options, const ScanSummary& summary) {
     std::uint32_t up = 0;
     const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
     for (std::uint32_t host = 0; host < hosts; ++host) {
@@ -108,6 +108,13 @@ void write_normal(std::ostream& out, const Results& results, const ServiceTable&
         ++up;
         if (host_is_reported(results, host, options)) write_host(out, results, host, services, options, summary);
     }
+    return up;
+}
+
+void write_normal(std::ostream& out, const Results& results, const ServiceTable& services, const ReportOptions& options,
+                  const ScanSummary& summary) {
+    const std::uint32_t up = write_normal_hosts(out, results, services, options, summary);
+    const auto hosts = results.targets().host_count();
     write_normal_footer(out, summary.addresses != 0 ? summary.addresses : hosts, up, summary);
 }
 

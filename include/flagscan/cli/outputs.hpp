@@ -16,7 +16,8 @@
 
 namespace flagscan {
 
-enum class OutputFormat : std::uint8_t { normal, xml, grepable, jsonl };
+// normal: the report on stdout; normal_file: the same saved with -oN, between nmap's comment lines.
+enum class OutputFormat : std::uint8_t { normal, normal_file, xml, grepable, jsonl };
 
 // What the reports are written from: one scan's Results, and how to show them.
 struct ScanView {

@@ -39,6 +39,11 @@ void write_xml(std::ostream& out, const Results& results, const ServiceTable& se
 
 // nmap's grepable output: "# flagscan 0.1.0 scan initiated <date> as: <command>" (and with -v
 // the "# Ports scanned:" line).
+// nmap's comment lines around a saved report (-oN, -oG): "# flagscan 0.2.0 scan initiated
+// <ctime> as: <command line>" and "# flagscan done at <ctime> -- 1 IP address (1 host up)
+// scanned in 0.65 seconds".
+void write_comment_header(std::ostream& out, const ScanSummary& summary);
+void write_comment_footer(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary);
 void write_grepable_start(std::ostream& out, const Results& results, const ScanSummary& summary);
 // "Host: 10.0.0.2 ()<TAB>Status: Up", then "Host: 10.0.0.2 ()<TAB>Ports: 22/open/tcp//ssh///,
 // ...<TAB>Ignored State: closed (997)" (the Ignored State only when one state is folded).

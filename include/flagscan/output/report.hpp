@@ -93,6 +93,10 @@ void write_normal_header(std::ostream& out, const ScanSummary& summary);
 void write_normal_footer(std::ostream& out, std::uint64_t addresses, std::uint64_t up, const ScanSummary& summary);
 void write_normal(std::ostream& out, const Results& results, const ServiceTable& services,
                   const ReportOptions& options, const ScanSummary& summary);
+// The host reports alone (what a saved -oN file holds between its comment lines); returns the
+// number of hosts up.
+std::uint32_t write_normal_hosts(std::ostream& out, const Results& results, const ServiceTable& services,
+                                 const ReportOptions& options, const ScanSummary& summary);
 void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary);
 // One host's lines (its listed ports, then the host), if the report lists the host.
 void write_jsonl_host(std::ostream& out, const Results& results, std::uint32_t host, const ReportOptions& options,
@@ -105,6 +109,7 @@ std::string json_string(std::string_view text);
 std::optional<std::uint64_t> up_evidence(const Results& discovery, std::uint32_t host);
 // "flagscan scan report for X / Host is up, received echo-reply ttl 64 (0.00012s latency)."
 void write_discovery_normal(std::ostream& out, const Results& discovery, const ScanSummary& summary);
+void write_discovery_normal_hosts(std::ostream& out, const Results& discovery, const ScanSummary& summary);
 // One JSON object per host found up: ip, status, reason, ttl, rtt_us, method.
 void write_discovery_jsonl(std::ostream& out, const Results& discovery, const ScanSummary& summary);
 // One host's JSON object, if it was found up.
