@@ -105,7 +105,8 @@ TEST_F(Interrupt, CtrlCStillWritesWhatWasFound) {
     TempDir dir;
     const std::string out = dir.path() + "/partial.jsonl";
     const auto result = run_process({"timeout", "--preserve-status", "-s", "INT", "1", flagscan_bin(), "-sS", "-p-",
-                                     "-Pn", "-n", "--max-rate", "5000", "-oJ", out, lab_address(2)},
+                                     "-Pn", "-n", "--max-rate", "5000", "-oJ", out, "--resume-file", dir.path() + "/scan.resume",
+                                     lab_address(2)},
                                     std::chrono::seconds(30));
     ASSERT_EQ(result.exit_code, 130) << result.describe();
     EXPECT_NE(result.out.find("Scan interrupted"), std::string::npos) << result.out;

@@ -161,7 +161,7 @@ TEST_F(Report, InterruptedScanMarksItsOutputs) {
     const TempDir dir;
     const std::string json = dir.path() + "/partial.jsonl", normal = dir.path() + "/partial.txt";
     const auto result = run_process({"timeout", "--preserve-status", "-s", "INT", "1", flagscan_bin(), "-sS", "-p-",
-                                     "-Pn", "-n", "--max-rate", "200", "-oJ", json, "-oN", normal,
+                                     "-Pn", "-n", "--max-rate", "200", "-oJ", json, "-oN", normal, "--resume-file", dir.path() + "/scan.resume",
                                      lab_address(kNamespaceHost)},
                                     std::chrono::seconds(30));
     ASSERT_EQ(result.exit_code, 130) << result.describe();
