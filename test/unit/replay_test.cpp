@@ -33,7 +33,8 @@ struct Capture {
 };
 
 struct Replayed {
-    ScanSurvey::Conclusion scan;
+    ScanSurvey::Conclusion survey;
+    ScanRun scan;
     std::unique_ptr<TargetSet> targets;
     std::unique_ptr<Results> results;
     std::unique_ptr<Engine> engine;
@@ -44,21 +45,38 @@ struct Replayed {
     }
 };
 
-Replayed replay(const Capture& capture, const ProbeKind* kind = nullptr) {
-    ScanSurvey survey;
-    for (const auto& frame : capture.frames) survey.add(*decode_ipv4(ByteView{frame.span()}));
-    Replayed out{survey.conclude(std::nullopt, kind).value(), nullptr, nullptr, nullptr, {}};
-    out.targets = std::make_unique<TargetSet>(out.scan.hosts, out.scan.ports);
-    out.results = std::make_unique<Results>(*out.targets, std::vector<const ProbeKind*>{&out.scan.kind});
+// The command's passes over CAPTURE: conversations, the scans, then the engine over run RUN.
+ScanSurvey::Conclusion survey(const Capture& capture, const ScanSurvey::Choice& choice, Conversations& conversations) {
+    for (std::size_t i = 0; i < capture.frames.size(); ++i) {
+        const auto& frame = capture.frames[i];
+        conversations.add(*decode_ipv4(ByteView{frame.span()}), ByteView{frame.span()}, i);
+    }
+    ScanSurvey scans;
+    for (std::size_t i = 0; i < capture.frames.size(); ++i) {
+        const auto packet = *decode_ipv4(ByteView{capture.frames[i].span()});
+        scans.add(packet, conversations.classify(packet, i), i);
+    }
+    return scans.conclude(choice).value();
+}
+
+Replayed replay(const Capture& capture, const ProbeKind* kind = nullptr, std::size_t run = 0) {
+    Conversations conversations;
+    Replayed out;
+    out.survey = survey(capture, ScanSurvey::Choice{std::nullopt, kind, false}, conversations);
+    out.scan = out.survey.runs.at(run);
+    out.targets = std::make_unique<TargetSet>(out.scan.hosts, out.scan.slots);
+    std::vector<const ProbeKind*> kinds;
+    for (const auto& k : out.scan.kinds) kinds.push_back(&k);
+    out.results = std::make_unique<Results>(*out.targets, kinds);
     EngineConfig config;
-    config.me = ScannerIdentity{out.scan.scanner, Port{0}, 255};
+    config.me = ScannerIdentity{out.survey.scanner, Port{0}, 255};
     config.echo = EchoCheck::recorded;
     out.engine = std::make_unique<Engine>(*out.targets, config, CookieKey{0, 0}, *out.results);
     std::size_t next = 0;
     out.counts = replay_capture(*out.engine, LinkType::raw_ip, [&]() -> std::optional<Frame> {
         if (next == capture.frames.size()) return std::nullopt;
         return capture.frames[next++];
-    });
+    }, conversations, out.scan, out.survey.scanner);
     return out;
 }
 
@@ -73,8 +91,8 @@ TEST(Replay, ForeignSynScanIsReadLikeALiveOne) {
     auto quoted = make_tcp_packet(kScanner, kTarget, Port{50000}, Port{113}, 3000, 0, TcpFlags{TcpFlags::syn}, 1024, 64);
     c.add(make_icmp_error(kTarget, 3, 13, quoted, 64));
     const auto r = replay(c);
-    EXPECT_EQ(r.scan.scanner, kScanner);
-    EXPECT_EQ(r.scan.kind.name, "SYN");
+    EXPECT_EQ(r.survey.scanner, kScanner);
+    EXPECT_EQ(r.scan.name(), "SYN");
     EXPECT_EQ(r.at(22).state, PortState::open);
     EXPECT_EQ(r.at(23).state, PortState::closed);
     EXPECT_EQ(r.at(113).reason, Reason::admin_prohibited);
@@ -132,7 +150,7 @@ TEST(Replay, SurveyInfersTheScanType) {
         c.probe(23, 2000, 50000, kind.flags.bits());
         const auto r = replay(c);
         const std::string_view expected = kind.name == "Window" ? "ACK" : kind.name;  // the same probe
-        EXPECT_EQ(r.scan.kind.name, expected);
+        EXPECT_EQ(r.scan.name(), expected);
     }
 }
 
