@@ -65,9 +65,10 @@ ProbeSignature ProbeSignature::of(const DecodedPacket& packet) {
     return ProbeSignature{packet.ip.protocol, packet.tcp ? packet.tcp->flags.bits() : std::uint8_t{0}};
 }
 
-std::string ProbeSignature::str() const {
-    if (protocol == ipproto::udp) return "UDP datagrams";
-    return TcpFlags{flags}.str() + " probes";
+std::string ProbeSignature::str(std::uint64_t count) const {
+    const std::string plural = count == 1 ? "" : "s";
+    if (protocol == ipproto::udp) return "UDP datagram" + plural;
+    return TcpFlags{flags}.str() + " probe" + plural;
 }
 
 std::string ScanRun::name() const {
@@ -220,7 +221,7 @@ Result<ScanSurvey::Conclusion> ScanSurvey::conclude(const Choice& choice) const 
     for (std::size_t i = 0; i < order.size(); ++i) {
         if (used[i]) continue;
         const Group& g = *order[i].second;
-        out.notes.push_back("left out " + std::to_string(g.probes) + " " + order[i].first.str() + " of " + scanner.str() + " to " +
+        out.notes.push_back("left out " + std::to_string(g.probes) + " " + order[i].first.str(g.probes) + " of " + scanner.str() + " to " +
                             std::to_string(g.hosts.size()) + (g.hosts.size() == 1 ? " host, " : " hosts, ") +
                             std::to_string(g.port_count) + (g.port_count == 1 ? " port: " : " ports: ") +
                             (g.is_scan() ? "another scan (" + option_for(order[i].first) + " replays it)" : "one port of one host is no scan"));

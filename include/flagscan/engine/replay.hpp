@@ -60,7 +60,7 @@ struct ProbeSignature {
     std::uint8_t flags = 0;  // 0 for UDP
     auto operator<=>(const ProbeSignature&) const = default;
     static ProbeSignature of(const DecodedPacket& packet);
-    std::string str() const;  // "SYN probes", "FIN,ACK probes", "UDP datagrams"
+    std::string str(std::uint64_t count = 2) const;  // "SYN probes", "FIN,ACK probe", "UDP datagrams"
 };
 
 // One scan found in a capture: its probe kinds (one lane each), and whom it probed where.
