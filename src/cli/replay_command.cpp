@@ -33,7 +33,8 @@ Result<PcapFile> learn_conversations(const ScanConfig& config, Survey& survey, s
             survey.arp.insert({packet->arp->sender_ip.value(), packet->arp->target_ip.value()});
     }
     if (!file->damage().empty())
-        err << "flagscan: " << config.replay_path << " is cut short (" << file->damage() << "): replaying what precedes the cut\n";
+        err << "flagscan: " << config.replay_path << " is cut short (" << file->damage()
+            << "): replaying what precedes the cut\n";
     return PcapFile::open(config.replay_path);
 }
 

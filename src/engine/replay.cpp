@@ -14,8 +14,9 @@ std::size_t FlowHash::operator()(const Flow& flow) const noexcept {
 }
 
 std::optional<Flow> flow_of(const DecodedPacket& packet) {
-    if (packet.tcp) return Flow{packet.ip.src.value(), packet.ip.dst.value(), packet.tcp->sport.value(), packet.tcp->dport.value()};
-    if (packet.udp) return Flow{packet.ip.src.value(), packet.ip.dst.value(), packet.udp->sport.value(), packet.udp->dport.value()};
+    const std::uint32_t src = packet.ip.src.value(), dst = packet.ip.dst.value();
+    if (packet.tcp) return Flow{src, dst, packet.tcp->sport.value(), packet.tcp->dport.value()};
+    if (packet.udp) return Flow{src, dst, packet.udp->sport.value(), packet.udp->dport.value()};
     return std::nullopt;
 }
 
@@ -107,7 +108,7 @@ std::uint64_t ScanSurvey::Sender::probes() const {
 
 namespace {
 
-ProbeKind kind_for_shape(ProbeSignature shape) {
+ProbeKind kind_for_signature(ProbeSignature shape) {
     if (shape.protocol == ipproto::udp) return udp_kind();
     for (const auto& kind : all_probe_kinds()) {
         if (kind.flags.bits() == shape.flags) return kind;  // ACK before Window: the same probe
@@ -117,7 +118,7 @@ ProbeKind kind_for_shape(ProbeSignature shape) {
 
 // The option that replays the probes of SHAPE: "-sF", "-sU", "--scanflags FIN,PSH".
 std::string option_for(ProbeSignature shape) {
-    const ProbeKind kind = kind_for_shape(shape);
+    const ProbeKind kind = kind_for_signature(shape);
     if (kind.nmap_flag == "--scanflags") return "--scanflags " + TcpFlags{shape.flags}.str();
     return std::string(kind.nmap_flag);
 }
@@ -160,71 +161,77 @@ void add_lane(ScanRun& run, const ProbeKind& kind, ProbeSignature shape, const s
 
 }  // namespace
 
-Result<ScanSurvey::Conclusion> ScanSurvey::conclude(const Choice& choice) const {
-    if (senders_.empty()) return Error{"the capture holds no TCP or UDP probes (no scan to replay)"};
-    const Ipv4 scanner = pick_scanner(choice);
-    const auto it = senders_.find(scanner);
-    if (it == senders_.end()) return Error{"the capture holds no probes from the scanner " + scanner.str()};
-    Conclusion out{scanner, {}, scanner_notes(scanner, choice.scanner.has_value())};
-    std::vector<std::pair<ProbeSignature, const Group*>> order;  // the scanner's probe groups, in capture order
-    for (const auto& [shape, group] : it->second.groups) order.emplace_back(shape, &group);
-    std::ranges::sort(order, [](const auto& a, const auto& b) { return a.second->first < b.second->first; });
-    std::vector<bool> used(order.size());
-    const auto lane_of = [&](ScanRun& run, std::size_t i, const ProbeKind& kind) {
-        add_lane(run, kind, order[i].first, order[i].second->hosts, order[i].second->ports);
-        used[i] = true;
+// The busiest group of PROTOCOL: first those with FLAGS (when given), then those that look like a scan.
+std::optional<std::size_t> ScanSurvey::busiest(const Ordered& order, std::uint8_t protocol, std::optional<std::uint8_t> flags) {
+    const auto rank = [&](std::size_t i) {
+        const Group& g = *order[i].second;
+        return std::tuple{!flags || order[i].first.flags == *flags, g.is_scan(), g.probes};
     };
-    // The busiest group of PROTOCOL, preferring the exact flags and then the ones that look like a scan.
-    const auto best = [&](std::uint8_t protocol, std::optional<std::uint8_t> flags) -> std::optional<std::size_t> {
-        std::optional<std::size_t> pick;
-        const auto rank = [&](std::size_t i) {
-            const Group& g = *order[i].second;
-            return std::tuple{!flags || order[i].first.flags == *flags, g.is_scan(), g.probes};
-        };
-        for (std::size_t i = 0; i < order.size(); ++i) {
-            if (order[i].first.protocol == protocol && (!pick || rank(*pick) < rank(i))) pick = i;
-        }
-        return pick;
-    };
-    if (choice.tcp != nullptr || choice.udp) {
-        ScanRun run;
-        run.kind_inferred = false;
-        if (choice.tcp != nullptr) {
-            const auto pick = best(ipproto::tcp, choice.tcp->flags.bits());
-            if (!pick) return Error{"the capture holds no TCP probes from " + scanner.str() + " (" + std::string(choice.tcp->nmap_flag) + " was given)"};
-            if (order[*pick].first.flags != choice.tcp->flags.bits())
-                out.notes.push_back(std::string(choice.tcp->nmap_flag) + " was given, but " + scanner.str() + " sent no " +
-                                    choice.tcp->flags.str() + " probes: replaying its " + order[*pick].first.str() +
-                                    " as a " + std::string(choice.tcp->name) + " scan, as asked");
-            lane_of(run, *pick, *choice.tcp);
-        }
-        if (choice.udp) {
-            const auto pick = best(ipproto::udp, std::nullopt);
-            if (pick) lane_of(run, *pick, udp_kind());
-            else if (choice.tcp == nullptr) return Error{"the capture holds no UDP probes from " + scanner.str() + " (-sU was given)"};
-            else out.notes.push_back("-sU was given, but " + scanner.str() + " sent no UDP datagrams");
-        }
-        out.runs.push_back(std::move(run));
-    } else {
-        for (std::size_t i = 0; i < order.size(); ++i) {
-            if (!order[i].second->is_scan()) continue;
-            out.runs.emplace_back();
-            lane_of(out.runs.back(), i, kind_for_shape(order[i].first));
-        }
-        if (out.runs.empty()) {  // nothing reached two ports or hosts: the busiest probes are the scan
-            const auto busiest = std::ranges::max_element(order, [](const auto& a, const auto& b) { return a.second->probes < b.second->probes; });
-            const auto i = static_cast<std::size_t>(busiest - order.begin());
-            out.runs.emplace_back();
-            lane_of(out.runs.back(), i, kind_for_shape(order[i].first));
-        }
+    std::optional<std::size_t> pick;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        if (order[i].first.protocol == protocol && (!pick || rank(*pick) < rank(i))) pick = i;
     }
+    return pick;
+}
+
+void ScanSurvey::add_group(ScanRun& run, const Ordered& order, std::size_t i, const ProbeKind& kind, std::vector<bool>& used) {
+    add_lane(run, kind, order[i].first, order[i].second->hosts, order[i].second->ports);
+    used[i] = true;
+}
+
+// -sS...-sM and/or -sU: one run of the probes with those kinds' flags (or, said, the busiest).
+Result<ScanRun> ScanSurvey::given_run(const Choice& choice, const Ordered& order, std::vector<bool>& used, Conclusion& out) {
+    ScanRun run;
+    run.kind_inferred = false;
+    const std::string scanner = out.scanner.str();
+    if (choice.tcp != nullptr) {
+        const ProbeKind& kind = *choice.tcp;
+        const auto pick = busiest(order, ipproto::tcp, kind.flags.bits());
+        if (!pick)
+            return Error{"the capture holds no TCP probes from " + scanner + " (" + std::string(kind.nmap_flag) + " was given)"};
+        if (order[*pick].first.flags != kind.flags.bits())
+            out.notes.push_back(std::string(kind.nmap_flag) + " was given, but " + scanner + " sent no " + kind.flags.str() +
+                                " probes: replaying its " + order[*pick].first.str() + " as a " + std::string(kind.name) +
+                                " scan, as asked");
+        add_group(run, order, *pick, kind, used);
+    }
+    if (choice.udp) {
+        const auto pick = busiest(order, ipproto::udp, std::nullopt);
+        if (pick) add_group(run, order, *pick, udp_kind(), used);
+        else if (choice.tcp == nullptr) return Error{"the capture holds no UDP probes from " + scanner + " (-sU was given)"};
+        else out.notes.push_back("-sU was given, but " + scanner + " sent no UDP datagrams");
+    }
+    return run;
+}
+
+// Nothing given: every group that looks like a scan is one, in capture order; when none does,
+// the busiest group is the scan.
+std::vector<ScanRun> ScanSurvey::found_runs(const Ordered& order, std::vector<bool>& used) {
+    std::vector<ScanRun> runs;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        if (!order[i].second->is_scan()) continue;
+        add_group(runs.emplace_back(), order, i, kind_for_signature(order[i].first), used);
+    }
+    if (runs.empty()) {
+        const auto most =
+            std::ranges::max_element(order, [](const auto& a, const auto& b) { return a.second->probes < b.second->probes; });
+        const auto i = static_cast<std::size_t>(most - order.begin());
+        add_group(runs.emplace_back(), order, i, kind_for_signature(order[i].first), used);
+    }
+    return runs;
+}
+
+// What the runs leave out, each with its reason.
+void ScanSurvey::left_out_notes(const Ordered& order, const std::vector<bool>& used, Conclusion& out) const {
     for (std::size_t i = 0; i < order.size(); ++i) {
         if (used[i]) continue;
         const Group& g = *order[i].second;
-        out.notes.push_back("left out " + std::to_string(g.probes) + " " + order[i].first.str(g.probes) + " of " + scanner.str() + " to " +
-                            std::to_string(g.hosts.size()) + (g.hosts.size() == 1 ? " host, " : " hosts, ") +
-                            std::to_string(g.port_count) + (g.port_count == 1 ? " port: " : " ports: ") +
-                            (g.is_scan() ? "another scan (" + option_for(order[i].first) + " replays it)" : "one port of one host is no scan"));
+        const std::string why =
+            g.is_scan() ? "another scan (" + option_for(order[i].first) + " replays it)" : "one port of one host is no scan";
+        out.notes.push_back("left out " + std::to_string(g.probes) + " " + order[i].first.str(g.probes) + " of " +
+                            out.scanner.str() + " to " + std::to_string(g.hosts.size()) +
+                            (g.hosts.size() == 1 ? " host, " : " hosts, ") + std::to_string(g.port_count) +
+                            (g.port_count == 1 ? " port: " : " ports: ") + why);
     }
     if (connection_packets_ > 0)
         out.notes.push_back("left out " + std::to_string(connection_packets_) +
@@ -232,6 +239,26 @@ Result<ScanSurvey::Conclusion> ScanSurvey::conclude(const Choice& choice) const 
     if (handshake_packets_ > 0)
         out.notes.push_back("left out " + std::to_string(handshake_packets_) +
                             " segments that continue a handshake a SYN,ACK answered (not probes)");
+}
+
+Result<ScanSurvey::Conclusion> ScanSurvey::conclude(const Choice& choice) const {
+    if (senders_.empty()) return Error{"the capture holds no TCP or UDP probes (no scan to replay)"};
+    const Ipv4 scanner = pick_scanner(choice);
+    const auto it = senders_.find(scanner);
+    if (it == senders_.end()) return Error{"the capture holds no probes from the scanner " + scanner.str()};
+    Conclusion out{scanner, {}, scanner_notes(scanner, choice.scanner.has_value())};
+    Ordered order;  // the scanner's probe groups, in capture order
+    for (const auto& [signature, group] : it->second.groups) order.emplace_back(signature, &group);
+    std::ranges::sort(order, [](const auto& a, const auto& b) { return a.second->first < b.second->first; });
+    std::vector<bool> used(order.size());
+    if (choice.tcp != nullptr || choice.udp) {
+        auto run = given_run(choice, order, used, out);
+        if (!run) return Error{run.error()};
+        out.runs.push_back(std::move(*run));
+    } else {
+        out.runs = found_runs(order, used);
+    }
+    left_out_notes(order, used, out);
     return out;
 }
 
@@ -271,7 +298,8 @@ public:
         const auto key = Correlator::key(probe.ip.dst, 0, probe.tcp ? probe.tcp->dport : probe.udp->dport);
         auto [first, last] = waiting_.equal_range(key);
         for (auto it = first; it != last; ++it) {
-            if (engine.on_packet(it->second.packet, it->second.ts).kind != PacketOutcome::Kind::stray) widen(counts, it->second.ts);
+            const PacketOutcome outcome = engine.on_packet(it->second.packet, it->second.ts);
+            if (outcome.kind != PacketOutcome::Kind::stray) widen(counts, it->second.ts);
         }
         waiting_.erase(first, last);
     }

@@ -270,8 +270,8 @@ private:
         for (auto it = verdicts.begin(); it != verdicts.end(); ++it) {
             const auto& [key, verdict] = *it;
             const std::string ip = Ipv4{key.first}.str();
-            out += R"({"ip":")" + ip + '"' + named + R"(,"port":)" + std::to_string(key.second) + R"(,"proto":")" + verdict.proto + R"(","state":")" +
-                   verdict.state + R"(","reason":")" + verdict.reason + '"';
+            out += R"({"ip":")" + ip + '"' + named + R"(,"port":)" + std::to_string(key.second) + R"(,"proto":")" +
+                   verdict.proto + R"(","state":")" + verdict.state + R"(","reason":")" + verdict.reason + '"';
             if (verdict.ttl != 0) out += R"(,"ttl":)" + std::to_string(verdict.ttl);
             out += "}\n";
             ++counts[verdict.state];
@@ -718,8 +718,9 @@ Fixture background_traffic() {
     f.in(syn_ack_to(ssh_syn));
     std::uint32_t mine = 0x11110001, theirs = 0x5eed0001;
     const auto segment = [&](bool from_me, const std::string& data) {
-        const Bytes bytes = from_me ? make_tcp_packet(kScanner, kSshServer, Port{50022}, Port{22}, mine, theirs, TcpFlags{P | A}, 501, 64)
-                                    : make_tcp_packet(kSshServer, kScanner, Port{22}, Port{50022}, theirs, mine, TcpFlags{P | A}, 509, 64);
+        const Bytes bytes =
+            from_me ? make_tcp_packet(kScanner, kSshServer, Port{50022}, Port{22}, mine, theirs, TcpFlags{P | A}, 501, 64)
+                    : make_tcp_packet(kSshServer, kScanner, Port{22}, Port{50022}, theirs, mine, TcpFlags{P | A}, 509, 64);
         (from_me ? mine : theirs) += static_cast<std::uint32_t>(data.size());
         if (from_me) f.out(data.empty() ? bytes : with_tcp_data(bytes, data));
         else f.in(data.empty() ? bytes : with_tcp_data(bytes, data));
@@ -781,7 +782,9 @@ Fixture syn_then_fin(const std::string& name, const std::string& args) {
     return f;
 }
 
-Verdict udp_verdict(std::string state, std::string reason, std::uint8_t ttl) { return {std::move(state), std::move(reason), ttl, "udp"}; }
+Verdict udp_verdict(std::string state, std::string reason, std::uint8_t ttl) {
+    return {std::move(state), std::move(reason), ttl, "udp"};
+}
 
 // A SYN scan of 20-23 and a UDP scan of 53, 123, 161, 500 from one machine, interleaved (as
 // nmap -sS -sU sends them). UDP 53 answers with a datagram (open, RFC 768), 123 draws ICMP 3/3
@@ -826,7 +829,9 @@ Fixture second_scanner() {
         f.expect(port, closed());
         if (port <= 3) f.out(probe(static_cast<std::uint16_t>(19 + port), 0xb3000000u + port, F, 41000, 0, kOtherScanner));
     }
-    f.stderr_contains("a second scanner is in the capture: 192.0.2.2 sent 3 probes; replaying 192.0.2.1's 6 (the most; --scanner 192.0.2.2 replays the other)");
+    f.stderr_contains(
+        "a second scanner is in the capture: 192.0.2.2 sent 3 probes; replaying 192.0.2.1's 6 (the most; --scanner 192.0.2.2 "
+        "replays the other)");
     return f;
 }
 

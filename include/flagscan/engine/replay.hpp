@@ -112,6 +112,12 @@ private:
         std::uint64_t scan_probes() const;
         std::uint64_t probes() const;
     };
+    using Ordered = std::vector<std::pair<ProbeSignature, const Group*>>;  // a sender's groups, in capture order
+    static std::optional<std::size_t> busiest(const Ordered& order, std::uint8_t protocol, std::optional<std::uint8_t> flags);
+    static void add_group(ScanRun& run, const Ordered& order, std::size_t i, const ProbeKind& kind, std::vector<bool>& used);
+    static Result<ScanRun> given_run(const Choice& choice, const Ordered& order, std::vector<bool>& used, Conclusion& out);
+    static std::vector<ScanRun> found_runs(const Ordered& order, std::vector<bool>& used);
+    void left_out_notes(const Ordered& order, const std::vector<bool>& used, Conclusion& out) const;
     Ipv4 pick_scanner(const Choice& choice) const;
     std::vector<std::string> scanner_notes(Ipv4 scanner, bool given) const;
     std::map<Ipv4, Sender> senders_;
