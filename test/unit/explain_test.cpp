@@ -1,6 +1,7 @@
 // Teaching output: rule tables, per-port narratives with their caveats, packet trace lines.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <sstream>
 
 #include "flagscan/output/explain.hpp"
@@ -28,7 +29,7 @@ std::string explain_fin_scan(bool windows_like) {
     SimScan scan{one_host(kTarget), testing::port_range(20, 55), net, *probe_kind_by_letter('F')};
     scan.run();
     std::ostringstream out;
-    write_explanations(out, *scan.results, ReportOptions{}, ExplainContext{scan.config.me, 55 * kMillisecond});
+    write_explanations(out, *scan.results, ReportOptions{}, ExplainContext{});
     std::string text;  // wrapped lines joined again, so phrases can be searched for whole
     for (char c : out.str()) {
         if (c == '\n' || (c == ' ' && !text.empty() && text.back() == ' ')) c = ' ';
@@ -42,7 +43,15 @@ TEST(Explain, LinuxFinScanNarratesSilenceAndCarriesTheCaveat) {
     const std::string text = explain_fin_scan(false);
     EXPECT_NE(text.find("22/tcp is open|filtered"), std::string::npos) << text;
     EXPECT_NE(text.find("Back: nothing."), std::string::npos) << text;
-    EXPECT_NE(text.find("waited 55.00 ms"), std::string::npos) << text;
+    // The tries' own ports and waits: three from the lane's ports, each after the host's timeout
+    // (the simulated path is fast: the timeout is the template's floor), the last one waited out too.
+    EXPECT_NE(text.find("3 tries from source ports 40000 (the first) to 40002 (the last)"), std::string::npos) << text;
+    SimScan shape{one_host(kTarget), {Port{1}}, SimConfig{}, *probe_kind_by_letter('F')};
+    char waited[128];
+    std::snprintf(waited, sizeof waited, "spread them over %.2f ms (%.2f ms apart on average); after the last one flagscan waited %.2f ms",
+                  2.0 * shape.config.timing.min_rto / kMillisecond, 1.0 * shape.config.timing.min_rto / kMillisecond,
+                  1.0 * shape.config.timing.min_rto / kMillisecond);
+    EXPECT_NE(text.find(waited), std::string::npos) << waited << "\n" << text;
     EXPECT_NE(text.find("cannot tell open from filtered"), std::string::npos) << text;
     EXPECT_NE(text.find("Windows"), std::string::npos) << text;  // the caveat names the stacks that break it
     EXPECT_NE(text.find("RFC 793 p.65-66"), std::string::npos) << text;
