@@ -134,7 +134,7 @@ std::string waits_words(const PortResult& port, const ExplainContext& context) {
         text = "; " + who + " spread them over " + duration(port.tries_span_us) + " (" +
                duration(port.tries_span_us / (port.tries - 1u)) + " apart on average)";
     if (context.replay)
-        return text + "; the capture shows no answer in the " + duration(port.waited_us) +
+        return text + "; the capture shows no answer that decides in the " + duration(port.waited_us) +
                " from the last one to its end.";
     return text + "; after the last one flagscan waited " + duration(port.waited_us) +
            " (this host's retransmission timeout) and gave up.";

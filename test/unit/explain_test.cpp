@@ -65,6 +65,40 @@ TEST(Explain, WindowsLikeStackSaysClosedEverywhereAndTheCaveatSaysWhy) {
     EXPECT_NE(text.find("says closed everywhere"), std::string::npos) << text;
 }
 
+// Issue 11 item 10: a folded group's sample has the group's evidence. Thirty silent SYN ports,
+// two of which also drew an ICMP 3/4 from a router that no row reads: each kind of evidence
+// gets its own sample, with how many ports it stands for.
+TEST(Explain, FoldedGroupSamplesEachKindOfEvidence) {
+    const TargetSet targets{one_host(kTarget), testing::port_range(1, 30)};
+    Results results{targets, {&syn_kind()}};
+    PortResult silent;
+    silent.state = PortState::filtered;
+    silent.reason = Reason::no_response;
+    silent.tries = 1;
+    silent.rule = 4;
+    for (std::uint64_t i = 0; i < 30; ++i) results.set(i, silent);
+    PortResult mtu;
+    mtu.unused = Unused::unmatched;
+    mtu.unused_protocol = ipproto::icmp;
+    mtu.unused_detail = icmp_type::unreachable;
+    mtu.unused_code = 4;
+    mtu.reply_from = Ipv4{198, 51, 100, 254};
+    for (std::uint64_t i : {0u, 17u}) results.note_unused(i, mtu);
+    std::ostringstream out;
+    write_explanations(out, results, ReportOptions{}, ExplainContext{.replay = true});
+    const std::string text = out.str();
+    EXPECT_NE(text.find("  2/tcp is filtered (a sample of the 30 filtered ports not listed with reason no-response; 28 of "
+                        "them, this one included, were decided on this evidence)\n    Sent:   SYN probe, 1 try"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("  1/tcp is filtered (a sample of the 30 filtered ports not listed with reason no-response; 2 of "
+                        "them, this one included, were decided on this evidence)\n"),
+              std::string::npos) << text;
+    const auto one = text.find("  1/tcp is filtered"), two = text.find("  2/tcp is filtered");
+    EXPECT_NE(text.find("Back:   nothing.", two), std::string::npos) << text;
+    EXPECT_LT(text.find("from 198.51.100.254, a router, not the target", one), two) << text;
+    EXPECT_EQ(text.find("18/tcp is"), std::string::npos) << "one sample per kind of evidence\n" << text;
+}
+
 TEST(Explain, RuleTablesNameEveryRowAndItsBasis) {
     for (const auto& kind : all_probe_kinds()) {
         std::ostringstream out;
