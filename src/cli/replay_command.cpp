@@ -83,7 +83,7 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     const ServiceTable services = ServiceTable::load_system();
     const ScanView view{results, services, config.report, summary, false};
     outputs->start(view);
-    const bool written = finish_reports(config, *outputs, view, ExplainContext{settings.me, engine.rto()}, out, err);
+    const bool written = finish_reports(config, *outputs, view, ExplainContext{.replay = true}, out, err);
     if (counts.undecodable > 0 || config.verbosity > 0)
         err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes; skipped " << counts.undecodable
             << " that were not IPv4 or were malformed; " << engine.stats().strays << " packets answered nothing of this scan\n";
