@@ -145,7 +145,7 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
     const ServiceTable services = ServiceTable::load_system();
     const ScanView view{results, services, config.report, summary, false};
     outputs.start(view);
-    const bool written = finish_reports(config, outputs, view, ExplainContext{settings.me, engine.rto()}, out, err);
+    const bool written = finish_reports(config, outputs, view, ExplainContext{.replay = true}, out, err);
     if (counts.undecodable > 0 || config.verbosity > 0)
         err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes of the " << run.name()
             << " scan; skipped " << counts.undecodable << " that were not IPv4 or were malformed; "

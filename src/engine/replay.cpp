@@ -316,14 +316,25 @@ private:
 
 bool answers(PacketOutcome::Kind kind) { return kind != PacketOutcome::Kind::stray && kind != PacketOutcome::Kind::own; }
 
+// The source port of a TCP or UDP packet whose header the capture cut short (decoded without
+// it), when the bytes still hold it.
+std::optional<Port> cut_source_port(const Frame& frame, const DecodedPacket& packet) {
+    const bool transport = packet.ip.protocol == ipproto::tcp || packet.ip.protocol == ipproto::udp;
+    if (!transport || packet.tcp || packet.udp || packet.ip.later_fragment) return std::nullopt;
+    const auto port = ByteView{frame.span()}.be16(std::size_t{packet.link_header} + packet.ip.header_length);
+    return port ? std::optional<Port>{Port{*port}} : std::nullopt;
+}
+
 }  // namespace
 
 ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<std::optional<Frame>()>& next,
                             const Conversations& conversations, const ScanRun& run, Ipv4 scanner, const LoopHooks& hooks) {
     ReplayCounts counts;
     EarlyReplies early;
+    Micros end = -1;  // the capture's latest timestamp: how long silence was waited for
     while (auto frame = next()) {
         const std::uint64_t ordinal = counts.frames++;
+        end = std::max(end, frame->ts);
         auto packet = decode_frame(link, ByteView{frame->span()});
         if (!packet) {
             ++counts.undecodable;
@@ -343,9 +354,10 @@ ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<s
         const PacketOutcome outcome = engine.on_packet(*packet, frame->ts);
         if (outcome.kind == PacketOutcome::Kind::stray) early.keep(*packet, frame->ts);
         if (answers(outcome.kind)) widen(counts, frame->ts);
+        if (auto sport = cut_source_port(*frame, *packet)) engine.note_cut(*packet, *sport);
         if (hooks.received) hooks.received(*frame, *packet, outcome);
     }
-    engine.finish_replay();
+    engine.finish_replay(end);
     return counts;
 }
 

@@ -873,6 +873,42 @@ Fixture out_of_order_time() {
     return f;
 }
 
+// --explain true to the capture (issue 11, items 7-9 and 12). nmap-style: port 100 tried twice,
+// from source ports 45322 and 45324, 1 s apart, and silent to the capture's end 2 s later; port
+// 101 refused by a router (ICMP 3/13 from 198.51.100.254: filtered, and the router named); port
+// 102's RST cut short inside its TCP header (IP says 40 bytes, 32 are there: it cannot be read);
+// port 103's RST acknowledges another sequence number (it answers no probe of this scan); port
+// 104's ICMP 3/4 from the router answers the probe but no SYN row reads it (RFC 1191: a path MTU
+// message). Every verdict but 101's is silence's, filtered (no-response); each explanation says
+// what came back.
+Fixture explain_evidence() {
+    Fixture f("built-explain-evidence", Link::ethernet);
+    const Bytes first = probe(100, 0x70000000, S, 45322), second = probe(100, 0x70000001, S, 45324);
+    const Bytes refused = probe(101, 0x71000000, S, 45322), cut = probe(102, 0x72000000, S, 45322),
+                other = probe(103, 0x73000000, S, 45322), mtu = probe(104, 0x74000000, S, 45322);
+    for (const Bytes* p : {&first, &refused, &cut, &other, &mtu}) f.out(*p);
+    f.in(icmp_about(refused, 3, 13, kRouter, kRouterTtl, 28));
+    Bytes cut_rst = rst_to(cut);
+    cut_rst.resize(32);  // the IP header still says 40 bytes
+    f.in(cut_rst);
+    f.in(rst_to(probe(103, 0x0badcafe, S, 45322)));
+    f.out(second, 1'000'000);
+    f.in(icmp_about(mtu, 3, 4, kRouter, kRouterTtl, 28), 2'000'000);
+    for (std::uint16_t port : {100, 102, 103, 104}) f.expect(port, kNoResponseFiltered);
+    f.expect(101, filtered("admin-prohibited", kRouterTtl));
+    f.args("--explain");
+    f.stderr_contains(
+        "Sent:   SYN probe, 2 tries from source ports 45322 and 45324; the scanner waited 1.00 s\n"
+        "between them; the capture shows no answer that decides in the 2.00 s from the\n"
+        "Back:   ICMP destination unreachable, code 13 (admin-prohibited), from 198.51.100.254, a\n"
+        "router, not the target, ttl 254, after 0.40 ms.\n"
+        "Back:   nothing that can be read. The capture holds a TCP segment from 192.0.2.10:102,\n"
+        "Back:   nothing that answers the probes. The capture holds a RST,ACK from\n"
+        "Back:   nothing that decides. The capture holds an ICMP destination unreachable (type 3\n"
+        "code 4), from 198.51.100.254, a router, not the target, about a probe to this");
+    return f;
+}
+
 // ---- files ---------------------------------------------------------------------------------
 
 Bytes read_file(const fs::path& path) {
@@ -972,6 +1008,7 @@ int main(int argc, char** argv) {
         second_scanner(),
         kind_contradicts(),
         out_of_order_time(),
+        explain_evidence(),
     };
     for (const auto& fixture : fixtures) fixture.write(dir);
     damaged_files(dir);
