@@ -1,7 +1,9 @@
-// Reading saved captures with libpcap (pcap and pcapng alike).
+// Reading saved captures with libpcap (pcap and pcapng alike), IPv4 fragments reassembled.
 #include "flagscan/capture/pcap_file.hpp"
 
 #include <sys/stat.h>
+
+#include <algorithm>
 
 namespace flagscan {
 
@@ -19,10 +21,18 @@ Result<PcapFile> PcapFile::open(const std::string& path) {
         return Error{"cannot read capture '" + path + "': link type " + (name ? name : std::to_string(dlt)) +
                      " is not one flagscan decodes (Ethernet, raw IP, Linux cooked, loopback)"};
     }
-    return PcapFile{std::move(handle), *link, path};
+    const auto snaplen = static_cast<std::uint32_t>(std::max(pcap_snapshot(handle.get()), 0));
+    return PcapFile{std::move(handle), *link, path, snaplen};
 }
 
 std::optional<Frame> PcapFile::next() {
+    while (auto frame = read_record()) {
+        if (reassemble(*frame)) return frame;
+    }
+    return std::nullopt;
+}
+
+std::optional<Frame> PcapFile::read_record() {
     pcap_pkthdr* header = nullptr;
     const u_char* bytes = nullptr;
     const int status = pcap_next_ex(handle_.get(), &header, &bytes);
@@ -33,6 +43,35 @@ std::optional<Frame> PcapFile::next() {
     }
     if (status == PCAP_ERROR) damage_ = std::string(pcap_geterr(handle_.get()));
     return std::nullopt;
+}
+
+namespace {
+
+// A first fragment whose transport header is whole needs no reassembly to be read.
+bool headers_whole(const DecodedPacket& packet) {
+    if (packet.ip.later_fragment) return false;
+    return packet.tcp || packet.udp || (packet.icmp && (packet.icmp->quoted || !is_icmp_error(packet.icmp->type)));
+}
+
+}  // namespace
+
+// False while FRAME is a fragment of a datagram not yet whole; when its last piece is in, FRAME
+// becomes that datagram behind the last piece's link header.
+bool PcapFile::reassemble(Frame& frame) {
+    const ByteView bytes{frame.span()};
+    auto payload = link_payload(link_, bytes);
+    if (!payload || payload->ethertype != ethertype::ipv4) return true;
+    const ByteView ip = *bytes.from(payload->offset);
+    auto packet = decode_ipv4(ip);
+    if (!packet || !Ipv4Reassembler::is_fragment(packet->ip)) return true;
+    const bool whole_already = headers_whole(*packet);
+    auto datagram = reassembler_.add(ip, frame.ts, whole_already);
+    if (whole_already) return true;
+    if (!datagram) return false;
+    std::vector<std::uint8_t> joined(bytes.span().begin(), bytes.span().begin() + static_cast<long>(payload->offset));
+    joined.insert(joined.end(), datagram->begin(), datagram->end());
+    frame.assign(joined, frame.ts);
+    return true;
 }
 
 }  // namespace flagscan

@@ -1,7 +1,7 @@
 // The replay command: every verdict re-derived from a saved capture, no root, nothing sent.
 #include <set>
 
-#include "flagscan/capture/pcap_file.hpp"
+#include "flagscan/capture/frame_tally.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/runner.hpp"
 #include "flagscan/engine/replay.hpp"
@@ -18,8 +18,10 @@ Result<ScanSurvey::Conclusion> survey_capture(const ScanConfig& config, ArpRepli
     auto file = PcapFile::open(config.replay_path);
     if (!file) return Error{file.error()};
     ScanSurvey survey;
+    FrameTally tally;
     while (auto frame = file->next()) {
         auto packet = decode_frame(file->link(), ByteView{frame->span()});
+        tally.count(file->link(), ByteView{frame->span()}, packet, packet && ScanSurvey::is_probe(*packet));
         if (!packet) continue;
         survey.add(*packet);
         if (packet->arp && packet->arp->operation == 2) arp.insert({packet->arp->sender_ip.value(), packet->arp->target_ip.value()});
@@ -28,7 +30,7 @@ Result<ScanSurvey::Conclusion> survey_capture(const ScanConfig& config, ArpRepli
         err << "flagscan: " << config.replay_path << " is cut short (" << file->damage() << "): replaying what precedes the cut\n";
     const ProbeKind* given = config.kind_given ? &config.kind : config.udp_scan ? &udp_kind() : nullptr;
     auto scan = survey.conclude(config.scanner, given);
-    if (!scan) return Error{config.replay_path + ": " + scan.error()};
+    if (!scan) return Error{config.replay_path + ": " + tally.why_no_probes(*file).value_or(scan.error())};
     return scan;
 }
 

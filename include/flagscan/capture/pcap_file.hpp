@@ -1,16 +1,20 @@
 // PcapFile: frames from a saved capture (pcap or pcapng, any link type flagscan decodes).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
 #include "flagscan/capture/live_capture.hpp"
+#include "flagscan/net/reassembly.hpp"
 #include "flagscan/net/result.hpp"
 #include "flagscan/wire/frame.hpp"
 
 namespace flagscan {
 
-// Reads a capture front to back; every byte of it is untrusted input.
+// Reads a capture front to back; every byte of it is untrusted input. IPv4 fragments come out
+// as the datagram they make up, once its last piece is read (see Ipv4Reassembler); a first
+// fragment that holds its whole transport header comes out as it is.
 class PcapFile {
 public:
     // A missing file, a file that is not a capture, or a link type flagscan cannot read is a
@@ -18,18 +22,27 @@ public:
     static Result<PcapFile> open(const std::string& path);
 
     LinkType link() const { return link_; }
+    // The most bytes of each packet the capture kept (its snaplen).
+    std::uint32_t snaplen() const { return snaplen_; }
     // The next frame (timestamps in microseconds since the epoch), or nullopt at the end.
     std::optional<Frame> next();
     // Set when the file ended inside a packet (a capture cut short): what came before it counts.
     const std::string& damage() const { return damage_; }
+    // Fragments read that made no whole datagram (a piece was missing).
+    std::uint64_t fragments_unused() const { return reassembler_.fragments_unused(); }
 
 private:
-    PcapFile(PcapHandle handle, LinkType link, std::string path)
-        : handle_(std::move(handle)), link_(link), path_(std::move(path)) {}
+    PcapFile(PcapHandle handle, LinkType link, std::string path, std::uint32_t snaplen)
+        : handle_(std::move(handle)), link_(link), path_(std::move(path)), snaplen_(snaplen) {}
+    std::optional<Frame> read_record();
+    bool reassemble(Frame& frame);
+
     PcapHandle handle_;
     LinkType link_;
     std::string path_;
+    std::uint32_t snaplen_ = 0;
     std::string damage_;
+    Ipv4Reassembler reassembler_;
 };
 
 }  // namespace flagscan
