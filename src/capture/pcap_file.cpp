@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace flagscan {
 
@@ -13,6 +14,20 @@ Result<PcapFile> PcapFile::open(const std::string& path) {
     if (S_ISDIR(info.st_mode)) return Error{"cannot read capture '" + path + "': it is a directory"};
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     PcapHandle handle{pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf)};
+    return from_handle(std::move(handle), path, errbuf);
+}
+
+Result<PcapFile> PcapFile::open_bytes(std::span<const std::uint8_t> bytes, const std::string& name) {
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    // fmemopen only reads through the pointer in "rb" mode; libpcap closes the stream.
+    FILE* stream = ::fmemopen(const_cast<std::uint8_t*>(bytes.data()), bytes.size(), "rb");
+    if (stream == nullptr) return Error{"cannot read capture '" + name + "': it is empty"};
+    PcapHandle handle{pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_MICRO, errbuf)};
+    if (!handle) std::fclose(stream);
+    return from_handle(std::move(handle), name, errbuf);
+}
+
+Result<PcapFile> PcapFile::from_handle(PcapHandle handle, const std::string& path, const char* errbuf) {
     if (!handle) return Error{"cannot read capture '" + path + "': " + errbuf};
     const int dlt = pcap_datalink(handle.get());
     auto link = link_type_from_dlt(dlt);

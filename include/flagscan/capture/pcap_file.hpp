@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "flagscan/capture/live_capture.hpp"
@@ -20,6 +21,9 @@ public:
     // A missing file, a file that is not a capture, or a link type flagscan cannot read is a
     // one-line error naming the file.
     static Result<PcapFile> open(const std::string& path);
+    // The same over a capture held in memory (the fuzzer's input), called NAME in errors; BYTES
+    // must outlive the PcapFile.
+    static Result<PcapFile> open_bytes(std::span<const std::uint8_t> bytes, const std::string& name);
 
     LinkType link() const { return link_; }
     // The most bytes of each packet the capture kept (its snaplen).
@@ -34,6 +38,7 @@ public:
 private:
     PcapFile(PcapHandle handle, LinkType link, std::string path, std::uint32_t snaplen)
         : handle_(std::move(handle)), link_(link), path_(std::move(path)), snaplen_(snaplen) {}
+    static Result<PcapFile> from_handle(PcapHandle handle, const std::string& path, const char* errbuf);
     std::optional<Frame> read_record();
     bool reassemble(Frame& frame);
 
