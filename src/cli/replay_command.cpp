@@ -20,8 +20,9 @@ Result<ScanSurvey::Conclusion> survey_capture(const ScanConfig& config, ArpRepli
     ScanSurvey survey;
     FrameTally tally;
     while (auto frame = file->next()) {
-        auto packet = decode_frame(file->link(), ByteView{frame->span()});
-        tally.count(file->link(), ByteView{frame->span()}, packet, packet && ScanSurvey::is_probe(*packet));
+        const LinkType link = frame->link.value_or(file->link());
+        auto packet = decode_frame(link, ByteView{frame->span()});
+        tally.count(link, ByteView{frame->span()}, packet, packet && ScanSurvey::is_probe(*packet));
         if (!packet) continue;
         survey.add(*packet);
         if (packet->arp && packet->arp->operation == 2) arp.insert({packet->arp->sender_ip.value(), packet->arp->target_ip.value()});

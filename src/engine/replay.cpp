@@ -126,7 +126,7 @@ ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<s
         ++counts.frames;
         if (counts.first < 0) counts.first = frame->ts;
         counts.last = std::max(counts.last, frame->ts);
-        auto packet = decode_frame(link, ByteView{frame->span()});
+        auto packet = decode_frame(frame->link.value_or(link), ByteView{frame->span()});
         if (!packet) {
             ++counts.undecodable;
             continue;

@@ -27,8 +27,9 @@ std::optional<ScanSurvey::Conclusion> survey(std::span<const std::uint8_t> bytes
     ScanSurvey survey;
     FrameTally tally;
     while (auto frame = file->next()) {
-        auto packet = decode_frame(file->link(), ByteView{frame->span()});
-        tally.count(file->link(), ByteView{frame->span()}, packet, packet && ScanSurvey::is_probe(*packet));
+        const LinkType link = frame->link.value_or(file->link());
+        auto packet = decode_frame(link, ByteView{frame->span()});
+        tally.count(link, ByteView{frame->span()}, packet, packet && ScanSurvey::is_probe(*packet));
         if (packet) survey.add(*packet);
     }
     auto scan = survey.conclude(std::nullopt, nullptr);

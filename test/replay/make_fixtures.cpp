@@ -230,6 +230,10 @@ public:
     // NAME.pcap (libpcap's writer), NAME.expected, and NAME.args / NAME.stderr when set.
     void write(const fs::path& dir) const {
         write_pcap(dir / (name_ + ".pcap"));
+        write_results(dir);
+    }
+    // NAME.expected, and NAME.args / NAME.stderr / NAME.skip when set (for captures written by hand).
+    void write_results(const fs::path& dir) const {
         write_text(dir / (name_ + ".expected"), expected_json());
         if (!args_.empty()) write_text(dir / (name_ + ".args"), args_ + "\n");
         if (!stderr_.empty()) write_text(dir / (name_ + ".stderr"), stderr_ + "\n");
@@ -868,6 +872,76 @@ void damaged_files(const fs::path& dir) {
     Fixture::write_text(dir / "built-no-probes.fails", "holds no TCP or UDP probes\n");
 }
 
+// ---- pcapng written by hand (IETF draft-ietf-opsawg-pcapng), little-endian --------------------
+
+void put_le(Bytes& out, std::uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+}
+
+// A block: type, total length, BODY padded to 4 bytes, total length again.
+Bytes pcapng_block(std::uint32_t type, Bytes body) {
+    body.resize((body.size() + 3) / 4 * 4, 0);
+    Bytes out;
+    put_le(out, type, 4);
+    put_le(out, body.size() + 12, 4);
+    out.insert(out.end(), body.begin(), body.end());
+    put_le(out, body.size() + 12, 4);
+    return out;
+}
+
+// An interface description: LINKTYPE, snaplen 256, and if_tsresol 9 (nanoseconds) when NANO.
+Bytes pcapng_interface(std::uint16_t linktype, bool nano) {
+    Bytes body;
+    put_le(body, linktype, 2);
+    put_le(body, 0, 2);
+    put_le(body, 256, 4);
+    if (nano) body.insert(body.end(), {9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0});  // if_tsresol=9, opt_endofopt
+    return pcapng_block(1, body);
+}
+
+// An enhanced packet block on INTERFACE at TS (in that interface's units).
+Bytes pcapng_packet(std::uint32_t interface, std::uint64_t ts, const Bytes& frame) {
+    Bytes body;
+    put_le(body, interface, 4);
+    put_le(body, ts >> 32, 4);
+    put_le(body, ts & 0xffffffffu, 4);
+    put_le(body, frame.size(), 4);
+    put_le(body, frame.size(), 4);
+    body.insert(body.end(), frame.begin(), frame.end());
+    return pcapng_block(6, body);
+}
+
+// `dumpcap -i eth0 -i any`: a SYN scan whose probes were recorded on an Ethernet interface
+// (microseconds) and whose replies on a Linux cooked one (nanoseconds), described by a second
+// interface block that comes after the first packets. libpcap 1.10 stops there ("an interface
+// has a type 113 different from the type of the first interface"); each interface's own link
+// type reads it whole: port 1 closed, 2 open, 3 filtered (no-response).
+void pcapng_two_link_types(const fs::path& dir) {
+    const std::string name = "built-pcapng-two-link-types";
+    const Bytes p1 = probe(1, 0xd1000001, S), p2 = probe(2, 0xd1000002, S), p3 = probe(3, 0xd1000003, S);
+    Bytes section;
+    put_le(section, 0x1A2B3C4D, 4);
+    put_le(section, 1, 2);
+    put_le(section, 0, 2);
+    put_le(section, ~std::uint64_t{0}, 8);  // section length not given
+    Bytes file = pcapng_block(0x0A0D0D0A, section);
+    const std::uint64_t start_us = 1'700'000'000'000'000;
+    file = concat(file, pcapng_interface(1, false));
+    file = concat(file, pcapng_packet(0, start_us + 100, frame(Link::ethernet, p1, true)));
+    file = concat(file, pcapng_packet(0, start_us + 200, frame(Link::ethernet, p2, true)));
+    file = concat(file, pcapng_interface(113, true));
+    file = concat(file, pcapng_packet(0, start_us + 300, frame(Link::ethernet, p3, true)));
+    const Bytes sll_in{0, 0, 0, 1, 0, 6, 0x02, 0, 0, 0, 0, 0x0a, 0, 0, 0x08, 0x00};
+    file = concat(file, pcapng_packet(1, (start_us + 400) * 1000 + 17, concat(sll_in, rst_to(p1))));
+    file = concat(file, pcapng_packet(1, (start_us + 500) * 1000 + 17, concat(sll_in, syn_ack_to(p2))));
+    write_bytes(dir / (name + ".pcapng"), file);
+    Fixture f(name, Link::ethernet);
+    f.expect(1, closed());
+    f.expect(2, open_syn_ack());
+    f.expect(3, kNoResponseFiltered);
+    f.write_results(dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -901,6 +975,7 @@ int main(int argc, char** argv) {
     for (const auto& fixture : fixtures) fixture.write(dir);
     damaged_files(dir);
     unreadable_scans(dir);
+    pcapng_two_link_types(dir);
     std::printf("make_fixtures: wrote %zu captures and the damaged files into %s\n", fixtures.size(), argv[1]);
     return 0;
 }

@@ -7,13 +7,16 @@
 #include <string>
 
 #include "flagscan/capture/live_capture.hpp"
+#include "flagscan/capture/pcapng_reader.hpp"
 #include "flagscan/net/reassembly.hpp"
 #include "flagscan/net/result.hpp"
 #include "flagscan/wire/frame.hpp"
 
 namespace flagscan {
 
-// Reads a capture front to back; every byte of it is untrusted input. IPv4 fragments come out
+// Reads a capture front to back; every byte of it is untrusted input. pcap files are read by
+// libpcap, pcapng files by PcapngReader, so that each interface keeps its own link type (the
+// frame's `link`). IPv4 fragments come out
 // as the datagram they make up, once its last piece is read (see Ipv4Reassembler); a first
 // fragment that holds its whole transport header comes out as it is.
 class PcapFile {
@@ -36,13 +39,17 @@ public:
     std::uint64_t fragments_unused() const { return reassembler_.fragments_unused(); }
 
 private:
-    PcapFile(PcapHandle handle, LinkType link, std::string path, std::uint32_t snaplen)
-        : handle_(std::move(handle)), link_(link), path_(std::move(path)), snaplen_(snaplen) {}
+    PcapFile(PcapHandle handle, std::optional<PcapngReader> pcapng, LinkType link, std::string path,
+             std::uint32_t snaplen)
+        : handle_(std::move(handle)), pcapng_(std::move(pcapng)), link_(link), path_(std::move(path)), snaplen_(snaplen) {}
     static Result<PcapFile> from_handle(PcapHandle handle, const std::string& path, const char* errbuf);
+    static Result<PcapFile> from_pcapng(std::unique_ptr<std::istream> in, const std::string& path);
+    std::optional<Frame> read_pcapng_record();
     std::optional<Frame> read_record();
     bool reassemble(Frame& frame);
 
-    PcapHandle handle_;
+    PcapHandle handle_;                   // a pcap file
+    std::optional<PcapngReader> pcapng_;  // or a pcapng one
     LinkType link_;
     std::string path_;
     std::uint32_t snaplen_ = 0;
