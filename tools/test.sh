@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Second command of the README (and CI): installs dependencies, builds, runs every test suite,
 # then the unit (and replay) suites again under AddressSanitizer + UndefinedBehaviorSanitizer
-# (build-san/, gcc) and the packet-decoder fuzzer for a bounded time (build-fuzz/, clang;
-# FLAGSCAN_FUZZ_SECONDS, default 60).
+# (build-san/, gcc) and the fuzzers for a bounded time (build-fuzz/, clang): the packet decoder's
+# (FLAGSCAN_FUZZ_SECONDS, default 60) and the replay path's (FLAGSCAN_REPLAY_FUZZ_SECONDS, 30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
@@ -58,32 +58,46 @@ count_junit build-san/meson-logs/testlog.junit.xml "$step"
 ((step == 0)) || status=1
 echo "test.sh: ASan+UBSan build and tests: $((SECONDS - started)) s"
 
-# 3. The decoder fuzzer (libFuzzer + ASan + UBSan, clang) from the seed corpus, for a bounded
-# time, in a copy of the corpus so that the repository is not written to. A crashing input is
-# kept in build-fuzz/artifacts/ (reproduce: build-fuzz/test/fuzz/decode_fuzzer FILE).
+# 3. The fuzzers (libFuzzer + ASan + UBSan, clang) for a bounded time each, in copies of their
+# seeds so that the repository is not written to: the decoder fuzzer from test/fuzz/corpus, the
+# replay fuzzer (a whole capture through PcapFile, the survey and the engine) from the hand-built
+# captures pcap-fixtures/built-*. A crashing input is kept in build-fuzz/artifacts/ (reproduce:
+# build-fuzz/test/fuzz/NAME FILE). Each run counts as one case.
+replay_fuzz_seconds=${FLAGSCAN_REPLAY_FUZZ_SECONDS:-30}
+run_fuzzer() {  # NAME SECONDS SEED_DIR
+  local name=$1 seconds=$2 seeds=$3 run=0
+  echo "$name: ${seconds} s from $seeds ($(ls "$seeds" | wc -l) seeds)"
+  build-fuzz/test/fuzz/"$name" -max_total_time="$seconds" -timeout=30 -print_final_stats=1 \
+    -artifact_prefix="$PWD/build-fuzz/artifacts/" "$seeds" >"$fuzz_dir/$name.log" 2>&1 || run=$?
+  grep -E '^(#[0-9]+ +DONE|Done [0-9]+ runs)' "$fuzz_dir/$name.log" || true
+  if ((run != 0)); then
+    grep -v '^"' "$fuzz_dir/$name.log" | tail -n 80
+    echo "$name FAILED (exit $run); the input is in build-fuzz/artifacts/" >&2
+  fi
+  return "$run"
+}
 step=0 started=$SECONDS
 fuzz_dir=$(mktemp -d)
 trap 'rm -rf "$fuzz_dir"' EXIT
 CXX=clang++ configure build-fuzz -Dfuzz=true -Dtests=false || step=$?
 if ((step == 0)); then
-  meson compile -C build-fuzz decode_fuzzer >"$fuzz_dir/build.log" 2>&1 ||
+  meson compile -C build-fuzz decode_fuzzer replay_fuzzer >"$fuzz_dir/build.log" 2>&1 ||
     { step=$?; tail -n 60 "$fuzz_dir/build.log"; }
 fi
 if ((step == 0)); then
   cp -r test/fuzz/corpus "$fuzz_dir/corpus"
-  mkdir -p build-fuzz/artifacts
-  echo "decode_fuzzer: ${fuzz_seconds} s from test/fuzz/corpus ($(ls test/fuzz/corpus | wc -l) seeds)"
-  build-fuzz/test/fuzz/decode_fuzzer -max_total_time="$fuzz_seconds" -timeout=30 -print_final_stats=1 \
-    -artifact_prefix="$PWD/build-fuzz/artifacts/" "$fuzz_dir/corpus" >"$fuzz_dir/log" 2>&1 || step=$?
-  grep -E '^(#[0-9]+ +DONE|Done [0-9]+ runs)' "$fuzz_dir/log" || true
-  if ((step != 0)); then
-    grep -v '^"' "$fuzz_dir/log" | tail -n 80
-    echo "decode_fuzzer FAILED (exit $step); the input is in build-fuzz/artifacts/" >&2
-  fi
+  mkdir -p build-fuzz/artifacts "$fuzz_dir/captures"
+  cp pcap-fixtures/built-*.pcap* "$fuzz_dir/captures/"
+  for run in "decode_fuzzer $fuzz_seconds $fuzz_dir/corpus" "replay_fuzzer $replay_fuzz_seconds $fuzz_dir/captures"; do
+    fuzz_step=0
+    run_fuzzer $run || fuzz_step=$?
+    if ((fuzz_step == 0)); then passed=$((passed + 1)); else failed=$((failed + 1)) status=1; fi
+  done
+else
+  failed=$((failed + 1)) status=1
 fi
-if ((step == 0)); then passed=$((passed + 1)); else failed=$((failed + 1)) status=1; fi
-echo "test.sh: fuzz build and run: $((SECONDS - started)) s"
+echo "test.sh: fuzz build and runs: $((SECONDS - started)) s"
 
-# One closing line over every GoogleTest case of every run, and the fuzz run as one case.
+# One closing line over every GoogleTest case of every run, and each fuzz run as one case.
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <set>
 
+#include "flagscan/capture/frame_tally.hpp"
 #include "flagscan/capture/pcap_file.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/runner.hpp"
@@ -19,14 +20,25 @@ struct Survey {
     Conversations conversations;
     ScanSurvey::Conclusion scans;
     ArpReplies arp;
+    FrameTally tally;                          // what the frames were, for "no probes" errors
+    std::optional<std::string> why_no_probes;  // the tally's reason when no frame was a probe
 };
+
+// Any datagram, or a TCP segment that is neither a reset nor a SYN,ACK: what the tally counts as
+// a probe when it explains a capture without any.
+bool could_be_probe(const DecodedPacket& packet) {
+    if (packet.udp) return true;
+    return packet.tcp && !packet.tcp->flags.any(TcpFlags::rst) && !packet.tcp->flags.has(TcpFlags::syn | TcpFlags::ack);
+}
 
 // The first pass: conversations (a packet's place among them needs the whole capture) and ARP.
 Result<PcapFile> learn_conversations(const ScanConfig& config, Survey& survey, std::ostream& err) {
     auto file = PcapFile::open(config.replay_path);
     if (!file) return Error{file.error()};
     for (std::uint64_t ordinal = 0; auto frame = file->next(); ++ordinal) {
-        auto packet = decode_frame(file->link(), ByteView{frame->span()});
+        const LinkType link = frame->link.value_or(file->link());
+        auto packet = decode_frame(link, ByteView{frame->span()});
+        survey.tally.count(link, ByteView{frame->span()}, packet, packet && could_be_probe(*packet));
         if (!packet) continue;
         survey.conversations.add(*packet, ByteView{frame->span()}, ordinal);
         if (packet->arp && packet->arp->operation == 2)
@@ -35,6 +47,7 @@ Result<PcapFile> learn_conversations(const ScanConfig& config, Survey& survey, s
     if (!file->damage().empty())
         err << "flagscan: " << config.replay_path << " is cut short (" << file->damage()
             << "): replaying what precedes the cut\n";
+    survey.why_no_probes = survey.tally.why_no_probes(*file);
     return PcapFile::open(config.replay_path);
 }
 
@@ -45,12 +58,12 @@ Result<Survey> survey_capture(const ScanConfig& config, std::ostream& err) {
     if (!file) return Error{file.error()};
     ScanSurvey scans;
     for (std::uint64_t ordinal = 0; auto frame = file->next(); ++ordinal) {
-        auto packet = decode_frame(file->link(), ByteView{frame->span()});
+        auto packet = decode_frame(frame->link.value_or(file->link()), ByteView{frame->span()});
         if (packet) scans.add(*packet, survey.conversations.classify(*packet, ordinal), ordinal);
     }
     const ScanSurvey::Choice choice{config.scanner, config.kind_given ? &config.kind : nullptr, config.udp_scan};
     auto concluded = scans.conclude(choice);
-    if (!concluded) return Error{config.replay_path + ": " + concluded.error()};
+    if (!concluded) return Error{config.replay_path + ": " + survey.why_no_probes.value_or(concluded.error())};
     survey.scans = std::move(*concluded);
     return survey;
 }

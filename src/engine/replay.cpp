@@ -335,7 +335,7 @@ ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<s
     while (auto frame = next()) {
         const std::uint64_t ordinal = counts.frames++;
         end = std::max(end, frame->ts);
-        auto packet = decode_frame(link, ByteView{frame->span()});
+        auto packet = decode_frame(frame->link.value_or(link), ByteView{frame->span()});
         if (!packet) {
             ++counts.undecodable;
             continue;

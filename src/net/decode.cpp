@@ -6,46 +6,40 @@
 namespace flagscan {
 namespace {
 
-constexpr std::uint16_t kEtherIpv4 = 0x0800;
-constexpr std::uint16_t kEtherArp = 0x0806;
-constexpr std::uint16_t kEtherVlan = 0x8100;
-constexpr std::uint16_t kEtherQinQ = 0x88a8;
-
-// Offset of the IPv4 header inside a frame, or nullopt when the frame carries something else.
-std::optional<std::size_t> ethernet_payload(ByteView frame) {
-    std::size_t offset = 12;
-    auto type = frame.be16(offset);
-    while (type && (*type == kEtherVlan || *type == kEtherQinQ)) {  // IEEE 802.1Q / 802.1ad tags
-        offset += 4;
-        type = frame.be16(offset);
-    }
-    if (!type || *type != kEtherIpv4) return std::nullopt;
-    return offset + 2;
-}
-
 // The EtherType of an untagged Ethernet frame (ARP replies to us are never tagged on Linux:
 // the kernel strips VLAN tags before a capture sees them).
 std::optional<std::uint16_t> link_payload_type(ByteView frame) { return frame.be16(12); }
 
-std::optional<std::size_t> ip_offset(LinkType link, ByteView frame) {
-    switch (link) {
-        case LinkType::ethernet:
-            return ethernet_payload(frame);
-        case LinkType::raw_ip:
-            return 0;
-        case LinkType::linux_sll:  // 16-byte header, protocol in the last two bytes
-            if (frame.be16(14) != kEtherIpv4) return std::nullopt;
-            return 16;
-        case LinkType::linux_sll2:  // 20-byte header, protocol first
-            if (frame.be16(0) != kEtherIpv4) return std::nullopt;
-            return 20;
-        case LinkType::bsd_loopback: {  // 4-byte address family, host or network order
-            auto family = frame.host32(0);
-            auto family_be = frame.be32(0);
-            if (family != 2u && family_be != 2u) return std::nullopt;
-            return 4;
-        }
+// Past the IEEE 802.1Q / 802.1ad tags that follow a link header whose protocol field says
+// 0x8100 or 0x88a8: each tag is 2 bytes of TCI, then the next protocol. tcpdump reads Ethernet
+// and Linux cooked v1 and v2 alike (libpcap puts there the tag the kernel gave it apart).
+std::optional<LinkPayload> skip_vlan_tags(ByteView frame, std::uint16_t type, std::size_t offset) {
+    while (type == ethertype::vlan || type == ethertype::qinq) {
+        auto inner = frame.be16(offset + 2);
+        if (!inner) return std::nullopt;
+        type = *inner;
+        offset += 4;
     }
+    return LinkPayload{type, offset};
+}
+
+// The address family of a BSD loopback header (host or network order): AF_INET is 2 everywhere;
+// AF_INET6 is 10 (Linux), 24 (NetBSD, OpenBSD), 28 (FreeBSD), 30 (macOS).
+std::optional<std::uint16_t> loopback_ethertype(ByteView frame) {
+    for (auto family : {frame.host32(0), frame.be32(0)}) {
+        if (!family) return std::nullopt;
+        if (*family == 2) return ethertype::ipv4;
+        if (*family == 10 || *family == 24 || *family == 28 || *family == 30) return ethertype::ipv6;
+    }
+    return std::nullopt;
+}
+
+// Raw IP: the version nibble says which.
+std::optional<std::uint16_t> raw_ethertype(ByteView frame) {
+    auto first = frame.u8(0);
+    if (!first) return std::nullopt;
+    if ((*first >> 4) == 4) return ethertype::ipv4;
+    if ((*first >> 4) == 6) return ethertype::ipv6;
     return std::nullopt;
 }
 
@@ -60,6 +54,7 @@ std::optional<Ipv4Header> parse_ip_header(ByteView bytes, bool verify_checksum) 
     ip.total_length = *bytes.be16(2);
     ip.id = *bytes.be16(4);
     ip.later_fragment = (*bytes.be16(6) & 0x1fff) != 0;
+    ip.more_fragments = (*bytes.be16(6) & 0x2000) != 0;
     ip.ttl = *bytes.u8(8);
     ip.protocol = *bytes.u8(9);
     ip.src = Ipv4{*bytes.be32(12)};
@@ -82,11 +77,6 @@ std::optional<TcpHeader> parse_tcp(ByteView bytes) {
 std::optional<UdpHeader> parse_udp(ByteView bytes) {
     if (!bytes.fits(0, 8)) return std::nullopt;
     return UdpHeader{Port{*bytes.be16(0)}, Port{*bytes.be16(2)}, *bytes.be16(4)};
-}
-
-bool is_icmp_error(std::uint8_t type) {
-    return type == icmp_type::unreachable || type == icmp_type::source_quench || type == icmp_type::redirect ||
-           type == icmp_type::time_exceeded || type == icmp_type::parameter_problem;
 }
 
 // The quoted datagram: its IP header (not checksum-verified: routers may have altered it,
@@ -121,6 +111,33 @@ std::optional<IcmpHeader> parse_icmp(ByteView bytes) {
 }
 
 }  // namespace
+
+bool is_icmp_error(std::uint8_t type) {
+    return type == icmp_type::unreachable || type == icmp_type::source_quench || type == icmp_type::redirect ||
+           type == icmp_type::time_exceeded || type == icmp_type::parameter_problem;
+}
+
+std::optional<LinkPayload> link_payload(LinkType link, ByteView frame) {
+    std::optional<std::uint16_t> type;
+    switch (link) {
+        case LinkType::ethernet:  // 14-byte header, EtherType last
+            if (!(type = frame.be16(12))) return std::nullopt;
+            return skip_vlan_tags(frame, *type, 14);
+        case LinkType::linux_sll:  // 16-byte header, protocol in the last two bytes
+            if (!(type = frame.be16(14))) return std::nullopt;
+            return skip_vlan_tags(frame, *type, 16);
+        case LinkType::linux_sll2:  // 20-byte header, protocol first
+            if (!(type = frame.be16(0)) || !frame.fits(0, 20)) return std::nullopt;
+            return skip_vlan_tags(frame, *type, 20);
+        case LinkType::raw_ip:
+            if (!(type = raw_ethertype(frame))) return std::nullopt;
+            return LinkPayload{*type, 0};
+        case LinkType::bsd_loopback:  // 4-byte address family
+            if (!(type = loopback_ethertype(frame))) return std::nullopt;
+            return LinkPayload{*type, 4};
+    }
+    return std::nullopt;
+}
 
 std::optional<LinkType> link_type_from_dlt(int dlt) {
     switch (dlt) {
@@ -163,9 +180,9 @@ std::optional<DecodedPacket> decode_ipv4(ByteView packet) {
 
 // RFC 826 for IPv4 over Ethernet: hardware type 1, protocol 0x0800, lengths 6 and 4.
 std::optional<DecodedPacket> decode_arp(ByteView frame) {
-    if (link_payload_type(frame) != kEtherArp) return std::nullopt;
+    if (link_payload_type(frame) != ethertype::arp) return std::nullopt;
     auto arp = frame.from(14);
-    if (!arp || !arp->fits(0, 28) || arp->be16(0) != 1u || arp->be16(2) != kEtherIpv4 || arp->u8(4) != 6u ||
+    if (!arp || !arp->fits(0, 28) || arp->be16(0) != 1u || arp->be16(2) != ethertype::ipv4 || arp->u8(4) != 6u ||
         arp->u8(5) != 4u)
         return std::nullopt;
     ArpHeader header;
@@ -185,12 +202,12 @@ std::optional<DecodedPacket> decode_frame(LinkType link, ByteView frame) {
     if (link == LinkType::ethernet) {
         if (auto arp = decode_arp(frame)) return arp;
     }
-    auto offset = ip_offset(link, frame);
-    if (!offset) return std::nullopt;
-    auto packet = frame.from(*offset);
+    auto payload = link_payload(link, frame);
+    if (!payload || payload->ethertype != ethertype::ipv4) return std::nullopt;
+    auto packet = frame.from(payload->offset);
     if (!packet) return std::nullopt;
     auto decoded = decode_ipv4(*packet);
-    if (decoded) decoded->link_header = static_cast<std::uint16_t>(*offset);
+    if (decoded) decoded->link_header = static_cast<std::uint16_t>(payload->offset);
     return decoded;
 }
 

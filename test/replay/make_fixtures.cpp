@@ -48,7 +48,7 @@ constexpr std::uint8_t S = TcpFlags::syn, A = TcpFlags::ack, R = TcpFlags::rst, 
 
 // ---- link layers ---------------------------------------------------------------------------
 
-enum class Link { ethernet, ethernet_vlan, raw, null_loopback };
+enum class Link { ethernet, ethernet_vlan, raw, null_loopback, sll_vlan, sll2_vlan };
 
 int dlt_of(Link link) {
     switch (link) {
@@ -56,6 +56,8 @@ int dlt_of(Link link) {
         case Link::ethernet_vlan: return DLT_EN10MB;
         case Link::raw: return DLT_RAW;
         case Link::null_loopback: return DLT_NULL;
+        case Link::sll_vlan: return DLT_LINUX_SLL;
+        case Link::sll2_vlan: return DLT_LINUX_SLL2;
     }
     return DLT_EN10MB;
 }
@@ -74,6 +76,20 @@ Bytes ethernet_header(bool outgoing, std::uint16_t type) {
     return out;
 }
 
+// Linux cooked headers as libpcap writes them when the kernel hands it a frame's 802.1Q tag
+// apart (PACKET_AUXDATA): protocol 0x8100, then the tag (VLAN 7) and the IPv4 EtherType. v1
+// (16 bytes): packet type (4 outgoing, 0 to us), ARPHRD_ETHER, address length, address,
+// protocol. v2 (20 bytes): protocol, reserved, interface index, ARPHRD_ETHER, packet type,
+// address length, address.
+Bytes sll_vlan_header(bool outgoing) {
+    return {0, static_cast<std::uint8_t>(outgoing ? 4 : 0), 0, 1, 0, 6, 0x02, 0, 0, 0, 0,
+            static_cast<std::uint8_t>(outgoing ? 0x01 : 0x0a), 0, 0, 0x81, 0x00, 0x00, 0x07, 0x08, 0x00};
+}
+Bytes sll2_vlan_header(bool outgoing) {
+    return {0x81, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, static_cast<std::uint8_t>(outgoing ? 4 : 0), 6, 0x02, 0, 0, 0, 0,
+            static_cast<std::uint8_t>(outgoing ? 0x01 : 0x0a), 0, 0, 0x00, 0x07, 0x08, 0x00};
+}
+
 Bytes frame(Link link, const Bytes& ip, bool outgoing) {
     switch (link) {
         case Link::ethernet: return concat(ethernet_header(outgoing, 0x0800), ip);
@@ -84,6 +100,8 @@ Bytes frame(Link link, const Bytes& ip, bool outgoing) {
         }
         case Link::raw: return ip;
         case Link::null_loopback: return concat({2, 0, 0, 0}, ip);  // AF_INET, little-endian host
+        case Link::sll_vlan: return concat(sll_vlan_header(outgoing), ip);
+        case Link::sll2_vlan: return concat(sll2_vlan_header(outgoing), ip);
     }
     return ip;
 }
@@ -203,6 +221,8 @@ public:
     // A capture holding several scans: the verdicts declared from now on are scan NAME's, and
     // each of its JSON lines names it ("scan":"FIN"), after the scans declared before it.
     void scan(std::string name) { scans_.emplace_back(std::move(name), Verdicts{}); }
+    // The most bytes of each frame the capture keeps (tcpdump -s); 256 unless set.
+    void snaplen(std::size_t bytes) { snaplen_ = bytes; }
     void stderr_contains(std::string text) { stderr_ = std::move(text); }
     // The capture shows how the hosts were found up (an ARP reply to the scanner: "arp-response").
     void host_reason(std::string reason) { host_reason_ = std::move(reason); }
@@ -214,6 +234,10 @@ public:
     // NAME.pcap (libpcap's writer), NAME.expected, and NAME.args / NAME.stderr when set.
     void write(const fs::path& dir) const {
         write_pcap(dir / (name_ + ".pcap"));
+        write_results(dir);
+    }
+    // NAME.expected, and NAME.args / NAME.stderr / NAME.skip when set (for captures written by hand).
+    void write_results(const fs::path& dir) const {
         write_text(dir / (name_ + ".expected"), expected_json());
         if (!args_.empty()) write_text(dir / (name_ + ".args"), args_ + "\n");
         if (!stderr_.empty()) write_text(dir / (name_ + ".stderr"), stderr_ + "\n");
@@ -221,7 +245,8 @@ public:
     }
 
     void write_pcap(const fs::path& path) const {
-        pcap_t* dead = pcap_open_dead_with_tstamp_precision(dlt_of(link_), 256, PCAP_TSTAMP_PRECISION_MICRO);
+        pcap_t* dead = pcap_open_dead_with_tstamp_precision(dlt_of(link_), static_cast<int>(snaplen_),
+                                                            PCAP_TSTAMP_PRECISION_MICRO);
         pcap_dumper_t* dumper = pcap_dump_open(dead, path.c_str());
         if (dumper == nullptr) {
             std::fprintf(stderr, "make_fixtures: %s: %s\n", path.c_str(), pcap_geterr(dead));
@@ -231,7 +256,7 @@ public:
             pcap_pkthdr header{};
             header.ts.tv_sec = static_cast<time_t>(ts / 1'000'000);
             header.ts.tv_usec = static_cast<suseconds_t>(ts % 1'000'000);
-            header.caplen = static_cast<bpf_u_int32>(std::min<std::size_t>(bytes.size(), 256));
+            header.caplen = static_cast<bpf_u_int32>(std::min(bytes.size(), snaplen_));
             header.len = static_cast<bpf_u_int32>(bytes.size());
             pcap_dump(reinterpret_cast<u_char*>(dumper), &header, bytes.data());
         }
@@ -303,6 +328,7 @@ private:
     std::string stderr_;
     std::string skip_;
     std::string host_reason_;
+    std::size_t snaplen_ = 256;
 };
 
 const Verdict kNoResponseFiltered{"filtered", "no-response", 0};
@@ -909,6 +935,118 @@ Fixture explain_evidence() {
     return f;
 }
 
+// A SYN scan as `tcpdump -i any` records it on a host whose interface sits on VLAN 7: libpcap
+// writes the 802.1Q tag the kernel gave it apart after the Linux cooked header (protocol
+// 0x8100), and tcpdump reads through it. Port 22 open, 23 closed, 24 silent.
+Fixture cooked_vlan(const std::string& name, Link link) {
+    Fixture f(name, link);
+    const Bytes open = probe(22, 0xd0000022, S), shut = probe(23, 0xd0000023, S), silent = probe(24, 0xd0000024, S);
+    for (const auto* p : {&open, &shut, &silent}) f.out(*p);
+    f.in(syn_ack_to(open));
+    f.in(rst_to(shut));
+    f.expect(22, open_syn_ack());
+    f.expect(23, closed());
+    f.expect(24, kNoResponseFiltered);
+    return f;
+}
+
+// IP (an IPv4 packet) cut into fragments of SIZE data bytes, a multiple of 8 (RFC 791 3.2): each
+// piece repeats the header with its own total length, offset in 8-byte units and MF bit, and
+// carries identification ID.
+std::vector<Bytes> fragments_of(Bytes ip, std::size_t size, std::uint16_t id) {
+    const std::size_t header = std::size_t{ip[0] & 0x0fu} * 4;
+    put_be16(std::span<std::uint8_t>{ip}, 4, id);
+    std::vector<Bytes> out;
+    for (std::size_t at = header; at < ip.size(); at += size) {
+        const std::size_t n = std::min(size, ip.size() - at);
+        Bytes piece(ip.begin(), ip.begin() + static_cast<long>(header));
+        piece.insert(piece.end(), ip.begin() + static_cast<long>(at), ip.begin() + static_cast<long>(at + n));
+        put_be16(std::span<std::uint8_t>{piece}, 2, static_cast<std::uint16_t>(piece.size()));
+        const bool more = at + n < ip.size();
+        put_be16(std::span<std::uint8_t>{piece}, 6, static_cast<std::uint16_t>((more ? 0x2000u : 0u) | (at - header) / 8));
+        fix_ip_checksum(piece);
+        out.push_back(piece);
+    }
+    return out;
+}
+
+// nmap -f: every SYN cut into fragments of 8 data bytes (RFC 791 3.2), so that no single frame
+// holds the TCP flags (they are in the second piece). Reassembled (RFC 815), the probes are a
+// SYN scan: port 1 closed, 2 open, 3 (its pieces sent last first) closed, 4 silent. Port 5's
+// second piece never comes: no whole probe, so port 5 is not part of the scan.
+Fixture nmap_fragments() {
+    Fixture f("built-nmap-fragments", Link::ethernet);
+    std::vector<Bytes> p;
+    for (std::uint16_t port = 1; port <= 4; ++port) {
+        p.push_back(probe(port, 0xe0000000u + port, S, 51234));
+        auto pieces = fragments_of(p.back(), 8, static_cast<std::uint16_t>(0x4400 + port));
+        if (port == 3) std::reverse(pieces.begin(), pieces.end());
+        for (const Bytes& piece : pieces) f.out(piece, 10);
+    }
+    const auto unfinished = fragments_of(probe(5, 0xe0000005, S, 51234), 8, 0x4405);
+    f.out(unfinished[0], 10);
+    f.out(unfinished[2], 10);
+    f.in(rst_to(p[0]));
+    f.in(syn_ack_to(p[1]));
+    f.in(rst_to(p[2]));
+    f.expect(1, closed());
+    f.expect(2, open_syn_ack());
+    f.expect(3, closed());
+    f.expect(4, kNoResponseFiltered);
+    return f;
+}
+
+// An IPv6 TCP segment (RFC 8200 header, RFC 793 segment; its checksum over the RFC 8200 8.1
+// pseudo-header) from 2001:db8::1 to 2001:db8::10 (RFC 3849 documentation addresses).
+Bytes ipv6_tcp(bool outgoing, std::uint16_t port, std::uint8_t flags) {
+    Bytes scanner{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01}, target = scanner;
+    target[15] = 0x10;
+    Bytes tcp(20, 0);
+    const std::span<std::uint8_t> t{tcp};
+    put_be16(t, 0, outgoing ? 40000 : port);
+    put_be16(t, 2, outgoing ? port : 40000);
+    put_be32(t, 4, outgoing ? 0xf0000000u + port : 0);
+    put_be32(t, 8, outgoing ? 0 : 0xf0000001u + port);
+    tcp[12] = 0x50;
+    tcp[13] = flags;
+    put_be16(t, 14, outgoing ? 1024 : 0);
+    Bytes ip{0x60, 0, 0, 0, 0, 20, 6, 64};
+    ip = concat(concat(ip, outgoing ? scanner : target), outgoing ? target : scanner);
+    Bytes pseudo = concat(Bytes(ip.begin() + 8, ip.end()), {0, 0, 0, 20, 0, 0, 0, 6});
+    put_be16(t, 16, checksum_finish(checksum_add(std::span<const std::uint8_t>{tcp}, checksum_add(std::span<const std::uint8_t>{pseudo}))));
+    return concat(ip, tcp);
+}
+
+// Captures that hold a scan flagscan cannot read, each refused with the reason rather than
+// "no probes": an IPv6-only SYN scan; a SYN scan captured with snaplen 40 and with 48 (tcpdump
+// -s: the TCP header ends 54 bytes into an Ethernet frame); probes in 8-byte fragments whose
+// second piece is missing, so that none can be reassembled.
+void unreadable_scans(const fs::path& dir) {
+    Fixture v6("built-ipv6-only", Link::ethernet);
+    for (std::uint16_t port : {22, 23, 24}) v6.raw_frame(concat(ethernet_header(true, 0x86dd), ipv6_tcp(true, port, S)));
+    v6.raw_frame(concat(ethernet_header(false, 0x86dd), ipv6_tcp(false, 22, S | A)));
+    v6.raw_frame(concat(ethernet_header(false, 0x86dd), ipv6_tcp(false, 23, R | A)));
+    v6.write_pcap(dir / "built-ipv6-only.pcap");
+    Fixture::write_text(dir / "built-ipv6-only.fails", "IPv6 replay comes with issue 13\n");
+
+    for (std::size_t snaplen : {40, 48}) {
+        Fixture cut = small_syn_scan("built-snaplen-" + std::to_string(snaplen));
+        cut.snaplen(snaplen);
+        cut.write_pcap(dir / ("built-snaplen-" + std::to_string(snaplen) + ".pcap"));
+        Fixture::write_text(dir / ("built-snaplen-" + std::to_string(snaplen) + ".fails"),
+                            "snaplen is " + std::to_string(snaplen) + " bytes, too short for a TCP header\n");
+    }
+
+    Fixture pieces("built-fragments-unfinished", Link::ethernet);
+    for (std::uint16_t port = 1; port <= 3; ++port) {
+        const auto all = fragments_of(probe(port, 0xe1000000u + port, S, 51234), 8, static_cast<std::uint16_t>(0x4500 + port));
+        pieces.out(all[0], 10);
+        pieces.out(all[2], 10);
+    }
+    pieces.write_pcap(dir / "built-fragments-unfinished.pcap");
+    Fixture::write_text(dir / "built-fragments-unfinished.fails", "6 IPv4 fragments belong to datagrams the capture does not hold whole\n");
+}
+
 // ---- files ---------------------------------------------------------------------------------
 
 Bytes read_file(const fs::path& path) {
@@ -974,6 +1112,76 @@ void damaged_files(const fs::path& dir) {
     Fixture::write_text(dir / "built-no-probes.fails", "holds no TCP or UDP probes\n");
 }
 
+// ---- pcapng written by hand (IETF draft-ietf-opsawg-pcapng), little-endian --------------------
+
+void put_le(Bytes& out, std::uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+}
+
+// A block: type, total length, BODY padded to 4 bytes, total length again.
+Bytes pcapng_block(std::uint32_t type, Bytes body) {
+    body.resize((body.size() + 3) / 4 * 4, 0);
+    Bytes out;
+    put_le(out, type, 4);
+    put_le(out, body.size() + 12, 4);
+    out.insert(out.end(), body.begin(), body.end());
+    put_le(out, body.size() + 12, 4);
+    return out;
+}
+
+// An interface description: LINKTYPE, snaplen 256, and if_tsresol 9 (nanoseconds) when NANO.
+Bytes pcapng_interface(std::uint16_t linktype, bool nano) {
+    Bytes body;
+    put_le(body, linktype, 2);
+    put_le(body, 0, 2);
+    put_le(body, 256, 4);
+    if (nano) body.insert(body.end(), {9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0});  // if_tsresol=9, opt_endofopt
+    return pcapng_block(1, body);
+}
+
+// An enhanced packet block on INTERFACE at TS (in that interface's units).
+Bytes pcapng_packet(std::uint32_t interface, std::uint64_t ts, const Bytes& frame) {
+    Bytes body;
+    put_le(body, interface, 4);
+    put_le(body, ts >> 32, 4);
+    put_le(body, ts & 0xffffffffu, 4);
+    put_le(body, frame.size(), 4);
+    put_le(body, frame.size(), 4);
+    body.insert(body.end(), frame.begin(), frame.end());
+    return pcapng_block(6, body);
+}
+
+// `dumpcap -i eth0 -i any`: a SYN scan whose probes were recorded on an Ethernet interface
+// (microseconds) and whose replies on a Linux cooked one (nanoseconds), described by a second
+// interface block that comes after the first packets. libpcap 1.10 stops there ("an interface
+// has a type 113 different from the type of the first interface"); each interface's own link
+// type reads it whole: port 1 closed, 2 open, 3 filtered (no-response).
+void pcapng_two_link_types(const fs::path& dir) {
+    const std::string name = "built-pcapng-two-link-types";
+    const Bytes p1 = probe(1, 0xd1000001, S), p2 = probe(2, 0xd1000002, S), p3 = probe(3, 0xd1000003, S);
+    Bytes section;
+    put_le(section, 0x1A2B3C4D, 4);
+    put_le(section, 1, 2);
+    put_le(section, 0, 2);
+    put_le(section, ~std::uint64_t{0}, 8);  // section length not given
+    Bytes file = pcapng_block(0x0A0D0D0A, section);
+    const std::uint64_t start_us = 1'700'000'000'000'000;
+    file = concat(file, pcapng_interface(1, false));
+    file = concat(file, pcapng_packet(0, start_us + 100, frame(Link::ethernet, p1, true)));
+    file = concat(file, pcapng_packet(0, start_us + 200, frame(Link::ethernet, p2, true)));
+    file = concat(file, pcapng_interface(113, true));
+    file = concat(file, pcapng_packet(0, start_us + 300, frame(Link::ethernet, p3, true)));
+    const Bytes sll_in{0, 0, 0, 1, 0, 6, 0x02, 0, 0, 0, 0, 0x0a, 0, 0, 0x08, 0x00};
+    file = concat(file, pcapng_packet(1, (start_us + 400) * 1000 + 17, concat(sll_in, rst_to(p1))));
+    file = concat(file, pcapng_packet(1, (start_us + 500) * 1000 + 17, concat(sll_in, syn_ack_to(p2))));
+    write_bytes(dir / (name + ".pcapng"), file);
+    Fixture f(name, Link::ethernet);
+    f.expect(1, closed());
+    f.expect(2, open_syn_ack());
+    f.expect(3, kNoResponseFiltered);
+    f.write_results(dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1009,9 +1217,14 @@ int main(int argc, char** argv) {
         kind_contradicts(),
         out_of_order_time(),
         explain_evidence(),
+        cooked_vlan("built-sll-vlan", Link::sll_vlan),
+        cooked_vlan("built-sll2-vlan", Link::sll2_vlan),
+        nmap_fragments(),
     };
     for (const auto& fixture : fixtures) fixture.write(dir);
     damaged_files(dir);
+    unreadable_scans(dir);
+    pcapng_two_link_types(dir);
     std::printf("make_fixtures: wrote %zu captures and the damaged files into %s\n", fixtures.size(), argv[1]);
     return 0;
 }

@@ -122,6 +122,38 @@ TEST(Decode, LinkTypes) {
     EXPECT_FALSE(link_type_from_dlt(105));
 }
 
+// tcpdump -i any on a VLAN interface: libpcap puts the 802.1Q tag after the cooked header.
+TEST(Decode, LinuxCookedFramesCarryingVlanTags) {
+    auto ip = make_tcp_packet(kThem, kUs, Port{22}, Port{40000}, 1, 2, TcpFlags{TcpFlags::rst}, 0, 64);
+    std::vector<std::uint8_t> sll(16, 0);
+    sll[14] = 0x81;
+    sll.insert(sll.end(), {0x00, 0x07, 0x08, 0x00});
+    sll.insert(sll.end(), ip.begin(), ip.end());
+    auto v1 = decode_frame(LinkType::linux_sll, ByteView{sll});
+    ASSERT_TRUE(v1 && v1->tcp);
+    EXPECT_EQ(v1->link_header, 20);
+    std::vector<std::uint8_t> sll2(20, 0);
+    sll2[0] = 0x88;
+    sll2[1] = 0xa8;  // 802.1ad outer tag, then 802.1Q
+    sll2.insert(sll2.end(), {0x00, 0x03, 0x81, 0x00, 0x00, 0x07, 0x08, 0x00});
+    sll2.insert(sll2.end(), ip.begin(), ip.end());
+    auto v2 = decode_frame(LinkType::linux_sll2, ByteView{sll2});
+    ASSERT_TRUE(v2 && v2->tcp);
+    EXPECT_EQ(v2->link_header, 28);
+    sll2.resize(26);  // cut inside the second tag
+    EXPECT_FALSE(decode_frame(LinkType::linux_sll2, ByteView{sll2}));
+}
+
+TEST(Decode, LinkPayloadNamesIpv6) {
+    std::vector<std::uint8_t> eth{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x86, 0xdd, 0x60, 0, 0, 0};
+    EXPECT_EQ(link_payload(LinkType::ethernet, ByteView{eth})->ethertype, ethertype::ipv6);
+    std::vector<std::uint8_t> raw{0x60, 0, 0, 0};
+    EXPECT_EQ(link_payload(LinkType::raw_ip, ByteView{raw})->ethertype, ethertype::ipv6);
+    std::vector<std::uint8_t> loop{30, 0, 0, 0, 0x60};  // macOS AF_INET6, little-endian
+    EXPECT_EQ(link_payload(LinkType::bsd_loopback, ByteView{loop})->ethertype, ethertype::ipv6);
+    EXPECT_FALSE(decode_frame(LinkType::ethernet, ByteView{eth}));
+}
+
 TEST(Decode, LaterFragmentHasNoTransportHeader) {
     auto packet = make_tcp_packet(kThem, kUs, Port{22}, Port{40000}, 1, 2, TcpFlags{TcpFlags::rst}, 0, 64);
     packet[6] = 0x00;

@@ -17,6 +17,20 @@ enum class LinkType : std::uint8_t { ethernet, raw_ip, linux_sll, linux_sll2, bs
 // libpcap's DLT_* value to a LinkType; nullopt for link types we cannot read.
 std::optional<LinkType> link_type_from_dlt(int dlt);
 
+// EtherTypes (IEEE 802 numbers) as link headers carry them.
+namespace ethertype {
+inline constexpr std::uint16_t ipv4 = 0x0800, arp = 0x0806, vlan = 0x8100, qinq = 0x88a8, ipv6 = 0x86dd;
+}
+
+// What a frame's link header says it carries (an EtherType, for every link type) and where that
+// begins, past any 802.1Q / 802.1ad tags.
+struct LinkPayload {
+    std::uint16_t ethertype = 0;
+    std::size_t offset = 0;
+};
+// nullopt when the frame is too short for its link header or names no protocol we know.
+std::optional<LinkPayload> link_payload(LinkType link, ByteView frame);
+
 namespace ipproto {
 inline constexpr std::uint8_t icmp = 1, tcp = 6, udp = 17;
 // Not an IP protocol: ARP (RFC 826), which flagscan's discovery sends on the link. A decoded
@@ -41,6 +55,7 @@ struct Ipv4Header {
     std::uint16_t total_length = 0;
     std::uint8_t header_length = 0;  // bytes, options included
     bool later_fragment = false;     // fragment offset != 0: no transport header here
+    bool more_fragments = false;     // MF set: a later fragment follows (RFC 791 3.1)
 };
 
 struct TcpHeader {
@@ -91,6 +106,9 @@ namespace icmp_type {
 inline constexpr std::uint8_t echo_reply = 0, unreachable = 3, source_quench = 4, redirect = 5, echo = 8,
                               time_exceeded = 11, parameter_problem = 12, timestamp = 13, timestamp_reply = 14;
 }
+
+// ICMP types that are errors quoting a datagram (RFC 792): 3, 4, 5, 11, 12.
+bool is_icmp_error(std::uint8_t type);
 
 // Decodes an IPv4 packet (starting at the IP header). nullopt for non-IPv4, a header that lies
 // about its length, or a bad header checksum. Transport headers that are cut short are left empty.

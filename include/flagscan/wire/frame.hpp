@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -16,6 +17,9 @@ namespace flagscan {
 struct Frame {
     static constexpr std::size_t kCapacity = 256;
     Micros ts = 0;               // on the engine's clock
+    // The link type of the interface it came from, when the source's frames do not all share
+    // one (a pcapng file whose interfaces differ); else the source's link() holds for it.
+    std::optional<LinkType> link;
     std::uint16_t length = 0;    // bytes held
     std::array<std::uint8_t, kCapacity> bytes{};
 
