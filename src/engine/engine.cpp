@@ -556,27 +556,45 @@ std::optional<std::uint8_t> Engine::replay_lane(std::uint8_t protocol) const {
     return std::nullopt;
 }
 
+namespace {
+
+// RFC 793 SEG.LEN less SYN and FIN: the data after the TCP header, by the IP total length (the
+// capture may have cut the bytes themselves).
+std::uint16_t tcp_data_length(const DecodedPacket& packet) {
+    const int headers = int{packet.ip.header_length} + int{packet.tcp->header_length};
+    return static_cast<std::uint16_t>(std::max(0, int{packet.ip.total_length} - headers));
+}
+
+// A captured probe as the sender would have made it (its try is set by the caller).
+Probe captured_probe(const DecodedPacket& packet, std::uint64_t index, std::uint8_t lane) {
+    Probe probe;
+    probe.index = index;
+    probe.lane = lane;
+    probe.src = packet.ip.src;
+    probe.dst = packet.ip.dst;
+    probe.sport = packet.tcp ? packet.tcp->sport : packet.udp->sport;
+    probe.dport = packet.tcp ? packet.tcp->dport : packet.udp->dport;
+    probe.seq = packet.tcp ? packet.tcp->seq : 0;
+    probe.ack = packet.tcp ? packet.tcp->ack : 0;
+    probe.ip_id = packet.ip.id;
+    probe.data_length = packet.tcp ? tcp_data_length(packet) : 0;
+    return probe;
+}
+
+}  // namespace
+
 bool Engine::replay_probe(const DecodedPacket& packet, Micros ts) {
     if ((!packet.tcp && !packet.udp) || packet.ip.src != config_.me.source) return false;
     const auto lane = replay_lane(packet.ip.protocol);
     if (!lane) return false;
-    const Port sport = packet.tcp ? packet.tcp->sport : packet.udp->sport;
     const Port dport = packet.tcp ? packet.tcp->dport : packet.udp->dport;
     const auto index = index_of(packet.ip.dst, *lane, dport);
     if (!index) return false;
+    Probe probe = captured_probe(packet, *index, *lane);
+    if (correlator_.repeats_latest(probe, ts)) return false;  // one datagram captured twice: one try
     const std::uint64_t key = Correlator::key(packet.ip.dst, *lane, dport);
     const auto* entry = correlator_.find(key);
     if (entry == nullptr && results_->port(*index).state != PortState::unscanned) return true;  // probed again after its verdict
-    Probe probe;
-    probe.index = *index;
-    probe.lane = *lane;
-    probe.src = packet.ip.src;
-    probe.dst = packet.ip.dst;
-    probe.sport = sport;
-    probe.dport = dport;
-    probe.seq = packet.tcp ? packet.tcp->seq : 0;
-    probe.ack = packet.tcp ? packet.tcp->ack : 0;
-    probe.ip_id = packet.ip.id;
     probe.try_no = entry == nullptr ? 0 : static_cast<std::uint8_t>(std::min(entry->try_no + 1, 254));
     correlator_.record(probe, ts, ts + host_timeout(host_of(*index)));
     ++stats_.sent;

@@ -89,7 +89,8 @@ public:
     ResumePoint resume_point() const;
 
     // Replay: a probe found in a capture, as if this engine had sent it at `ts`; a second probe
-    // to the same port before its answer is the next try. False when it is not one of ours.
+    // to the same port before its answer is the next try. False when it is not one of ours, or
+    // is the same datagram as the port's latest try, captured twice (Correlator::repeats_latest).
     bool replay_probe(const DecodedPacket& probe, Micros ts);
     // Replay: the capture is over; every probe still unanswered gets the verdict for silence.
     void finish_replay();
