@@ -245,8 +245,8 @@ void Correlator::record(const Probe& probe, Micros now, Micros due) {
         RecentTries& recent = recorded_[k];
         recent.tries[recent.count % recent.tries.size()] =
             Sent{probe.sport, probe.seq, probe.ack, probe.try_no, probe.ip_id, probe.lane, probe.data_length};
+        recent.sent_at[recent.count % recent.tries.size()] = now;
         ++recent.count;
-        recent.latest_at = now;
     }
     timers_.push_back(Timer{due, k, now});
     std::push_heap(timers_.begin(), timers_.end(), std::greater<>{});
@@ -259,10 +259,22 @@ bool Correlator::repeats_latest(const Probe& probe, Micros now) const {
     const auto it = recorded_.find(key(probe.dst, probe.lane, probe.dport));
     if (it == recorded_.end() || it->second.count == 0) return false;
     const RecentTries& recent = it->second;
-    if (std::max(now, recent.latest_at) - std::min(now, recent.latest_at) >= kSameDatagram) return false;
-    const Sent& latest = recent.tries[(recent.count - 1) % recent.tries.size()];
+    if (std::max(now, recent.latest_at()) - std::min(now, recent.latest_at()) >= kSameDatagram) return false;
+    const Sent& latest = recent.latest();
     return latest.sport == probe.sport && latest.seq == probe.seq && latest.ack == probe.ack &&
            latest.ip_id == probe.ip_id && latest.data_length == probe.data_length;
+}
+
+std::optional<Micros> Correlator::recorded_send(std::uint64_t key, std::uint8_t try_no) const {
+    const auto it = recorded_.find(key);
+    if (it == recorded_.end()) return std::nullopt;
+    const RecentTries& recent = it->second;
+    const auto kept = std::min<std::uint32_t>(recent.count, recent.tries.size());
+    for (std::uint32_t back = 1; back <= kept; ++back) {
+        const auto slot = static_cast<std::size_t>(recent.count - back) % recent.tries.size();
+        if (recent.tries[slot].try_no == try_no) return recent.sent_at[slot];
+    }
+    return std::nullopt;
 }
 
 Correlator::Entry* Correlator::find(std::uint64_t key) {

@@ -484,7 +484,7 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
         if (paced) results_->note_icmp_limit(host, icmp_pacer_.limit(host));
     }
     const std::uint32_t host = host_of(*index);
-    const Micros sent = answered_send_time(*entry, answer.try_no);
+    const Micros sent = answered_send_time(key, *entry, answer.try_no);
     const Micros rtt = sent >= 0 && ts >= sent ? ts - sent : -1;
     if (rtt >= 0) learn_rtt(host, rtt);
     stats_.drops_seen += answer.try_no > 0 ? 1 : 0;
@@ -507,8 +507,10 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
 // When the try a reply answers went out, if the table still knows: the latest send, the one
 // before it, or the first (tries are told apart by the port they came back to, so, unlike TCP,
 // which cannot tell (Karn's problem), a reply to an earlier try still measures the path).
-// -1 when it is not known (a try in between, or a try sent twice).
-Micros Engine::answered_send_time(const Correlator::Entry& entry, std::uint8_t try_no) const {
+// -1 when it is not known (a try in between, or a try sent twice). A replay knows the send
+// time of each recent try from the capture, a try in between included.
+Micros Engine::answered_send_time(std::uint64_t key, const Correlator::Entry& entry, std::uint8_t try_no) const {
+    if (auto recorded = correlator_.recorded_send(key, try_no)) return *recorded;
     if (try_no == entry.try_no) return entry.sent;
     if (entry.repeats > 0) return -1;
     if (try_no + 1 == entry.try_no) return entry.previous_sent;

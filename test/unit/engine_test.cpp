@@ -340,6 +340,23 @@ TEST(EngineReplay, ProbesWithDataAreAnsweredPastTheirData) {
     EXPECT_EQ(fin.at(23).state, PortState::closed);
 }
 
+// nmap -g 53 / hping3 -k: every try from one source port, a new sequence number each. An
+// answer to try 2 of 4, after try 4 went out, decides the port as try 2's answer, and its round
+// trip is measured from try 2's send.
+TEST(EngineReplay, AnAnswerToAnEarlierTryFromOnePortIsThatTrys) {
+    ReplayEngine replay{{Port{23}}, syn_kind()};
+    for (std::uint32_t t = 0; t < 4; ++t) {
+        auto bytes = make_tcp_packet(testing::kScanner, Ipv4{10, 77, 0, 2}, Port{41000}, Port{23}, 5000 + t * 100, 0,
+                                     TcpFlags{TcpFlags::syn}, 1024, 64);
+        ASSERT_TRUE(replay.sent(bytes, t * kSecond));
+    }
+    replay.received(rst_ack(23, 5101), 3 * kSecond + 500 * kMillisecond);
+    EXPECT_EQ(replay.at(23).state, PortState::closed);
+    EXPECT_EQ(replay.at(23).answered_try, 1);
+    EXPECT_EQ(replay.at(23).tries, 4);
+    EXPECT_EQ(replay.at(23).rtt_us, 2'500'000u);
+}
+
 // A capture over a bridge holds each probe twice, microseconds apart: one try, not two. The
 // same bytes resent after a timeout (nmap's retransmission) are the next try.
 TEST(EngineReplay, AProbeCapturedTwiceIsOneTry) {

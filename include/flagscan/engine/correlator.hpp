@@ -97,6 +97,9 @@ public:
     // two interfaces of one path (tcpdump -i any over a bridge) holds every frame twice.
     bool repeats_latest(const Probe& probe, Micros now) const;
     static constexpr Micros kSameDatagram = 10 * kMillisecond;
+    // EchoCheck::recorded: when try `try_no` of the probe `key` was sent, if it is among the
+    // recent tries kept; nullopt otherwise (and always for a live scan).
+    std::optional<Micros> recorded_send(std::uint64_t key, std::uint8_t try_no) const;
     Entry* find(std::uint64_t key);
     void erase(std::uint64_t key);
     void set_phase(std::uint64_t key, Phase phase);
@@ -187,7 +190,9 @@ private:
     struct RecentTries {
         std::array<Sent, 4> tries{};
         std::uint32_t count = 0;  // tries recorded so far; the latest is at (count - 1) % 4
-        Micros latest_at = 0;     // when the latest was sent
+        std::array<Micros, 4> sent_at{};  // when each was sent
+        const Sent& latest() const { return tries[(count - 1) % tries.size()]; }
+        Micros latest_at() const { return sent_at[(count - 1) % tries.size()]; }
     };
     std::unordered_map<std::uint64_t, RecentTries> recorded_;
     std::unordered_map<std::uint64_t, Entry> open_;

@@ -142,7 +142,7 @@ private:
     HostTiming& timing_of(std::uint32_t host);
     Micros host_timeout(std::uint32_t host) const;
     void learn_rtt(std::uint32_t host, Micros rtt);
-    Micros answered_send_time(const Correlator::Entry& entry, std::uint8_t try_no) const;
+    Micros answered_send_time(std::uint64_t key, const Correlator::Entry& entry, std::uint8_t try_no) const;
     void forget_if_done(std::uint32_t host, Ipv4 address);  // address: the host's, known to the caller
     void expire(Micros now);
     bool spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros now);
