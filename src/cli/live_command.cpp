@@ -196,13 +196,12 @@ Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, co
 // How one run of the engine went, for the verbose counters and --explain.
 struct PhaseEnd {
     ScanEnd end = ScanEnd::finished;
-    Micros rto = 0;
     bool failed = false;   // the phase could not run or broke off (its reason already printed)
     bool refused = false;  // ... and could not even start: nothing was sent
     ResumePoint point;     // interrupted: where the walk stood, what was left in flight
 };
 
-PhaseEnd refused() { return PhaseEnd{ScanEnd::interrupted, 0, true, true, {}}; }
+PhaseEnd refused() { return PhaseEnd{ScanEnd::interrupted, true, true, {}}; }
 
 // One run of the engine over one target set: discovery, or the port scan.
 struct Phase {
@@ -256,7 +255,7 @@ PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink
         return run_scan(engine, *builder, sink, capture, clock, context.interrupts.flag(), all);
     });
     if (config.verbosity > 0) write_stats(context.err, engine);
-    return PhaseEnd{end, engine.rto(), false, false, end == ScanEnd::interrupted ? engine.resume_point() : ResumePoint{}};
+    return PhaseEnd{end, false, false, end == ScanEnd::interrupted ? engine.resume_point() : ResumePoint{}};
 }
 
 // A connect scan holds one descriptor per connection in progress: its window is what the
@@ -297,7 +296,7 @@ PhaseEnd run_connect_phase(const ScanContext& context, const Phase& phase) {
     });
     if (config.verbosity > 0) write_stats(context.err, engine);
     if (driver->failure()) context.err << "flagscan: " << *driver->failure() << '\n';
-    return PhaseEnd{end, engine.rto(), driver->failure().has_value(), false,
+    return PhaseEnd{end, driver->failure().has_value(), false,
                     end == ScanEnd::interrupted ? engine.resume_point() : ResumePoint{}};
 }
 
@@ -512,7 +511,7 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
     summary.interrupted = end.end == ScanEnd::interrupted;
     const CaptureStats capture_stats = context.wire.raw ? context.wire.raw->capture->stop() : CaptureStats{};
-    const bool written = finish_reports(config, context.outputs, view, ExplainContext{phase.settings.me, end.rto}, context.out, context.err);
+    const bool written = finish_reports(config, context.outputs, view, ExplainContext{}, context.out, context.err);
     if (capture_stats.dropped > 0 || config.verbosity > 0)
         context.err << "flagscan: capture saw " << capture_stats.received << ", dropped " << capture_stats.dropped
                     << " (kernel) " << capture_stats.if_dropped << " (interface)\n";

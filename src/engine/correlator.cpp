@@ -240,7 +240,8 @@ void Correlator::record(const Probe& probe, Micros now, Micros due) {
     count(k, was_in_flight ? 0 : 1, fresh ? 1 : 0);
     const Entry before = it->second;
     it->second = Entry{probe.index, now, fresh ? now : before.sent, fresh ? now : before.first_sent, probe.try_no,
-                       Phase::in_flight, false, fresh ? std::uint8_t{0} : before.repeats};
+                       Phase::in_flight, false, fresh ? std::uint8_t{0} : before.repeats,
+                       fresh ? probe.sport : before.first_sport, probe.sport};
     if (check_ == EchoCheck::recorded) {
         RecentTries& recent = recorded_[k];
         recent.tries[recent.count % recent.tries.size()] =

@@ -23,6 +23,17 @@ double ceiling_rate(const Timing& t) {
 
 double burst_for(double rate, const Timing& t) { return t.scan_delay > 0 ? 1.0 : rate * kBurstWindow / kSecond; }
 
+std::uint32_t micros32(Micros us) {
+    return us > 0 ? static_cast<std::uint32_t>(std::min<Micros>(us, std::numeric_limits<std::uint32_t>::max())) : 0;
+}
+
+// Our source port that a reply names: its destination port, or the quoted probe's source port.
+Port our_port(const DecodedPacket& packet) {
+    if (packet.tcp) return packet.tcp->dport;
+    if (packet.udp) return packet.udp->dport;
+    return packet.icmp && packet.icmp->quoted ? packet.icmp->quoted->sport : Port{};
+}
+
 }  // namespace
 
 namespace {
@@ -420,8 +431,9 @@ std::optional<std::uint64_t> Engine::index_of(Ipv4 target, std::uint8_t lane, Po
     return *host * targets_->slot_count() + static_cast<std::uint64_t>(slot);
 }
 
-void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt) {
-    PortResult result;
+void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt,
+                    const Correlator::Entry* entry) {
+    PortResult result = tries_seen(index, entry, answer.evidence.kind == ReplyEvidence::Kind::none);
     result.state = rule.state;
     result.reason = rule_reason(rule, answer.evidence);
     result.ttl = answer.evidence.ttl;
@@ -432,7 +444,7 @@ void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule,
     result.reply_kind = answer.evidence.kind;
     result.reply_flags = answer.evidence.flags.bits();
     result.icmp_code = answer.evidence.icmp_code;
-    result.rtt_us = rtt >= 0 ? static_cast<std::uint32_t>(std::min<Micros>(rtt, std::numeric_limits<std::uint32_t>::max())) : 0;
+    result.rtt_us = micros32(rtt);
     results_->set(index, result);
     if (answer.evidence.kind != ReplyEvidence::Kind::none)
         results_->note_reply(static_cast<std::uint32_t>(index / targets_->slot_count()), rtt);
@@ -444,9 +456,61 @@ PacketOutcome Engine::on_packet(const DecodedPacket& packet, Micros ts) {
     auto answer = correlator_.identify(packet);
     if (!answer) {
         ++stats_.strays;
+        note_unused(packet, Unused::stray, std::nullopt);
         return {Outcome::stray};
     }
-    return on_answer(*answer, ts);
+    const PacketOutcome outcome = on_answer(*answer, ts);
+    if (outcome.kind == Outcome::unmatched) note_unused(packet, Unused::unmatched, outcome.index);
+    if ((outcome.kind == Outcome::answer || outcome.kind == Outcome::late) && outcome.index)
+        results_->note_reply_packet(*outcome.index, packet.ip.src, our_port(packet));
+    return outcome;
+}
+
+// What the wire showed of a port's tries (its source ports and times, for --explain): from its
+// entry, or, for a late reply, from the verdict of silence it overturns. Silence was waited for
+// this host's timeout in a live scan, to the capture's end in a replay.
+PortResult Engine::tries_seen(std::uint64_t index, const Correlator::Entry* entry, bool silent) const {
+    PortResult seen;
+    const PortResult& prior = results_->port(index);
+    seen.first_sport = entry != nullptr ? entry->first_sport.value() : prior.first_sport;
+    seen.sport = entry != nullptr ? entry->sport.value() : prior.sport;
+    seen.tries_span_us = entry != nullptr ? micros32(entry->sent - entry->first_sent) : prior.tries_span_us;
+    if (silent && entry != nullptr)
+        seen.waited_us = micros32(replay_end_ >= 0 ? replay_end_ - entry->sent : host_timeout(host_of(index)));
+    return seen;
+}
+
+// A packet about one of the scan's ports that decided nothing: noted for --explain ("Back:").
+void Engine::note_unused(const DecodedPacket& packet, Unused why, std::optional<std::uint64_t> index) {
+    if (!index) index = port_spoken_of(packet);
+    if (!index) return;
+    PortResult note;
+    note.unused = why;
+    note.unused_protocol = packet.ip.protocol;
+    note.unused_detail = packet.tcp ? packet.tcp->flags.bits() : packet.icmp ? packet.icmp->type : 0;
+    note.unused_code = packet.icmp ? packet.icmp->code : 0;
+    note.reply_from = packet.ip.src;
+    results_->note_unused(*index, note);
+}
+
+void Engine::note_cut(const DecodedPacket& packet, Port sport) {
+    DecodedPacket about = packet;
+    if (packet.ip.protocol == ipproto::tcp) about.tcp = TcpHeader{sport, Port{}, 0, 0, TcpFlags{}, 0};
+    else about.udp = UdpHeader{sport, Port{}, 0};
+    if (auto index = port_spoken_of(about)) note_unused(packet, Unused::cut, index);
+}
+
+// The scan's port a packet to us is about: the one it comes from, or the one the probe an ICMP
+// error quotes went to.
+std::optional<std::uint64_t> Engine::port_spoken_of(const DecodedPacket& packet) const {
+    if (packet.ip.dst != config_.me.source) return std::nullopt;
+    const auto& quoted = packet.icmp ? packet.icmp->quoted : std::nullopt;
+    if (!packet.tcp && !packet.udp && !(quoted && quoted->ip.src == config_.me.source)) return std::nullopt;
+    const std::uint8_t protocol = quoted ? quoted->ip.protocol : packet.ip.protocol;
+    const auto lane = replay_lane(protocol);
+    if (!lane) return std::nullopt;
+    const Port port = packet.tcp ? packet.tcp->sport : packet.udp ? packet.udp->sport : quoted->dport;
+    return quoted ? index_of(quoted->ip.dst, *lane, port) : index_of(packet.ip.src, *lane, port);
 }
 
 PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
@@ -461,7 +525,7 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
     const Rule* rule = match_rule(kind(answer.lane), answer.evidence);
     if (rule == nullptr) {
         ++stats_.unmatched;
-        return {Outcome::unmatched};
+        return {Outcome::unmatched, -1, index};
     }
     const std::uint64_t key = Correlator::key(answer);
     auto* entry = correlator_.find(key);
@@ -473,7 +537,7 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
             ++stats_.duplicates;
             return {Outcome::duplicate};
         }
-        settle(answer, *index, *rule, prior.tries, -1);
+        settle(answer, *index, *rule, prior.tries, -1, nullptr);
         ++stats_.late;
         return {Outcome::late, -1, index};
     }
@@ -495,7 +559,7 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
     timing.window.on_reply(ts, answer.try_no, entry->previous_sent, host_timeout(host));
     const std::uint8_t tries = static_cast<std::uint8_t>(entry->try_no + 1);
     correlator_.erase(key);
-    settle(answer, *index, *rule, tries, rtt);
+    settle(answer, *index, *rule, tries, rtt, entry);
     if (congestion_.cuts() != global_cuts) resend_lost_to_cut(std::nullopt, congestion_.last_cut());
     else if (timing.window.cuts() != host_cuts) resend_lost_to_cut(host, timing.window.last_cut());
     if (hosts_.note_answered(timing, answer.try_no)) grant_tries(host);
@@ -605,7 +669,8 @@ bool Engine::replay_probe(const DecodedPacket& packet, Micros ts) {
     return true;
 }
 
-void Engine::finish_replay() {
+void Engine::finish_replay(Micros end) {
+    replay_end_ = end;
     for (const auto& [key, entry] : correlator_.open_probes()) exhausted_[host_of(entry.index)].push_back(key);
     retransmit_.clear();
     give_up_silent();
@@ -627,7 +692,7 @@ void Engine::give_up_silent(std::uint32_t host) {
         const Rule* rule = match_rule(kind(lane), silence);
         if (entry == nullptr || rule == nullptr) continue;
         const Answer none{Correlator::target_of(key), Correlator::port_of(key), 0, silence, lane};
-        settle(none, entry->index, *rule, static_cast<std::uint8_t>(entry->try_no + 1), -1);
+        settle(none, entry->index, *rule, static_cast<std::uint8_t>(entry->try_no + 1), -1, entry);
         correlator_.erase(key);
     }
 }

@@ -23,7 +23,30 @@ void Results::set(std::uint64_t index, const PortResult& result) {
     ++totals_[static_cast<int>(result.state)];
     if (slot.state == PortState::unscanned && result.state != PortState::unscanned && counts[unscanned] == 0)
         finished_.push_back(host);
+    const PortResult before = slot;
     slot = result;
+    if (result.reply_kind == ReplyEvidence::Kind::none && result.unused == Unused::none) keep_unused(slot, before);
+}
+
+// A verdict of silence keeps the note of a packet that came about the port and decided nothing.
+void Results::keep_unused(PortResult& slot, const PortResult& before) {
+    if (before.unused == Unused::none) return;
+    slot.unused = before.unused;
+    slot.unused_protocol = before.unused_protocol;
+    slot.unused_detail = before.unused_detail;
+    slot.unused_code = before.unused_code;
+    slot.reply_from = before.reply_from;
+}
+
+void Results::note_reply_packet(std::uint64_t index, Ipv4 from, Port sport) {
+    ports_[index].reply_from = from;
+    if (sport.value() != 0) ports_[index].sport = sport.value();
+}
+
+void Results::note_unused(std::uint64_t index, const PortResult& packet) {
+    auto& slot = ports_[index];
+    if (slot.reply_kind != ReplyEvidence::Kind::none || slot.unused != Unused::none) return;
+    keep_unused(slot, packet);
 }
 
 std::vector<std::uint32_t> Results::take_finished_hosts() {

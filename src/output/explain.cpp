@@ -1,9 +1,13 @@
 // --explain and --explain-rules: the verdicts in plain English, for students of TCP.
 #include "flagscan/output/explain.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 namespace flagscan {
 namespace {
@@ -28,9 +32,11 @@ void wrapped(std::ostream& out, std::string_view label, std::string_view text) {
     out << line << '\n';
 }
 
-std::string milliseconds(Micros us) {
+// Microseconds in words: "0.10 ms", "250.00 ms", "3.20 s".
+std::string duration(Micros us) {
     char text[32];
-    std::snprintf(text, sizeof text, "%.2f ms", static_cast<double>(us) / kMillisecond);
+    if (us < kSecond) std::snprintf(text, sizeof text, "%.2f ms", static_cast<double>(us) / kMillisecond);
+    else std::snprintf(text, sizeof text, "%.2f s", static_cast<double>(us) / kSecond);
     return text;
 }
 
@@ -42,32 +48,105 @@ std::string probe_words(const ProbeKind& kind) {
                                   : "a TCP segment with " + kind.flags.str() + " set";
 }
 
-std::string reply_words(const PortResult& port, Ipv4 ip, Port number) {
-    if (port.reply_kind == ReplyEvidence::Kind::none) return "nothing.";
-    if (port.reply_kind == ReplyEvidence::Kind::udp)
-        return "a UDP datagram from " + ip.str() + ":" + std::to_string(number.value()) + ", ttl " + std::to_string(port.ttl) +
-               (port.rtt_us ? ", after " + milliseconds(port.rtt_us) : "") + ".";
-    if (port.reply_kind == ReplyEvidence::Kind::icmp_unreachable)
-        return "ICMP destination unreachable, code " + std::to_string(port.icmp_code) + " (" + std::string(to_string(port.reason)) +
-               "), ttl " + std::to_string(port.ttl) + (port.rtt_us ? ", after " + milliseconds(port.rtt_us) : "") + ".";
-    return TcpFlags{port.reply_flags}.str() + " from " + ip.str() + ":" + std::to_string(number.value()) + ", ttl " +
-           std::to_string(port.ttl) + ", window " + std::to_string(port.reply_window) +
-           (port.rtt_us ? ", after " + milliseconds(port.rtt_us) : "") + ".";
+std::string icmp_type_words(std::uint8_t type) {
+    switch (type) {
+        case icmp_type::unreachable: return "destination unreachable";
+        case icmp_type::source_quench: return "source quench";
+        case icmp_type::redirect: return "redirect";
+        case icmp_type::time_exceeded: return "time exceeded";
+        case icmp_type::parameter_problem: return "parameter problem";
+        default: return "type " + std::to_string(type);
+    }
 }
 
-std::string sent_words(const PortResult& port, const ProbeKind& kind, std::uint8_t lane, const ExplainContext& context) {
+// Who sent an ICMP error: the target, or someone on the way (RFC 1812 4.3.2: a router may
+// report about a datagram it forwards; only the target's own word is about its port).
+std::string icmp_sender(Ipv4 from, Ipv4 target) {
+    if (from.value() == 0) return "";
+    return from == target ? ", from " + from.str() + " (the target itself)" : ", from " + from.str() + ", a router, not the target";
+}
+
+std::string reply_words(const PortResult& port, Ipv4 ip, Port number) {
+    const std::string after = port.rtt_us ? ", after " + duration(port.rtt_us) : "";
+    if (port.reply_kind == ReplyEvidence::Kind::udp)
+        return "a UDP datagram from " + ip.str() + ":" + std::to_string(number.value()) + ", ttl " + std::to_string(port.ttl) +
+               after + ".";
+    if (port.reply_kind == ReplyEvidence::Kind::icmp_unreachable)
+        return "ICMP destination unreachable, code " + std::to_string(port.icmp_code) + " (" + std::string(to_string(port.reason)) +
+               ")" + icmp_sender(port.reply_from, ip) + ", ttl " + std::to_string(port.ttl) + after + ".";
+    return TcpFlags{port.reply_flags}.str() + " from " + ip.str() + ":" + std::to_string(number.value()) + ", ttl " +
+           std::to_string(port.ttl) + ", window " + std::to_string(port.reply_window) + after + ".";
+}
+
+// A packet about the port that decided nothing: what it was.
+std::string unused_packet(const PortResult& port, Ipv4 ip, Port number) {
+    const std::string from_port = " from " + ip.str() + ":" + std::to_string(number.value());
+    if (port.unused_protocol == ipproto::icmp)
+        return "an ICMP " + icmp_type_words(port.unused_detail) + " (type " + std::to_string(port.unused_detail) + " code " +
+               std::to_string(port.unused_code) + ")" + icmp_sender(port.reply_from, ip) + ", about a probe to this port";
+    if (port.unused_protocol == ipproto::udp) return "a UDP datagram" + from_port;
+    if (port.unused == Unused::cut) return "a TCP segment" + from_port;
+    return "a " + TcpFlags{port.unused_detail}.str() + from_port;
+}
+
+// "Back:" when no reply decided: nothing, or what came and why it was not used.
+std::string nothing_words(const PortResult& port, const ProbeKind& kind, Ipv4 ip, Port number) {
+    const std::string packet = unused_packet(port, ip, number);
+    const bool icmp = port.unused_protocol == ipproto::icmp;
+    if (port.unused != Unused::none && icmp && port.unused_detail != icmp_type::unreachable)
+        return "nothing that decides. The capture holds " + packet +
+               ", but of the ICMP errors only destination unreachable speaks of a port (RFC 1122 3.2.2.1); this one "
+               "says something about the path, not the port, so it decides nothing.";
+    switch (port.unused) {
+        case Unused::none: return "nothing.";
+        case Unused::stray:
+            return "nothing that answers the probes. The capture holds " + packet +
+                   ", but it carries none of their sequence numbers and source ports back, so it answers some other "
+                   "packet (another connection, another scanner, or a try the scan did not record).";
+        case Unused::unmatched:
+            return "nothing that decides. The capture holds " + packet + ", an answer to one of the probes, but no row of the " +
+                   std::string(kind.name) + " table reads that reply, so it says nothing about the port.";
+        case Unused::cut:
+            return "nothing that can be read. The capture holds " + packet +
+                   ", cut short before the end of its header (the capture's snaplen, or a malformed packet): what it "
+                   "says cannot be read, so it decides nothing.";
+    }
+    return "nothing.";
+}
+
+std::string tries_words(unsigned tries) { return std::to_string(tries) + (tries == 1 ? " try" : " tries"); }
+
+// " from source port 53", " from source ports 45322 and 45324"; empty when not recorded.
+std::string source_ports(const PortResult& port) {
+    if (port.sport == 0) return "";
+    const std::string first = std::to_string(port.first_sport), last = std::to_string(port.sport);
+    if (port.tries <= 1 || first == last) return " from source port " + last;
+    if (port.tries == 2) return " from source ports " + first + " and " + last;
+    return " from source ports " + first + " (the first) to " + last + " (the last)";
+}
+
+// The waits a port's silent tries show: between the tries, and after the last one.
+std::string waits_words(const PortResult& port, const ExplainContext& context) {
+    const std::string who = context.replay ? "the scanner" : "flagscan";
+    std::string text;
+    if (port.tries == 2) text = "; " + who + " waited " + duration(port.tries_span_us) + " between them";
+    if (port.tries > 2)
+        text = "; " + who + " spread them over " + duration(port.tries_span_us) + " (" +
+               duration(port.tries_span_us / (port.tries - 1u)) + " apart on average)";
+    if (context.replay)
+        return text + "; the capture shows no answer that decides in the " + duration(port.waited_us) +
+               " from the last one to its end.";
+    return text + "; after the last one flagscan waited " + duration(port.waited_us) +
+           " (this host's retransmission timeout) and gave up.";
+}
+
+std::string sent_words(const PortResult& port, const ProbeKind& kind, const ExplainContext& context) {
     const std::string flags = kind.protocol == ipproto::tcp ? kind.flags.str() : std::string(kind.name);
     const std::string what = std::string(kind.name) + " probe" + (flags == kind.name ? "" : " (" + flags + ")");
-    const auto port_of_try = [&](unsigned try_no) {
-        return std::to_string(context.me.sport_for(lane, static_cast<std::uint8_t>(try_no), kind.protocol).value());
-    };
-    const std::string first = port_of_try(0), last = port_of_try(port.tries - 1u);
     if (port.reply_kind == ReplyEvidence::Kind::none)
-        return what + ", " + std::to_string(port.tries) + (port.tries == 1 ? " try" : " tries") + " from source port" +
-               (first == last ? " " + first : "s " + first + "-" + last) + "; after the last one flagscan waited " +
-               milliseconds(context.timeout) + " (the retransmission timeout) and gave up.";
-    return what + ", try " + std::to_string(port.answered_try + 1) + " of " + std::to_string(port.tries) +
-           ", from source port " + port_of_try(port.answered_try) + ".";
+        return what + ", " + tries_words(port.tries) + source_ports(port) + waits_words(port, context);
+    const std::string from = port.sport != 0 ? ", from source port " + std::to_string(port.sport) : "";
+    return what + ", try " + std::to_string(port.answered_try + 1) + " of " + std::to_string(port.tries) + from + ".";
 }
 
 void explain_port(std::ostream& out, const Results& results, std::uint64_t index, const ExplainContext& context,
@@ -76,8 +155,9 @@ void explain_port(std::ostream& out, const Results& results, std::uint64_t index
     const auto& port = results.port(index);
     const ProbeKind& kind = results.kind(target.lane);
     out << "  " << target.port.value() << '/' << protocol_name(kind) << " is " << to_string(port.state) << note << '\n';
-    wrapped(out, "    Sent:   ", sent_words(port, kind, target.lane, context));
-    wrapped(out, "    Back:   ", reply_words(port, target.ip, target.port));
+    wrapped(out, "    Sent:   ", sent_words(port, kind, context));
+    wrapped(out, "    Back:   ", port.reply_kind == ReplyEvidence::Kind::none ? nothing_words(port, kind, target.ip, target.port)
+                                                                             : reply_words(port, target.ip, target.port));
     if (port.rule < kind.rules.size()) {
         const Rule& rule = kind.rules[port.rule];
         wrapped(out, "    Rule " + std::to_string(port.rule + 1) + ": ", describe_rule(rule, kind.purpose));
@@ -85,20 +165,40 @@ void explain_port(std::ostream& out, const Results& results, std::uint64_t index
     }
 }
 
-// The first port of a group the report folds into "Not shown", explained for all of them.
+// Two verdicts rest on the same evidence when the same row matched the same kind of packet from
+// the same kind of sender (the target or a router), or the same packet came and was not used.
+bool same_evidence(const PortResult& a, const PortResult& b, Ipv4 host) {
+    const auto signature = [host](const PortResult& p) {
+        return std::tuple{p.rule, p.reply_kind, p.reply_flags, p.icmp_code, p.reply_from.value() == 0 || p.reply_from == host,
+                          p.unused, p.unused_protocol, p.unused_detail, p.unused_code};
+    };
+    return signature(a) == signature(b);
+}
+
+// A group the report folds into "Not shown", explained by one sample of each kind of evidence in
+// it (the others of a kind were decided the same way; a group with several kinds says so).
 void explain_sample(std::ostream& out, const Results& results, std::uint32_t host, const NotShown& group,
                     const ExplainContext& context) {
     const auto& targets = results.targets();
     const std::uint64_t slots = targets.slot_count();
+    const Ipv4 address = targets.hosts().at(host);
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> samples;  // (first port of a kind of evidence, ports with it)
     for (const std::uint32_t i : targets.report_order()) {
         const std::uint64_t index = host * slots + i;
         const auto& port = results.port(index);
         if (targets.slots()[i].lane != group.lane || port.state != group.state || port.reason != group.reason) continue;
-        explain_port(out, results, index, context,
-                     " (a sample of the " + std::to_string(group.count) + " " + std::string(to_string(group.state)) +
-                         " ports not listed with reason " + std::string(to_string(group.reason)) +
-                         "; the others were decided the same way)");
-        return;
+        auto it = std::find_if(samples.begin(), samples.end(),
+                               [&](const auto& s) { return same_evidence(results.port(s.first), port, address); });
+        if (it == samples.end()) samples.emplace_back(index, 1);
+        else ++it->second;
+    }
+    const std::string of = " (a sample of the " + std::to_string(group.count) + " " + std::string(to_string(group.state)) +
+                           " ports not listed with reason " + std::string(to_string(group.reason)) + "; ";
+    for (const auto& [index, alike] : samples) {
+        const std::string others = alike == group.count ? "the others were decided the same way)"
+                                   : alike == 1         ? "the only one decided on this evidence)"
+                                                        : std::to_string(alike) + " of them, this one included, were decided on this evidence)";
+        explain_port(out, results, index, context, of + others);
     }
 }
 

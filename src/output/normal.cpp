@@ -45,16 +45,21 @@ void write_not_scanned(std::ostream& out, const Results& results, const HostList
 }
 
 // "Host is up (0.000120s latency)."; with --reason, how it was judged up, as nmap's "Host is
-// up, received arp-response (0.000120s latency)."
-void write_host_up(std::ostream& out, const HostResult& info, Reason reason) {
+// up, received arp-response (0.000120s latency)." `known`: how it was judged up whether shown or
+// not; none in a replay, where a host that sent nothing back was only taken as up by the scanner.
+void write_host_up(std::ostream& out, const HostResult& info, Reason shown, Reason known) {
+    if (info.min_rtt < 0 && known == Reason::none) {
+        out << "Host sent nothing back in the capture (the scanner probed it as up).\n";
+        return;
+    }
     out << "Host is up";
-    if (reason != Reason::none) out << ", received " << to_string(reason);
+    if (shown != Reason::none) out << ", received " << to_string(shown);
     if (info.min_rtt >= 0) {
         char latency[48];
         std::snprintf(latency, sizeof latency, "%.6fs", static_cast<double>(info.min_rtt) / kSecond);
         out << " (" << latency << " latency).\n";
     } else {
-        out << (reason == Reason::none ? " (user-set: no reply seen).\n" : ".\n");  // nmap: "received user-set."
+        out << (shown == Reason::none ? " (user-set: no reply seen).\n" : ".\n");  // nmap: "received user-set."
     }
 }
 
@@ -64,7 +69,8 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
     const std::string ip = results.targets().hosts().at(host).str();
     const std::string_view name = host_name(summary, host);
     out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
-    write_host_up(out, info, options.reason ? host_reason(summary, host) : Reason::none);
+    const Reason known = host_reason(summary, host);
+    write_host_up(out, info, options.reason ? known : Reason::none, known);
     if (info.icmp_limit > 0) {
         char rate[32];
         std::snprintf(rate, sizeof rate, "%.1f", info.icmp_limit);

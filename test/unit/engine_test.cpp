@@ -328,7 +328,7 @@ TEST(EngineReplay, ProbesWithDataAreAnsweredPastTheirData) {
     ASSERT_TRUE(syn.sent(probe_with_data(24, 2000, TcpFlags::syn), 200));
     syn.received(rst_ack(23, 1000 + 1 + 20), 300);
     syn.received(rst_ack(24, 2000 + 1), 300);  // acknowledges the SYN only: not an answer to this probe
-    syn.engine.finish_replay();
+    syn.engine.finish_replay(kSecond);
     EXPECT_EQ(syn.at(23).state, PortState::closed);
     EXPECT_EQ(syn.at(24).state, PortState::filtered);
     EXPECT_EQ(syn.engine.stats().strays, 1u);
@@ -336,7 +336,7 @@ TEST(EngineReplay, ProbesWithDataAreAnsweredPastTheirData) {
     ReplayEngine fin{{Port{23}}, *probe_kind_by_letter('F')};
     ASSERT_TRUE(fin.sent(probe_with_data(23, 3000, TcpFlags::fin), 100));
     fin.received(rst_ack(23, 3000 + 1 + 20), 300);
-    fin.engine.finish_replay();
+    fin.engine.finish_replay(kSecond);
     EXPECT_EQ(fin.at(23).state, PortState::closed);
 }
 
@@ -366,7 +366,7 @@ TEST(EngineReplay, AProbeCapturedTwiceIsOneTry) {
     EXPECT_FALSE(replay.sent(p22, 104));
     EXPECT_TRUE(replay.sent(p23, 110));
     EXPECT_TRUE(replay.sent(p23, 110 + 300 * kMillisecond));
-    replay.engine.finish_replay();
+    replay.engine.finish_replay(kSecond);
     EXPECT_EQ(replay.at(22).tries, 1);
     EXPECT_EQ(replay.at(23).tries, 2);
     EXPECT_EQ(replay.engine.stats().sent, 3u);

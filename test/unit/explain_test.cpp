@@ -1,6 +1,7 @@
 // Teaching output: rule tables, per-port narratives with their caveats, packet trace lines.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <sstream>
 
 #include "flagscan/output/explain.hpp"
@@ -28,7 +29,7 @@ std::string explain_fin_scan(bool windows_like) {
     SimScan scan{one_host(kTarget), testing::port_range(20, 55), net, *probe_kind_by_letter('F')};
     scan.run();
     std::ostringstream out;
-    write_explanations(out, *scan.results, ReportOptions{}, ExplainContext{scan.config.me, 55 * kMillisecond});
+    write_explanations(out, *scan.results, ReportOptions{}, ExplainContext{});
     std::string text;  // wrapped lines joined again, so phrases can be searched for whole
     for (char c : out.str()) {
         if (c == '\n' || (c == ' ' && !text.empty() && text.back() == ' ')) c = ' ';
@@ -42,7 +43,15 @@ TEST(Explain, LinuxFinScanNarratesSilenceAndCarriesTheCaveat) {
     const std::string text = explain_fin_scan(false);
     EXPECT_NE(text.find("22/tcp is open|filtered"), std::string::npos) << text;
     EXPECT_NE(text.find("Back: nothing."), std::string::npos) << text;
-    EXPECT_NE(text.find("waited 55.00 ms"), std::string::npos) << text;
+    // The tries' own ports and waits: three from the lane's ports, each after the host's timeout
+    // (the simulated path is fast: the timeout is the template's floor), the last one waited out too.
+    EXPECT_NE(text.find("3 tries from source ports 40000 (the first) to 40002 (the last)"), std::string::npos) << text;
+    SimScan shape{one_host(kTarget), {Port{1}}, SimConfig{}, *probe_kind_by_letter('F')};
+    char waited[128];
+    std::snprintf(waited, sizeof waited, "spread them over %.2f ms (%.2f ms apart on average); after the last one flagscan waited %.2f ms",
+                  2.0 * shape.config.timing.min_rto / kMillisecond, 1.0 * shape.config.timing.min_rto / kMillisecond,
+                  1.0 * shape.config.timing.min_rto / kMillisecond);
+    EXPECT_NE(text.find(waited), std::string::npos) << waited << "\n" << text;
     EXPECT_NE(text.find("cannot tell open from filtered"), std::string::npos) << text;
     EXPECT_NE(text.find("Windows"), std::string::npos) << text;  // the caveat names the stacks that break it
     EXPECT_NE(text.find("RFC 793 p.65-66"), std::string::npos) << text;
@@ -54,6 +63,40 @@ TEST(Explain, WindowsLikeStackSaysClosedEverywhereAndTheCaveatSaysWhy) {
     EXPECT_EQ(text.find("22/tcp is open|filtered"), std::string::npos) << text;  // the open port looks closed
     EXPECT_NE(text.find("Back: RST,ACK from 10.77.0.2:"), std::string::npos) << text;
     EXPECT_NE(text.find("says closed everywhere"), std::string::npos) << text;
+}
+
+// Issue 11 item 10: a folded group's sample has the group's evidence. Thirty silent SYN ports,
+// two of which also drew an ICMP 3/4 from a router that no row reads: each kind of evidence
+// gets its own sample, with how many ports it stands for.
+TEST(Explain, FoldedGroupSamplesEachKindOfEvidence) {
+    const TargetSet targets{one_host(kTarget), testing::port_range(1, 30)};
+    Results results{targets, {&syn_kind()}};
+    PortResult silent;
+    silent.state = PortState::filtered;
+    silent.reason = Reason::no_response;
+    silent.tries = 1;
+    silent.rule = 4;
+    for (std::uint64_t i = 0; i < 30; ++i) results.set(i, silent);
+    PortResult mtu;
+    mtu.unused = Unused::unmatched;
+    mtu.unused_protocol = ipproto::icmp;
+    mtu.unused_detail = icmp_type::unreachable;
+    mtu.unused_code = 4;
+    mtu.reply_from = Ipv4{198, 51, 100, 254};
+    for (std::uint64_t i : {0u, 17u}) results.note_unused(i, mtu);
+    std::ostringstream out;
+    write_explanations(out, results, ReportOptions{}, ExplainContext{.replay = true});
+    const std::string text = out.str();
+    EXPECT_NE(text.find("  2/tcp is filtered (a sample of the 30 filtered ports not listed with reason no-response; 28 of "
+                        "them, this one included, were decided on this evidence)\n    Sent:   SYN probe, 1 try"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("  1/tcp is filtered (a sample of the 30 filtered ports not listed with reason no-response; 2 of "
+                        "them, this one included, were decided on this evidence)\n"),
+              std::string::npos) << text;
+    const auto one = text.find("  1/tcp is filtered"), two = text.find("  2/tcp is filtered");
+    EXPECT_NE(text.find("Back:   nothing.", two), std::string::npos) << text;
+    EXPECT_LT(text.find("from 198.51.100.254, a router, not the target", one), two) << text;
+    EXPECT_EQ(text.find("18/tcp is"), std::string::npos) << "one sample per kind of evidence\n" << text;
 }
 
 TEST(Explain, RuleTablesNameEveryRowAndItsBasis) {

@@ -410,3 +410,28 @@ TEST(ReportInterrupted, NothingScannedYet) {
 
 }  // namespace
 }  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+// A host that answered nothing: a live -Pn scan set it up (user-set); a replay knows only that
+// the scanner probed it, and says so rather than inventing a -Pn nobody gave.
+TEST(Report, ASilentHostIsUserSetLiveAndUnknownInAReplay) {
+    AddressSet one;
+    one.add(Ipv4{10, 0, 0, 9});
+    const TargetSet targets{one, {Port{22}}};
+    Results results{targets, {&syn_kind()}};
+    results.set(0, verdict(PortState::filtered, Reason::no_response));
+    ScanSummary live;
+    live.host_reasons = {Reason::user_set};
+    std::ostringstream live_text, replay_text;
+    write_normal(live_text, results, ServiceTable{}, ReportOptions{}, live);
+    write_normal(replay_text, results, ServiceTable{}, ReportOptions{}, ScanSummary{});
+    EXPECT_NE(live_text.str().find("Host is up (user-set: no reply seen).\n"), std::string::npos) << live_text.str();
+    EXPECT_NE(replay_text.str().find("Host sent nothing back in the capture (the scanner probed it as up).\n"),
+              std::string::npos) << replay_text.str();
+    EXPECT_EQ(replay_text.str().find("user-set"), std::string::npos) << replay_text.str();
+}
+
+}  // namespace
+}  // namespace flagscan

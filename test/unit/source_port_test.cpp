@@ -349,7 +349,7 @@ TEST(SourcePort, ExplainNamesTheFixedPort) {
     std::ostringstream out;
     ReportOptions options;
     options.all_ports = true;
-    write_explanations(out, *scan.results, options, ExplainContext{scan.config.me, 55 * kMillisecond});
+    write_explanations(out, *scan.results, options, ExplainContext{});
     std::string text;  // wrapped lines joined again, so phrases can be searched for whole
     for (char c : out.str()) {
         if (c == '\n') c = ' ';

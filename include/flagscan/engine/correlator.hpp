@@ -74,6 +74,8 @@ public:
         Phase phase = Phase::in_flight;
         bool repeat_try = false;     // queued to resend the same try (its loss was our congestion)
         std::uint8_t repeats = 0;    // such free resends so far
+        Port first_sport;            // our source port of the first try (for --explain)
+        Port sport;                  // ... and of the latest
     };
     struct Expired {
         std::uint64_t key;

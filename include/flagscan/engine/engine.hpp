@@ -92,8 +92,12 @@ public:
     // to the same port before its answer is the next try. False when it is not one of ours, or
     // is the same datagram as the port's latest try, captured twice (Correlator::repeats_latest).
     bool replay_probe(const DecodedPacket& probe, Micros ts);
-    // Replay: the capture is over; every probe still unanswered gets the verdict for silence.
-    void finish_replay();
+    // Replay: the capture is over (its last timestamp: `end`); every probe still unanswered gets
+    // the verdict for silence.
+    void finish_replay(Micros end);
+    // A packet whose transport header the capture cut short, from source port `sport` (the bytes
+    // held it): noted for --explain on the port it comes from.
+    void note_cut(const DecodedPacket& packet, Port sport);
 
     const EngineStats& stats() const { return stats_; }
     double window() const { return congestion_.window(); }
@@ -151,7 +155,11 @@ private:
     void requeue_exhausted(Pick pick, bool repeat);
     void resend_lost_to_cut(std::optional<std::uint32_t> host, Micros cut);
     void grant_tries(std::uint32_t host);
-    void settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt);
+    void settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt,
+                const Correlator::Entry* entry);
+    PortResult tries_seen(std::uint64_t index, const Correlator::Entry* entry, bool silent) const;
+    void note_unused(const DecodedPacket& packet, Unused why, std::optional<std::uint64_t> index);
+    std::optional<std::uint64_t> port_spoken_of(const DecodedPacket& packet) const;
     void give_up_silent();
     void give_up_silent(std::uint32_t host);
     void settle_if_quiet(std::uint32_t host);
@@ -196,6 +204,7 @@ private:
     TokenBucket pace_;   // --max-rate / --scan-delay ceiling
     TokenBucket floor_;  // --min-rate: sends allowed even when the window is full
     std::uint16_t ip_id_ = 0;
+    Micros replay_end_ = -1;  // a replay: the capture's last timestamp (silence lasted until it)
 };
 
 }  // namespace flagscan

@@ -6,11 +6,21 @@
 #include <vector>
 
 #include "flagscan/engine/clock.hpp"
+#include "flagscan/net/ipv4.hpp"
 #include "flagscan/probe/port_state.hpp"
 #include "flagscan/probe/probe_kind.hpp"
 #include "flagscan/targets/target_set.hpp"
 
 namespace flagscan {
+
+// Why a packet about a port decided nothing (--explain says what came and why it was not used).
+enum class Unused : std::uint8_t {
+    none,       // no such packet
+    stray,      // from the probed port (or an ICMP error about it) but echoing none of its probes
+    unmatched,  // an answer to a probe that no row of the kind's rule table reads
+    cut,        // cut short by the capture's snaplen before its transport header ends
+};
+inline constexpr std::uint8_t kLastUnused = static_cast<std::uint8_t>(Unused::cut);
 
 struct PortResult {
     PortState state = PortState::unscanned;
@@ -24,6 +34,16 @@ struct PortResult {
     std::uint8_t icmp_code = 0;     // of an ICMP unreachable reply
     std::uint16_t reply_window = 0;
     std::uint32_t rtt_us = 0;  // of the answered try, when known
+    // What the wire showed of the tries, for --explain (a replay: the capture's own ports and times).
+    std::uint16_t sport = 0;          // our source port of the answered try, or of the last try
+    std::uint16_t first_sport = 0;    // of the first try
+    std::uint32_t tries_span_us = 0;  // from the first try to the last
+    std::uint32_t waited_us = 0;      // no answer: from the last try to the verdict (a replay: to the capture's end)
+    Ipv4 reply_from;                  // sender of the reply, or of the unused packet (an ICMP error: maybe a router)
+    Unused unused = Unused::none;     // a packet about the port that decided nothing (the reply_* fields stay empty)
+    std::uint8_t unused_protocol = 0; // its IP protocol
+    std::uint8_t unused_detail = 0;   // its TCP flags, or its ICMP type
+    std::uint8_t unused_code = 0;     // its ICMP code
 };
 
 struct HostResult {
@@ -41,6 +61,11 @@ public:
 
     void set(std::uint64_t index, const PortResult& result);
     void note_reply(std::uint32_t host_index, Micros rtt);
+    // The reply that decided the port came from `from` to our source port `sport` (a verdict's
+    // evidence, not a new verdict: no count changes).
+    void note_reply_packet(std::uint64_t index, Ipv4 from, Port sport);
+    // A packet about the port that decided nothing; the first one is kept, and only while no reply decided.
+    void note_unused(std::uint64_t index, const PortResult& packet);
     void note_icmp_limit(std::uint32_t host_index, double per_second) { hosts_[host_index].icmp_limit = per_second; }
     // A resumed scan: what the host showed before the interrupt (replies, min_rtt, icmp_limit;
     // its counts follow from the verdicts set()).
@@ -59,6 +84,8 @@ public:
     std::vector<std::uint32_t> take_finished_hosts();
 
 private:
+    static void keep_unused(PortResult& slot, const PortResult& before);
+
     const TargetSet* targets_;
     std::vector<const ProbeKind*> kinds_;
     std::vector<PortResult> ports_;

@@ -3,7 +3,6 @@
 
 #include <ostream>
 
-#include "flagscan/engine/correlator.hpp"
 #include "flagscan/engine/results.hpp"
 #include "flagscan/output/report.hpp"
 #include "flagscan/probe/probe_kind.hpp"
@@ -11,9 +10,11 @@
 namespace flagscan {
 
 // What the narrative needs to know about the scan that made the results.
+// (The ports, times and senders themselves are each port's evidence, in Results.)
 struct ExplainContext {
-    ScannerIdentity me;  // the source port of each lane's tries (sport_base 0: unknown, a replay)
-    Micros timeout = 0;  // the retransmission timeout at the end of the scan
+    // The verdicts were re-derived from a capture: its sender is "the scanner" (flagscan's own
+    // waits are not what the capture shows), and silence lasted until the capture's end.
+    bool replay = false;
 };
 
 // Every row of the kind's rule table, with the RFC rule or stack behaviour behind it.
