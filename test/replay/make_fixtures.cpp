@@ -931,6 +931,11 @@ Bytes udp_probe(std::uint16_t port, std::uint16_t ip_id, std::uint16_t sport) {
     return with_ip_id(make_udp_packet(kScanner, kTarget, Port{sport}, Port{port}, {}, 64), ip_id);
 }
 
+// A UDP port's verdicts: ICMP 3/3 from the target, a service's answer, silence.
+Verdict udp_closed() { return udp_verdict("closed", "port-unreach", kLinuxTtl); }
+Verdict udp_open() { return udp_verdict("open", "udp-response", kLinuxTtl); }
+Verdict udp_silent() { return udp_verdict("open|filtered", "no-response", 0); }
+
 // A service's answer, from the probed port to the probe's source port (RFC 768).
 Bytes udp_answer_to(const Bytes& probe_bytes) {
     return udp_datagram(kTarget, kScanner, dport_of(probe_bytes), sport_of(probe_bytes), "answer");
@@ -1022,9 +1027,9 @@ Fixture udp_fixed_sport_late() {
     }
     f.in(udp_answer_to(tries[161][0]), 200);
     f.in(icmp_about(tries[7][0], 3, 3));
-    f.expect(7, udp_verdict("closed", "port-unreach", kLinuxTtl));
-    f.expect(69, udp_verdict("open|filtered", "no-response", 0));
-    f.expect(161, udp_verdict("open", "udp-response", kLinuxTtl));
+    f.expect(7, udp_closed());
+    f.expect(69, udp_silent());
+    f.expect(161, udp_open());
     return f;
 }
 
@@ -1044,10 +1049,10 @@ Fixture udp_router_unreachable() {
     f.in(icmp_about(p[9], 3, 3, kRouter, kRouterTtl, 28));
     f.in(icmp_about(p[1004], 3, 13));
     f.in(udp_answer_to(p[53]));
-    f.expect(7, udp_verdict("closed", "port-unreach", kLinuxTtl));
+    f.expect(7, udp_closed());
     f.expect(9, udp_verdict("filtered", "port-unreach", kRouterTtl));
-    f.expect(53, udp_verdict("open", "udp-response", kLinuxTtl));
-    f.expect(69, udp_verdict("open|filtered", "no-response", 0));
+    f.expect(53, udp_open());
+    f.expect(69, udp_silent());
     f.expect(1004, udp_verdict("filtered", "admin-prohibited", kLinuxTtl));
     return f;
 }
