@@ -46,6 +46,7 @@ bool Correlator::carried(const Sent& sent, const Echo& echo) {
     switch (echo.field) {
         case Echo::Field::none: return true;
         case Echo::Field::seq: return echo.value == sent.seq;
+        case Echo::Field::acked: return echo.value == sent.seq + sent.data_length;
         case Echo::Field::ack: return echo.value == sent.ack;
         case Echo::Field::ip_id: return echo.value == sent.ip_id;
         case Echo::Field::query_seq: return echo.value == static_cast<std::uint16_t>(sent.seq);
@@ -76,7 +77,8 @@ std::optional<Correlator::Sent> Correlator::sent_probe(Ipv4 target, std::uint8_t
 }
 
 // Every probe left from the fixed source port: what the reply echoes, less the cookie, is the
-// lane-and-try number, which must name a lane of this protocol and a try within max_tries; a
+// lane-and-try number (our probes carry no data, so `acked` reads as `seq`), which must name a
+// lane of this protocol and a try within max_tries; a
 // forger who has not seen the probe hits one of the port_span() valid values in 2^32 (TCP) or
 // 65535 (UDP). A reply that echoes nothing (a UDP datagram, a bare SYN) names no try: it
 // answers the protocol's first lane that could have caused it, and is taken as answering that
@@ -121,10 +123,12 @@ std::optional<Correlator::Sent> Correlator::recorded_probe(Ipv4 target, std::uin
     return std::nullopt;
 }
 
-// RFC 793 p.36 ("Reset Generation") and p.65: a RST that carries ACK acknowledges our seq +
-// the sequence space our probe used (1 for SYN, 1 for FIN, data length: none); a SYN,ACK
-// acknowledges only our SYN (a FIN beside it is not processed in LISTEN); a RST
-// without ACK answers a probe that had ACK set and takes its seq from that probe's ack field.
+// RFC 793 p.36 ("Reset Generation") and p.65-66: a RST that carries ACK acknowledges our
+// SEG.SEQ + SEG.LEN, the sequence space our probe used: 1 for SYN, 1 for FIN, and its data
+// (nmap --data-length, hping3 -d; Linux: seq + syn + fin + data); a SYN,ACK acknowledges only
+// our SYN (p.66, LISTEN: a FIN beside it is not processed, data is queued until the handshake
+// completes); a RST without ACK answers a probe that had ACK set and takes its seq from that
+// probe's ack field.
 // A bare SYN (simultaneous open, RFC 793 3.4 figure 8) answers only a SYN and acknowledges
 // nothing, so it cannot echo the cookie: it is matched on addresses and ports alone (the
 // source port still names the try), and only the open-probe table lookup that follows confirms it.
@@ -133,10 +137,11 @@ std::optional<Answer> Correlator::identify_tcp(const DecodedPacket& packet) cons
     const auto echo_of = [this, &tcp](std::uint8_t lane) {
         const TcpFlags probe_flags = kinds_[lane]->flags;
         const bool handshake = tcp.flags.any(TcpFlags::syn);
-        const std::uint32_t used = handshake ? 1u
-                                             : (probe_flags.any(TcpFlags::syn) ? 1u : 0u) +
-                                                   (probe_flags.any(TcpFlags::fin) ? 1u : 0u);
-        if (tcp.flags.any(TcpFlags::ack)) return Echo{Echo::Field::seq, tcp.ack - used};
+        if (tcp.flags.any(TcpFlags::ack) && handshake) return Echo{Echo::Field::seq, tcp.ack - 1};
+        if (tcp.flags.any(TcpFlags::ack)) {
+            const std::uint32_t controls = (probe_flags.any(TcpFlags::syn) ? 1u : 0u) + (probe_flags.any(TcpFlags::fin) ? 1u : 0u);
+            return Echo{Echo::Field::acked, tcp.ack - controls};
+        }
         if (handshake && !tcp.flags.any(TcpFlags::rst))
             return Echo{probe_flags.any(TcpFlags::syn) ? Echo::Field::none : Echo::Field::impossible, 0};
         return Echo{probe_flags.any(TcpFlags::ack) ? Echo::Field::ack : Echo::Field::impossible, tcp.seq};
@@ -177,6 +182,8 @@ std::optional<Answer> Correlator::identify_query_reply(const DecodedPacket& pack
 // RFC 792 / RFC 1122 3.2.2: an ICMP error quotes our probe's IP header and at least its first
 // 8 bytes: for TCP both ports and the sequence number (the cookie); for UDP both ports, with
 // the cookie in the quoted IP identification; for an ICMP query its identifier and sequence.
+// Whether the error came from the target itself or from elsewhere (a router) goes with it:
+// RFC 1122 3.2.2.1, only the destination host says port unreachable of its own ports.
 std::optional<Answer> Correlator::identify_icmp_error(const DecodedPacket& packet) const {
     const auto& icmp = *packet.icmp;
     if (icmp.type != icmp_type::unreachable || !icmp.quoted) return std::nullopt;
@@ -195,7 +202,8 @@ std::optional<Answer> Correlator::identify_icmp_error(const DecodedPacket& packe
     };
     const auto sent = sent_probe(quoted.ip.dst, quoted.ip.protocol, quoted.dport, our_port, echo_of);
     if (!sent) return std::nullopt;
-    ReplyEvidence evidence{ReplyEvidence::Kind::icmp_unreachable, TcpFlags{}, 0, icmp.code, packet.ip.ttl};
+    ReplyEvidence evidence{ReplyEvidence::Kind::icmp_unreachable, TcpFlags{}, 0, icmp.code, packet.ip.ttl,
+                           packet.ip.src != quoted.ip.dst};
     return Answer{quoted.ip.dst, quoted.dport, sent->try_no, evidence, sent->lane};
 }
 
@@ -237,11 +245,37 @@ void Correlator::record(const Probe& probe, Micros now, Micros due) {
     if (check_ == EchoCheck::recorded) {
         RecentTries& recent = recorded_[k];
         recent.tries[recent.count % recent.tries.size()] =
-            Sent{probe.sport, probe.seq, probe.ack, probe.try_no, probe.ip_id, probe.lane};
+            Sent{probe.sport, probe.seq, probe.ack, probe.try_no, probe.ip_id, probe.lane, probe.data_length};
+        recent.sent_at[recent.count % recent.tries.size()] = now;
         ++recent.count;
     }
     timers_.push_back(Timer{due, k, now});
     std::push_heap(timers_.begin(), timers_.end(), std::greater<>{});
+}
+
+// Why a time bound and not the bytes alone: nmap resends a try's very bytes (see
+// built-duplicates), but only after a timeout, 100 ms at the least; the two copies of one frame
+// that a capture on a bridge and its port takes are microseconds apart (either may be filed first).
+bool Correlator::repeats_latest(const Probe& probe, Micros now) const {
+    const auto it = recorded_.find(key(probe.dst, probe.lane, probe.dport));
+    if (it == recorded_.end() || it->second.count == 0) return false;
+    const RecentTries& recent = it->second;
+    if (std::max(now, recent.latest_at()) - std::min(now, recent.latest_at()) >= kSameDatagram) return false;
+    const Sent& latest = recent.latest();
+    return latest.sport == probe.sport && latest.seq == probe.seq && latest.ack == probe.ack &&
+           latest.ip_id == probe.ip_id && latest.data_length == probe.data_length;
+}
+
+std::optional<Micros> Correlator::recorded_send(std::uint64_t key, std::uint8_t try_no) const {
+    const auto it = recorded_.find(key);
+    if (it == recorded_.end()) return std::nullopt;
+    const RecentTries& recent = it->second;
+    const auto kept = std::min<std::uint32_t>(recent.count, recent.tries.size());
+    for (std::uint32_t back = 1; back <= kept; ++back) {
+        const auto slot = static_cast<std::size_t>(recent.count - back) % recent.tries.size();
+        if (recent.tries[slot].try_no == try_no) return recent.sent_at[slot];
+    }
+    return std::nullopt;
 }
 
 Correlator::Entry* Correlator::find(std::uint64_t key) {

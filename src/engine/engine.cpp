@@ -548,7 +548,7 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
         if (paced) results_->note_icmp_limit(host, icmp_pacer_.limit(host));
     }
     const std::uint32_t host = host_of(*index);
-    const Micros sent = answered_send_time(*entry, answer.try_no);
+    const Micros sent = answered_send_time(key, *entry, answer.try_no);
     const Micros rtt = sent >= 0 && ts >= sent ? ts - sent : -1;
     if (rtt >= 0) learn_rtt(host, rtt);
     stats_.drops_seen += answer.try_no > 0 ? 1 : 0;
@@ -571,8 +571,10 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
 // When the try a reply answers went out, if the table still knows: the latest send, the one
 // before it, or the first (tries are told apart by the port they came back to, so, unlike TCP,
 // which cannot tell (Karn's problem), a reply to an earlier try still measures the path).
-// -1 when it is not known (a try in between, or a try sent twice).
-Micros Engine::answered_send_time(const Correlator::Entry& entry, std::uint8_t try_no) const {
+// -1 when it is not known (a try in between, or a try sent twice). A replay knows the send
+// time of each recent try from the capture, a try in between included.
+Micros Engine::answered_send_time(std::uint64_t key, const Correlator::Entry& entry, std::uint8_t try_no) const {
+    if (auto recorded = correlator_.recorded_send(key, try_no)) return *recorded;
     if (try_no == entry.try_no) return entry.sent;
     if (entry.repeats > 0) return -1;
     if (try_no + 1 == entry.try_no) return entry.previous_sent;
@@ -620,27 +622,45 @@ std::optional<std::uint8_t> Engine::replay_lane(std::uint8_t protocol) const {
     return std::nullopt;
 }
 
+namespace {
+
+// RFC 793 SEG.LEN less SYN and FIN: the data after the TCP header, by the IP total length (the
+// capture may have cut the bytes themselves).
+std::uint16_t tcp_data_length(const DecodedPacket& packet) {
+    const int headers = int{packet.ip.header_length} + int{packet.tcp->header_length};
+    return static_cast<std::uint16_t>(std::max(0, int{packet.ip.total_length} - headers));
+}
+
+// A captured probe as the sender would have made it (its try is set by the caller).
+Probe captured_probe(const DecodedPacket& packet, std::uint64_t index, std::uint8_t lane) {
+    Probe probe;
+    probe.index = index;
+    probe.lane = lane;
+    probe.src = packet.ip.src;
+    probe.dst = packet.ip.dst;
+    probe.sport = packet.tcp ? packet.tcp->sport : packet.udp->sport;
+    probe.dport = packet.tcp ? packet.tcp->dport : packet.udp->dport;
+    probe.seq = packet.tcp ? packet.tcp->seq : 0;
+    probe.ack = packet.tcp ? packet.tcp->ack : 0;
+    probe.ip_id = packet.ip.id;
+    probe.data_length = packet.tcp ? tcp_data_length(packet) : 0;
+    return probe;
+}
+
+}  // namespace
+
 bool Engine::replay_probe(const DecodedPacket& packet, Micros ts) {
     if ((!packet.tcp && !packet.udp) || packet.ip.src != config_.me.source) return false;
     const auto lane = replay_lane(packet.ip.protocol);
     if (!lane) return false;
-    const Port sport = packet.tcp ? packet.tcp->sport : packet.udp->sport;
     const Port dport = packet.tcp ? packet.tcp->dport : packet.udp->dport;
     const auto index = index_of(packet.ip.dst, *lane, dport);
     if (!index) return false;
+    Probe probe = captured_probe(packet, *index, *lane);
+    if (correlator_.repeats_latest(probe, ts)) return false;  // one datagram captured twice: one try
     const std::uint64_t key = Correlator::key(packet.ip.dst, *lane, dport);
     const auto* entry = correlator_.find(key);
     if (entry == nullptr && results_->port(*index).state != PortState::unscanned) return true;  // probed again after its verdict
-    Probe probe;
-    probe.index = *index;
-    probe.lane = *lane;
-    probe.src = packet.ip.src;
-    probe.dst = packet.ip.dst;
-    probe.sport = sport;
-    probe.dport = dport;
-    probe.seq = packet.tcp ? packet.tcp->seq : 0;
-    probe.ack = packet.tcp ? packet.tcp->ack : 0;
-    probe.ip_id = packet.ip.id;
     probe.try_no = entry == nullptr ? 0 : static_cast<std::uint8_t>(std::min(entry->try_no + 1, 254));
     correlator_.record(probe, ts, ts + host_timeout(host_of(*index)));
     ++stats_.sent;

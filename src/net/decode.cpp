@@ -71,6 +71,7 @@ std::optional<TcpHeader> parse_tcp(ByteView bytes) {
     tcp.ack = *bytes.be32(8);
     tcp.flags = TcpFlags{*bytes.u8(13)};
     tcp.window = *bytes.be16(14);
+    tcp.header_length = static_cast<std::uint8_t>((*bytes.u8(12) >> 4) * 4);
     return tcp;
 }
 

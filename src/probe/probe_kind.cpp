@@ -159,9 +159,16 @@ constexpr std::array kUdpRules{
          "RFC 768: a service bound to the port read the probe (its protocol payload, when flagscan "
          "knows one) and answered from that port"},
     Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, 1u << 3, PortState::closed, Reason::port_unreach,
-         "ICMP 3/3 port unreachable",
+         "ICMP 3/3 port unreachable from the target",
          "RFC 1122 3.2.2.1 / RFC 792: the host's UDP layer found no socket on the port and said so with "
-         "ICMP port unreachable (Linux limits these per destination, by default about one per second)"},
+         "ICMP port unreachable (Linux limits these per destination, by default about one per second)",
+         Rule::Sender::target},
+    Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, 1u << 3, PortState::filtered, Reason::port_unreach,
+         "ICMP 3/3 port unreachable from another address",
+         "RFC 1122 3.2.2.1: only the destination's own UDP layer knows the port has no socket; the same "
+         "code from another address (a router or firewall on the path) says the probe was refused on the "
+         "way, not that the port is closed (nmap's rule)",
+         Rule::Sender::elsewhere},
     Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, kUdpFilterCodes, PortState::filtered, Reason::none,
          "ICMP unreachable", kIcmpBasis},
     silence_means(PortState::open_filtered,
@@ -221,11 +228,11 @@ constexpr std::array kUdpPingRules{
     Rule{K::udp, 0, 0, Rule::Window::any, 0, PortState::open, Reason::udp_response, "UDP datagram",
          "RFC 768: a service answered, so the host is up"},
     Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, 1u << 3, PortState::open, Reason::port_unreach,
-         "ICMP 3/3 port unreachable",
+         "ICMP 3/3 port unreachable from the target",
          "RFC 1122 3.2.2.1: only the destination host itself says port unreachable, so it is up (this is "
-         "why the UDP ping goes to an unlikely port)"},
-    Rule{K::icmp_unreachable, 0, 0, Rule::Window::any, static_cast<std::uint16_t>(0xffff & ~(1u << 3)),
-         PortState::filtered, Reason::none, "ICMP unreachable", kRouterSaysNo},
+         "why the UDP ping goes to an unlikely port)",
+         Rule::Sender::target},
+    host_unreachable(),
     host_silent(),
 };
 
@@ -273,13 +280,23 @@ bool window_matches(Rule::Window rule, std::uint16_t window) {
     return false;
 }
 
+bool sender_matches(Rule::Sender rule, bool from_elsewhere) {
+    switch (rule) {
+        case Rule::Sender::any: return true;
+        case Rule::Sender::target: return !from_elsewhere;
+        case Rule::Sender::elsewhere: return from_elsewhere;
+    }
+    return false;
+}
+
 bool row_matches(const Rule& row, const ReplyEvidence& evidence) {
     if (row.kind != evidence.kind) return false;
     switch (row.kind) {
         case K::tcp:
             return (evidence.flags.bits() & row.flags_mask) == row.flags_value && window_matches(row.window, evidence.window);
         case K::icmp_unreachable:
-            return evidence.icmp_code < 16 && (row.icmp_codes & (1u << evidence.icmp_code)) != 0;
+            return evidence.icmp_code < 16 && (row.icmp_codes & (1u << evidence.icmp_code)) != 0 &&
+                   sender_matches(row.sender, evidence.from_elsewhere);
         case K::udp:
         case K::icmp_reply:
         case K::arp_reply:

@@ -119,6 +119,10 @@ std::uint32_t ack_of(const Bytes& tcp_packet) { return *ByteView{tcp_packet}.be3
 std::uint16_t sport_of(const Bytes& tcp_packet) { return *ByteView{tcp_packet}.be16(20); }
 std::uint16_t dport_of(const Bytes& tcp_packet) { return *ByteView{tcp_packet}.be16(20 + 2); }
 std::uint8_t flags_of(const Bytes& tcp_packet) { return tcp_packet[20 + 13]; }
+// The segment's data bytes (RFC 793 SEG.LEN less SYN and FIN): IP total length less both headers.
+std::uint32_t data_length_of(const Bytes& tcp_packet) {
+    return *ByteView{tcp_packet}.be16(2) - 20u - (tcp_packet[20 + 12] >> 4) * 4u;
+}
 
 // RFC 793 p.65-66, SEGMENT ARRIVES: the target's answer to PROBE. A segment with ACK draws
 // <SEQ=SEG.ACK><CTL=RST>; any other draws <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, where SYN
@@ -128,7 +132,7 @@ Bytes rst_to(const Bytes& probe_bytes, std::uint8_t ttl = kLinuxTtl, std::uint16
     const Ipv4 from{*ByteView{probe_bytes}.be32(16)}, to{*ByteView{probe_bytes}.be32(12)};
     const Port sport{dport_of(probe_bytes)}, dport{sport_of(probe_bytes)};
     if ((f & A) != 0) return make_tcp_packet(from, to, sport, dport, ack_of(probe_bytes), 0, TcpFlags{R}, window, ttl);
-    const std::uint32_t used = ((f & S) != 0 ? 1u : 0u) + ((f & F) != 0 ? 1u : 0u);
+    const std::uint32_t used = ((f & S) != 0 ? 1u : 0u) + ((f & F) != 0 ? 1u : 0u) + data_length_of(probe_bytes);
     return make_tcp_packet(from, to, sport, dport, 0, seq_of(probe_bytes) + used, TcpFlags{R | A}, window, ttl);
 }
 
@@ -1047,6 +1051,174 @@ void unreadable_scans(const fs::path& dir) {
     Fixture::write_text(dir / "built-fragments-unfinished.fails", "6 IPv4 fragments belong to datagrams the capture does not hold whole\n");
 }
 
+// ---- reply matching (issue 11) --------------------------------------------------------------
+
+// The TCP packet with DATA bytes of payload after its header (nmap --data-length, hping3 -d).
+Bytes with_data(const Bytes& tcp_packet, std::size_t data) {
+    return with_tcp_data(tcp_packet, std::string(data, 'x'));
+}
+
+Bytes with_ip_id(Bytes ip, std::uint16_t id) {
+    put_be16(std::span<std::uint8_t>{ip}, 4, id);
+    fix_ip_checksum(ip);
+    return ip;
+}
+
+// A UDP probe from the scanner; its IP identification tells its tries apart (an ICMP error quotes it).
+Bytes udp_probe(std::uint16_t port, std::uint16_t ip_id, std::uint16_t sport) {
+    return with_ip_id(make_udp_packet(kScanner, kTarget, Port{sport}, Port{port}, {}, 64), ip_id);
+}
+
+// A UDP port's verdicts: ICMP 3/3 from the target, a service's answer, silence.
+Verdict udp_closed() { return udp_verdict("closed", "port-unreach", kLinuxTtl); }
+Verdict udp_open() { return udp_verdict("open", "udp-response", kLinuxTtl); }
+Verdict udp_silent() { return udp_verdict("open|filtered", "no-response", 0); }
+
+// A service's answer, from the probed port to the probe's source port (RFC 768).
+Bytes udp_answer_to(const Bytes& probe_bytes) {
+    return udp_datagram(kTarget, kScanner, dport_of(probe_bytes), sport_of(probe_bytes), "answer");
+}
+
+// nmap -sS --data-length 20 and hping3 -S -d 20: SYNs carrying 20 bytes of data. RFC 793 p.65-66
+// (SEGMENT ARRIVES, CLOSED): the RST to a segment without ACK is <SEQ=0><ACK=SEG.SEQ+SEG.LEN>,
+// SYN and FIN counting one each and the data its length (Linux: seq + syn + fin + data). A
+// SYN,ACK acknowledges the SYN alone (p.66, LISTEN: the data is queued until the handshake
+// completes). Ports 23 and 25 closed (25 from hping3's next source port), 22 open, 113 refused
+// with ICMP 3/13, 135 silent to both tries.
+Fixture data_length_syn() {
+    Fixture f("built-data-length-syn", Link::ethernet);
+    const Bytes open = with_data(probe(22, 0xd0000022, S), 20), shut = with_data(probe(23, 0xd0000023, S), 20),
+                hping = with_data(probe(25, 0xd0000025, S, 2331), 20),
+                refused = with_data(probe(113, 0xd0000113, S), 20), silent = with_data(probe(135, 0xd0000135, S), 20);
+    for (const auto* p : {&open, &shut, &hping, &refused, &silent}) f.out(*p);
+    f.in(syn_ack_to(open));
+    f.in(rst_to(shut));
+    f.in(rst_to(hping));
+    f.in(icmp_about(refused, 3, 13));
+    f.out(with_data(probe(135, 0xd1000135, S), 20), 1'000'000);
+    f.expect(22, open_syn_ack());
+    f.expect(23, closed());
+    f.expect(25, closed());
+    f.expect(113, filtered("admin-prohibited"));
+    f.expect(135, kNoResponseFiltered);
+    return f;
+}
+
+// The same for -sF / -sN with --data-length 20: closed ports answer RST,ACK acknowledging
+// SEG.SEQ + (FIN) + 20 and are closed; open ones drop the segment (RFC 793 p.65-66, LISTEN)
+// and stay open|filtered.
+Fixture data_length_stealth(const std::string& name, std::uint8_t flags) {
+    Fixture f(name, Link::ethernet);
+    std::uint32_t seq = 0xd2000000;
+    for (std::uint16_t port : {21, 22, 23, 80}) {
+        const Bytes p = with_data(probe(port, seq += 0x01000001, flags), 20);
+        f.out(p);
+        if (port == 22 || port == 80) {
+            f.expect(port, kNoResponseOpenFiltered);
+            continue;
+        }
+        f.in(rst_to(p), 150);
+        f.expect(port, closed());
+    }
+    return f;
+}
+
+// nmap -g 53 and hping3 -k: every try leaves from one source port, with a new sequence number.
+// An answer to an earlier try that comes after a later try went out matches that try (nmap does
+// the same) and decides the port. Port 80: SYN,ACK to try 0, after try 1. Port 23: RST to try 0,
+// after try 2. Port 113: ICMP 3/13 quoting try 1, after try 2. Port 135: silent. Port 25: a RST
+// acknowledging a sequence number no try carried names no probe: silence, filtered.
+Fixture fixed_sport_late() {
+    Fixture f("built-fixed-sport-late", Link::ethernet);
+    std::map<std::uint16_t, std::vector<Bytes>> tries;
+    for (std::uint32_t t = 0; t < 3; ++t) {
+        for (std::uint16_t port : {23, 25, 80, 113, 135}) {
+            if (port == 80 && t == 2) continue;  // answered before the third round
+            tries[port].push_back(probe(port, 0xe0000000u + port * 0x10000u + t * 0x3b9u, S, 53));
+            f.out(tries[port].back(), t > 0 && port == 23 ? 1'000'000 : 100);
+        }
+        if (t == 1) f.in(syn_ack_to(tries[80][0]), 200);
+    }
+    f.in(rst_to(tries[23][0]), 300);
+    f.in(icmp_about(tries[113][1], 3, 13));
+    f.in(rst_to(probe(25, 0xe0000000u + 25 * 0x10000u + 0x777, S, 53)));
+    f.expect(23, closed());
+    f.expect(25, kNoResponseFiltered);
+    f.expect(80, open_syn_ack());
+    f.expect(113, filtered("admin-prohibited"));
+    f.expect(135, kNoResponseFiltered);
+    return f;
+}
+
+// The same for UDP (nmap -sU -g 53, hping3 -2 -k): a datagram has no sequence number; its tries
+// differ in their IP identification, which an ICMP error quotes, and a service's answer names
+// the probe by its port pair alone. Port 161: the answer comes after try 1. Port 7: ICMP 3/3
+// quoting try 0, after try 1. Port 69: silent.
+Fixture udp_fixed_sport_late() {
+    Fixture f("built-udp-fixed-sport-late", Link::ethernet);
+    std::map<std::uint16_t, std::vector<Bytes>> tries;
+    for (std::uint16_t t = 0; t < 2; ++t) {
+        for (std::uint16_t port : {7, 69, 161}) {
+            tries[port].push_back(udp_probe(port, static_cast<std::uint16_t>(0x4000 + port * 4 + t), 53));
+            f.out(tries[port].back(), t > 0 && port == 7 ? 1'000'000 : 100);
+        }
+    }
+    f.in(udp_answer_to(tries[161][0]), 200);
+    f.in(icmp_about(tries[7][0], 3, 3));
+    f.expect(7, udp_closed());
+    f.expect(69, udp_silent());
+    f.expect(161, udp_open());
+    return f;
+}
+
+// ICMP port unreachable (3/3) means closed only from the target itself (RFC 1122 3.2.2.1: its
+// UDP layer found no socket); from another address (a router or firewall on the path) it means
+// the probe was refused on the way: filtered (nmap's rule). Port 7: 3/3 from the target; port
+// 9: 3/3 from a router; port 1004: 3/13 from the target; port 53: a service answers; port 69:
+// silent. A SYN scan calls any ICMP unreachable filtered (built-icmp-unreachable).
+Fixture udp_router_unreachable() {
+    Fixture f("built-udp-router-unreach", Link::ethernet);
+    std::map<std::uint16_t, Bytes> p;
+    for (std::uint16_t port : {7, 9, 53, 69, 1004}) {
+        p[port] = udp_probe(port, static_cast<std::uint16_t>(0x5000 + port), 40000);
+        f.out(p[port]);
+    }
+    f.in(icmp_about(p[7], 3, 3));
+    f.in(icmp_about(p[9], 3, 3, kRouter, kRouterTtl, 28));
+    f.in(icmp_about(p[1004], 3, 13));
+    f.in(udp_answer_to(p[53]));
+    f.expect(7, udp_closed());
+    f.expect(9, udp_verdict("filtered", "port-unreach", kRouterTtl));
+    f.expect(53, udp_open());
+    f.expect(69, udp_silent());
+    f.expect(1004, udp_verdict("filtered", "admin-prohibited", kLinuxTtl));
+    return f;
+}
+
+// tcpdump -i any on a machine that bridges the scanner's traffic sees every frame twice (on the
+// bridge port and on the bridge), the same bytes microseconds apart. A probe seen twice is one
+// try, not two (-v counts 4 probes, not 8); a reply seen twice counts once.
+Fixture probe_seen_twice() {
+    Fixture f("built-probe-seen-twice", Link::ethernet);
+    const Bytes open = probe(22, 0xf0000022, S), shut = probe(23, 0xf0000023, S), refused = probe(113, 0xf0000113, S),
+                silent = probe(135, 0xf0000135, S);
+    for (const auto* p : {&open, &shut, &refused, &silent}) {
+        f.out(*p);
+        f.out(*p, 4);
+    }
+    for (const Bytes& reply : {syn_ack_to(open), rst_to(shut), icmp_about(refused, 3, 13)}) {
+        f.in(reply);
+        f.in(reply, 4);
+    }
+    f.args("-v");
+    f.stderr_contains(", 4 probes");
+    f.expect(22, open_syn_ack());
+    f.expect(23, closed());
+    f.expect(113, filtered("admin-prohibited"));
+    f.expect(135, kNoResponseFiltered);
+    return f;
+}
+
 // ---- files ---------------------------------------------------------------------------------
 
 Bytes read_file(const fs::path& path) {
@@ -1220,6 +1392,13 @@ int main(int argc, char** argv) {
         cooked_vlan("built-sll-vlan", Link::sll_vlan),
         cooked_vlan("built-sll2-vlan", Link::sll2_vlan),
         nmap_fragments(),
+        data_length_syn(),
+        data_length_stealth("built-data-length-fin", F),
+        data_length_stealth("built-data-length-null", 0),
+        fixed_sport_late(),
+        udp_fixed_sport_late(),
+        udp_router_unreachable(),
+        probe_seen_twice(),
     };
     for (const auto& fixture : fixtures) fixture.write(dir);
     damaged_files(dir);

@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "flagscan/net/bytes.hpp"
+#include "flagscan/net/checksum.hpp"
 #include "sim_scan.hpp"
 
 namespace flagscan {
@@ -272,6 +274,103 @@ TEST(Engine, MinRateKeepsProbesGoingWhenNothingAnswers) {
     const Micros with = fast.run();
     EXPECT_LT(with * 4, without);  // the floor, not the window, sets the pace
     EXPECT_EQ(fast.results->decided(), 3000u);
+}
+
+}  // namespace
+}  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+// A replay's engine over one host and the given ports, reading replies against the probes it is
+// shown (EchoCheck::recorded), as --replay does.
+struct ReplayEngine {
+    TargetSet targets;
+    Results results;
+    Engine engine;
+
+    ReplayEngine(std::vector<Port> ports, const ProbeKind& kind)
+        : targets(testing::one_host(Ipv4{10, 77, 0, 2}), std::move(ports)),
+          results(targets, {&kind}),
+          engine(targets, config(), CookieKey{0, 0}, results) {}
+
+    static EngineConfig config() {
+        EngineConfig c;
+        c.me = ScannerIdentity{testing::kScanner, Port{0}, 255};
+        c.echo = EchoCheck::recorded;
+        return c;
+    }
+    bool sent(const std::vector<std::uint8_t>& bytes, Micros ts) { return engine.replay_probe(*decode_ipv4(ByteView{bytes}), ts); }
+    void received(const std::vector<std::uint8_t>& bytes, Micros ts) { engine.on_packet(*decode_ipv4(ByteView{bytes}), ts); }
+    const PortResult& at(std::uint16_t port) const { return results.port(static_cast<std::uint64_t>(targets.port_index(Port{port}))); }
+};
+
+// A probe with 20 bytes of data (nmap --data-length 20, hping3 -d 20), as captured.
+std::vector<std::uint8_t> probe_with_data(std::uint16_t port, std::uint32_t seq, std::uint8_t flags) {
+    auto bytes = make_tcp_packet(testing::kScanner, Ipv4{10, 77, 0, 2}, Port{41000}, Port{port}, seq, 0, TcpFlags{flags}, 1024, 64);
+    bytes.resize(bytes.size() + 20, 'x');
+    const std::span<std::uint8_t> ip{bytes};
+    put_be16(ip, 2, static_cast<std::uint16_t>(bytes.size()));
+    put_be16(ip, 10, 0);
+    put_be16(ip, 10, ipv4_header_checksum(ip.first(20)));
+    return bytes;
+}
+
+std::vector<std::uint8_t> rst_ack(std::uint16_t port, std::uint32_t ack) {
+    return make_tcp_packet(Ipv4{10, 77, 0, 2}, testing::kScanner, Port{port}, Port{41000}, 0, ack,
+                           TcpFlags{TcpFlags::rst | TcpFlags::ack}, 0, 64);
+}
+
+// RFC 793 p.65-66: the RST to a probe with data acknowledges SEG.SEQ + SEG.LEN, the data counted.
+TEST(EngineReplay, ProbesWithDataAreAnsweredPastTheirData) {
+    ReplayEngine syn{{Port{23}, Port{24}}, syn_kind()};
+    ASSERT_TRUE(syn.sent(probe_with_data(23, 1000, TcpFlags::syn), 100));
+    ASSERT_TRUE(syn.sent(probe_with_data(24, 2000, TcpFlags::syn), 200));
+    syn.received(rst_ack(23, 1000 + 1 + 20), 300);
+    syn.received(rst_ack(24, 2000 + 1), 300);  // acknowledges the SYN only: not an answer to this probe
+    syn.engine.finish_replay(kSecond);
+    EXPECT_EQ(syn.at(23).state, PortState::closed);
+    EXPECT_EQ(syn.at(24).state, PortState::filtered);
+    EXPECT_EQ(syn.engine.stats().strays, 1u);
+
+    ReplayEngine fin{{Port{23}}, *probe_kind_by_letter('F')};
+    ASSERT_TRUE(fin.sent(probe_with_data(23, 3000, TcpFlags::fin), 100));
+    fin.received(rst_ack(23, 3000 + 1 + 20), 300);
+    fin.engine.finish_replay(kSecond);
+    EXPECT_EQ(fin.at(23).state, PortState::closed);
+}
+
+// nmap -g 53 / hping3 -k: every try from one source port, a new sequence number each. An
+// answer to try 2 of 4, after try 4 went out, decides the port as try 2's answer, and its round
+// trip is measured from try 2's send.
+TEST(EngineReplay, AnAnswerToAnEarlierTryFromOnePortIsThatTrys) {
+    ReplayEngine replay{{Port{23}}, syn_kind()};
+    for (std::uint32_t t = 0; t < 4; ++t) {
+        auto bytes = make_tcp_packet(testing::kScanner, Ipv4{10, 77, 0, 2}, Port{41000}, Port{23}, 5000 + t * 100, 0,
+                                     TcpFlags{TcpFlags::syn}, 1024, 64);
+        ASSERT_TRUE(replay.sent(bytes, t * kSecond));
+    }
+    replay.received(rst_ack(23, 5101), 3 * kSecond + 500 * kMillisecond);
+    EXPECT_EQ(replay.at(23).state, PortState::closed);
+    EXPECT_EQ(replay.at(23).answered_try, 1);
+    EXPECT_EQ(replay.at(23).tries, 4);
+    EXPECT_EQ(replay.at(23).rtt_us, 2'500'000u);
+}
+
+// A capture over a bridge holds each probe twice, microseconds apart: one try, not two. The
+// same bytes resent after a timeout (nmap's retransmission) are the next try.
+TEST(EngineReplay, AProbeCapturedTwiceIsOneTry) {
+    ReplayEngine replay{{Port{22}, Port{23}}, syn_kind()};
+    const auto p22 = probe_with_data(22, 1000, TcpFlags::syn), p23 = probe_with_data(23, 2000, TcpFlags::syn);
+    EXPECT_TRUE(replay.sent(p22, 100));
+    EXPECT_FALSE(replay.sent(p22, 104));
+    EXPECT_TRUE(replay.sent(p23, 110));
+    EXPECT_TRUE(replay.sent(p23, 110 + 300 * kMillisecond));
+    replay.engine.finish_replay(kSecond);
+    EXPECT_EQ(replay.at(22).tries, 1);
+    EXPECT_EQ(replay.at(23).tries, 2);
+    EXPECT_EQ(replay.engine.stats().sent, 3u);
+    EXPECT_EQ(replay.engine.stats().retransmitted, 1u);
 }
 
 }  // namespace

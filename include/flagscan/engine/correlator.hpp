@@ -94,6 +94,14 @@ public:
 
     // A probe sent at `now`, whose timer runs out at `due` (now + its host's timeout).
     void record(const Probe& probe, Micros now, Micros due);
+    // EchoCheck::recorded: whether `probe` is its port's latest recorded try seen again, the same
+    // datagram (ports, seq, ack, IP id and data length) within kSameDatagram of it: a capture on
+    // two interfaces of one path (tcpdump -i any over a bridge) holds every frame twice.
+    bool repeats_latest(const Probe& probe, Micros now) const;
+    static constexpr Micros kSameDatagram = 10 * kMillisecond;
+    // EchoCheck::recorded: when try `try_no` of the probe `key` was sent, if it is among the
+    // recent tries kept; nullopt otherwise (and always for a live scan).
+    std::optional<Micros> recorded_send(std::uint64_t key, std::uint8_t try_no) const;
     Entry* find(std::uint64_t key);
     void erase(std::uint64_t key);
     void set_phase(std::uint64_t key, Phase phase);
@@ -134,12 +142,14 @@ private:
         std::uint8_t try_no = 0;
         std::uint16_t ip_id = 0;
         std::uint8_t lane = 0;
+        std::uint16_t data_length = 0;  // TCP data bytes (RFC 793 SEG.LEN less SYN and FIN)
     };
     // What a reply gives back of the probe it answers, were that a probe of a given lane: one of
     // its fields (the value), nothing (a UDP datagram, a bare SYN: matched on ports alone), or
-    // nothing it could (the reply cannot answer that lane's probe).
+    // nothing it could (the reply cannot answer that lane's probe). `acked`: the seq plus the
+    // probe's data length (what a RST,ACK acknowledges, its SYN and FIN already taken off).
     struct Echo {
-        enum class Field : std::uint8_t { impossible, none, seq, ack, ip_id, query_seq };
+        enum class Field : std::uint8_t { impossible, none, seq, acked, ack, ip_id, query_seq };
         Field field = Field::impossible;
         std::uint32_t value = 0;
     };
@@ -182,6 +192,9 @@ private:
     struct RecentTries {
         std::array<Sent, 4> tries{};
         std::uint32_t count = 0;  // tries recorded so far; the latest is at (count - 1) % 4
+        std::array<Micros, 4> sent_at{};  // when each was sent
+        const Sent& latest() const { return tries[(count - 1) % tries.size()]; }
+        Micros latest_at() const { return sent_at[(count - 1) % tries.size()]; }
     };
     std::unordered_map<std::uint64_t, RecentTries> recorded_;
     std::unordered_map<std::uint64_t, Entry> open_;

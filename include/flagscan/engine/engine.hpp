@@ -89,7 +89,8 @@ public:
     ResumePoint resume_point() const;
 
     // Replay: a probe found in a capture, as if this engine had sent it at `ts`; a second probe
-    // to the same port before its answer is the next try. False when it is not one of ours.
+    // to the same port before its answer is the next try. False when it is not one of ours, or
+    // is the same datagram as the port's latest try, captured twice (Correlator::repeats_latest).
     bool replay_probe(const DecodedPacket& probe, Micros ts);
     // Replay: the capture is over (its last timestamp: `end`); every probe still unanswered gets
     // the verdict for silence.
@@ -145,7 +146,7 @@ private:
     HostTiming& timing_of(std::uint32_t host);
     Micros host_timeout(std::uint32_t host) const;
     void learn_rtt(std::uint32_t host, Micros rtt);
-    Micros answered_send_time(const Correlator::Entry& entry, std::uint8_t try_no) const;
+    Micros answered_send_time(std::uint64_t key, const Correlator::Entry& entry, std::uint8_t try_no) const;
     void forget_if_done(std::uint32_t host, Ipv4 address);  // address: the host's, known to the caller
     void expire(Micros now);
     bool spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros now);

@@ -18,6 +18,7 @@ struct Probe {
     std::uint32_t ack = 0;  // the cookie too, for kinds that set ACK (their RST echoes it as seq)
     std::uint16_t ip_id = 0;  // UDP probes: 16 bits of the cookie (an ICMP error quotes it)
     std::uint8_t try_no = 0;  // 0 for the first send
+    std::uint16_t data_length = 0;  // TCP data bytes after the header (a replayed capture's; ours carry none)
 };
 
 }  // namespace flagscan

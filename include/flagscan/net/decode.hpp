@@ -65,6 +65,7 @@ struct TcpHeader {
     std::uint32_t ack = 0;
     TcpFlags flags;
     std::uint16_t window = 0;
+    std::uint8_t header_length = 0;  // bytes (data offset x 4), options included
 };
 
 struct UdpHeader {

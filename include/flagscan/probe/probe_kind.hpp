@@ -22,6 +22,7 @@ struct ReplyEvidence {
     std::uint16_t window = 0;  // tcp
     std::uint8_t icmp_code = 0;
     std::uint8_t ttl = 0;
+    bool from_elsewhere = false;  // icmp_unreachable: sent by another address than the probe's target (a router)
 };
 
 // One row of a rule table: a reply pattern, the state it means, and why.
@@ -35,6 +36,9 @@ struct Rule {
     Reason reason = Reason::none;  // Reason::none with icmp rows: derived from the code
     std::string_view reply_text;   // "SYN+ACK", "RST", "ICMP 3/13", "nothing"
     std::string_view basis;        // the RFC rule or observed stack behaviour behind the row
+    // icmp: who must have sent the error; `target`: the probe's destination itself, `elsewhere`:
+    // any other address (a router or firewall on the path).
+    enum class Sender : std::uint8_t { any, target, elsewhere } sender = Sender::any;
 };
 
 // What a kind's verdicts speak of. A port scan's rows give port states; a host discovery
