@@ -62,7 +62,7 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     auto file = PcapFile::open(config.replay_path);
     if (!file) return err << "flagscan: " << file.error() << '\n', 1;
     const TargetSet targets{scan->hosts, scan->ports};
-    Results results{targets, {&scan->kind}};
+    Results results{targets, {&scan->kind}, config.explain};  // --explain alone reads the evidence
     const EngineConfig settings = replay_engine_config(config, *scan);
     Engine engine{targets, settings, CookieKey{0, 0}, results};
     LoopHooks hooks;

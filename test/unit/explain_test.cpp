@@ -27,6 +27,7 @@ std::string explain_fin_scan(bool windows_like) {
     host.windows_like = windows_like;
     net.hosts[kTarget] = host;
     SimScan scan{one_host(kTarget), testing::port_range(20, 55), net, *probe_kind_by_letter('F')};
+    scan.evidence = true;
     scan.run();
     std::ostringstream out;
     write_explanations(out, *scan.results, ReportOptions{}, ExplainContext{});
@@ -70,14 +71,14 @@ TEST(Explain, WindowsLikeStackSaysClosedEverywhereAndTheCaveatSaysWhy) {
 // gets its own sample, with how many ports it stands for.
 TEST(Explain, FoldedGroupSamplesEachKindOfEvidence) {
     const TargetSet targets{one_host(kTarget), testing::port_range(1, 30)};
-    Results results{targets, {&syn_kind()}};
+    Results results{targets, {&syn_kind()}, true};
     PortResult silent;
     silent.state = PortState::filtered;
     silent.reason = Reason::no_response;
     silent.tries = 1;
     silent.rule = 4;
     for (std::uint64_t i = 0; i < 30; ++i) results.set(i, silent);
-    PortResult mtu;
+    PortEvidence mtu;
     mtu.unused = Unused::unmatched;
     mtu.unused_protocol = ipproto::icmp;
     mtu.unused_detail = icmp_type::unreachable;
