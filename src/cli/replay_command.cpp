@@ -1,4 +1,5 @@
 // The replay command: every verdict re-derived from a saved capture, no root, nothing sent.
+#include <filesystem>
 #include <set>
 
 #include "flagscan/capture/pcap_file.hpp"
@@ -13,23 +14,45 @@ namespace {
 // attached Ethernet up, even with -Pn.
 using ArpReplies = std::set<std::pair<std::uint32_t, std::uint32_t>>;
 
-// The first pass over the file: who scanned, how, whom (and who answered ARP).
-Result<ScanSurvey::Conclusion> survey_capture(const ScanConfig& config, ArpReplies& arp, std::ostream& err) {
+// What the passes before the replay learn: the conversations, the scans, who answered ARP.
+struct Survey {
+    Conversations conversations;
+    ScanSurvey::Conclusion scans;
+    ArpReplies arp;
+};
+
+// The first pass: conversations (a packet's place among them needs the whole capture) and ARP.
+Result<PcapFile> learn_conversations(const ScanConfig& config, Survey& survey, std::ostream& err) {
     auto file = PcapFile::open(config.replay_path);
     if (!file) return Error{file.error()};
-    ScanSurvey survey;
-    while (auto frame = file->next()) {
+    for (std::uint64_t ordinal = 0; auto frame = file->next(); ++ordinal) {
         auto packet = decode_frame(file->link(), ByteView{frame->span()});
         if (!packet) continue;
-        survey.add(*packet);
-        if (packet->arp && packet->arp->operation == 2) arp.insert({packet->arp->sender_ip.value(), packet->arp->target_ip.value()});
+        survey.conversations.add(*packet, ByteView{frame->span()}, ordinal);
+        if (packet->arp && packet->arp->operation == 2)
+            survey.arp.insert({packet->arp->sender_ip.value(), packet->arp->target_ip.value()});
     }
     if (!file->damage().empty())
-        err << "flagscan: " << config.replay_path << " is cut short (" << file->damage() << "): replaying what precedes the cut\n";
-    const ProbeKind* given = config.kind_given ? &config.kind : config.udp_scan ? &udp_kind() : nullptr;
-    auto scan = survey.conclude(config.scanner, given);
-    if (!scan) return Error{config.replay_path + ": " + scan.error()};
-    return scan;
+        err << "flagscan: " << config.replay_path << " is cut short (" << file->damage()
+            << "): replaying what precedes the cut\n";
+    return PcapFile::open(config.replay_path);
+}
+
+// The second pass: who scanned, how, whom; each scan in the capture becomes a run.
+Result<Survey> survey_capture(const ScanConfig& config, std::ostream& err) {
+    Survey survey;
+    auto file = learn_conversations(config, survey, err);
+    if (!file) return Error{file.error()};
+    ScanSurvey scans;
+    for (std::uint64_t ordinal = 0; auto frame = file->next(); ++ordinal) {
+        auto packet = decode_frame(file->link(), ByteView{frame->span()});
+        if (packet) scans.add(*packet, survey.conversations.classify(*packet, ordinal), ordinal);
+    }
+    const ScanSurvey::Choice choice{config.scanner, config.kind_given ? &config.kind : nullptr, config.udp_scan};
+    auto concluded = scans.conclude(choice);
+    if (!concluded) return Error{config.replay_path + ": " + concluded.error()};
+    survey.scans = std::move(*concluded);
+    return survey;
 }
 
 // How each host was judged up: arp-response when the capture holds its ARP reply to the
@@ -42,51 +65,115 @@ std::vector<Reason> replayed_reasons(const TargetSet& targets, Ipv4 scanner, con
     return reasons;
 }
 
-EngineConfig replay_engine_config(const ScanConfig& config, const ScanSurvey::Conclusion& scan) {
+EngineConfig replay_engine_config(const ScanConfig& config, Ipv4 scanner) {
     EngineConfig ec;
     ec.timing = config.timing;
-    ec.me = ScannerIdentity{scan.scanner, Port{0}, 255};
+    ec.me = ScannerIdentity{scanner, Port{0}, 255};
     ec.echo = EchoCheck::recorded;
     return ec;
 }
 
-}  // namespace
+// PATH with ".N" before its extension (out.xml -> out.2.xml); stdout ("-") and "" unchanged.
+std::string numbered(const std::string& path, std::size_t n) {
+    if (path.empty() || path == "-") return path;
+    std::filesystem::path numbered_path = path;
+    numbered_path.replace_filename(numbered_path.stem().string() + "." + std::to_string(n) + numbered_path.extension().string());
+    return numbered_path.string();
+}
 
-// Two passes over the file: the first learns who scanned how, the second replays.
-int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
-    auto outputs = OutputSet::open(config, out);
-    if (!outputs) return err << "flagscan: " << outputs.error() << '\n', 1;
-    ArpReplies arp;
-    auto scan = survey_capture(config, arp, err);
-    if (!scan) return err << "flagscan: " << scan.error() << '\n', 1;
+// The outputs of the Nth scan (from 1) of a capture: the files given for the first, numbered
+// files for the others (each file holds one scan, as nmap's formats do); stdout holds them all.
+ScanConfig outputs_of_scan(const ScanConfig& config, std::size_t n) {
+    if (n == 1) return config;
+    ScanConfig copy = config;
+    const OutputPaths paths = output_paths(config);
+    copy.all_base.clear();
+    copy.normal_path = numbered(paths.normal, n);
+    copy.xml_path = numbered(paths.xml, n);
+    copy.grepable_path = numbered(paths.grepable, n);
+    copy.json_path = numbered(paths.jsonl, n);
+    return copy;
+}
+
+// The files a scan's outputs write, for the note that says where scan N went.
+std::string files_of(const ScanConfig& config) {
+    const OutputPaths paths = output_paths(config);
+    std::string out;
+    for (const auto* path : {&paths.normal, &paths.xml, &paths.grepable, &paths.jsonl}) {
+        if (!path->empty() && *path != "-") out += (out.empty() ? "" : ", ") + *path;
+    }
+    return out;
+}
+
+struct RunPlace {
+    std::size_t n;      // from 1
+    std::size_t count;  // scans replayed
+};
+
+// The third pass (one per scan): the engine over the frames, then the reports. False when a
+// report could not be written.
+bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& survey, const ScanRun& run, RunPlace place,
+                std::ostream& out, std::ostream& err) {
     auto file = PcapFile::open(config.replay_path);
-    if (!file) return err << "flagscan: " << file.error() << '\n', 1;
-    const TargetSet targets{scan->hosts, scan->ports};
-    Results results{targets, {&scan->kind}, config.explain};  // --explain alone reads the evidence
-    const EngineConfig settings = replay_engine_config(config, *scan);
+    if (!file) return err << "flagscan: " << file.error() << '\n', false;
+    const Ipv4 scanner = survey.scans.scanner;
+    const TargetSet targets{run.hosts, run.slots};
+    std::vector<const ProbeKind*> kinds;
+    for (const auto& kind : run.kinds) kinds.push_back(&kind);
+    Results results{targets, kinds, config.explain};  // --explain alone reads the evidence
+    const EngineConfig settings = replay_engine_config(config, scanner);
     Engine engine{targets, settings, CookieKey{0, 0}, results};
     LoopHooks hooks;
     if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
-    if (!outputs->stdout_taken_by_other())
-        out << "Replaying " << config.replay_path << ": " << scan->kind.name << " scan by " << scan->scanner.str()
-            << (scan->kind_inferred ? " (both read from the capture)" : " (scan type as given)") << '\n';
-
-    const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); }, hooks);
-    ScanSummary summary{std::string(scan->kind.name) + " scan", "", 0, false, {}};
-    summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;
-    summary.host_reasons = replayed_reasons(targets, scan->scanner, arp);
+    if (!outputs.stdout_taken_by_other()) {
+        out << (place.n > 1 ? "\n" : "") << "Replaying " << config.replay_path << ": " << run.name() << " scan by "
+            << scanner.str() << (run.kind_inferred ? " (both read from the capture" : " (scan type as given");
+        if (place.count > 1) out << "; scan " << place.n << " of " << place.count;
+        out << ")\n";
+    }
+    const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); },
+                                               survey.conversations, run, scanner, hooks);
+    ScanSummary summary{run.name() + " scan", "", 0, false, {}};
+    summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;  // max - min
+    summary.host_reasons = replayed_reasons(targets, scanner, survey.arp);
     summary.command_line = config.command_line;
     summary.start_unix = counts.first < 0 ? 0 : counts.first / kSecond;  // the capture's clock
     summary.end_unix = counts.last < 0 ? 0 : counts.last / kSecond;
     summary.verbosity = config.verbosity;
+    if (place.count > 1) summary.scan = run.name();
     if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
     const ServiceTable services = ServiceTable::load_system();
     const ScanView view{results, services, config.report, summary, false};
-    outputs->start(view);
-    const bool written = finish_reports(config, *outputs, view, ExplainContext{.replay = true}, out, err);
+    outputs.start(view);
+    const bool written = finish_reports(config, outputs, view, ExplainContext{.replay = true}, out, err);
     if (counts.undecodable > 0 || config.verbosity > 0)
-        err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes; skipped " << counts.undecodable
-            << " that were not IPv4 or were malformed; " << engine.stats().strays << " packets answered nothing of this scan\n";
+        err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes of the " << run.name()
+            << " scan; skipped " << counts.undecodable << " that were not IPv4 or were malformed; "
+            << engine.stats().strays << " packets answered nothing of this scan\n";
+    return written;
+}
+
+}  // namespace
+
+// Passes over the file: the first learns its conversations, the second who scanned how, then
+// one replays each scan found (one report each, in capture order), or the one -s names.
+int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
+    auto outputs = OutputSet::open(config, out);
+    if (!outputs) return err << "flagscan: " << outputs.error() << '\n', 1;
+    auto survey = survey_capture(config, err);
+    if (!survey) return err << "flagscan: " << survey.error() << '\n', 1;
+    for (const auto& note : survey->scans.notes) err << "flagscan: " << note << '\n';
+    const auto& runs = survey->scans.runs;
+    bool written = true;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const ScanConfig scan_config = outputs_of_scan(config, i + 1);
+        auto scan_outputs = i == 0 ? std::move(outputs) : OutputSet::open(scan_config, out);
+        if (!scan_outputs) return err << "flagscan: " << scan_outputs.error() << '\n', 1;
+        if (i > 0 && !files_of(scan_config).empty())
+            err << "flagscan: the " << runs[i].name() << " scan (scan " << i + 1 << " of " << runs.size() << ") is written to "
+                << files_of(scan_config) << '\n';
+        written = replay_run(scan_config, *scan_outputs, *survey, runs[i], RunPlace{i + 1, runs.size()}, out, err) && written;
+    }
     return written ? 0 : 2;
 }
 

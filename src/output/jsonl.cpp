@@ -7,10 +7,12 @@
 namespace flagscan {
 namespace {
 
-void write_port(std::ostream& out, const Results& results, std::uint64_t index) {
+void write_port(std::ostream& out, const Results& results, std::uint64_t index, const ScanSummary& summary) {
     const auto target = results.targets().at(index);
     const auto& port = results.port(index);
-    out << R"({"ip":")" << target.ip.str() << R"(","port":)" << target.port.value() << R"(,"proto":")"
+    out << R"({"ip":")" << target.ip.str() << '"';
+    if (!summary.scan.empty()) out << R"(,"scan":")" << json_string(summary.scan) << '"';
+    out << R"(,"port":)" << target.port.value() << R"(,"proto":")"
         << protocol_name(results.kind(target.lane)) << R"(","state":")"
         << to_string(port.state) << R"(","reason":")" << to_string(port.reason) << '"';
     if (port.ttl != 0) out << R"(,"ttl":)" << int{port.ttl};
@@ -20,6 +22,7 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index) 
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ScanSummary& summary) {
     const auto& info = results.host(host);
     out << R"({"ip":")" << results.targets().hosts().at(host).str() << '"';
+    if (!summary.scan.empty()) out << R"(,"scan":")" << json_string(summary.scan) << '"';
     if (const auto name = host_name(summary, host); !name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
     if (info.icmp_limit > 0) out << R"(,"icmp_rate_limit":)" << info.icmp_limit;
     out << R"(,"status":"up")";
@@ -60,7 +63,7 @@ std::string json_string(std::string_view text) {
 void write_jsonl_host(std::ostream& out, const Results& results, std::uint32_t host, const ReportOptions& options,
                       const ScanSummary& summary) {
     if (!host_is_reported(results, host, options)) return;
-    for_each_listed_port(results, host, options, [&](std::uint64_t index) { write_port(out, results, index); });
+    for_each_listed_port(results, host, options, [&](std::uint64_t index) { write_port(out, results, index, summary); });
     write_host(out, results, host, summary);
 }
 

@@ -178,6 +178,7 @@ struct Verdict {
     std::string state;
     std::string reason;
     std::uint8_t ttl = 0;  // of the reply that decided; 0 when nothing did
+    std::string proto = "tcp";
 };
 
 class Fixture {
@@ -196,9 +197,12 @@ public:
         frames_.push_back({now_, std::move(bytes)});
     }
 
-    void expect(Ipv4 host, std::uint16_t port, Verdict verdict) { verdicts_[{host.value(), port}] = std::move(verdict); }
+    void expect(Ipv4 host, std::uint16_t port, Verdict verdict) { current()[{host.value(), port}] = std::move(verdict); }
     void expect(std::uint16_t port, Verdict verdict) { expect(kTarget, port, std::move(verdict)); }
     void args(std::string line) { args_ = std::move(line); }
+    // A capture holding several scans: the verdicts declared from now on are scan NAME's, and
+    // each of its JSON lines names it ("scan":"FIN"), after the scans declared before it.
+    void scan(std::string name) { scans_.emplace_back(std::move(name), Verdicts{}); }
     void stderr_contains(std::string text) { stderr_ = std::move(text); }
     // The capture shows how the hosts were found up (an ARP reply to the scanner: "arp-response").
     void host_reason(std::string reason) { host_reason_ = std::move(reason); }
@@ -245,24 +249,35 @@ public:
     }
 
 private:
+    using Verdicts = std::map<std::pair<std::uint32_t, std::uint16_t>, Verdict>;
+    Verdicts& current() { return scans_.empty() ? verdicts_ : scans_.back().second; }
+
+    std::string expected_json() const {
+        if (scans_.empty()) return expected_json(verdicts_, "");
+        std::string out;
+        for (const auto& [scan, verdicts] : scans_) out += expected_json(verdicts, scan);
+        return out;
+    }
+
     // flagscan's -oJ with --all-ports: every port of a host in port order, then the host line
     // with the open, closed and filtered counts always and the other states when non-zero.
-    std::string expected_json() const {
+    std::string expected_json(const Verdicts& verdicts, const std::string& scan) const {
         static constexpr const char* kStates[] = {"open", "closed", "filtered", "unfiltered", "open|filtered",
                                                   "closed|filtered"};
+        const std::string named = scan.empty() ? "" : R"(,"scan":")" + scan + '"';
         std::string out;
         std::map<std::string, int> counts;
-        for (auto it = verdicts_.begin(); it != verdicts_.end(); ++it) {
+        for (auto it = verdicts.begin(); it != verdicts.end(); ++it) {
             const auto& [key, verdict] = *it;
             const std::string ip = Ipv4{key.first}.str();
-            out += R"({"ip":")" + ip + R"(","port":)" + std::to_string(key.second) + R"(,"proto":"tcp","state":")" +
-                   verdict.state + R"(","reason":")" + verdict.reason + '"';
+            out += R"({"ip":")" + ip + '"' + named + R"(,"port":)" + std::to_string(key.second) + R"(,"proto":")" +
+                   verdict.proto + R"(","state":")" + verdict.state + R"(","reason":")" + verdict.reason + '"';
             if (verdict.ttl != 0) out += R"(,"ttl":)" + std::to_string(verdict.ttl);
             out += "}\n";
             ++counts[verdict.state];
             const auto next = std::next(it);
-            if (next != verdicts_.end() && next->first.first == key.first) continue;
-            out += R"({"ip":")" + ip + R"(","status":"up",)";
+            if (next != verdicts.end() && next->first.first == key.first) continue;
+            out += R"({"ip":")" + ip + '"' + named + R"(,"status":"up",)";
             if (!host_reason_.empty()) out += R"("reason":")" + host_reason_ + R"(",)";
             out += R"("counts":{)";
             const char* separator = "";
@@ -282,7 +297,8 @@ private:
     Link link_;
     std::int64_t now_ = 1'700'000'000'000'000;  // 2023-11-14 22:13:20 UTC, in microseconds
     std::vector<std::pair<std::int64_t, Bytes>> frames_;
-    std::map<std::pair<std::uint32_t, std::uint16_t>, Verdict> verdicts_;
+    Verdicts verdicts_;
+    std::vector<std::pair<std::string, Verdicts>> scans_;  // several scans (scan()): each one's verdicts
     std::string args_;
     std::string stderr_;
     std::string skip_;
@@ -669,6 +685,194 @@ Fixture small_syn_scan(const std::string& name) {
     return f;
 }
 
+// ---- what the capture's scan is (issue 11 items 3, 4, 15, 16) -------------------------------
+
+const Ipv4 kSshServer{192, 0, 2, 50};
+const Ipv4 kResolver{192, 0, 2, 53};
+
+// The TCP segment PACKET carrying DATA (lengths and checksums follow).
+Bytes with_tcp_data(Bytes packet, const std::string& data) {
+    packet.insert(packet.end(), data.begin(), data.end());
+    put_be16(std::span<std::uint8_t>{packet}, 2, static_cast<std::uint16_t>(packet.size()));
+    fix_ip_checksum(packet);
+    fix_tcp_checksum(packet);
+    return packet;
+}
+
+Bytes udp_datagram(Ipv4 from, Ipv4 to, std::uint16_t sport, std::uint16_t dport, const std::string& data,
+                   std::uint8_t ttl = kLinuxTtl) {
+    const Bytes payload(data.begin(), data.end());
+    return make_udp_packet(from, to, Port{sport}, Port{dport}, payload, ttl);
+}
+
+// A SYN scan of ports 20-25 (22 open, 25 silent, the rest closed) with, from the same machine,
+// an SSH session to another host (its handshake, then PSH,ACK segments with data both ways and
+// their ACKs) and a DNS lookup (a query to the resolver and its answer). Only the scan is
+// replayed: a TCP conversation with data both ways is an established connection (RFC 793 3.4),
+// no scan's; one datagram to one port of one host is no scan. Neither the SSH server nor the
+// resolver appears; stderr says what was left out.
+Fixture background_traffic() {
+    Fixture f("built-background-traffic", Link::ethernet);
+    const Bytes ssh_syn = make_tcp_packet(kScanner, kSshServer, Port{50022}, Port{22}, 0x11110000, 0, TcpFlags{S}, 64240, 64);
+    f.out(ssh_syn);
+    f.in(syn_ack_to(ssh_syn));
+    std::uint32_t mine = 0x11110001, theirs = 0x5eed0001;
+    const auto segment = [&](bool from_me, const std::string& data) {
+        const Bytes bytes =
+            from_me ? make_tcp_packet(kScanner, kSshServer, Port{50022}, Port{22}, mine, theirs, TcpFlags{P | A}, 501, 64)
+                    : make_tcp_packet(kSshServer, kScanner, Port{22}, Port{50022}, theirs, mine, TcpFlags{P | A}, 509, 64);
+        (from_me ? mine : theirs) += static_cast<std::uint32_t>(data.size());
+        if (from_me) f.out(data.empty() ? bytes : with_tcp_data(bytes, data));
+        else f.in(data.empty() ? bytes : with_tcp_data(bytes, data));
+    };
+    segment(true, "");  // the handshake's ACK
+    segment(false, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+    segment(true, "SSH-2.0-OpenSSH_9.6\r\n");
+    std::vector<Bytes> p;
+    for (std::uint16_t port = 20; port <= 25; ++port) {
+        p.push_back(probe(port, 0xd0000000u + port, S));
+        f.out(p.back());
+        if (port == 21) f.out(udp_datagram(kScanner, kResolver, 53535, 53, "\x12\x34\x01\x00\x00\x01 example query"));
+        if (port == 23) segment(false, std::string(48, 'k'));  // keystrokes echoed, the session goes on
+    }
+    f.in(udp_datagram(kResolver, kScanner, 53, 53535, "\x12\x34\x81\x80\x00\x01 example answer"));
+    segment(true, std::string(36, 'x'));
+    segment(false, "");
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        const std::uint16_t port = static_cast<std::uint16_t>(20 + i);
+        if (port == 25) continue;
+        f.in(port == 22 ? syn_ack_to(p[i]) : rst_to(p[i]));
+        f.expect(port, port == 22 ? open_syn_ack() : closed());
+    }
+    f.expect(25, kNoResponseFiltered);
+    f.stderr_contains("left out 8 packets of TCP connections that carried data both ways\n"
+                      "left out 1 UDP datagram of 192.0.2.1 to 1 host, 1 port: one port of one host is no scan");
+    return f;
+}
+
+// A SYN scan of 20-39 (22 open, 25 silent, the rest closed), then a FIN scan of 30-39 (32 and
+// 35 silent, the rest closed) from another source port. Two scans, each replayed on its own,
+// in capture order; no FIN is a try of the SYN scan. NAME: with ARGS "-sF" only the FIN scan.
+Fixture syn_then_fin(const std::string& name, const std::string& args) {
+    Fixture f(name, Link::ethernet);
+    const bool both = args.empty();
+    if (both) f.scan("SYN");
+    for (std::uint16_t port = 20; port <= 39; ++port) {
+        const Bytes p = probe(port, 0xe0000000u + port, S, 40000);
+        f.out(p);
+        if (port == 25) continue;
+        f.in(port == 22 ? syn_ack_to(p) : rst_to(p), 150);
+        if (both) f.expect(port, port == 22 ? open_syn_ack() : closed());
+    }
+    if (both) {
+        f.expect(25, kNoResponseFiltered);
+        f.scan("FIN");
+    }
+    for (std::uint16_t port = 30; port <= 39; ++port) {
+        const Bytes p = probe(port, 0xe1000000u + port, F, 41000);
+        f.out(p, 500'000);
+        const bool silent = port == 32 || port == 35;
+        if (!silent) f.in(rst_to(p), 150);
+        f.expect(port, silent ? kNoResponseOpenFiltered : closed());
+    }
+    if (!both) {
+        f.args(args);
+        f.stderr_contains("left out 20 SYN probes of 192.0.2.1 to 1 host, 20 ports: another scan (-sS replays it)");
+    }
+    return f;
+}
+
+Verdict udp_verdict(std::string state, std::string reason, std::uint8_t ttl) {
+    return {std::move(state), std::move(reason), ttl, "udp"};
+}
+
+// A SYN scan of 20-23 and a UDP scan of 53, 123, 161, 500 from one machine, interleaved (as
+// nmap -sS -sU sends them). UDP 53 answers with a datagram (open, RFC 768), 123 draws ICMP 3/3
+// from the target (closed, RFC 1122 3.2.2.1), 161 is silent (open|filtered), 500 draws 3/13
+// (filtered). With ARGS "-sS -sU": one run of both protocols, TCP ports then UDP ones; without:
+// two scans, SYN then UDP, each on its own.
+Fixture syn_and_udp(const std::string& name, const std::string& args) {
+    Fixture f(name, Link::ethernet);
+    const bool split = args.empty();
+    if (split) f.scan("SYN");
+    const std::uint16_t udp_ports[] = {53, 123, 161, 500};
+    std::vector<Bytes> udp;
+    for (std::uint16_t i = 0; i < 4; ++i) {
+        const std::uint16_t port = static_cast<std::uint16_t>(20 + i);
+        const Bytes p = probe(port, 0xf0000000u + port, S);
+        f.out(p);
+        f.in(port == 22 ? syn_ack_to(p) : rst_to(p));
+        f.expect(port, port == 22 ? open_syn_ack() : closed());
+        udp.push_back(udp_datagram(kScanner, kTarget, 40001, udp_ports[i], ""));
+        f.out(udp.back());
+    }
+    if (split) f.scan("UDP");
+    f.in(udp_datagram(kTarget, kScanner, 53, 40001, "\x00\x00\x81\x80"));
+    f.in(icmp_about(udp[1], 3, 3));
+    f.in(icmp_about(udp[3], 3, 13));
+    f.expect(53, udp_verdict("open", "udp-response", kLinuxTtl));
+    f.expect(123, udp_verdict("closed", "port-unreach", kLinuxTtl));
+    f.expect(161, udp_verdict("open|filtered", "no-response", 0));
+    f.expect(500, udp_verdict("filtered", "admin-prohibited", kLinuxTtl));
+    if (!split) f.args(args);
+    return f;
+}
+
+// Two scanners, no --scanner: the busier one (192.0.2.1, SYN to ports 1-6) is replayed, and
+// stderr names the other (192.0.2.2, FIN to 20-22) and how to replay it.
+Fixture second_scanner() {
+    Fixture f("built-second-scanner", Link::ethernet);
+    for (std::uint16_t port = 1; port <= 6; ++port) {
+        const Bytes p = probe(port, 0xb2000000u + port, S);
+        f.out(p);
+        f.in(rst_to(p));
+        f.expect(port, closed());
+        if (port <= 3) f.out(probe(static_cast<std::uint16_t>(19 + port), 0xb3000000u + port, F, 41000, 0, kOtherScanner));
+    }
+    f.stderr_contains(
+        "a second scanner is in the capture: 192.0.2.2 sent 3 probes; replaying 192.0.2.1's 6 (the most; --scanner 192.0.2.2 "
+        "replays the other)");
+    return f;
+}
+
+// -sF given for a capture of SYN probes: said on stderr, and the SYN probes are read as FIN ones
+// as asked (a RST acknowledging SEG.SEQ+1 answers either; RFC 793 p.65: closed), silence as a
+// FIN scan's (open|filtered).
+Fixture kind_contradicts() {
+    Fixture f("built-kind-contradicts", Link::ethernet);
+    for (std::uint16_t port = 1; port <= 3; ++port) {
+        const Bytes p = probe(port, 0xb4000000u + port, S);
+        f.out(p);
+        if (port == 3) continue;
+        f.in(rst_to(p));
+        f.expect(port, closed());
+    }
+    f.expect(3, kNoResponseOpenFiltered);
+    f.args("-sF");
+    f.stderr_contains("-sF was given, but 192.0.2.1 sent no FIN probes: replaying its SYN probes as a FIN scan, as asked");
+    return f;
+}
+
+// Records out of time order: the first record (a probe to port 3) carries the latest probe
+// time, 2 s after the others; its answer is the last record. The scan took max - min of the
+// timestamps (2.00 s), not last - first record (0.00 s). `-oN /dev/stderr` shows the footer.
+Fixture out_of_order_time() {
+    Fixture f("built-out-of-order-time", Link::ethernet);
+    const Bytes p3 = probe(3, 0xb5000003, S);
+    f.out(p3, 2'000'000);
+    for (std::uint16_t port = 1; port <= 2; ++port) {
+        const Bytes p = probe(port, 0xb5000000u + port, S);
+        f.out(p, port == 1 ? -2'000'000 : 100);
+        f.in(rst_to(p));
+        f.expect(port, closed());
+    }
+    f.in(rst_to(p3), 2'000'000 - 300 + 100);
+    f.expect(3, closed());
+    f.args("-oN /dev/stderr");
+    f.stderr_contains("scanned in 2.00 seconds");
+    return f;
+}
+
 // --explain true to the capture (issue 11, items 7-9 and 12). nmap-style: port 100 tried twice,
 // from source ports 45322 and 45324, 1 s apart, and silent to the capture's end 2 s later; port
 // 101 refused by a router (ICMP 3/13 from 198.51.100.254: filtered, and the router named); port
@@ -796,6 +1000,14 @@ int main(int argc, char** argv) {
         fragments(),
         bad_tcp_checksum(),
         two_scanners(),
+        background_traffic(),
+        syn_then_fin("built-syn-then-fin", ""),
+        syn_then_fin("built-syn-then-fin-given", "-sF"),
+        syn_and_udp("built-syn-udp", "-sS -sU"),
+        syn_and_udp("built-syn-udp-split", ""),
+        second_scanner(),
+        kind_contradicts(),
+        out_of_order_time(),
         explain_evidence(),
     };
     for (const auto& fixture : fixtures) fixture.write(dir);

@@ -10,7 +10,8 @@
 //   NAME.fails     a piece of the one-line error: exit code 1..125, nothing on stdout, exactly one
 //                  line on stderr, containing it;
 //   NAME.skip      why the capture is not checked yet: the test is reported as skipped.
-// Every capture with a NAME.expected also replays to nmap's XML (-oX) valid against nmap.dtd;
+// Every capture with a NAME.expected also replays to nmap's XML (-oX) valid against nmap.dtd
+// (a capture of several scans: one file each, the second NAME.2.xml and so on);
 // NAME.nmap.xml (optional) is nmap's own XML of the scan captured, which ndiff must find equal.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -246,6 +247,13 @@ TEST_P(ReplayXml, WritesNmapXml) {
     }
     std::error_code error;
     fs::remove(xml, error);
+    // A capture holding several scans writes the second to NAME.2.xml, and so on: each valid too.
+    for (int n = 2;; ++n) {
+        const fs::path more = xml.parent_path() / (xml.stem().string() + "." + std::to_string(n) + ".xml");
+        if (!fs::exists(more)) break;
+        EXPECT_EQ(flagscan::testsupport::dtd_errors(more.string()), "") << more;
+        fs::remove(more, error);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ReplayFixture, ::testing::ValuesIn(discover()),

@@ -8,6 +8,7 @@
 
 #include "flagscan/capture/pcap_file.hpp"
 #include "flagscan/engine/replay.hpp"
+#include "flagscan/net/checksum.hpp"
 #include "flagscan/wire/sim_network.hpp"
 
 namespace flagscan {
@@ -33,7 +34,8 @@ struct Capture {
 };
 
 struct Replayed {
-    ScanSurvey::Conclusion scan;
+    ScanSurvey::Conclusion survey;
+    ScanRun scan;
     std::unique_ptr<TargetSet> targets;
     std::unique_ptr<Results> results;
     std::unique_ptr<Engine> engine;
@@ -44,21 +46,38 @@ struct Replayed {
     }
 };
 
-Replayed replay(const Capture& capture, const ProbeKind* kind = nullptr) {
-    ScanSurvey survey;
-    for (const auto& frame : capture.frames) survey.add(*decode_ipv4(ByteView{frame.span()}));
-    Replayed out{survey.conclude(std::nullopt, kind).value(), nullptr, nullptr, nullptr, {}};
-    out.targets = std::make_unique<TargetSet>(out.scan.hosts, out.scan.ports);
-    out.results = std::make_unique<Results>(*out.targets, std::vector<const ProbeKind*>{&out.scan.kind});
+// The command's passes over CAPTURE: conversations, the scans, then the engine over run RUN.
+ScanSurvey::Conclusion survey(const Capture& capture, const ScanSurvey::Choice& choice, Conversations& conversations) {
+    for (std::size_t i = 0; i < capture.frames.size(); ++i) {
+        const auto& frame = capture.frames[i];
+        conversations.add(*decode_ipv4(ByteView{frame.span()}), ByteView{frame.span()}, i);
+    }
+    ScanSurvey scans;
+    for (std::size_t i = 0; i < capture.frames.size(); ++i) {
+        const auto packet = *decode_ipv4(ByteView{capture.frames[i].span()});
+        scans.add(packet, conversations.classify(packet, i), i);
+    }
+    return scans.conclude(choice).value();
+}
+
+Replayed replay(const Capture& capture, const ProbeKind* kind = nullptr, std::size_t run = 0) {
+    Conversations conversations;
+    Replayed out;
+    out.survey = survey(capture, ScanSurvey::Choice{std::nullopt, kind, false}, conversations);
+    out.scan = out.survey.runs.at(run);
+    out.targets = std::make_unique<TargetSet>(out.scan.hosts, out.scan.slots);
+    std::vector<const ProbeKind*> kinds;
+    for (const auto& k : out.scan.kinds) kinds.push_back(&k);
+    out.results = std::make_unique<Results>(*out.targets, kinds);
     EngineConfig config;
-    config.me = ScannerIdentity{out.scan.scanner, Port{0}, 255};
+    config.me = ScannerIdentity{out.survey.scanner, Port{0}, 255};
     config.echo = EchoCheck::recorded;
     out.engine = std::make_unique<Engine>(*out.targets, config, CookieKey{0, 0}, *out.results);
     std::size_t next = 0;
     out.counts = replay_capture(*out.engine, LinkType::raw_ip, [&]() -> std::optional<Frame> {
         if (next == capture.frames.size()) return std::nullopt;
         return capture.frames[next++];
-    });
+    }, conversations, out.scan, out.survey.scanner);
     return out;
 }
 
@@ -73,8 +92,8 @@ TEST(Replay, ForeignSynScanIsReadLikeALiveOne) {
     auto quoted = make_tcp_packet(kScanner, kTarget, Port{50000}, Port{113}, 3000, 0, TcpFlags{TcpFlags::syn}, 1024, 64);
     c.add(make_icmp_error(kTarget, 3, 13, quoted, 64));
     const auto r = replay(c);
-    EXPECT_EQ(r.scan.scanner, kScanner);
-    EXPECT_EQ(r.scan.kind.name, "SYN");
+    EXPECT_EQ(r.survey.scanner, kScanner);
+    EXPECT_EQ(r.scan.name(), "SYN");
     EXPECT_EQ(r.at(22).state, PortState::open);
     EXPECT_EQ(r.at(23).state, PortState::closed);
     EXPECT_EQ(r.at(113).reason, Reason::admin_prohibited);
@@ -132,7 +151,7 @@ TEST(Replay, SurveyInfersTheScanType) {
         c.probe(23, 2000, 50000, kind.flags.bits());
         const auto r = replay(c);
         const std::string_view expected = kind.name == "Window" ? "ACK" : kind.name;  // the same probe
-        EXPECT_EQ(r.scan.kind.name, expected);
+        EXPECT_EQ(r.scan.name(), expected);
     }
 }
 
@@ -157,6 +176,107 @@ TEST(Replay, MalformedFramesAreSkippedAndCounted) {
     const auto r = replay(c);
     EXPECT_EQ(r.counts.undecodable, 2u);
     EXPECT_EQ(r.at(22).state, PortState::open);
+}
+
+// A segment with DATA after its header (total length and IP checksum follow; TCP checksums are
+// not read by the decoder).
+std::vector<std::uint8_t> with_data(std::vector<std::uint8_t> packet, std::size_t data) {
+    packet.resize(packet.size() + data, 'd');
+    put_be16(std::span<std::uint8_t>{packet}, 2, static_cast<std::uint16_t>(packet.size()));
+    put_be16(std::span<std::uint8_t>{packet}, 10, 0);
+    put_be16(std::span<std::uint8_t>{packet}, 10, ipv4_header_checksum(std::span<const std::uint8_t>{packet}.first(20)));
+    return packet;
+}
+
+const Ipv4 kServer{10, 77, 0, 50};
+
+TEST(ReplaySurvey, AConnectionWithDataBothWaysIsNoScan) {
+    Capture c;
+    c.add(make_tcp_packet(kScanner, kServer, Port{50022}, Port{22}, 1, 0, TcpFlags{TcpFlags::syn}, 64240, 64));
+    c.add(make_tcp_packet(kServer, kScanner, Port{22}, Port{50022}, 9, 2, TcpFlags{TcpFlags::syn | TcpFlags::ack}, 64240, 64));
+    const std::uint8_t pa = TcpFlags::psh | TcpFlags::ack;
+    c.add(with_data(make_tcp_packet(kScanner, kServer, Port{50022}, Port{22}, 2, 10, TcpFlags{pa}, 501, 64), 20));
+    c.add(with_data(make_tcp_packet(kServer, kScanner, Port{22}, Port{50022}, 10, 22, TcpFlags{pa}, 501, 64), 30));
+    c.probe(80, 1000);
+    c.probe(81, 2000);
+    const auto r = replay(c);
+    EXPECT_EQ(r.survey.runs.size(), 1u);
+    EXPECT_EQ(r.scan.name(), "SYN");
+    EXPECT_EQ(r.targets->host_count(), 1u);  // the SSH server is not a target
+    EXPECT_EQ(r.targets->slot_count(), 2u);
+    ASSERT_FALSE(r.survey.notes.empty());
+    EXPECT_NE(r.survey.notes.back().find("left out 4 packets of TCP connections"), std::string::npos);
+}
+
+TEST(ReplaySurvey, DataOneWayOnlyIsStillAProbe) {
+    Capture c;  // nmap --data-length 20: SYNs with data, RSTs without
+    c.add(with_data(make_tcp_packet(kScanner, kTarget, Port{50000}, Port{22}, 1000, 0, TcpFlags{TcpFlags::syn}, 1024, 64), 20));
+    c.add(with_data(make_tcp_packet(kScanner, kTarget, Port{50000}, Port{23}, 2000, 0, TcpFlags{TcpFlags::syn}, 1024, 64), 20));
+    const auto r = replay(c);
+    EXPECT_EQ(r.targets->slot_count(), 2u);
+    EXPECT_EQ(r.counts.probes, 2u);
+}
+
+TEST(ReplaySurvey, AHandshakesAckIsNoAckScan) {
+    Capture c;  // a connect scan: SYN, SYN,ACK, the kernel's ACK, then RST
+    c.probe(22, 1000);
+    c.probe(23, 2000);
+    c.reply(22, 1001, TcpFlags::syn | TcpFlags::ack);
+    c.add(make_tcp_packet(kScanner, kTarget, Port{50000}, Port{22}, 1001, 8, TcpFlags{TcpFlags::ack}, 1024, 64));
+    c.add(make_tcp_packet(kScanner, kTarget, Port{50000}, Port{24}, 1001, 8, TcpFlags{TcpFlags::ack}, 1024, 64));
+    const auto r = replay(c);
+    // The ACK after port 22's SYN,ACK continues its handshake; the lone ACK to 24 is no scan.
+    ASSERT_EQ(r.survey.runs.size(), 1u);
+    EXPECT_EQ(r.scan.name(), "SYN");
+    EXPECT_EQ(r.at(22).state, PortState::open);
+}
+
+TEST(ReplaySurvey, TwoScansAreTwoRunsInCaptureOrder) {
+    Capture c;
+    c.probe(30, 1000, 50000, TcpFlags::fin);
+    c.probe(31, 2000, 50000, TcpFlags::fin);
+    c.probe(20, 3000, 50001, TcpFlags::syn);
+    c.probe(30, 4000, 50001, TcpFlags::syn);
+    c.reply(30, 4001, TcpFlags::rst | TcpFlags::ack, 50001);
+    const auto fin = replay(c, nullptr, 0);
+    ASSERT_EQ(fin.survey.runs.size(), 2u);
+    EXPECT_EQ(fin.scan.name(), "FIN");
+    EXPECT_EQ(fin.at(30).tries, 1);  // the SYN to 30 is no try of the FIN scan
+    EXPECT_EQ(fin.at(30).state, PortState::open_filtered);
+    const auto syn = replay(c, nullptr, 1);
+    EXPECT_EQ(syn.scan.name(), "SYN");
+    EXPECT_EQ(syn.at(30).state, PortState::closed);
+    const auto given = replay(c, probe_kind_by_letter('S'));
+    ASSERT_EQ(given.survey.runs.size(), 1u);
+    EXPECT_EQ(given.scan.name(), "SYN");
+    EXPECT_NE(given.survey.notes.back().find("another scan (-sF replays it)"), std::string::npos);
+}
+
+TEST(ReplaySurvey, TcpAndUdpGivenMakeOneRunOfTwoLanes) {
+    Capture c;
+    c.probe(22, 1000);
+    c.add(make_udp_packet(kScanner, kTarget, Port{40000}, Port{53}, {}, 64));
+    c.probe(23, 2000);
+    c.add(make_udp_packet(kScanner, kTarget, Port{40000}, Port{161}, {}, 64));
+    c.add(make_udp_packet(kTarget, kScanner, Port{53}, Port{40000}, {}, 64));  // an answer, no probe
+    Conversations conversations;
+    const auto both = survey(c, ScanSurvey::Choice{std::nullopt, probe_kind_by_letter('S'), true}, conversations);
+    ASSERT_EQ(both.runs.size(), 1u);
+    EXPECT_EQ(both.runs[0].name(), "SYN and UDP");
+    EXPECT_EQ(both.runs[0].slots.size(), 4u);
+    EXPECT_EQ(both.runs[0].hosts.size(), 1u);
+    EXPECT_TRUE(both.notes.empty());  // the target's answer is no second scanner
+    Conversations again;
+    EXPECT_EQ(survey(c, ScanSurvey::Choice{}, again).runs.size(), 2u);  // nothing given: two scans
+}
+
+TEST(ReplaySurvey, SpanIsLatestMinusEarliest) {
+    Capture c;
+    c.probe(22, 1000);
+    c.now -= 5 * kSecond;  // the second record is 5 s older than the first
+    c.probe(23, 2000);
+    const auto r = replay(c);
+    EXPECT_EQ(r.counts.last - r.counts.first, 5 * kSecond - 100);
 }
 
 std::string temp_path(const char* name) { return ::testing::TempDir() + name; }

@@ -40,6 +40,7 @@ struct ScanSummary {
     std::string version{kVersion};       // flagscan's version
     int verbosity = 0;                   // -v count: nmap lists down hosts and the ports scanned from 1
     Micros min_rtt_timeout = 100 * kMillisecond;  // the floor of a host's timeout (<times to=...>)
+    std::string scan{};  // a replay of a capture holding several scans: this one's name ("FIN"), on each JSON line
 };
 
 // The host's name from reverse DNS, or "" (none, or not looked up).
