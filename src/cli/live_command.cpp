@@ -489,7 +489,7 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     const Prepared& prepared = context.prepared;
     const SteadyClock clock;
     const TargetSet targets{hosts, prepared.ports.slots};
-    Results results{targets, prepared.ports.kinds};
+    Results results{targets, prepared.ports.kinds, config.explain};  // --explain alone reads the evidence
     if (discovery != nullptr) carry_latency(*discovery, results);
     ScanSummary summary = summary_of(config, prepared.ports.title, prepared.hosts.size());
     summary.host_reasons = reasons_up(targets, discovery);

@@ -133,7 +133,7 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
     const TargetSet targets{run.hosts, run.slots};
     std::vector<const ProbeKind*> kinds;
     for (const auto& kind : run.kinds) kinds.push_back(&kind);
-    Results results{targets, kinds};
+    Results results{targets, kinds, config.explain};  // --explain alone reads the evidence
     const EngineConfig settings = replay_engine_config(config, scanner);
     Engine engine{targets, settings, CookieKey{0, 0}, results};
     LoopHooks hooks;

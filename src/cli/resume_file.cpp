@@ -120,9 +120,7 @@ void append_port(std::string& out, std::uint64_t index, const PortResult& p) {
     const std::uint64_t fields[] = {index, std::uint64_t{static_cast<std::uint8_t>(p.state)},
                                     std::uint64_t{static_cast<std::uint8_t>(p.reason)}, p.ttl, p.tries, p.answered_try,
                                     p.rule, std::uint64_t{static_cast<std::uint8_t>(p.reply_kind)}, p.reply_flags,
-                                    p.icmp_code, p.reply_window, p.rtt_us, p.sport, p.first_sport, p.tries_span_us,
-                                    p.waited_us, p.reply_from.value(), std::uint64_t{static_cast<std::uint8_t>(p.unused)},
-                                    p.unused_protocol, p.unused_detail, p.unused_code};
+                                    p.icmp_code, p.reply_window, p.rtt_us};
     out += "port";
     for (const std::uint64_t field : fields) out += ' ' + std::to_string(field);
     out += '\n';
@@ -138,32 +136,9 @@ void append_phase(std::string& out, const ResumePhase& phase) {
                ' ' + decimal_text(host.icmp_limit) + '\n';
 }
 
-// The evidence --explain reads: "SPORT FIRST_SPORT SPAN WAITED FROM UNUSED PROTOCOL DETAIL CODE".
-bool explain_fields(const std::vector<std::string_view>& w, PortResult& p) {
-    const auto sport = number<std::uint16_t>(w[13]), first = number<std::uint16_t>(w[14]);
-    const auto span = number<std::uint32_t>(w[15]), waited = number<std::uint32_t>(w[16]), from = number<std::uint32_t>(w[17]);
-    const auto unused = number<std::uint8_t>(w[18]);
-    if (!sport || !first || !span || !waited || !from || !unused || *unused > kLastUnused) return false;
-    p.sport = *sport;
-    p.first_sport = *first;
-    p.tries_span_us = *span;
-    p.waited_us = *waited;
-    p.reply_from = Ipv4{*from};
-    p.unused = static_cast<Unused>(*unused);
-    const std::pair<std::uint8_t*, std::string_view> bytes[] = {
-        {&p.unused_protocol, w[19]}, {&p.unused_detail, w[20]}, {&p.unused_code, w[21]}};
-    for (const auto& [field, text] : bytes) {
-        const auto value = number<std::uint8_t>(text);
-        if (!value) return false;
-        *field = *value;
-    }
-    return true;
-}
-
-// "port INDEX STATE REASON TTL TRIES ANSWERED RULE KIND FLAGS CODE WINDOW RTT" and the explain
-// fields, in PortResult's order.
+// "port INDEX STATE REASON TTL TRIES ANSWERED RULE KIND FLAGS CODE WINDOW RTT", fields in PortResult's order.
 std::optional<std::pair<std::uint64_t, PortResult>> port_entry(const std::vector<std::string_view>& w) {
-    if (w.size() != 22) return std::nullopt;
+    if (w.size() != 13) return std::nullopt;
     const auto index = number<std::uint64_t>(w[1]);
     const auto state = number<std::uint8_t>(w[2]);
     const auto reason = number<std::uint8_t>(w[3]);
@@ -188,7 +163,6 @@ std::optional<std::pair<std::uint64_t, PortResult>> port_entry(const std::vector
     if (!window || !rtt) return std::nullopt;
     p.reply_window = *window;
     p.rtt_us = *rtt;
-    if (!explain_fields(w, p)) return std::nullopt;
     return std::pair{*index, p};
 }
 

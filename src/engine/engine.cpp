@@ -433,7 +433,7 @@ std::optional<std::uint64_t> Engine::index_of(Ipv4 target, std::uint8_t lane, Po
 
 void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt,
                     const Correlator::Entry* entry) {
-    PortResult result = tries_seen(index, entry, answer.evidence.kind == ReplyEvidence::Kind::none);
+    PortResult result;
     result.state = rule.state;
     result.reason = rule_reason(rule, answer.evidence);
     result.ttl = answer.evidence.ttl;
@@ -446,6 +446,8 @@ void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule,
     result.icmp_code = answer.evidence.icmp_code;
     result.rtt_us = micros32(rtt);
     results_->set(index, result);
+    if (results_->keeps_evidence())
+        results_->note_tries(index, tries_seen(index, entry, answer.evidence.kind == ReplyEvidence::Kind::none));
     if (answer.evidence.kind != ReplyEvidence::Kind::none)
         results_->note_reply(static_cast<std::uint32_t>(index / targets_->slot_count()), rtt);
 }
@@ -469,22 +471,24 @@ PacketOutcome Engine::on_packet(const DecodedPacket& packet, Micros ts) {
 // What the wire showed of a port's tries (its source ports and times, for --explain): from its
 // entry, or, for a late reply, from the verdict of silence it overturns. Silence was waited for
 // this host's timeout in a live scan, to the capture's end in a replay.
-PortResult Engine::tries_seen(std::uint64_t index, const Correlator::Entry* entry, bool silent) const {
-    PortResult seen;
-    const PortResult& prior = results_->port(index);
+PortEvidence Engine::tries_seen(std::uint64_t index, const Correlator::Entry* entry, bool silent) const {
+    PortEvidence seen;
+    const PortEvidence prior = results_->evidence(index);
     seen.first_sport = entry != nullptr ? entry->first_sport.value() : prior.first_sport;
     seen.sport = entry != nullptr ? entry->sport.value() : prior.sport;
     seen.tries_span_us = entry != nullptr ? micros32(entry->sent - entry->first_sent) : prior.tries_span_us;
     if (silent && entry != nullptr)
         seen.waited_us = micros32(replay_end_ >= 0 ? replay_end_ - entry->sent : host_timeout(host_of(index)));
+    seen.tries_known = entry != nullptr || prior.tries_known;  // a port restored by --resume: its tries are unknown
     return seen;
 }
 
 // A packet about one of the scan's ports that decided nothing: noted for --explain ("Back:").
 void Engine::note_unused(const DecodedPacket& packet, Unused why, std::optional<std::uint64_t> index) {
+    if (!results_->keeps_evidence()) return;
     if (!index) index = port_spoken_of(packet);
     if (!index) return;
-    PortResult note;
+    PortEvidence note;
     note.unused = why;
     note.unused_protocol = packet.ip.protocol;
     note.unused_detail = packet.tcp ? packet.tcp->flags.bits() : packet.icmp ? packet.icmp->type : 0;
@@ -494,6 +498,7 @@ void Engine::note_unused(const DecodedPacket& packet, Unused why, std::optional<
 }
 
 void Engine::note_cut(const DecodedPacket& packet, Port sport) {
+    if (!results_->keeps_evidence()) return;
     DecodedPacket about = packet;
     if (packet.ip.protocol == ipproto::tcp) about.tcp = TcpHeader{sport, Port{}, 0, 0, TcpFlags{}, 0};
     else about.udp = UdpHeader{sport, Port{}, 0};

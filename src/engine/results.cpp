@@ -5,8 +5,9 @@
 
 namespace flagscan {
 
-Results::Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds)
-    : targets_(&targets), kinds_(std::move(kinds)), ports_(targets.size()), hosts_(targets.host_count()) {
+Results::Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds, bool keep_evidence)
+    : targets_(&targets), kinds_(std::move(kinds)), ports_(targets.size()),
+      evidence_(keep_evidence ? targets.size() : 0), hosts_(targets.host_count()) {
     for (auto& host : hosts_) host.counts[static_cast<int>(PortState::unscanned)] = static_cast<std::uint32_t>(targets.slot_count());
     totals_[static_cast<int>(PortState::unscanned)] = targets.size();
 }
@@ -23,13 +24,24 @@ void Results::set(std::uint64_t index, const PortResult& result) {
     ++totals_[static_cast<int>(result.state)];
     if (slot.state == PortState::unscanned && result.state != PortState::unscanned && counts[unscanned] == 0)
         finished_.push_back(host);
-    const PortResult before = slot;
     slot = result;
-    if (result.reply_kind == ReplyEvidence::Kind::none && result.unused == Unused::none) keep_unused(slot, before);
+}
+
+void Results::note_tries(std::uint64_t index, const PortEvidence& tries) {
+    if (evidence_.empty()) return;
+    PortEvidence& slot = evidence_[index];
+    const PortEvidence before = slot;
+    slot = PortEvidence{};
+    slot.sport = tries.sport;
+    slot.first_sport = tries.first_sport;
+    slot.tries_span_us = tries.tries_span_us;
+    slot.waited_us = tries.waited_us;
+    slot.tries_known = tries.tries_known;
+    if (ports_[index].reply_kind == ReplyEvidence::Kind::none) keep_unused(slot, before);
 }
 
 // A verdict of silence keeps the note of a packet that came about the port and decided nothing.
-void Results::keep_unused(PortResult& slot, const PortResult& before) {
+void Results::keep_unused(PortEvidence& slot, const PortEvidence& before) {
     if (before.unused == Unused::none) return;
     slot.unused = before.unused;
     slot.unused_protocol = before.unused_protocol;
@@ -39,13 +51,15 @@ void Results::keep_unused(PortResult& slot, const PortResult& before) {
 }
 
 void Results::note_reply_packet(std::uint64_t index, Ipv4 from, Port sport) {
-    ports_[index].reply_from = from;
-    if (sport.value() != 0) ports_[index].sport = sport.value();
+    if (evidence_.empty()) return;
+    evidence_[index].reply_from = from;
+    if (sport.value() != 0) evidence_[index].sport = sport.value();
 }
 
-void Results::note_unused(std::uint64_t index, const PortResult& packet) {
-    auto& slot = ports_[index];
-    if (slot.reply_kind != ReplyEvidence::Kind::none || slot.unused != Unused::none) return;
+void Results::note_unused(std::uint64_t index, const PortEvidence& packet) {
+    if (evidence_.empty()) return;
+    auto& slot = evidence_[index];
+    if (ports_[index].reply_kind != ReplyEvidence::Kind::none || slot.unused != Unused::none) return;
     keep_unused(slot, packet);
 }
 

@@ -66,38 +66,38 @@ std::string icmp_sender(Ipv4 from, Ipv4 target) {
     return from == target ? ", from " + from.str() + " (the target itself)" : ", from " + from.str() + ", a router, not the target";
 }
 
-std::string reply_words(const PortResult& port, Ipv4 ip, Port number) {
+std::string reply_words(const PortResult& port, const PortEvidence& seen, Ipv4 ip, Port number) {
     const std::string after = port.rtt_us ? ", after " + duration(port.rtt_us) : "";
     if (port.reply_kind == ReplyEvidence::Kind::udp)
         return "a UDP datagram from " + ip.str() + ":" + std::to_string(number.value()) + ", ttl " + std::to_string(port.ttl) +
                after + ".";
     if (port.reply_kind == ReplyEvidence::Kind::icmp_unreachable)
         return "ICMP destination unreachable, code " + std::to_string(port.icmp_code) + " (" + std::string(to_string(port.reason)) +
-               ")" + icmp_sender(port.reply_from, ip) + ", ttl " + std::to_string(port.ttl) + after + ".";
+               ")" + icmp_sender(seen.reply_from, ip) + ", ttl " + std::to_string(port.ttl) + after + ".";
     return TcpFlags{port.reply_flags}.str() + " from " + ip.str() + ":" + std::to_string(number.value()) + ", ttl " +
            std::to_string(port.ttl) + ", window " + std::to_string(port.reply_window) + after + ".";
 }
 
 // A packet about the port that decided nothing: what it was.
-std::string unused_packet(const PortResult& port, Ipv4 ip, Port number) {
+std::string unused_packet(const PortEvidence& seen, Ipv4 ip, Port number) {
     const std::string from_port = " from " + ip.str() + ":" + std::to_string(number.value());
-    if (port.unused_protocol == ipproto::icmp)
-        return "an ICMP " + icmp_type_words(port.unused_detail) + " (type " + std::to_string(port.unused_detail) + " code " +
-               std::to_string(port.unused_code) + ")" + icmp_sender(port.reply_from, ip) + ", about a probe to this port";
-    if (port.unused_protocol == ipproto::udp) return "a UDP datagram" + from_port;
-    if (port.unused == Unused::cut) return "a TCP segment" + from_port;
-    return "a " + TcpFlags{port.unused_detail}.str() + from_port;
+    if (seen.unused_protocol == ipproto::icmp)
+        return "an ICMP " + icmp_type_words(seen.unused_detail) + " (type " + std::to_string(seen.unused_detail) + " code " +
+               std::to_string(seen.unused_code) + ")" + icmp_sender(seen.reply_from, ip) + ", about a probe to this port";
+    if (seen.unused_protocol == ipproto::udp) return "a UDP datagram" + from_port;
+    if (seen.unused == Unused::cut) return "a TCP segment" + from_port;
+    return "a " + TcpFlags{seen.unused_detail}.str() + from_port;
 }
 
 // "Back:" when no reply decided: nothing, or what came and why it was not used.
-std::string nothing_words(const PortResult& port, const ProbeKind& kind, Ipv4 ip, Port number) {
-    const std::string packet = unused_packet(port, ip, number);
-    const bool icmp = port.unused_protocol == ipproto::icmp;
-    if (port.unused != Unused::none && icmp && port.unused_detail != icmp_type::unreachable)
+std::string nothing_words(const PortEvidence& seen, const ProbeKind& kind, Ipv4 ip, Port number) {
+    const std::string packet = unused_packet(seen, ip, number);
+    const bool icmp = seen.unused_protocol == ipproto::icmp;
+    if (seen.unused != Unused::none && icmp && seen.unused_detail != icmp_type::unreachable)
         return "nothing that decides. The capture holds " + packet +
                ", but of the ICMP errors only destination unreachable speaks of a port (RFC 1122 3.2.2.1); this one "
                "says something about the path, not the port, so it decides nothing.";
-    switch (port.unused) {
+    switch (seen.unused) {
         case Unused::none: return "nothing.";
         case Unused::stray:
             return "nothing that answers the probes. The capture holds " + packet +
@@ -117,35 +117,39 @@ std::string nothing_words(const PortResult& port, const ProbeKind& kind, Ipv4 ip
 std::string tries_words(unsigned tries) { return std::to_string(tries) + (tries == 1 ? " try" : " tries"); }
 
 // " from source port 53", " from source ports 45322 and 45324"; empty when not recorded.
-std::string source_ports(const PortResult& port) {
-    if (port.sport == 0) return "";
-    const std::string first = std::to_string(port.first_sport), last = std::to_string(port.sport);
+std::string source_ports(const PortResult& port, const PortEvidence& seen) {
+    if (!seen.tries_known || seen.sport == 0) return "";
+    const std::string first = std::to_string(seen.first_sport), last = std::to_string(seen.sport);
     if (port.tries <= 1 || first == last) return " from source port " + last;
     if (port.tries == 2) return " from source ports " + first + " and " + last;
     return " from source ports " + first + " (the first) to " + last + " (the last)";
 }
 
-// The waits a port's silent tries show: between the tries, and after the last one.
-std::string waits_words(const PortResult& port, const ExplainContext& context) {
+// The waits a port's silent tries show: between the tries, and after the last one. Without the
+// tries' evidence (a port restored by --resume) the same words, without numbers.
+std::string waits_words(const PortResult& port, const PortEvidence& seen, const ExplainContext& context) {
+    if (!seen.tries_known)
+        return context.replay ? "; the capture shows no answer that decides after the last one."
+                              : "; after the last one flagscan waited out this host's retransmission timeout and gave up.";
     const std::string who = context.replay ? "the scanner" : "flagscan";
     std::string text;
-    if (port.tries == 2) text = "; " + who + " waited " + duration(port.tries_span_us) + " between them";
+    if (port.tries == 2) text = "; " + who + " waited " + duration(seen.tries_span_us) + " between them";
     if (port.tries > 2)
-        text = "; " + who + " spread them over " + duration(port.tries_span_us) + " (" +
-               duration(port.tries_span_us / (port.tries - 1u)) + " apart on average)";
+        text = "; " + who + " spread them over " + duration(seen.tries_span_us) + " (" +
+               duration(seen.tries_span_us / (port.tries - 1u)) + " apart on average)";
     if (context.replay)
-        return text + "; the capture shows no answer that decides in the " + duration(port.waited_us) +
+        return text + "; the capture shows no answer that decides in the " + duration(seen.waited_us) +
                " from the last one to its end.";
-    return text + "; after the last one flagscan waited " + duration(port.waited_us) +
+    return text + "; after the last one flagscan waited " + duration(seen.waited_us) +
            " (this host's retransmission timeout) and gave up.";
 }
 
-std::string sent_words(const PortResult& port, const ProbeKind& kind, const ExplainContext& context) {
+std::string sent_words(const PortResult& port, const PortEvidence& seen, const ProbeKind& kind, const ExplainContext& context) {
     const std::string flags = kind.protocol == ipproto::tcp ? kind.flags.str() : std::string(kind.name);
     const std::string what = std::string(kind.name) + " probe" + (flags == kind.name ? "" : " (" + flags + ")");
     if (port.reply_kind == ReplyEvidence::Kind::none)
-        return what + ", " + tries_words(port.tries) + source_ports(port) + waits_words(port, context);
-    const std::string from = port.sport != 0 ? ", from source port " + std::to_string(port.sport) : "";
+        return what + ", " + tries_words(port.tries) + source_ports(port, seen) + waits_words(port, seen, context);
+    const std::string from = seen.sport != 0 ? ", from source port " + std::to_string(seen.sport) : "";
     return what + ", try " + std::to_string(port.answered_try + 1) + " of " + std::to_string(port.tries) + from + ".";
 }
 
@@ -153,11 +157,12 @@ void explain_port(std::ostream& out, const Results& results, std::uint64_t index
                   std::string_view note) {
     const auto target = results.targets().at(index);
     const auto& port = results.port(index);
+    const PortEvidence seen = results.evidence(index);
     const ProbeKind& kind = results.kind(target.lane);
     out << "  " << target.port.value() << '/' << protocol_name(kind) << " is " << to_string(port.state) << note << '\n';
-    wrapped(out, "    Sent:   ", sent_words(port, kind, context));
-    wrapped(out, "    Back:   ", port.reply_kind == ReplyEvidence::Kind::none ? nothing_words(port, kind, target.ip, target.port)
-                                                                             : reply_words(port, target.ip, target.port));
+    wrapped(out, "    Sent:   ", sent_words(port, seen, kind, context));
+    wrapped(out, "    Back:   ", port.reply_kind == ReplyEvidence::Kind::none ? nothing_words(seen, kind, target.ip, target.port)
+                                                                             : reply_words(port, seen, target.ip, target.port));
     if (port.rule < kind.rules.size()) {
         const Rule& rule = kind.rules[port.rule];
         wrapped(out, "    Rule " + std::to_string(port.rule + 1) + ": ", describe_rule(rule, kind.purpose));
@@ -167,10 +172,12 @@ void explain_port(std::ostream& out, const Results& results, std::uint64_t index
 
 // Two verdicts rest on the same evidence when the same row matched the same kind of packet from
 // the same kind of sender (the target or a router), or the same packet came and was not used.
-bool same_evidence(const PortResult& a, const PortResult& b, Ipv4 host) {
-    const auto signature = [host](const PortResult& p) {
-        return std::tuple{p.rule, p.reply_kind, p.reply_flags, p.icmp_code, p.reply_from.value() == 0 || p.reply_from == host,
-                          p.unused, p.unused_protocol, p.unused_detail, p.unused_code};
+bool same_evidence(const Results& results, std::uint64_t a, std::uint64_t b, Ipv4 host) {
+    const auto signature = [&results, host](std::uint64_t index) {
+        const PortResult& p = results.port(index);
+        const PortEvidence e = results.evidence(index);
+        return std::tuple{p.rule, p.reply_kind, p.reply_flags, p.icmp_code, e.reply_from.value() == 0 || e.reply_from == host,
+                          e.unused, e.unused_protocol, e.unused_detail, e.unused_code};
     };
     return signature(a) == signature(b);
 }
@@ -188,7 +195,7 @@ void explain_sample(std::ostream& out, const Results& results, std::uint32_t hos
         const auto& port = results.port(index);
         if (targets.slots()[i].lane != group.lane || port.state != group.state || port.reason != group.reason) continue;
         auto it = std::find_if(samples.begin(), samples.end(),
-                               [&](const auto& s) { return same_evidence(results.port(s.first), port, address); });
+                               [&](const auto& s) { return same_evidence(results, s.first, index, address); });
         if (it == samples.end()) samples.emplace_back(index, 1);
         else ++it->second;
     }

@@ -27,6 +27,7 @@ std::string explain_fin_scan(bool windows_like) {
     host.windows_like = windows_like;
     net.hosts[kTarget] = host;
     SimScan scan{one_host(kTarget), testing::port_range(20, 55), net, *probe_kind_by_letter('F')};
+    scan.evidence = true;
     scan.run();
     std::ostringstream out;
     write_explanations(out, *scan.results, ReportOptions{}, ExplainContext{});
@@ -70,14 +71,14 @@ TEST(Explain, WindowsLikeStackSaysClosedEverywhereAndTheCaveatSaysWhy) {
 // gets its own sample, with how many ports it stands for.
 TEST(Explain, FoldedGroupSamplesEachKindOfEvidence) {
     const TargetSet targets{one_host(kTarget), testing::port_range(1, 30)};
-    Results results{targets, {&syn_kind()}};
+    Results results{targets, {&syn_kind()}, true};
     PortResult silent;
     silent.state = PortState::filtered;
     silent.reason = Reason::no_response;
     silent.tries = 1;
     silent.rule = 4;
     for (std::uint64_t i = 0; i < 30; ++i) results.set(i, silent);
-    PortResult mtu;
+    PortEvidence mtu;
     mtu.unused = Unused::unmatched;
     mtu.unused_protocol = ipproto::icmp;
     mtu.unused_detail = icmp_type::unreachable;
@@ -97,6 +98,62 @@ TEST(Explain, FoldedGroupSamplesEachKindOfEvidence) {
     EXPECT_NE(text.find("Back:   nothing.", two), std::string::npos) << text;
     EXPECT_LT(text.find("from 198.51.100.254, a router, not the target", one), two) << text;
     EXPECT_EQ(text.find("18/tcp is"), std::string::npos) << "one sample per kind of evidence\n" << text;
+}
+
+// A port without evidence (the scan kept none, or the port was restored by --resume) is told
+// with what its verdict holds: the same words, no source ports and no invented waits.
+TEST(Explain, APortWithoutEvidenceIsToldWithoutNumbers) {
+    const TargetSet targets{one_host(kTarget), {Port{22}, Port{23}}};
+    Results results{targets, {&syn_kind()}, true};
+    PortResult open;
+    open.state = PortState::open;
+    open.reason = Reason::syn_ack;
+    open.ttl = 64;
+    open.tries = 2;
+    open.answered_try = 1;
+    open.rule = 0;
+    open.reply_kind = ReplyEvidence::Kind::tcp;
+    open.reply_flags = TcpFlags{TcpFlags::syn | TcpFlags::ack}.bits();
+    open.reply_window = 29200;
+    results.set(0, open);
+    PortResult silent;
+    silent.state = PortState::filtered;
+    silent.reason = Reason::no_response;
+    silent.tries = 2;
+    silent.rule = 4;
+    results.set(1, silent);
+    ReportOptions options;
+    options.all_ports = true;
+    std::ostringstream live, replay;
+    write_explanations(live, results, options, ExplainContext{});
+    write_explanations(replay, results, options, ExplainContext{.replay = true});
+    EXPECT_NE(live.str().find("Sent:   SYN probe, try 2 of 2.\n    Back:   SYN,ACK from 10.77.0.2:22, ttl 64, window 29200.\n"),
+              std::string::npos) << live.str();
+    EXPECT_NE(live.str().find("Sent:   SYN probe, 2 tries; after the last one flagscan waited out this host's\n"),
+              std::string::npos) << live.str();
+    EXPECT_NE(replay.str().find("Sent:   SYN probe, 2 tries; the capture shows no answer that decides after the last one.\n"),
+              std::string::npos) << replay.str();
+    for (const std::string& text : {live.str(), replay.str()}) {
+        EXPECT_EQ(text.find(" ms"), std::string::npos) << text;
+        EXPECT_EQ(text.find("source port"), std::string::npos) << text;
+    }
+}
+
+// A live scan that keeps no evidence (no --explain) explains the same way: the engine noted nothing.
+TEST(Explain, AScanWithoutEvidenceNotesNothing) {
+    SimConfig net;
+    SimHost host;
+    host.dropped = {24};
+    net.hosts[kTarget] = host;
+    SimScan scan{one_host(kTarget), {Port{24}}, net};
+    scan.run();
+    ASSERT_FALSE(scan.results->keeps_evidence());
+    EXPECT_FALSE(scan.results->evidence(0).tries_known);
+    std::ostringstream out;
+    write_explanations(out, *scan.results, ReportOptions{}, ExplainContext{});
+    EXPECT_NE(out.str().find("Sent:   SYN probe, 3 tries; after the last one flagscan waited out this host's\n"), std::string::npos)
+        << out.str();
+    EXPECT_EQ(out.str().find(" ms"), std::string::npos) << out.str();
 }
 
 TEST(Explain, RuleTablesNameEveryRowAndItsBasis) {

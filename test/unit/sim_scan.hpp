@@ -19,6 +19,7 @@ struct SimScan {
     SimConfig network;
     const UdpPayloads* payloads = nullptr;
     std::function<void(Results&)> restore;  // fills the fresh Results before the engine starts (a resumed scan)
+    bool evidence = false;                  // keep each port's PortEvidence (as --explain does)
 
     FakeClock clock{1'000'000};
     std::unique_ptr<SimNetwork> sim;
@@ -45,7 +46,7 @@ struct SimScan {
     // The same, ended early (as Ctrl-C does) once `stop` is set, by a hook for instance.
     Micros run(const LoopHooks& hooks, const std::atomic<bool>& stop) {
         sim = std::make_unique<SimNetwork>(network, clock);
-        results = std::make_unique<Results>(targets, kinds);
+        results = std::make_unique<Results>(targets, kinds, evidence);
         if (restore) restore(*results);
         engine = std::make_unique<Engine>(targets, config, CookieKey{11, 22}, *results);
         auto builder = ProbeBuilder::create(kinds, ProbeShape{}, payloads);

@@ -345,6 +345,7 @@ TEST(SourcePort, ExplainNamesTheFixedPort) {
     net.hosts[kTarget] = lab_host();
     SimScan scan{one_host(kTarget), {Port{22}, Port{135}}, net};
     scan.config.me.fixed_sport = kFixed;
+    scan.evidence = true;
     scan.run();
     std::ostringstream out;
     ReportOptions options;

@@ -157,7 +157,7 @@ private:
     void grant_tries(std::uint32_t host);
     void settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt,
                 const Correlator::Entry* entry);
-    PortResult tries_seen(std::uint64_t index, const Correlator::Entry* entry, bool silent) const;
+    PortEvidence tries_seen(std::uint64_t index, const Correlator::Entry* entry, bool silent) const;
     void note_unused(const DecodedPacket& packet, Unused why, std::optional<std::uint64_t> index);
     std::optional<std::uint64_t> port_spoken_of(const DecodedPacket& packet) const;
     void give_up_silent();

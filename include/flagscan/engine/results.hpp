@@ -34,16 +34,24 @@ struct PortResult {
     std::uint8_t icmp_code = 0;     // of an ICMP unreachable reply
     std::uint16_t reply_window = 0;
     std::uint32_t rtt_us = 0;  // of the answered try, when known
-    // What the wire showed of the tries, for --explain (a replay: the capture's own ports and times).
+};
+// Every port of every scan has one: it stays this small so large scans keep memory flat
+// (what --explain alone reads is PortEvidence, kept only when asked for).
+static_assert(sizeof(PortResult) <= 16);
+
+// What the wire showed of a port beyond its verdict, for --explain (a replay: the capture's own
+// ports and times). Kept in Results only when --explain asks for it.
+struct PortEvidence {
     std::uint16_t sport = 0;          // our source port of the answered try, or of the last try
     std::uint16_t first_sport = 0;    // of the first try
     std::uint32_t tries_span_us = 0;  // from the first try to the last
     std::uint32_t waited_us = 0;      // no answer: from the last try to the verdict (a replay: to the capture's end)
     Ipv4 reply_from;                  // sender of the reply, or of the unused packet (an ICMP error: maybe a router)
-    Unused unused = Unused::none;     // a packet about the port that decided nothing (the reply_* fields stay empty)
+    Unused unused = Unused::none;     // a packet about the port that decided nothing (the verdict's reply stays empty)
     std::uint8_t unused_protocol = 0; // its IP protocol
     std::uint8_t unused_detail = 0;   // its TCP flags, or its ICMP type
     std::uint8_t unused_code = 0;     // its ICMP code
+    bool tries_known = false;         // the tries' fields above were recorded (not so for a port restored by --resume)
 };
 
 struct HostResult {
@@ -56,16 +64,21 @@ struct HostResult {
 class Results {
 public:
     // kinds[lane]: the probe kind of each lane of the target set (reports and --explain read
-    // every slot's verdict through its kind).
-    Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds);
+    // every slot's verdict through its kind). keep_evidence: also keep each port's PortEvidence
+    // (for --explain); without it the notes below cost one branch and store nothing.
+    Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds, bool keep_evidence = false);
 
     void set(std::uint64_t index, const PortResult& result);
     void note_reply(std::uint32_t host_index, Micros rtt);
+    // The evidence notes (kept only with keep_evidence). The tries behind the verdict set() last
+    // (`tries`: its tries' fields); a verdict of silence keeps the note of an unused packet.
+    void note_tries(std::uint64_t index, const PortEvidence& tries);
     // The reply that decided the port came from `from` to our source port `sport` (a verdict's
     // evidence, not a new verdict: no count changes).
     void note_reply_packet(std::uint64_t index, Ipv4 from, Port sport);
-    // A packet about the port that decided nothing; the first one is kept, and only while no reply decided.
-    void note_unused(std::uint64_t index, const PortResult& packet);
+    // A packet about the port that decided nothing (its unused_* fields and reply_from); the first
+    // one is kept, and only while no reply decided.
+    void note_unused(std::uint64_t index, const PortEvidence& packet);
     void note_icmp_limit(std::uint32_t host_index, double per_second) { hosts_[host_index].icmp_limit = per_second; }
     // A resumed scan: what the host showed before the interrupt (replies, min_rtt, icmp_limit;
     // its counts follow from the verdicts set()).
@@ -75,6 +88,9 @@ public:
     const ProbeKind& kind(std::uint8_t lane) const { return *kinds_[lane]; }
     const std::vector<const ProbeKind*>& kinds() const { return kinds_; }
     const PortResult& port(std::uint64_t index) const { return ports_[index]; }
+    bool keeps_evidence() const { return !evidence_.empty(); }
+    // What was noted of the port; empty (tries_known false, nothing unused) when none was kept.
+    PortEvidence evidence(std::uint64_t index) const { return evidence_.empty() ? PortEvidence{} : evidence_[index]; }
     const HostResult& host(std::uint32_t host_index) const { return hosts_[host_index]; }
     std::uint64_t decided() const { return decided_; }
     // Ports in one state over every host (the open count a status line shows).
@@ -84,11 +100,12 @@ public:
     std::vector<std::uint32_t> take_finished_hosts();
 
 private:
-    static void keep_unused(PortResult& slot, const PortResult& before);
+    static void keep_unused(PortEvidence& slot, const PortEvidence& before);
 
     const TargetSet* targets_;
     std::vector<const ProbeKind*> kinds_;
     std::vector<PortResult> ports_;
+    std::vector<PortEvidence> evidence_;  // parallel to ports_ with keep_evidence, else empty
     std::vector<HostResult> hosts_;
     std::uint64_t decided_ = 0;
     std::array<std::uint64_t, kPortStateCount> totals_{};
