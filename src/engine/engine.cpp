@@ -563,8 +563,8 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
     congestion_.on_reply(ts, answer.try_no, entry->previous_sent, rto());
     timing.window.on_reply(ts, answer.try_no, entry->previous_sent, host_timeout(host));
     const std::uint8_t tries = static_cast<std::uint8_t>(entry->try_no + 1);
+    settle(answer, *index, *rule, tries, rtt, entry);  // reads the entry: erased only after
     correlator_.erase(key);
-    settle(answer, *index, *rule, tries, rtt, entry);
     if (congestion_.cuts() != global_cuts) resend_lost_to_cut(std::nullopt, congestion_.last_cut());
     else if (timing.window.cuts() != host_cuts) resend_lost_to_cut(host, timing.window.last_cut());
     if (hosts_.note_answered(timing, answer.try_no)) grant_tries(host);

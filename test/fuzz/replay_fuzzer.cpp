@@ -20,38 +20,56 @@ namespace {
 
 using namespace flagscan;
 
-// The first pass: what the capture shows; nullopt when it holds no scan (the one-line error).
-std::optional<ScanSurvey::Conclusion> survey(std::span<const std::uint8_t> bytes) {
+// What the capture's passes learn before the replay (as the replay command's): conversations,
+// then the scans; nullopt when it holds no scan (the one-line error is built all the same).
+struct Surveyed {
+    Conversations conversations;
+    ScanSurvey::Conclusion scans;
+};
+
+std::optional<Surveyed> survey(std::span<const std::uint8_t> bytes) {
     auto file = PcapFile::open_bytes(bytes, "fuzz input");
     if (!file) return std::nullopt;
-    ScanSurvey survey;
+    Surveyed surveyed;
     FrameTally tally;
-    while (auto frame = file->next()) {
+    for (std::uint64_t ordinal = 0; auto frame = file->next(); ++ordinal) {
         const LinkType link = frame->link.value_or(file->link());
         auto packet = decode_frame(link, ByteView{frame->span()});
-        tally.count(link, ByteView{frame->span()}, packet, packet && ScanSurvey::is_probe(*packet));
-        if (packet) survey.add(*packet);
+        tally.count(link, ByteView{frame->span()}, packet, packet.has_value());
+        if (packet) surveyed.conversations.add(*packet, ByteView{frame->span()}, ordinal);
     }
-    auto scan = survey.conclude(std::nullopt, nullptr);
-    if (!scan) {
-        volatile std::size_t length = tally.why_no_probes(*file).value_or(scan.error()).size();
+    const auto why = tally.why_no_probes(*file);
+    auto again = PcapFile::open_bytes(bytes, "fuzz input");
+    if (!again) return std::nullopt;
+    ScanSurvey scans;
+    for (std::uint64_t ordinal = 0; auto frame = again->next(); ++ordinal) {
+        auto packet = decode_frame(frame->link.value_or(again->link()), ByteView{frame->span()});
+        if (packet) scans.add(*packet, surveyed.conversations.classify(*packet, ordinal), ordinal);
+    }
+    auto concluded = scans.conclude(ScanSurvey::Choice{std::nullopt, nullptr, false});
+    if (!concluded) {
+        volatile std::size_t length = why.value_or(concluded.error()).size();
         (void)length;
         return std::nullopt;
     }
-    return *scan;
+    surveyed.scans = std::move(*concluded);
+    return surveyed;
 }
 
-// The second pass: the engine over the same frames, its clock the capture's timestamps.
-void replay(std::span<const std::uint8_t> bytes, const ScanSurvey::Conclusion& scan) {
+// The last pass, per scan: the engine over the same frames, its clock the capture's timestamps.
+void replay(std::span<const std::uint8_t> bytes, const Surveyed& surveyed, const ScanRun& run) {
     auto file = PcapFile::open_bytes(bytes, "fuzz input");
     if (!file) return;
-    const TargetSet targets{scan.hosts, scan.ports};
-    Results results{targets, {&scan.kind}};
+    const TargetSet targets{run.hosts, run.slots};
+    std::vector<const ProbeKind*> kinds;
+    for (const auto& kind : run.kinds) kinds.push_back(&kind);
+    Results results{targets, kinds, true};
     EngineConfig settings;
-    settings.me = ScannerIdentity{scan.scanner, Port{0}, 255};
+    settings.me = ScannerIdentity{surveyed.scans.scanner, Port{0}, 255};
     settings.echo = EchoCheck::recorded;
     Engine engine{targets, settings, CookieKey{0, 0}, results};
-    const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); });
+    const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); },
+                                               surveyed.conversations, run, surveyed.scans.scanner);
     volatile std::uint64_t sink = counts.frames + counts.probes + engine.stats().strays;
     (void)sink;
 }
@@ -60,6 +78,8 @@ void replay(std::span<const std::uint8_t> bytes, const ScanSurvey::Conclusion& s
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::span<const std::uint8_t> bytes{data, size};
-    if (auto scan = survey(bytes)) replay(bytes, *scan);
+    if (const auto surveyed = survey(bytes)) {
+        for (const ScanRun& run : surveyed->scans.runs) replay(bytes, *surveyed, run);
+    }
     return 0;
 }
