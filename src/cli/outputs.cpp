@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "flagscan/output/formats.hpp"
 
@@ -79,12 +80,6 @@ std::string with_suffix(const std::string& base, std::string_view suffix, const 
     return base + std::string(suffix);
 }
 
-// The path is one of -oA BASE's files, not one given on its own.
-bool from_all(const ScanConfig& config, const std::string& path) {
-    return !config.all_base.empty() && path.rfind(config.all_base + ".", 0) == 0 && path != config.normal_path &&
-           path != config.xml_path && path != config.grepable_path && path != config.json_path;
-}
-
 }  // namespace
 
 OutputPaths output_paths(const ScanConfig& config) {
@@ -96,19 +91,21 @@ OutputPaths output_paths(const ScanConfig& config) {
 
 Result<OutputSet> OutputSet::open(const ScanConfig& config, std::ostream& out) {
     const OutputPaths paths = output_paths(config);
-    const std::pair<OutputFormat, const std::string*> asked[] = {{OutputFormat::normal, &paths.normal},
-                                                                  {OutputFormat::xml, &paths.xml},
-                                                                  {OutputFormat::grepable, &paths.grepable},
-                                                                  {OutputFormat::jsonl, &paths.jsonl}};
+    // Each format's path, and whether the user named it (else it is one of -oA BASE's files).
+    const std::tuple<OutputFormat, const std::string*, bool> asked[] = {
+        {OutputFormat::normal, &paths.normal, !config.normal_path.empty()},
+        {OutputFormat::xml, &paths.xml, !config.xml_path.empty()},
+        {OutputFormat::grepable, &paths.grepable, !config.grepable_path.empty()},
+        {OutputFormat::jsonl, &paths.jsonl, !config.json_path.empty()}};
     OutputSet set;
-    for (const auto& [format, path] : asked) set.stdout_other_ = set.stdout_other_ || (format != OutputFormat::normal && *path == "-");
+    for (const auto& [format, path, named] : asked) set.stdout_other_ = set.stdout_other_ || (format != OutputFormat::normal && *path == "-");
     if (!set.stdout_other_) set.add(OutputFormat::normal, "", out);
-    for (const auto& [format, path] : asked) {
+    for (const auto& [format, path, named] : asked) {
         if (path->empty() || (format == OutputFormat::normal && *path == "-")) continue;
         set.add(format, *path == "-" ? "" : *path, out);
         const Destination& added = set.destinations_.back();
         if (added.file && !*added.file)
-            return Error{"cannot write '" + *path + "' (" + (from_all(config, *path) ? "-oA" : std::string(format_option(format))) +
+            return Error{"cannot write '" + *path + "' (" + (named ? std::string(format_option(format)) : "-oA") +
                          "): " + std::strerror(added.error != 0 ? added.error : EIO)};
     }
     return set;
