@@ -22,10 +22,10 @@ Correlator::Correlator(const ScannerIdentity& me, const CookieKey& key, std::vec
 
 // A probe carries its cookie in the seq (and, with ACK set, the ack) of TCP, the IP id of UDP
 // and the sequence number of an ICMP query; with a fixed source port, its lane-and-try number
-// `number` is added to the cookie (0 otherwise: the port carries it).
+// `number` rides on the cookie (0 otherwise: the port carries it), seq_stride() apart in the seq.
 Correlator::Sent Correlator::sent_by(std::uint8_t lane, std::uint8_t try_no, Port sport, std::uint32_t cookie,
                                      std::uint32_t number) const {
-    const std::uint32_t seq = cookie + number;
+    const std::uint32_t seq = cookie + number * me_.seq_stride();
     const std::uint32_t ack = kinds_[lane]->flags.any(TcpFlags::ack) ? seq : 0;
     return Sent{sport, seq, ack, try_no, udp_ip_id(cookie, number), lane};
 }
@@ -76,8 +76,8 @@ std::optional<Correlator::Sent> Correlator::sent_probe(Ipv4 target, std::uint8_t
     return sent;
 }
 
-// Every probe left from the fixed source port: what the reply echoes, less the cookie, is the
-// lane-and-try number (our probes carry no data, so `acked` reads as `seq`), which must name a
+// Every probe left from the fixed source port: what the reply echoes, against the cookie, gives
+// the lane-and-try number (number_echoed; our probes carry no data, so `acked` reads as `seq`), which must name a
 // lane of this protocol and a try within max_tries; a
 // forger who has not seen the probe hits one of the port_span() valid values in 2^32 (TCP) or
 // 65535 (UDP). A reply that echoes nothing (a UDP datagram, a bare SYN) names no try: it
@@ -93,13 +93,21 @@ std::optional<Correlator::Sent> Correlator::fixed_port_probe(Ipv4 target, std::u
         const Echo echo = echo_of(lane);
         if (echo.field == Echo::Field::impossible) continue;
         if (echo.field == Echo::Field::none) return sent_by(lane, Answer::kUnknownTry, our_port, cookie, 0);
-        const std::uint32_t number = echo.field == Echo::Field::ip_id
-                                         ? udp_id_offset(cookie, static_cast<std::uint16_t>(echo.value))
-                                         : echo.value - cookie;
-        if (number >= me_.port_span() || number / me_.max_tries != lane) continue;
-        return sent_by(lane, static_cast<std::uint8_t>(number % me_.max_tries), our_port, cookie, number);
+        const std::optional<std::uint32_t> number = number_echoed(echo, cookie);
+        if (!number || *number >= me_.port_span() || *number / me_.max_tries != lane) continue;
+        return sent_by(lane, static_cast<std::uint8_t>(*number % me_.max_tries), our_port, cookie, *number);
     }
     return std::nullopt;
+}
+
+// The lane-and-try number a reply to the fixed source port gives back: the IP id's offset from
+// the cookie, or the seq's distance from it in whole seq_stride() steps (none between steps).
+std::optional<std::uint32_t> Correlator::number_echoed(const Echo& echo, std::uint32_t cookie) const {
+    if (echo.field == Echo::Field::ip_id) return udp_id_offset(cookie, static_cast<std::uint16_t>(echo.value));
+    const std::uint32_t distance = echo.value - cookie;
+    const std::uint32_t stride = me_.seq_stride();
+    if (distance % stride != 0) return std::nullopt;
+    return distance / stride;
 }
 
 // The latest recorded try of a lane of this protocol that left from our_port and carried what

@@ -828,25 +828,21 @@ LabTest::LossGuard::~LossGuard() {
     if (const auto error = lab_command({"loss", "0"}); !error.empty()) ADD_FAILURE() << error;
 }
 
-namespace {
-constexpr const char* kRuleTable = "fstestrange";
-}  // namespace
-
-PortRangeRule::PortRangeRule(int lab, int first, int last, const std::string& verdict)
-    : ns_("fslab" + std::to_string(lab)) {
+NftRule::NftRule(int lab, const std::string& hook, const std::string& rule)
+    : ns_("fslab" + std::to_string(lab)), table_("fstest" + hook) {
     const TempDir dir;
-    const std::string rules = dir.path() + "/range.nft";
-    std::ofstream{rules} << "table ip " << kRuleTable << " {\n  chain input {\n"
-                         << "    type filter hook input priority 0; policy accept;\n"
-                         << "    tcp dport " << first << "-" << last << " " << verdict << "\n  }\n}\n";
+    const std::string rules = dir.path() + "/rule.nft";
+    std::ofstream{rules} << "table ip " << table_ << " {\n  chain " << hook << " {\n"
+                         << "    type filter hook " << hook << " priority 0; policy accept;\n"
+                         << "    " << rule << "\n  }\n}\n";
     const auto added = run_process({"ip", "netns", "exec", ns_, "nft", "-f", rules}, std::chrono::seconds(10));
     if (added.exit_code != 0) error_ = added.describe();
 }
 
-PortRangeRule::~PortRangeRule() {
+NftRule::~NftRule() {
     if (!error_.empty()) return;
     const auto removed =
-        run_process({"ip", "netns", "exec", ns_, "nft", "delete", "table", "ip", kRuleTable}, std::chrono::seconds(10));
+        run_process({"ip", "netns", "exec", ns_, "nft", "delete", "table", "ip", table_}, std::chrono::seconds(10));
     if (removed.exit_code != 0) ADD_FAILURE() << removed.describe();
 }
 

@@ -297,23 +297,32 @@ std::string lab_command_for(int id, const std::vector<std::string>& args);
 // Skip message when not root, empty when root.
 std::string root_skip_reason();
 
-// A second lab, ID, brought up with lab.sh's OPTIONS (e.g. --icmp-ratelimit default) for the
-// lifetime of the object and down after it; one left behind by a crashed run is removed first.
-// An nftables table in lab `lab`'s namespace applying `verdict` ("drop", or "reject with icmp
-// type admin-prohibited") to a TCP port range, for the guard's lifetime.
-class PortRangeRule {
+// An nftables table in lab `lab`'s namespace holding one rule (nft syntax, e.g. "tcp sport 22
+// drop") in a filter chain on `hook` ("input" or "output"), for the guard's lifetime.
+class NftRule {
 public:
-    PortRangeRule(int lab, int first, int last, const std::string& verdict);
-    ~PortRangeRule();
-    PortRangeRule(const PortRangeRule&) = delete;
-    PortRangeRule& operator=(const PortRangeRule&) = delete;
+    NftRule(int lab, const std::string& hook, const std::string& rule);
+    ~NftRule();
+    NftRule(const NftRule&) = delete;
+    NftRule& operator=(const NftRule&) = delete;
     const std::string& error() const { return error_; }
 
 private:
     std::string ns_;
+    std::string table_;
     std::string error_;
 };
 
+// Lab `lab`'s namespace applying `verdict` ("drop", or "reject with icmp type admin-prohibited")
+// to incoming TCP to a port range, for the guard's lifetime.
+class PortRangeRule : public NftRule {
+public:
+    PortRangeRule(int lab, int first, int last, const std::string& verdict)
+        : NftRule(lab, "input", "tcp dport " + std::to_string(first) + "-" + std::to_string(last) + " " + verdict) {}
+};
+
+// A second lab, ID, brought up with lab.sh's OPTIONS (e.g. --icmp-ratelimit default) for the
+// lifetime of the object and down after it; one left behind by a crashed run is removed first.
 class ExtraLab {
 public:
     ExtraLab(int id, const std::vector<std::string>& options);

@@ -282,6 +282,19 @@ TEST_F(SourcePort, SynScanWithLossRetriesFromTheGivenPort) {
     EXPECT_GT(retried, 0u) << "no port needed a retry: the loss did not happen";
 }
 
+// b2. Every try shares one connection 4-tuple: when an open port's SYN,ACK is lost, the target
+//     keeps a half-open connection, and a retry whose SYN fell inside its window would draw a
+//     RST that reads as "closed" (RFC 793 p.71). With every SYN,ACK of port 22 dropped, the
+//     retries must find it filtered, never closed; port 23 (closed) stays closed.
+TEST_F(SourcePort, LostSynAckThenRetryReadsFilteredNotClosed) {
+    const NftRule lose_synacks{lab_id(), "output", "tcp sport 22 tcp flags & (syn|ack) == syn|ack drop"};
+    ASSERT_TRUE(lose_synacks.error().empty()) << lose_synacks.error();
+    const std::string target = lab_address(kNamespaceHost);
+    const auto run = watched_scan({"-sS", "-p", "22,23", "-Pn", "-n", "--all-ports", "--max-retries", "3"}, target);
+    expect_verdicts(run.scan, "tcp", {{{target, 22}, {"filtered", "no-response"}}, {{target, 23}, {"closed", "reset"}}});
+    EXPECT_GE((outgoing(run.wire).probes[{target, 6, 22}]), 2u) << "port 22 was not retried";
+}
+
 // c. Discovery before the port scan: the SYN, ACK and UDP pings leave from port 53 too; the
 //    hosts layout.conf has answering are found up and scanned exactly.
 TEST_F(SourcePort, DiscoveryPingsLeaveFromTheGivenPort) {

@@ -100,9 +100,12 @@ TEST(SourcePort, RepliesWhoseEchoNamesNoProbeOfOursAreRefused) {
         return make_tcp_packet(kTarget, kScanner, Port{80}, to, 7, ack, TcpFlags{TcpFlags::syn | TcpFlags::ack}, 512, 64);
     };
     ASSERT_TRUE(identify(correlator, synack(syn.seq + 1, kFixed)));
-    // A number past the last lane and try, and one below the cookie: refused.
-    EXPECT_FALSE(identify(correlator, synack(syn.seq + 1 + 3 * kTries, kFixed)));
+    // A number past the last lane and try, one below the cookie, one between two tries: refused.
+    const std::uint32_t stride = fixed_identity().seq_stride();
+    EXPECT_FALSE(identify(correlator, synack(syn.seq + 1 + 3 * kTries * stride, kFixed)));
     EXPECT_FALSE(identify(correlator, synack(syn.seq, kFixed)));
+    EXPECT_FALSE(identify(correlator, synack(syn.seq + 2, kFixed)));
+    EXPECT_FALSE(identify(correlator, synack(syn.seq + 1 + stride / 2, kFixed)));
     // A number that names the ACK lane is that lane's, never the SYN lane's.
     const Probe ack_lane = stamped(correlator, 1, 0);
     const auto answer = identify(correlator, synack(ack_lane.seq + 1, kFixed));
@@ -118,6 +121,40 @@ TEST(SourcePort, RepliesWhoseEchoNamesNoProbeOfOursAreRefused) {
     Probe udp = stamped(correlator, 2, 0);
     udp.ip_id = udp_ip_id(kKey(kScanner, kTarget, Port{80}, kFixed), 3 * kTries);
     EXPECT_FALSE(identify(correlator, reply_to(udp, 2)));
+}
+
+// Every try shares one 4-tuple: a retry's SYN must fall outside the window (at most 2^16 without
+// window scaling) of the half-open connection an earlier try left behind, or the target answers
+// it with a RST that reads as a closed port (RFC 793 p.71). Checked for the spans a scan can
+// have, up to 8 lanes of 51 tries.
+TEST(SourcePort, TheTriesOfOnePortStandOutsideEachOthersWindow) {
+    for (const std::uint8_t tries : {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{11}, std::uint8_t{51}}) {
+        for (const std::uint8_t lanes : {std::uint8_t{1}, std::uint8_t{3}, std::uint8_t{8}}) {
+            ScannerIdentity me{kScanner, Port{40000}, tries, lanes};
+            me.fixed_sport = kFixed;
+            const Correlator correlator{me, kKey, std::vector<const ProbeKind*>(lanes, &syn_kind())};
+            std::vector<std::uint32_t> seqs;
+            for (std::uint8_t lane = 0; lane < lanes; ++lane) {
+                for (std::uint8_t try_no = 0; try_no < tries; ++try_no) {
+                    Probe probe;
+                    probe.src = kScanner, probe.dst = kTarget, probe.dport = Port{80};
+                    probe.lane = lane, probe.try_no = try_no;
+                    correlator.stamp(probe);
+                    for (const std::uint32_t earlier : seqs) {
+                        const std::uint32_t ahead = probe.seq - (earlier + 1);  // past the earlier SYN
+                        EXPECT_GE(ahead, 65536u) << int{tries} << " tries, " << int{lanes} << " lanes";
+                    }
+                    seqs.push_back(probe.seq);
+                    const auto synack = make_tcp_packet(kTarget, kScanner, Port{80}, kFixed, 7, probe.seq + 1,
+                                                        TcpFlags{TcpFlags::syn | TcpFlags::ack}, 512, 64);
+                    const auto answer = identify(correlator, synack);
+                    ASSERT_TRUE(answer);
+                    EXPECT_EQ(answer->lane, lane);
+                    EXPECT_EQ(answer->try_no, try_no);
+                }
+            }
+        }
+    }
 }
 
 // A UDP datagram echoes nothing: it answers the UDP lane, and names no try (the engine takes

@@ -23,8 +23,13 @@ namespace flagscan {
 // By default the number rides on the source port: try k of lane l leaves from sport_base +
 // l * max_tries + k (an ICMP query carries that port as its identifier). With a fixed source
 // port (-g, for firewalls that trust replies from port 53 or 20) every TCP and UDP probe leaves
-// from that one port, and the number is added to the cookie instead (TCP sequence number, UDP
+// from that one port, and the number rides on the cookie instead (TCP sequence number, UDP
 // IP identification); ICMP queries keep the identifier scheme (-g is about ports, as in nmap).
+// In the TCP sequence number the tries stand seq_stride() apart, never next to each other: all
+// tries share one connection 4-tuple, and a retry whose SYN fell inside the window of the
+// half-open connection an earlier try left (its SYN,ACK lost) would be answered with a RST
+// (RFC 793 p.71, "If the SYN is in the window it is an error, send a reset"; Linux does), and
+// that RST acknowledges the retry exactly as a closed port's does: an open port read closed.
 struct ScannerIdentity {
     Ipv4 source;
     Port sport_base;
@@ -37,6 +42,12 @@ struct ScannerIdentity {
         return Port{static_cast<std::uint16_t>(sport_base.value() + number(lane, try_no))};
     }
     std::uint32_t port_span() const { return std::uint32_t{lanes} * max_tries; }  // numbers in use
+    // Distance between the sequence numbers of two consecutive lane-and-try numbers to a fixed
+    // source port: the sequence space shared out evenly, so tries stand at least 2^16 apart (the
+    // largest window a SYN without window scaling can open) for any port_span() <= 2^16.
+    std::uint32_t seq_stride() const {
+        return static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{1} << 31, (std::uint64_t{1} << 32) / std::max<std::uint32_t>(1, port_span())));
+    }
     // Whether probes of this protocol leave from the fixed source port.
     bool fixed_for(std::uint8_t protocol) const {
         return fixed_sport.value() != 0 && (protocol == ipproto::tcp || protocol == ipproto::udp);
@@ -159,6 +170,7 @@ private:
     std::optional<Sent> sent_probe(Ipv4 target, std::uint8_t protocol, Port port, Port our_port, EchoOf echo_of) const;
     template <class EchoOf>
     std::optional<Sent> fixed_port_probe(Ipv4 target, std::uint8_t protocol, Port port, EchoOf echo_of) const;
+    std::optional<std::uint32_t> number_echoed(const Echo& echo, std::uint32_t cookie) const;
     template <class EchoOf>
     std::optional<Sent> recorded_probe(Ipv4 target, std::uint8_t protocol, Port port, Port our_port, EchoOf echo_of) const;
     std::optional<Answer> identify_tcp(const DecodedPacket& packet) const;
