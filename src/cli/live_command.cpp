@@ -376,7 +376,7 @@ void mark_ourselves(Results& found, Ipv4 source, Reason reason) {
     PortResult self;
     self.state = PortState::open;
     self.reason = reason;
-    found.set(*host * found.targets().slot_count(), self);
+    found.set((*found.targets().slots_of(*host).begin()).index, self);
 }
 
 // What discovery found, and the exit code when the command ends with it (-sn, or Ctrl-C).

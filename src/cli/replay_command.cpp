@@ -118,6 +118,21 @@ std::string files_of(const ScanConfig& config) {
     return out;
 }
 
+// The outputs start at the capture's first frame (its time is the scan's start) and get each
+// host the moment its last port is decided, as in a live scan: a reply settles a port for good
+// (a silent one only at the capture's end, since a later reply may still answer it).
+void stream_hosts(LoopHooks& hooks, OutputSet& outputs, Results& results, const ScanView& view, ScanSummary& summary) {
+    LoopHooks starting;
+    starting.tick = [&outputs, &view, &summary, started = false](Micros now) mutable {
+        if (started) return;
+        summary.start_unix = now / kSecond;
+        outputs.start(view);
+        started = true;
+    };
+    add_hooks(hooks, std::move(starting));
+    add_streaming(hooks, outputs, results, view);
+}
+
 struct RunPlace {
     std::size_t n;      // from 1
     std::size_t count;  // scans replayed
@@ -130,7 +145,7 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
     auto file = PcapFile::open(config.replay_path);
     if (!file) return err << "flagscan: " << file.error() << '\n', false;
     const Ipv4 scanner = survey.scans.scanner;
-    const TargetSet targets{run.hosts, run.slots};
+    const TargetSet targets = run.targets();
     std::vector<const ProbeKind*> kinds;
     for (const auto& kind : run.kinds) kinds.push_back(&kind);
     Results results{targets, kinds, config.explain};  // --explain alone reads the evidence
@@ -144,20 +159,21 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
         if (place.count > 1) out << "; scan " << place.n << " of " << place.count;
         out << ")\n";
     }
-    const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); },
-                                               survey.conversations, run, scanner, hooks);
     ScanSummary summary{run.name() + " scan", "", 0, false, {}};
-    summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;  // max - min
     summary.host_reasons = replayed_reasons(targets, scanner, survey.arp);
     summary.command_line = config.command_line;
-    summary.start_unix = counts.first < 0 ? 0 : counts.first / kSecond;  // the capture's clock
-    summary.end_unix = counts.last < 0 ? 0 : counts.last / kSecond;
     summary.verbosity = config.verbosity;
     if (place.count > 1) summary.scan = run.name();
-    if (!config.no_dns) summary.host_names = names_of_reported_hosts(results, config.report);
+    if (!config.no_dns) summary.host_names = names_of_targets(targets);  // before any host streams out
     const ServiceTable services = ServiceTable::load_system();
     const ScanView view{results, services, config.report, summary, false};
-    outputs.start(view);
+    stream_hosts(hooks, outputs, results, view, summary);
+    const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); },
+                                               survey.conversations, run, scanner, hooks);
+    if (counts.frames == 0) outputs.start(view);
+    summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;  // max - min
+    summary.start_unix = counts.first < 0 ? 0 : counts.first / kSecond;  // the capture's clock
+    summary.end_unix = counts.last < 0 ? 0 : counts.last / kSecond;
     const bool written = finish_reports(config, outputs, view, ExplainContext{.replay = true}, out, err);
     if (counts.undecodable > 0 || config.verbosity > 0)
         err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes of the " << run.name()

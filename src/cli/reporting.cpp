@@ -53,14 +53,6 @@ std::vector<std::string> names_of_targets(const TargetSet& targets) {
     return reverse_names(addresses, 2 * kSecond);
 }
 
-std::vector<std::string> names_of_reported_hosts(const Results& results, const ReportOptions& options) {
-    std::vector<Ipv4> addresses;
-    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
-    for (std::uint32_t host = 0; host < hosts; ++host)
-        addresses.push_back(host_is_reported(results, host, options) ? results.targets().hosts().at(host) : Ipv4{});
-    return reverse_names(addresses, 2 * kSecond);
-}
-
 void add_packet_trace(LoopHooks& hooks, std::ostream& trace) {
     hooks.sent = [&trace](const Probe&, std::span<const std::uint8_t> packet, Micros) {
         auto decoded = decode_ipv4(ByteView{packet});

@@ -211,8 +211,7 @@ void Engine::settle_if_quiet(std::uint32_t host) {
 // Host discovery needs one answer per host: once a host is up, its silent probes get no retry.
 bool Engine::host_found_up(std::uint64_t index) const {
     if (kind(targets_->lane_at(index)).purpose != Purpose::host_discovery) return false;
-    const auto host = static_cast<std::uint32_t>(index / targets_->slot_count());
-    return results_->host(host).counts[static_cast<int>(PortState::open)] > 0;
+    return results_->host(host_of(index)).counts[static_cast<int>(PortState::open)] > 0;
 }
 
 // Kinds that an ICMP error decides (UDP, FIN, NULL, XMAS, Maimon) are paced when the target limits them.
@@ -424,11 +423,9 @@ std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
 }
 
 std::optional<std::uint64_t> Engine::index_of(Ipv4 target, std::uint8_t lane, Port port) const {
-    const int slot = targets_->slot_index(lane, port);
-    if (slot < 0) return std::nullopt;
-    auto host = targets_->hosts().index_of(target);
+    const auto host = targets_->hosts().index_of(target);
     if (!host) return std::nullopt;
-    return *host * targets_->slot_count() + static_cast<std::uint64_t>(slot);
+    return targets_->index_of(*host, lane, port);
 }
 
 void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt,
@@ -449,7 +446,7 @@ void Engine::settle(const Answer& answer, std::uint64_t index, const Rule& rule,
     if (results_->keeps_evidence())
         results_->note_tries(index, tries_seen(index, entry, answer.evidence.kind == ReplyEvidence::Kind::none));
     if (answer.evidence.kind != ReplyEvidence::Kind::none)
-        results_->note_reply(static_cast<std::uint32_t>(index / targets_->slot_count()), rtt);
+        results_->note_reply(host_of(index), rtt);
 }
 
 PacketOutcome Engine::on_packet(const DecodedPacket& packet, Micros ts) {

@@ -88,10 +88,21 @@ void ScanSurvey::add(const DecodedPacket& packet, Traffic traffic, std::uint64_t
     if (traffic != Traffic::probe) return;
     Group& group = senders_[packet.ip.src].groups[ProbeSignature::of(packet)];
     if (group.probes++ == 0) group.first = ordinal;
-    group.hosts.insert(packet.ip.dst.value());
-    const std::uint16_t port = packet.tcp ? packet.tcp->dport.value() : packet.udp->dport.value();
-    if (!group.ports[port]) ++group.port_count;
-    group.ports[port] = true;
+    group.add(packet.ip.dst.value(), packet.tcp ? packet.tcp->dport.value() : packet.udp->dport.value());
+}
+
+void ScanSurvey::Group::add(std::uint32_t host, std::uint16_t port) {
+    hosts.insert(host);
+    if (!ports[port]) ++port_count;
+    ports[port] = true;
+    probed.push_back((std::uint64_t{host} << 16) | port);
+    if (probed.size() >= 2 * unique_probed + 1024) make_unique();  // retries: memory stays per probed port
+}
+
+void ScanSurvey::Group::make_unique() {
+    std::ranges::sort(probed);
+    probed.erase(std::unique(probed.begin(), probed.end()), probed.end());
+    unique_probed = probed.size();
 }
 
 std::uint64_t ScanSurvey::Sender::scan_probes() const {
@@ -148,15 +159,13 @@ std::vector<std::string> ScanSurvey::scanner_notes(Ipv4 scanner, bool given) con
 
 namespace {
 
-void add_lane(ScanRun& run, const ProbeKind& kind, ProbeSignature shape, const std::unordered_set<std::uint32_t>& hosts,
-              const std::vector<bool>& ports) {
+void add_lane(ScanRun& run, const ProbeKind& kind, ProbeSignature shape, const std::vector<std::uint64_t>& probed) {
     const auto lane = static_cast<std::uint8_t>(run.kinds.size());
     run.kinds.push_back(kind);
     run.shapes.push_back(shape);
-    for (std::uint32_t host : hosts) run.hosts.add(Ipv4{host});
-    for (std::size_t port = 0; port < ports.size(); ++port) {
-        if (ports[port]) run.slots.push_back(Slot{Port{static_cast<std::uint16_t>(port)}, lane});
-    }
+    run.probed.reserve(run.probed.size() + probed.size());
+    for (const std::uint64_t pair : probed)
+        run.probed.push_back(ProbedSlot{Ipv4{static_cast<std::uint32_t>(pair >> 16)}, Slot{Port{static_cast<std::uint16_t>(pair)}, lane}});
 }
 
 }  // namespace
@@ -175,7 +184,7 @@ std::optional<std::size_t> ScanSurvey::busiest(const Ordered& order, std::uint8_
 }
 
 void ScanSurvey::add_group(ScanRun& run, const Ordered& order, std::size_t i, const ProbeKind& kind, std::vector<bool>& used) {
-    add_lane(run, kind, order[i].first, order[i].second->hosts, order[i].second->ports);
+    add_lane(run, kind, order[i].first, order[i].second->probed);
     used[i] = true;
 }
 
@@ -335,6 +344,7 @@ ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<s
     while (auto frame = next()) {
         const std::uint64_t ordinal = counts.frames++;
         end = std::max(end, frame->ts);
+        if (hooks.tick) hooks.tick(frame->ts);  // what the frames before this one settled
         auto packet = decode_frame(frame->link.value_or(link), ByteView{frame->span()});
         if (!packet) {
             ++counts.undecodable;

@@ -8,13 +8,14 @@ namespace flagscan {
 Results::Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds, bool keep_evidence)
     : targets_(&targets), kinds_(std::move(kinds)), ports_(targets.size()),
       evidence_(keep_evidence ? targets.size() : 0), hosts_(targets.host_count()) {
-    for (auto& host : hosts_) host.counts[static_cast<int>(PortState::unscanned)] = static_cast<std::uint32_t>(targets.slot_count());
+    for (std::uint64_t host = 0; host < hosts_.size(); ++host)
+        hosts_[host].counts[static_cast<int>(PortState::unscanned)] = static_cast<std::uint32_t>(targets.slot_count_of(host));
     totals_[static_cast<int>(PortState::unscanned)] = targets.size();
 }
 
 void Results::set(std::uint64_t index, const PortResult& result) {
     auto& slot = ports_[index];
-    const auto host = static_cast<std::uint32_t>(index / targets_->slot_count());
+    const std::uint32_t host = targets_->host_of(index);
     auto& counts = hosts_[host].counts;
     const auto unscanned = static_cast<int>(PortState::unscanned);
     if (slot.state == PortState::unscanned) ++decided_;

@@ -23,10 +23,8 @@ std::uint64_t count_up(const Results& discovery) {
 }  // namespace
 
 std::optional<std::uint64_t> up_evidence(const Results& discovery, std::uint32_t host) {
-    const std::uint64_t slots = discovery.targets().slot_count();
     std::optional<std::uint64_t> best;
-    for (std::uint64_t i = 0; i < slots; ++i) {
-        const std::uint64_t index = host * slots + i;
+    for (const auto [index, probe] : discovery.targets().slots_of(host)) {
         const auto& slot = discovery.port(index);
         if (slot.state != PortState::open) continue;
         if (!best || (slot.rtt_us != 0 && (discovery.port(*best).rtt_us == 0 || slot.rtt_us < discovery.port(*best).rtt_us)))

@@ -187,13 +187,11 @@ bool same_evidence(const Results& results, std::uint64_t a, std::uint64_t b, Ipv
 void explain_sample(std::ostream& out, const Results& results, std::uint32_t host, const NotShown& group,
                     const ExplainContext& context) {
     const auto& targets = results.targets();
-    const std::uint64_t slots = targets.slot_count();
     const Ipv4 address = targets.hosts().at(host);
     std::vector<std::pair<std::uint64_t, std::uint32_t>> samples;  // (first port of a kind of evidence, ports with it)
-    for (const std::uint32_t i : targets.report_order()) {
-        const std::uint64_t index = host * slots + i;
+    for (const auto [index, slot] : targets.slots_of(host)) {
         const auto& port = results.port(index);
-        if (targets.slots()[i].lane != group.lane || port.state != group.state || port.reason != group.reason) continue;
+        if (slot.lane != group.lane || port.state != group.state || port.reason != group.reason) continue;
         auto it = std::find_if(samples.begin(), samples.end(),
                                [&](const auto& s) { return same_evidence(results, s.first, index, address); });
         if (it == samples.end()) samples.emplace_back(index, 1);

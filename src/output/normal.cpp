@@ -38,10 +38,10 @@ void write_not_shown(std::ostream& out, const Results& results, std::uint32_t ho
 }
 
 // Ports an interrupted scan never decided are in no count above: say how many.
-void write_not_scanned(std::ostream& out, const Results& results, const HostListing& listing, bool interrupted) {
+void write_not_scanned(std::ostream& out, const HostListing& listing, bool interrupted) {
     if (listing.not_scanned() == 0) return;
-    out << (interrupted ? "Scan interrupted: " : "") << listing.not_scanned() << " of " << results.targets().slot_count()
-        << " ports not scanned.\n";
+    out << (interrupted ? "Scan interrupted: " : "") << listing.not_scanned() << " of "
+        << listing.scanned() + listing.not_scanned() << " ports not scanned.\n";
 }
 
 // "Host is up (0.000120s latency)."; with --reason, how it was judged up, as nmap's "Host is
@@ -78,7 +78,7 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
             << " ICMP errors per second, and the probes that need them were slowed to match.\n";
     }
     const HostListing listing = host_listing(results, host, options);
-    write_not_scanned(out, results, listing, summary.interrupted);
+    write_not_scanned(out, listing, summary.interrupted);
     write_not_shown(out, results, host, listing);
     std::string table;
     for_each_listed_port(results, host, listing, [&](std::uint64_t index) {

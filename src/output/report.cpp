@@ -50,13 +50,11 @@ bool folds(PortState state, std::uint32_t count, const ReportOptions& options) {
 
 // The folded ports grouped by (state, lane, reason), groups in the order their first port comes.
 std::vector<NotShown> group_folded(const Results& results, std::uint32_t host, const HostListing& listing) {
-    const auto& targets = results.targets();
-    const std::uint64_t slots = targets.slot_count();
     std::vector<NotShown> groups;
-    for (const std::uint32_t i : targets.report_order()) {
-        const auto& port = results.port(host * slots + i);
+    for (const auto [index, slot] : results.targets().slots_of(host)) {
+        const auto& port = results.port(index);
         if (!listing.folded[static_cast<int>(port.state)]) continue;
-        const std::uint8_t lane = targets.slots()[i].lane;
+        const std::uint8_t lane = slot.lane;
         auto group = std::find_if(groups.begin(), groups.end(), [&](const NotShown& g) {
             return g.state == port.state && g.lane == lane && g.reason == port.reason;
         });
@@ -106,10 +104,7 @@ void for_each_listed_port(const Results& results, std::uint32_t host, const Repo
 
 void for_each_listed_port(const Results& results, std::uint32_t host, const HostListing& listing,
                           const std::function<void(std::uint64_t index)>& visit) {
-    const auto& targets = results.targets();
-    const std::uint64_t slots = targets.slot_count();
-    for (const std::uint32_t i : targets.report_order()) {
-        const std::uint64_t index = host * slots + i;
+    for (const auto [index, slot] : results.targets().slots_of(host)) {
         if (listing.lists(results.port(index).state)) visit(index);
     }
 }

@@ -56,9 +56,8 @@ std::vector<std::vector<std::uint16_t>> folded_ports(const Results& results, std
                                                      const HostListing& listing) {
     const auto& targets = results.targets();
     std::vector<std::vector<std::uint16_t>> ports(listing.not_shown.size());
-    for (const std::uint32_t i : targets.report_order()) {
-        const PortResult& port = results.port(host * targets.slot_count() + i);
-        const Slot& slot = targets.slots()[i];
+    for (const auto [index, slot] : targets.slots_of(host)) {
+        const PortResult& port = results.port(index);
         const auto group = std::find_if(listing.not_shown.begin(), listing.not_shown.end(), [&](const NotShown& g) {
             return g.state == port.state && g.lane == slot.lane && g.reason == port.reason;
         });

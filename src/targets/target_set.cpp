@@ -2,6 +2,7 @@
 #include "flagscan/targets/target_set.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 namespace flagscan {
@@ -21,6 +22,10 @@ TargetSet::TargetSet(AddressSet hosts, std::vector<Port> ports) : TargetSet(std:
 // Duplicate (lane, port) pairs are dropped (the first one keeps its place), so slot_index stays
 // a bijection. Lanes beyond kMaxLanes are dropped too: no scan has that many probe kinds.
 TargetSet::TargetSet(AddressSet hosts, std::vector<Slot> slots) : hosts_(std::move(hosts)), slots_(std::move(slots)) {
+    index_slots();
+}
+
+void TargetSet::index_slots() {
     std::size_t kept = 0;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         const Slot slot = slots_[i];
@@ -41,13 +46,75 @@ TargetSet::TargetSet(AddressSet hosts, std::vector<Slot> slots) : hosts_(std::mo
     });
 }
 
-// index = host_index * slots + slot_index: consecutive indices walk one host's slots.
+namespace {
+
+auto slot_order(const Slot& slot) { return std::pair{slot.lane, slot.port.value()}; }
+
+}  // namespace
+
+// Sorted by host, then lane and port, duplicates dropped: the per-host runs become host_slots_
+// with their starts, and their union (by lane, then port) slots().
+TargetSet TargetSet::sparse(std::vector<ProbedSlot> probed) {
+    std::erase_if(probed, [](const ProbedSlot& p) { return p.slot.lane >= kMaxLanes; });
+    const auto order = [](const ProbedSlot& p) { return std::tuple{p.host.value(), p.slot.lane, p.slot.port.value()}; };
+    std::ranges::sort(probed, {}, order);
+    probed.erase(std::unique(probed.begin(), probed.end(), [&](const auto& a, const auto& b) { return order(a) == order(b); }),
+                 probed.end());
+    TargetSet set;
+    set.sparse_ = true;
+    set.host_slots_.reserve(probed.size());
+    for (std::size_t i = 0; i < probed.size(); ++i) {
+        if (i == 0 || probed[i].host != probed[i - 1].host) {
+            set.hosts_.add(probed[i].host);
+            set.host_start_.push_back(i);
+        }
+        set.host_slots_.push_back(probed[i].slot);
+        set.slots_.push_back(probed[i].slot);
+    }
+    set.host_start_.push_back(probed.size());
+    for (std::size_t h = 0; h + 1 < set.host_start_.size(); ++h)
+        set.max_host_slots_ = std::max(set.max_host_slots_, set.host_start_[h + 1] - set.host_start_[h]);
+    std::ranges::sort(set.slots_, {}, slot_order);
+    set.slots_.erase(std::unique(set.slots_.begin(), set.slots_.end(),
+                                 [](const Slot& a, const Slot& b) { return slot_order(a) == slot_order(b); }),
+                     set.slots_.end());
+    set.index_slots();
+    return set;
+}
+
+std::uint32_t TargetSet::host_of(std::uint64_t index) const {
+    if (!sparse_) return static_cast<std::uint32_t>(index / slots_.size());
+    const auto after = std::upper_bound(host_start_.begin(), host_start_.end(), index);
+    return static_cast<std::uint32_t>(after - host_start_.begin() - 1);
+}
+
+std::optional<std::uint64_t> TargetSet::index_of(std::uint64_t host, std::uint8_t lane, Port port) const {
+    if (host >= hosts_.size()) return std::nullopt;
+    if (!sparse_) {
+        const int slot = slot_index(lane, port);
+        if (slot < 0) return std::nullopt;
+        return host * slots_.size() + static_cast<std::uint64_t>(slot);
+    }
+    const auto first = host_slots_.begin() + static_cast<std::ptrdiff_t>(host_start_[host]);
+    const auto last = host_slots_.begin() + static_cast<std::ptrdiff_t>(host_start_[host + 1]);
+    const auto wanted = std::pair{lane, port.value()};
+    const auto it = std::lower_bound(first, last, wanted, [](const Slot& s, const auto& w) { return slot_order(s) < w; });
+    if (it == last || slot_order(*it) != wanted) return std::nullopt;
+    return static_cast<std::uint64_t>(it - host_slots_.begin());
+}
+
+PlacedSlot TargetSet::placed(std::uint64_t host, std::uint64_t k) const {
+    if (sparse_) return PlacedSlot{host_start_[host] + k, host_slots_[host_start_[host] + k]};
+    const std::uint32_t i = report_order_[k];
+    return PlacedSlot{host * slots_.size() + i, slots_[i]};
+}
+
+// Dense: index = host_index * slots + slot_index, so consecutive indices walk one host's slots.
 Target TargetSet::at(std::uint64_t index) const {
     if (index >= size()) return Target{};
-    const std::uint64_t slot_count = slots_.size();
-    const std::uint64_t host_index = index / slot_count;
-    const Slot& slot = slots_[index % slot_count];
-    return Target{hosts_.at(host_index), slot.port, static_cast<std::uint32_t>(host_index), slot.lane};
+    const std::uint32_t host = host_of(index);
+    const Slot& slot = sparse_ ? host_slots_[index] : slots_[index % slots_.size()];
+    return Target{hosts_.at(host), slot.port, host, slot.lane};
 }
 
 }  // namespace flagscan

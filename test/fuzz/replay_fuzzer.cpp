@@ -60,7 +60,7 @@ std::optional<Surveyed> survey(std::span<const std::uint8_t> bytes) {
 void replay(std::span<const std::uint8_t> bytes, const Surveyed& surveyed, const ScanRun& run) {
     auto file = PcapFile::open_bytes(bytes, "fuzz input");
     if (!file) return;
-    const TargetSet targets{run.hosts, run.slots};
+    const TargetSet targets = run.targets();
     std::vector<const ProbeKind*> kinds;
     for (const auto& kind : run.kinds) kinds.push_back(&kind);
     Results results{targets, kinds, true};

@@ -4,6 +4,7 @@
 // truncated, lying or foreign files).
 //
 // Usage: make_fixtures DIR (pcap-fixtures/). Deterministic: the same bytes on every run.
+//        make_fixtures --masscan-sized HOSTS FILE: a large capture for the replay's memory test.
 //
 // Packets come from the simulator's builders (make_tcp_packet, make_icmp_error); malformed ones
 // are those packets edited byte by byte. Each capture's .expected is written from the verdicts
@@ -15,6 +16,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <limits>
+#include <string_view>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -1354,11 +1359,64 @@ void pcapng_two_link_types(const fs::path& dir) {
     f.write_results(dir);
 }
 
+// ---- a masscan-sized capture (issue 11 item 6), written on demand, never committed ----------
+
+// HOSTS hosts of 198.18.0.0/15 (RFC 2544's benchmark range) probed once each on one random port
+// from one source port, in a shuffled order at 100,000 probes a second, as masscan sends; every
+// tenth host answers SYN,ACK, six in ten RST, three in ten nothing, each reply ~1 ms after its
+// probe. Prints "open N closed N filtered N" (what the replay must find).
+int masscan_sized(std::uint32_t hosts, const fs::path& path) {
+    Fixture f("masscan-sized", Link::ethernet);
+    std::uint64_t state = 0x9e3779b97f4a7c15ull;  // xorshift64: deterministic, no <random> engine state to pin
+    const auto next = [&state] {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        return state;
+    };
+    std::vector<std::uint32_t> order(hosts);
+    for (std::uint32_t i = 0; i < hosts; ++i) order[i] = i;
+    for (std::uint32_t i = hosts; i > 1; --i) std::swap(order[i - 1], order[next() % i]);
+    std::deque<std::pair<std::int64_t, Bytes>> replies;  // (due, packet), due times ascending
+    std::int64_t now = 0;                                 // the time of the last frame written, in us
+    std::uint32_t open = 0, closed_ports = 0, silent = 0;
+    const auto write_at = [&](std::int64_t when, const Bytes& packet, bool outgoing) {
+        f.add(packet, outgoing, when - now);
+        now = when;
+    };
+    const auto flush = [&](std::int64_t until) {
+        for (; !replies.empty() && replies.front().first <= until; replies.pop_front())
+            write_at(replies.front().first, replies.front().second, false);
+    };
+    std::int64_t sent_at = 0;
+    for (const std::uint32_t i : order) {
+        const Ipv4 host{(198u << 24) | (18u << 16) | i};
+        const auto port = static_cast<std::uint16_t>(1 + next() % 65535);
+        const Bytes syn = make_tcp_packet(kScanner, host, Port{61000}, Port{port}, static_cast<std::uint32_t>(next()), 0,
+                                          TcpFlags{S}, 1024, 64);
+        sent_at += 10;
+        flush(sent_at);
+        write_at(sent_at, syn, true);
+        const auto kind = i % 10;
+        if (kind == 0) ++open, replies.emplace_back(sent_at + 1000, syn_ack_to(syn));
+        else if (kind <= 6) ++closed_ports, replies.emplace_back(sent_at + 1000, rst_to(syn));
+        else ++silent;
+    }
+    flush(std::numeric_limits<std::int64_t>::max());
+    f.write_pcap(path);
+    std::printf("open %u closed %u filtered %u\n", open, closed_ports, silent);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 4 && std::string_view{argv[1]} == "--masscan-sized") {
+        const long hosts = std::strtol(argv[2], nullptr, 10);
+        if (hosts < 1 || hosts > (1 << 17)) return std::fprintf(stderr, "make_fixtures: HOSTS is 1..131072\n"), 2;
+        return masscan_sized(static_cast<std::uint32_t>(hosts), argv[3]);
+    }
     if (argc != 2) {
-        std::fprintf(stderr, "usage: make_fixtures DIR (pcap-fixtures/)\n");
+        std::fprintf(stderr, "usage: make_fixtures DIR (pcap-fixtures/)\n"
+                             "       make_fixtures --masscan-sized HOSTS FILE (a capture for the memory test)\n");
         return 2;
     }
     const fs::path dir = argv[1];

@@ -12,6 +12,7 @@ struct ProcessResult {
     int exit_code = -1;    // when the process exited
     int term_signal = 0;   // when a signal ended it
     bool timed_out = false;
+    long peak_rss_kib = 0;  // the child's largest resident set (wait4's ru_maxrss), in KiB
     std::string out;
     std::string err;
 

@@ -42,7 +42,7 @@ struct Replayed {
     ReplayCounts counts;
 
     const PortResult& at(std::uint16_t port) const {
-        return results->port(static_cast<std::uint64_t>(targets->port_index(Port{port})));
+        return results->port(targets->index_of(0, 0, Port{port}).value());
     }
 };
 
@@ -65,7 +65,7 @@ Replayed replay(const Capture& capture, const ProbeKind* kind = nullptr, std::si
     Replayed out;
     out.survey = survey(capture, ScanSurvey::Choice{std::nullopt, kind, false}, conversations);
     out.scan = out.survey.runs.at(run);
-    out.targets = std::make_unique<TargetSet>(out.scan.hosts, out.scan.slots);
+    out.targets = std::make_unique<TargetSet>(out.scan.targets());
     std::vector<const ProbeKind*> kinds;
     for (const auto& k : out.scan.kinds) kinds.push_back(&k);
     out.results = std::make_unique<Results>(*out.targets, kinds);
@@ -263,8 +263,8 @@ TEST(ReplaySurvey, TcpAndUdpGivenMakeOneRunOfTwoLanes) {
     const auto both = survey(c, ScanSurvey::Choice{std::nullopt, probe_kind_by_letter('S'), true}, conversations);
     ASSERT_EQ(both.runs.size(), 1u);
     EXPECT_EQ(both.runs[0].name(), "SYN and UDP");
-    EXPECT_EQ(both.runs[0].slots.size(), 4u);
-    EXPECT_EQ(both.runs[0].hosts.size(), 1u);
+    EXPECT_EQ(both.runs[0].targets().slot_count(), 4u);
+    EXPECT_EQ(both.runs[0].targets().host_count(), 1u);
     EXPECT_TRUE(both.notes.empty());  // the target's answer is no second scanner
     Conversations again;
     EXPECT_EQ(survey(c, ScanSurvey::Choice{}, again).runs.size(), 2u);  // nothing given: two scans

@@ -31,9 +31,8 @@ std::vector<std::string> names_of_hosts_up(const Results& discovery);
 
 // nmap resolves the names of the hosts it reports unless told -n; so do we, for 2 s at most:
 // the hosts a port scan is about to scan (before it, so that hosts stream out with their
-// names), or the hosts a replay reports.
+// names), or the hosts a replay is about to replay.
 std::vector<std::string> names_of_targets(const TargetSet& targets);
-std::vector<std::string> names_of_reported_hosts(const Results& results, const ReportOptions& options);
 
 // --packet-trace: a line per probe sent and per packet captured.
 void add_packet_trace(LoopHooks& hooks, std::ostream& trace);

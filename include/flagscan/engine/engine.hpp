@@ -169,7 +169,7 @@ private:
     const ProbeKind& kind(std::uint8_t lane) const { return results_->kind(lane); }
     bool host_found_up(std::uint64_t index) const;
     std::optional<std::uint8_t> replay_lane(std::uint8_t protocol) const;
-    std::uint32_t host_of(std::uint64_t index) const { return static_cast<std::uint32_t>(index / targets_->slot_count()); }
+    std::uint32_t host_of(std::uint64_t index) const { return targets_->host_of(index); }
     bool icmp_paced_lane(std::uint8_t lane) const;
     std::uint32_t errors_to_suspect(std::uint8_t lane) const;
     bool hold_for_pace(std::uint64_t index, Micros now);

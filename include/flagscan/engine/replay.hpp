@@ -67,12 +67,12 @@ struct ProbeSignature {
 struct ScanRun {
     std::vector<ProbeKind> kinds;     // lane order
     std::vector<ProbeSignature> shapes;   // per lane: the probes that feed it
-    AddressSet hosts;
-    std::vector<Slot> slots;
+    std::vector<ProbedSlot> probed;       // whom it probed where: only what the capture shows
     bool kind_inferred = true;
     std::string name() const;  // "SYN", "SYN and UDP"
     // The packet (from the scanner) is one of this run's probes.
     bool takes(const DecodedPacket& packet) const;
+    TargetSet targets() const { return TargetSet::sparse(probed); }
 };
 
 // What a capture shows about the scans in it, learnt from the packets Conversations calls probes.
@@ -105,7 +105,11 @@ private:
         std::unordered_set<std::uint32_t> hosts;
         std::vector<bool> ports = std::vector<bool>(65536);
         std::uint32_t port_count = 0;
+        std::vector<std::uint64_t> probed;  // (host << 16) | port; made unique as it grows (retries repeat it)
+        std::size_t unique_probed = 0;      // probed.size() when it was last made unique
         bool is_scan() const { return hosts.size() > 1 || port_count > 1; }
+        void add(std::uint32_t host, std::uint16_t port);
+        void make_unique();
     };
     struct Sender {
         std::map<ProbeSignature, Group> groups;
@@ -135,8 +139,8 @@ struct ReplayCounts {
 
 // Feeds every frame to the engine: the run's probes to replay_probe (the same record the live
 // sender makes), replies to on_packet; connections and other scans' probes are left out. The
-// capture's timestamps are the clock. At the end, probes still unanswered get the verdict for
-// silence.
+// capture's timestamps are the clock (hooks.tick gets each frame's before it is read). At the
+// end, probes still unanswered get the verdict for silence.
 ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<std::optional<Frame>()>& next,
                             const Conversations& conversations, const ScanRun& run, Ipv4 scanner,
                             const LoopHooks& hooks = {});

@@ -115,5 +115,57 @@ TEST(TargetSet, PermutedWalkVisitsEveryTargetOnce) {
     EXPECT_EQ(seen.size(), 27u * 3u);
 }
 
+// A replay's set: only the (lane, port)s each host was probed on, retries and out-of-range lanes
+// dropped; indices run host by host, each host's slots by lane, then port (report order).
+TEST(TargetSet, SparseKeepsOnlyWhatEachHostWasProbedOn) {
+    const TargetSet set = TargetSet::sparse({
+        {ip("10.0.0.9"), Slot{Port{443}, 0}},
+        {ip("10.0.0.2"), Slot{Port{80}, 0}},
+        {ip("10.0.0.9"), Slot{Port{22}, 0}},
+        {ip("10.0.0.9"), Slot{Port{53}, 1}},
+        {ip("10.0.0.2"), Slot{Port{80}, 0}},  // a retry: one slot
+        {ip("10.0.0.5"), Slot{Port{7}, TargetSet::kMaxLanes}},  // no such lane: dropped, host too
+    });
+    ASSERT_EQ(set.size(), 4u);
+    ASSERT_EQ(set.host_count(), 2u);
+    EXPECT_EQ(set.hosts().at(0), ip("10.0.0.2"));
+    EXPECT_EQ(set.hosts().at(1), ip("10.0.0.9"));
+    EXPECT_EQ(set.slot_count_of(0), 1u);
+    EXPECT_EQ(set.slot_count_of(1), 3u);
+    EXPECT_EQ(set.max_slot_count(), 3u);
+    EXPECT_EQ(set.index_of(0, 0, Port{80}), 0u);
+    EXPECT_EQ(set.index_of(1, 0, Port{22}), 1u);
+    EXPECT_EQ(set.index_of(1, 0, Port{443}), 2u);
+    EXPECT_EQ(set.index_of(1, 1, Port{53}), 3u);
+    EXPECT_FALSE(set.index_of(0, 0, Port{22}));  // probed on another host only
+    EXPECT_FALSE(set.index_of(1, 0, Port{53}));  // that port, another lane
+    EXPECT_FALSE(set.index_of(2, 0, Port{80}));  // no such host
+    std::vector<std::pair<std::uint64_t, std::uint16_t>> walked;
+    for (const auto [index, slot] : set.slots_of(1)) walked.emplace_back(index, slot.port.value());
+    EXPECT_EQ(walked, (std::vector<std::pair<std::uint64_t, std::uint16_t>>{{1, 22}, {2, 443}, {3, 53}}));
+    for (std::uint64_t index = 0; index < set.size(); ++index) {
+        const Target t = set.at(index);
+        EXPECT_EQ(set.host_of(index), t.host_index);
+        EXPECT_EQ(set.index_of(t.host_index, t.lane, t.port), index);
+        EXPECT_EQ(set.lane_at(index), t.lane);
+    }
+    // slots() is the union, by lane then port.
+    ASSERT_EQ(set.slots().size(), 4u);
+    EXPECT_EQ(set.slots()[0].port, Port{22});
+    EXPECT_EQ(set.slots()[3].lane, 1);
+}
+
+// A dense set walks each host's slots in report order with their indices, whatever -p's order.
+TEST(TargetSet, DenseHostSlotsAreInReportOrder) {
+    const TargetSet set(hosts({{"10.0.0.1", "10.0.0.2"}}), ports({443, 22, 80}));
+    std::vector<std::pair<std::uint64_t, std::uint16_t>> walked;
+    for (const auto [index, slot] : set.slots_of(1)) walked.emplace_back(index, slot.port.value());
+    EXPECT_EQ(walked, (std::vector<std::pair<std::uint64_t, std::uint16_t>>{{4, 22}, {5, 80}, {3, 443}}));
+    EXPECT_EQ(set.host_of(5), 1u);
+    EXPECT_EQ(set.index_of(1, 0, Port{443}), 3u);
+    EXPECT_FALSE(set.index_of(2, 0, Port{443}));
+    EXPECT_EQ(set.slot_count_of(0), 3u);
+}
+
 }  // namespace
 }  // namespace flagscan
