@@ -2,7 +2,8 @@
 # Second command of the README (and CI): installs dependencies, builds, runs every test suite,
 # then the unit (and replay) suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 # (build-san/, gcc) and the fuzzers for a bounded time (build-fuzz/, clang): the packet decoder's
-# (FLAGSCAN_FUZZ_SECONDS, default 60) and the replay path's (FLAGSCAN_REPLAY_FUZZ_SECONDS, 30).
+# (FLAGSCAN_FUZZ_SECONDS, default 60), the replay path's (FLAGSCAN_REPLAY_FUZZ_SECONDS, 30) and
+# the service probe file parser and matcher's (FLAGSCAN_SERVICE_FUZZ_SECONDS, 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
@@ -61,9 +62,11 @@ echo "test.sh: ASan+UBSan build and tests: $((SECONDS - started)) s"
 # 3. The fuzzers (libFuzzer + ASan + UBSan, clang) for a bounded time each, in copies of their
 # seeds so that the repository is not written to: the decoder fuzzer from test/fuzz/corpus, the
 # replay fuzzer (a whole capture through PcapFile, the survey and the engine) from the hand-built
-# captures pcap-fixtures/built-*. A crashing input is kept in build-fuzz/artifacts/ (reproduce:
+# captures pcap-fixtures/built-*, the service fuzzer (nmap-service-probes text and an answer) from
+# test/fuzz/service-corpus. A crashing input is kept in build-fuzz/artifacts/ (reproduce:
 # build-fuzz/test/fuzz/NAME FILE). Each run counts as one case.
 replay_fuzz_seconds=${FLAGSCAN_REPLAY_FUZZ_SECONDS:-30}
+service_fuzz_seconds=${FLAGSCAN_SERVICE_FUZZ_SECONDS:-20}
 run_fuzzer() {  # NAME SECONDS SEED_DIR
   local name=$1 seconds=$2 seeds=$3 run=0
   echo "$name: ${seconds} s from $seeds ($(ls "$seeds" | wc -l) seeds)"
@@ -81,14 +84,16 @@ fuzz_dir=$(mktemp -d)
 trap 'rm -rf "$fuzz_dir"' EXIT
 CXX=clang++ configure build-fuzz -Dfuzz=true -Dtests=false || step=$?
 if ((step == 0)); then
-  meson compile -C build-fuzz decode_fuzzer replay_fuzzer >"$fuzz_dir/build.log" 2>&1 ||
+  meson compile -C build-fuzz decode_fuzzer replay_fuzzer service_fuzzer >"$fuzz_dir/build.log" 2>&1 ||
     { step=$?; tail -n 60 "$fuzz_dir/build.log"; }
 fi
 if ((step == 0)); then
   cp -r test/fuzz/corpus "$fuzz_dir/corpus"
   mkdir -p build-fuzz/artifacts "$fuzz_dir/captures"
   cp pcap-fixtures/built-*.pcap* "$fuzz_dir/captures/"
-  for run in "decode_fuzzer $fuzz_seconds $fuzz_dir/corpus" "replay_fuzzer $replay_fuzz_seconds $fuzz_dir/captures"; do
+  cp -r test/fuzz/service-corpus "$fuzz_dir/service-corpus"
+  for run in "decode_fuzzer $fuzz_seconds $fuzz_dir/corpus" "replay_fuzzer $replay_fuzz_seconds $fuzz_dir/captures" \
+    "service_fuzzer $service_fuzz_seconds $fuzz_dir/service-corpus"; do
     fuzz_step=0
     run_fuzzer $run || fuzz_step=$?
     if ((fuzz_step == 0)); then passed=$((passed + 1)); else failed=$((failed + 1)) status=1; fi

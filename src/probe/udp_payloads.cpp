@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <utility>
 
@@ -26,14 +24,6 @@ Error at_line(std::size_t line, const std::string& what) {
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-int hex_value(char c) {
-    if (is_digit(c)) return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 // nmap's port syntax without protocol prefixes ("U:53" is not a payload port list).
 bool is_port_list(std::string_view text) {
@@ -42,46 +32,6 @@ bool is_port_list(std::string_view text) {
 
 bool is_port_number(std::string_view text) {
     return !text.empty() && std::all_of(text.begin(), text.end(), is_digit) && parse_ports(text).ok();
-}
-
-// The character a one-letter escape stands for, as in nmap's cstring_unescape: \0 is a NUL
-// (no octal), other letters and digits are errors, any other character stands for itself.
-std::optional<char> simple_escape(char c) {
-    switch (c) {
-        case '0': return '\0';
-        case 'a': return '\a';
-        case 'b': return '\b';
-        case 'f': return '\f';
-        case 'n': return '\n';
-        case 'r': return '\r';
-        case 't': return '\t';
-        case 'v': return '\v';
-        default: return is_alnum(c) ? std::nullopt : std::optional<char>{c};
-    }
-}
-
-// The bytes of a string's inside (between the quotes), escapes undone.
-Result<std::string> unescape(std::string_view raw) {
-    std::string out;
-    out.reserve(raw.size());
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] != '\\') {
-            out += raw[i];
-        } else if (i + 1 < raw.size() && raw[i + 1] == 'x') {
-            const int high = i + 2 < raw.size() ? hex_value(raw[i + 2]) : -1;
-            const int low = i + 3 < raw.size() ? hex_value(raw[i + 3]) : -1;
-            if (high < 0 || low < 0)
-                return Error{"bad escape " + quote_for_error(raw.substr(i, 4)) + ": \\x takes two hex digits"};
-            out += static_cast<char>(high * 16 + low);
-            i += 3;
-        } else {
-            const std::optional<char> c = i + 1 < raw.size() ? simple_escape(raw[i + 1]) : std::nullopt;
-            if (!c) return Error{"bad escape " + quote_for_error(raw.substr(i, 2))};
-            out += *c;
-            ++i;
-        }
-    }
-    return out;
 }
 
 struct Token {
@@ -211,7 +161,7 @@ private:
             return at_line(protocol.line, quote_for_error(protocol.text) + " entry has no payload string");
         std::string payload;
         while (token_.kind == Token::Kind::string) {
-            Result<std::string> piece = unescape(token_.text);
+            Result<std::string> piece = unescape_c_string(token_.text);
             if (!piece) return at_line(token_.line, piece.error());
             payload += piece.value();
             if (payload.size() > UdpPayloads::max_payload_size)
@@ -237,14 +187,6 @@ private:
     Token token_;
 };
 
-std::optional<std::string> read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (in.bad()) return std::nullopt;
-    return text;
-}
-
 }  // namespace
 
 Result<UdpPayloads> UdpPayloads::parse(std::string_view text) {
@@ -261,7 +203,7 @@ Result<UdpPayloads> UdpPayloads::parse(std::string_view text) {
 }
 
 Result<UdpPayloads> UdpPayloads::load_file(const std::string& path) {
-    const std::optional<std::string> text = read_text(path);
+    const std::optional<std::string> text = read_text_file(path);
     if (!text) return Error{path + ": cannot read the file"};
     Result<UdpPayloads> table = parse(*text);
     if (!table) return Error{path + ": " + table.error()};

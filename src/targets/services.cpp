@@ -11,6 +11,7 @@
 #include <span>
 #include <utility>
 
+#include "flagscan/net/text.hpp"
 #include "flagscan/targets/port_list.hpp"
 
 namespace flagscan {
@@ -75,21 +76,6 @@ void for_each_line(std::string_view text, F&& f) {
     }
 }
 
-struct FileCloser {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-std::optional<std::string> read_file(const char* path) {
-    const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path, "rb"));
-    if (!file) return std::nullopt;
-    std::string text;
-    std::array<char, 65536> buffer;
-    std::size_t n = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), file.get())) > 0) text.append(buffer.data(), n);
-    if (std::ferror(file.get())) return std::nullopt;
-    return text;
-}
-
 // Why iterative with one backtrack point: the pattern's last '*' is the only one worth retrying
 // from (a later mismatch never needs an earlier star to absorb more), so matching is linear-ish
 // and has no recursion for a hostile pattern such as "*a*a*a*a*b".
@@ -145,11 +131,11 @@ ServiceTable ServiceTable::from_etc_services(std::string_view text) {
 }
 
 ServiceTable ServiceTable::load_system() {
-    if (std::optional<std::string> text = read_file(nmap_services_path)) {
+    if (std::optional<std::string> text = read_text_file(nmap_services_path)) {
         ServiceTable table = from_nmap_services(*text);
         if (table.has_frequencies()) return table;
     }
-    if (std::optional<std::string> text = read_file(etc_services_path)) return from_etc_services(*text);
+    if (std::optional<std::string> text = read_text_file(etc_services_path)) return from_etc_services(*text);
     return ServiceTable{};
 }
 
