@@ -159,6 +159,8 @@ make_state() {
     write_oidentd_conf >"$SV/oidentd.conf"
     write_redis_conf >"$SV/redis.conf"
     write_versions >"$SV/versions"
+    # The stubs run as nobody, who may not read the checkout (a clone under /root): copies.
+    install -m 0755 "$SCRIPT_DIR/bounce_ftpd.py" "$SCRIPT_DIR/stub_services.py" "$SV/"
     # sshd's compiled-in privilege separation directory (Debian's ssh.service makes it too).
     install -d -m 0755 /run/sshd
 }
@@ -375,14 +377,14 @@ start_daemons() {
     start sshd /usr/sbin/sshd -D -e -f "$SV/sshd_config"
     start vsftpd /usr/sbin/vsftpd "$SV/vsftpd.conf"
     start vsftpd-safe /usr/sbin/vsftpd "$SV/vsftpd-safe.conf"
-    start pyftpdlib $(as_user nobody nogroup) /usr/bin/python3 "$SCRIPT_DIR/bounce_ftpd.py" "${PORT_OF[ftp-bounce]}" "$SV/ftp-ro"
+    start pyftpdlib $(as_user nobody nogroup) /usr/bin/python3 "$SV/bounce_ftpd.py" "${PORT_OF[ftp-bounce]}" "$SV/ftp-ro"
     start inetd /usr/sbin/inetutils-inetd -d --pidfile="$SV/pids/inetd.self.pid" "$SV/inetd.conf"
     start nginx /usr/sbin/nginx -e "$SV/logs/nginx-error.log" -c "$SV/nginx.conf"
     start nginx-root /usr/sbin/nginx -e "$SV/logs/nginx-root-error.log" -c "$SV/nginx-root.conf"
     start nginx-safe $(as_user www-data www-data) /usr/sbin/nginx -e "$SV/nginx-safe/error.log" -c "$SV/nginx-safe.conf"
     start oidentd /usr/sbin/oidentd -i -S -C "$SV/oidentd.conf" -p "${PORT_OF[ident]}" -u nobody -g nogroup
     start redis $(as_user redis redis) /usr/bin/redis-server "$SV/redis.conf"
-    start stubs $(as_user nobody nogroup) /usr/bin/python3 "$SCRIPT_DIR/stub_services.py" \
+    start stubs $(as_user nobody nogroup) /usr/bin/python3 "$SV/stub_services.py" \
         "tcpwrapped:${PORT_OF[tcpwrapped]}" "banner:${PORT_OF[ssh1-stub]}:SSH-1.99-OpenSSH_3.9p1"
 }
 
