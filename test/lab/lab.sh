@@ -18,6 +18,8 @@
 #   1500 ms; the other addresses of the /28 answer nothing. --loss does not reach them (their
 #   replies are forwarded, not sent by the namespace). Its pid: <state dir>/slow-responder.pid.
 # Nothing is routed anywhere else: the namespace has no default route.
+# The services host (real daemons, 10.77.<ID>.128/30, namespace fssv<ID>) is test/lab/services.sh,
+# also run as `lab.sh services up|down|info ID`.
 set -Eeuo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,6 +40,7 @@ usage: lab.sh up ID [--loss PCT] [--icmp-ratelimit off|default] [--listener PATH
        lab.sh loss ID PCT
        lab.sh down ID
        lab.sh info ID
+       lab.sh services up|down|info ID   (the services host: test/lab/services.sh)
 ID is 0..99. The listener defaults to $FLAGSCAN_LAB_LISTENER, else build/test/lab/lab-listener;
 the slow responder to $FLAGSCAN_LAB_SLOW_RESPONDER, else slow-responder beside the listener.
 EOF
@@ -536,6 +539,7 @@ main() {
     local cmd=${1:-} args=()
     [[ -n $cmd ]] || usage
     shift
+    [[ $cmd != services ]] || exec bash "$SCRIPT_DIR/services.sh" "$@"
     while (($#)); do
         case $1 in
         --loss) LOSS=${2:?--loss needs PCT}; shift 2 ;;

@@ -1,0 +1,560 @@
+#!/usr/bin/env bash
+# services.sh: starts and stops the lab's services host, real Debian daemons in their own namespace.
+#
+# Lab ID (0..99), beside lab.sh's lab of the same ID and independent of it:
+#   namespace fssv<ID>; veth fsvh<ID> (host, 10.77.<ID>.129/30) <-> fsvn<ID> (namespace,
+#   10.77.<ID>.130/30). Nothing else is routed: the namespace has no default route and reaches
+#   only the host's .129 (lab.sh uses .0/30, .16/28, .32/27, .64/28 of the same /24).
+#   services.conf (the truth) lists each port: the daemon, the service nmap names, the user ident
+#   answers, the weaknesses planted and the checks a port is the safe case of. The daemons run
+#   as Debian runs them, from configurations generated here and passed with each one's own
+#   option (/etc is never touched): sshd -f (root, privsep user sshd), vsftpd CONFFILE (anonymous
+#   with one writable directory on 21; anonymous off on 2100), pyftpdlib (test/lab/bounce_ftpd.py,
+#   as nobody: bounce allowed, read-only), inetutils-inetd with telnetd (root: login on 23, no
+#   login on 2323), nginx -c (master root, workers www-data: 80, 443 with a self-signed
+#   certificate made at start; one with workers as root on 8080; one entirely as www-data
+#   without server_tokens on 8081),
+#   oidentd (113, drops to nobody), redis-server FILE (as redis), and test/lab/stub_services.py
+#   (as nobody: 2222 closes every connection at once, 2201 sends an SSH-1.99 banner).
+#   State: /run/flagscan-lab/sv<ID> (configs, keys, pid files, logs, FTP roots, versions): down
+#   kills the daemons by their pid files, then what is left in the namespace, and removes the
+#   namespace, the veth and the state directory. up after a crashed run cleans first.
+set -Eeuo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly SCRIPT_DIR
+readonly CONF="${FLAGSCAN_SERVICES_CONF:-$SCRIPT_DIR/services.conf}"
+readonly STATE_ROOT="${FLAGSCAN_LAB_STATE:-/run/flagscan-lab}"
+UP_DONE=1
+
+usage() {
+    cat >&2 <<'EOF'
+usage: services.sh up ID
+       services.sh down ID
+       services.sh info ID
+ID is 0..99: the services host 10.77.ID.130 in namespace fssvID (lab.sh services ... does the same).
+EOF
+    exit 2
+}
+
+die() {
+    echo "services.sh: $*" >&2
+    exit 1
+}
+
+# --- services.conf --------------------------------------------------------------------
+
+# Prints services.conf's rows without comments or blank lines.
+conf_rows() {
+    sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$CONF"
+}
+
+# The rows services.sh configures a daemon for, by name (services.conf may list more).
+readonly NEEDED_ROWS="ftp ftp-bounce ftp-safe http http-root http-safe https ident redis ssh ssh1-stub tcpwrapped telnet telnet-safe"
+
+# Fills PORT_OF (name -> port), PORTS (in file order) and PACKAGES (sorted, unique) in one pass.
+load_conf() {
+    local name port package rest line
+    declare -gA PORT_OF=()
+    PORTS=() PACKAGES=()
+    while IFS= read -r line; do
+        read -r name port package rest <<<"$line"
+        PORT_OF[$name]=$port
+        PORTS+=("$port")
+        [[ " ${PACKAGES[*]} " == *" $package "* ]] || PACKAGES+=("$package")
+    done < <(conf_rows)
+    for name in $NEEDED_ROWS; do
+        [[ -n ${PORT_OF[$name]:-} ]] || die "services.conf: no row named '$name'"
+    done
+}
+
+# Dies on a malformed services.conf: 9 columns, ports 1..65535, names and ports unique.
+validate_conf() {
+    [[ -r $CONF ]] || die "cannot read $CONF"
+    conf_rows | awk '
+        NF != 9 { printf "services.conf: row %s: %d columns, want 9\n", $1, NF; bad = 1 }
+        $2 !~ /^[0-9]+$/ || $2 < 1 || $2 > 65535 { printf "services.conf: row %s: bad port %s\n", $1, $2; bad = 1 }
+        names[$1]++ { printf "services.conf: name %s given twice\n", $1; bad = 1 }
+        ports[$2]++ { printf "services.conf: port %s given twice\n", $2; bad = 1 }
+        END { exit bad }' >&2 || die "malformed $CONF"
+    load_conf
+}
+
+# --- names ----------------------------------------------------------------------------
+
+set_names() {
+    [[ $1 =~ ^[0-9]{1,2}$ ]] || die "lab ID must be 0..99, got '$1'"
+    ID=$((10#$1))
+    NS=fssv$ID
+    HOST_IF=fsvh$ID
+    NS_IF=fsvn$ID
+    HOST_IP=10.77.$ID.129
+    NS_IP=10.77.$ID.130
+    SV=$STATE_ROOT/sv$ID
+}
+
+ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$NS"; }
+in_ns() { ip netns exec "$NS" "$@"; }
+
+require_root() { [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, veth, daemons)"; }
+
+require_tools() {
+    local t
+    for t in ip ss setsid setpriv timeout awk sed openssl ssh-keygen /usr/bin/python3 dpkg-query \
+        /usr/sbin/sshd /usr/sbin/vsftpd /usr/sbin/inetutils-inetd /usr/sbin/telnetd \
+        /usr/sbin/nginx /usr/sbin/oidentd /usr/bin/redis-server; do
+        command -v "$t" >/dev/null || die "missing '$t' (bash tools/install-deps.sh installs it)"
+    done
+    /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null || die "missing python3-pyftpdlib (bash tools/install-deps.sh)"
+    local user
+    for user in sshd ftp www-data redis nobody; do
+        getent passwd "$user" >/dev/null || die "missing user '$user' (made by its Debian package)"
+    done
+}
+
+# --- network --------------------------------------------------------------------------
+
+make_links() {
+    ip netns add "$NS"
+    in_ns ip link set lo up
+    # No IPv6 on the lab links: keeps captures free of router solicitations and DAD.
+    [[ ! -e /proc/sys/net/ipv6 ]] || in_ns sh -c 'echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6'
+    ip link add "$HOST_IF" type veth peer name "$NS_IF" netns "$NS"
+    [[ ! -e /proc/sys/net/ipv6/conf/$HOST_IF ]] || echo 1 >"/proc/sys/net/ipv6/conf/$HOST_IF/disable_ipv6"
+    ip addr add "$HOST_IP/30" dev "$HOST_IF"
+    ip link set "$HOST_IF" up
+    in_ns ip addr add "$NS_IP/30" dev "$NS_IF"
+    in_ns ip link set "$NS_IF" up
+}
+
+# --- state: configurations, keys, certificate, FTP roots -----------------------------
+
+make_state() {
+    install -d -m 0755 "$SV" "$SV/pids" "$SV/logs" "$SV/ssh" "$SV/tls" "$SV/www" "$SV/empty"
+    ssh-keygen -q -t ed25519 -N '' -C "fssv$ID" -f "$SV/ssh/ssh_host_ed25519_key"
+    ssh-keygen -q -t ecdsa -N '' -C "fssv$ID" -f "$SV/ssh/ssh_host_ecdsa_key"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=fssv$ID.flagscan.lab" \
+        -keyout "$SV/tls/key.pem" -out "$SV/tls/cert.pem" 2>"$SV/logs/openssl.log"
+    echo "<html><body>flagscan services host $ID</body></html>" >"$SV/www/index.html"
+    # vsftpd's anonymous root: root-owned (vsftpd refuses a writable chroot), one writable dir.
+    install -d -m 0755 "$SV/ftp"
+    install -d -m 0755 -o ftp -g ftp "$SV/ftp/incoming"
+    echo "flagscan services host: incoming/ is writable by anonymous" >"$SV/ftp/README"
+    install -d -m 0755 "$SV/ftp-ro"
+    echo "flagscan services host: read-only, bounce allowed" >"$SV/ftp-ro/README"
+    : >"$SV/vsftpd-users.list"  # the safe vsftpd lets only these (none) log in
+    install -d -m 0755 "$SV/nginx-tmp" "$SV/nginx-root-tmp"
+    install -d -m 0755 -o www-data -g www-data "$SV/nginx-safe" "$SV/nginx-safe/tmp"
+    install -d -m 0755 -o redis -g redis "$SV/redis"
+    write_sshd_conf >"$SV/sshd_config"
+    write_vsftpd_conf >"$SV/vsftpd.conf"
+    write_vsftpd_safe_conf >"$SV/vsftpd-safe.conf"
+    write_inetd_conf >"$SV/inetd.conf"
+    # sleep: telnetd drops what the pty holds when the program exits at once.
+    printf '#!/bin/sh\necho "telnet logins are disabled here"\nsleep 1\n' >"$SV/telnet-notice"
+    chmod 0755 "$SV/telnet-notice"
+    write_nginx_conf >"$SV/nginx.conf"
+    write_nginx_root_conf >"$SV/nginx-root.conf"
+    write_nginx_safe_conf >"$SV/nginx-safe.conf"
+    write_oidentd_conf >"$SV/oidentd.conf"
+    write_redis_conf >"$SV/redis.conf"
+    write_versions >"$SV/versions"
+    # The stubs run as nobody, who may not read the checkout (a clone under /root): copies.
+    install -m 0755 "$SCRIPT_DIR/bounce_ftpd.py" "$SCRIPT_DIR/stub_services.py" "$SV/"
+    # sshd's compiled-in privilege separation directory (Debian's ssh.service makes it too).
+    install -d -m 0755 /run/sshd
+}
+
+write_sshd_conf() {
+    cat <<EOF
+Port ${PORT_OF[ssh]}
+ListenAddress 0.0.0.0
+HostKey $SV/ssh/ssh_host_ed25519_key
+HostKey $SV/ssh/ssh_host_ecdsa_key
+PidFile $SV/pids/sshd.self.pid
+UsePAM no
+PermitRootLogin no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile none
+EOF
+}
+
+# Common to both vsftpd: standalone in the foreground, no IPv6, no seccomp sandbox (3.0.3's
+# breaks on newer kernels), a private empty chroot directory.
+vsftpd_common() {
+    cat <<EOF
+listen=YES
+listen_ipv6=NO
+background=NO
+seccomp_sandbox=NO
+secure_chroot_dir=$SV/empty
+xferlog_enable=YES
+dirmessage_enable=NO
+EOF
+}
+
+# Port 21: anonymous login, incoming/ writable (upload, mkdir, rename, delete); vsftpd refuses
+# PORT to any address but the client's (port_promiscuous=NO): the bounce check's safe case.
+write_vsftpd_conf() {
+    vsftpd_common
+    cat <<EOF
+listen_port=${PORT_OF[ftp]}
+vsftpd_log_file=$SV/logs/vsftpd-xfer.log
+anonymous_enable=YES
+local_enable=NO
+anon_root=$SV/ftp
+write_enable=YES
+anon_upload_enable=YES
+anon_mkdir_write_enable=YES
+anon_other_write_enable=YES
+anon_umask=022
+port_promiscuous=NO
+EOF
+}
+
+# Port 2100: anonymous off; local users allowed only from an empty list, so nobody logs in.
+write_vsftpd_safe_conf() {
+    vsftpd_common
+    cat <<EOF
+listen_port=${PORT_OF[ftp-safe]}
+vsftpd_log_file=$SV/logs/vsftpd-safe-xfer.log
+anonymous_enable=NO
+local_enable=YES
+write_enable=NO
+userlist_enable=YES
+userlist_deny=NO
+userlist_file=$SV/vsftpd-users.list
+pam_service_name=vsftpd
+EOF
+}
+
+# telnetd as Debian's inetd.conf line has it (without tcpd): a login prompt on 23; on 2323 a
+# telnetd that runs a notice instead of login(1), so no login is ever offered.
+write_inetd_conf() {
+    cat <<EOF
+${PORT_OF[telnet]} stream tcp nowait root /usr/sbin/telnetd telnetd
+${PORT_OF[telnet-safe]} stream tcp nowait root /usr/sbin/telnetd telnetd -h -E $SV/telnet-notice
+EOF
+}
+
+# Port 80 and 443: master root, workers www-data, server_tokens on (Debian's default). Linux
+# gives an accepted socket the user of the process that called accept(), so ident answers
+# www-data (a worker), not root: this is http-root-owner's safe case.
+write_nginx_conf() {
+    cat <<EOF
+daemon off;
+master_process on;
+user www-data;
+worker_processes 1;
+pid $SV/pids/nginx.self.pid;
+error_log $SV/logs/nginx-error.log;
+events { worker_connections 64; }
+http {
+    default_type text/html;
+    access_log $SV/logs/nginx-access.log;
+$(nginx_temp_paths "$SV/nginx-tmp")
+    server {
+        listen ${PORT_OF[http]};
+        listen ${PORT_OF[https]} ssl;
+        ssl_certificate $SV/tls/cert.pem;
+        ssl_certificate_key $SV/tls/key.pem;
+        root $SV/www;
+    }
+}
+EOF
+}
+
+# Port 8080: the planted misconfiguration, workers as root ("user root;"): ident answers root.
+write_nginx_root_conf() {
+    cat <<EOF
+daemon off;
+master_process on;
+user root root;
+worker_processes 1;
+pid $SV/pids/nginx-root.self.pid;
+error_log $SV/logs/nginx-root-error.log;
+events { worker_connections 64; }
+http {
+    default_type text/html;
+    access_log $SV/logs/nginx-root-access.log;
+$(nginx_temp_paths "$SV/nginx-root-tmp")
+    server {
+        listen ${PORT_OF[http-root]};
+        root $SV/www;
+    }
+}
+EOF
+}
+
+# Port 8081: master and worker as www-data, server_tokens off ("Server: nginx", no version).
+write_nginx_safe_conf() {
+    cat <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $SV/nginx-safe/nginx.pid;
+error_log $SV/nginx-safe/error.log;
+events { worker_connections 64; }
+http {
+    default_type text/html;
+    server_tokens off;
+    access_log $SV/nginx-safe/access.log;
+$(nginx_temp_paths "$SV/nginx-safe/tmp")
+    server {
+        listen ${PORT_OF[http-safe]};
+        root $SV/www;
+    }
+}
+EOF
+}
+
+nginx_temp_paths() {
+    local kind
+    for kind in client_body proxy fastcgi uwsgi scgi; do
+        echo "    ${kind}_temp_path $1/$kind;"
+    done
+}
+
+# Debian's /etc/oidentd.conf: real user names only, nothing hidden or spoofed.
+write_oidentd_conf() {
+    cat <<'EOF'
+default {
+    default {
+        deny spoof
+        deny spoof_all
+        deny spoof_privport
+        deny random
+        deny random_numeric
+        deny numeric
+        deny hide
+        deny forward
+    }
+}
+EOF
+}
+
+# No persistence, reachable from the host (protected-mode would answer -DENIED without a password).
+write_redis_conf() {
+    cat <<EOF
+bind 0.0.0.0
+port ${PORT_OF[redis]}
+protected-mode no
+daemonize no
+supervised no
+dir $SV/redis
+logfile ""
+save ""
+appendonly no
+EOF
+}
+
+# package=version for every Debian package services.conf names (dpkg-query's Version).
+write_versions() {
+    dpkg-query -W -f='${Package}=${Version}\n' "${PACKAGES[@]}" 2>/dev/null || true
+}
+
+# --- daemons --------------------------------------------------------------------------
+
+# Starts NAME: COMMAND... in the namespace, in its own session, as the job whose pid the pid
+# file keeps (ip netns exec, setsid and setpriv each exec the next), output in logs/NAME.log.
+start() {
+    local name=$1
+    shift
+    # Not through in_ns: a function would run in a subshell whose pid $! would be.
+    ip netns exec "$NS" setsid "$@" >"$SV/logs/$name.log" 2>&1 </dev/null &
+    echo "$!" >"$SV/pids/$name.pid"
+}
+
+# Prints the command prefix that runs the rest as USER, group GROUP (and the user's groups).
+as_user() {
+    echo "setpriv --reuid=$1 --regid=$2 --init-groups"
+}
+
+# Debian's python3 (/usr/bin), whose dist-packages hold pyftpdlib, whatever python3 PATH finds.
+# shellcheck disable=SC2046 # as_user's prefix is one word per argument
+start_daemons() {
+    start sshd /usr/sbin/sshd -D -e -f "$SV/sshd_config"
+    start vsftpd /usr/sbin/vsftpd "$SV/vsftpd.conf"
+    start vsftpd-safe /usr/sbin/vsftpd "$SV/vsftpd-safe.conf"
+    start pyftpdlib $(as_user nobody nogroup) /usr/bin/python3 "$SV/bounce_ftpd.py" "${PORT_OF[ftp-bounce]}" "$SV/ftp-ro"
+    start inetd /usr/sbin/inetutils-inetd -d --pidfile="$SV/pids/inetd.self.pid" "$SV/inetd.conf"
+    start nginx /usr/sbin/nginx -e "$SV/logs/nginx-error.log" -c "$SV/nginx.conf"
+    start nginx-root /usr/sbin/nginx -e "$SV/logs/nginx-root-error.log" -c "$SV/nginx-root.conf"
+    start nginx-safe $(as_user www-data www-data) /usr/sbin/nginx -e "$SV/nginx-safe/error.log" -c "$SV/nginx-safe.conf"
+    start oidentd /usr/sbin/oidentd -i -S -C "$SV/oidentd.conf" -p "${PORT_OF[ident]}" -u nobody -g nogroup
+    start redis $(as_user redis redis) /usr/bin/redis-server "$SV/redis.conf"
+    start stubs $(as_user nobody nogroup) /usr/bin/python3 "$SV/stub_services.py" \
+        "tcpwrapped:${PORT_OF[tcpwrapped]}" "banner:${PORT_OF[ssh1-stub]}:SSH-1.99-OpenSSH_3.9p1"
+}
+
+# Waits until every port of services.conf listens in the namespace; dies naming the missing
+# ones, with the logs of the daemons that exited.
+wait_listening() {
+    local missing i
+    for ((i = 0; i < 200; i++)); do
+        missing=$(missing_ports "${PORTS[*]}")
+        [[ -n $missing ]] || return 0
+        sleep 0.05
+    done
+    die "not listening after 10 s: ports $missing$(dead_daemons)"
+}
+
+# Prints the PORTS not in LISTEN inside the namespace.
+missing_ports() {
+    local listening port out=()
+    listening=" $(in_ns ss -Hltn | awk '{n = split($4, a, ":"); print a[n]}' | tr '\n' ' ') "
+    for port in $1; do
+        [[ $listening == *" $port "* ]] || out+=("$port")
+    done
+    echo "${out[*]}"
+}
+
+# Prints, for each daemon whose pid is gone, its name and its log's last lines.
+dead_daemons() {
+    local file name
+    for file in "$SV"/pids/*.pid; do
+        name=$(basename "$file" .pid)
+        [[ $name != *.self ]] || continue
+        running "$(cat "$file")" && continue
+        printf '\n  %s exited: %s' "$name" "$(tail -n 3 "$SV/logs/$name.log" | tr '\n' ' ')"
+    done
+}
+
+on_up_error() {
+    echo "services.sh: up $ID failed at line $1: $2" >&2
+}
+
+on_up_exit() {
+    local status=$?
+    trap - ERR EXIT
+    if ((!UP_DONE)); then
+        echo "services.sh: up $ID failed; tearing down" >&2
+        [[ -z ${FLAGSCAN_SERVICES_KEEP_FAILED:-} ]] && do_down >/dev/null 2>&1
+        ((status != 0)) || status=1
+    fi
+    exit "$status"
+}
+
+do_up() {
+    require_root
+    require_tools
+    validate_conf
+    UP_DONE=0
+    trap 'on_up_error $LINENO "$BASH_COMMAND"' ERR
+    trap on_up_exit EXIT
+    # A crashed run's namespace, veth, daemons or state are removed first.
+    if ns_exists || ip link show "$HOST_IF" >/dev/null 2>&1 || [[ -e $SV ]]; then
+        do_down >/dev/null
+    fi
+    make_links
+    make_state
+    start_daemons
+    wait_listening
+    UP_DONE=1
+    echo "services $ID up: $NS, $HOST_IF $HOST_IP -> $NS_IP, ports ${PORTS[*]}"
+}
+
+# --- down -----------------------------------------------------------------------------
+
+# True while PID runs: a zombie (exited, its parent, often init, not yet reaping) has stopped.
+running() {
+    local stat
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]]
+}
+
+# Kills PIDS with SIGTERM, waits up to 2 s, then SIGKILL for what is left.
+kill_and_wait() {
+    local pid i alive
+    [[ -n $* ]] || return 0
+    kill "$@" 2>/dev/null || true
+    for ((i = 0; i < 40; i++)); do
+        alive=()
+        for pid in "$@"; do ! running "$pid" || alive+=("$pid"); done
+        ((${#alive[@]})) || return 0
+        sleep 0.05
+    done
+    kill -KILL "${alive[@]}" 2>/dev/null || true
+}
+
+# The daemons this script started, by their pid files, if each pid still lives in the namespace.
+kill_started() {
+    local file pid pids=() ns_pids
+    [[ -d $SV/pids ]] || return 0
+    ns_pids=" $(ip netns pids "$NS" 2>/dev/null | tr '\n' ' ') "
+    for file in "$SV"/pids/*.pid; do
+        [[ -r $file ]] || continue
+        read -r pid <"$file"
+        [[ $pid =~ ^[0-9]+$ && $ns_pids == *" $pid "* ]] && pids+=("$pid")
+    done
+    kill_and_wait "${pids[@]}"
+}
+
+# What the daemons left in the namespace (sessions, workers, telnetd), by pid.
+kill_rest() {
+    local pids
+    # shellcheck disable=SC2207 # one word per pid
+    pids=($(ip netns pids "$NS" 2>/dev/null || true))
+    kill_and_wait "${pids[@]}"
+}
+
+do_down() {
+    require_root
+    if ns_exists; then
+        kill_started
+        kill_rest
+    fi
+    # Delete the veth before the namespace: namespace cleanup is asynchronous.
+    ip link del "$HOST_IF" 2>/dev/null || true
+    if ns_exists; then
+        ip netns del "$NS"
+    fi
+    rm -rf "$SV"
+    ! ns_exists || die "namespace $NS still exists"
+    ! ip link show "$HOST_IF" >/dev/null 2>&1 || die "interface $HOST_IF still exists"
+    echo "services $ID down"
+}
+
+# --- info -----------------------------------------------------------------------------
+
+do_info() {
+    require_root
+    echo "id=$ID"
+    echo "namespace=$NS"
+    echo "host_if=$HOST_IF"
+    echo "ns_if=$NS_IF"
+    echo "host_ip=$HOST_IP"
+    echo "services_ip=$NS_IP"
+    echo "conf=$CONF"
+    echo "state_dir=$SV"
+    validate_conf
+    echo "ports=${PORTS[*]}"
+    if ! ns_exists; then
+        echo "state=down"
+        return 0
+    fi
+    echo "state=up"
+    local file
+    for file in "$SV"/pids/*.pid; do
+        [[ -r $file && $file != *.self.pid ]] && echo "pid_$(basename "$file" .pid)=$(cat "$file")"
+    done
+    echo "pids=$(ip netns pids "$NS" | tr '\n' ' ' | sed 's/ $//')"
+    [[ ! -r $SV/versions ]] || sed 's/^/version_/' "$SV/versions"
+}
+
+# --- main -----------------------------------------------------------------------------
+
+main() {
+    (($# == 2)) || usage
+    set_names "$2"
+    case $1 in
+    up) do_up ;;
+    down) do_down ;;
+    info) do_info ;;
+    *) usage ;;
+    esac
+}
+
+main "$@"
