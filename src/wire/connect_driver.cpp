@@ -34,14 +34,12 @@ Answer answer_for(Ipv4 target, std::uint8_t lane, Port port, std::uint8_t try_no
     return Answer{target, port, try_no, evidence, lane};
 }
 
-// Closing an established connection with SO_LINGER 0 sends RST at once: no FIN handshake,
-// no TIME_WAIT, and the service sees the connection end as a SYN scan's would.
+}  // namespace
+
 void abort_connection(int fd) {
     const linger hard{1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
 }
-
-}  // namespace
 
 std::optional<ReplyEvidence> evidence_for_connect_error(int error) {
     using K = ReplyEvidence::Kind;

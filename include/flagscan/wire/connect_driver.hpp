@@ -118,6 +118,10 @@ std::optional<ReplyEvidence> evidence_for_connect_error(int error);
 // (descriptors, memory, local ports), not that the target answered.
 bool is_local_shortage(int error);
 
+// Makes the socket's close() send RST at once (SO_LINGER 0): no FIN handshake, no TIME_WAIT
+// holding a local port, and the service sees the connection end as a SYN scan's would.
+void abort_connection(int fd);
+
 // Raises the soft limit on open files to the hard one; returns the limit now in force.
 std::size_t raise_file_limit();
 // Descriptors this process has open now.
