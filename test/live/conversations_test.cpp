@@ -214,6 +214,22 @@ TEST_F(Conversations, TlsToAPlainServiceIsAHandshakeFailure) {
     EXPECT_FALSE(dialog.tls.has_value());
 }
 
+// UDP: a datagram out, the echo back (lab-listener on 53); a closed port's ICMP 3/3 is refused.
+TEST_F(Conversations, UdpProbesGetTheirAnswerOrRefusal) {
+    OneStep echo{Step::probe(Link::plain, "ping\r\n", 2 * kSecond, 100 * kMillisecond)};
+    OneStep closed{Step::probe(Link::plain, "ping\r\n", 2 * kSecond)};
+    auto driver = ConversationDriver::open({});
+    ASSERT_TRUE(driver) << driver.error();
+    const Ipv4 target = *Ipv4::parse(lab_address(2));
+    driver->add({target, Port{53}, Transport::udp}, echo);
+    driver->add({target, Port{4010}, Transport::udp}, closed);
+    const SteadyClock clock;
+    driver->run(clock);
+    EXPECT_EQ(echo.received, "ping\r\n");
+    EXPECT_EQ(echo.result.wait_end, WaitEnd::quiet);
+    EXPECT_EQ(closed.result.ending, Ending::refused) << to_string(closed.result.ending);
+}
+
 // A NULL probe, then a probe on the same connection, then one on a new connection.
 class ThreeSteps final : public Dialog {
 public:
