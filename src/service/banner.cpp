@@ -1,6 +1,7 @@
 // --banners: a NULL-probe conversation with every open TCP port, its first bytes kept escaped.
 #include "flagscan/service/banner.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 
@@ -41,7 +42,9 @@ BannerRun grab_banners(Results& results, const BannerSettings& settings, const C
                        const std::atomic<bool>& stop) {
     BannerRun run;
     const Micros started = clock.now();
-    auto driver = ConversationDriver::open(settings.limits);
+    ConversationLimits limits = settings.limits;
+    limits.max_received = std::min(limits.max_received, kBannerBytes);  // all a banner keeps: memory stays small
+    auto driver = ConversationDriver::open(limits);
     if (!driver) {
         run.failure = driver.error();
         return run;

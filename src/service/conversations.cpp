@@ -30,14 +30,6 @@ constexpr Micros kForever = std::numeric_limits<Micros>::max() / 4;
 
 enum class Phase : std::uint8_t { queued, connecting, handshaking, sending, listening, done };
 
-sockaddr_in address_of(Ipv4 ip, Port port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port.value());
-    a.sin_addr.s_addr = htonl(ip.value());
-    return a;
-}
-
 // connect()'s answer, when the kernel knows it: what the target said, as an Ending.
 Ending ending_for_connect_error(int error) {
     switch (error) {
@@ -237,7 +229,7 @@ bool ConversationDriver::State::connect(Id id, Micros now) {
     if (!limits.device.empty())
         ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, limits.device.c_str(), static_cast<socklen_t>(limits.device.size()));
     if (limits.source) {
-        const sockaddr_in me = address_of(*limits.source, Port{0});
+        const sockaddr_in me = socket_address(*limits.source, Port{0});
         if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&me), sizeof me) != 0 && is_local_shortage(errno))
             return requeue(id, errno, now), false;
     }
@@ -246,7 +238,7 @@ bool ConversationDriver::State::connect(Id id, Micros now) {
     ++hosts[c.endpoint.target.value()].open;
     ++c.generation;
     c.connected_at = -1;
-    const sockaddr_in to = address_of(c.endpoint.target, c.endpoint.port);
+    const sockaddr_in to = socket_address(c.endpoint.target, c.endpoint.port);
     const int error = ::connect(c.fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 ? 0 : errno;
     if (is_local_shortage(error)) return requeue(id, error, now), false;
     short_since = -1;

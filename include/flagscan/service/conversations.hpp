@@ -96,7 +96,7 @@ struct ConversationLimits {
     std::size_t max_sockets = 0;          // 0: what the open-file limit leaves free (connection_budget)
     std::size_t per_host = 10;            // connections open to one address at once
     Micros connect_timeout = 5 * kSecond;
-    std::size_t max_received = 64 * 1024;  // bytes kept per step; reading stops there
+    std::size_t max_received = 64 * 1024;  // bytes kept per step; reading stops there (memory: max_sockets x this)
     std::optional<Ipv4> source;           // -S: bind to this address
     std::string device;                   // -e: bind to this interface
 };
