@@ -6,6 +6,7 @@ packages=(
   g++ meson ninja-build pkg-config          # build
   libpcap-dev libnet1-dev libcxxopts-dev    # libraries
   libpcre2-dev                              # -sV: nmap-service-probes' regexes
+  libssl-dev                                # TLS for service probes (OpenSSL)
   libgtest-dev                              # tests
   clang libclang-rt-14-dev llvm             # fuzzing: libFuzzer + sanitizer runtimes, llvm-symbolizer
   iproute2 nftables util-linux              # the namespace lab (ip, nft, setpriv)

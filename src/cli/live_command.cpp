@@ -17,6 +17,7 @@
 #include "flagscan/cli/scan_plan.hpp"
 #include "flagscan/cli/signals.hpp"
 #include "flagscan/output/packet_trace.hpp"
+#include "flagscan/service/banner.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/wire/connect_driver.hpp"
@@ -482,6 +483,20 @@ void warn_ignored_by_connect(const ScanConfig& config, std::ostream& err) {
                "the kernel's: they are not recorded\n";
 }
 
+// --banners, the phase after the port scan: the first bytes each open TCP port sends, kept in
+// `results` for every output.
+void grab_banners_phase(const ScanContext& context, Results& results) {
+    const ScanConfig& config = context.config;
+    BannerSettings settings;
+    settings.limits.source = config.source;
+    settings.limits.device = config.interface;
+    const SteadyClock clock;
+    const BannerRun run = grab_banners(results, settings, clock, context.interrupts.flag());
+    if (run.failure) context.err << "flagscan: --banners: " << *run.failure << '\n';
+    if (config.verbosity > 0)
+        context.err << "flagscan: banners: " << run.banners << " of " << run.ports << " open TCP ports sent one ("
+                    << run.stats.connections << " connections, " << run.elapsed / kMillisecond << " ms)\n";
+}
 
 // The port scan over the hosts discovery left up (all of them with -Pn), streamed to the outputs.
 int scan_ports(const ScanContext& context, const AddressSet& hosts, const Results* discovery, Micros started) {
@@ -497,11 +512,13 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     // The port scan's lanes take the second half of the source-port block (discovery the first).
     Phase phase{&prepared.ports, &targets, &results, engine_config(config, prepared.route, context.wire.block, TargetSet::kMaxLanes), &view};
     phase.settings.me.lanes = static_cast<std::uint8_t>(prepared.ports.kinds.size());
+    if (config.banners) phase.stream = nullptr;  // a host is written once its banners are in
     if (!resume_phase(context, "ports", results, phase.settings)) return 1;
     if (!config.no_dns) summary.host_names = names_of_targets(targets);  // before the scan, as nmap: names stream too
     context.outputs.start(view);
     PhaseEnd end;
     if (!hosts.empty()) end = run_phase(context, phase);
+    if (config.banners && end.end == ScanEnd::finished && !end.failed) grab_banners_phase(context, results);
     if (end.end == ScanEnd::interrupted && !end.failed) {
         std::vector<ResumePhase> phases;
         if (discovery != nullptr) phases.push_back(finished_phase("discovery", *discovery));

@@ -95,7 +95,9 @@ cxxopts::Options make_options() {
                       "latency  [nmap: -sn]")
         ("list-scan", "list the targets (with their reverse DNS names unless -n) and send nothing  "
                       "[nmap: -sL]")
-        ("service-version", "service detection  [nmap: -sV] (not built yet)");
+        ("service-version", "service detection  [nmap: -sV] (not built yet)")
+        ("banners", "after the port scan, connect to every open TCP port and keep the first bytes "
+                    "it sends (up to 3 s), shown under the port  [masscan: --banners]");
     options.add_options("hidden")("scan-type", "an -s letter flagscan does not know", cxxopts::value<std::string>());
     options.add_options("Timing")
         ("T,timing", "timing template 0-5 (paranoid .. insane); default 3  [nmap: -T4]", cxxopts::value<int>())
@@ -374,6 +376,7 @@ Result<bool> fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config)
     if (config.all_base == "-") return Error{"-oA takes a base name for its files, not '-'"};
     config.verbosity = static_cast<int>(parsed.count("verbose"));
     config.explain = parsed.count("explain") > 0;
+    config.banners = parsed.count("banners") > 0;
     config.packet_trace = parsed.count("packet-trace") > 0;
     if (parsed.count("stats-every")) {
         const auto text = parsed["stats-every"].as<std::string>();

@@ -90,6 +90,7 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
         const std::string service{services.name(target.port, kind.protocol == ipproto::udp ? Protocol::udp : Protocol::tcp)};
         table += options.reason ? pad(service, 15) + ' ' + reason_text(port) : service;
         table += '\n';
+        if (const std::string* banner = results.banner(index)) table += "|_banner: " + *banner + '\n';  // nmap's script line
     });
     if (!table.empty()) {
         out << pad("PORT", 9) << ' ' << pad("STATE", 15) << ' ' << (options.reason ? pad("SERVICE", 15) + " REASON" : "SERVICE")

@@ -94,6 +94,8 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index, 
     if (services.lists(target.port, proto))  // nmap: no <service> for a port its table does not list
         out << "<service" << attribute("name", services.name(target.port, proto)) << attribute("method", "table")
             << attribute("conf", 3) << "/>";
+    if (const std::string* banner = results.banner(index))  // as nmap's banner script reports it
+        out << "<script" << attribute("id", "banner") << attribute("output", *banner) << "/>";
     out << "</port>\n";
 }
 

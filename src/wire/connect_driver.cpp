@@ -22,7 +22,13 @@ constexpr int kMaxEvents = 256;
 constexpr Micros kShortageRetry = 5 * kMillisecond;    // how soon a probe short of a socket is tried again
 constexpr Micros kGiveUpShortage = 500 * kMillisecond;  // a shortage this long, none of ours open: give up
 
-sockaddr_in address_of(Ipv4 ip, Port port) {
+Answer answer_for(Ipv4 target, std::uint8_t lane, Port port, std::uint8_t try_no, const ReplyEvidence& evidence) {
+    return Answer{target, port, try_no, evidence, lane};
+}
+
+}  // namespace
+
+sockaddr_in socket_address(Ipv4 ip, Port port) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port.value());
@@ -30,18 +36,10 @@ sockaddr_in address_of(Ipv4 ip, Port port) {
     return a;
 }
 
-Answer answer_for(Ipv4 target, std::uint8_t lane, Port port, std::uint8_t try_no, const ReplyEvidence& evidence) {
-    return Answer{target, port, try_no, evidence, lane};
-}
-
-// Closing an established connection with SO_LINGER 0 sends RST at once: no FIN handshake,
-// no TIME_WAIT, and the service sees the connection end as a SYN scan's would.
 void abort_connection(int fd) {
     const linger hard{1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
 }
-
-}  // namespace
 
 std::optional<ReplyEvidence> evidence_for_connect_error(int error) {
     using K = ReplyEvidence::Kind;
@@ -161,11 +159,11 @@ ConnectDriver::Attempt ConnectDriver::attempt(const Probe& probe, Micros now, st
         ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, device_.c_str(), static_cast<socklen_t>(device_.size())) != 0)
         return fail("cannot bind to interface '" + device_ + "': " + std::strerror(errno));
     if (source_) {
-        const sockaddr_in me = address_of(*source_, Port{0});
+        const sockaddr_in me = socket_address(*source_, Port{0});
         if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&me), sizeof me) != 0)  // not ours: EADDRNOTAVAIL
             return errno == EADDRINUSE ? short_of(errno) : fail("cannot bind to " + source_->str() + ": " + std::strerror(errno));
     }
-    const sockaddr_in to = address_of(probe.dst, probe.dport);
+    const sockaddr_in to = socket_address(probe.dst, probe.dport);
     const int error = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 ? 0 : errno;
     if (is_local_shortage(error)) return short_of(error);
     short_since_ = -1;

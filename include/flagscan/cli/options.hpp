@@ -43,6 +43,7 @@ struct ScanConfig {
     std::optional<Ipv4> scanner;             // --scanner ADDR (replay)
     std::string write_path;                  // -w FILE
     bool explain = false;                    // --explain
+    bool banners = false;                    // --banners
     bool packet_trace = false;               // --packet-trace
     Micros stats_every = 0;                  // --stats-every; 0: a status line only on a terminal
     bool skip_discovery = false;             // -Pn

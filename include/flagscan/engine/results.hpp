@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "flagscan/engine/clock.hpp"
@@ -99,6 +101,14 @@ public:
     // (so outputs can write a host the moment it is done).
     std::vector<std::uint32_t> take_finished_hosts();
 
+    // --banners: the first bytes the service on the port sent, escaped (printable text); kept
+    // only for the ports that sent some, so large scans stay flat.
+    void set_banner(std::uint64_t index, std::string escaped) { banners_[index] = std::move(escaped); }
+    const std::string* banner(std::uint64_t index) const {
+        const auto found = banners_.find(index);
+        return found == banners_.end() ? nullptr : &found->second;
+    }
+
 private:
     static void keep_unused(PortEvidence& slot, const PortEvidence& before);
 
@@ -110,6 +120,7 @@ private:
     std::uint64_t decided_ = 0;
     std::array<std::uint64_t, kPortStateCount> totals_{};
     std::vector<std::uint32_t> finished_;  // hosts done, not yet taken
+    std::unordered_map<std::uint64_t, std::string> banners_;  // by port index
 };
 
 }  // namespace flagscan

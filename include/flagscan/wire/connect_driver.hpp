@@ -1,6 +1,8 @@
 // ConnectDriver: the connect scan's wire: one non-blocking socket per probe, watched with epoll.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <atomic>
 #include <deque>
@@ -117,6 +119,13 @@ std::optional<ReplyEvidence> evidence_for_connect_error(int error);
 // Errors of socket(), bind() or connect() that mean this machine is short of something for now
 // (descriptors, memory, local ports), not that the target answered.
 bool is_local_shortage(int error);
+
+// The socket address of a target port, for connect() and bind().
+sockaddr_in socket_address(Ipv4 ip, Port port);
+
+// Makes the socket's close() send RST at once (SO_LINGER 0): no FIN handshake, no TIME_WAIT
+// holding a local port, and the service sees the connection end as a SYN scan's would.
+void abort_connection(int fd);
 
 // Raises the soft limit on open files to the hard one; returns the limit now in force.
 std::size_t raise_file_limit();
