@@ -189,9 +189,10 @@ void explain_sample(std::ostream& out, const Results& results, std::uint32_t hos
     const auto& targets = results.targets();
     const Ipv4 address = targets.hosts().at(host);
     std::vector<std::pair<std::uint64_t, std::uint32_t>> samples;  // (first port of a kind of evidence, ports with it)
-    for (const auto [index, slot] : targets.slots_of(host)) {
+    for (const PlacedSlot placed : targets.slots_of(host)) {
+        const std::uint64_t index = placed.index;  // a variable, not a binding: the lambda below takes it
         const auto& port = results.port(index);
-        if (slot.lane != group.lane || port.state != group.state || port.reason != group.reason) continue;
+        if (placed.slot.lane != group.lane || port.state != group.state || port.reason != group.reason) continue;
         auto it = std::find_if(samples.begin(), samples.end(),
                                [&](const auto& s) { return same_evidence(results, s.first, index, address); });
         if (it == samples.end()) samples.emplace_back(index, 1);

@@ -56,8 +56,9 @@ std::vector<std::vector<std::uint16_t>> folded_ports(const Results& results, std
                                                      const HostListing& listing) {
     const auto& targets = results.targets();
     std::vector<std::vector<std::uint16_t>> ports(listing.not_shown.size());
-    for (const auto [index, slot] : targets.slots_of(host)) {
-        const PortResult& port = results.port(index);
+    for (const PlacedSlot placed : targets.slots_of(host)) {
+        const PortResult& port = results.port(placed.index);
+        const Slot slot = placed.slot;  // a variable, not a binding: the lambda below takes it
         const auto group = std::find_if(listing.not_shown.begin(), listing.not_shown.end(), [&](const NotShown& g) {
             return g.state == port.state && g.lane == slot.lane && g.reason == port.reason;
         });
