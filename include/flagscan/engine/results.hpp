@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "flagscan/engine/clock.hpp"
+#include "flagscan/engine/services_found.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/probe/port_state.hpp"
 #include "flagscan/probe/probe_kind.hpp"
@@ -99,6 +100,11 @@ public:
     // (so outputs can write a host the moment it is done).
     std::vector<std::uint32_t> take_finished_hosts();
 
+    // What service detection (-sV) found, by the same index as port(): only the ports it
+    // looked at have an entry, so the verdicts above stay 16 bytes a port.
+    ServicesFound& services() { return services_; }
+    const ServicesFound& services() const { return services_; }
+
 private:
     static void keep_unused(PortEvidence& slot, const PortEvidence& before);
 
@@ -110,6 +116,7 @@ private:
     std::uint64_t decided_ = 0;
     std::array<std::uint64_t, kPortStateCount> totals_{};
     std::vector<std::uint32_t> finished_;  // hosts done, not yet taken
+    ServicesFound services_;
 };
 
 }  // namespace flagscan
