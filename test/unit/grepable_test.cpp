@@ -80,5 +80,18 @@ TEST_F(Grepable, SlashesInTheVersionBecomeBars) {
     EXPECT_NE(out.str().find(", 80/open/tcp//http//Apache httpd 2.4.57 ((Debian) PHP|8.2)/, "), std::string::npos) << out.str();
 }
 
+// The Ports field nmap 7.93 -sV -oG wrote for the lab, letter for letter.
+TEST_F(Grepable, PortsFieldAsNmapWroteIt) {
+    const testing::LabServiceScan scan;
+    std::ostringstream out;
+    write_grepable_host(out, scan.results, 0, ServiceTable{}, ReportOptions{}, ScanSummary{});
+    EXPECT_EQ(out.str(),
+              "Host: 10.77.24.2 ()\tStatus: Up\n"
+              "Host: 10.77.24.2 ()\tPorts: 2222/open/tcp//ssh//OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)/, "
+              "2525/open/tcp//tcpwrapped///, 3306/open/tcp//tcpwrapped///, 4443/open/tcp//ssl|http//OpenSSL s_server -www "
+              "httpd (command line: s_server -accept 4443 -cert c.pem -key k.pem -www -quiet)/, "
+              "8000/open/tcp//http//SimpleHTTPServer 0.6 (Python 3.11.7)/\n");
+}
+
 }  // namespace
 }  // namespace flagscan

@@ -193,4 +193,50 @@ struct ServiceScan {
     }
 };
 
+// What nmap 7.93 -sV found on the lab (10.77.24.2, ports 2222 2525 3306 4443 8000: a Python
+// server sending an OpenSSH banner, one closing at once, lab-listener's silent 3306, openssl
+// s_server -www, python3 -m http.server), entered as the -sV phase would enter it; the tests
+// compare flagscan's port lines with the ones nmap wrote that day.
+struct LabServiceScan {
+    TargetSet targets;
+    Results results;
+
+    LabServiceScan() : targets(hosts(), slots()), results(targets, {&syn_kind()}) {
+        for (const Slot& slot : targets.slots()) results.set(index(slot.port), verdict(PortState::open, Reason::syn_ack, 64));
+        ServicesFound& found = results.services();
+        found.mark_performed();
+        ServiceFound ssh = ServiceFound::probed("ssh");
+        ssh.product = "OpenSSH";
+        ssh.version = "9.2p1 Debian 2+deb12u3";
+        ssh.extrainfo = "protocol 2.0";
+        ssh.ostype = "Linux";
+        ssh.cpe = {"cpe:/a:openbsd:openssh:9.2p1", "cpe:/o:linux:linux_kernel"};
+        found.set(index(Port{2222}), ssh);
+        found.set(index(Port{2525}), ServiceFound::wrapped());
+        found.set(index(Port{3306}), ServiceFound::wrapped());
+        ServiceFound tls = ServiceFound::probed("http", ServiceTunnel::ssl);
+        tls.product = "OpenSSL s_server -www httpd";
+        tls.extrainfo = "command line: s_server -accept 4443 -cert c.pem -key k.pem -www -quiet";
+        tls.cpe = {"cpe:/a:openssl:openssl"};
+        found.set(index(Port{4443}), tls);
+        ServiceFound python = ServiceFound::probed("http");
+        python.product = "SimpleHTTPServer";
+        python.version = "0.6";
+        python.extrainfo = "Python 3.11.7";
+        python.cpe = {"cpe:/a:python:simplehttpserver:0.6"};
+        found.set(index(Port{8000}), python);
+    }
+    static AddressSet hosts() {
+        AddressSet set;
+        set.add(Ipv4{10, 77, 24, 2});
+        return set;
+    }
+    static std::vector<Slot> slots() {
+        std::vector<Slot> list;
+        for (const std::uint16_t p : {2222, 2525, 3306, 4443, 8000}) list.push_back(Slot{Port{p}, 0});
+        return list;
+    }
+    std::uint64_t index(Port port) const { return static_cast<std::uint64_t>(targets.slot_index(0, port)); }
+};
+
 }  // namespace flagscan::testing

@@ -525,5 +525,22 @@ TEST(ReportServices, NoClosingLineWithoutAHostUp) {
     EXPECT_EQ(out.str(), "Service detection performed.\n");
 }
 
+// nmap 7.93 -sV's table for the lab had these cells (its column widths are its own):
+//   2222/tcp open  ssh        OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)
+//   4443/tcp open  ssl/http   OpenSSL s_server -www httpd (command line: s_server ... -quiet)
+//   Service Info: OS: Linux; CPE: cpe:/o:linux:linux_kernel
+TEST(ReportServices, CellsAsNmapWroteThem) {
+    const testing::LabServiceScan scan;
+    std::ostringstream out;
+    write_normal(out, scan.results, ServiceTable{}, ReportOptions{}, ScanSummary{});
+    for (const char* line : {"2222/tcp  open            ssh             OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)\n",
+                             "2525/tcp  open            tcpwrapped\n", "3306/tcp  open            tcpwrapped\n",
+                             "4443/tcp  open            ssl/http        OpenSSL s_server -www httpd (command line: s_server "
+                             "-accept 4443 -cert c.pem -key k.pem -www -quiet)\n",
+                             "8000/tcp  open            http            SimpleHTTPServer 0.6 (Python 3.11.7)\n",
+                             "\nService Info: OS: Linux; CPE: cpe:/o:linux:linux_kernel\n\nService detection performed.\n"})
+        EXPECT_NE(out.str().find(line), std::string::npos) << line << "\nin\n" << out.str();
+}
+
 }  // namespace
 }  // namespace flagscan

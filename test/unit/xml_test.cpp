@@ -175,5 +175,22 @@ TEST_F(Xml, ServiceTextIsEscapedAndValid) {
     std::filesystem::remove(path);
 }
 
+// The <port> elements nmap 7.93 -sV -oX wrote for the lab, letter for letter.
+TEST_F(Xml, PortsAsNmapWroteThem) {
+    const testing::LabServiceScan scan;
+    std::ostringstream out;
+    write_xml_host(out, scan.results, 0, ServiceTable{}, ReportOptions{}, ScanSummary{});
+    EXPECT_NE(out.str().find(
+                  R"(<ports><port protocol="tcp" portid="2222"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="ssh" product="OpenSSH" version="9.2p1 Debian 2+deb12u3" extrainfo="protocol 2.0" ostype="Linux" method="probed" conf="10"><cpe>cpe:/a:openbsd:openssh:9.2p1</cpe><cpe>cpe:/o:linux:linux_kernel</cpe></service></port>
+<port protocol="tcp" portid="2525"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="tcpwrapped" method="probed" conf="8"/></port>
+<port protocol="tcp" portid="3306"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="tcpwrapped" method="probed" conf="8"/></port>
+<port protocol="tcp" portid="4443"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="http" product="OpenSSL s_server -www httpd" extrainfo="command line: s_server -accept 4443 -cert c.pem -key k.pem -www -quiet" tunnel="ssl" method="probed" conf="10"><cpe>cpe:/a:openssl:openssl</cpe></service></port>
+<port protocol="tcp" portid="8000"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="http" product="SimpleHTTPServer" version="0.6" extrainfo="Python 3.11.7" method="probed" conf="10"><cpe>cpe:/a:python:simplehttpserver:0.6</cpe></service></port>
+</ports>
+)"),
+              std::string::npos)
+        << out.str();
+}
+
 }  // namespace
 }  // namespace flagscan
