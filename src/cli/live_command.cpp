@@ -18,6 +18,8 @@
 #include "flagscan/cli/signals.hpp"
 #include "flagscan/output/packet_trace.hpp"
 #include "flagscan/service/banner.hpp"
+#include "flagscan/service/load.hpp"
+#include "flagscan/service/version_detection.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/wire/connect_driver.hpp"
@@ -226,6 +228,7 @@ struct ScanContext {
     InterruptWatcher& interrupts;
     OutputSet& outputs;
     const ResumeState* resume;  // --resume: the interrupted run's state, else null
+    const LoadedProbes* probes;  // -sV: nmap-service-probes (or the built-in set), else null
     std::ostream& out;
     std::ostream& err;
 };
@@ -498,6 +501,23 @@ void grab_banners_phase(const ScanContext& context, Results& results) {
                     << run.stats.connections << " connections, " << run.elapsed / kMillisecond << " ms)\n";
 }
 
+// -sV, the phase after the port scan (and --banners): nmap's probes walked over every open TCP
+// port, each port's service and version kept in `results` for every output.
+void detect_versions_phase(const ScanContext& context, Results& results, const LoadedProbes& probes) {
+    const ScanConfig& config = context.config;
+    ConversationLimits limits;
+    limits.source = config.source;
+    limits.device = config.interface;
+    const SteadyClock clock;
+    const Micros started = clock.now();
+    const VersionRun run = detect_versions(results, probes.db, context.prepared.services, config.version_intensity, limits,
+                                           clock, context.interrupts.flag());
+    if (run.failure) context.err << "flagscan: -sV: " << *run.failure << '\n';
+    if (config.verbosity > 0)
+        context.err << "flagscan: service detection: " << run.matched << " of " << run.ports << " open TCP ports named ("
+                    << run.stats.connections << " connections, " << (clock.now() - started) / kMillisecond << " ms)\n";
+}
+
 // The port scan over the hosts discovery left up (all of them with -Pn), streamed to the outputs.
 int scan_ports(const ScanContext& context, const AddressSet& hosts, const Results* discovery, Micros started) {
     const ScanConfig& config = context.config;
@@ -512,13 +532,14 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     // The port scan's lanes take the second half of the source-port block (discovery the first).
     Phase phase{&prepared.ports, &targets, &results, engine_config(config, prepared.route, context.wire.block, TargetSet::kMaxLanes), &view};
     phase.settings.me.lanes = static_cast<std::uint8_t>(prepared.ports.kinds.size());
-    if (config.banners) phase.stream = nullptr;  // a host is written once its banners are in
+    if (config.banners || config.version_detection) phase.stream = nullptr;  // a host is written once its services are in
     if (!resume_phase(context, "ports", results, phase.settings)) return 1;
     if (!config.no_dns) summary.host_names = names_of_targets(targets);  // before the scan, as nmap: names stream too
     context.outputs.start(view);
     PhaseEnd end;
     if (!hosts.empty()) end = run_phase(context, phase);
     if (config.banners && end.end == ScanEnd::finished && !end.failed) grab_banners_phase(context, results);
+    if (context.probes && end.end == ScanEnd::finished && !end.failed) detect_versions_phase(context, results, *context.probes);
     if (end.end == ScanEnd::interrupted && !end.failed) {
         std::vector<ResumePhase> phases;
         if (discovery != nullptr) phases.push_back(finished_phase("discovery", *discovery));
@@ -550,7 +571,6 @@ int scan(const ScanContext& context, Micros started) {
 // Everything that can refuse the scan is checked before the first packet: the outputs are
 // opened, the targets, ports and route parsed, the sockets opened (exit 1 when any fails).
 int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& err, const ResumeState* resume) {
-    if (given.version_detection) return err << "flagscan: -sV: service detection is not wired into the scan yet\n", 1;
     InterruptWatcher interrupts;  // first, so that every thread started below inherits its signal mask
     ScanConfig config = given;
     if (!config.seed_given) config.seed = random_u64();  // one order per scan, kept by a resume file
@@ -567,6 +587,13 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     if (!outputs) return err << "flagscan: " << outputs.error() << '\n', 1;
     auto prepared = prepare(config, err);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
+    std::optional<LoadedProbes> probes;  // read before the first packet: a bad file sends nothing
+    if (config.version_detection) {
+        auto loaded = load_service_probes(config.probe_files);
+        if (!loaded) return err << "flagscan: " << loaded.error() << '\n', 1;
+        if (loaded->builtin || config.verbosity > 0) err << "flagscan: " << loaded->describe() << '\n';
+        probes.emplace(std::move(loaded).value());
+    }
     Wire wire{std::nullopt, port_block(config)};
     const bool raw_needed = config.udp_scan || (!config.ping_only && !is_connect_scan(config.kind)) ||
                             (!config.skip_discovery && root);
@@ -575,7 +602,7 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         if (!raw) return err << "flagscan: " << raw.error() << '\n', 1;
         wire.raw.emplace(std::move(raw).value());
     }
-    const ScanContext context{config, *prepared, wire, interrupts, *outputs, resume, out, err};
+    const ScanContext context{config, *prepared, wire, interrupts, *outputs, resume, probes ? &*probes : nullptr, out, err};
     const SteadyClock clock;
     const Micros started = clock.now();  // the time reported covers discovery too, as nmap's
     const int code = scan(context, started);
