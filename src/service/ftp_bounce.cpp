@@ -308,7 +308,7 @@ void record(Results& results, std::uint64_t index, const BounceVerdict& verdict)
     result.state = rule->state;
     result.reason = rule_reason(*rule, evidence);
     result.tries = 1;
-    result.answered_try = verdict.outcome == BounceOutcome::timed_out ? 0 : 1;
+    result.answered_try = 0;  // the first (and only) try
     result.rule = static_cast<std::uint8_t>(rule - kind.rules.data());
     result.reply_kind = evidence.kind;
     result.reply_flags = evidence.flags.bits();
