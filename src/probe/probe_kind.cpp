@@ -156,16 +156,17 @@ constexpr ProbeKind kConnect{"Connect", "-sT", "--connect", kTcp, F{F::syn}, kCo
 // in a connect scan's terms (SYN+ACK: made, RST: refused) so --explain reads them alike.
 constexpr std::array kBounceRules{
     Rule{K::tcp, F::syn | F::ack | F::rst, F::syn | F::ack, Rule::Window::any, 0, PortState::open, Reason::ftp_transfer,
-         "125/150 then 226 to LIST (the server's data connection was made)",
+         "125/150 then 226 to LIST, or 125/150 alone (the server's data connection was made)",
          "RFC 959 4.1.2 and 5.4: after PORT a,b,c,d,p1,p2 the server itself connects to that address and port "
          "for LIST's data; 125/150 then 226 (or 250) means the connection was accepted and the listing went "
-         "through it, so something listens on the port"},
+         "through it; servers send 125/150 once their connect() succeeded (425 when it failed), so a 125/150 "
+         "whose result never comes says so too: something listens on the port"},
     Rule{K::tcp, F::rst, F::rst, Rule::Window::any, 0, PortState::closed, Reason::ftp_cant_connect,
          "425 to PORT or LIST (the server could not open the data connection)",
          "RFC 959 4.2: 425 \"Can't open data connection\": the server's connect() to the port failed, as it "
          "does when the target answers its SYN with RST (nothing listens)"},
     Rule{K::none, 0, 0, Rule::Window::any, 0, PortState::filtered, Reason::no_response,
-         "no final reply to PORT or LIST in time",
+         "no reply to PORT, or none to LIST, in time",
          "the server's connection attempt hangs: a firewall between it and the target drops the SYN (nmap "
          "reads the same silence as filtered)"},
 };

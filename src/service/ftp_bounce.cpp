@@ -172,14 +172,16 @@ Step BounceDialog::next_port() {
         return Step::probe(Link::reuse, "QUIT\r\n", kQuitWait);
     }
     port_started_ = 0;
+    preliminary_.reset();
     return send(State::port, "PORT " + port_argument(target_, ports_[next_]), timeouts_.reply);
 }
 
-Step BounceDialog::decide(BounceOutcome outcome, const FtpReply& reply) {
+// `unsettled`: the session waits for a reply that never came, so the next port gets a new one.
+Step BounceDialog::decide(BounceOutcome outcome, const FtpReply& reply, bool unsettled) {
     on_verdict_(BounceVerdict{ports_[next_], outcome, reply.code == 0 ? std::string{} : reply.line(), port_started_});
     ++next_;
     retried_ = false;
-    if (outcome == BounceOutcome::timed_out) return reconnect();
+    if (unsettled) return reconnect();
     return next_port();
 }
 
@@ -224,11 +226,16 @@ Step BounceDialog::on_port(const FtpReply& reply) {
     return fail(BounceFailure::Kind::protocol, where() + " answered PORT with " + reply.line());
 }
 
-// RFC 959 5.4: LIST answers 125/150 when the data connection is (about to be) open, then 226 or
-// 250 when the listing went through it; 425 when it could not be opened, 426 when it broke.
+// RFC 959 4.2 and 5.4: LIST answers 125 when the data connection is already open (pyftpdlib
+// opens it at PORT) or 150 when it is about to be opened, then 226 or 250 when the listing went
+// through it; 425 when it could not be opened, 426 when it broke. A 125 or 150 never followed by
+// its result is open too: servers send 150 once their connect() succeeded (vsftpd, pyftpdlib
+// after PORT's own connect) and 425 when it fails, and pyftpdlib drops a data connection whose
+// far end speaks first (a banner), leaving LIST waiting for ever. nmap calls this filtered.
 Step BounceDialog::on_list(const std::vector<FtpReply>& replies) {
     bool marked = false;
     for (const auto& reply : replies) {
+        if (reply.first_digit() == 1) preliminary_ = reply;
         if (reply.first_digit() == 1) {
             marked = true;
             continue;
@@ -242,7 +249,8 @@ Step BounceDialog::on_list(const std::vector<FtpReply>& replies) {
 }
 
 Step BounceDialog::on_timeout() {
-    if (state_ == State::port || state_ == State::list) return decide(BounceOutcome::timed_out, FtpReply{});
+    if (state_ == State::list && preliminary_) return decide(BounceOutcome::transferred, *preliminary_, true);
+    if (state_ == State::port || state_ == State::list) return decide(BounceOutcome::timed_out, FtpReply{}, true);
     const char* what = state_ == State::greeting ? "its greeting" : state_ == State::user ? "a reply to USER" : "a reply to PASS";
     return fail(BounceFailure::Kind::protocol, where() + " sent no complete " + std::string(what) + " within " +
                                                    seconds(timeouts_.reply));
@@ -266,6 +274,7 @@ Step BounceDialog::next(const Exchange& exchange) {
     const bool final_reply = last != nullptr && last->first_digit() != 1;
     if (final_reply && last->code == 421) return closed_unexpectedly();
     if (!final_reply && closed) return closed_unexpectedly();
+    if (!final_reply && state_ == State::list) return on_list(scan.replies);  // 1xx alone: on_list's timeout rule
     if (!final_reply) return on_timeout();
     Step step = dispatch(scan.replies);
     if (closed && !step.done && step.link == Link::reuse) return closed_unexpectedly();

@@ -207,12 +207,31 @@ TEST(BounceDialog, ListTimeoutIsFilteredAndLogsInAgain) {
     Script s{{Port{22}, Port{23}}};
     s.login();
     s.reply("200 ok\r\n");
-    const Step& again = s.reply("150 about to open\r\n");  // and nothing more: the wait ran out
+    const Step& again = s.timeout();  // no reply to LIST at all
     EXPECT_EQ(again.link, Link::plain);
     ASSERT_EQ(s.verdicts.size(), 1u);
     EXPECT_EQ(s.verdicts[0].outcome, BounceOutcome::timed_out);
     EXPECT_EQ(s.login().payload, "PORT 10,0,0,9,0,23\r\n");
     EXPECT_EQ(s.dialog().reconnections(), 1u);
+}
+
+TEST(BounceDialog, PortTimeoutIsFiltered) {
+    Script s{{Port{22}}};
+    s.login();
+    EXPECT_EQ(s.timeout().link, Link::plain);  // pyftpdlib connects before it answers PORT
+    ASSERT_EQ(s.verdicts.size(), 1u);
+    EXPECT_EQ(s.verdicts[0].outcome, BounceOutcome::timed_out);
+}
+
+TEST(BounceDialog, A125WithoutItsResultIsStillOpen) {
+    Script s{{Port{2121}, Port{23}}};
+    s.login();
+    s.reply("200 Active data connection established.\r\n");
+    const Step& again = s.reply("125 Data connection already open. Transfer starting.\r\n");  // then the wait ran out
+    EXPECT_EQ(again.link, Link::plain);  // the session still waits for LIST's result: a new one
+    ASSERT_EQ(s.verdicts.size(), 1u);
+    EXPECT_EQ(s.verdicts[0].outcome, BounceOutcome::transferred);
+    EXPECT_EQ(s.verdicts[0].reply, "125 Data connection already open. Transfer starting.");
 }
 
 TEST(BounceDialog, CloseMidScanReconnectsOnceAndAsksThePortAgain) {

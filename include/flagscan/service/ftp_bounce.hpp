@@ -57,9 +57,9 @@ struct BounceTimeouts {
 
 // What one port's test showed (the bounce kind's rule rows read it).
 enum class BounceOutcome : std::uint8_t {
-    transferred,    // LIST: 125/150 then 226 (or 2xx at once): the server's data connection was made
+    transferred,    // LIST: 125/150 then 226 (or 2xx at once), or 125/150 alone: the server's data connection was made
     cannot_connect, // 425 (or another 4xx) to PORT or LIST: the server could not open it
-    timed_out,      // no final reply in time: the connection attempt hangs (a filter drops it)
+    timed_out,      // no reply to PORT, or none to LIST, in time: the connection attempt hangs (a filter drops it)
 };
 
 struct BounceVerdict {
@@ -114,7 +114,7 @@ private:
     Step on_port(const FtpReply& reply);
     Step on_list(const std::vector<FtpReply>& replies);
     Step on_timeout();
-    Step decide(BounceOutcome outcome, const FtpReply& reply);
+    Step decide(BounceOutcome outcome, const FtpReply& reply, bool unsettled = false);
     std::string where() const;  // "the FTP server 10.0.0.1:21"
 
     BounceServer server_;
@@ -131,6 +131,7 @@ private:
     std::size_t reconnections_ = 0;
     Micros port_started_ = 0;      // time spent on the port under test, over its steps
     std::string privileged_refusal_;
+    std::optional<FtpReply> preliminary_;  // LIST's 125/150 for the port under test
     std::optional<BounceFailure> failure_;
 };
 
