@@ -602,6 +602,7 @@ int scan(const ScanContext& context, Micros started) {
 // Everything that can refuse the scan is checked before the first packet: the outputs are
 // opened, the targets, ports and route parsed, the sockets opened (exit 1 when any fails).
 int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& err, const ResumeState* resume) {
+    if (given.version_detection) return err << "flagscan: -sV: service detection is not wired into the scan yet\n", 1;
     InterruptWatcher interrupts;  // first, so that every thread started below inherits its signal mask
     ScanConfig config = given;
     if (!config.seed_given) config.seed = random_u64();  // one order per scan, kept by a resume file

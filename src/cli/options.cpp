@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <filesystem>
 #include <cxxopts.hpp>
 #include <limits>
 
@@ -97,8 +98,18 @@ cxxopts::Options make_options() {
         ("ping-scan", "host discovery only: list the hosts that are up, how each was found and its "
                       "latency  [nmap: -sn]")
         ("list-scan", "list the targets (with their reverse DNS names unless -n) and send nothing  "
-                      "[nmap: -sL]")
-        ("service-version", "service detection  [nmap: -sV] (not built yet)")
+                      "[nmap: -sL]");
+    options.add_options("Service detection")
+        ("service-version", "probe open ports to name the service and its version, with nmap's "
+                            "nmap-service-probes  [nmap: -sV]")
+        ("version-intensity", "with -sV: send the probes of rarity up to N, 0-9 (default 7)",
+         cxxopts::value<std::string>())
+        ("version-light", "with -sV: the most likely probes only (intensity 2)")
+        ("version-all", "with -sV: every probe (intensity 9)")
+        ("versiondb", "with -sV: read the probes from FILE (nmap-service-probes format)",
+         cxxopts::value<std::string>())
+        ("datadir", "with -sV: look for nmap-service-probes in DIR before nmap's own directories",
+         cxxopts::value<std::string>())
         ("banners", "after the port scan, connect to every open TCP port and keep the first bytes "
                     "it sends (up to 3 s), shown under the port  [masscan: --banners]");
     options.add_options("hidden")("scan-type", "an -s letter flagscan does not know", cxxopts::value<std::string>());
@@ -148,16 +159,6 @@ cxxopts::Options make_options() {
         ("V,version", "print the version");
     // clang-format on
     return options;  // targets are the arguments left over: one each, commas and all ("10.0.0.1,3")
-}
-
-std::optional<std::string> unbuilt_option(const cxxopts::ParseResult& parsed) {
-    constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kNotYet{{
-        {"service-version", "-sV (service detection)"},
-    }};
-    for (const auto& [name, what] : kNotYet) {
-        if (parsed.count(std::string(name)) > 0) return std::string(what) + " is not built yet in this version of flagscan";
-    }
-    return std::nullopt;
 }
 
 Result<ProbeKind> chosen_kind(const cxxopts::ParseResult& parsed) {
@@ -413,8 +414,42 @@ Result<bool> fill_output(const cxxopts::ParseResult& parsed, ScanConfig& config)
     return true;
 }
 
+// --version-intensity N, --version-light or --version-all: one of them, and only with -sV.
+Result<int> version_intensity(const cxxopts::ParseResult& parsed) {
+    const int given = static_cast<int>(parsed.count("version-intensity") + parsed.count("version-light") + parsed.count("version-all"));
+    if (given > 1) return Error{"give one of --version-intensity, --version-light and --version-all"};
+    if (parsed.count("version-light")) return version_intensity_light;
+    if (parsed.count("version-all")) return version_intensity_all;
+    if (!parsed.count("version-intensity")) return version_intensity_default;
+    const auto text = parsed["version-intensity"].as<std::string>();
+    int level = -1;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), level);
+    if (ec != std::errc{} || end != text.data() + text.size() || level < 0 || level > 9)
+        return Error{"bad --version-intensity '" + text + "': use 0-9"};
+    return level;
+}
+
+// -sV and where its probes come from (service/load.hpp reads them when the scan starts).
+Result<bool> fill_versions(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    config.version_detection = parsed.count("service-version") > 0;
+    for (const char* option : {"version-intensity", "version-light", "version-all", "versiondb", "datadir"}) {
+        if (parsed.count(option) > 1) return Error{std::string("--") + option + " was given twice"};
+        if (parsed.count(option) && !config.version_detection) return Error{std::string("--") + option + " goes with -sV"};
+    }
+    auto intensity = version_intensity(parsed);
+    if (!intensity) return Error{intensity.error()};
+    config.version_intensity = *intensity;
+    if (parsed.count("versiondb")) config.probe_files.versiondb = parsed["versiondb"].as<std::string>();
+    if (parsed.count("datadir")) config.probe_files.datadir = parsed["datadir"].as<std::string>();
+    if (config.probe_files.versiondb && config.probe_files.versiondb->empty()) return Error{"--versiondb needs a file name"};
+    if (config.probe_files.datadir && !std::filesystem::is_directory(*config.probe_files.datadir))
+        return Error{"--datadir '" + *config.probe_files.datadir + "' is not a directory"};
+    if (config.version_detection && (config.ping_only || config.list_only))
+        return Error{"-sV probes the open ports a port scan finds: it goes with no -sn and no -sL"};
+    return true;
+}
+
 Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
-    if (auto missing = unbuilt_option(parsed)) return Error{*missing};
     ScanConfig config;
     auto kind = chosen_kind(parsed);
     if (!kind) return Error{kind.error()};
@@ -428,7 +463,8 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     config.tcp_scan = config.kind_given || !config.udp_scan;
     if (config.udp_scan && is_connect_scan(config.kind))
         return Error{"-sU sends raw packets and needs root; it goes with -sS or another raw TCP scan, not with -sT"};
-    for (auto step : {fill_output, fill_replay, fill_targets, fill_ports, fill_source, fill_discovery, fill_bounce}) {
+    for (auto step : {fill_output, fill_replay, fill_targets, fill_ports, fill_source, fill_discovery, fill_versions,
+                      fill_bounce}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
     }
     config.seed_given = parsed.count("seed") > 0;
@@ -488,7 +524,7 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
         auto parsed = options.parse(static_cast<int>(pointers.size()), pointers.data());
         if (parsed.count("help"))
             return CommandLine{CommandLine::Action::help, {},
-                               options.help({"Targets", "Ports and scan type", "Timing", "Source", "Output", "Listing", "Replay", "General"})};
+                               options.help({"Targets", "Ports and scan type", "Service detection", "Timing", "Source", "Output", "Listing", "Replay", "General"})};
         if (parsed.count("version")) return CommandLine{CommandLine::Action::version, {}, {}};
         if (parsed.count("explain-rules")) {
             auto kind = chosen_kind(parsed);

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "flagscan/output/formats.hpp"
+#include "flagscan/output/service_report.hpp"
 
 namespace flagscan {
 namespace {
@@ -26,8 +27,12 @@ void normal_end(std::ostream& out, const ScanView& view) {
 // "# ... done at ... -- N IP addresses (M hosts up) scanned in S seconds".
 void normal_file_start(std::ostream& out, const ScanView& view) { write_comment_header(out, view.summary); }
 void normal_file_end(std::ostream& out, const ScanView& view) {
-    if (view.discovery) write_discovery_normal_hosts(out, view.results, view.summary);
-    else write_normal_hosts(out, view.results, view.services, view.options, view.summary);
+    if (view.discovery) {
+        write_discovery_normal_hosts(out, view.results, view.summary);
+    } else {
+        const std::uint32_t up = write_normal_hosts(out, view.results, view.services, view.options, view.summary);
+        write_service_detection_note(out, view.results, up);
+    }
     if (view.summary.interrupted) out << "Scan interrupted: the results above are what was found so far.\n";
     write_comment_footer(out, view.results, view.options, view.summary);
 }

@@ -187,6 +187,7 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
 // Passes over the file: the first learns its conversations, the second who scanned how, then
 // one replays each scan found (one report each, in capture order), or the one -s names.
 int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
+    if (config.version_detection) return err << "flagscan: -sV: service detection is not wired into the scan yet\n", 1;
     auto outputs = OutputSet::open(config, out);
     if (!outputs) return err << "flagscan: " << outputs.error() << '\n', 1;
     auto survey = survey_capture(config, err);

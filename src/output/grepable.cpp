@@ -1,7 +1,9 @@
 // nmap's grepable output (-oG): one "Host:" line per host and field, tab separated, as output.cc writes it.
+#include <algorithm>
 #include <string>
 
 #include "flagscan/output/formats.hpp"
+#include "flagscan/output/service_report.hpp"
 
 namespace flagscan {
 namespace {
@@ -24,16 +26,17 @@ void write_ports_scanned(std::ostream& out, const Results& results) {
         << port_ranges(udp) << ") SCTP(0;) PROTOCOLS(0;)\n";
 }
 
-// "22/open/tcp//ssh///": port, state, protocol, owner (none), service ('/' turned '|' as nmap
-// does; empty when the table does not list the port), RPC info (none), version (none).
+// "22/open/tcp//ssh//OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)/": port, state, protocol,
+// owner (none), service (empty when no name is known), RPC info (none), version (empty without
+// -sV); '/' in the service and version turned '|' as nmap does.
 std::string port_field(const Results& results, std::uint64_t index, const ServiceTable& services) {
     const Target target = results.targets().at(index);
-    const ProbeKind& kind = results.kind(target.lane);
-    const Protocol proto = kind.protocol == ipproto::udp ? Protocol::udp : Protocol::tcp;
-    std::string service{services.lists(target.port, proto) ? services.name(target.port, proto) : ""};
-    for (char& c : service) c = c == '/' ? '|' : c;
+    const ServiceFound service = port_service(results, index, services);
+    std::string name = names_service(service) ? shown_service(results, index, services) : "";
+    std::string version = full_version(service);
+    for (std::string* text : {&name, &version}) std::replace(text->begin(), text->end(), '/', '|');
     return std::to_string(target.port.value()) + '/' + std::string(to_string(results.port(index).state)) + '/' +
-           std::string(protocol_name(kind)) + "//" + service + "///";
+           std::string(protocol_name(results.kind(target.lane))) + "//" + name + "//" + version + '/';
 }
 
 // "<TAB>Ports: a, b<TAB>Ignored State: closed (997)": the Ignored State only when a single state

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "flagscan/output/report.hpp"
+#include "flagscan/output/service_report.hpp"
 
 namespace flagscan {
 namespace {
@@ -16,6 +17,7 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index, 
         << protocol_name(results.kind(target.lane)) << R"(","state":")"
         << to_string(port.state) << R"(","reason":")" << to_string(port.reason) << '"';
     if (port.ttl != 0) out << R"(,"ttl":)" << int{port.ttl};
+    if (const ServiceFound* service = results.services().find(index)) out << R"(,"service":)" << service_json(*service);
     if (const std::string* banner = results.banner(index)) out << R"(,"banner":")" << json_string(*banner) << '"';
     out << "}\n";
 }

@@ -1,8 +1,11 @@
 // The nmap-like normal output: a port table per host, every big state summed up in "Not shown".
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "flagscan/output/report.hpp"
+#include "flagscan/output/service_report.hpp"
 
 namespace flagscan {
 namespace {
@@ -63,6 +66,56 @@ void write_host_up(std::ostream& out, const HostResult& info, Reason shown, Reas
     }
 }
 
+// A row of the port table, cell by cell: PORT STATE SERVICE [REASON] [VERSION] (nmap's order).
+using Row = std::vector<std::string>;
+
+// The table's columns after STATE are at least 15 wide; after -sV, as wide as their widest cell
+// too, so that VERSION lines up (nmap sizes every column so). As nmap's table, a row ends at
+// its last non-empty cell: no trailing blanks. under[i], when not empty, is printed below row i
+// (a script's lines, as nmap's "|_banner: ...").
+std::string table_text(const std::vector<Row>& rows, bool widen, const std::vector<std::string>& under) {
+    std::vector<std::size_t> widths{9, 15};
+    for (const Row& row : rows) {
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            if (c >= widths.size()) widths.push_back(15);
+            if (widen && c >= 2) widths[c] = std::max(widths[c], row[c].size());
+        }
+    }
+    std::string text;
+    for (const Row& row : rows) {
+        std::size_t last = row.size();
+        while (last > 0 && row[last - 1].empty()) --last;
+        for (std::size_t c = 0; c < last; ++c) text += c + 1 < last ? pad(row[c], widths[c]) + ' ' : row[c];
+        text += '\n';
+        if (const std::size_t i = static_cast<std::size_t>(&row - rows.data()); i < under.size() && !under[i].empty())
+            text += under[i];
+    }
+    return text;
+}
+
+void write_port_table(std::ostream& out, const Results& results, std::uint32_t host, const HostListing& listing,
+                      const ServiceTable& services, const ReportOptions& options) {
+    const bool versions = results.services().performed();
+    std::vector<Row> rows{Row{}};  // the header goes first, below
+    std::vector<std::string> under{""};
+    for_each_listed_port(results, host, listing, [&](std::uint64_t index) {
+        const auto& port = results.port(index);
+        const Target target = results.targets().at(index);
+        Row row{std::to_string(target.port.value()) + "/" + std::string(protocol_name(results.kind(target.lane))),
+                std::string(to_string(port.state)), shown_service(results, index, services)};
+        if (options.reason) row.push_back(reason_text(port));
+        if (versions) row.push_back(full_version(port_service(results, index, services)));
+        rows.push_back(std::move(row));
+        const std::string* banner = results.banner(index);
+        under.push_back(banner != nullptr ? "|_banner: " + *banner + '\n' : "");  // nmap's script line
+    });
+    if (rows.size() == 1) return;
+    rows.front() = Row{"PORT", "STATE", "SERVICE"};
+    if (options.reason) rows.front().push_back("REASON");
+    if (versions) rows.front().push_back("VERSION");
+    out << table_text(rows, versions, under);
+}
+
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
                 const ReportOptions& options, const ScanSummary& summary) {
     const auto& info = results.host(host);
@@ -80,23 +133,9 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
     const HostListing listing = host_listing(results, host, options);
     write_not_scanned(out, listing, summary.interrupted);
     write_not_shown(out, results, host, listing);
-    std::string table;
-    for_each_listed_port(results, host, listing, [&](std::uint64_t index) {
-        const auto& port = results.port(index);
-        const Target target = results.targets().at(index);
-        const ProbeKind& kind = results.kind(target.lane);
-        const std::string proto{protocol_name(kind)};
-        table += pad(std::to_string(target.port.value()) + "/" + proto, 9) + ' ' + pad(std::string(to_string(port.state)), 15) + ' ';
-        const std::string service{services.name(target.port, kind.protocol == ipproto::udp ? Protocol::udp : Protocol::tcp)};
-        table += options.reason ? pad(service, 15) + ' ' + reason_text(port) : service;
-        table += '\n';
-        if (const std::string* banner = results.banner(index)) table += "|_banner: " + *banner + '\n';  // nmap's script line
-    });
-    if (!table.empty()) {
-        out << pad("PORT", 9) << ' ' << pad("STATE", 15) << ' ' << (options.reason ? pad("SERVICE", 15) + " REASON" : "SERVICE")
-            << '\n'
-            << table;
-    }
+    write_port_table(out, results, host, listing, services, options);
+    if (const std::string service_info = service_info_line(results, host, name); !service_info.empty())
+        out << service_info << '\n';
     out << '\n';
 }
 
@@ -121,6 +160,7 @@ std::uint32_t write_normal_hosts(std::ostream& out, const Results& results, cons
 void write_normal(std::ostream& out, const Results& results, const ServiceTable& services, const ReportOptions& options,
                   const ScanSummary& summary) {
     const std::uint32_t up = write_normal_hosts(out, results, services, options, summary);
+    write_service_detection_note(out, results, up);
     const auto hosts = results.targets().host_count();
     write_normal_footer(out, summary.addresses != 0 ? summary.addresses : hosts, up, summary);
 }

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "flagscan/output/formats.hpp"
+#include "flagscan/output/service_report.hpp"
 
 namespace flagscan {
 namespace {
@@ -84,17 +85,49 @@ void write_extraports(std::ostream& out, const Results& results, std::uint32_t h
     }
 }
 
+// nmap's servicefp attribute: the fingerprint's lines joined again (each "\nSF:" dropped).
+std::string joined_fingerprint(std::string_view fingerprint) {
+    std::string joined;
+    for (std::size_t at = 0; at < fingerprint.size();) {
+        if (fingerprint.substr(at, 4) == "\nSF:") {
+            at += 4;
+            continue;
+        }
+        joined += fingerprint[at++];
+    }
+    return joined;
+}
+
+// nmap's print_xml_service: the attributes in its order, then a <cpe> per CPE.
+void write_service(std::ostream& out, const ServiceFound& service) {
+    out << "<service" << attribute("name", service.name.empty() ? "unknown" : service.name);
+    const std::pair<std::string_view, const std::string*> texts[] = {
+        {"product", &service.product}, {"version", &service.version},   {"extrainfo", &service.extrainfo},
+        {"hostname", &service.hostname}, {"ostype", &service.ostype}, {"devicetype", &service.devicetype}};
+    for (const auto& [name, value] : texts)
+        if (!value->empty()) out << attribute(name, *value);
+    if (!service.fingerprint.empty()) out << attribute("servicefp", joined_fingerprint(service.fingerprint));
+    if (service.tunnel == ServiceTunnel::ssl) out << attribute("tunnel", "ssl");
+    out << attribute("method", service.method == ServiceMethod::probed ? "probed" : "table")
+        << attribute("conf", service.confidence);
+    if (service.cpe.empty()) {
+        out << "/>";
+        return;
+    }
+    out << '>';
+    for (const std::string& cpe : service.cpe) out << "<cpe>" << xml_escape(cpe) << "</cpe>";
+    out << "</service>";
+}
+
 void write_port(std::ostream& out, const Results& results, std::uint64_t index, const ServiceTable& services) {
     const PortResult& port = results.port(index);
     const Target target = results.targets().at(index);
-    const ProbeKind& kind = results.kind(target.lane);
-    const Protocol proto = kind.protocol == ipproto::udp ? Protocol::udp : Protocol::tcp;
-    out << "<port" << attribute("protocol", protocol_name(kind)) << attribute("portid", target.port.value()) << '>'
-        << "<state" << attribute("state", to_string(port.state)) << attribute("reason", to_string(port.reason))
+    out << "<port" << attribute("protocol", protocol_name(results.kind(target.lane))) << attribute("portid", target.port.value())
+        << '>' << "<state" << attribute("state", to_string(port.state)) << attribute("reason", to_string(port.reason))
         << attribute("reason_ttl", port.ttl) << "/>";
-    if (services.lists(target.port, proto))  // nmap: no <service> for a port its table does not list
-        out << "<service" << attribute("name", services.name(target.port, proto)) << attribute("method", "table")
-            << attribute("conf", 3) << "/>";
+    // nmap: no <service> for a port with no name (one its table does not list), no fingerprint, no tunnel
+    if (const ServiceFound service = port_service(results, index, services); names_service(service))
+        write_service(out, service);
     if (const std::string* banner = results.banner(index))  // as nmap's banner script reports it
         out << "<script" << attribute("id", "banner") << attribute("output", *banner) << "/>";
     out << "</port>\n";

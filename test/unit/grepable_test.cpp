@@ -8,6 +8,7 @@ namespace {
 
 using testing::NmapFormats;
 using testing::PingScan;
+using testing::ServiceScan;
 using testing::SynUdpScan;
 
 using Grepable = NmapFormats;
@@ -56,6 +57,40 @@ TEST_F(Grepable, AllPortsInOneIgnoredState) {
     std::ostringstream host;
     write_grepable_host(host, results, 0, testing::fixture_services(), ReportOptions{}, ScanSummary{});
     EXPECT_EQ(host.str(), "Host: 10.0.0.9 ()\tStatus: Up\nHost: 10.0.0.9 ()\tPorts: \tIgnored State: filtered (30)\n");
+}
+
+// -sV: the version slot filled (nmap's text), "ssl|http" inside TLS, the table's guess with '?'.
+TEST_F(Grepable, ServiceScanAsExpected) {
+    const ServiceScan scan;
+    std::ostringstream out;
+    write_grepable(out, scan.results, ServiceScan::services(), ReportOptions{}, ServiceScan::summary());
+    EXPECT_EQ(out.str(), testing::expected_file("services.gnmap"));
+}
+
+// '/' in a version is written '|' (nmap: the field separator stays a separator).
+TEST_F(Grepable, SlashesInTheVersionBecomeBars) {
+    ServiceScan scan;
+    ServiceFound web = ServiceFound::probed("http");
+    web.product = "Apache httpd";
+    web.version = "2.4.57";
+    web.extrainfo = "(Debian) PHP/8.2";
+    scan.results.services().set(scan.index(Port{80}), web);
+    std::ostringstream out;
+    write_grepable_host(out, scan.results, 0, ServiceScan::services(), ReportOptions{}, ServiceScan::summary());
+    EXPECT_NE(out.str().find(", 80/open/tcp//http//Apache httpd 2.4.57 ((Debian) PHP|8.2)/, "), std::string::npos) << out.str();
+}
+
+// The Ports field nmap 7.93 -sV -oG wrote for the lab, letter for letter.
+TEST_F(Grepable, PortsFieldAsNmapWroteIt) {
+    const testing::LabServiceScan scan;
+    std::ostringstream out;
+    write_grepable_host(out, scan.results, 0, ServiceTable{}, ReportOptions{}, ScanSummary{});
+    EXPECT_EQ(out.str(),
+              "Host: 10.77.24.2 ()\tStatus: Up\n"
+              "Host: 10.77.24.2 ()\tPorts: 2222/open/tcp//ssh//OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)/, "
+              "2525/open/tcp//tcpwrapped///, 3306/open/tcp//tcpwrapped///, 4443/open/tcp//ssl|http//OpenSSL s_server -www "
+              "httpd (command line: s_server -accept 4443 -cert c.pem -key k.pem -www -quiet)/, "
+              "8000/open/tcp//http//SimpleHTTPServer 0.6 (Python 3.11.7)/\n");
 }
 
 }  // namespace

@@ -138,4 +138,105 @@ struct PingScan {
     }
 };
 
+// -sS -sV -Pn of 10.0.0.2, ports 22, 25, 80, 443, 8080 open and 1000-1029 closed (folded): what
+// service detection found of each open port, as the phase fills the table: OpenSSH on 22,
+// tcpwrapped 25, nginx on 80 and inside TLS on 443, nothing matched on 8080 (the table's guess).
+struct ServiceScan {
+    TargetSet targets;
+    Results results;
+
+    ServiceScan() : targets(hosts(), slots()), results(targets, {&syn_kind()}) {
+        for (std::uint16_t p : {22, 25, 80, 443, 8080}) set(Port{p}, verdict(PortState::open, Reason::syn_ack, 64));
+        for (std::uint16_t p = 1000; p <= 1029; ++p) set(Port{p}, verdict(PortState::closed, Reason::reset, 64));
+        results.note_reply(0, 120);
+        ServicesFound& found = results.services();
+        found.mark_performed();
+        ServiceFound ssh = ServiceFound::probed("ssh");
+        ssh.product = "OpenSSH";
+        ssh.version = "9.2p1 Debian 2+deb12u3";
+        ssh.extrainfo = "protocol 2.0";
+        ssh.ostype = "Linux";
+        ssh.cpe = {"cpe:/a:openbsd:openssh:9.2p1", "cpe:/o:linux:linux_kernel"};
+        found.set(index(Port{22}), ssh);
+        found.set(index(Port{25}), ServiceFound::wrapped());
+        found.set(index(Port{80}), nginx(ServiceTunnel::none));
+        found.set(index(Port{443}), nginx(ServiceTunnel::ssl));
+        found.set(index(Port{8080}), ServiceFound::table("http-proxy"));
+    }
+    static ServiceFound nginx(ServiceTunnel tunnel) {
+        ServiceFound http = ServiceFound::probed("http", tunnel);
+        http.product = "nginx";
+        http.version = "1.22.1";
+        http.cpe = {"cpe:/a:igor_sysoev:nginx:1.22.1"};
+        return http;
+    }
+    static ServiceTable services() {
+        return ServiceTable::from_nmap_services("ssh\t22/tcp\t0.18\nsmtp\t25/tcp\t0.13\nhttp\t80/tcp\t0.48\n"
+                                                "https\t443/tcp\t0.2\nhttp-proxy\t8080/tcp\t0.04\n");
+    }
+    static AddressSet hosts() {
+        AddressSet set;
+        set.add(Ipv4{10, 0, 0, 2});
+        return set;
+    }
+    static std::vector<Slot> slots() {
+        std::vector<Slot> list;
+        for (const std::uint16_t p : {22, 25, 80, 443, 8080}) list.push_back(Slot{Port{p}, 0});
+        for (std::uint16_t p = 1000; p <= 1029; ++p) list.push_back(Slot{Port{p}, 0});
+        return list;
+    }
+    std::uint64_t index(Port port) const { return static_cast<std::uint64_t>(targets.slot_index(0, port)); }
+    void set(Port port, const PortResult& result) { results.set(index(port), result); }
+    static ScanSummary summary() {
+        return fixed_summary("SYN scan", {"flagscan", "-sS", "-sV", "-p", "22,25,80,443,8080,1000-1029", "-Pn", "-n",
+                                          "10.0.0.2"});
+    }
+};
+
+// What nmap 7.93 -sV found on the lab (10.77.24.2, ports 2222 2525 3306 4443 8000: a Python
+// server sending an OpenSSH banner, one closing at once, lab-listener's silent 3306, openssl
+// s_server -www, python3 -m http.server), entered as the -sV phase would enter it; the tests
+// compare flagscan's port lines with the ones nmap wrote that day.
+struct LabServiceScan {
+    TargetSet targets;
+    Results results;
+
+    LabServiceScan() : targets(hosts(), slots()), results(targets, {&syn_kind()}) {
+        for (const Slot& slot : targets.slots()) results.set(index(slot.port), verdict(PortState::open, Reason::syn_ack, 64));
+        ServicesFound& found = results.services();
+        found.mark_performed();
+        ServiceFound ssh = ServiceFound::probed("ssh");
+        ssh.product = "OpenSSH";
+        ssh.version = "9.2p1 Debian 2+deb12u3";
+        ssh.extrainfo = "protocol 2.0";
+        ssh.ostype = "Linux";
+        ssh.cpe = {"cpe:/a:openbsd:openssh:9.2p1", "cpe:/o:linux:linux_kernel"};
+        found.set(index(Port{2222}), ssh);
+        found.set(index(Port{2525}), ServiceFound::wrapped());
+        found.set(index(Port{3306}), ServiceFound::wrapped());
+        ServiceFound tls = ServiceFound::probed("http", ServiceTunnel::ssl);
+        tls.product = "OpenSSL s_server -www httpd";
+        tls.extrainfo = "command line: s_server -accept 4443 -cert c.pem -key k.pem -www -quiet";
+        tls.cpe = {"cpe:/a:openssl:openssl"};
+        found.set(index(Port{4443}), tls);
+        ServiceFound python = ServiceFound::probed("http");
+        python.product = "SimpleHTTPServer";
+        python.version = "0.6";
+        python.extrainfo = "Python 3.11.7";
+        python.cpe = {"cpe:/a:python:simplehttpserver:0.6"};
+        found.set(index(Port{8000}), python);
+    }
+    static AddressSet hosts() {
+        AddressSet set;
+        set.add(Ipv4{10, 77, 24, 2});
+        return set;
+    }
+    static std::vector<Slot> slots() {
+        std::vector<Slot> list;
+        for (const std::uint16_t p : {2222, 2525, 3306, 4443, 8000}) list.push_back(Slot{Port{p}, 0});
+        return list;
+    }
+    std::uint64_t index(Port port) const { return static_cast<std::uint64_t>(targets.slot_index(0, port)); }
+};
+
 }  // namespace flagscan::testing

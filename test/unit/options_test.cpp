@@ -279,5 +279,71 @@ TEST(Options, HelpListsLongForms) {
         EXPECT_NE(line->help.find(option), std::string::npos) << option;
 }
 
+// -sV and its options land in the config (the scan commands refuse -sV until the phase is wired).
+TEST(Options, ServiceVersion) {
+    auto plain = parse({"-sV", "10.0.0.1"});
+    ASSERT_TRUE(plain) << plain.error();
+    EXPECT_TRUE(plain->config.version_detection);
+    EXPECT_EQ(plain->config.version_intensity, 7);
+    EXPECT_FALSE(plain->config.probe_files.versiondb);
+    EXPECT_FALSE(plain->config.probe_files.datadir);
+    auto none = parse({"10.0.0.1"});
+    ASSERT_TRUE(none) << none.error();
+    EXPECT_FALSE(none->config.version_detection);
+    auto long_form = parse({"--service-version", "--version-intensity", "0", "--versiondb", "probes.txt", "--datadir",
+                            FLAGSCAN_SOURCE_ROOT, "10.0.0.1"});
+    ASSERT_TRUE(long_form) << long_form.error();
+    EXPECT_TRUE(long_form->config.version_detection);
+    EXPECT_EQ(long_form->config.version_intensity, 0);
+    EXPECT_EQ(long_form->config.probe_files.versiondb, std::optional<std::string>{"probes.txt"});
+    EXPECT_EQ(long_form->config.probe_files.datadir, std::optional<std::string>{FLAGSCAN_SOURCE_ROOT});
+    auto light = parse({"-sV", "--version-light", "10.0.0.1"});
+    ASSERT_TRUE(light) << light.error();
+    EXPECT_EQ(light->config.version_intensity, 2);
+    auto all = parse({"-sV", "--version-all", "10.0.0.1"});
+    ASSERT_TRUE(all) << all.error();
+    EXPECT_EQ(all->config.version_intensity, 9);
+    auto nine = parse({"-sV", "--version-intensity=9", "10.0.0.1"});
+    ASSERT_TRUE(nine) << nine.error();
+    EXPECT_EQ(nine->config.version_intensity, 9);
+}
+
+TEST(Options, ServiceVersionErrors) {
+    const std::pair<std::vector<std::string>, std::string> cases[] = {
+        {{"-sV", "--version-intensity", "10", "10.0.0.1"}, "bad --version-intensity '10': use 0-9"},
+        {{"-sV", "--version-intensity", "-1", "10.0.0.1"}, "bad --version-intensity '-1': use 0-9"},
+        {{"-sV", "--version-intensity", "7x", "10.0.0.1"}, "bad --version-intensity '7x': use 0-9"},
+        {{"-sV", "--version-intensity", "", "10.0.0.1"}, "bad --version-intensity '': use 0-9"},
+        {{"-sV", "--version-light", "--version-all", "10.0.0.1"},
+         "give one of --version-intensity, --version-light and --version-all"},
+        {{"-sV", "--version-intensity", "3", "--version-light", "10.0.0.1"},
+         "give one of --version-intensity, --version-light and --version-all"},
+        {{"--version-intensity", "3", "10.0.0.1"}, "--version-intensity goes with -sV"},
+        {{"--version-all", "10.0.0.1"}, "--version-all goes with -sV"},
+        {{"--versiondb", "x", "10.0.0.1"}, "--versiondb goes with -sV"},
+        {{"--datadir", "/", "10.0.0.1"}, "--datadir goes with -sV"},
+        {{"-sV", "--versiondb", "", "10.0.0.1"}, "--versiondb needs a file name"},
+        {{"-sV", "--versiondb", "a", "--versiondb", "b", "10.0.0.1"}, "--versiondb was given twice"},
+        {{"-sV", "--datadir", "/nonexistent-flagscan-dir", "10.0.0.1"},
+         "--datadir '/nonexistent-flagscan-dir' is not a directory"},
+        {{"-sV", "-sn", "10.0.0.1"}, "-sV probes the open ports a port scan finds: it goes with no -sn and no -sL"},
+        {{"-sV", "-sL", "10.0.0.1"}, "-sV probes the open ports a port scan finds: it goes with no -sn and no -sL"},
+    };
+    for (const auto& [args, message] : cases) {
+        auto line = parse(args);
+        ASSERT_FALSE(line) << args.at(1);
+        EXPECT_EQ(line.error(), message);
+        EXPECT_EQ(line.error().find('\n'), std::string::npos);
+    }
+}
+
+TEST(Options, HelpListsServiceDetection) {
+    auto line = parse({"--help"});
+    ASSERT_TRUE(line);
+    for (const char* option : {"--service-version", "--version-intensity", "--version-light", "--version-all",
+                               "--versiondb", "--datadir", "[nmap: -sV]"})
+        EXPECT_NE(line->help.find(option), std::string::npos) << option;
+}
+
 }  // namespace
 }  // namespace flagscan

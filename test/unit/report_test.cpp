@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "flagscan/output/report.hpp"
+#include "flagscan/output/service_report.hpp"
+#include "nmap_formats_fixture.hpp"
 #include "sim_scan.hpp"
 
 namespace flagscan {
@@ -431,6 +433,113 @@ TEST(Report, ASilentHostIsUserSetLiveAndUnknownInAReplay) {
     EXPECT_NE(replay_text.str().find("Host sent nothing back in the capture (the scanner probed it as up).\n"),
               std::string::npos) << replay_text.str();
     EXPECT_EQ(replay_text.str().find("user-set"), std::string::npos) << replay_text.str();
+}
+
+// -sV: the VERSION column (nmap's text), ssl/http, tcpwrapped, the table's guess with '?', the
+// host's Service Info (no application CPE), and the closing "Service detection performed.".
+TEST(ReportServices, NormalAsExpected) {
+    const testing::ServiceScan scan;
+    std::ostringstream out;
+    write_normal(out, scan.results, testing::ServiceScan::services(), ReportOptions{}, testing::ServiceScan::summary());
+    EXPECT_EQ(out.str(), testing::expected_file("services.nmap"));
+}
+
+TEST(ReportServices, JsonAsExpected) {
+    const testing::ServiceScan scan;
+    std::ostringstream out;
+    write_jsonl(out, scan.results, ReportOptions{}, testing::ServiceScan::summary());
+    EXPECT_EQ(out.str(), testing::expected_file("services.jsonl"));
+}
+
+// nmap's column order: SERVICE, REASON, VERSION.
+TEST(ReportServices, ReasonComesBeforeVersion) {
+    const testing::ServiceScan scan;
+    ReportOptions options;
+    options.reason = true;
+    std::ostringstream out;
+    write_normal(out, scan.results, testing::ServiceScan::services(), options, testing::ServiceScan::summary());
+    EXPECT_NE(out.str().find("PORT      STATE           SERVICE         REASON          VERSION\n"
+                             "22/tcp    open            ssh             syn-ack ttl 64  OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)\n"
+                             "25/tcp    open            tcpwrapped      syn-ack ttl 64\n"),
+              std::string::npos)
+        << out.str();
+}
+
+// A name wider than the column widens it (nmap sizes its columns), so VERSION stays in line.
+TEST(ReportServices, WideNamesWidenTheColumn) {
+    testing::ServiceScan scan;
+    ServiceFound rdp = ServiceFound::probed("ms-wbt-server", ServiceTunnel::ssl);
+    rdp.product = "xrdp";
+    scan.results.services().set(scan.index(Port{8080}), rdp);
+    std::ostringstream out;
+    write_normal(out, scan.results, testing::ServiceScan::services(), ReportOptions{}, testing::ServiceScan::summary());
+    EXPECT_NE(out.str().find("PORT      STATE           SERVICE           VERSION\n"
+                             "22/tcp    open            ssh               OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)\n"),
+              std::string::npos)
+        << out.str();
+    EXPECT_NE(out.str().find("\n8080/tcp  open            ssl/ms-wbt-server xrdp\n"), std::string::npos) << out.str();
+}
+
+// -sV ran but left no entry (an interrupted scan, nothing matched): the column is there, an open
+// port's table name gets '?', a closed one's does not, and no Service Info line is written.
+TEST(ReportServices, PerformedWithoutEntries) {
+    Fixture f;
+    f.results.services().mark_performed();
+    const ServiceTable services = ServiceTable::from_nmap_services("ssh\t22/tcp\t0.18\nftp\t21/tcp\t0.2\n");
+    ReportOptions options;
+    options.all_ports = true;
+    std::ostringstream out;
+    write_normal(out, f.results, services, options, ScanSummary{});
+    EXPECT_NE(out.str().find("PORT      STATE           SERVICE         VERSION\n"
+                             "21/tcp    closed          ftp\n"
+                             "22/tcp    open            ssh?\n"
+                             "23/tcp    closed          unknown\n"),
+              std::string::npos)
+        << out.str();
+    EXPECT_NE(out.str().find("\n80/tcp    open            unknown\n"), std::string::npos) << out.str();
+    EXPECT_EQ(out.str().find("Service Info"), std::string::npos) << out.str();
+    EXPECT_NE(out.str().find("\nService detection performed.\nflagscan done: 1 IP address (1 host up)"), std::string::npos)
+        << out.str();
+}
+
+// Without -sV nothing of it shows: no column, no '?', no closing line.
+TEST(ReportServices, NothingWithoutServiceDetection) {
+    const Fixture f;
+    const ServiceTable services = ServiceTable::from_nmap_services("ssh\t22/tcp\t0.18\n");
+    std::ostringstream out;
+    write_normal(out, f.results, services, ReportOptions{}, ScanSummary{});
+    EXPECT_NE(out.str().find("PORT      STATE           SERVICE\n22/tcp    open            ssh\n"), std::string::npos)
+        << out.str();
+    EXPECT_EQ(out.str().find("VERSION"), std::string::npos);
+    EXPECT_EQ(out.str().find("Service detection"), std::string::npos);
+}
+
+// No host up, no closing line (nmap's rule).
+TEST(ReportServices, NoClosingLineWithoutAHostUp) {
+    Fixture f;
+    f.results.services().mark_performed();
+    std::ostringstream out;
+    write_service_detection_note(out, f.results, 0);
+    EXPECT_EQ(out.str(), "");
+    write_service_detection_note(out, f.results, 1);
+    EXPECT_EQ(out.str(), "Service detection performed.\n");
+}
+
+// nmap 7.93 -sV's table for the lab had these cells (its column widths are its own):
+//   2222/tcp open  ssh        OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)
+//   4443/tcp open  ssl/http   OpenSSL s_server -www httpd (command line: s_server ... -quiet)
+//   Service Info: OS: Linux; CPE: cpe:/o:linux:linux_kernel
+TEST(ReportServices, CellsAsNmapWroteThem) {
+    const testing::LabServiceScan scan;
+    std::ostringstream out;
+    write_normal(out, scan.results, ServiceTable{}, ReportOptions{}, ScanSummary{});
+    for (const char* line : {"2222/tcp  open            ssh             OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)\n",
+                             "2525/tcp  open            tcpwrapped\n", "3306/tcp  open            tcpwrapped\n",
+                             "4443/tcp  open            ssl/http        OpenSSL s_server -www httpd (command line: s_server "
+                             "-accept 4443 -cert c.pem -key k.pem -www -quiet)\n",
+                             "8000/tcp  open            http            SimpleHTTPServer 0.6 (Python 3.11.7)\n",
+                             "\nService Info: OS: Linux; CPE: cpe:/o:linux:linux_kernel\n\nService detection performed.\n"})
+        EXPECT_NE(out.str().find(line), std::string::npos) << line << "\nin\n" << out.str();
 }
 
 }  // namespace

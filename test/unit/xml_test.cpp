@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 #include "nmap_formats_fixture.hpp"
 
@@ -11,6 +13,7 @@ namespace {
 
 using testing::NmapFormats;
 using testing::PingScan;
+using testing::ServiceScan;
 using testing::SynUdpScan;
 
 using Xml = NmapFormats;
@@ -122,11 +125,71 @@ TEST(XmlDtd, ExpectedFilesAreValid) {
     const std::string dtd = "/usr/share/nmap/nmap.dtd";
     if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint is not installed";
     if (!std::filesystem::exists(dtd)) GTEST_SKIP() << dtd << " is not installed (nmap)";
-    for (const char* name : {"syn-udp.xml", "ping.xml"}) {
+    for (const char* name : {"syn-udp.xml", "ping.xml", "services.xml"}) {
         const std::string path = std::string(FLAGSCAN_SOURCE_ROOT) + "/test/unit/expected/" + name;
         const std::string command = "xmllint --noout --dtdvalid " + dtd + " '" + path + "' 2>&1";
         EXPECT_EQ(std::system(command.c_str()), 0) << command;
     }
+}
+
+// -sV: <service> with nmap's attributes in its order and a <cpe> per CPE; tunnel="ssl" for
+// nginx inside TLS; tcpwrapped probed with conf 8; the table's guess where nothing matched.
+TEST_F(Xml, ServiceScanAsExpected) {
+    const ServiceScan scan;
+    std::ostringstream out;
+    write_xml(out, scan.results, ServiceScan::services(), ReportOptions{}, ServiceScan::summary());
+    EXPECT_EQ(out.str(), testing::expected_file("services.xml"));
+}
+
+// What a service says is escaped; a fingerprint's "\nSF:" line breaks are dropped (nmap's
+// servicefp); a port with a tunnel and no name is "unknown"; the document stays DTD-valid.
+TEST_F(Xml, ServiceTextIsEscapedAndValid) {
+    ServiceScan scan;
+    ServiceFound odd = ServiceFound::probed("http");
+    odd.product = "a<b>&\"c\"";
+    odd.extrainfo = "x--y";
+    odd.hostname = "h";
+    odd.devicetype = "router";
+    odd.cpe = {"cpe:/h:a&b"};
+    scan.results.services().set(scan.index(Port{80}), odd);
+    ServiceFound unknown = ServiceFound::table("", ServiceTunnel::ssl);
+    unknown.fingerprint = "SF-Port8080-TCP:V=7.93\nSF:r(NULL,4,\"x&y\");";
+    scan.results.services().set(scan.index(Port{8080}), unknown);
+    std::ostringstream out;
+    write_xml(out, scan.results, ServiceScan::services(), ReportOptions{}, ServiceScan::summary());
+    const std::string xml = out.str();
+    EXPECT_NE(xml.find(R"(<service name="http" product="a&lt;b&gt;&amp;&quot;c&quot;" extrainfo="x-&#45;y" hostname="h" )"
+                       R"(devicetype="router" method="probed" conf="10"><cpe>cpe:/h:a&amp;b</cpe></service>)"),
+              std::string::npos)
+        << xml;
+    EXPECT_NE(xml.find(R"(<service name="unknown" servicefp="SF-Port8080-TCP:V=7.93r(NULL,4,&quot;x&amp;y&quot;);" )"
+                       R"(tunnel="ssl" method="table" conf="3"/>)"),
+              std::string::npos)
+        << xml;
+    if (std::system("command -v xmllint >/dev/null 2>&1") != 0 || !std::filesystem::exists("/usr/share/nmap/nmap.dtd"))
+        GTEST_SKIP() << "xmllint or nmap.dtd is not installed";
+    const auto path = std::filesystem::temp_directory_path() / ("flagscan-services-" + std::to_string(::getpid()) + ".xml");
+    std::ofstream{path} << xml;
+    const std::string command = "xmllint --noout --dtdvalid /usr/share/nmap/nmap.dtd '" + path.string() + "' 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    std::filesystem::remove(path);
+}
+
+// The <port> elements nmap 7.93 -sV -oX wrote for the lab, letter for letter.
+TEST_F(Xml, PortsAsNmapWroteThem) {
+    const testing::LabServiceScan scan;
+    std::ostringstream out;
+    write_xml_host(out, scan.results, 0, ServiceTable{}, ReportOptions{}, ScanSummary{});
+    EXPECT_NE(out.str().find(
+                  R"(<ports><port protocol="tcp" portid="2222"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="ssh" product="OpenSSH" version="9.2p1 Debian 2+deb12u3" extrainfo="protocol 2.0" ostype="Linux" method="probed" conf="10"><cpe>cpe:/a:openbsd:openssh:9.2p1</cpe><cpe>cpe:/o:linux:linux_kernel</cpe></service></port>
+<port protocol="tcp" portid="2525"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="tcpwrapped" method="probed" conf="8"/></port>
+<port protocol="tcp" portid="3306"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="tcpwrapped" method="probed" conf="8"/></port>
+<port protocol="tcp" portid="4443"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="http" product="OpenSSL s_server -www httpd" extrainfo="command line: s_server -accept 4443 -cert c.pem -key k.pem -www -quiet" tunnel="ssl" method="probed" conf="10"><cpe>cpe:/a:openssl:openssl</cpe></service></port>
+<port protocol="tcp" portid="8000"><state state="open" reason="syn-ack" reason_ttl="64"/><service name="http" product="SimpleHTTPServer" version="0.6" extrainfo="Python 3.11.7" method="probed" conf="10"><cpe>cpe:/a:python:simplehttpserver:0.6</cpe></service></port>
+</ports>
+)"),
+              std::string::npos)
+        << out.str();
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "flagscan/output/report.hpp"
 #include "flagscan/probe/probe_kind.hpp"
 #include "flagscan/service/ftp_bounce.hpp"
+#include "flagscan/service/load.hpp"
 #include "flagscan/targets/address_set.hpp"
 
 namespace flagscan {
@@ -68,6 +69,9 @@ struct ScanConfig {
     int verbosity = 0;
     std::string resume_path;                 // --resume FILE: continue the scan FILE records (nothing else given)
     std::string resume_file = "flagscan.resume";  // --resume-file: where an interrupted scan records itself
+    bool version_detection = false;          // -sV
+    int version_intensity = version_intensity_default;  // --version-intensity 0-9, --version-light 2, --version-all 9
+    ProbeFileChoice probe_files;             // --versiondb FILE, --datadir DIR: where nmap-service-probes is read
 };
 
 struct CommandLine {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "flagscan/engine/clock.hpp"
+#include "flagscan/engine/services_found.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/probe/port_state.hpp"
 #include "flagscan/probe/probe_kind.hpp"
@@ -108,6 +109,10 @@ public:
         const auto found = banners_.find(index);
         return found == banners_.end() ? nullptr : &found->second;
     }
+    // What service detection (-sV) found, by the same index as port(): only the ports it
+    // looked at have an entry, so the verdicts above stay 16 bytes a port.
+    ServicesFound& services() { return services_; }
+    const ServicesFound& services() const { return services_; }
 
 private:
     static void keep_unused(PortEvidence& slot, const PortEvidence& before);
@@ -121,6 +126,7 @@ private:
     std::array<std::uint64_t, kPortStateCount> totals_{};
     std::vector<std::uint32_t> finished_;  // hosts done, not yet taken
     std::unordered_map<std::uint64_t, std::string> banners_;  // by port index
+    ServicesFound services_;
 };
 
 }  // namespace flagscan
