@@ -20,6 +20,7 @@
 #include "flagscan/service/banner.hpp"
 #include "flagscan/service/load.hpp"
 #include "flagscan/service/version_detection.hpp"
+#include "flagscan/service/ftp_bounce.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/wire/connect_driver.hpp"
@@ -162,7 +163,25 @@ struct Prepared {
     ScanPlan ports;  // empty with -sn
     RouteChoice route;
     UdpPayloads payloads;
+    std::optional<Ipv4> bounce_server;  // -b: the FTP server's address
 };
+
+// -b: the FTP server's address; a name is resolved now, before anything is sent.
+Result<std::optional<Ipv4>> bounce_address(const ScanConfig& config) {
+    if (!config.ftp_bounce) return std::optional<Ipv4>{};
+    const std::string& host = config.ftp_bounce->host;
+    if (const auto address = Ipv4::parse(host)) return std::optional<Ipv4>{*address};
+    const auto found = resolve_with_system(host);
+    if (found.empty()) return Error{"-b: cannot resolve the FTP bounce server '" + host + "'"};
+    return std::optional<Ipv4>{found.front()};
+}
+
+// The route a scan's packets take: to the targets, or with -b and -Pn, where nothing but the
+// FTP server is talked to, to the server (the targets may be out of our reach: that is the point).
+Result<RouteChoice> scan_route(const AddressSet& hosts, const ScanConfig& config, std::optional<Ipv4> bounce_server) {
+    if (bounce_server && config.skip_discovery) return choose_route(*bounce_server, config.interface, config.source);
+    return prepare_route(hosts, config);
+}
 
 Result<Prepared> prepare(const ScanConfig& config, std::ostream& err) {
     auto hosts = prepare_hosts(config, err);
@@ -174,10 +193,12 @@ Result<Prepared> prepare(const ScanConfig& config, std::ostream& err) {
         if (!ports) return Error{ports.error()};
         plan = std::move(ports).value();
     }
-    auto route = prepare_route(*hosts, config);
+    auto bounce = bounce_address(config);
+    if (!bounce) return Error{bounce.error()};
+    auto route = scan_route(*hosts, config, *bounce);
     if (!route) return Error{route.error()};
     auto payloads = config.udp_scan || !config.ping.udp.empty() ? UdpPayloads::load_system() : UdpPayloads{};
-    return Prepared{std::move(hosts).value(), std::move(services), std::move(plan), *route, std::move(payloads)};
+    return Prepared{std::move(hosts).value(), std::move(services), std::move(plan), *route, std::move(payloads), *bounce};
 }
 
 // The raw edges of a scan: one socket to send, one capture for every phase's replies.
@@ -337,9 +358,36 @@ std::vector<Reason> reasons_up(const TargetSet& targets, const Results* discover
     return reasons;
 }
 
-// The phase runner: the wire each phase's probes need (connect(), raw IP, or Ethernet for ARP).
+// -b: the port scan through the FTP server, one port after the other over its control
+// connection (service/ftp_bounce.hpp); a server that will not bounce ends it with one line.
+PhaseEnd run_bounce_phase(const ScanContext& context, const Phase& phase) {
+    const ScanConfig& config = context.config;
+    BounceSettings settings;
+    settings.server = *config.ftp_bounce;
+    settings.server_address = *context.prepared.bounce_server;
+    settings.limits.source = config.source;
+    settings.limits.device = config.interface;
+    const SteadyClock clock;
+    const BounceRun run = bounce_scan(*phase.results, settings, clock, context.interrupts.flag());
+    const std::string server = settings.server_address.str() + ":" + std::to_string(settings.server.port.value());
+    for (const auto& note : run.notes) context.err << "flagscan: " << note << '\n';
+    if (run.bounced)
+        context.err << "flagscan: the FTP server " << server << " allows bouncing: it connected to the target for us\n";
+    if (config.verbosity > 0)
+        context.err << "flagscan: FTP bounce: " << run.ports << " ports of " << run.hosts << " hosts through " << server
+                    << " in " << run.elapsed / kMillisecond << " ms, " << run.reconnections << " new logins\n";
+    if (run.failure) {
+        context.err << "flagscan: " << run.failure->message << '\n';
+        return PhaseEnd{ScanEnd::finished, true, run.ports == 0, {}};  // exit 1 when nothing was scanned, else 2
+    }
+    return PhaseEnd{context.interrupts.interrupted() ? ScanEnd::interrupted : ScanEnd::finished, false, false, {}};
+}
+
+// The phase runner: the wire each phase's probes need (connect(), raw IP, or Ethernet for ARP),
+// or the FTP server's control connection (-b).
 PhaseEnd run_phase(const ScanContext& context, const Phase& phase) {
     Wire& wire = context.wire;
+    if (is_bounce_scan(*phase.plan->kinds.front())) return run_bounce_phase(context, phase);
     if (is_connect_scan(*phase.plan->kinds.front()) || !wire.raw) return run_connect_phase(context, phase);
     if (phase.plan->kinds.front()->protocol != ipproto::arp)
         return run_raw_phase(context, phase, wire.raw->sink, *wire.raw->capture);
@@ -477,13 +525,17 @@ Discovery discover(const ScanContext& context) {
 
 // Options that shape raw packets do nothing to a connect scan, whose packets the kernel
 // builds (nmap: "These options will not be honored for TCP Connect scan").
+// The same holds for the FTP bounce scan (-b), whose connections are the FTP server's.
 void warn_ignored_by_connect(const ScanConfig& config, std::ostream& err) {
-    if (config.ping_only || !is_connect_scan(config.kind)) return;
+    const bool bounce = is_bounce_scan(config.kind);
+    if (config.ping_only || !(is_connect_scan(config.kind) || bounce)) return;
+    const std::string scan = bounce ? "an FTP bounce scan (-b)" : "a connect scan (-sT)";
+    const std::string scans = bounce ? "an FTP bounce scan's (-b)" : "a connect scan's (-sT)";
     if (config.ttl)
-        err << "flagscan: warning: --ttl is not honored by a connect scan (-sT): the kernel builds its packets\n";
+        err << "flagscan: warning: --ttl is not honored by " << scan << ": the kernel builds its packets\n";
     if (!config.write_path.empty())
-        err << "flagscan: warning: -w records flagscan's raw packets only; a connect scan's (-sT) connections are "
-               "the kernel's: they are not recorded\n";
+        err << "flagscan: warning: -w records flagscan's raw packets only; " << scans << " connections are "
+            << (bounce ? "the FTP server's" : "the kernel's") << ": they are not recorded\n";
 }
 
 // --banners, the phase after the port scan: the first bytes each open TCP port sends, kept in
@@ -532,7 +584,7 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     // The port scan's lanes take the second half of the source-port block (discovery the first).
     Phase phase{&prepared.ports, &targets, &results, engine_config(config, prepared.route, context.wire.block, TargetSet::kMaxLanes), &view};
     phase.settings.me.lanes = static_cast<std::uint8_t>(prepared.ports.kinds.size());
-    if (config.banners || config.version_detection) phase.stream = nullptr;  // a host is written once its services are in
+    if (config.banners || config.version_detection || config.ftp_bounce) phase.stream = nullptr;  // written when done (banners, services in; -b: no engine streams)
     if (!resume_phase(context, "ports", results, phase.settings)) return 1;
     if (!config.no_dns) summary.host_names = names_of_targets(targets);  // before the scan, as nmap: names stream too
     context.outputs.start(view);
@@ -580,7 +632,7 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         err << "flagscan: not root: running a connect scan (-sT) instead of a SYN scan\n";
     }
     warn_ignored_by_connect(config, err);
-    if (config.source_port && (!root || (is_connect_scan(config.kind) && !config.ping_only)))  // as nmap warns
+    if (config.source_port && (!root || ((is_connect_scan(config.kind) || is_bounce_scan(config.kind)) && !config.ping_only)))  // as nmap warns
         err << "flagscan: warning: -g/--source-port is not used by a connect scan (-sT): use a raw scan such as -sS to "
                "set the source port\n";
     auto outputs = OutputSet::open(config, out);
@@ -595,7 +647,8 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         probes.emplace(std::move(loaded).value());
     }
     Wire wire{std::nullopt, port_block(config)};
-    const bool raw_needed = config.udp_scan || (!config.ping_only && !is_connect_scan(config.kind)) ||
+    const bool socket_scan = is_connect_scan(config.kind) || is_bounce_scan(config.kind);  // no raw packets
+    const bool raw_needed = config.udp_scan || (!config.ping_only && !socket_scan) ||
                             (!config.skip_discovery && root);
     if (raw_needed) {
         auto raw = open_wire(config, *prepared, wire.block);

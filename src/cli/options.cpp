@@ -90,6 +90,9 @@ cxxopts::Options make_options() {
         ("scanflags", "send these TCP flags (SYNFIN, URGPSHFIN, 0x29); replies are read like the -s kind "
                       "given with it, else like -sS", cxxopts::value<std::string>())
         ("connect", "TCP connect scan: the kernel's handshake, no root needed  [nmap: -sT]")
+        ("b,ftp-bounce", "FTP bounce scan through [user:pass@]server[:port] (default anonymous, port 21): "
+                         "the server's PORT and LIST try each port; no root needed  [nmap: -b]",
+         cxxopts::value<std::string>())
         ("udp", "UDP scan, with protocol payloads from nmap-payloads or a built-in set; goes "
                 "with one TCP scan (-sS -sU)  [nmap: -sU]")
         ("ping-scan", "host discovery only: list the hosts that are up, how each was found and its "
@@ -167,6 +170,11 @@ Result<ProbeKind> chosen_kind(const cxxopts::ParseResult& parsed) {
                                             std::string(kind.nmap_flag) + " were both given)"};
         chosen = &kind;
     }
+    if (parsed.count("ftp-bounce")) {
+        if (chosen != nullptr || parsed.count("scanflags") || parsed.count("connect"))
+            return Error{"-b (FTP bounce scan) goes with no other TCP scan type"};
+        return ftp_bounce_kind();
+    }
     if (parsed.count("connect")) {
         if (chosen != nullptr || parsed.count("scanflags"))
             return Error{"-sT (connect scan) goes with no other TCP scan type"};
@@ -213,6 +221,18 @@ Result<bool> fill_discovery(const cxxopts::ParseResult& parsed, ScanConfig& conf
     if (config.ping_only && config.skip_discovery) return Error{"-sn (discovery only) and -Pn (no discovery) contradict each other"};
     if (config.ping_only && (config.kind_given || config.udp_scan || parsed.count("ports")))
         return Error{"-sn is host discovery only: it goes with no port scan type and no -p"};
+    return true;
+}
+
+// -b [user:pass@]server[:port]: a TCP scan of its own, through the FTP server.
+Result<bool> fill_bounce(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (!parsed.count("ftp-bounce")) return true;
+    if (parsed.count("ftp-bounce") > 1) return Error{"-b was given twice: scan through one FTP server at a time"};
+    auto server = parse_bounce_server(parsed["ftp-bounce"].as<std::string>());
+    if (!server) return Error{server.error()};
+    if (config.udp_scan) return Error{"-b (FTP bounce scan) is a TCP scan: it goes without -sU"};
+    if (!config.replay_path.empty()) return Error{"-b scans through an FTP server; --replay reads a capture: use one of them"};
+    config.ftp_bounce = std::move(server).value();
     return true;
 }
 
@@ -437,13 +457,14 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     auto timing = timing_from(parsed);
     if (!timing) return Error{timing.error()};
     config.timing = *timing;
-    config.kind_given = parsed.count("scanflags") > 0 || parsed.count("connect") > 0;
+    config.kind_given = parsed.count("scanflags") > 0 || parsed.count("connect") > 0 || parsed.count("ftp-bounce") > 0;
     for (const auto& kind : all_probe_kinds()) config.kind_given |= parsed.count(std::string(kind.long_flag.substr(2))) > 0;
     config.udp_scan = parsed.count("udp") > 0;
     config.tcp_scan = config.kind_given || !config.udp_scan;
     if (config.udp_scan && is_connect_scan(config.kind))
         return Error{"-sU sends raw packets and needs root; it goes with -sS or another raw TCP scan, not with -sT"};
-    for (auto step : {fill_output, fill_replay, fill_targets, fill_ports, fill_source, fill_discovery, fill_versions}) {
+    for (auto step : {fill_output, fill_replay, fill_targets, fill_ports, fill_source, fill_discovery, fill_versions,
+                      fill_bounce}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
     }
     config.seed_given = parsed.count("seed") > 0;

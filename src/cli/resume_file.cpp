@@ -20,7 +20,7 @@ namespace {
 constexpr std::string_view kMagic = "flagscan-resume";
 constexpr std::string_view kChecksumTag = "checksum ";
 constexpr std::string_view kCorrupt = "resume file is corrupt (checksum)";
-constexpr auto kLastReason = static_cast<std::uint8_t>(Reason::localhost_response);
+constexpr auto kLastReason = static_cast<std::uint8_t>(Reason::ftp_cant_connect);
 constexpr auto kLastReplyKind = static_cast<std::uint8_t>(ReplyEvidence::Kind::arp_reply);
 constexpr std::string_view kHex = "0123456789ABCDEF";
 

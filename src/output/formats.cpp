@@ -64,6 +64,7 @@ std::string port_ranges(const std::vector<std::uint16_t>& ascending) {
 
 std::string_view nmap_scan_type(const ProbeKind& kind) {
     if (is_connect_scan(kind)) return "connect";
+    if (is_bounce_scan(kind)) return "bounce";
     if (kind.protocol == ipproto::udp) return "udp";
     constexpr std::string_view kTypes[] = {"syn", "fin", "null", "xmas", "ack", "window", "maimon"};
     const auto kinds = all_probe_kinds();

@@ -38,6 +38,8 @@ std::string_view to_string(Reason reason) {
         case Reason::timestamp_reply: return "timestamp-reply";
         case Reason::arp_response: return "arp-response";
         case Reason::localhost_response: return "localhost-response";
+        case Reason::ftp_transfer: return "ftp-transfer";
+        case Reason::ftp_cant_connect: return "ftp-cant-connect";
     }
     return "unknown";
 }

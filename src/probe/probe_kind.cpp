@@ -151,6 +151,34 @@ constexpr std::string_view kConnectCaveat =
 
 constexpr ProbeKind kConnect{"Connect", "-sT", "--connect", kTcp, F{F::syn}, kConnectRules, kConnectCaveat};
 
+// The FTP bounce scan (nmap -b) reads the FTP server's own connect() to the port, as the server
+// tells it in its replies to PORT and LIST (RFC 959 4.2, 5.4): the rows speak of that connection
+// in a connect scan's terms (SYN+ACK: made, RST: refused) so --explain reads them alike.
+constexpr std::array kBounceRules{
+    Rule{K::tcp, F::syn | F::ack | F::rst, F::syn | F::ack, Rule::Window::any, 0, PortState::open, Reason::ftp_transfer,
+         "125/150 then 226 to LIST, or 125/150 alone (the server's data connection was made)",
+         "RFC 959 4.1.2 and 5.4: after PORT a,b,c,d,p1,p2 the server itself connects to that address and port "
+         "for LIST's data; 125/150 then 226 (or 250) means the connection was accepted and the listing went "
+         "through it; servers send 125/150 once their connect() succeeded (425 when it failed), so a 125/150 "
+         "whose result never comes says so too: something listens on the port"},
+    Rule{K::tcp, F::rst, F::rst, Rule::Window::any, 0, PortState::closed, Reason::ftp_cant_connect,
+         "425 to PORT or LIST (the server could not open the data connection)",
+         "RFC 959 4.2: 425 \"Can't open data connection\": the server's connect() to the port failed, as it "
+         "does when the target answers its SYN with RST (nothing listens)"},
+    Rule{K::none, 0, 0, Rule::Window::any, 0, PortState::filtered, Reason::no_response,
+         "no reply to PORT, or none to LIST, in time",
+         "the server's connection attempt hangs: a firewall between it and the target drops the SYN (nmap "
+         "reads the same silence as filtered)"},
+};
+
+constexpr std::string_view kBounceCaveat =
+    "An FTP bounce scan sees the target from the FTP server's place in the network, not ours: it "
+    "tells what the server may reach, hides our address from the target (not from the server, which "
+    "logs the session), and is slow, one port after the other over one control connection. Most "
+    "servers refuse PORT to a third address (RFC 2577), and then nothing can be told.";
+
+constexpr ProbeKind kBounce{"FTP bounce", "-b", "--ftp-bounce", kTcp, F{F::syn}, kBounceRules, kBounceCaveat};
+
 // UDP (RFC 768) has no handshake: only an answering service or an ICMP error says anything.
 constexpr std::uint16_t kUdpFilterCodes = kFilterCodes & ~(1u << 3);
 
@@ -316,6 +344,8 @@ const ProbeKind& connect_kind() { return kConnect; }
 
 const ProbeKind& udp_kind() { return kUdp; }
 
+const ProbeKind& ftp_bounce_kind() { return kBounce; }
+
 const ProbeKind& ping_echo_kind() { return kPingKinds[0]; }
 const ProbeKind& ping_syn_kind() { return kPingKinds[1]; }
 const ProbeKind& ping_ack_kind() { return kPingKinds[2]; }
@@ -328,12 +358,14 @@ std::vector<const ProbeKind*> all_documented_kinds() {
     std::vector<const ProbeKind*> kinds;
     for (const auto& kind : kKinds) kinds.push_back(&kind);
     kinds.push_back(&kConnect);
+    kinds.push_back(&kBounce);
     kinds.push_back(&kUdp);
     for (const auto& kind : kPingKinds) kinds.push_back(&kind);
     return kinds;
 }
 
 bool is_connect_scan(const ProbeKind& kind) { return kind.rules.data() == kConnectRules.data(); }
+bool is_bounce_scan(const ProbeKind& kind) { return kind.rules.data() == kBounceRules.data(); }
 
 ProbeKind custom_flags_kind(TcpFlags flags, const ProbeKind& base) {
     ProbeKind kind = base;

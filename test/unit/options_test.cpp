@@ -51,6 +51,20 @@ TEST(Options, FlagScanKinds) {
     }
 }
 
+TEST(Options, FtpBounce) {
+    auto line = parse({"-b", "bob:pw@10.0.0.5:2121", "-p", "22,80", "-Pn", "10.0.0.1"});
+    ASSERT_TRUE(line) << line.error();
+    EXPECT_TRUE(is_bounce_scan(line->config.kind));
+    EXPECT_TRUE(line->config.kind_given);
+    ASSERT_TRUE(line->config.ftp_bounce);
+    EXPECT_EQ(line->config.ftp_bounce->user, "bob");
+    EXPECT_EQ(line->config.ftp_bounce->password, "pw");
+    EXPECT_EQ(line->config.ftp_bounce->port, Port{2121});
+    auto long_form = parse({"--ftp-bounce", "10.0.0.5", "10.0.0.1"});
+    ASSERT_TRUE(long_form) << long_form.error();
+    EXPECT_EQ(long_form->config.ftp_bounce->user, "anonymous");
+}
+
 TEST(Options, ScanflagsWithABaseKind) {
     auto line = parse({"--scanflags", "SYNFIN", "-sF", "10.0.0.1"});
     ASSERT_TRUE(line) << line.error();
@@ -87,6 +101,13 @@ TEST(Options, BadInputIsOneClearLine) {
         {"-sL", "-oX", "list.xml", "10.0.0.1"},
         {"-oA", "-", "10.0.0.1"},
         {"-oN", "same.txt", "-oJ", "same.txt", "10.0.0.1"},
+        {"-b", "10.0.0.5:99999", "10.0.0.1"},
+        {"-b", "@10.0.0.5", "10.0.0.1"},
+        {"-b", "10.0.0.5", "-sS", "10.0.0.1"},
+        {"-b", "10.0.0.5", "-sT", "10.0.0.1"},
+        {"-b", "10.0.0.5", "-sU", "10.0.0.1"},
+        {"-b", "10.0.0.5", "-sn", "10.0.0.1"},
+        {"-b", "10.0.0.5", "-b", "10.0.0.6", "10.0.0.1"},
     };
     for (const auto& args : bad) {
         auto line = parse(args);

@@ -11,6 +11,7 @@
 #include "flagscan/net/result.hpp"
 #include "flagscan/output/report.hpp"
 #include "flagscan/probe/probe_kind.hpp"
+#include "flagscan/service/ftp_bounce.hpp"
 #include "flagscan/service/load.hpp"
 #include "flagscan/targets/address_set.hpp"
 
@@ -37,6 +38,7 @@ struct ScanConfig {
     bool kind_given = false;                 // a TCP scan type was named (replay: overrides inference)
     bool tcp_scan = true;                    // false for -sU alone
     bool udp_scan = false;                   // -sU
+    std::optional<BounceServer> ftp_bounce;  // -b: the FTP server to bounce through (kind: ftp_bounce_kind())
     bool ping_only = false;                  // -sn
     bool list_only = false;                  // -sL: list the targets, send nothing
     PingPlan ping;                           // -PE -PP -PS -PA -PU

@@ -41,6 +41,8 @@ enum class Reason : std::uint8_t {
     timestamp_reply,  // host discovery: ICMP timestamp reply
     arp_response,     // host discovery: ARP reply
     localhost_response,  // host discovery: the target is our own address
+    ftp_transfer,        // FTP bounce: 125/150 then 226 to LIST, the server's data connection was made
+    ftp_cant_connect,    // FTP bounce: 425, the server could not open the data connection
 };
 
 std::string_view to_string(Reason reason);  // nmap's words: "syn-ack", "admin-prohibited", ...

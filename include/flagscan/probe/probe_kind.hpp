@@ -72,6 +72,9 @@ const ProbeKind& udp_kind();  // -sU
 // the socket's outcome, not from captured packets, so it is not among the raw kinds.
 const ProbeKind& connect_kind();
 bool is_connect_scan(const ProbeKind& kind);
+// The FTP bounce scan (-b): an FTP server connects to each port for us (service/ftp_bounce.hpp).
+const ProbeKind& ftp_bounce_kind();
+bool is_bounce_scan(const ProbeKind& kind);
 std::span<const ProbeKind> all_probe_kinds();  // the raw TCP port scans
 
 // Host discovery (nmap's -PE -PP -PS -PA -PU): their rows say whether the host is up.
