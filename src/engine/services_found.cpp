@@ -95,4 +95,14 @@ const ServiceFound* ServicesFound::find(std::uint64_t index) const {
     return it == found_.end() ? nullptr : &it->second;
 }
 
+void ServicesFound::set_owner(std::uint64_t index, std::string user) {
+    sanitize(user, 80);
+    owners_[index] = std::move(user);
+}
+
+const std::string* ServicesFound::owner(std::uint64_t index) const {
+    const auto it = owners_.find(index);
+    return it == owners_.end() ? nullptr : &it->second;
+}
+
 }  // namespace flagscan

@@ -23,6 +23,20 @@ TEST(ServicesFound, KeepsOnlyThePortsGiven) {
     EXPECT_EQ(found.find(4'000'000'000ULL)->name, "tcpwrapped");
 }
 
+// identd's user per port, kept apart from the service (-I runs without -sV), sanitized.
+TEST(ServicesFound, OwnersStandApartFromServices) {
+    ServicesFound found;
+    EXPECT_EQ(found.owner(22), nullptr);
+    found.set_owner(22, "root");
+    found.set_owner(80, std::string("www\001data") + std::string(100, 'x'));
+    EXPECT_EQ(found.size(), 0u);
+    ASSERT_NE(found.owner(22), nullptr);
+    EXPECT_EQ(*found.owner(22), "root");
+    ASSERT_NE(found.owner(80), nullptr);
+    EXPECT_EQ(found.owner(80)->size(), 80u);
+    EXPECT_EQ(found.owner(80)->substr(0, 8), "www.data");
+}
+
 // nmap's conf and method: 10 probed, 8 tcpwrapped, 3 table.
 TEST(ServicesFound, ConfidenceAndMethodAsNmap) {
     const ServiceFound probed = ServiceFound::probed("http", ServiceTunnel::ssl);

@@ -59,9 +59,16 @@ public:
     const ServiceFound* find(std::uint64_t index) const;
     std::size_t size() const { return found_.size(); }
 
+    // Who owns the port's service, as identd (RFC 1413, -I) answered: the USERID reply's user
+    // field, non-printable bytes turned '.', cut at 80 characters. Replaces any before.
+    void set_owner(std::uint64_t index, std::string user);
+    // The port's owner, or null when identd named none.
+    const std::string* owner(std::uint64_t index) const;
+
 private:
     bool performed_ = false;
     std::unordered_map<std::uint64_t, ServiceFound> found_;
+    std::unordered_map<std::uint64_t, std::string> owners_;
 };
 
 }  // namespace flagscan
