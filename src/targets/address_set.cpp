@@ -54,19 +54,6 @@ bool all_digits(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
 }
 
-// Splits on one separator; "a,,b" gives an empty middle part (callers report it).
-std::vector<std::string_view> split_on(std::string_view text, char separator) {
-    std::vector<std::string_view> parts;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i <= text.size(); ++i) {
-        if (i == text.size() || text[i] == separator) {
-            parts.push_back(text.substr(start, i - start));
-            start = i + 1;
-        }
-    }
-    return parts;
-}
-
 // ---- octet-range syntax ("10.0.0-3.1,5,7-") ----
 
 using OctetSet = std::bitset<256>;

@@ -19,6 +19,7 @@
 #include "flagscan/engine/correlator.hpp"
 #include "flagscan/net/bytes.hpp"
 #include "flagscan/net/decode.hpp"
+#include "flagscan/net/text.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/net/tcp_flags.hpp"
 #include "flagscan/probe/cookie.hpp"
@@ -92,18 +93,6 @@ std::vector<std::string> split_whitespace(std::string_view text) {
 // without the parser) are left out, and at most kMaxWords words are parsed.
 constexpr std::uint64_t kMaxRanges = 1u << 12;
 constexpr std::size_t kMaxWords = 8;
-
-std::vector<std::string_view> split_on(std::string_view text, char separator) {
-    std::vector<std::string_view> parts;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i <= text.size(); ++i) {
-        if (i == text.size() || text[i] == separator) {
-            parts.push_back(text.substr(start, i - start));
-            start = i + 1;
-        }
-    }
-    return parts;
-}
 
 // An octet value as the parser reads one ("0".."255", at most 3 digits), or `fallback` when empty.
 std::optional<unsigned> octet_value(std::string_view text, unsigned fallback) {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "flagscan/net/result.hpp"
 
@@ -17,6 +18,10 @@ std::string quote_for_error(std::string_view text);
 // octal), \a \b \f \n \r \t \v; another non-alphanumeric character stands for itself (\\, \|).
 // Errors: "bad escape '\q'", "bad escape '\x4': \x takes two hex digits".
 Result<std::string> unescape_c_string(std::string_view raw);
+
+// `text` cut at every `separator`; "a,,b" gives an empty middle part (callers report it), ""
+// gives one empty part.
+std::vector<std::string_view> split_on(std::string_view text, char separator);
 
 // A whole file's bytes; nullopt when it cannot be opened or read.
 std::optional<std::string> read_text_file(const std::string& path);

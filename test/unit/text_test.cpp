@@ -1,0 +1,38 @@
+// The shared text helpers: splitting on a separator, quoting input for errors, C-style unescapes.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flagscan/net/text.hpp"
+
+namespace flagscan {
+namespace {
+
+using Parts = std::vector<std::string_view>;
+
+TEST(SplitOn, KeepsEmptyPartsForTheCallerToReport) {
+    EXPECT_EQ(split_on("a,b,c", ','), (Parts{"a", "b", "c"}));
+    EXPECT_EQ(split_on("a,,b", ','), (Parts{"a", "", "b"}));
+    EXPECT_EQ(split_on(",a,", ','), (Parts{"", "a", ""}));
+    EXPECT_EQ(split_on("", ','), (Parts{""}));
+    EXPECT_EQ(split_on("10.0.0.1", '-'), (Parts{"10.0.0.1"}));
+}
+
+TEST(QuoteForError, CutsLongInputAndHidesControlBytes) {
+    EXPECT_EQ(quote_for_error("eth9"), "'eth9'");
+    EXPECT_EQ(quote_for_error(std::string_view("a\nb", 3)), "'a?b'");
+    EXPECT_LE(quote_for_error(std::string(500, 'x')).size(), 90u);
+}
+
+TEST(UnescapeCString, ReadsNmapEscapes) {
+    const auto bytes = unescape_c_string(R"(GET / HTTP/1.0\r\n\r\n\x00\|)");
+    ASSERT_TRUE(bytes.ok());
+    EXPECT_EQ(bytes.value(), std::string("GET / HTTP/1.0\r\n\r\n\0|", 23));
+    EXPECT_FALSE(unescape_c_string(R"(\x4)").ok());
+    EXPECT_FALSE(unescape_c_string(R"(\q)").ok());
+}
+
+}  // namespace
+}  // namespace flagscan
