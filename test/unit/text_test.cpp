@@ -29,7 +29,7 @@ TEST(QuoteForError, CutsLongInputAndHidesControlBytes) {
 TEST(UnescapeCString, ReadsNmapEscapes) {
     const auto bytes = unescape_c_string(R"(GET / HTTP/1.0\r\n\r\n\x00\|)");
     ASSERT_TRUE(bytes.ok());
-    EXPECT_EQ(bytes.value(), std::string("GET / HTTP/1.0\r\n\r\n\0|", 23));
+    EXPECT_EQ(bytes.value(), std::string("GET / HTTP/1.0\r\n\r\n\0|", 20));
     EXPECT_FALSE(unescape_c_string(R"(\x4)").ok());
     EXPECT_FALSE(unescape_c_string(R"(\q)").ok());
 }
