@@ -36,7 +36,7 @@ std::optional<Surveyed> survey(std::span<const std::uint8_t> bytes) {
         const LinkType link = frame->link.value_or(file->link());
         auto packet = decode_frame(link, ByteView{frame->span()});
         tally.count(link, ByteView{frame->span()}, packet, packet.has_value());
-        if (packet) surveyed.conversations.add(*packet, ByteView{frame->span()}, ordinal);
+        if (packet) surveyed.conversations.add(*packet, ordinal);
     }
     const auto why = tally.why_no_probes(*file);
     auto again = PcapFile::open_bytes(bytes, "fuzz input");
