@@ -20,7 +20,8 @@ void Conversations::add(const DecodedPacket& packet, std::uint64_t ordinal) {
 
 // A TCP conversation with data both ways is a connection (RFC 793 3.4: data flows once both
 // sides are ESTABLISHED), whatever its flags; no scan sends data and gets data back. After a
-// SYN,ACK, the SYN's side continues a handshake (a connect scan's ACK). A datagram whose
+// SYN,ACK, the SYN's side continues a handshake (a connect scan's ACK), and what the side that
+// accepted sends on it (a banner, a FIN) is no probe either. A datagram whose
 // reverse flow spoke first answers it (a DNS answer, an open UDP port's reply).
 Traffic Conversations::classify(const DecodedPacket& packet, std::uint64_t ordinal) const {
     const auto flow = flow_of(packet);
@@ -29,7 +30,8 @@ Traffic Conversations::classify(const DecodedPacket& packet, std::uint64_t ordin
         if (tcp_data_.contains(*flow) && tcp_data_.contains(flow->reversed())) return Traffic::connection;
         const TcpFlags flags = packet.tcp->flags;
         if (flags.any(TcpFlags::rst) || flags.has(TcpFlags::syn | TcpFlags::ack)) return Traffic::reply;
-        if (!flags.any(TcpFlags::syn) && syn_acked_.contains(*flow)) return Traffic::handshake;
+        const bool accepted = syn_acked_.contains(*flow) || syn_acked_.contains(flow->reversed());  // either side of it
+        if (!flags.any(TcpFlags::syn) && accepted) return Traffic::handshake;
         return Traffic::probe;
     }
     const auto back = udp_first_.find(flow->reversed());
