@@ -169,7 +169,7 @@ hping_scan() {
 # The TCP group: every lab-* fixture but the lab-*udp* ones.
 if [[ $ONLY != udp ]]; then
     for f in "$HERE"/lab-*.expected; do
-        [[ $f == *udp* ]] || rm -f "$f"
+        [[ $f == *udp* || $f == *-sv.expected ]] || rm -f "$f"  # -sv: record-sv.sh's
     done
     own_scan lab-flagscan-syn S "$BIG" "$TARGET"
     own_scan lab-flagscan-syn-subnet S "$SUBNET_PORTS" "$NET.16/28"

@@ -83,6 +83,7 @@ std::optional<Frame> PcapFile::read_pcapng_record() {
         Frame frame;
         frame.assign(record->bytes, record->ts);
         frame.link = link;
+        record_ = record->bytes;
         return frame;
     }
     damage_ = pcapng_->damage();
@@ -90,6 +91,7 @@ std::optional<Frame> PcapFile::read_pcapng_record() {
 }
 
 std::optional<Frame> PcapFile::read_record() {
+    record_ = {};
     if (pcapng_) return read_pcapng_record();
     pcap_pkthdr* header = nullptr;
     const u_char* bytes = nullptr;
@@ -97,6 +99,7 @@ std::optional<Frame> PcapFile::read_record() {
     if (status == 1) {
         Frame frame;
         frame.assign({bytes, header->caplen}, Micros{header->ts.tv_sec} * kSecond + header->ts.tv_usec);
+        record_ = {bytes, header->caplen};
         return frame;
     }
     if (status == PCAP_ERROR) damage_ = std::string(pcap_geterr(handle_.get()));
@@ -129,6 +132,7 @@ bool PcapFile::reassemble(Frame& frame) {
     std::vector<std::uint8_t> joined(bytes.span().begin(), bytes.span().begin() + static_cast<long>(payload->offset));
     joined.insert(joined.end(), datagram->begin(), datagram->end());
     frame.assign(joined, frame.ts);
+    record_ = {};
     return true;
 }
 

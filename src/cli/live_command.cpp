@@ -639,13 +639,9 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     if (!outputs) return err << "flagscan: " << outputs.error() << '\n', 1;
     auto prepared = prepare(config, err);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
-    std::optional<LoadedProbes> probes;  // read before the first packet: a bad file sends nothing
-    if (config.version_detection) {
-        auto loaded = load_service_probes(config.probe_files);
-        if (!loaded) return err << "flagscan: " << loaded.error() << '\n', 1;
-        if (loaded->builtin || config.verbosity > 0) err << "flagscan: " << loaded->describe() << '\n';
-        probes.emplace(std::move(loaded).value());
-    }
+    auto loaded = probes_for(config, err);  // read before the first packet: a bad file sends nothing
+    if (!loaded) return err << "flagscan: " << loaded.error() << '\n', 1;
+    const std::optional<LoadedProbes> probes = std::move(loaded).value();
     Wire wire{std::nullopt, port_block(config)};
     const bool socket_scan = is_connect_scan(config.kind) || is_bounce_scan(config.kind);  // no raw packets
     const bool raw_needed = config.udp_scan || (!config.ping_only && !socket_scan) ||

@@ -7,6 +7,8 @@
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/runner.hpp"
 #include "flagscan/engine/replay.hpp"
+#include "flagscan/service/load.hpp"
+#include "flagscan/service/replay_versions.hpp"
 
 namespace flagscan {
 namespace {
@@ -40,7 +42,7 @@ Result<PcapFile> learn_conversations(const ScanConfig& config, Survey& survey, s
         auto packet = decode_frame(link, ByteView{frame->span()});
         survey.tally.count(link, ByteView{frame->span()}, packet, packet && could_be_probe(*packet));
         if (!packet) continue;
-        survey.conversations.add(*packet, ByteView{frame->span()}, ordinal);
+        survey.conversations.add(*packet, ordinal);
         if (packet->arp && packet->arp->operation == 2)
             survey.arp.insert({packet->arp->sender_ip.value(), packet->arp->target_ip.value()});
     }
@@ -119,9 +121,10 @@ std::string files_of(const ScanConfig& config) {
 }
 
 // The outputs start at the capture's first frame (its time is the scan's start) and get each
-// host the moment its last port is decided, as in a live scan: a reply settles a port for good
+// host the moment its last port is decided (EACH_HOST; with -sV, at the end, as live), as in a live scan: a reply settles a port for good
 // (a silent one only at the capture's end, since a later reply may still answer it).
-void stream_hosts(LoopHooks& hooks, OutputSet& outputs, Results& results, const ScanView& view, ScanSummary& summary) {
+void stream_hosts(LoopHooks& hooks, OutputSet& outputs, Results& results, const ScanView& view, ScanSummary& summary,
+                  bool each_host) {
     LoopHooks starting;
     starting.tick = [&outputs, &view, &summary, started = false](Micros now) mutable {
         if (started) return;
@@ -130,7 +133,35 @@ void stream_hosts(LoopHooks& hooks, OutputSet& outputs, Results& results, const 
         started = true;
     };
     add_hooks(hooks, std::move(starting));
-    add_streaming(hooks, outputs, results, view);
+    if (each_host) add_streaming(hooks, outputs, results, view);
+}
+
+// -sV over the capture, after its port scan: the connections from the scanner to the open TCP
+// ports, reassembled in one more pass, then each port's probe walk played over them.
+void replay_versions_phase(const ScanConfig& config, Results& results, const LoadedProbes& probes, const ServiceTable& services,
+                           Ipv4 scanner, std::ostream& err) {
+    const std::vector<OpenTcpPort> ports = name_open_tcp_ports(results, probes.db, services);
+    auto file = PcapFile::open(config.replay_path);
+    if (!file) return void(err << "flagscan: " << file.error() << '\n');
+    TcpStreams streams{TcpStreams::Limits{}, connections_to(ports, scanner)};
+    while (auto frame = file->next()) {
+        const LinkType link = frame->link.value_or(file->link());
+        const ByteView whole{file->record().empty() ? frame->span() : file->record()};
+        if (auto packet = decode_frame(link, whole)) streams.add(*packet, whole, frame->ts);
+    }
+    streams.finish();
+    const ReplayedVersions replayed = replay_versions(results, ports, probes.db, config.version_intensity, streams);
+    if (replayed.tls_sessions > 0)
+        err << "flagscan: -sV: " << replayed.tls_sessions << " TLS sessions in the capture cannot be read: their ports are "
+            << "named from the handshake's plain-text side (\"ssl\")\n";
+    if (replayed.unseen > 0)
+        err << "flagscan: -sV: the capture holds no connection to " << replayed.unseen << " of " << ports.size()
+            << " open TCP ports: named from the services table\n";
+    if (streams.dropped_connections() > 0)
+        err << "flagscan: -sV: " << streams.dropped_connections() << " connections were left out (too many to keep)\n";
+    if (config.verbosity > 0)
+        err << "flagscan: service detection (replayed): " << replayed.run.matched << " of " << replayed.run.ports
+            << " open TCP ports named (" << replayed.run.stats.connections << " captured connections)\n";
 }
 
 struct RunPlace {
@@ -141,7 +172,7 @@ struct RunPlace {
 // The third pass (one per scan): the engine over the frames, then the reports. False when a
 // report could not be written.
 bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& survey, const ScanRun& run, RunPlace place,
-                std::ostream& out, std::ostream& err) {
+                const LoadedProbes* probes, std::ostream& out, std::ostream& err) {
     auto file = PcapFile::open(config.replay_path);
     if (!file) return err << "flagscan: " << file.error() << '\n', false;
     const Ipv4 scanner = survey.scans.scanner;
@@ -167,10 +198,11 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
     if (!config.no_dns) summary.host_names = names_of_targets(targets);  // before any host streams out
     const ServiceTable services = ServiceTable::load_system();
     const ScanView view{results, services, config.report, summary, false};
-    stream_hosts(hooks, outputs, results, view, summary);
+    stream_hosts(hooks, outputs, results, view, summary, probes == nullptr);  // -sV: hosts written once named
     const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); },
                                                survey.conversations, run, scanner, hooks);
     if (counts.frames == 0) outputs.start(view);
+    if (probes != nullptr) replay_versions_phase(config, results, *probes, services, scanner, err);
     summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;  // max - min
     summary.start_unix = counts.first < 0 ? 0 : counts.first / kSecond;  // the capture's clock
     summary.end_unix = counts.last < 0 ? 0 : counts.last / kSecond;
@@ -187,9 +219,11 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
 // Passes over the file: the first learns its conversations, the second who scanned how, then
 // one replays each scan found (one report each, in capture order), or the one -s names.
 int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
-    if (config.version_detection) return err << "flagscan: -sV: service detection is not wired into the scan yet\n", 1;
     auto outputs = OutputSet::open(config, out);
     if (!outputs) return err << "flagscan: " << outputs.error() << '\n', 1;
+    auto loaded = probes_for(config, err);  // -sV: read before the capture, as live
+    if (!loaded) return err << "flagscan: " << loaded.error() << '\n', 1;
+    const std::optional<LoadedProbes> probes = std::move(loaded).value();
     auto survey = survey_capture(config, err);
     if (!survey) return err << "flagscan: " << survey.error() << '\n', 1;
     for (const auto& note : survey->scans.notes) err << "flagscan: " << note << '\n';
@@ -202,7 +236,8 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
         if (i > 0 && !files_of(scan_config).empty())
             err << "flagscan: the " << runs[i].name() << " scan (scan " << i + 1 << " of " << runs.size() << ") is written to "
                 << files_of(scan_config) << '\n';
-        written = replay_run(scan_config, *scan_outputs, *survey, runs[i], RunPlace{i + 1, runs.size()}, out, err) && written;
+        written = replay_run(scan_config, *scan_outputs, *survey, runs[i], RunPlace{i + 1, runs.size()}, probes ? &*probes : nullptr,
+                             out, err) && written;
     }
     return written ? 0 : 2;
 }

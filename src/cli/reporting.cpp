@@ -64,4 +64,12 @@ void add_packet_trace(LoopHooks& hooks, std::ostream& trace) {
     };
 }
 
+Result<std::optional<LoadedProbes>> probes_for(const ScanConfig& config, std::ostream& err) {
+    if (!config.version_detection) return std::optional<LoadedProbes>{};
+    auto loaded = load_service_probes(config.probe_files);
+    if (!loaded) return Error{loaded.error()};
+    if (loaded->builtin || config.verbosity > 0) err << "flagscan: " << loaded->describe() << '\n';
+    return std::optional<LoadedProbes>{std::move(loaded).value()};
+}
+
 }  // namespace flagscan

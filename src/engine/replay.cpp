@@ -7,37 +7,11 @@
 
 namespace flagscan {
 
-std::size_t FlowHash::operator()(const Flow& flow) const noexcept {
-    const std::uint64_t ends = (std::uint64_t{flow.src} << 32) | flow.dst;
-    const std::uint64_t ports = (std::uint64_t{flow.sport} << 16) | flow.dport;
-    return std::hash<std::uint64_t>{}(ends ^ (ports * 0x9e3779b97f4a7c15ull));
-}
-
-std::optional<Flow> flow_of(const DecodedPacket& packet) {
-    const std::uint32_t src = packet.ip.src.value(), dst = packet.ip.dst.value();
-    if (packet.tcp) return Flow{src, dst, packet.tcp->sport.value(), packet.tcp->dport.value()};
-    if (packet.udp) return Flow{src, dst, packet.udp->sport.value(), packet.udp->dport.value()};
-    return std::nullopt;
-}
-
-namespace {
-
-// Bytes of data a TCP segment carries: the IP total length less both headers (RFC 791 3.1 total
-// length, RFC 793 3.1 data offset). 0 when the header cannot be read.
-std::uint32_t tcp_data_length(const DecodedPacket& packet, ByteView frame) {
-    const auto offset = frame.u8(std::size_t{packet.link_header} + packet.ip.header_length + 12);
-    if (!offset) return 0;
-    const std::uint32_t headers = std::uint32_t{packet.ip.header_length} + (std::uint32_t{*offset} >> 4) * 4;
-    return packet.ip.total_length > headers ? packet.ip.total_length - headers : 0;
-}
-
-}  // namespace
-
-void Conversations::add(const DecodedPacket& packet, ByteView frame, std::uint64_t ordinal) {
+void Conversations::add(const DecodedPacket& packet, std::uint64_t ordinal) {
     const auto flow = flow_of(packet);
     if (!flow) return;
     if (packet.tcp) {
-        if (tcp_data_length(packet, frame) > 0) tcp_data_.insert(*flow);
+        if (tcp_data_length(packet) > 0) tcp_data_.insert(*flow);
         if (packet.tcp->flags.has(TcpFlags::syn | TcpFlags::ack)) syn_acked_.insert(flow->reversed());
         return;
     }
@@ -46,7 +20,8 @@ void Conversations::add(const DecodedPacket& packet, ByteView frame, std::uint64
 
 // A TCP conversation with data both ways is a connection (RFC 793 3.4: data flows once both
 // sides are ESTABLISHED), whatever its flags; no scan sends data and gets data back. After a
-// SYN,ACK, the SYN's side continues a handshake (a connect scan's ACK). A datagram whose
+// SYN,ACK, the SYN's side continues a handshake (a connect scan's ACK), and what the side that
+// accepted sends on it (a banner, a FIN) is no probe either. A datagram whose
 // reverse flow spoke first answers it (a DNS answer, an open UDP port's reply).
 Traffic Conversations::classify(const DecodedPacket& packet, std::uint64_t ordinal) const {
     const auto flow = flow_of(packet);
@@ -55,7 +30,8 @@ Traffic Conversations::classify(const DecodedPacket& packet, std::uint64_t ordin
         if (tcp_data_.contains(*flow) && tcp_data_.contains(flow->reversed())) return Traffic::connection;
         const TcpFlags flags = packet.tcp->flags;
         if (flags.any(TcpFlags::rst) || flags.has(TcpFlags::syn | TcpFlags::ack)) return Traffic::reply;
-        if (!flags.any(TcpFlags::syn) && syn_acked_.contains(*flow)) return Traffic::handshake;
+        const bool accepted = syn_acked_.contains(*flow) || syn_acked_.contains(flow->reversed());  // either side of it
+        if (!flags.any(TcpFlags::syn) && accepted) return Traffic::handshake;
         return Traffic::probe;
     }
     const auto back = udp_first_.find(flow->reversed());

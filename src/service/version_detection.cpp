@@ -93,18 +93,9 @@ std::optional<ServiceFound> VersionDialog::found() const {
     return std::nullopt;
 }
 
-VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const ServiceTable& services, int intensity,
-                           const ConversationLimits& limits, const Clock& clock, const std::atomic<bool>& stop) {
-    VersionRun run;
+std::vector<OpenTcpPort> name_open_tcp_ports(Results& results, const ServiceProbeDb& db, const ServiceTable& services) {
     results.services().mark_performed();
-    auto driver = ConversationDriver::open(limits);
-    if (!driver) run.failure = driver.error();
-    ServiceMatcher matcher{db};
-    struct Walk {
-        std::uint64_t index;
-        VersionDialog dialog;
-    };
-    std::deque<Walk> walks;  // stable addresses: the driver holds the dialogs
+    std::vector<OpenTcpPort> ports;
     const auto& targets = results.targets();
     for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
         if (results.host(host).counts[static_cast<int>(PortState::open)] == 0) continue;
@@ -112,20 +103,41 @@ VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const Ser
             const bool tcp = results.kind(placed.slot.lane).protocol == ipproto::tcp;
             if (results.port(placed.index).state != PortState::open || !tcp) continue;
             results.services().set(placed.index, ServiceFound::table(std::string(services.name(placed.slot.port, Protocol::tcp))));
-            if (!driver || db.excluded(placed.slot.port, Protocol::tcp)) continue;
-            Walk& walk = walks.emplace_back(Walk{placed.index, VersionDialog{db, matcher, placed.slot.port, intensity}});
-            driver->add({targets.hosts().at(host), placed.slot.port, Transport::tcp}, walk.dialog);
+            if (!db.excluded(placed.slot.port, Protocol::tcp)) ports.push_back({placed.index, targets.hosts().at(host), placed.slot.port});
         }
     }
-    run.ports = walks.size();
-    if (!driver) return run;
-    driver->run(clock, &stop);
-    for (const Walk& walk : walks) {
-        auto found = walk.dialog.found();
-        if (!found) continue;
-        results.services().set(walk.index, std::move(*found));
-        ++run.matched;
+    return ports;
+}
+
+bool keep_found(Results& results, std::uint64_t index, const VersionDialog& dialog) {
+    auto found = dialog.found();
+    if (!found) return false;
+    results.services().set(index, std::move(*found));
+    return true;
+}
+
+VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const ServiceTable& services, int intensity,
+                           const ConversationLimits& limits, const Clock& clock, const std::atomic<bool>& stop) {
+    VersionRun run;
+    const std::vector<OpenTcpPort> ports = name_open_tcp_ports(results, db, services);
+    run.ports = ports.size();
+    auto driver = ConversationDriver::open(limits);
+    if (!driver) {
+        run.failure = driver.error();
+        return run;
     }
+    ServiceMatcher matcher{db};
+    struct Walk {
+        std::uint64_t index;
+        VersionDialog dialog;
+    };
+    std::deque<Walk> walks;  // stable addresses: the driver holds the dialogs
+    for (const OpenTcpPort& open : ports) {
+        Walk& walk = walks.emplace_back(Walk{open.index, VersionDialog{db, matcher, open.port, intensity}});
+        driver->add({open.host, open.port, Transport::tcp}, walk.dialog);
+    }
+    driver->run(clock, &stop);
+    for (const Walk& walk : walks) run.matched += keep_found(results, walk.index, walk.dialog) ? 1 : 0;
     run.stats = driver->stats();
     run.failure = driver->failure();
     return run;

@@ -3,7 +3,9 @@
 // The input is opened as a pcap or pcapng file (PcapFile over the bytes in memory, libpcap
 // parsing the file format, IPv4 fragments reassembled); the survey of its frames decides who
 // scanned how (ScanSurvey, FrameTally for the "why no probes" line); when it finds a scan, the
-// engine replays the file again from the start, as `flagscan --replay` does. Seeds: the hand-built
+// engine replays the file again from the start, as `flagscan --replay` does, then -sV's path as
+// `--replay -sV` takes it (TcpStreams over the file once more, the built-in probes' walks played
+// over the connections to the open ports: CapturedPort). Seeds: the hand-built
 // captures of pcap-fixtures/ (tools/test.sh copies pcap-fixtures/built-*.pcap* in).
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +17,9 @@
 #include "flagscan/capture/pcap_file.hpp"
 #include "flagscan/engine/engine.hpp"
 #include "flagscan/engine/replay.hpp"
+#include "flagscan/service/load.hpp"
+#include "flagscan/service/replay_versions.hpp"
+#include "flagscan/targets/services.hpp"
 
 namespace {
 
@@ -36,7 +41,7 @@ std::optional<Surveyed> survey(std::span<const std::uint8_t> bytes) {
         const LinkType link = frame->link.value_or(file->link());
         auto packet = decode_frame(link, ByteView{frame->span()});
         tally.count(link, ByteView{frame->span()}, packet, packet.has_value());
-        if (packet) surveyed.conversations.add(*packet, ByteView{frame->span()}, ordinal);
+        if (packet) surveyed.conversations.add(*packet, ordinal);
     }
     const auto why = tally.why_no_probes(*file);
     auto again = PcapFile::open_bytes(bytes, "fuzz input");
@@ -56,6 +61,27 @@ std::optional<Surveyed> survey(std::span<const std::uint8_t> bytes) {
     return surveyed;
 }
 
+// -sV over the replayed results: the connections to the open TCP ports, then each port's walk.
+void replay_versions_of(std::span<const std::uint8_t> bytes, Results& results, Ipv4 scanner) {
+    const auto db = builtin_service_probes();  // small: parsed per input, no global state
+    if (!db) return;
+    const ServiceTable services;
+    const std::vector<OpenTcpPort> ports = name_open_tcp_ports(results, *db, services);
+    auto file = PcapFile::open_bytes(bytes, "fuzz input");
+    if (!file) return;
+    TcpStreams::Limits limits;
+    limits.total_bytes = 4 * 1024 * 1024;
+    TcpStreams streams{limits, connections_to(ports, scanner)};
+    while (auto frame = file->next()) {
+        const ByteView whole{file->record().empty() ? frame->span() : file->record()};
+        if (auto packet = decode_frame(frame->link.value_or(file->link()), whole)) streams.add(*packet, whole, frame->ts);
+    }
+    streams.finish();
+    const ReplayedVersions replayed = replay_versions(results, ports, *db, 7, streams);
+    volatile std::size_t sink = replayed.run.matched + replayed.unseen + replayed.tls_sessions;
+    (void)sink;
+}
+
 // The last pass, per scan: the engine over the same frames, its clock the capture's timestamps.
 void replay(std::span<const std::uint8_t> bytes, const Surveyed& surveyed, const ScanRun& run) {
     auto file = PcapFile::open_bytes(bytes, "fuzz input");
@@ -72,6 +98,7 @@ void replay(std::span<const std::uint8_t> bytes, const Surveyed& surveyed, const
                                                surveyed.conversations, run, surveyed.scans.scanner);
     volatile std::uint64_t sink = counts.frames + counts.probes + engine.stats().strays;
     (void)sink;
+    replay_versions_of(bytes, results, surveyed.scans.scanner);
 }
 
 }  // namespace

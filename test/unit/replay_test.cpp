@@ -50,7 +50,7 @@ struct Replayed {
 ScanSurvey::Conclusion survey(const Capture& capture, const ScanSurvey::Choice& choice, Conversations& conversations) {
     for (std::size_t i = 0; i < capture.frames.size(); ++i) {
         const auto& frame = capture.frames[i];
-        conversations.add(*decode_ipv4(ByteView{frame.span()}), ByteView{frame.span()}, i);
+        conversations.add(*decode_ipv4(ByteView{frame.span()}), i);
     }
     ScanSurvey scans;
     for (std::size_t i = 0; i < capture.frames.size(); ++i) {

@@ -33,6 +33,10 @@ public:
     std::uint32_t snaplen() const { return snaplen_; }
     // The next frame (timestamps in microseconds since the epoch), or nullopt at the end.
     std::optional<Frame> next();
+    // The whole record of the frame next() returned last, as the file holds it (a Frame keeps
+    // only its first Frame::kCapacity bytes; TCP payloads need the rest), valid until the next
+    // call; empty for a datagram rebuilt from fragments, whose Frame is all there is.
+    std::span<const std::uint8_t> record() const { return record_; }
     // Set when the file ended inside a packet (a capture cut short): what came before it counts.
     const std::string& damage() const { return damage_; }
     // Fragments read that made no whole datagram (a piece was missing).
@@ -55,6 +59,7 @@ private:
     std::uint32_t snaplen_ = 0;
     std::string damage_;
     Ipv4Reassembler reassembler_;
+    std::span<const std::uint8_t> record_;
 };
 
 }  // namespace flagscan

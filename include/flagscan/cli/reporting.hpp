@@ -1,6 +1,7 @@
 // What every scan command shares at its edges: reports, packet trace, host names.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "flagscan/engine/scan_loop.hpp"
 #include "flagscan/output/explain.hpp"
 #include "flagscan/output/report.hpp"
+#include "flagscan/service/load.hpp"
 
 namespace flagscan {
 
@@ -28,6 +30,10 @@ bool finish_reports(const ScanConfig& config, OutputSet& outputs, const ScanView
 void add_streaming(LoopHooks& hooks, OutputSet& outputs, Results& results, const ScanView& view);
 
 std::vector<std::string> names_of_hosts_up(const Results& discovery);
+
+// -sV's probes, read before the scan (live or replayed), with the line that says where they
+// came from (always when built-in, with -v otherwise); nullopt without -sV.
+Result<std::optional<LoadedProbes>> probes_for(const ScanConfig& config, std::ostream& err);
 
 // nmap resolves the names of the hosts it reports unless told -n; so do we, for 2 s at most:
 // the hosts a port scan is about to scan (before it, so that hosts stream out with their

@@ -13,22 +13,11 @@
 #include "flagscan/engine/engine.hpp"
 #include "flagscan/engine/scan_loop.hpp"
 #include "flagscan/net/bytes.hpp"
+#include "flagscan/net/flow.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/wire/frame.hpp"
 
 namespace flagscan {
-
-// One direction of a TCP or UDP conversation: from (src, sport) to (dst, dport).
-struct Flow {
-    std::uint32_t src = 0, dst = 0;
-    std::uint16_t sport = 0, dport = 0;
-    Flow reversed() const { return {dst, src, dport, sport}; }
-    bool operator==(const Flow&) const = default;
-};
-struct FlowHash {
-    std::size_t operator()(const Flow& flow) const noexcept;
-};
-std::optional<Flow> flow_of(const DecodedPacket& packet);
 
 // What a packet of a capture is to the replay.
 enum class Traffic : std::uint8_t {
@@ -44,8 +33,8 @@ enum class Traffic : std::uint8_t {
 // each UDP flow (of two UDP flows between the same ports, the later one answers).
 class Conversations {
 public:
-    // FRAME holds the packet (its TCP data offset is read from it); ORDINAL is its place in the file.
-    void add(const DecodedPacket& packet, ByteView frame, std::uint64_t ordinal);
+    // ORDINAL is the packet's place in the file.
+    void add(const DecodedPacket& packet, std::uint64_t ordinal);
     Traffic classify(const DecodedPacket& packet, std::uint64_t ordinal) const;
 
 private:

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "flagscan/engine/clock.hpp"
 #include "flagscan/engine/results.hpp"
@@ -59,6 +60,21 @@ struct VersionRun {
     ConversationStats stats;
     std::optional<std::string> failure;  // the driver could not open or go on
 };
+
+// An open TCP port that -sV looks at: its index in Results, its address and port.
+struct OpenTcpPort {
+    std::uint64_t index = 0;
+    Ipv4 host;
+    Port port;
+};
+
+// The first step of -sV, live or replayed: the table is marked performed and every open TCP
+// port of `results` gets the services table's name (what stays when nothing matches). Returns
+// those ports but the probe file's Exclude ones, in target order.
+std::vector<OpenTcpPort> name_open_tcp_ports(Results& results, const ServiceProbeDb& db, const ServiceTable& services);
+
+// The last step: the walk's verdict, when it found one, replaces the table's name. True when it did.
+bool keep_found(Results& results, std::uint64_t index, const VersionDialog& dialog);
 
 // After the port scan: every open TCP port of `results` (but the probe file's Exclude ports)
 // walked at once, up to the limits' sockets; every open TCP port gets an entry in
