@@ -129,6 +129,7 @@ void stream_hosts(LoopHooks& hooks, OutputSet& outputs, Results& results, const 
     starting.tick = [&outputs, &view, &summary, started = false](Micros now) mutable {
         if (started) return;
         summary.start_unix = now / kSecond;
+        summary.started = minute_text(summary.start_unix);
         outputs.start(view);
         started = true;
     };

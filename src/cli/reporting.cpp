@@ -8,8 +8,10 @@
 
 namespace flagscan {
 
-std::string now_text() {
-    const std::time_t t = std::time(nullptr);
+std::string now_text() { return minute_text(std::time(nullptr)); }
+
+std::string minute_text(std::int64_t unix_seconds) {
+    const std::time_t t = static_cast<std::time_t>(unix_seconds);
     std::tm utc{};
     gmtime_r(&t, &utc);
     char text[64];

@@ -1,6 +1,7 @@
 // What every scan command shares at its edges: reports, packet trace, host names.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -17,6 +18,8 @@ namespace flagscan {
 
 // The scan's start as the normal report's header gives it: "2026-11-22 01:02 UTC".
 std::string now_text();
+// The same for a given time (a capture's first frame).
+std::string minute_text(std::int64_t unix_seconds);
 
 // Where the packet trace and the explanations go: stdout, unless an output (-oX - ...) is written there.
 std::ostream& side_stream(const ScanConfig& config, std::ostream& out, std::ostream& err);
