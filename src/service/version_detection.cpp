@@ -31,8 +31,16 @@ ServiceFound found_by(const ServiceMatch& match, ServiceTunnel tunnel) {
     return found;
 }
 
-VersionDialog::VersionDialog(const ServiceProbeDb& db, ServiceMatcher& matcher, Port port, int intensity)
-    : db_(&db), matcher_(&matcher), port_(port), intensity_(intensity), plan_(db, port, Protocol::tcp, intensity, false) {}
+VersionDialog::VersionDialog(const ServiceProbeDb& db, ServiceMatcher& matcher, Port port, int intensity,
+                             Protocol protocol, const FingerprintStamp* stamp)
+    : db_(&db),
+      matcher_(&matcher),
+      port_(port),
+      intensity_(intensity),
+      protocol_(protocol),
+      stamp_(stamp),
+      fingerprint_(port, protocol),
+      plan_(db, port, protocol, intensity, false) {}
 
 Step VersionDialog::start() { return next_probe(Link::plain); }
 
@@ -49,12 +57,21 @@ Step VersionDialog::next_probe(Link link) {
     return probe_step(link);
 }
 
-// nmap's SSL tunnel: the walk starts over, NULL probe first, inside TLS, with sslports.
+// nmap's SSL tunnel: the walk starts over, NULL probe first, inside TLS, with sslports (and a
+// new fingerprint: nmap's resetProbes(true)).
 Step VersionDialog::into_tls() {
     tunnel_ = ServiceTunnel::ssl;
     plan_ = ProbePlan(*db_, port_, Protocol::tcp, intensity_, true);
     verdict_ = ServiceVerdict{};
+    fingerprint_.clear();
     return next_probe(Link::tls);
+}
+
+// nmap adds an answer that named nothing when its wait ends (time out, EOF, 4096 bytes), not
+// when the connection failed under it (a reset: the bytes are dropped).
+void VersionDialog::fingerprint_answer(const Exchange& exchange) {
+    if (stamp_ == nullptr || (exchange.ending != Ending::open && exchange.ending != Ending::peer_closed)) return;
+    fingerprint_.add(*stamp_, db_->probe(current_).name, exchange.received, tunnel_ == ServiceTunnel::ssl);
 }
 
 // A hard match in the bytes so far ends the wait: a banner need not wait out 5 s.
@@ -64,6 +81,9 @@ bool VersionDialog::enough(std::string_view received) {
 }
 
 Step VersionDialog::next(const Exchange& exchange) {
+    if (!exchange.received.empty()) answered_ = true;
+    // UDP: ECONNREFUSED is ICMP port unreachable for this datagram; nmap tries the next probe.
+    if (protocol_ == Protocol::udp && exchange.ending == Ending::refused) return next_probe(Link::plain);
     if (unreachable(exchange.ending)) return Step::finish();
     if (exchange.ending == Ending::tls_failed) return Step::finish();  // "ssl" said, no handshake: the ssl match stands
     const ServiceProbe& probe = db_->probe(current_);
@@ -80,10 +100,16 @@ Step VersionDialog::next(const Exchange& exchange) {
             if (verdict_.offer(*match)) return Step::finish();
             plan_.soft_matched(match->service);
         }
+        fingerprint_answer(exchange);
     }
     // nmap reuses the NULL probe's connection when it heard nothing and is still open.
     const bool reuse = probe.is_null() && exchange.received.empty() && exchange.ending == Ending::open;
     return next_probe(reuse ? Link::reuse : tunnel_ == ServiceTunnel::ssl ? Link::tls : Link::plain);
+}
+
+std::string VersionDialog::fingerprint() const {
+    if (verdict_.settled() || (verdict_.best() && intensity_ < version_intensity_default)) return {};
+    return fingerprint_.text();
 }
 
 std::optional<ServiceFound> VersionDialog::found() const {
@@ -93,8 +119,27 @@ std::optional<ServiceFound> VersionDialog::found() const {
     return std::nullopt;
 }
 
-VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const ServiceTable& services, int intensity,
-                           const ConversationLimits& limits, const Clock& clock, const std::atomic<bool>& stop) {
+namespace {
+
+// The ports -sV walks (nmap's ServiceGroup): open TCP, open and open|filtered UDP.
+bool walked(const PortResult& port, Protocol protocol) {
+    return port.state == PortState::open || (protocol == Protocol::udp && port.state == PortState::open_filtered);
+}
+
+// nmap's adjustPortStateIfNecessary: an answer to a version probe shows the port open.
+void mark_answered(Results& results, std::uint64_t index) {
+    PortResult port = results.port(index);
+    port.state = PortState::open;
+    port.reason = Reason::udp_response;
+    port.ttl = 0;  // nmap's setStateReason(..., ER_UDPRESPONSE, 0, NULL): no packet's TTL
+    results.set(index, port);
+}
+
+}  // namespace
+
+VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const ServiceTable& services,
+                           const FingerprintStamp& stamp, const ConversationLimits& limits, const Clock& clock,
+                           const std::atomic<bool>& stop) {
     VersionRun run;
     results.services().mark_performed();
     auto driver = ConversationDriver::open(limits);
@@ -107,24 +152,34 @@ VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const Ser
     std::deque<Walk> walks;  // stable addresses: the driver holds the dialogs
     const auto& targets = results.targets();
     for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
-        if (results.host(host).counts[static_cast<int>(PortState::open)] == 0) continue;
+        const auto& counts = results.host(host).counts;
+        if (counts[static_cast<int>(PortState::open)] == 0 && counts[static_cast<int>(PortState::open_filtered)] == 0)
+            continue;
         for (const PlacedSlot placed : targets.slots_of(host)) {
-            const bool tcp = results.kind(placed.slot.lane).protocol == ipproto::tcp;
-            if (results.port(placed.index).state != PortState::open || !tcp) continue;
-            results.services().set(placed.index, ServiceFound::table(std::string(services.name(placed.slot.port, Protocol::tcp))));
-            if (!driver || db.excluded(placed.slot.port, Protocol::tcp)) continue;
-            Walk& walk = walks.emplace_back(Walk{placed.index, VersionDialog{db, matcher, placed.slot.port, intensity}});
-            driver->add({targets.hosts().at(host), placed.slot.port, Transport::tcp}, walk.dialog);
+            const ProbeKind& kind = results.kind(placed.slot.lane);
+            const Protocol protocol = kind.protocol == ipproto::udp ? Protocol::udp : Protocol::tcp;
+            if (!walked(results.port(placed.index), protocol)) continue;
+            results.services().set(placed.index, ServiceFound::table(std::string(services.name(placed.slot.port, protocol))));
+            if (!driver || db.excluded(placed.slot.port, protocol)) continue;
+            Walk& walk = walks.emplace_back(
+                Walk{placed.index, VersionDialog{db, matcher, placed.slot.port, stamp.intensity, protocol, &stamp}});
+            const Transport transport = protocol == Protocol::udp ? Transport::udp : Transport::tcp;
+            driver->add({targets.hosts().at(host), placed.slot.port, transport}, walk.dialog);
         }
     }
     run.ports = walks.size();
     if (!driver) return run;
     driver->run(clock, &stop);
     for (const Walk& walk : walks) {
+        if (walk.dialog.answered() && results.port(walk.index).state == PortState::open_filtered) {
+            mark_answered(results, walk.index);
+            ++run.opened;
+        }
         auto found = walk.dialog.found();
-        if (!found) continue;
+        if (found) ++run.matched;
+        else found = *results.services().find(walk.index);  // the table's name, as set above
+        found->fingerprint = walk.dialog.fingerprint();
         results.services().set(walk.index, std::move(*found));
-        ++run.matched;
     }
     run.stats = driver->stats();
     run.failure = driver->failure();
