@@ -135,7 +135,8 @@ TEST_F(VersionDialogTest, AnAnswerThatNamesNothingGoesIntoTheFingerprint) {
     EXPECT_TRUE(step.done);
     EXPECT_FALSE(dialog.found());
     EXPECT_TRUE(dialog.answered());
-    const std::string fp = dialog.fingerprint();
+    std::string fp = dialog.fingerprint();
+    for (std::size_t at = fp.find("\nSF:"); at != std::string::npos; at = fp.find("\nSF:")) fp.erase(at, 4);  // unwrapped
     EXPECT_EQ(fp.rfind("SF-Port53-UDP:V=0.2.0%I=7%D=", 0), 0u) << fp;
     EXPECT_NE(fp.find("%r(DNSVersionBindReq,4,\"zz\\r\\n\")"), std::string::npos) << fp;
     EXPECT_NE(fp.find("%r(NTPRequest,4,"), std::string::npos) << "every probe's answer, not only the first\n" << fp;
