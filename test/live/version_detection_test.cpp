@@ -98,7 +98,7 @@ TEST_F(VersionDetection, UdpServicesAreNamedAsNmapNamesThem) {
     const auto scan_only = run_process({flagscan_bin(), "-sU", "-p", std::to_string(unknown->port), "-Pn", "-n", services_address()},
                                        std::chrono::seconds(60));
     ASSERT_TRUE(scan_only.exited() && scan_only.exit_code == 0) << scan_only.describe();
-    EXPECT_NE(scan_only.out.find(std::to_string(unknown->port) + "/udp open|filtered"), std::string::npos) << scan_only.out;
+    EXPECT_NE(scan_only.out.find(std::to_string(unknown->port) + "/udp  open|filtered"), std::string::npos) << scan_only.out;
 
     const TempDir dir;
     const std::string json = dir.path() + "/sv.jsonl";
@@ -124,7 +124,7 @@ TEST_F(VersionDetection, UdpServicesAreNamedAsNmapNamesThem) {
     EXPECT_TRUE(found[unknown->port].product.empty());
 
     const std::string port = std::to_string(unknown->port);
-    EXPECT_NE(result.out.find(port + "/udp  open            afs3-callback?  "), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find(port + "/udp  open            afs3-callback?\n"), std::string::npos) << result.out;
     EXPECT_NE(result.out.find("1 service unrecognized despite returning data. If you know the service/version, please "
                               "submit the following fingerprint at https://nmap.org/cgi-bin/submit.cgi?new-service :\n"
                               "SF-Port" + port + "-UDP:V="),
