@@ -16,10 +16,11 @@ packages=(
   # The services host (test/lab/services.sh): real daemons for -sV, ident, FTP bounce, checks.
   openssh-server vsftpd python3-pyftpdlib inetutils-inetd inetutils-telnetd nginx-light
   oidentd redis-server openssl
+  dnsmasq-base chrony snmpd                 # its UDP daemons: DNS on 53, NTP on 123, SNMP on 161
 )
 [[ "${1:-}" == "--bench" ]] && packages+=(masscan hyperfine zmap)
 
-# A maintainer script (sshd, nginx, vsftpd, redis, oidentd, inetd) starts the daemon it installs
+# A maintainer script (sshd, nginx, vsftpd, redis, oidentd, inetd, chrony, snmpd) starts the daemon it installs
 # on the host's interfaces unless /usr/sbin/policy-rc.d exits 101, which invoke-rc.d and
 # deb-systemd-invoke obey: one that forbids every start stands for the install, then the old one
 # (a container's own, often) is put back, or none. The lab starts its own copies in a namespace.
@@ -37,7 +38,7 @@ restore_policy() {
 # Names any of the lab's daemons listening in the host's own network namespace (none should).
 warn_running_daemons() {
   local found
-  found=$(ss -Hltnp 2>/dev/null | grep -E '"(sshd|nginx|vsftpd|redis-server|oidentd|inetd)"' || true)
+  found=$(ss -Hltunp 2>/dev/null | grep -E '"(sshd|nginx|vsftpd|redis-server|oidentd|inetd|dnsmasq|chronyd|snmpd)"' || true)
   [[ -z $found ]] || echo "install-deps: warning: a daemon listens on the host (not started by the lab):" "$found" >&2
 }
 

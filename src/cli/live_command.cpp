@@ -22,6 +22,7 @@
 #include "flagscan/service/version_detection.hpp"
 #include "flagscan/service/ftp_bounce.hpp"
 #include "flagscan/targets/address_set.hpp"
+#include "flagscan/version.hpp"
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/wire/connect_driver.hpp"
 #include "flagscan/wire/raw_socket_sink.hpp"
@@ -554,7 +555,8 @@ void grab_banners_phase(const ScanContext& context, Results& results) {
 }
 
 // -sV, the phase after the port scan (and --banners): nmap's probes walked over every open TCP
-// port, each port's service and version kept in `results` for every output.
+// port and every open or open|filtered UDP port, each port's service and version (or service
+// fingerprint) kept in `results` for every output.
 void detect_versions_phase(const ScanContext& context, Results& results, const LoadedProbes& probes) {
     const ScanConfig& config = context.config;
     ConversationLimits limits;
@@ -562,12 +564,14 @@ void detect_versions_phase(const ScanContext& context, Results& results, const L
     limits.device = config.interface;
     const SteadyClock clock;
     const Micros started = clock.now();
-    const VersionRun run = detect_versions(results, probes.db, context.prepared.services, config.version_intensity, limits,
-                                           clock, context.interrupts.flag());
+    const FingerprintStamp stamp = fingerprint_stamp(kVersion, config.version_intensity, std::time(nullptr));
+    const VersionRun run = detect_versions(results, probes.db, context.prepared.services, stamp, limits, clock,
+                                           context.interrupts.flag());
     if (run.failure) context.err << "flagscan: -sV: " << *run.failure << '\n';
     if (config.verbosity > 0)
-        context.err << "flagscan: service detection: " << run.matched << " of " << run.ports << " open TCP ports named ("
-                    << run.stats.connections << " connections, " << (clock.now() - started) / kMillisecond << " ms)\n";
+        context.err << "flagscan: service detection: " << run.matched << " of " << run.ports << " ports named, "
+                    << run.opened << " open|filtered UDP ports answered (" << run.stats.connections << " connections, "
+                    << (clock.now() - started) / kMillisecond << " ms)\n";
 }
 
 // The port scan over the hosts discovery left up (all of them with -Pn), streamed to the outputs.

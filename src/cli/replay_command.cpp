@@ -141,7 +141,7 @@ void stream_hosts(LoopHooks& hooks, OutputSet& outputs, Results& results, const 
 // ports, reassembled in one more pass, then each port's probe walk played over them.
 void replay_versions_phase(const ScanConfig& config, Results& results, const LoadedProbes& probes, const ServiceTable& services,
                            Ipv4 scanner, std::ostream& err) {
-    const std::vector<OpenTcpPort> ports = name_open_tcp_ports(results, probes.db, services);
+    const std::vector<WalkedPort> ports = name_walked_ports(results, probes.db, services, false);
     auto file = PcapFile::open(config.replay_path);
     if (!file) return void(err << "flagscan: " << file.error() << '\n');
     TcpStreams streams{TcpStreams::Limits{}, connections_to(ports, scanner)};

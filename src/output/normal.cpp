@@ -98,13 +98,18 @@ void write_port_table(std::ostream& out, const Results& results, std::uint32_t h
     const bool versions = results.services().performed();
     std::vector<Row> rows{Row{}};  // the header goes first, below
     std::vector<std::string> under{""};
+    std::vector<std::string> fingerprints;
     for_each_listed_port(results, host, listing, [&](std::uint64_t index) {
         const auto& port = results.port(index);
         const Target target = results.targets().at(index);
         Row row{std::to_string(target.port.value()) + "/" + std::string(protocol_name(results.kind(target.lane))),
                 std::string(to_string(port.state)), shown_service(results, index, services)};
         if (options.reason) row.push_back(reason_text(port));
-        if (versions) row.push_back(full_version(port_service(results, index, services)));
+        if (versions) {
+            const ServiceFound service = port_service(results, index, services);
+            row.push_back(full_version(service));
+            keep_fingerprint(fingerprints, service);
+        }
         rows.push_back(std::move(row));
         const std::string* banner = results.banner(index);
         under.push_back(banner != nullptr ? "|_banner: " + *banner + '\n' : "");  // nmap's script line
@@ -113,7 +118,7 @@ void write_port_table(std::ostream& out, const Results& results, std::uint32_t h
     rows.front() = Row{"PORT", "STATE", "SERVICE"};
     if (options.reason) rows.front().push_back("REASON");
     if (versions) rows.front().push_back("VERSION");
-    out << table_text(rows, versions, under);
+    out << table_text(rows, versions, under) << unrecognized_services_text(fingerprints);
 }
 
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,

@@ -14,6 +14,8 @@ namespace {
 constexpr std::size_t kInfoFields = 5;
 // At or below this confidence an open port's name is a guess, shown with '?' after -sV.
 constexpr std::uint8_t kGuessedConfidence = 5;
+// nmap's output.cc keeps a fingerprint while it holds at most 8 ("saved_servicefps.size() <= 8").
+constexpr std::size_t kSavedFingerprints = 8;
 
 bool same_host_name(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -95,6 +97,23 @@ std::string service_info_line(const Results& results, std::uint32_t host, std::s
 
 void write_service_detection_note(std::ostream& out, const Results& results, std::uint64_t hosts_up) {
     if (results.services().performed() && hosts_up > 0) out << "Service detection performed.\n";
+}
+
+void keep_fingerprint(std::vector<std::string>& fingerprints, const ServiceFound& service) {
+    if (!service.fingerprint.empty() && fingerprints.size() <= kSavedFingerprints) fingerprints.push_back(service.fingerprint);
+}
+
+std::string unrecognized_services_text(const std::vector<std::string>& fingerprints) {
+    if (fingerprints.empty()) return {};
+    const bool several = fingerprints.size() > 1;
+    std::string text = std::to_string(fingerprints.size()) + (several ? " services" : " service") +
+                       " unrecognized despite returning data. If you know the service/version, please submit the following"
+                       " fingerprint" + (several ? "s" : "") + " at https://nmap.org/cgi-bin/submit.cgi?new-service :\n";
+    for (const std::string& fingerprint : fingerprints) {
+        if (several) text += "==============NEXT SERVICE FINGERPRINT (SUBMIT INDIVIDUALLY)==============\n";
+        text += fingerprint + '\n';
+    }
+    return text;
 }
 
 std::string service_json(const ServiceFound& service) {

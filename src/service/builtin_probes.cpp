@@ -66,6 +66,31 @@ ports 443,465,636,853,993,995,4443,8443,9443
 # ServerHello (2), or type 21 (alert), each with legacy record version 3.x.
 match ssl m|^\x16\x03[\x00-\x04]..\x02|s
 match ssl m|^\x15\x03[\x00-\x04]\x00\x02[\x01\x02]|s
+
+# DNS, RFC 1035 section 4.1: a query (id 6, RD) for the TXT record (16) "version.bind" in class
+# CHAOS (3), which BIND, dnsmasq and others answer with their name and version.
+Probe UDP DNSVersionBindReq q|\0\x06\x01\0\0\x01\0\0\0\0\0\0\x07version\x04bind\0\0\x10\0\x03|
+rarity 1
+ports 53
+# dnsmasq answers "dnsmasq-<version>" (its CHAOS records, dnsmasq(8)).
+match domain m|^\0\x06[\x80-\xff].*\x07version\x04bind\0\0\x10\0\x03.*dnsmasq-([\w.]+)|s p/dnsmasq/ v/$1/ cpe:/a:thekelleys:dnsmasq:$1/
+# Any response (QR set) to our id: a DNS server.
+match domain m|^\0\x06[\x80-\xff]|s
+
+# NTP, RFC 5905 section 7.3: a 48-byte client request (LI 3, version 4, mode 3); a server
+# answers in mode 4, leap indicator 3 while it is not synchronised.
+Probe UDP NTPRequest q|\xe3\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0|
+rarity 5
+ports 123
+match ntp m|^\xe4.{47}$|s p/NTP/ v/v4/ i/unsynchronized/
+match ntp m|^[\x24\x64\xa4].{47}$|s p/NTP/ v/v4/
+
+# SNMP, RFC 1157 section 4.1: a version-1 GetRequest for sysName.0 (1.3.6.1.2.1.1.5.0,
+# RFC 1213) with the community "public"; an agent that lets it read answers a GetResponse (0xa2).
+Probe UDP SNMPv1public q|0\x29\x02\x01\0\x04\x06public\xa0\x1c\x02\x04\0\0\0\x01\x02\x01\0\x02\x01\0\x30\x0e\x30\x0c\x06\x08\x2b\x06\x01\x02\x01\x01\x05\0\x05\0|
+rarity 4
+ports 161
+match snmp m|^0.{1,3}\x02\x01\0\x04\x06public\xa2|s p/SNMPv1 server/ i/public/
 )probes";
 
 }  // namespace

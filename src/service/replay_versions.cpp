@@ -111,22 +111,22 @@ Exchange CapturedPort::tls() {
     return ex;
 }
 
-TcpStreams::Want connections_to(std::span<const OpenTcpPort> ports, Ipv4 scanner) {
+TcpStreams::Want connections_to(std::span<const WalkedPort> ports, Ipv4 scanner) {
     auto wanted = std::make_shared<std::unordered_set<std::uint64_t>>();
-    for (const OpenTcpPort& open : ports) wanted->insert(port_key(open.host.value(), open.port.value()));
+    for (const WalkedPort& open : ports) wanted->insert(port_key(open.host.value(), open.port.value()));
     return [wanted, me = scanner.value()](const Flow& client) {
         return client.src == me && wanted->contains(port_key(client.dst, client.dport));
     };
 }
 
-ReplayedVersions replay_versions(Results& results, std::span<const OpenTcpPort> ports, const ServiceProbeDb& db,
+ReplayedVersions replay_versions(Results& results, std::span<const WalkedPort> ports, const ServiceProbeDb& db,
                                  int intensity, const TcpStreams& streams) {
     std::unordered_map<std::uint64_t, std::vector<const TcpConnection*>> by_port;
     for (const TcpConnection& conn : streams.connections()) by_port[port_key(conn.client.dst, conn.client.dport)].push_back(&conn);
     ReplayedVersions out;
     out.run.ports = ports.size();
     ServiceMatcher matcher{db};
-    for (const OpenTcpPort& open : ports) {
+    for (const WalkedPort& open : ports) {
         const auto it = by_port.find(port_key(open.host.value(), open.port.value()));
         if (it == by_port.end()) {  // nothing to learn: every step would be silence
             ++out.unseen;

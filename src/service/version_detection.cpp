@@ -31,8 +31,16 @@ ServiceFound found_by(const ServiceMatch& match, ServiceTunnel tunnel) {
     return found;
 }
 
-VersionDialog::VersionDialog(const ServiceProbeDb& db, ServiceMatcher& matcher, Port port, int intensity)
-    : db_(&db), matcher_(&matcher), port_(port), intensity_(intensity), plan_(db, port, Protocol::tcp, intensity, false) {}
+VersionDialog::VersionDialog(const ServiceProbeDb& db, ServiceMatcher& matcher, Port port, int intensity,
+                             Protocol protocol, const FingerprintStamp* stamp)
+    : db_(&db),
+      matcher_(&matcher),
+      port_(port),
+      intensity_(intensity),
+      protocol_(protocol),
+      stamp_(stamp),
+      fingerprint_(port, protocol),
+      plan_(db, port, protocol, intensity, false) {}
 
 Step VersionDialog::start() { return next_probe(Link::plain); }
 
@@ -49,12 +57,21 @@ Step VersionDialog::next_probe(Link link) {
     return probe_step(link);
 }
 
-// nmap's SSL tunnel: the walk starts over, NULL probe first, inside TLS, with sslports.
+// nmap's SSL tunnel: the walk starts over, NULL probe first, inside TLS, with sslports (and a
+// new fingerprint: nmap's resetProbes(true)).
 Step VersionDialog::into_tls() {
     tunnel_ = ServiceTunnel::ssl;
     plan_ = ProbePlan(*db_, port_, Protocol::tcp, intensity_, true);
     verdict_ = ServiceVerdict{};
+    fingerprint_.clear();
     return next_probe(Link::tls);
+}
+
+// nmap adds an answer that named nothing when its wait ends (time out, EOF, 4096 bytes), not
+// when the connection failed under it (a reset: the bytes are dropped).
+void VersionDialog::fingerprint_answer(const Exchange& exchange) {
+    if (stamp_ == nullptr || (exchange.ending != Ending::open && exchange.ending != Ending::peer_closed)) return;
+    fingerprint_.add(*stamp_, db_->probe(current_).name, exchange.received, tunnel_ == ServiceTunnel::ssl);
 }
 
 // A hard match in the bytes so far ends the wait: a banner need not wait out 5 s.
@@ -64,6 +81,9 @@ bool VersionDialog::enough(std::string_view received) {
 }
 
 Step VersionDialog::next(const Exchange& exchange) {
+    if (!exchange.received.empty()) answered_ = true;
+    // UDP: ECONNREFUSED is ICMP port unreachable for this datagram; nmap tries the next probe.
+    if (protocol_ == Protocol::udp && exchange.ending == Ending::refused) return next_probe(Link::plain);
     if (unreachable(exchange.ending)) return Step::finish();
     if (exchange.ending == Ending::tls_failed) return Step::finish();  // "ssl" said, no handshake: the ssl match stands
     const ServiceProbe& probe = db_->probe(current_);
@@ -80,10 +100,16 @@ Step VersionDialog::next(const Exchange& exchange) {
             if (verdict_.offer(*match)) return Step::finish();
             plan_.soft_matched(match->service);
         }
+        fingerprint_answer(exchange);
     }
     // nmap reuses the NULL probe's connection when it heard nothing and is still open.
     const bool reuse = probe.is_null() && exchange.received.empty() && exchange.ending == Ending::open;
     return next_probe(reuse ? Link::reuse : tunnel_ == ServiceTunnel::ssl ? Link::tls : Link::plain);
+}
+
+std::string VersionDialog::fingerprint() const {
+    if (verdict_.settled() || (verdict_.best() && intensity_ < version_intensity_default)) return {};
+    return fingerprint_.text();
 }
 
 std::optional<ServiceFound> VersionDialog::found() const {
@@ -93,33 +119,58 @@ std::optional<ServiceFound> VersionDialog::found() const {
     return std::nullopt;
 }
 
-std::vector<OpenTcpPort> name_open_tcp_ports(Results& results, const ServiceProbeDb& db, const ServiceTable& services) {
+namespace {
+
+// The ports -sV walks (nmap's ServiceGroup): open TCP, open and open|filtered UDP.
+bool walked(const PortResult& port, Protocol protocol) {
+    return port.state == PortState::open || (protocol == Protocol::udp && port.state == PortState::open_filtered);
+}
+
+// nmap's adjustPortStateIfNecessary: an answer to a version probe shows the port open.
+void mark_answered(Results& results, std::uint64_t index) {
+    PortResult port = results.port(index);
+    port.state = PortState::open;
+    port.reason = Reason::udp_response;
+    port.ttl = 0;  // nmap's setStateReason(..., ER_UDPRESPONSE, 0, NULL): no packet's TTL
+    results.set(index, port);
+}
+
+}  // namespace
+
+std::vector<WalkedPort> name_walked_ports(Results& results, const ServiceProbeDb& db, const ServiceTable& services,
+                                          bool with_udp) {
     results.services().mark_performed();
-    std::vector<OpenTcpPort> ports;
+    std::vector<WalkedPort> ports;
     const auto& targets = results.targets();
     for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
-        if (results.host(host).counts[static_cast<int>(PortState::open)] == 0) continue;
+        const auto& counts = results.host(host).counts;
+        if (counts[static_cast<int>(PortState::open)] == 0 && counts[static_cast<int>(PortState::open_filtered)] == 0)
+            continue;
         for (const PlacedSlot placed : targets.slots_of(host)) {
-            const bool tcp = results.kind(placed.slot.lane).protocol == ipproto::tcp;
-            if (results.port(placed.index).state != PortState::open || !tcp) continue;
-            results.services().set(placed.index, ServiceFound::table(std::string(services.name(placed.slot.port, Protocol::tcp))));
-            if (!db.excluded(placed.slot.port, Protocol::tcp)) ports.push_back({placed.index, targets.hosts().at(host), placed.slot.port});
+            const Protocol protocol = results.kind(placed.slot.lane).protocol == ipproto::udp ? Protocol::udp : Protocol::tcp;
+            if ((protocol == Protocol::udp && !with_udp) || !walked(results.port(placed.index), protocol)) continue;
+            results.services().set(placed.index, ServiceFound::table(std::string(services.name(placed.slot.port, protocol))));
+            if (!db.excluded(placed.slot.port, protocol))
+                ports.push_back({placed.index, targets.hosts().at(host), placed.slot.port, protocol});
         }
     }
     return ports;
 }
 
 bool keep_found(Results& results, std::uint64_t index, const VersionDialog& dialog) {
-    auto found = dialog.found();
-    if (!found) return false;
+    std::optional<ServiceFound> found = dialog.found();
+    const bool matched = found.has_value();
+    if (!matched) found = *results.services().find(index);  // the table's name, as name_walked_ports set it
+    found->fingerprint = dialog.fingerprint();
     results.services().set(index, std::move(*found));
-    return true;
+    return matched;
 }
 
-VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const ServiceTable& services, int intensity,
-                           const ConversationLimits& limits, const Clock& clock, const std::atomic<bool>& stop) {
+VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const ServiceTable& services,
+                           const FingerprintStamp& stamp, const ConversationLimits& limits, const Clock& clock,
+                           const std::atomic<bool>& stop) {
     VersionRun run;
-    const std::vector<OpenTcpPort> ports = name_open_tcp_ports(results, db, services);
+    const std::vector<WalkedPort> ports = name_walked_ports(results, db, services, true);
     run.ports = ports.size();
     auto driver = ConversationDriver::open(limits);
     if (!driver) {
@@ -132,12 +183,19 @@ VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const Ser
         VersionDialog dialog;
     };
     std::deque<Walk> walks;  // stable addresses: the driver holds the dialogs
-    for (const OpenTcpPort& open : ports) {
-        Walk& walk = walks.emplace_back(Walk{open.index, VersionDialog{db, matcher, open.port, intensity}});
-        driver->add({open.host, open.port, Transport::tcp}, walk.dialog);
+    for (const WalkedPort& open : ports) {
+        Walk& walk = walks.emplace_back(Walk{open.index, VersionDialog{db, matcher, open.port, stamp.intensity, open.protocol, &stamp}});
+        const Transport transport = open.protocol == Protocol::udp ? Transport::udp : Transport::tcp;
+        driver->add({open.host, open.port, transport}, walk.dialog);
     }
     driver->run(clock, &stop);
-    for (const Walk& walk : walks) run.matched += keep_found(results, walk.index, walk.dialog) ? 1 : 0;
+    for (const Walk& walk : walks) {
+        if (walk.dialog.answered() && results.port(walk.index).state == PortState::open_filtered) {
+            mark_answered(results, walk.index);
+            ++run.opened;
+        }
+        run.matched += keep_found(results, walk.index, walk.dialog) ? 1 : 0;
+    }
     run.stats = driver->stats();
     run.failure = driver->failure();
     return run;

@@ -66,7 +66,7 @@ void replay_versions_of(std::span<const std::uint8_t> bytes, Results& results, I
     const auto db = builtin_service_probes();  // small: parsed per input, no global state
     if (!db) return;
     const ServiceTable services;
-    const std::vector<OpenTcpPort> ports = name_open_tcp_ports(results, *db, services);
+    const std::vector<WalkedPort> ports = name_walked_ports(results, *db, services, false);
     auto file = PcapFile::open_bytes(bytes, "fuzz input");
     if (!file) return;
     TcpStreams::Limits limits;

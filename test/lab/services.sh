@@ -15,7 +15,10 @@
 #   certificate made at start; one with workers as root on 8080; one entirely as www-data
 #   without server_tokens on 8081),
 #   oidentd (113, drops to nobody), redis-server FILE (as redis), and test/lab/stub_services.py
-#   (as nobody: 2222 closes every connection at once, 2201 sends an SSH-1.99 banner).
+#   (as nobody: 2222 closes every connection at once, 2201 sends an SSH-1.99 banner, 7001/udp
+#   answers every datagram with data with a line nothing knows, an empty one with nothing). UDP: dnsmasq (DNS on 53, no upstream,
+#   as dnsmasq), chronyd -x (NTP server on 123, never touches the clock, as _chrony), snmpd
+#   (161, community public readable from the host side, as Debian-snmp).
 #   State: /run/flagscan-lab/sv<ID> (configs, keys, pid files, logs, FTP roots, versions): down
 #   kills the daemons by their pid files, then what is left in the namespace, and removes the
 #   namespace, the veth and the state directory. up after a crashed run cleans first.
@@ -50,17 +53,18 @@ conf_rows() {
 }
 
 # The rows services.sh configures a daemon for, by name (services.conf may list more).
-readonly NEEDED_ROWS="ftp ftp-bounce ftp-safe http http-root http-safe https ident redis ssh ssh1-stub tcpwrapped telnet telnet-safe"
+readonly NEEDED_ROWS="ftp ftp-bounce ftp-safe http http-root http-safe https ident redis ssh ssh1-stub tcpwrapped telnet telnet-safe dns ntp snmp udp-unknown"
 
-# Fills PORT_OF (name -> port), PORTS (in file order) and PACKAGES (sorted, unique) in one pass.
+# Fills PORT_OF (name -> port number), PORTS and UDP_PORTS (TCP and UDP, in file order) and
+# PACKAGES (sorted, unique) in one pass.
 load_conf() {
     local name port package rest line
     declare -gA PORT_OF=()
-    PORTS=() PACKAGES=()
+    PORTS=() UDP_PORTS=() PACKAGES=()
     while IFS= read -r line; do
         read -r name port package rest <<<"$line"
-        PORT_OF[$name]=$port
-        PORTS+=("$port")
+        PORT_OF[$name]=${port%/udp}
+        if [[ $port == */udp ]]; then UDP_PORTS+=("${port%/udp}"); else PORTS+=("$port"); fi
         [[ " ${PACKAGES[*]} " == *" $package "* ]] || PACKAGES+=("$package")
     done < <(conf_rows)
     for name in $NEEDED_ROWS; do
@@ -68,12 +72,13 @@ load_conf() {
     done
 }
 
-# Dies on a malformed services.conf: 9 columns, ports 1..65535, names and ports unique.
+# Dies on a malformed services.conf: 9 columns, ports 1..65535 (PORT/udp for UDP), names and
+# ports unique.
 validate_conf() {
     [[ -r $CONF ]] || die "cannot read $CONF"
     conf_rows | awk '
         NF != 9 { printf "services.conf: row %s: %d columns, want 9\n", $1, NF; bad = 1 }
-        $2 !~ /^[0-9]+$/ || $2 < 1 || $2 > 65535 { printf "services.conf: row %s: bad port %s\n", $1, $2; bad = 1 }
+        $2 !~ /^[0-9]+(\/udp)?$/ || $2 + 0 < 1 || $2 + 0 > 65535 { printf "services.conf: row %s: bad port %s\n", $1, $2; bad = 1 }
         names[$1]++ { printf "services.conf: name %s given twice\n", $1; bad = 1 }
         ports[$2]++ { printf "services.conf: port %s given twice\n", $2; bad = 1 }
         END { exit bad }' >&2 || die "malformed $CONF"
@@ -102,12 +107,12 @@ require_tools() {
     local t
     for t in ip ss setsid setpriv timeout awk sed openssl ssh-keygen /usr/bin/python3 dpkg-query \
         /usr/sbin/sshd /usr/sbin/vsftpd /usr/sbin/inetutils-inetd /usr/sbin/telnetd \
-        /usr/sbin/nginx /usr/sbin/oidentd /usr/bin/redis-server; do
+        /usr/sbin/nginx /usr/sbin/oidentd /usr/bin/redis-server /usr/sbin/dnsmasq /usr/sbin/chronyd /usr/sbin/snmpd; do
         command -v "$t" >/dev/null || die "missing '$t' (bash tools/install-deps.sh installs it)"
     done
     /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null || die "missing python3-pyftpdlib (bash tools/install-deps.sh)"
     local user
-    for user in sshd ftp www-data redis nobody; do
+    for user in sshd ftp www-data redis nobody dnsmasq _chrony Debian-snmp; do
         getent passwd "$user" >/dev/null || die "missing user '$user' (made by its Debian package)"
     done
 }
@@ -146,6 +151,7 @@ make_state() {
     install -d -m 0755 "$SV/nginx-tmp" "$SV/nginx-root-tmp"
     install -d -m 0755 -o www-data -g www-data "$SV/nginx-safe" "$SV/nginx-safe/tmp"
     install -d -m 0755 -o redis -g redis "$SV/redis"
+    install -d -m 0755 -o Debian-snmp -g Debian-snmp "$SV/snmp"
     write_sshd_conf >"$SV/sshd_config"
     write_vsftpd_conf >"$SV/vsftpd.conf"
     write_vsftpd_safe_conf >"$SV/vsftpd-safe.conf"
@@ -158,6 +164,8 @@ make_state() {
     write_nginx_safe_conf >"$SV/nginx-safe.conf"
     write_oidentd_conf >"$SV/oidentd.conf"
     write_redis_conf >"$SV/redis.conf"
+    write_chrony_conf >"$SV/chrony.conf"
+    write_snmpd_conf >"$SV/snmpd.conf"
     write_versions >"$SV/versions"
     # The stubs run as nobody, who may not read the checkout (a clone under /root): copies.
     install -m 0755 "$SCRIPT_DIR/bounce_ftpd.py" "$SCRIPT_DIR/stub_services.py" "$SV/"
@@ -349,6 +357,29 @@ appendonly no
 EOF
 }
 
+# An NTP server for anyone, from the system clock it never sets (-x): no command port, no
+# drift file, no sources (it answers unsynchronised).
+write_chrony_conf() {
+    cat <<EOF
+port ${PORT_OF[ntp]}
+bindaddress $NS_IP
+allow all
+cmdport 0
+pidfile $SV/pids/chronyd.self.pid
+EOF
+}
+
+# SNMP on the namespace's address: community public readable from the host side (Debian's
+# default allows it from localhost only), SNMPv3 engine discovery as every snmpd answers it.
+write_snmpd_conf() {
+    cat <<EOF
+agentAddress udp:$NS_IP:${PORT_OF[snmp]}
+rocommunity public $HOST_IP
+sysLocation flagscan services host $ID
+sysContact root@fssv$ID.flagscan.lab
+EOF
+}
+
 # package=version for every Debian package services.conf names (dpkg-query's Version).
 write_versions() {
     dpkg-query -W -f='${Package}=${Version}\n' "${PACKAGES[@]}" 2>/dev/null || true
@@ -385,7 +416,14 @@ start_daemons() {
     start oidentd /usr/sbin/oidentd -i -S -C "$SV/oidentd.conf" -p "${PORT_OF[ident]}" -u nobody -g nogroup
     start redis $(as_user redis redis) /usr/bin/redis-server "$SV/redis.conf"
     start stubs $(as_user nobody nogroup) /usr/bin/python3 "$SV/stub_services.py" \
-        "tcpwrapped:${PORT_OF[tcpwrapped]}" "banner:${PORT_OF[ssh1-stub]}:SSH-1.99-OpenSSH_3.9p1"
+        "tcpwrapped:${PORT_OF[tcpwrapped]}" "banner:${PORT_OF[ssh1-stub]}:SSH-1.99-OpenSSH_3.9p1" \
+        "udp:${PORT_OF[udp-unknown]}:flagscan lab: hello"
+    start dnsmasq /usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+        --bind-interfaces --listen-address="$NS_IP" --port="${PORT_OF[dns]}" --user=dnsmasq --group=nogroup \
+        --pid-file="$SV/pids/dnsmasq.self.pid" --log-facility=-
+    start chronyd /usr/sbin/chronyd -d -x -u _chrony -f "$SV/chrony.conf"
+    start snmpd env SNMP_PERSISTENT_DIR="$SV/snmp" /usr/sbin/snmpd -f -Lo -C -c "$SV/snmpd.conf" \
+        -u Debian-snmp -g Debian-snmp -p "$SV/pids/snmpd.self.pid"
 }
 
 # Waits until every port of services.conf listens in the namespace; dies naming the missing
@@ -393,21 +431,22 @@ start_daemons() {
 wait_listening() {
     local missing i
     for ((i = 0; i < 200; i++)); do
-        missing=$(missing_ports "${PORTS[*]}")
+        missing=$(missing_ports "${PORTS[*]}" -Hltn)$(missing_ports "${UDP_PORTS[*]}" -Hlun /udp)
         [[ -n $missing ]] || return 0
         sleep 0.05
     done
-    die "not listening after 10 s: ports $missing$(dead_daemons)"
+    die "not listening after 10 s: ports$missing$(dead_daemons)"
 }
 
-# Prints the PORTS not in LISTEN inside the namespace.
+# Prints the PORTS (a space-separated list) not listening inside the namespace, as ss OPTIONS
+# lists sockets (-Hltn: TCP in LISTEN; -Hlun: bound UDP), each after a blank and before SUFFIX.
 missing_ports() {
-    local listening port out=()
-    listening=" $(in_ns ss -Hltn | awk '{n = split($4, a, ":"); print a[n]}' | tr '\n' ' ') "
+    local listening port out=""
+    listening=" $(in_ns ss "$2" | awk '{n = split($4, a, ":"); print a[n]}' | tr '\n' ' ') "
     for port in $1; do
-        [[ $listening == *" $port "* ]] || out+=("$port")
+        [[ $listening == *" $port "* ]] || out+=" $port${3:-}"
     done
-    echo "${out[*]}"
+    echo "$out"
 }
 
 # Prints, for each daemon whose pid is gone, its name and its log's last lines.
@@ -452,7 +491,7 @@ do_up() {
     start_daemons
     wait_listening
     UP_DONE=1
-    echo "services $ID up: $NS, $HOST_IF $HOST_IP -> $NS_IP, ports ${PORTS[*]}"
+    echo "services $ID up: $NS, $HOST_IF $HOST_IP -> $NS_IP, ports ${PORTS[*]} udp ${UDP_PORTS[*]}"
 }
 
 # --- down -----------------------------------------------------------------------------
@@ -531,6 +570,7 @@ do_info() {
     echo "state_dir=$SV"
     validate_conf
     echo "ports=${PORTS[*]}"
+    echo "udp_ports=${UDP_PORTS[*]}"
     if ! ns_exists; then
         echo "state=down"
         return 0

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""stub_services.py: the services lab's stand-ins for what no Debian daemon does (tcpwrapped, an SSH-1 banner)."""
+"""stub_services.py: the services lab's stand-ins for what no Debian daemon does (tcpwrapped, an SSH-1 banner, an unknown UDP service)."""
 import socket
 import sys
 import threading
 
-USAGE = "usage: stub_services.py tcpwrapped:PORT | banner:PORT:TEXT ..."
+USAGE = "usage: stub_services.py tcpwrapped:PORT | banner:PORT:TEXT | udp:PORT:TEXT ..."
 
 
 def serve(sock, banner):
@@ -29,16 +29,26 @@ def talk(conn, banner):
             pass
 
 
+def answer_datagrams(sock, text):
+    """Answers every datagram that holds data with TEXT CRLF; an empty one (what a UDP scan sends
+    to a port nmap-payloads does not list) gets nothing, so -sU says open|filtered and -sV open."""
+    while True:
+        data, peer = sock.recvfrom(65535)
+        if data:
+            sock.sendto(text.encode() + b"\r\n", peer)
+
+
 def parse(arg):
-    """'tcpwrapped:PORT' -> (PORT, None); 'banner:PORT:TEXT' -> (PORT, TEXT); None when malformed."""
+    """'tcpwrapped:PORT' -> (tcpwrapped, PORT, None); 'banner:PORT:TEXT' and 'udp:PORT:TEXT' ->
+    (kind, PORT, TEXT); None when malformed."""
     kind, _, rest = arg.partition(":")
     port, _, text = rest.partition(":")
     if not port.isdigit() or not 0 < int(port) < 65536:
         return None
     if kind == "tcpwrapped" and not text:
-        return int(port), None
-    if kind == "banner" and text:
-        return int(port), text
+        return kind, int(port), None
+    if kind in ("banner", "udp") and text:
+        return kind, int(port), text
     return None
 
 
@@ -48,9 +58,14 @@ def main(argv):
         print(USAGE, file=sys.stderr)
         return 2
     threads = []
-    for port, banner in specs:
+    for kind, port, text in specs:
+        if kind == "udp":
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind(("0.0.0.0", port))
+            threads.append(threading.Thread(target=answer_datagrams, args=(sock, text), daemon=True))
+            continue
         sock = socket.create_server(("0.0.0.0", port), reuse_port=False)
-        threads.append(threading.Thread(target=serve, args=(sock, banner), daemon=True))
+        threads.append(threading.Thread(target=serve, args=(sock, text), daemon=True))
     for t in threads:
         t.start()
     for t in threads:

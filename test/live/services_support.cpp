@@ -45,17 +45,20 @@ std::optional<ServiceRow> parse_row(const std::string& line) {
     std::vector<std::string> columns;
     for (std::string column; in >> column;) columns.push_back(column);
     if (columns.size() != 9) return std::nullopt;
-    const auto port = parse_port(columns[1]);
+    const bool udp = columns[1].ends_with("/udp");
+    const auto port = parse_port(udp ? columns[1].substr(0, columns[1].size() - 4) : columns[1]);
     if (!port) return std::nullopt;
-    return ServiceRow{columns[0],          *port, columns[2], columns[3], columns[4], columns[5],
+    return ServiceRow{columns[0], *port, udp, columns[2], columns[3], columns[4], columns[5],
                       split_list(columns[6]), split_list(columns[7]), split_list(columns[8])};
 }
 
 }  // namespace
 
 const ServiceRow* ServicesConf::find(std::string_view name) const {
-    for (const auto& row : rows) {
-        if (row.name == name) return &row;
+    for (const auto* list : {&rows, &udp_rows}) {
+        for (const auto& row : *list) {
+            if (row.name == name) return &row;
+        }
     }
     return nullptr;
 }
@@ -76,7 +79,7 @@ std::optional<ServicesConf> ServicesConf::load(const std::string& path, std::str
             error = path + ":" + std::to_string(number) + ": expected 9 columns, a unique name and a port 1..65535";
             return std::nullopt;
         }
-        conf.rows.push_back(std::move(*row));
+        (row->udp ? conf.udp_rows : conf.rows).push_back(std::move(*row));
     }
     return conf;
 }

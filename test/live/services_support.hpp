@@ -15,6 +15,7 @@ namespace flagscan::live {
 struct ServiceRow {
     std::string name;
     int port = 0;
+    bool udp = false;  // "PORT/udp" in services.conf
     std::string package;
     std::string daemon;
     std::string service;  // nmap -sV's name ("ssl/http": http inside TLS)
@@ -25,9 +26,10 @@ struct ServiceRow {
 };
 
 struct ServicesConf {
-    std::vector<ServiceRow> rows;
+    std::vector<ServiceRow> rows;      // the TCP ports
+    std::vector<ServiceRow> udp_rows;  // the UDP ports
 
-    const ServiceRow* find(std::string_view name) const;
+    const ServiceRow* find(std::string_view name) const;  // among both
 
     // Whitespace-separated columns, '#' comments, '-' an empty list, lists comma-separated.
     static std::optional<ServicesConf> load(const std::string& path, std::string& error);

@@ -238,8 +238,20 @@ TEST(ServiceProbeDb, BuiltInSetParses) {
     EXPECT_TRUE(db->null_probe());
     EXPECT_TRUE(db->find("GetRequest", Protocol::tcp));
     EXPECT_TRUE(db->find("TLSClientHello", Protocol::tcp));
+    // UDP (RFC 1035, RFC 5905, RFC 1157): the payloads' own lengths agree with their bytes.
+    const auto dns = db->find("DNSVersionBindReq", Protocol::udp);
+    const auto ntp = db->find("NTPRequest", Protocol::udp);
+    const auto snmp = db->find("SNMPv1public", Protocol::udp);
+    ASSERT_TRUE(dns && ntp && snmp);
+    EXPECT_EQ(db->probe(*dns).payload.size(), 30u);
+    EXPECT_EQ(db->probe(*ntp).payload.size(), 48u) << "an NTP packet without extensions";
+    const auto& get = db->probe(*snmp).payload;
+    ASSERT_EQ(get.size(), 43u);
+    EXPECT_EQ(get[1] + 2u, get.size()) << "the SEQUENCE's length";
+    EXPECT_EQ(get[14] + 15u, get.size()) << "the GetRequest PDU's length";
+    EXPECT_EQ(db->probes_for(Port{53}, Protocol::udp, 7, false).front(), *dns) << "no NULL probe over UDP";
     LoadedProbes loaded{std::move(db).value(), "built-in", true};
-    EXPECT_EQ(loaded.describe(), "nmap-service-probes not found; using flagscan's built-in set of 4 probes");
+    EXPECT_EQ(loaded.describe(), "nmap-service-probes not found; using flagscan's built-in set of 7 probes");
 }
 
 TEST(ServiceProbeDb, LoaderChoosesExplicitFileAndReportsItsErrors) {

@@ -87,5 +87,33 @@ TEST(ServiceJson, EmptyFieldsLeftOut) {
                                   R"("tunnel":"ssl"})");
 }
 
+TEST(UnrecognizedServices, OneFingerprintAsNmapIntroducesIt) {
+    EXPECT_EQ(unrecognized_services_text({}), "");
+    EXPECT_EQ(unrecognized_services_text({"SF-Port7-UDP:V=0.2.0;"}),
+              "1 service unrecognized despite returning data. If you know the service/version, please submit the following "
+              "fingerprint at https://nmap.org/cgi-bin/submit.cgi?new-service :\nSF-Port7-UDP:V=0.2.0;\n");
+}
+
+TEST(UnrecognizedServices, SeveralEachAfterASeparator) {
+    const std::string text = unrecognized_services_text({"A;", "B;"});
+    EXPECT_EQ(text.rfind("2 services unrecognized despite returning data. If you know the service/version, please submit "
+                         "the following fingerprints at https://nmap.org/cgi-bin/submit.cgi?new-service :\n",
+                         0),
+              0u)
+        << text;
+    const std::string separator = "==============NEXT SERVICE FINGERPRINT (SUBMIT INDIVIDUALLY)==============\n";
+    EXPECT_NE(text.find(separator + "A;\n" + separator + "B;\n"), std::string::npos) << text;
+}
+
+TEST(UnrecognizedServices, NineKeptAtMostAsNmapKeepsThem) {
+    std::vector<std::string> kept;
+    ServiceFound service = ServiceFound::table("x");
+    keep_fingerprint(kept, service);
+    EXPECT_TRUE(kept.empty()) << "no fingerprint, nothing kept";
+    service.fingerprint = "F;";
+    for (int i = 0; i < 12; ++i) keep_fingerprint(kept, service);
+    EXPECT_EQ(kept.size(), 9u);
+}
+
 }  // namespace
 }  // namespace flagscan

@@ -5,6 +5,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "flagscan/engine/results.hpp"
 #include "flagscan/targets/services.hpp"
@@ -35,6 +36,16 @@ std::string service_info_line(const Results& results, std::uint32_t host, std::s
 // "Service detection performed.": after the hosts of a normal report when -sV ran and a host
 // was up (nmap's closing line, its request for reports left out).
 void write_service_detection_note(std::ostream& out, const Results& results, std::uint64_t hosts_up);
+
+// nmap's printportoutput keeps the service fingerprints of the ports it lists, 9 at most:
+// adds the service's, if it has one and there is room.
+void keep_fingerprint(std::vector<std::string>& fingerprints, const ServiceFound& service);
+
+// What nmap prints below a host's port table for them: "1 service unrecognized despite
+// returning data. If you know the service/version, please submit the following fingerprint
+// at https://nmap.org/cgi-bin/submit.cgi?new-service :" and each fingerprint on its lines (a
+// "NEXT SERVICE FINGERPRINT" line before each when there are several). "" when none.
+std::string unrecognized_services_text(const std::vector<std::string>& fingerprints);
 
 // The JSON object of a port's -sV entry: {"name":..,"product":..,"version":..,"extrainfo":..,
 // "ostype":..,"devicetype":..,"hostname":..,"cpe":[..],"method":"probed","tunnel":"ssl"},

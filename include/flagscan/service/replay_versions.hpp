@@ -58,11 +58,11 @@ struct ReplayedVersions {
 };
 
 // The connections worth keeping while the capture is read: from SCANNER to one of PORTS.
-TcpStreams::Want connections_to(std::span<const OpenTcpPort> ports, Ipv4 scanner);
+TcpStreams::Want connections_to(std::span<const WalkedPort> ports, Ipv4 scanner);
 
-// Every port of PORTS (name_open_tcp_ports' list) walked over the capture's connections to it;
+// Every port of PORTS (name_walked_ports' list, TCP only) walked over the capture's connections to it;
 // a verdict replaces the table's name, as live.
-ReplayedVersions replay_versions(Results& results, std::span<const OpenTcpPort> ports, const ServiceProbeDb& db,
+ReplayedVersions replay_versions(Results& results, std::span<const WalkedPort> ports, const ServiceProbeDb& db,
                                  int intensity, const TcpStreams& streams);
 
 }  // namespace flagscan
