@@ -1,7 +1,10 @@
 // Service and version detection (-sV): the probe walk of each open port, and the phase that runs them all.
 #include "flagscan/service/version_detection.hpp"
 
-#include <deque>
+#include "flagscan/service/parallel_walk.hpp"
+
+#include <memory>
+#include <vector>
 #include <span>
 
 namespace flagscan {
@@ -31,62 +34,63 @@ ServiceFound found_by(const ServiceMatch& match, ServiceTunnel tunnel) {
     return found;
 }
 
-VersionDialog::VersionDialog(const ServiceProbeDb& db, ServiceMatcher& matcher, Port port, int intensity)
+VersionWalk::VersionWalk(const ServiceProbeDb& db, ServiceMatcher& matcher, Port port, int intensity)
     : db_(&db), matcher_(&matcher), port_(port), intensity_(intensity), plan_(db, port, Protocol::tcp, intensity, false) {}
 
-Step VersionDialog::start() { return next_probe(Link::plain); }
+std::optional<ProbeAsk> VersionWalk::start() { return next_probe(Link::plain); }
 
-// The probe in flight, sent over LINK, listened to for its totalwaitms (a match ends it sooner).
-Step VersionDialog::probe_step(Link link) const {
-    const ServiceProbe& probe = db_->probe(current_);
-    return Step::probe(link, std::string(probe.payload.begin(), probe.payload.end()), probe.totalwaitms * kMillisecond);
+Step probe_step(const ServiceProbeDb& db, const ProbeAsk& ask) {
+    const ServiceProbe& probe = db.probe(ask.probe);
+    return Step::probe(ask.link, std::string(probe.payload.begin(), probe.payload.end()), probe.totalwaitms * kMillisecond);
 }
 
-Step VersionDialog::next_probe(Link link) {
+std::optional<ProbeAsk> VersionWalk::next_probe(Link link) {
     const auto probe = plan_.next();
-    if (!probe) return Step::finish();
+    if (!probe) return std::nullopt;
     current_ = *probe;
-    return probe_step(link);
+    return ProbeAsk{*probe, link};
 }
 
 // nmap's SSL tunnel: the walk starts over, NULL probe first, inside TLS, with sslports.
-Step VersionDialog::into_tls() {
+std::optional<ProbeAsk> VersionWalk::into_tls() {
     tunnel_ = ServiceTunnel::ssl;
     plan_ = ProbePlan(*db_, port_, Protocol::tcp, intensity_, true);
     verdict_ = ServiceVerdict{};
     return next_probe(Link::tls);
 }
 
-// A hard match in the bytes so far ends the wait: a banner need not wait out 5 s.
-bool VersionDialog::enough(std::string_view received) {
-    const auto match = matcher_->match(current_, bytes_of(received));
-    return match && !match->soft;
+std::optional<ServiceMatch> VersionWalk::match(std::size_t probe, std::string_view received) const {
+    if (received.empty()) return std::nullopt;
+    return matcher_->match(probe, bytes_of(received));
 }
 
-Step VersionDialog::next(const Exchange& exchange) {
-    if (unreachable(exchange.ending)) return Step::finish();
-    if (exchange.ending == Ending::tls_failed) return Step::finish();  // "ssl" said, no handshake: the ssl match stands
+bool VersionWalk::hard_match(std::size_t probe, std::string_view received) const {
+    const auto found = match(probe, received);
+    return found && !found->soft;
+}
+
+std::optional<ProbeAsk> VersionWalk::next(const Exchange& exchange, const std::optional<ServiceMatch>& match) {
+    if (unreachable(exchange.ending)) return std::nullopt;
+    if (exchange.ending == Ending::tls_failed) return std::nullopt;  // "ssl" said, no handshake: the ssl match stands
     const ServiceProbe& probe = db_->probe(current_);
     if (probe.is_null() && is_tcpwrapped(exchange, probe.tcpwrappedms * kMillisecond)) {
         tcpwrapped_ = true;
-        return Step::finish();
+        return std::nullopt;
     }
-    if (!exchange.received.empty()) {
-        if (const auto match = matcher_->match(current_, bytes_of(exchange.received))) {
-            if (!match->soft && match->service == "ssl" && tunnel_ == ServiceTunnel::none) {
-                verdict_.offer(*match);
-                return into_tls();
-            }
-            if (verdict_.offer(*match)) return Step::finish();
-            plan_.soft_matched(match->service);
+    if (match) {
+        if (!match->soft && match->service == "ssl" && tunnel_ == ServiceTunnel::none) {
+            verdict_.offer(*match);
+            return into_tls();
         }
+        if (verdict_.offer(*match)) return std::nullopt;
+        plan_.soft_matched(match->service);
     }
     // nmap reuses the NULL probe's connection when it heard nothing and is still open.
     const bool reuse = probe.is_null() && exchange.received.empty() && exchange.ending == Ending::open;
     return next_probe(reuse ? Link::reuse : tunnel_ == ServiceTunnel::ssl ? Link::tls : Link::plain);
 }
 
-std::optional<ServiceFound> VersionDialog::found() const {
+std::optional<ServiceFound> VersionWalk::found() const {
     if (tcpwrapped_) return ServiceFound::wrapped(tunnel_);
     if (const auto& best = verdict_.best()) return found_by(*best, tunnel_);
     if (tunnel_ == ServiceTunnel::ssl) return ServiceFound::probed("ssl");  // TLS, and nothing inside it matched
@@ -94,7 +98,8 @@ std::optional<ServiceFound> VersionDialog::found() const {
 }
 
 VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const ServiceTable& services, int intensity,
-                           const ConversationLimits& limits, const Clock& clock, const std::atomic<bool>& stop) {
+                           const ConversationLimits& limits, const Clock& clock, const std::atomic<bool>& stop,
+                           const AheadSettings& ahead) {
     VersionRun run;
     results.services().mark_performed();
     auto driver = ConversationDriver::open(limits);
@@ -102,27 +107,22 @@ VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const Ser
     ServiceMatcher matcher{db};
     struct Walk {
         std::uint64_t index;
-        VersionDialog dialog;
+        std::unique_ptr<ParallelWalk> walk;  // the driver holds its dialogs: never moved
     };
-    std::deque<Walk> walks;  // stable addresses: the driver holds the dialogs
-    const auto& targets = results.targets();
-    for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
-        if (results.host(host).counts[static_cast<int>(PortState::open)] == 0) continue;
-        for (const PlacedSlot placed : targets.slots_of(host)) {
-            const bool tcp = results.kind(placed.slot.lane).protocol == ipproto::tcp;
-            if (results.port(placed.index).state != PortState::open || !tcp) continue;
-            results.services().set(placed.index, ServiceFound::table(std::string(services.name(placed.slot.port, Protocol::tcp))));
-            if (!driver || db.excluded(placed.slot.port, Protocol::tcp)) continue;
-            Walk& walk = walks.emplace_back(Walk{placed.index, VersionDialog{db, matcher, placed.slot.port, intensity}});
-            driver->add({targets.hosts().at(host), placed.slot.port, Transport::tcp}, walk.dialog);
-        }
+    std::vector<Walk> walks;
+    for (const OpenTcpPort& open : open_tcp_ports(results)) {
+        results.services().set(open.index, ServiceFound::table(std::string(services.name(open.port, Protocol::tcp))));
+        if (!driver || db.excluded(open.port, Protocol::tcp)) continue;
+        walks.push_back(Walk{open.index, std::make_unique<ParallelWalk>(*driver, ConversationDriver::Endpoint{open.address, open.port, Transport::tcp},
+                                                                        VersionWalk{db, matcher, open.port, intensity}, ahead)});
+        walks.back().walk->start();
     }
     run.ports = walks.size();
     if (!driver) return run;
     driver->run(clock, &stop);
     for (const Walk& walk : walks) {
-        auto found = walk.dialog.found();
-        if (!found) continue;
+        auto found = walk.walk->found();
+        if (!found || !walk.walk->done()) continue;
         results.services().set(walk.index, std::move(*found));
         ++run.matched;
     }
