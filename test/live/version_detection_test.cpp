@@ -1,5 +1,7 @@
 // Live -sV: every daemon of the services host named as services.conf says nmap 7.93 names it
-// (ssl/http on 443, tcpwrapped, the services table's guess for a silent port), with products.
+// (ssl/http on 443, tcpwrapped, the services table's guess for a silent port), with products;
+// and port for port as nmap -sV, run in the test beside it, names them, in well under its time.
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -73,6 +75,44 @@ TEST_F(VersionDetection, NamesEveryDaemonAsNmapDoes) {
     EXPECT_EQ(found[row("ftp-bounce")->port].product, "pyftpdlib");
     EXPECT_EQ(found[row("redis")->port].product, "Redis key-value store");
     EXPECT_TRUE(found[row("http-safe")->port].version.empty()) << "server_tokens off: nginx without a version";
+}
+
+// Issue 12: -sV names every port of the services host as nmap -sV does, nmap run here on the
+// same ports, both -oX read: name, product, version and tunnel, port for port (what nmap 7.93
+// says is the truth, not services.conf). And it takes well under nmap's time.
+TEST_F(VersionDetection, NamesEveryPortAsNmapRunBesideIt) {
+    if (!in_path("nmap")) GTEST_SKIP() << "nmap is not installed: nothing to compare -sV with";
+    std::string list;
+    for (const ServiceRow& r : services().rows) list += (list.empty() ? "" : ",") + std::to_string(r.port);
+    const TempDir dir;
+    const std::string ours_xml = dir.path() + "/flagscan.xml";
+    const std::string theirs_xml = dir.path() + "/nmap.xml";
+    const auto started = std::chrono::steady_clock::now();
+    const auto ours = run_process({flagscan_bin(), "-sV", "-p", list, "-Pn", "-n", "-oX", ours_xml, services_address()},
+                                  std::chrono::seconds(240));
+    const auto ours_took = std::chrono::steady_clock::now() - started;
+    ASSERT_TRUE(ours.exited() && ours.exit_code == 0) << ours.describe();
+    const auto nmap = run_process({"nmap", "-sV", "-p", list, "-Pn", "-n", "-oX", theirs_xml, services_address()},
+                                  std::chrono::seconds(400));
+    const auto nmap_took = std::chrono::steady_clock::now() - started - ours_took;
+    ASSERT_TRUE(nmap.exited() && nmap.exit_code == 0) << nmap.describe();
+    std::string error;
+    const auto mine = read_xml_services(ours_xml, error);
+    ASSERT_TRUE(mine) << error;
+    const auto theirs = read_xml_services(theirs_xml, error);
+    ASSERT_TRUE(theirs) << error;
+    EXPECT_EQ(theirs->size(), services().rows.size()) << nmap.out;
+    for (const auto& [port, service] : *theirs) {
+        ASSERT_TRUE(mine->contains(port)) << "flagscan has no port " << port << "\n" << ours.out;
+        const XmlService& got = mine->at(port);
+        EXPECT_EQ(got.name, service.name) << "port " << port;
+        EXPECT_EQ(got.product, service.product) << "port " << port;
+        EXPECT_EQ(got.version, service.version) << "port " << port;
+        EXPECT_EQ(got.tunnel, service.tunnel) << "port " << port;
+    }
+    EXPECT_EQ(mine->size(), theirs->size()) << ours.out;
+    EXPECT_LT(ours_took * 2, nmap_took) << "flagscan -sV " << std::chrono::duration<double>(ours_took).count() << " s, nmap -sV "
+                                        << std::chrono::duration<double>(nmap_took).count() << " s";
 }
 
 TEST_F(VersionDetection, AMissingProbeFileIsOneLineAndNothingIsSent) {
