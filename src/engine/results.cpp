@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "flagscan/net/decode.hpp"
+
 namespace flagscan {
 
 Results::Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds, bool keep_evidence)
@@ -81,6 +83,20 @@ void Results::restore_host(std::uint32_t host_index, const HostResult& evidence)
     host.replies = evidence.replies;
     host.min_rtt = evidence.min_rtt;
     host.icmp_limit = evidence.icmp_limit;
+}
+
+std::vector<OpenTcpPort> open_tcp_ports(const Results& results) {
+    std::vector<OpenTcpPort> ports;
+    const TargetSet& targets = results.targets();
+    for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
+        if (results.host(host).counts[static_cast<int>(PortState::open)] == 0) continue;
+        for (const PlacedSlot placed : targets.slots_of(host)) {
+            const bool tcp = results.kind(placed.slot.lane).protocol == ipproto::tcp;
+            if (tcp && results.port(placed.index).state == PortState::open)
+                ports.push_back({placed.index, targets.hosts().at(host), placed.slot.port});
+        }
+    }
+    return ports;
 }
 
 }  // namespace flagscan

@@ -54,16 +54,9 @@ BannerRun grab_banners(Results& results, const BannerSettings& settings, const C
         BannerDialog dialog;
     };
     std::deque<Talk> talks;  // stable addresses: the driver holds the dialogs
-    const auto& targets = results.targets();
-    for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
-        if (results.host(host).counts[static_cast<int>(PortState::open)] == 0) continue;
-        for (std::uint64_t slot = 0; slot < targets.slot_count(); ++slot) {
-            const std::uint64_t index = host * targets.slot_count() + slot;
-            const Target target = targets.at(index);
-            if (results.port(index).state != PortState::open || results.kind(target.lane).protocol != ipproto::tcp) continue;
-            Talk& talk = talks.emplace_back(Talk{index, BannerDialog{settings.wait, settings.quiet}});
-            driver->add({target.ip, target.port, Transport::tcp}, talk.dialog);
-        }
+    for (const OpenTcpPort& open : open_tcp_ports(results)) {
+        Talk& talk = talks.emplace_back(Talk{open.index, BannerDialog{settings.wait, settings.quiet}});
+        driver->add({open.address, open.port, Transport::tcp}, talk.dialog);
     }
     run.ports = talks.size();
     driver->run(clock, &stop);

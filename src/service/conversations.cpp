@@ -458,16 +458,32 @@ Result<ConversationDriver> ConversationDriver::open(ConversationLimits limits) {
     return ConversationDriver{std::move(state)};
 }
 
-ConversationDriver::Id ConversationDriver::add(const Endpoint& endpoint, Dialog& dialog) {
+ConversationDriver::Id ConversationDriver::add(const Endpoint& endpoint, Dialog& dialog, bool first) {
     State& s = *state_;
     const auto id = static_cast<Id>(s.conversations.size());
     Conversation& c = s.conversations.emplace_back();
     c.endpoint = endpoint;
     c.dialog = &dialog;
-    s.hosts[endpoint.target.value()].waiting.push_back(id);
+    auto& waiting = s.hosts[endpoint.target.value()].waiting;
+    if (first) waiting.push_front(id);
+    else waiting.push_back(id);
     ++s.waiting;
     ++s.active;
     return id;
+}
+
+void ConversationDriver::cancel(Id id) {
+    State& s = *state_;
+    if (id >= s.conversations.size() || s.conversations[id].phase == Phase::done) return;
+    Conversation& c = s.conversations[id];
+    if (c.phase == Phase::queued) {
+        auto& waiting = s.hosts[c.endpoint.target.value()].waiting;
+        if (const auto at = std::find(waiting.begin(), waiting.end(), id); at != waiting.end()) {
+            waiting.erase(at);
+            --s.waiting;
+        }
+    }
+    s.advance(id, Step::finish(), 0);  // a finished step needs no time
 }
 
 void ConversationDriver::turn(const Clock& clock, Micros limit) {

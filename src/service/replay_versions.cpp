@@ -135,7 +135,7 @@ ReplayedVersions replay_versions(Results& results, std::span<const WalkedPort> p
         VersionDialog dialog{db, matcher, open.port, intensity};
         CapturedPort captured{it->second};
         captured.play(dialog);
-        out.run.matched += keep_found(results, open.index, dialog) ? 1 : 0;
+        out.run.matched += keep_found(results, open.index, dialog.walk()) ? 1 : 0;
         out.run.stats.connections += captured.used();
         out.tls_sessions += captured.tls_sessions();
     }

@@ -1,8 +1,11 @@
 // Service and version detection (-sV): the probe walk of each open port, and the phase that runs them all.
 #include "flagscan/service/version_detection.hpp"
 
-#include <deque>
+#include "flagscan/service/parallel_walk.hpp"
+
+#include <memory>
 #include <span>
+#include <vector>
 
 namespace flagscan {
 namespace {
@@ -31,8 +34,8 @@ ServiceFound found_by(const ServiceMatch& match, ServiceTunnel tunnel) {
     return found;
 }
 
-VersionDialog::VersionDialog(const ServiceProbeDb& db, ServiceMatcher& matcher, Port port, int intensity,
-                             Protocol protocol, const FingerprintStamp* stamp)
+VersionWalk::VersionWalk(const ServiceProbeDb& db, ServiceMatcher& matcher, Port port, int intensity, Protocol protocol,
+                         const FingerprintStamp* stamp)
     : db_(&db),
       matcher_(&matcher),
       port_(port),
@@ -42,24 +45,23 @@ VersionDialog::VersionDialog(const ServiceProbeDb& db, ServiceMatcher& matcher, 
       fingerprint_(port, protocol),
       plan_(db, port, protocol, intensity, false) {}
 
-Step VersionDialog::start() { return next_probe(Link::plain); }
+std::optional<ProbeAsk> VersionWalk::start() { return next_probe(Link::plain); }
 
-// The probe in flight, sent over LINK, listened to for its totalwaitms (a match ends it sooner).
-Step VersionDialog::probe_step(Link link) const {
-    const ServiceProbe& probe = db_->probe(current_);
-    return Step::probe(link, std::string(probe.payload.begin(), probe.payload.end()), probe.totalwaitms * kMillisecond);
+Step probe_step(const ServiceProbeDb& db, const ProbeAsk& ask) {
+    const ServiceProbe& probe = db.probe(ask.probe);
+    return Step::probe(ask.link, std::string(probe.payload.begin(), probe.payload.end()), probe.totalwaitms * kMillisecond);
 }
 
-Step VersionDialog::next_probe(Link link) {
+std::optional<ProbeAsk> VersionWalk::next_probe(Link link) {
     const auto probe = plan_.next();
-    if (!probe) return Step::finish();
+    if (!probe) return std::nullopt;
     current_ = *probe;
-    return probe_step(link);
+    return ProbeAsk{*probe, link};
 }
 
 // nmap's SSL tunnel: the walk starts over, NULL probe first, inside TLS, with sslports (and a
 // new fingerprint: nmap's resetProbes(true)).
-Step VersionDialog::into_tls() {
+std::optional<ProbeAsk> VersionWalk::into_tls() {
     tunnel_ = ServiceTunnel::ssl;
     plan_ = ProbePlan(*db_, port_, Protocol::tcp, intensity_, true);
     verdict_ = ServiceVerdict{};
@@ -69,50 +71,52 @@ Step VersionDialog::into_tls() {
 
 // nmap adds an answer that named nothing when its wait ends (time out, EOF, 4096 bytes), not
 // when the connection failed under it (a reset: the bytes are dropped).
-void VersionDialog::fingerprint_answer(const Exchange& exchange) {
+void VersionWalk::fingerprint_answer(const Exchange& exchange) {
     if (stamp_ == nullptr || (exchange.ending != Ending::open && exchange.ending != Ending::peer_closed)) return;
     fingerprint_.add(*stamp_, db_->probe(current_).name, exchange.received, tunnel_ == ServiceTunnel::ssl);
 }
 
-// A hard match in the bytes so far ends the wait: a banner need not wait out 5 s.
-bool VersionDialog::enough(std::string_view received) {
-    const auto match = matcher_->match(current_, bytes_of(received));
-    return match && !match->soft;
+std::optional<ServiceMatch> VersionWalk::match(std::size_t probe, std::string_view received) const {
+    if (received.empty()) return std::nullopt;
+    return matcher_->match(probe, bytes_of(received));
 }
 
-Step VersionDialog::next(const Exchange& exchange) {
+bool VersionWalk::hard_match(std::size_t probe, std::string_view received) const {
+    const auto found = match(probe, received);
+    return found && !found->soft;
+}
+
+std::optional<ProbeAsk> VersionWalk::next(const Exchange& exchange, const std::optional<ServiceMatch>& match) {
     if (!exchange.received.empty()) answered_ = true;
     // UDP: ECONNREFUSED is ICMP port unreachable for this datagram; nmap tries the next probe.
     if (protocol_ == Protocol::udp && exchange.ending == Ending::refused) return next_probe(Link::plain);
-    if (unreachable(exchange.ending)) return Step::finish();
-    if (exchange.ending == Ending::tls_failed) return Step::finish();  // "ssl" said, no handshake: the ssl match stands
+    if (unreachable(exchange.ending)) return std::nullopt;
+    if (exchange.ending == Ending::tls_failed) return std::nullopt;  // "ssl" said, no handshake: the ssl match stands
     const ServiceProbe& probe = db_->probe(current_);
     if (probe.is_null() && is_tcpwrapped(exchange, probe.tcpwrappedms * kMillisecond)) {
         tcpwrapped_ = true;
-        return Step::finish();
+        return std::nullopt;
     }
-    if (!exchange.received.empty()) {
-        if (const auto match = matcher_->match(current_, bytes_of(exchange.received))) {
-            if (!match->soft && match->service == "ssl" && tunnel_ == ServiceTunnel::none) {
-                verdict_.offer(*match);
-                return into_tls();
-            }
-            if (verdict_.offer(*match)) return Step::finish();
-            plan_.soft_matched(match->service);
+    if (match) {
+        if (!match->soft && match->service == "ssl" && tunnel_ == ServiceTunnel::none) {
+            verdict_.offer(*match);
+            return into_tls();
         }
-        fingerprint_answer(exchange);
+        if (verdict_.offer(*match)) return std::nullopt;
+        plan_.soft_matched(match->service);
     }
+    if (!exchange.received.empty()) fingerprint_answer(exchange);
     // nmap reuses the NULL probe's connection when it heard nothing and is still open.
     const bool reuse = probe.is_null() && exchange.received.empty() && exchange.ending == Ending::open;
     return next_probe(reuse ? Link::reuse : tunnel_ == ServiceTunnel::ssl ? Link::tls : Link::plain);
 }
 
-std::string VersionDialog::fingerprint() const {
+std::string VersionWalk::fingerprint() const {
     if (verdict_.settled() || (verdict_.best() && intensity_ < version_intensity_default)) return {};
     return fingerprint_.text();
 }
 
-std::optional<ServiceFound> VersionDialog::found() const {
+std::optional<ServiceFound> VersionWalk::found() const {
     if (tcpwrapped_) return ServiceFound::wrapped(tunnel_);
     if (const auto& best = verdict_.best()) return found_by(*best, tunnel_);
     if (tunnel_ == ServiceTunnel::ssl) return ServiceFound::probed("ssl");  // TLS, and nothing inside it matched
@@ -157,18 +161,18 @@ std::vector<WalkedPort> name_walked_ports(Results& results, const ServiceProbeDb
     return ports;
 }
 
-bool keep_found(Results& results, std::uint64_t index, const VersionDialog& dialog) {
-    std::optional<ServiceFound> found = dialog.found();
+bool keep_found(Results& results, std::uint64_t index, const VersionWalk& walk) {
+    std::optional<ServiceFound> found = walk.found();
     const bool matched = found.has_value();
     if (!matched) found = *results.services().find(index);  // the table's name, as name_walked_ports set it
-    found->fingerprint = dialog.fingerprint();
+    found->fingerprint = walk.fingerprint();
     results.services().set(index, std::move(*found));
     return matched;
 }
 
 VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const ServiceTable& services,
                            const FingerprintStamp& stamp, const ConversationLimits& limits, const Clock& clock,
-                           const std::atomic<bool>& stop) {
+                           const std::atomic<bool>& stop, const AheadSettings& ahead) {
     VersionRun run;
     const std::vector<WalkedPort> ports = name_walked_ports(results, db, services, true);
     run.ports = ports.size();
@@ -180,21 +184,24 @@ VersionRun detect_versions(Results& results, const ServiceProbeDb& db, const Ser
     ServiceMatcher matcher{db};
     struct Walk {
         std::uint64_t index;
-        VersionDialog dialog;
+        std::unique_ptr<ParallelWalk> walk;  // the driver holds its dialogs: never moved
     };
-    std::deque<Walk> walks;  // stable addresses: the driver holds the dialogs
+    std::vector<Walk> walks;
     for (const WalkedPort& open : ports) {
-        Walk& walk = walks.emplace_back(Walk{open.index, VersionDialog{db, matcher, open.port, stamp.intensity, open.protocol, &stamp}});
         const Transport transport = open.protocol == Protocol::udp ? Transport::udp : Transport::tcp;
-        driver->add({open.host, open.port, transport}, walk.dialog);
+        walks.push_back(Walk{open.index, std::make_unique<ParallelWalk>(
+                                             *driver, ConversationDriver::Endpoint{open.host, open.port, transport},
+                                             VersionWalk{db, matcher, open.port, stamp.intensity, open.protocol, &stamp}, ahead)});
+        walks.back().walk->start();
     }
     driver->run(clock, &stop);
     for (const Walk& walk : walks) {
-        if (walk.dialog.answered() && results.port(walk.index).state == PortState::open_filtered) {
+        if (!walk.walk->done()) continue;  // stopped: the table's name stays
+        if (walk.walk->walk().answered() && results.port(walk.index).state == PortState::open_filtered) {
             mark_answered(results, walk.index);
             ++run.opened;
         }
-        run.matched += keep_found(results, walk.index, walk.dialog) ? 1 : 0;
+        run.matched += keep_found(results, walk.index, walk.walk->walk()) ? 1 : 0;
     }
     run.stats = driver->stats();
     run.failure = driver->failure();

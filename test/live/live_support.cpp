@@ -675,6 +675,31 @@ std::optional<VerdictMap> read_nmap_xml(const std::string& path, const std::vect
     return verdicts;
 }
 
+std::optional<std::map<int, XmlService>> read_xml_services(const std::string& path, std::string& error) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    const auto tags = in ? read_tags(text.str()) : std::nullopt;
+    if (!tags) {
+        error = path + ": cannot read or malformed XML";
+        return std::nullopt;
+    }
+    std::map<int, XmlService> services;
+    int port = -1;  // the TCP <port> open, -1: none
+    for (const XmlTag& tag : *tags) {
+        if (tag.name == "port" && tag.opens) {
+            const auto number = attribute(tag, "protocol") == "tcp" ? attribute_number(tag, "portid") : std::nullopt;
+            port = number ? static_cast<int>(*number) : -1;
+            if (port >= 0) services[port] = XmlService{};
+        } else if (tag.name == "service" && tag.opens && port >= 0) {
+            services[port] = XmlService{attribute(tag, "name"), attribute(tag, "product"), attribute(tag, "version"),
+                                        attribute(tag, "tunnel")};
+        }
+        if (tag.name == "port" && tag.closes) port = -1;
+    }
+    return services;
+}
+
 // ---- environment -----------------------------------------------------------------------------
 
 std::string env_or(const char* name, const std::string& fallback) {

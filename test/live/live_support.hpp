@@ -178,6 +178,16 @@ VerdictMap states_only(VerdictMap verdicts);
 std::optional<VerdictMap> read_nmap_xml(const std::string& path, const std::vector<int>& scanned,
                                         std::string& error);
 
+// A port's <service> in -oX (nmap's and flagscan's): name, product, version, tunnel ("ssl").
+struct XmlService {
+    std::string name, product, version, tunnel;
+    bool operator==(const XmlService&) const = default;
+};
+
+// Every TCP port's <service> of the -oX file PATH (one host), by port; a port without one has
+// an empty XmlService. nullopt and ERROR when the file cannot be read.
+std::optional<std::map<int, XmlService>> read_xml_services(const std::string& path, std::string& error);
+
 // ---- processes (test/support/process.hpp) -------------------------------------------------
 
 using testsupport::ProcessResult;

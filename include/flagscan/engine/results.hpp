@@ -129,4 +129,15 @@ private:
     ServicesFound services_;
 };
 
+// An open TCP port of a scan, with its index in Results.
+struct OpenTcpPort {
+    std::uint64_t index;
+    Ipv4 address;
+    Port port;
+};
+
+// Every open TCP port of RESULTS, host by host, each host's in report order (the walk the
+// phases after the port scan share: --banners, -sV).
+std::vector<OpenTcpPort> open_tcp_ports(const Results& results);
+
 }  // namespace flagscan

@@ -128,8 +128,13 @@ public:
     ConversationDriver& operator=(ConversationDriver&&) noexcept;
     ~ConversationDriver();
 
-    // `dialog` must outlive the conversation (until finished() or the driver's end).
-    Id add(const Endpoint& endpoint, Dialog& dialog);
+    // `dialog` must outlive the conversation (until finished() or the driver's end). `first`:
+    // ahead of the host's other waiting conversations (a walk's next probe before the probes it
+    // runs ahead). A Dialog may add conversations from its own calls.
+    Id add(const Endpoint& endpoint, Dialog& dialog, bool first = false);
+    // Ends a conversation now, queued or under way, without asking its Dialog anything more
+    // (its socket is given back). A Dialog may cancel others from its calls, never itself.
+    void cancel(Id id);
 
     // Until every conversation is done, or `stop` is set (the rest are dropped unfinished).
     void run(const Clock& clock, const std::atomic<bool>* stop = nullptr);
