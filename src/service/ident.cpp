@@ -174,7 +174,7 @@ Step IdentQueryDialog::next(const Exchange& exchange) {
     const bool no_user = reply.status == IdentStatus::error && same_token(reply.error, "NO-USER");
     if (no_user && tries_ < settings_->tries && !hold_->lost()) {
         delaying_ = true;
-        return Step::probe(Link::plain, {}, settings_->retry_delay);
+        return Step::probe(Link::plain, {}, settings_->retry_delay << std::min(tries_ - 1, 16));
     }
     std::string why = "identd said " + describe(reply);
     if (tries_ > 1) why += " (" + std::to_string(tries_) + " tries)";
@@ -272,7 +272,7 @@ std::vector<IdentHost> reachable(std::vector<IdentHost> hosts, ConversationDrive
 
 // Why a port got no owner, for -v.
 std::string why_no_owner(const Talk& talk) {
-    if (talk.query) return talk.query->why_not();
+    if (talk.query) return talk.query->done() ? talk.query->why_not() : "interrupted while identd was asked";
     if (const auto ending = talk.hold.ending()) {
         if (talk.hold.local_port()) return "the connection to the port ended before identd was asked (" + std::string(to_string(*ending)) + ")";
         return "no connection to the port (" + std::string(to_string(*ending)) + ")";
@@ -280,12 +280,9 @@ std::string why_no_owner(const Talk& talk) {
     return "not asked (interrupted)";
 }
 
-// The longest one query can take: every try's connect, delay and reply wait. A hold waits this
-// long per step, and is released as soon as its query is over.
-Micros hold_wait(const IdentSettings& settings) {
-    const Micros one = settings.limits.connect_timeout + settings.retry_delay + settings.reply_wait;
-    return std::max(1, settings.tries) * one + kSecond;
-}
+// How long a hold listens per step: it is released (its wait cut) as soon as its query is over,
+// and holds on for another step when the query takes longer.
+constexpr Micros kHoldStep = 30 * kSecond;
 
 // The pairs: each talk's hold connects; once its local port is known its query goes to 113;
 // once the query is over the hold is released. Per host at most half its sockets hold.
@@ -368,15 +365,14 @@ IdentRun lookup_owners(Results& results, const IdentSettings& settings, const Cl
     }
     std::vector<IdentHost> hosts = hosts_with_open_tcp(results);
     run.hosts = hosts.size();
+    for (const IdentHost& host : hosts) run.ports += host.ports.size();
     hosts = reachable(std::move(hosts), *driver, clock, stop, run);
     run.reached = hosts.size();
     std::deque<Talk> talks;  // stable addresses: the driver holds the dialogs
-    const Micros wait = hold_wait(settings);
     for (IdentHost& host : hosts) {
         for (const std::uint64_t index : host.ports)
-            host.waiting.push_back(&talks.emplace_back(Talk{index, host.ip, results.targets().at(index).port, IdentHoldDialog{wait}, {}, 0, false}));
+            host.waiting.push_back(&talks.emplace_back(Talk{index, host.ip, results.targets().at(index).port, IdentHoldDialog{kHoldStep}, {}, 0, false}));
     }
-    run.ports = talks.size();
     Asker{*driver, settings, hosts}.run(clock, stop);
     for (const Talk& talk : talks) {
         if (talk.query && talk.query->owner()) {

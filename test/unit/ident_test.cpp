@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "flagscan/cli/options.hpp"
 #include "flagscan/service/ident.hpp"
 
 namespace flagscan {
@@ -175,14 +176,14 @@ TEST_F(QueryFixture, AUserIsTheOwner) {
     EXPECT_EQ(query.owner(), "root");
 }
 
-// oidentd's NO-USER for a connection not accept()ed yet: asked again after a delay, until the tries run out.
+// oidentd's NO-USER for a connection not accept()ed yet: asked again after a delay that doubles, until the tries run out.
 TEST_F(QueryFixture, NoUserIsAskedAgainAfterADelay) {
     query.start();
     for (int i = 1; i < settings.tries; ++i) {
         const Step delay = query.next(answer("22 , 45678 : ERROR : NO-USER\r\n", Ending::peer_closed));
         ASSERT_FALSE(delay.done);
         EXPECT_TRUE(delay.payload.empty());
-        EXPECT_EQ(delay.wait, settings.retry_delay);
+        EXPECT_EQ(delay.wait, settings.retry_delay << (i - 1));
         const Step again = query.next(answer(""));  // the delay ran out
         ASSERT_FALSE(again.done);
         EXPECT_EQ(again.link, Link::reuse);
@@ -191,7 +192,7 @@ TEST_F(QueryFixture, NoUserIsAskedAgainAfterADelay) {
     EXPECT_TRUE(query.next(answer("22 , 45678 : ERROR : NO-USER\r\n")).done);
     EXPECT_FALSE(query.owner());
     EXPECT_EQ(query.tries(), settings.tries);
-    EXPECT_EQ(query.why_not(), "identd said ERROR NO-USER (4 tries)");
+    EXPECT_EQ(query.why_not(), "identd said ERROR NO-USER (6 tries)");
 }
 
 TEST_F(QueryFixture, NoUserOnceTheHoldIsGoneIsFinal) {
@@ -225,6 +226,37 @@ TEST_F(QueryFixture, NoIdentdOrNoAnswer) {
     closed.start();
     EXPECT_TRUE(closed.next(answer("", Ending::peer_closed)).done);
     EXPECT_EQ(closed.why_not(), "identd closed the connection without a reply");
+}
+
+Result<CommandLine> parse(std::vector<std::string> args) {
+    std::vector<const char*> argv{"flagscan"};
+    for (const auto& arg : args) argv.push_back(arg.c_str());
+    return parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(IdentOption, ShortAndLongForm) {
+    for (const char* flag : {"-I", "--ident"}) {
+        const auto line = parse({"-sT", flag, "-p", "22", "10.0.0.1"});
+        ASSERT_TRUE(line) << line.error();
+        EXPECT_TRUE(line->config.ident);
+    }
+    const auto without = parse({"-sT", "-p", "22", "10.0.0.1"});
+    ASSERT_TRUE(without);
+    EXPECT_FALSE(without->config.ident);
+    const auto with_sv = parse({"-sS", "-sV", "-I", "10.0.0.1"});
+    ASSERT_TRUE(with_sv) << with_sv.error();
+    EXPECT_TRUE(with_sv->config.ident && with_sv->config.version_detection);
+}
+
+TEST(IdentOption, NeedsATcpPortScan) {
+    for (const auto& args : std::vector<std::vector<std::string>>{{"-I", "-sn", "10.0.0.1"},
+                                                                  {"-I", "-sL", "10.0.0.1"},
+                                                                  {"-I", "--replay", "x.pcap"},
+                                                                  {"-I", "-sU", "10.0.0.1"}}) {
+        const auto line = parse(args);
+        ASSERT_FALSE(line) << testing::PrintToString(args);
+        EXPECT_NE(line.error().find("-I"), std::string::npos) << line.error();
+    }
 }
 
 }  // namespace

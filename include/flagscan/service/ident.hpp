@@ -56,8 +56,11 @@ std::string describe(const IdentReply& reply);
 
 struct IdentSettings {
     Micros reply_wait = 3 * kSecond;          // for identd's answer to one query
-    int tries = 4;                            // queries while identd says NO-USER
-    Micros retry_delay = 250 * kMillisecond;  // between them
+    // Queries while identd says NO-USER, the delay before the second, doubled before each next
+    // one: 0.1 + 0.2 + 0.4 + 0.8 + 1.6 s. inetutils-inetd was seen leaving a connection in its
+    // listen queue for a whole second (it pauses after reaping a child), oidentd saying NO-USER.
+    int tries = 6;
+    Micros retry_delay = 100 * kMillisecond;
     ConversationLimits limits;                // its connect_timeout also bounds the connect() to 113 first
 };
 
@@ -88,8 +91,8 @@ private:
 
 // One query to identd on 113 about the hold's connection (RFC 1413): sent on a new connection,
 // the reply read up to its EOL. NO-USER, which oidentd answers for a connection the service has
-// not accept()ed yet (a listen queue, nginx's workers), is asked again after a short delay,
-// while the hold is up and tries are left.
+// not accept()ed yet (a listen queue, nginx's workers), is asked again after a delay that
+// doubles each time, while the hold is up and tries are left.
 class IdentQueryDialog final : public Dialog {
 public:
     IdentQueryDialog(Port server, Port client, const IdentHoldDialog& hold, const IdentSettings& settings);
@@ -121,7 +124,7 @@ private:
 struct IdentRun {
     std::size_t hosts = 0;    // hosts with open TCP ports
     std::size_t reached = 0;  // of those, the ones whose 113 took a connection
-    std::size_t ports = 0;    // open TCP ports asked about
+    std::size_t ports = 0;    // their open TCP ports
     std::size_t owners = 0;   // of those, the ones identd named an owner for
     std::vector<std::string> notes;  // one per host without identd, one per port without owner ("10.0.0.2:80: ...")
     ConversationStats stats;
