@@ -21,6 +21,7 @@
 #include "flagscan/service/load.hpp"
 #include "flagscan/service/version_detection.hpp"
 #include "flagscan/service/ftp_bounce.hpp"
+#include "flagscan/service/ident.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/version.hpp"
 #include "flagscan/targets/port_list.hpp"
@@ -574,6 +575,25 @@ void detect_versions_phase(const ScanContext& context, Results& results, const L
                     << (clock.now() - started) / kMillisecond << " ms)\n";
 }
 
+// -I, the phase after the port scan (and -sV): each open TCP port connected to and, while that
+// connection is up, the target's identd on 113 asked who owns it (RFC 1413); the owners kept in
+// `results` for every output. -v says why a host or port has none.
+void lookup_owners_phase(const ScanContext& context, Results& results) {
+    const ScanConfig& config = context.config;
+    IdentSettings settings;
+    settings.limits.source = config.source;
+    settings.limits.device = config.interface;
+    settings.limits.connect_timeout = 3 * kSecond;
+    const SteadyClock clock;
+    const IdentRun run = lookup_owners(results, settings, clock, context.interrupts.flag());
+    if (run.failure) context.err << "flagscan: -I: " << *run.failure << '\n';
+    if (config.verbosity == 0) return;
+    for (const std::string& note : run.notes) context.err << "flagscan: ident: " << note << '\n';
+    context.err << "flagscan: ident: " << run.owners << " of " << run.ports << " open TCP ports have an owner (" << run.reached
+                << " of " << run.hosts << " hosts answer on 113; " << run.stats.connections << " connections, "
+                << run.elapsed / kMillisecond << " ms)\n";
+}
+
 // The port scan over the hosts discovery left up (all of them with -Pn), streamed to the outputs.
 int scan_ports(const ScanContext& context, const AddressSet& hosts, const Results* discovery, Micros started) {
     const ScanConfig& config = context.config;
@@ -588,7 +608,8 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     // The port scan's lanes take the second half of the source-port block (discovery the first).
     Phase phase{&prepared.ports, &targets, &results, engine_config(config, prepared.route, context.wire.block, TargetSet::kMaxLanes), &view};
     phase.settings.me.lanes = static_cast<std::uint8_t>(prepared.ports.kinds.size());
-    if (config.banners || config.version_detection || config.ftp_bounce) phase.stream = nullptr;  // written when done (banners, services in; -b: no engine streams)
+    if (config.banners || config.version_detection || config.ftp_bounce || config.ident)
+        phase.stream = nullptr;  // written when done (banners, services, owners in; -b: no engine streams)
     if (!resume_phase(context, "ports", results, phase.settings)) return 1;
     if (!config.no_dns) summary.host_names = names_of_targets(targets);  // before the scan, as nmap: names stream too
     context.outputs.start(view);
@@ -596,6 +617,7 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     if (!hosts.empty()) end = run_phase(context, phase);
     if (config.banners && end.end == ScanEnd::finished && !end.failed) grab_banners_phase(context, results);
     if (context.probes && end.end == ScanEnd::finished && !end.failed) detect_versions_phase(context, results, *context.probes);
+    if (config.ident && end.end == ScanEnd::finished && !end.failed) lookup_owners_phase(context, results);
     if (end.end == ScanEnd::interrupted && !end.failed) {
         std::vector<ResumePhase> phases;
         if (discovery != nullptr) phases.push_back(finished_phase("discovery", *discovery));

@@ -111,7 +111,9 @@ cxxopts::Options make_options() {
         ("datadir", "with -sV: look for nmap-service-probes in DIR before nmap's own directories",
          cxxopts::value<std::string>())
         ("banners", "after the port scan, connect to every open TCP port and keep the first bytes "
-                    "it sends (up to 3 s), shown under the port  [masscan: --banners]");
+                    "it sends (up to 3 s), shown under the port  [masscan: --banners]")
+        ("I,ident", "after the port scan, ask the target's identd (RFC 1413, port 113) who owns each "
+                    "open TCP port, shown in an OWNER column  [old nmap: -I]");
     options.add_options("hidden")("scan-type", "an -s letter flagscan does not know", cxxopts::value<std::string>());
     options.add_options("Timing")
         ("T,timing", "timing template 0-5 (paranoid .. insane); default 3  [nmap: -T4]", cxxopts::value<int>())
@@ -449,6 +451,17 @@ Result<bool> fill_versions(const cxxopts::ParseResult& parsed, ScanConfig& confi
     return true;
 }
 
+// -I: identd is asked about the open TCP ports a port scan found, over new connections.
+Result<bool> fill_ident(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    config.ident = parsed.count("ident") > 0;
+    if (!config.ident) return true;
+    if (config.ping_only || config.list_only)
+        return Error{"-I asks identd about the open ports a port scan finds: it goes with no -sn and no -sL"};
+    if (!config.replay_path.empty()) return Error{"-I asks the target's identd over new connections: it goes with no --replay"};
+    if (!config.tcp_scan) return Error{"-I asks identd about open TCP ports: it needs a TCP scan (-sS, -sT, ...)"};
+    return true;
+}
+
 Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     ScanConfig config;
     auto kind = chosen_kind(parsed);
@@ -464,7 +477,7 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     if (config.udp_scan && is_connect_scan(config.kind))
         return Error{"-sU sends raw packets and needs root; it goes with -sS or another raw TCP scan, not with -sT"};
     for (auto step : {fill_output, fill_replay, fill_targets, fill_ports, fill_source, fill_discovery, fill_versions,
-                      fill_bounce}) {
+                      fill_bounce, fill_ident}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
     }
     config.seed_given = parsed.count("seed") > 0;

@@ -27,16 +27,18 @@ void write_ports_scanned(std::ostream& out, const Results& results) {
 }
 
 // "22/open/tcp//ssh//OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)/": port, state, protocol,
-// owner (none), service (empty when no name is known), RPC info (none), version (empty without
-// -sV); '/' in the service and version turned '|' as nmap does.
+// owner (identd's answer with -I, else empty), service (empty when no name is known), RPC info
+// (none), version (empty without -sV); '/' in the owner, service and version turned '|' as nmap does.
 std::string port_field(const Results& results, std::uint64_t index, const ServiceTable& services) {
     const Target target = results.targets().at(index);
     const ServiceFound service = port_service(results, index, services);
     std::string name = names_service(service) ? shown_service(results, index, services) : "";
     std::string version = full_version(service);
-    for (std::string* text : {&name, &version}) std::replace(text->begin(), text->end(), '/', '|');
+    const std::string* identd = results.services().owner(index);
+    std::string owner = identd != nullptr ? *identd : std::string{};
+    for (std::string* text : {&owner, &name, &version}) std::replace(text->begin(), text->end(), '/', '|');
     return std::to_string(target.port.value()) + '/' + std::string(to_string(results.port(index).state)) + '/' +
-           std::string(protocol_name(results.kind(target.lane))) + "//" + name + "//" + version + '/';
+           std::string(protocol_name(results.kind(target.lane))) + '/' + owner + '/' + name + "//" + version + '/';
 }
 
 // "<TAB>Ports: a, b<TAB>Ignored State: closed (997)": the Ignored State only when a single state

@@ -17,6 +17,7 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index, 
         << protocol_name(results.kind(target.lane)) << R"(","state":")"
         << to_string(port.state) << R"(","reason":")" << to_string(port.reason) << '"';
     if (port.ttl != 0) out << R"(,"ttl":)" << int{port.ttl};
+    if (const std::string* owner = results.services().owner(index)) out << R"(,"owner":")" << json_string(*owner) << '"';
     if (const ServiceFound* service = results.services().find(index)) out << R"(,"service":)" << service_json(*service);
     if (const std::string* banner = results.banner(index)) out << R"(,"banner":")" << json_string(*banner) << '"';
     out << "}\n";

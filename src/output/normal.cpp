@@ -66,7 +66,8 @@ void write_host_up(std::ostream& out, const HostResult& info, Reason shown, Reas
     }
 }
 
-// A row of the port table, cell by cell: PORT STATE SERVICE [REASON] [VERSION] (nmap's order).
+// A row of the port table, cell by cell: PORT STATE SERVICE [OWNER] [REASON] [VERSION] (nmap's order;
+// OWNER where nmap's -I put it, after SERVICE).
 using Row = std::vector<std::string>;
 
 // The table's columns after STATE are at least 15 wide; after -sV, as wide as their widest cell
@@ -93,9 +94,16 @@ std::string table_text(const std::vector<Row>& rows, bool widen, const std::vect
     return text;
 }
 
+// The OWNER cell: the user identd named (-I), else empty.
+std::string owner_cell(const Results& results, std::uint64_t index) {
+    const std::string* owner = results.services().owner(index);
+    return owner != nullptr ? *owner : std::string{};
+}
+
 void write_port_table(std::ostream& out, const Results& results, std::uint32_t host, const HostListing& listing,
                       const ServiceTable& services, const ReportOptions& options) {
     const bool versions = results.services().performed();
+    const bool owners = results.services().ident_performed();
     std::vector<Row> rows{Row{}};  // the header goes first, below
     std::vector<std::string> under{""};
     std::vector<std::string> fingerprints;
@@ -104,6 +112,7 @@ void write_port_table(std::ostream& out, const Results& results, std::uint32_t h
         const Target target = results.targets().at(index);
         Row row{std::to_string(target.port.value()) + "/" + std::string(protocol_name(results.kind(target.lane))),
                 std::string(to_string(port.state)), shown_service(results, index, services)};
+        if (owners) row.push_back(owner_cell(results, index));
         if (options.reason) row.push_back(reason_text(port));
         if (versions) {
             const ServiceFound service = port_service(results, index, services);
@@ -116,9 +125,10 @@ void write_port_table(std::ostream& out, const Results& results, std::uint32_t h
     });
     if (rows.size() == 1) return;
     rows.front() = Row{"PORT", "STATE", "SERVICE"};
+    if (owners) rows.front().push_back("OWNER");
     if (options.reason) rows.front().push_back("REASON");
     if (versions) rows.front().push_back("VERSION");
-    out << table_text(rows, versions, under) << unrecognized_services_text(fingerprints);
+    out << table_text(rows, versions || owners, under) << unrecognized_services_text(fingerprints);
 }
 
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,

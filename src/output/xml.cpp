@@ -125,6 +125,8 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index, 
     out << "<port" << attribute("protocol", protocol_name(results.kind(target.lane))) << attribute("portid", target.port.value())
         << '>' << "<state" << attribute("state", to_string(port.state)) << attribute("reason", to_string(port.reason))
         << attribute("reason_ttl", port.ttl) << "/>";
+    if (const std::string* owner = results.services().owner(index))  // -I; nmap.dtd: state, owner?, service?
+        out << "<owner" << attribute("name", *owner) << "/>";
     // nmap: no <service> for a port with no name (one its table does not list), no fingerprint, no tunnel
     if (const ServiceFound service = port_service(results, index, services); names_service(service))
         write_service(out, service);

@@ -254,6 +254,10 @@ bool ConversationDriver::State::connect(Id id, Micros now) {
 void ConversationDriver::State::on_connected(Id id, Micros now) {
     Conversation& c = conversations[id];
     c.connected_at = now;
+    sockaddr_in me{};
+    socklen_t length = sizeof me;
+    if (::getsockname(c.fd.get(), reinterpret_cast<sockaddr*>(&me), &length) == 0 && me.sin_family == AF_INET)
+        c.dialog->connected(LocalEnd{Ipv4{ntohl(me.sin_addr.s_addr)}, Port{ntohs(me.sin_port)}});
     if (!c.tls_link) return start_sending(id, now);
     if (!tls) {
         auto context = TlsContext::create();
@@ -508,6 +512,14 @@ void ConversationDriver::turn(const Clock& clock, Micros limit) {
 void ConversationDriver::run(const Clock& clock, const std::atomic<bool>* stop) {
     while (!finished() && !state_->failure && (stop == nullptr || !stop->load(std::memory_order_relaxed)))
         turn(clock, kForever);
+}
+
+void ConversationDriver::cut_wait(Id id, Micros now) {
+    State& s = *state_;
+    if (id >= s.conversations.size()) return;
+    const Phase phase = s.conversations[id].phase;
+    if ((phase == Phase::sending || phase == Phase::listening) && s.conversations[id].fd)
+        s.end_wait(id, Ending::open, WaitEnd::cut, 0, now);
 }
 
 bool ConversationDriver::finished() const { return state_->active == 0; }

@@ -854,7 +854,10 @@ LabTest::LossGuard::~LossGuard() {
 }
 
 NftRule::NftRule(int lab, const std::string& hook, const std::string& rule)
-    : ns_("fslab" + std::to_string(lab)), table_("fstest" + hook) {
+    : NftRule("fslab" + std::to_string(lab), hook, rule) {}
+
+NftRule::NftRule(const std::string& ns, const std::string& hook, const std::string& rule)
+    : ns_(ns), table_("fstest" + hook) {
     const TempDir dir;
     const std::string rules = dir.path() + "/rule.nft";
     std::ofstream{rules} << "table ip " << table_ << " {\n  chain " << hook << " {\n"

@@ -312,6 +312,8 @@ std::string root_skip_reason();
 class NftRule {
 public:
     NftRule(int lab, const std::string& hook, const std::string& rule);
+    // The same in the namespace named NS (the services host's fssv<ID>).
+    NftRule(const std::string& ns, const std::string& hook, const std::string& rule);
     ~NftRule();
     NftRule(const NftRule&) = delete;
     NftRule& operator=(const NftRule&) = delete;

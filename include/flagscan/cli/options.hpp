@@ -47,6 +47,7 @@ struct ScanConfig {
     std::string write_path;                  // -w FILE
     bool explain = false;                    // --explain
     bool banners = false;                    // --banners
+    bool ident = false;                      // -I: ask identd (RFC 1413) who owns each open TCP port
     bool packet_trace = false;               // --packet-trace
     Micros stats_every = 0;                  // --stats-every; 0: a status line only on a terminal
     bool skip_discovery = false;             // -Pn

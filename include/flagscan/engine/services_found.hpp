@@ -59,6 +59,10 @@ public:
     const ServiceFound* find(std::uint64_t index) const;
     std::size_t size() const { return found_.size(); }
 
+    // Ident (-I) asked over this scan: every report then shows its OWNER column, even empty.
+    void mark_ident_performed() { ident_performed_ = true; }
+    bool ident_performed() const { return ident_performed_; }
+
     // Who owns the port's service, as identd (RFC 1413, -I) answered: the USERID reply's user
     // field, non-printable bytes turned '.', cut at 80 characters. Replaces any before.
     void set_owner(std::uint64_t index, std::string user);
@@ -67,6 +71,7 @@ public:
 
 private:
     bool performed_ = false;
+    bool ident_performed_ = false;
     std::unordered_map<std::uint64_t, ServiceFound> found_;
     std::unordered_map<std::uint64_t, std::string> owners_;
 };

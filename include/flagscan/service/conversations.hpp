@@ -51,8 +51,15 @@ enum class Ending : std::uint8_t {
 };
 std::string_view to_string(Ending ending);
 
-// Why a wait ended before its full time, if it did.
-enum class WaitEnd : std::uint8_t { full, quiet, enough, bound, closed };
+// Why a wait ended before its full time, if it did (cut: the caller ended it, ConversationDriver::cut_wait).
+enum class WaitEnd : std::uint8_t { full, quiet, enough, bound, closed, cut };
+
+// Our end of a connection just made (getsockname): the address and port it leaves from, what a
+// service on the far side sees as its client (RFC 1413's port-on-client).
+struct LocalEnd {
+    Ipv4 address;
+    Port port;
+};
 
 // What came back for one step: the bytes (at most the driver's bound; reading stops there),
 // how and when it ended. `elapsed` is from the send (or the start of listening) to the end
@@ -84,6 +91,9 @@ public:
         return false;
     }
     virtual Step next(const Exchange& exchange) = 0;
+    // Each time a connection of the conversation is made (before TLS, before the step's send):
+    // our end of it.
+    virtual void connected(const LocalEnd& local) { (void)local; }
 };
 
 // nmap's tcpwrapped rule (service_scan.cc): the connection was accepted, then closed by the
@@ -142,6 +152,10 @@ public:
     // until `limit`), handle them and the deadlines passed.
     void turn(const Clock& clock, Micros limit);
     bool finished() const;
+    // Ends conversation `id`'s current wait at `now`, as if it had run out (WaitEnd::cut, the
+    // connection still open): for a caller that learnt elsewhere what the conversation waits for.
+    // Nothing happens unless it is waiting on an established connection. Call it between turns.
+    void cut_wait(Id id, Micros now);
 
     std::size_t open_sockets() const;
     std::size_t capacity() const;
