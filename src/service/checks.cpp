@@ -116,14 +116,20 @@ Result<std::vector<const Check*>> select_checks(std::string_view spec) {
     return chosen;
 }
 
+// A line each: id, category, the services it applies to, what it does; columns aligned.
 std::string checks_listing() {
-    std::string text;
+    std::vector<std::string> services;
+    std::size_t width = 0;
     for (const Check& check : kChecks) {
-        std::string services;
-        for (const auto service : check.services) services += (services.empty() ? "" : ",") + std::string(service);
-        text += pad(check.id, 19) + ' ' + pad(to_string(check.category), 10) + ' ' + pad(services, 12) + ' ' +
-                std::string(check.summary) + '\n';
+        std::string names;
+        for (const auto service : check.services) names += (names.empty() ? "" : ",") + std::string(service);
+        width = std::max(width, names.size());
+        services.push_back(std::move(names));
     }
+    std::string text;
+    for (std::size_t i = 0; i < std::size(kChecks); ++i)
+        text += pad(kChecks[i].id, 19) + ' ' + pad(to_string(kChecks[i].category), 10) + ' ' + pad(services[i], width) + ' ' +
+                std::string(kChecks[i].summary) + '\n';
     return text;
 }
 

@@ -20,8 +20,8 @@ namespace {
 // The checks each port's JSON line carries ("checks":[{"id":...,"output":...), by port.
 std::map<int, std::set<std::string>> findings_by_port(const std::string& jsonl) {
     std::map<int, std::set<std::string>> found;
-    const std::regex port_re{R"(^\{"ip":"[0-9.]+","port":([0-9]+),)"};
-    const std::regex id_re{R"(\{"id":"([a-z0-9-]+)","output":)"};
+    const std::regex port_re{R"re(^\{"ip":"[0-9.]+","port":([0-9]+),)re"};
+    const std::regex id_re{R"re(\{"id":"([a-z0-9-]+)","output":)re"};
     std::istringstream in{jsonl};
     for (std::string line; std::getline(in, line);) {
         std::smatch port;
@@ -117,7 +117,9 @@ TEST_F(Checks, EachFindsWhatIsPlantedAndNothingOnSafeDaemons) {
             EXPECT_TRUE(planted) << row.name << " (" << row.port << "): unexpected " << check;
         }
     }
-    if (!r.ident) EXPECT_NE(r.result.err.find("http-root-owner needs"), std::string::npos) << r.result.err;
+    if (!r.ident) {
+        EXPECT_NE(r.result.err.find("http-root-owner needs"), std::string::npos) << r.result.err;
+    }
 }
 
 TEST_F(Checks, SayWhatTheyDidAndShowTheEvidence) {
@@ -130,8 +132,8 @@ TEST_F(Checks, SayWhatTheyDidAndShowTheEvidence) {
     EXPECT_NE(r.normal.find("|_ssh-v1: Server supports SSHv1 (SSH-1.99-OpenSSH_3.9p1)\n"), std::string::npos) << r.normal;
     EXPECT_NE(r.normal.find("|_ftp-writable: Anonymous users can create directories: /incoming/flagscan-"), std::string::npos)
         << r.normal;
-    EXPECT_NE(r.result.out.find(R"("evidence":["< 220 (vsFTPd 3.0.3)","> USER anonymous",)"), std::string::npos) << r.result.out;
-    EXPECT_NE(r.xml.find(R"(<script id="telnet-cleartext" output="Telnet login prompt offered in cleartext: )"), std::string::npos);
+    EXPECT_NE(r.result.out.find(R"j("evidence":["< 220 (vsFTPd 3.0.3)","> USER anonymous",)j"), std::string::npos) << r.result.out;
+    EXPECT_NE(r.xml.find(R"j(<script id="telnet-cleartext" output="Telnet login prompt offered in cleartext: )j"), std::string::npos);
     if (const auto missing = testsupport::xmllint_missing()) GTEST_SKIP() << *missing;
     EXPECT_EQ(testsupport::dtd_errors(dir().path() + "/checks.xml"), "");
 }
