@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     }
     switch (line->action) {
         case flagscan::CommandLine::Action::help:
+        case flagscan::CommandLine::Action::list_checks:  // the text is in `help` as well
             std::cout << line->help;
             return 0;
         case flagscan::CommandLine::Action::version:

@@ -18,6 +18,7 @@
 #include "flagscan/cli/signals.hpp"
 #include "flagscan/output/packet_trace.hpp"
 #include "flagscan/service/banner.hpp"
+#include "flagscan/service/checks.hpp"
 #include "flagscan/service/load.hpp"
 #include "flagscan/service/version_detection.hpp"
 #include "flagscan/service/ftp_bounce.hpp"
@@ -594,6 +595,25 @@ void lookup_owners_phase(const ScanContext& context, Results& results) {
                 << run.elapsed / kMillisecond << " ms)\n";
 }
 
+// --checks, the phase after -sV: each chosen check with every open TCP port whose service (as -sV
+// named it) it applies to; findings kept in `results` for every output. -v says what each did.
+void run_checks_phase(const ScanContext& context, Results& results) {
+    const ScanConfig& config = context.config;
+    ChecksSettings settings;
+    settings.checks = config.checks;
+    settings.limits.source = config.source;
+    settings.limits.device = config.interface;
+    settings.seed = random_u64();
+    const SteadyClock clock;
+    const ChecksRun run = run_checks(results, settings, clock, context.interrupts.flag());
+    for (const auto& note : run.notes) context.err << "flagscan: " << note << '\n';
+    if (run.failure) context.err << "flagscan: --checks: " << *run.failure << '\n';
+    if (config.verbosity == 0) return;
+    for (const auto& line : run.said) context.err << "flagscan: check " << line << '\n';
+    context.err << "flagscan: checks: " << run.findings << " findings on " << run.ports << " open TCP ports ("
+                << run.conversations << " conversations, " << run.elapsed / kMillisecond << " ms)\n";
+}
+
 // The port scan over the hosts discovery left up (all of them with -Pn), streamed to the outputs.
 int scan_ports(const ScanContext& context, const AddressSet& hosts, const Results* discovery, Micros started) {
     const ScanConfig& config = context.config;
@@ -618,6 +638,8 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     if (config.banners && end.end == ScanEnd::finished && !end.failed) grab_banners_phase(context, results);
     if (context.probes && end.end == ScanEnd::finished && !end.failed) detect_versions_phase(context, results, *context.probes);
     if (config.ident && end.end == ScanEnd::finished && !end.failed) lookup_owners_phase(context, results);
+    if (!config.checks.empty() && end.end == ScanEnd::finished && !end.failed && !context.interrupts.interrupted())
+        run_checks_phase(context, results);
     if (end.end == ScanEnd::interrupted && !end.failed) {
         std::vector<ResumePhase> phases;
         if (discovery != nullptr) phases.push_back(finished_phase("discovery", *discovery));

@@ -57,6 +57,15 @@ std::string translate_one(const std::string& arg) {
     return arg;
 }
 
+// --checks' optional value as a separate argument: a keyword, or names shaped like checks'
+// (lower case, digits, '-' and ',', a '-' in each: "ftp-anon,ssh-v1"), never a target (a
+// target shaped so goes before --checks, or --checks=safe is written).
+bool is_checks_value(std::string_view arg) {
+    if (arg == "list" || arg == "safe" || arg == "intrusive") return true;
+    if (arg.empty() || arg.front() == '-' || arg.find('-') == std::string_view::npos) return false;
+    return std::all_of(arg.begin(), arg.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == ','; });
+}
+
 cxxopts::Options make_options() {
     cxxopts::Options options("flagscan", "flagscan: a port scanner that crafts its own packets (libnet) and reads the "
                                          "replies (libpcap).\nnmap's spellings work: -sS -Pn -p- -T4 -oJ FILE.");
@@ -113,7 +122,10 @@ cxxopts::Options make_options() {
         ("banners", "after the port scan, connect to every open TCP port and keep the first bytes "
                     "it sends (up to 3 s), shown under the port  [masscan: --banners]")
         ("I,ident", "after the port scan, ask the target's identd (RFC 1413, port 113) who owns each "
-                    "open TCP port, shown in an OWNER column  [old nmap: -I]");
+                    "open TCP port, shown in an OWNER column  [old nmap: -I]")
+        ("checks", "after -sV (implied), run weakness checks on the services it named: --checks (every safe "
+                   "one), --checks intrusive (ftp-writable too), --checks ftp-anon,ssh-v1 (those), --checks list "
+                   "(what each does)  [nmap: -sC, a small named set]", cxxopts::value<std::string>());
     options.add_options("hidden")("scan-type", "an -s letter flagscan does not know", cxxopts::value<std::string>());
     options.add_options("Timing")
         ("T,timing", "timing template 0-5 (paranoid .. insane); default 3  [nmap: -T4]", cxxopts::value<int>())
@@ -433,7 +445,7 @@ Result<int> version_intensity(const cxxopts::ParseResult& parsed) {
 
 // -sV and where its probes come from (service/load.hpp reads them when the scan starts).
 Result<bool> fill_versions(const cxxopts::ParseResult& parsed, ScanConfig& config) {
-    config.version_detection = parsed.count("service-version") > 0;
+    config.version_detection = parsed.count("service-version") > 0 || parsed.count("checks") > 0;  // --checks implies -sV
     for (const char* option : {"version-intensity", "version-light", "version-all", "versiondb", "datadir"}) {
         if (parsed.count(option) > 1) return Error{std::string("--") + option + " was given twice"};
         if (parsed.count(option) && !config.version_detection) return Error{std::string("--") + option + " goes with -sV"};
@@ -462,6 +474,16 @@ Result<bool> fill_ident(const cxxopts::ParseResult& parsed, ScanConfig& config) 
     return true;
 }
 
+// --checks [safe|intrusive|NAME,...] (list is an action of its own, taken before).
+Result<bool> fill_checks(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (!parsed.count("checks")) return true;
+    if (parsed.count("checks") > 1) return Error{"--checks was given twice"};
+    auto chosen = select_checks(parsed["checks"].as<std::string>());
+    if (!chosen) return Error{chosen.error()};
+    config.checks = std::move(chosen).value();
+    return true;
+}
+
 Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     ScanConfig config;
     auto kind = chosen_kind(parsed);
@@ -477,7 +499,7 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     if (config.udp_scan && is_connect_scan(config.kind))
         return Error{"-sU sends raw packets and needs root; it goes with -sS or another raw TCP scan, not with -sT"};
     for (auto step : {fill_output, fill_replay, fill_targets, fill_ports, fill_source, fill_discovery, fill_versions,
-                      fill_bounce, fill_ident}) {
+                      fill_checks, fill_bounce, fill_ident}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
     }
     config.seed_given = parsed.count("seed") > 0;
@@ -505,7 +527,14 @@ std::optional<Result<CommandLine>> resume_request(const std::vector<std::string>
 std::vector<std::string> translate_nmap_flags(const std::vector<std::string>& args) {
     std::vector<std::string> out;
     out.reserve(args.size());
-    for (const auto& arg : args) out.push_back(translate_one(arg));
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--checks") {  // its value is optional: taken when the next argument is one
+            const bool valued = i + 1 < args.size() && is_checks_value(args[i + 1]);
+            out.push_back("--checks=" + (valued ? args[++i] : std::string("safe")));
+            continue;
+        }
+        out.push_back(translate_one(args[i]));
+    }
     return out;
 }
 
@@ -539,6 +568,8 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
             return CommandLine{CommandLine::Action::help, {},
                                options.help({"Targets", "Ports and scan type", "Service detection", "Timing", "Source", "Output", "Listing", "Replay", "General"})};
         if (parsed.count("version")) return CommandLine{CommandLine::Action::version, {}, {}};
+        if (parsed.count("checks") && parsed["checks"].as<std::string>() == "list")
+            return CommandLine{CommandLine::Action::list_checks, {}, checks_listing()};
         if (parsed.count("explain-rules")) {
             auto kind = chosen_kind(parsed);
             if (!kind) return Error{kind.error()};

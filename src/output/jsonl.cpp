@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <string>
 
+#include "flagscan/output/check_report.hpp"
 #include "flagscan/output/report.hpp"
 #include "flagscan/output/service_report.hpp"
 
@@ -20,6 +21,7 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index, 
     if (const std::string* owner = results.services().owner(index)) out << R"(,"owner":")" << json_string(*owner) << '"';
     if (const ServiceFound* service = results.services().find(index)) out << R"(,"service":)" << service_json(*service);
     if (const std::string* banner = results.banner(index)) out << R"(,"banner":")" << json_string(*banner) << '"';
+    out << checks_json(results, index);
     out << "}\n";
 }
 

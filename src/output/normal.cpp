@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "flagscan/output/check_report.hpp"
 #include "flagscan/output/report.hpp"
 #include "flagscan/output/service_report.hpp"
 
@@ -120,8 +121,8 @@ void write_port_table(std::ostream& out, const Results& results, std::uint32_t h
             keep_fingerprint(fingerprints, service);
         }
         rows.push_back(std::move(row));
-        const std::string* banner = results.banner(index);
-        under.push_back(banner != nullptr ? "|_banner: " + *banner + '\n' : "");  // nmap's script line
+        const std::string* banner = results.banner(index);  // nmap's script lines: the banner, the checks' findings
+        under.push_back((banner != nullptr ? script_lines("banner", *banner) : "") + check_lines(results, index, options.reason));
     });
     if (rows.size() == 1) return;
     rows.front() = Row{"PORT", "STATE", "SERVICE"};

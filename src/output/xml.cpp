@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "flagscan/output/check_report.hpp"
 #include "flagscan/output/formats.hpp"
 #include "flagscan/output/service_report.hpp"
 
@@ -132,6 +133,7 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index, 
         write_service(out, service);
     if (const std::string* banner = results.banner(index))  // as nmap's banner script reports it
         out << "<script" << attribute("id", "banner") << attribute("output", *banner) << "/>";
+    write_check_scripts(out, results, index);
     out << "</port>\n";
 }
 

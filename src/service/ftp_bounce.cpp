@@ -1,4 +1,4 @@
-// FTP bounce scan: the -b argument, FTP replies, one target's PORT/LIST conversation, and the run over every host.
+// FTP bounce scan: the -b argument, one target's PORT/LIST conversation, and the run over every host.
 #include "flagscan/service/ftp_bounce.hpp"
 
 #include <algorithm>
@@ -13,25 +13,6 @@ constexpr Micros kQuitWait = 500 * kMillisecond;  // for the 221 to QUIT; the ve
 bool has_control(std::string_view text) {
     return text.find_first_of(std::string_view{"\r\n\0", 3}) != std::string_view::npos;
 }
-
-std::optional<int> reply_code(std::string_view line) {
-    if (line.size() < 3) return std::nullopt;
-    int code = 0;
-    for (const char c : line.substr(0, 3)) {
-        if (c < '0' || c > '9') return std::nullopt;
-        code = code * 10 + (c - '0');
-    }
-    if (code < 100 || code > 599) return std::nullopt;
-    return code;
-}
-
-std::string_view trim_cr(std::string_view line) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    return line;
-}
-
-// The text after "ddd " or "ddd-" (empty when the line is the bare code).
-std::string text_of(std::string_view line) { return std::string(line.size() > 4 ? line.substr(4) : std::string_view{}); }
 
 bool privileged(Port port) { return port.value() < 1024; }
 
@@ -64,41 +45,6 @@ Result<BounceServer> parse_bounce_server(std::string_view text) {
         server.port = Port{static_cast<std::uint16_t>(port)};
     }
     return server;
-}
-
-// RFC 959 4.2: "ddd text" is a whole reply; "ddd-text" opens one that ends at the first line
-// starting "ddd " (lines between may start with anything). Incomplete lines wait for more bytes.
-ReplyScan scan_replies(std::string_view bytes) {
-    ReplyScan scan;
-    int open_code = 0;  // inside a multi-line reply with this code; 0: between replies
-    std::size_t at = 0;
-    while (at < bytes.size()) {
-        const auto end = bytes.find('\n', at);
-        if (end == std::string_view::npos) break;
-        const std::string_view line = trim_cr(bytes.substr(at, end - at));
-        at = end + 1;
-        const int code = reply_code(line).value_or(0);
-        if (open_code != 0) {
-            if (code == open_code && (line.size() == 3 || line[3] == ' ')) {
-                scan.replies.push_back(FtpReply{code, text_of(line)});
-                open_code = 0;
-            }
-            continue;
-        }
-        if (code == 0 || (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
-            scan.malformed = true;
-            return scan;
-        }
-        if (line.size() > 3 && line[3] == '-') open_code = code;
-        else scan.replies.push_back(FtpReply{code, text_of(line)});
-    }
-    return scan;
-}
-
-std::string port_argument(Ipv4 address, Port port) {
-    std::string text;
-    for (int i = 0; i < 4; ++i) text += std::to_string(address.octet(i)) + ",";
-    return text + std::to_string(port.value() >> 8) + "," + std::to_string(port.value() & 0xff);
 }
 
 ReplyEvidence bounce_evidence(BounceOutcome outcome) {
@@ -134,13 +80,7 @@ Step BounceDialog::start() {
 
 // A step's wait ends at the first final reply (not 1xx: LIST's 125/150 is followed by its
 // result) or at bytes that are no FTP reply.
-bool BounceDialog::enough(std::string_view received) {
-    const ReplyScan scan = scan_replies(received);
-    if (scan.malformed) return true;
-    for (const auto& reply : scan.replies)
-        if (reply.first_digit() != 1) return true;
-    return false;
-}
+bool BounceDialog::enough(std::string_view received) { return holds_final_reply(received); }
 
 Step BounceDialog::send(State state, std::string command, Micros wait) {
     state_ = state;
@@ -186,20 +126,22 @@ Step BounceDialog::decide(BounceOutcome outcome, const FtpReply& reply, bool uns
 }
 
 Step BounceDialog::on_greeting(const FtpReply& reply) {
-    if (reply.first_digit() != 2)
+    if (login_move(LoginStage::greeting, reply) != LoginMove::send_user)
         return fail(BounceFailure::Kind::unreachable, where() + " does not accept a session (" + reply.line() + ")");
     return send(State::user, "USER " + server_.user, timeouts_.reply);
 }
 
 Step BounceDialog::on_user(const FtpReply& reply) {
-    if (reply.code == 230) return logged_in_ = true, next_port();
-    if (reply.code == 331 || reply.code == 332) return send(State::pass, "PASS " + server_.password, timeouts_.reply);
+    const LoginMove move = login_move(LoginStage::user, reply);
+    if (move == LoginMove::logged_in) return logged_in_ = true, next_port();
+    if (move == LoginMove::send_pass) return send(State::pass, "PASS " + server_.password, timeouts_.reply);
     return fail(BounceFailure::Kind::login, where() + " refuses the user \"" + server_.user + "\" (" + reply.line() + ")");
 }
 
 Step BounceDialog::on_pass(const FtpReply& reply) {
-    if (reply.first_digit() == 2) return logged_in_ = true, next_port();
-    if (reply.code == 332)
+    const LoginMove move = login_move(LoginStage::pass, reply);
+    if (move == LoginMove::logged_in) return logged_in_ = true, next_port();
+    if (move == LoginMove::needs_account)
         return fail(BounceFailure::Kind::login, where() + " wants an account (ACCT) for \"" + server_.user + "\" (" + reply.line() + ")");
     return fail(BounceFailure::Kind::login,
                 where() + " refuses the login of \"" + server_.user + "\" with that password (" + reply.line() + ")");

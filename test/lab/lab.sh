@@ -32,6 +32,8 @@ RESPONDER="${FLAGSCAN_LAB_SLOW_RESPONDER:-}"  # empty: slow-responder beside the
 LOSS=0
 ICMP_RATELIMIT=off
 UP_DONE=1
+# shellcheck source=test/lab/ns_common.sh
+source "$SCRIPT_DIR/ns_common.sh"
 
 usage() {
     cat >&2 <<'EOF'
@@ -169,8 +171,6 @@ slow_addresses() {
     echo "${out[*]}"
 }
 
-ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$NS"; }
-in_ns() { ip netns exec "$NS" "$@"; }
 
 # Writes VALUE to /proc/sys/PATH inside the namespace (no dependency on procps' sysctl).
 ns_sysctl() {
@@ -428,22 +428,6 @@ do_up() {
 
 # --- down -----------------------------------------------------------------------------
 
-# Kills the processes living in the namespace (the listener), by pid, and waits for them.
-kill_ns_pids() {
-    local pids i
-    pids=$(ip netns pids "$NS" 2>/dev/null || true)
-    [[ -n $pids ]] || return 0
-    # shellcheck disable=SC2086 # one argument per pid
-    kill $pids 2>/dev/null || true
-    for ((i = 0; i < 40; i++)); do
-        pids=$(ip netns pids "$NS" 2>/dev/null || true)
-        [[ -n $pids ]] || return 0
-        sleep 0.05
-    done
-    # shellcheck disable=SC2086 # one argument per pid
-    kill -KILL $pids 2>/dev/null || true
-}
-
 # Kills the slow responder by the pid lab.sh up recorded, if it is still that program.
 kill_slow_responder() {
     local file=$STATE_DIR/slow-responder.pid pid i
@@ -464,17 +448,12 @@ do_down() {
     if ns_exists; then
         kill_ns_pids
     fi
-    # Delete the veth before the namespace: namespace cleanup is asynchronous.
-    ip link del "$HOST_IF" 2>/dev/null || true
     ip route del "$SUBNET" 2>/dev/null || true
     ip route del "$WIDE" 2>/dev/null || true
     ip route del "$SLOW" 2>/dev/null || true
-    if ns_exists; then
-        ip netns del "$NS"
-    fi
+    remove_namespace
     rm -rf "$STATE_DIR"
-    ! ns_exists || die "namespace $NS still exists"
-    ! ip link show "$HOST_IF" >/dev/null 2>&1 || die "interface $HOST_IF still exists"
+    check_namespace_removed
     [[ -z $(ip route show exact "$WIDE") ]] || die "route to $WIDE still exists"
     [[ -z $(ip route show exact "$SLOW") ]] || die "route to $SLOW still exists"
     echo "lab $ID down"

@@ -29,6 +29,8 @@ readonly SCRIPT_DIR
 readonly CONF="${FLAGSCAN_SERVICES_CONF:-$SCRIPT_DIR/services.conf}"
 readonly STATE_ROOT="${FLAGSCAN_LAB_STATE:-/run/flagscan-lab}"
 UP_DONE=1
+# shellcheck source=test/lab/ns_common.sh
+source "$SCRIPT_DIR/ns_common.sh"
 
 usage() {
     cat >&2 <<'EOF'
@@ -98,8 +100,6 @@ set_names() {
     SV=$STATE_ROOT/sv$ID
 }
 
-ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$NS"; }
-in_ns() { ip netns exec "$NS" "$@"; }
 
 require_root() { [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, veth, daemons)"; }
 
@@ -496,28 +496,6 @@ do_up() {
 
 # --- down -----------------------------------------------------------------------------
 
-# True while PID runs: a zombie (exited, its parent, often init, not yet reaping) has stopped.
-running() {
-    local stat
-    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
-    stat=${stat##*) }
-    [[ ${stat:0:1} != Z ]]
-}
-
-# Kills PIDS with SIGTERM, waits up to 2 s, then SIGKILL for what is left.
-kill_and_wait() {
-    local pid i alive
-    [[ -n $* ]] || return 0
-    kill "$@" 2>/dev/null || true
-    for ((i = 0; i < 40; i++)); do
-        alive=()
-        for pid in "$@"; do ! running "$pid" || alive+=("$pid"); done
-        ((${#alive[@]})) || return 0
-        sleep 0.05
-    done
-    kill -KILL "${alive[@]}" 2>/dev/null || true
-}
-
 # The daemons this script started, by their pid files, if each pid still lives in the namespace.
 kill_started() {
     local file pid pids=() ns_pids
@@ -531,28 +509,15 @@ kill_started() {
     kill_and_wait "${pids[@]}"
 }
 
-# What the daemons left in the namespace (sessions, workers, telnetd), by pid.
-kill_rest() {
-    local pids
-    # shellcheck disable=SC2207 # one word per pid
-    pids=($(ip netns pids "$NS" 2>/dev/null || true))
-    kill_and_wait "${pids[@]}"
-}
-
 do_down() {
     require_root
     if ns_exists; then
         kill_started
-        kill_rest
+        kill_ns_pids  # what the daemons left (sessions, workers, telnetd)
     fi
-    # Delete the veth before the namespace: namespace cleanup is asynchronous.
-    ip link del "$HOST_IF" 2>/dev/null || true
-    if ns_exists; then
-        ip netns del "$NS"
-    fi
+    remove_namespace
     rm -rf "$SV"
-    ! ns_exists || die "namespace $NS still exists"
-    ! ip link show "$HOST_IF" >/dev/null 2>&1 || die "interface $HOST_IF still exists"
+    check_namespace_removed
     echo "services $ID down"
 }
 

@@ -11,6 +11,7 @@
 #include "flagscan/net/result.hpp"
 #include "flagscan/output/report.hpp"
 #include "flagscan/probe/probe_kind.hpp"
+#include "flagscan/service/checks.hpp"
 #include "flagscan/service/ftp_bounce.hpp"
 #include "flagscan/service/load.hpp"
 #include "flagscan/targets/address_set.hpp"
@@ -73,10 +74,11 @@ struct ScanConfig {
     bool version_detection = false;          // -sV
     int version_intensity = version_intensity_default;  // --version-intensity 0-9, --version-light 2, --version-all 9
     ProbeFileChoice probe_files;             // --versiondb FILE, --datadir DIR: where nmap-service-probes is read
+    std::vector<const Check*> checks;        // --checks: the weakness checks run after -sV (none: no --checks)
 };
 
 struct CommandLine {
-    enum class Action { scan, help, version, explain_rules } action = Action::scan;
+    enum class Action { scan, help, version, explain_rules, list_checks } action = Action::scan;
     ScanConfig config;
     std::string help;
 };

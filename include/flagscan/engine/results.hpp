@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "flagscan/engine/clock.hpp"
+#include "flagscan/engine/checks_found.hpp"
 #include "flagscan/engine/services_found.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/probe/port_state.hpp"
@@ -113,6 +114,9 @@ public:
     // looked at have an entry, so the verdicts above stay 16 bytes a port.
     ServicesFound& services() { return services_; }
     const ServicesFound& services() const { return services_; }
+    // What the weakness checks (--checks) found, by the same index: ports with findings only.
+    ChecksFound& checks() { return checks_; }
+    const ChecksFound& checks() const { return checks_; }
 
 private:
     static void keep_unused(PortEvidence& slot, const PortEvidence& before);
@@ -127,6 +131,7 @@ private:
     std::vector<std::uint32_t> finished_;  // hosts done, not yet taken
     std::unordered_map<std::uint64_t, std::string> banners_;  // by port index
     ServicesFound services_;
+    ChecksFound checks_;
 };
 
 // An open TCP port of a scan, with its index in Results.

@@ -14,6 +14,7 @@
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/net/result.hpp"
 #include "flagscan/service/conversations.hpp"
+#include "flagscan/service/ftp_replies.hpp"
 
 namespace flagscan {
 
@@ -28,26 +29,6 @@ struct BounceServer {
 // Splits the -b argument (the last '@' ends the credentials, as nmap reads it). Refuses an
 // empty server, a bad port, and credentials holding CR, LF or NUL (they would end the command).
 Result<BounceServer> parse_bounce_server(std::string_view text);
-
-// One FTP reply (RFC 959 4.2): its code and the text of its last line.
-struct FtpReply {
-    int code = 0;
-    std::string text;
-    int first_digit() const { return code / 100; }
-    std::string line() const { return std::to_string(code) + (text.empty() ? "" : " " + text); }
-};
-
-// The replies complete in `bytes`, in order. A reply is "ddd text" on one line, or "ddd-" then
-// lines up to one starting with the same "ddd " (RFC 959 4.2). Lines end with CRLF (a bare LF
-// is taken too). `malformed` is set when a line that should start a reply does not.
-struct ReplyScan {
-    std::vector<FtpReply> replies;
-    bool malformed = false;
-};
-ReplyScan scan_replies(std::string_view bytes);
-
-// PORT's argument for an address and port (RFC 959 4.1.2): "h1,h2,h3,h4,p1,p2".
-std::string port_argument(Ipv4 address, Port port);
 
 // How long the bounce server is given for each reply.
 struct BounceTimeouts {
