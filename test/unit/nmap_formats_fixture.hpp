@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -19,6 +22,18 @@ inline std::string expected_file(const std::string& name) {
     std::ostringstream text;
     text << file.rdbuf();
     return text.str();
+}
+
+// XML checked against nmap's DTD with xmllint (through a file named after NAME); the test is
+// skipped, at its end, when xmllint or nmap.dtd is not installed.
+inline void expect_valid_against_nmap_dtd(const std::string& xml, const std::string& name) {
+    if (std::system("command -v xmllint >/dev/null 2>&1") != 0 || !std::filesystem::exists("/usr/share/nmap/nmap.dtd"))
+        GTEST_SKIP() << "xmllint or nmap.dtd is not installed";
+    const auto path = std::filesystem::temp_directory_path() / ("flagscan-" + name + "-" + std::to_string(::getpid()) + ".xml");
+    std::ofstream{path} << xml;
+    const std::string command = "xmllint --noout --dtdvalid /usr/share/nmap/nmap.dtd '" + path.string() + "' 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    std::filesystem::remove(path);
 }
 
 // Dates are printed in local time (nmap's ctime): the expected files are in UTC.
