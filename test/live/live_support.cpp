@@ -711,11 +711,24 @@ std::string env_or(const char* name, const std::string& fallback) {
 #define FLAGSCAN_LAB_ID_DEFAULT 11
 #endif
 
+namespace {
+
+// A whole number from 0 to 99, or -1.
+int small_number(const std::string& text) {
+    int n = -1;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    return (ec == std::errc{} && end == text.data() + text.size() && n >= 0 && n <= 99) ? n : -1;
+}
+
+}  // namespace
+
+// FLAGSCAN_LAB_ID (default 11) plus the GoogleTest shard this process runs (GTEST_SHARD_INDEX,
+// set by meson for the live suite's shards): each shard has a lab of its own.
 int lab_id() {
-    const std::string text = env_or("FLAGSCAN_LAB_ID", std::to_string(FLAGSCAN_LAB_ID_DEFAULT));
-    int id = -1;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    return (ec == std::errc{} && end == text.data() + text.size() && id >= 0 && id <= 99) ? id : -1;
+    const int base = small_number(env_or("FLAGSCAN_LAB_ID", std::to_string(FLAGSCAN_LAB_ID_DEFAULT)));
+    const int shard = small_number(env_or("GTEST_SHARD_INDEX", "0"));
+    if (base < 0 || shard < 0 || base + shard > 99) return -1;
+    return base + shard;
 }
 
 std::string lab_address(int last_octet) {
@@ -794,7 +807,7 @@ std::string layout_path() {
 
 // Why the suite cannot run at all (checked before touching the network), or empty.
 std::string precondition_error() {
-    if (lab_id() < 0) return "FLAGSCAN_LAB_ID must be 0..99";
+    if (lab_id() < 0) return "FLAGSCAN_LAB_ID (plus the GoogleTest shard index) must be 0..99";
     if (flagscan_bin().empty()) return "FLAGSCAN_BIN is not set (path to the flagscan binary)";
     if (access(flagscan_bin().c_str(), X_OK) != 0) return "FLAGSCAN_BIN not executable: " + flagscan_bin();
     return {};

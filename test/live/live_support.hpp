@@ -196,7 +196,7 @@ using testsupport::run_process;
 // ---- environment -------------------------------------------------------------------------
 
 std::string env_or(const char* name, const std::string& fallback);
-int lab_id();  // FLAGSCAN_LAB_ID, else FLAGSCAN_LAB_ID_DEFAULT (meson), else 11; -1 if invalid
+int lab_id();  // FLAGSCAN_LAB_ID (else FLAGSCAN_LAB_ID_DEFAULT, 11) + GTEST_SHARD_INDEX; -1 if invalid
 std::string lab_address(int last_octet);  // 10.77.<lab_id>.<last_octet>
 std::string flagscan_bin();  // FLAGSCAN_BIN
 std::string lab_script();    // FLAGSCAN_LAB (test/lab/lab.sh)
