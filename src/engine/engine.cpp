@@ -50,7 +50,7 @@ Engine::Engine(const TargetSet& targets, const EngineConfig& config, const Cooki
       config_(with_lanes(config, targets)),
       correlator_(config_.me, key, results.kinds(), config.echo),
       results_(&results),
-      order_(targets.size(), config.seed),
+      order_(targets.size(), config.seed, config.shard),
       rtt_(config.timing.initial_rto, config.timing.min_rto, config.timing.max_rto),
       congestion_(config.timing.initial_window, config.timing.max_window),
       hosts_(config.timing),

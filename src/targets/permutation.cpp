@@ -75,4 +75,9 @@ std::uint64_t Permutation::operator()(std::uint64_t i) const {
     return value;
 }
 
+ShardWalk::ShardWalk(std::uint64_t size, std::uint64_t seed, Shard shard)
+    : order_(size, seed),
+      shard_(shard),
+      steps_(shard.count == 0 || shard.index >= size ? 0 : (size - shard.index + shard.count - 1) / shard.count) {}
+
 }  // namespace flagscan

@@ -37,6 +37,7 @@ struct EngineConfig {
     ScannerIdentity me;  // me.lanes is raised to the target set's lane count
     Timing timing;
     std::uint64_t seed = 0;       // order of the walk over host x port
+    Shard shard{};                // the part of that walk this process runs (--shard I/N)
     Micros delivery_slack = 0;    // how late the frame source may hand a reply over (capture batching)
     EchoCheck echo = EchoCheck::keyed;  // recorded: a replay, whose probes come from a capture
     // Continue an interrupted scan (same targets and seed): its Results hold the verdicts restored
@@ -107,7 +108,7 @@ public:
     Micros rto() const { return rtt_.rto() + config_.delivery_slack; }
     Micros host_rto(Ipv4 host) const;
     std::uint32_t host_window_cuts(Ipv4 host) const;  // 0 once the host is done (its timing is forgotten)
-    std::uint64_t planned() const { return targets_->size(); }
+    std::uint64_t planned() const { return order_.size(); }  // this shard's indices
     std::uint64_t decided() const { return results_->decided(); }
     // Tries a silent port of the host gets; without a host, the most any host has earned.
     std::uint8_t allowed_tries() const;
@@ -181,12 +182,12 @@ private:
     EngineConfig config_;
     Correlator correlator_;
     Results* results_;
-    Permutation order_;
+    ShardWalk order_;                       // this shard's walk over the seeded permutation
     RttEstimator rtt_;
     CongestionControl congestion_;
     EngineStats stats_;
 
-    std::uint64_t next_position_ = 0;       // next position in the permutation
+    std::uint64_t next_position_ = 0;       // next step of the shard's walk
     std::deque<std::uint64_t> resumed_;     // first tries left pending by an interrupted scan, sent before the walk
     bool draining_ = false;                 // stop_sending() was called
     std::deque<std::uint64_t> retransmit_;  // correlator keys waiting for a resend

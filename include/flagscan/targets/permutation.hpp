@@ -28,4 +28,30 @@ private:
     std::uint64_t keys_[4] = {};
 };
 
+// Which part of one scan this process runs (--shard I/N): shard `index` of `count` takes the
+// positions index, index + count, index + 2*count, ... of the scan's permutation. With the same
+// seed on every shard they are disjoint and together the whole walk, whatever N is.
+struct Shard {
+    std::uint64_t index = 0;
+    std::uint64_t count = 1;
+    friend bool operator==(const Shard&, const Shard&) = default;
+};
+
+// The walk one shard makes over the seeded permutation of [0, size): its k-th step visits
+// permutation(shard.index + k * shard.count). Positions here are the shard's own (0, 1, 2, ...).
+class ShardWalk {
+public:
+    ShardWalk(std::uint64_t size, std::uint64_t seed, Shard shard = {});
+
+    std::uint64_t size() const { return steps_; }  // how many indices this shard visits
+    std::uint64_t operator()(std::uint64_t step) const { return order_(shard_.index + step * shard_.count); }
+    const Permutation& permutation() const { return order_; }
+    Shard shard() const { return shard_; }
+
+private:
+    Permutation order_;
+    Shard shard_;
+    std::uint64_t steps_;
+};
+
 }  // namespace flagscan
