@@ -21,13 +21,22 @@ struct Writers {
 void normal_start(std::ostream& out, const ScanView& view) { write_normal_header(out, view.summary); }
 void normal_end(std::ostream& out, const ScanView& view) {
     if (view.discovery) write_discovery_normal(out, view.results, view.summary);
+    else if (view.results.keeps() == Keep::listed) write_normal_end(out, view.results, view.options, view.summary);
     else write_normal(out, view.results, view.services, view.options, view.summary);
+}
+// A large scan's normal report (Keep::listed) streams its hosts as they finish, in that order:
+// holding them for an address-ordered report would hold the whole scan.
+void normal_host(std::ostream& out, const ScanView& view, std::uint32_t host) {
+    if (view.discovery) write_discovery_normal_host(out, view.results, host, view.summary);
+    else write_normal_host(out, view.results, host, view.services, view.options, view.summary);
 }
 // A saved normal report, as nmap's -oN: "# ... scan initiated ... as: ...", the host reports,
 // "# ... done at ... -- N IP addresses (M hosts up) scanned in S seconds".
 void normal_file_start(std::ostream& out, const ScanView& view) { write_comment_header(out, view.summary); }
 void normal_file_end(std::ostream& out, const ScanView& view) {
-    if (view.discovery) {
+    if (view.results.keeps() == Keep::listed) {
+        write_service_detection_note(out, view.results, static_cast<std::uint32_t>(hosts_up(view.results, view.options)));
+    } else if (view.discovery) {
         write_discovery_normal_hosts(out, view.results, view.summary);
     } else {
         const std::uint32_t up = write_normal_hosts(out, view.results, view.services, view.options, view.summary);
@@ -60,8 +69,8 @@ void grepable_end(std::ostream& out, const ScanView& view) {
 
 Writers writers(OutputFormat format) {
     switch (format) {
-        case OutputFormat::normal: return {normal_start, nullptr, normal_end};
-        case OutputFormat::normal_file: return {normal_file_start, nullptr, normal_file_end};
+        case OutputFormat::normal: return {normal_start, normal_host, normal_end};
+        case OutputFormat::normal_file: return {normal_file_start, normal_host, normal_file_end};
         case OutputFormat::jsonl: return {nullptr, jsonl_host, nullptr};
         case OutputFormat::xml: return {xml_start, xml_host, xml_end};
         case OutputFormat::grepable: return {grepable_start, grepable_host, grepable_end};
@@ -128,7 +137,15 @@ void OutputSet::add(OutputFormat format, const std::string& path, std::ostream& 
     destinations_.push_back(std::move(destination));
 }
 
-bool OutputSet::streams(const Destination& destination) const { return writers(destination.format).host != nullptr; }
+bool OutputSet::streams(const Destination& destination, const ScanView& view) const {
+    const bool normal = destination.format == OutputFormat::normal || destination.format == OutputFormat::normal_file;
+    return writers(destination.format).host != nullptr && (!normal || view.results.keeps() == Keep::listed);
+}
+
+bool OutputSet::streams_all(const ScanView& view) const {
+    return std::all_of(destinations_.begin(), destinations_.end(),
+                       [&](const Destination& destination) { return streams(destination, view); });
+}
 
 // A write that failed (a full disk, a closed pipe) is remembered with its errno, and said at
 // the end: the scan goes on, since the other outputs may still be good.
@@ -141,7 +158,7 @@ void OutputSet::check(Destination& destination) {
 }
 
 void OutputSet::start(const ScanView& view) {
-    written_.assign(view.results.targets().host_count(), false);
+    written_.clear();
     for (auto& destination : destinations_) {
         if (const auto start = writers(destination.format).start) start(*destination.stream, view);
         check(destination);
@@ -149,17 +166,16 @@ void OutputSet::start(const ScanView& view) {
 }
 
 void OutputSet::host_finished(const ScanView& view, std::uint32_t host) {
-    if (host >= written_.size() || written_[host]) return;
-    written_[host] = true;
+    if (!written_.insert(host).second) return;
     for (auto& destination : destinations_) {
-        if (!streams(destination)) continue;
+        if (!streams(destination, view)) continue;
         writers(destination.format).host(*destination.stream, view, host);
         check(destination);
     }
 }
 
 bool OutputSet::finish(const ScanView& view, std::ostream& err) {
-    for (std::uint32_t host = 0; host < written_.size(); ++host) host_finished(view, host);
+    for (const std::uint32_t host : view.results.hosts_held()) host_finished(view, host);
     bool good = true;
     for (auto& destination : destinations_) {
         if (const auto end = writers(destination.format).end) end(*destination.stream, view);

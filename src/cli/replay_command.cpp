@@ -180,7 +180,9 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
     const TargetSet targets = run.targets();
     std::vector<const ProbeKind*> kinds;
     for (const auto& kind : run.kinds) kinds.push_back(&kind);
-    Results results{targets, kinds, config.explain};  // --explain alone reads the evidence
+    // --explain alone reads the evidence; every port is kept: a capture may probe a port again
+    // after its verdict, which only a kept verdict tells apart from a first probe
+    Results results{targets, kinds, config.explain, Keep::every_port};
     const EngineConfig settings = replay_engine_config(config, scanner);
     Engine engine{targets, settings, CookieKey{0, 0}, results};
     LoopHooks hooks;

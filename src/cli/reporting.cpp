@@ -36,7 +36,11 @@ bool finish_reports(const ScanConfig& config, OutputSet& outputs, const ScanView
 void add_streaming(LoopHooks& hooks, OutputSet& outputs, Results& results, const ScanView& view) {
     LoopHooks streaming;
     streaming.tick = [&outputs, &results, &view](Micros) {
-        for (const std::uint32_t host : results.take_finished_hosts()) outputs.host_finished(view, host);
+        const bool forget = results.keeps() == Keep::listed && outputs.streams_all(view);
+        for (const std::uint32_t host : results.take_finished_hosts()) {
+            outputs.host_finished(view, host);
+            if (forget) results.forget_host(host);  // written everywhere: a large scan holds it no more
+        }
     };
     add_hooks(hooks, std::move(streaming));
 }

@@ -134,6 +134,10 @@ void append_phase(std::string& out, const ResumePhase& phase) {
     for (const auto& [index, host] : phase.hosts)
         out += "host " + std::to_string(index) + ' ' + std::to_string(host.replies) + ' ' + std::to_string(host.min_rtt) +
                ' ' + decimal_text(host.icmp_limit) + '\n';
+    for (const auto& [host, g] : phase.groups)
+        out += "group " + std::to_string(host) + ' ' + std::to_string(static_cast<int>(g.state)) + ' ' +
+               std::to_string(g.lane) + ' ' + std::to_string(static_cast<int>(g.reason)) + ' ' +
+               std::to_string(g.count) + ' ' + std::to_string(g.first) + '\n';
 }
 
 // "port INDEX STATE REASON TTL TRIES ANSWERED RULE KIND FLAGS CODE WINDOW RTT", fields in PortResult's order.
@@ -181,6 +185,21 @@ std::optional<std::pair<std::uint32_t, HostResult>> host_entry(const std::vector
     return std::pair{*index, host};
 }
 
+// "group HOST STATE LANE REASON COUNT FIRST": a folded group of a large scan's host.
+std::optional<std::pair<std::uint32_t, PortGroup>> group_entry(const std::vector<std::string_view>& w) {
+    if (w.size() != 7) return std::nullopt;
+    const auto host = number<std::uint32_t>(w[1]);
+    const auto state = number<std::uint8_t>(w[2]);
+    const auto lane = number<std::uint8_t>(w[3]);
+    const auto reason = number<std::uint8_t>(w[4]);
+    const auto count = number<std::uint32_t>(w[5]);
+    const auto first = number<std::uint32_t>(w[6]);
+    if (!host || !state || !lane || !reason || !count || !first) return std::nullopt;
+    if (*state == 0 || *state >= kPortStateCount || *reason > kLastReason || *lane >= TargetSet::kMaxLanes || *count == 0)
+        return std::nullopt;
+    return std::pair{*host, PortGroup{static_cast<PortState>(*state), *lane, static_cast<Reason>(*reason), *count, *first}};
+}
+
 // "phase NAME planned N position N"
 std::optional<ResumePhase> phase_entry(const std::vector<std::string_view>& w) {
     if (w.size() != 6 || w[2] != "planned" || w[4] != "position") return std::nullopt;
@@ -216,6 +235,12 @@ public:
             auto port = port_entry(w);
             if (!port || port->first >= phase.planned) return "bad port entry";
             phase.ports.push_back(*port);
+            return std::nullopt;
+        }
+        if (w[0] == "group") {
+            auto group = group_entry(w);
+            if (!group) return "bad group entry";
+            phase.groups.push_back(*group);
             return std::nullopt;
         }
         if (w[0] == "host") {
@@ -298,12 +323,18 @@ const ResumePhase* ResumeState::phase(std::string_view name) const {
 }
 
 ResumePhase capture_phase(std::string name, const Results& results, const ResumePoint& point) {
-    ResumePhase phase{std::move(name), results.targets().size(), point, {}, {}};
-    for (std::uint64_t index = 0; index < phase.planned; ++index) {
-        if (results.port(index).state != PortState::unscanned) phase.ports.emplace_back(index, results.port(index));
-    }
-    for (std::uint32_t host = 0; host < results.targets().host_count(); ++host) {
-        if (results.host(host).replies > 0) phase.hosts.emplace_back(host, results.host(host));
+    ResumePhase phase{std::move(name), results.targets().size(), point, {}, {}, {}};
+    for (const std::uint32_t host : results.hosts_held()) {
+        const HostResult shown = results.host(host);
+        const auto dropped = [&](PortState state) { return (shown.dropped_states >> static_cast<int>(state) & 1) != 0; };
+        for (const PlacedSlot placed : results.targets().slots_of(host)) {
+            const PortResult port = results.port(placed.index);
+            if (port.state != PortState::unscanned && !dropped(port.state)) phase.ports.emplace_back(placed.index, port);
+        }
+        for (const PortGroup& group : results.groups(host)) {
+            if (dropped(group.state)) phase.groups.emplace_back(host, group);
+        }
+        if (shown.replies > 0) phase.hosts.emplace_back(host, shown);
     }
     return phase;
 }
@@ -327,6 +358,11 @@ Result<bool> restore_phase(const ResumePhase& phase, Results& results) {
     for (const auto& [index, host] : phase.hosts) {
         if (index >= targets.host_count()) return Error{what + "has a host out of range (" + std::to_string(index) + ")"};
     }
+    for (const auto& [index, group] : phase.groups) {
+        if (index >= targets.host_count() || group.count > targets.slot_count_of(index))
+            return Error{what + "has a group that does not fit its targets (host " + std::to_string(index) + ")"};
+    }
+    for (const auto& [index, group] : phase.groups) results.restore_group(index, group);
     for (const auto& [index, port] : phase.ports) results.set(index, port);
     for (const auto& [index, host] : phase.hosts) results.restore_host(index, host);
     return true;

@@ -274,12 +274,12 @@ void Engine::grant_tries(std::uint32_t host) {
 }
 
 // A probe for a paced host waits in that host's queue until its pace allows it.
-bool Engine::hold_for_pace(std::uint64_t index, Micros now) {
+bool Engine::hold_for_pace(std::uint64_t index, bool resend, Micros now) {
     const std::uint32_t host = host_of(index);
     if (!icmp_paced_lane(targets_->lane_at(index)) || !icmp_pacer_.paced(host)) return false;
     auto& queue = held_[host];
     if (queue.empty() && icmp_pacer_.take(host, now)) return false;
-    queue.push_back(index);
+    queue.push_back(Held{index, resend});
     return true;
 }
 
@@ -295,14 +295,17 @@ std::size_t Engine::release_paced(Micros now, std::span<Probe> out) {
     for (auto it = held_.begin(); it != held_.end() && n < out.size();) {
         auto& queue = it->second;
         while (!queue.empty() && n < out.size() && icmp_pacer_.take(it->first, now)) {
-            const std::uint64_t index = queue.front();
+            const Held held = queue.front();
             queue.pop_front();
-            const Target target = targets_->at(index);
+            if (!held.resend) {
+                out[n++] = make_probe(held.index, 0);
+                continue;
+            }
+            const Target target = targets_->at(held.index);
             auto* entry = correlator_.find(Correlator::key(target.ip, target.lane, target.port));
-            if (entry != nullptr && entry->phase != Correlator::Phase::queued) continue;  // answered while it waited
-            if (entry == nullptr && results_->port(index).state != PortState::unscanned) continue;  // answered late
-            out[n++] = entry != nullptr ? next_try(*entry) : make_probe(index, 0);
-            stats_.retransmitted += entry != nullptr ? 1 : 0;
+            if (entry == nullptr || entry->phase != Correlator::Phase::queued) continue;  // answered while it waited
+            out[n++] = next_try(*entry);
+            ++stats_.retransmitted;
         }
         it = queue.empty() ? held_.erase(it) : std::next(it);
     }
@@ -323,7 +326,8 @@ std::optional<Engine::Candidate> Engine::take_candidate() {
 }
 
 // The first try of an index with no verdict: those an interrupted scan left pending, then the
-// walk. A resumed scan's Results hold the verdicts it restored, and those are skipped.
+// walk. A resumed scan's Results hold the verdicts it restored, all from before its resume
+// point's position, so the walk from there meets none of them.
 std::optional<Engine::Candidate> Engine::next_first_try() {
     while (!resumed_.empty()) {
         const std::uint64_t index = resumed_.front();
@@ -331,8 +335,7 @@ std::optional<Engine::Candidate> Engine::next_first_try() {
         if (!decided_index(index)) return Candidate{index, 0, nullptr, true};
     }
     while (next_position_ < order_.size()) {
-        const std::uint64_t index = order_(next_position_++);
-        if (!decided_index(index)) return Candidate{index, 0, nullptr};
+        return Candidate{order_(next_position_++), 0, nullptr};
     }
     return std::nullopt;
 }
@@ -348,10 +351,7 @@ void Engine::park(const Candidate& candidate) {
 
 // The probe a parked candidate stands for, unless it was answered while it waited.
 std::optional<Probe> Engine::send_parked(const Parked& parked) {
-    if (!parked.resend) {
-        if (results_->port(parked.index).state != PortState::unscanned) return std::nullopt;
-        return make_probe(parked.index, 0);
-    }
+    if (!parked.resend) return make_probe(parked.index, 0);  // a first try: nothing could answer it yet
     auto* entry = correlator_.find(parked.key);
     if (entry == nullptr || entry->phase != Correlator::Phase::queued) return std::nullopt;
     ++stats_.retransmitted;
@@ -399,7 +399,7 @@ std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
     while (n < out.size()) {
         const auto candidate = take_candidate();
         if (!candidate) break;
-        if (hold_for_pace(candidate->index, now)) continue;
+        if (hold_for_pace(candidate->index, candidate->resend != nullptr, now)) continue;
         const Admission admission = admit(candidate->index, now);
         if (admission == Admission::park) {
             park(*candidate);
@@ -712,15 +712,22 @@ bool Engine::finished() {
     return true;
 }
 
-// Every index before the walk's position that has no verdict. Walking the permutation again is
-// O(position) Feistel evaluations and lookups, a few milliseconds for a million probes, once per
-// interrupt; it needs no record of what is in flight, parked or held, and cannot miss any.
+// Every index walked so far that has no verdict: those the correlator holds (in flight, waiting
+// for a resend, out of tries), the first tries parked or held for a pace, and those a resumed
+// scan had not sent again yet. The engine's own queues say it, so no record per port is needed.
 ResumePoint Engine::resume_point() const {
-    ResumePoint point{next_position_, {}};
-    for (std::uint64_t position = 0; position < next_position_; ++position) {
-        const std::uint64_t index = order_(position);
-        if (!decided_index(index)) point.pending.push_back(index);
+    ResumePoint point{next_position_, {resumed_.begin(), resumed_.end()}};
+    for (const auto& [key, entry] : correlator_.open_probes()) point.pending.push_back(entry.index);
+    for (const auto& [host, queue] : parked_) {
+        for (const Parked& parked : queue.first_tries) point.pending.push_back(parked.index);
     }
+    for (const auto& [host, queue] : held_) {
+        for (const Held& held : queue) {
+            if (!held.resend) point.pending.push_back(held.index);
+        }
+    }
+    std::sort(point.pending.begin(), point.pending.end());
+    point.pending.erase(std::unique(point.pending.begin(), point.pending.end()), point.pending.end());
     return point;
 }
 

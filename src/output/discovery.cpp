@@ -15,9 +15,7 @@ std::string seconds(std::uint32_t us) {
 }
 
 std::uint64_t count_up(const Results& discovery) {
-    std::uint64_t up = 0;
-    for (std::uint32_t host = 0; host < discovery.targets().host_count(); ++host) up += up_evidence(discovery, host) ? 1 : 0;
-    return up;
+    return discovery.hosts_with_open();
 }
 
 }  // namespace
@@ -33,36 +31,30 @@ std::optional<std::uint64_t> up_evidence(const Results& discovery, std::uint32_t
     return best;
 }
 
-namespace {
-
-// Calls `visit` for every host found up, in address order, with the slot that showed it.
-void for_each_host_up(const Results& discovery,
-                      const std::function<void(std::uint32_t host, const Target& target, const PortResult& slot)>& visit) {
-    const auto& targets = discovery.targets();
-    for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
-        if (const auto evidence = up_evidence(discovery, host)) visit(host, targets.at(*evidence), discovery.port(*evidence));
-    }
+void write_discovery_normal_host(std::ostream& out, const Results& discovery, std::uint32_t host,
+                                 const ScanSummary& summary) {
+    const auto evidence = up_evidence(discovery, host);
+    if (!evidence) return;
+    const Target target = discovery.targets().at(*evidence);
+    const PortResult slot = discovery.port(*evidence);
+    const ProbeKind& kind = discovery.kind(target.lane);
+    const std::string ip = target.ip.str();
+    const std::string_view name = host_name(summary, host);
+    out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
+    out << "Host is up, received " << to_string(slot.reason);
+    if (slot.ttl != 0) out << " ttl " << int{slot.ttl};
+    if (slot.reason != Reason::localhost_response) out << " to " << kind.name;
+    if (slot.reason != Reason::localhost_response && uses_ports(kind)) out << ' ' << target.port.value();
+    if (slot.rtt_us != 0) out << " (" << seconds(slot.rtt_us) << " latency)";
+    out << ".\n";
 }
 
-}  // namespace
-
 void write_discovery_normal_hosts(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
-    for_each_host_up(discovery, [&](std::uint32_t host, const Target& target, const PortResult& slot) {
-        const ProbeKind& kind = discovery.kind(target.lane);
-        const std::string ip = target.ip.str();
-        const std::string_view name = host_name(summary, host);
-        out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
-        out << "Host is up, received " << to_string(slot.reason);
-        if (slot.ttl != 0) out << " ttl " << int{slot.ttl};
-        if (slot.reason != Reason::localhost_response) out << " to " << kind.name;
-        if (slot.reason != Reason::localhost_response && uses_ports(kind)) out << ' ' << target.port.value();
-        if (slot.rtt_us != 0) out << " (" << seconds(slot.rtt_us) << " latency)";
-        out << ".\n";
-    });
+    for (const std::uint32_t host : discovery.hosts_held()) write_discovery_normal_host(out, discovery, host, summary);
 }
 
 void write_discovery_normal(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
-    write_discovery_normal_hosts(out, discovery, summary);
+    if (discovery.keeps() != Keep::listed) write_discovery_normal_hosts(out, discovery, summary);  // else streamed
     write_normal_footer(out, discovery.targets().host_count(), count_up(discovery), summary);
 }
 
@@ -82,8 +74,7 @@ void write_discovery_jsonl_host(std::ostream& out, const Results& discovery, std
 }
 
 void write_discovery_jsonl(std::ostream& out, const Results& discovery, const ScanSummary& summary) {
-    const auto hosts = static_cast<std::uint32_t>(discovery.targets().host_count());
-    for (std::uint32_t host = 0; host < hosts; ++host) write_discovery_jsonl_host(out, discovery, host, summary);
+    for (const std::uint32_t host : discovery.hosts_held()) write_discovery_jsonl_host(out, discovery, host, summary);
 }
 
 }  // namespace flagscan

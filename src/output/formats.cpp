@@ -156,10 +156,9 @@ HostStatus host_status(const Results& results, std::uint32_t host, const ReportO
 }
 
 HostCounts host_counts(const Results& results, const ReportOptions& options, const ScanSummary& summary) {
-    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
     HostCounts counts;
-    counts.total = summary.addresses != 0 ? summary.addresses : hosts;
-    for (std::uint32_t host = 0; host < hosts; ++host) counts.up += host_status(results, host, options, summary).up ? 1 : 0;
+    counts.total = summary.addresses != 0 ? summary.addresses : results.targets().host_count();
+    counts.up = is_discovery(results) ? results.hosts_with_open() : hosts_up(results, options);
     return counts;
 }
 

@@ -98,8 +98,7 @@ void write_grepable_end(std::ostream& out, const Results& results, const ReportO
 void write_grepable(std::ostream& out, const Results& results, const ServiceTable& services,
                     const ReportOptions& options, const ScanSummary& summary) {
     write_grepable_start(out, results, summary);
-    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
-    for (std::uint32_t host = 0; host < hosts; ++host) write_grepable_host(out, results, host, services, options, summary);
+    for (const std::uint32_t host : results.hosts_held()) write_grepable_host(out, results, host, services, options, summary);
     write_grepable_end(out, results, options, summary);
 }
 

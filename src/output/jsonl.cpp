@@ -26,7 +26,7 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index, 
 }
 
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ScanSummary& summary) {
-    const auto& info = results.host(host);
+    const HostResult info = results.host(host);
     out << R"({"ip":")" << results.targets().hosts().at(host).str() << '"';
     if (!summary.scan.empty()) out << R"(,"scan":")" << json_string(summary.scan) << '"';
     if (const auto name = host_name(summary, host); !name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
@@ -74,8 +74,7 @@ void write_jsonl_host(std::ostream& out, const Results& results, std::uint32_t h
 }
 
 void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary) {
-    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
-    for (std::uint32_t host = 0; host < hosts; ++host) write_jsonl_host(out, results, host, options, summary);
+    for (const std::uint32_t host : results.hosts_held()) write_jsonl_host(out, results, host, options, summary);
 }
 
 }  // namespace flagscan

@@ -134,7 +134,7 @@ void write_port_table(std::ostream& out, const Results& results, std::uint32_t h
 
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
                 const ReportOptions& options, const ScanSummary& summary) {
-    const auto& info = results.host(host);
+    const HostResult info = results.host(host);
     const std::string ip = results.targets().hosts().at(host).str();
     const std::string_view name = host_name(summary, host);
     out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
@@ -163,22 +163,25 @@ void write_normal_header(std::ostream& out, const ScanSummary& summary) {
 
 std::uint32_t write_normal_hosts(std::ostream& out, const Results& results, const ServiceTable& services,
                                 const ReportOptions& options, const ScanSummary& summary) {
-    std::uint32_t up = 0;
-    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
-    for (std::uint32_t host = 0; host < hosts; ++host) {
-        if (!host_is_up(results, host, options)) continue;
-        ++up;
-        if (host_is_reported(results, host, options)) write_host(out, results, host, services, options, summary);
-    }
-    return up;
+    for (const std::uint32_t host : results.hosts_held()) write_normal_host(out, results, host, services, options, summary);
+    return static_cast<std::uint32_t>(hosts_up(results, options));
+}
+
+void write_normal_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
+                       const ReportOptions& options, const ScanSummary& summary) {
+    if (host_is_reported(results, host, options)) write_host(out, results, host, services, options, summary);
+}
+
+void write_normal_end(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary) {
+    const std::uint64_t up = hosts_up(results, options);
+    write_service_detection_note(out, results, static_cast<std::uint32_t>(up));
+    write_normal_footer(out, summary.addresses != 0 ? summary.addresses : results.targets().host_count(), up, summary);
 }
 
 void write_normal(std::ostream& out, const Results& results, const ServiceTable& services, const ReportOptions& options,
                   const ScanSummary& summary) {
-    const std::uint32_t up = write_normal_hosts(out, results, services, options, summary);
-    write_service_detection_note(out, results, up);
-    const auto hosts = results.targets().host_count();
-    write_normal_footer(out, summary.addresses != 0 ? summary.addresses : hosts, up, summary);
+    write_normal_hosts(out, results, services, options, summary);
+    write_normal_end(out, results, options, summary);
 }
 
 void write_normal_footer(std::ostream& out, std::uint64_t addresses, std::uint64_t up, const ScanSummary& summary) {

@@ -21,10 +21,14 @@ bool host_is_up(const Results& results, std::uint32_t host, const ReportOptions&
 bool host_is_reported(const Results& results, std::uint32_t host, const ReportOptions& options) {
     if (!host_is_up(results, host, options)) return false;
     if (!options.open_only) return true;
-    const auto& counts = results.host(host).counts;
+    const auto counts = results.host(host).counts;
     return counts[static_cast<int>(PortState::open)] + counts[static_cast<int>(PortState::open_filtered)] +
                counts[static_cast<int>(PortState::unfiltered)] >
            0;
+}
+
+std::uint64_t hosts_up(const Results& results, const ReportOptions& options) {
+    return options.hosts_assumed_up ? results.targets().host_count() : results.hosts_replied();
 }
 
 std::string_view protocol_name(const ProbeKind& kind) {
@@ -38,7 +42,7 @@ std::string_view protocol_name(const ProbeKind& kind) {
 
 namespace {
 
-constexpr std::uint32_t kListedUpTo = 25;
+constexpr std::uint32_t kListedUpTo = Results::kListedUpTo;
 
 // nmap's isIgnoredState: open is always listed; --open folds every state that cannot be open;
 // the others fold when more than 25 ports are in them (--all-ports: never).
@@ -51,15 +55,9 @@ bool folds(PortState state, std::uint32_t count, const ReportOptions& options) {
 // The folded ports grouped by (state, lane, reason), groups in the order their first port comes.
 std::vector<NotShown> group_folded(const Results& results, std::uint32_t host, const HostListing& listing) {
     std::vector<NotShown> groups;
-    for (const auto [index, slot] : results.targets().slots_of(host)) {
-        const auto& port = results.port(index);
-        if (!listing.folded[static_cast<int>(port.state)]) continue;
-        const std::uint8_t lane = slot.lane;
-        auto group = std::find_if(groups.begin(), groups.end(), [&](const NotShown& g) {
-            return g.state == port.state && g.lane == lane && g.reason == port.reason;
-        });
-        if (group == groups.end()) group = groups.insert(groups.end(), NotShown{port.state, lane, port.reason, 0});
-        ++group->count;
+    for (const PortGroup& group : results.groups(host)) {
+        if (listing.folded[static_cast<int>(group.state)])
+            groups.push_back(NotShown{group.state, group.lane, group.reason, group.count});
     }
     return groups;
 }
@@ -84,8 +82,12 @@ std::uint32_t HostListing::folded_ports() const {
 // merge sort takes the later of two equal groups first).
 HostListing host_listing(const Results& results, std::uint32_t host, const ReportOptions& options) {
     HostListing listing;
-    listing.counts = results.host(host).counts;
-    for (int s = 0; s < kPortStateCount; ++s) listing.folded[s] = folds(static_cast<PortState>(s), listing.counts[s], options);
+    const HostResult shown = results.host(host);
+    listing.counts = shown.counts;
+    for (int s = 0; s < kPortStateCount; ++s) {
+        const bool dropped = (shown.dropped_states >> s & 1) != 0;  // Keep::listed no longer has them
+        listing.folded[s] = folds(static_cast<PortState>(s), listing.counts[s], options) || dropped;
+    }
     listing.not_shown = group_folded(results, host, listing);
     std::reverse(listing.not_shown.begin(), listing.not_shown.end());
     const auto& counts = listing.counts;

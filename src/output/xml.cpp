@@ -199,8 +199,7 @@ void write_xml_end(std::ostream& out, const Results& results, const ReportOption
 void write_xml(std::ostream& out, const Results& results, const ServiceTable& services, const ReportOptions& options,
                const ScanSummary& summary) {
     write_xml_start(out, results, summary);
-    const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
-    for (std::uint32_t host = 0; host < hosts; ++host) write_xml_host(out, results, host, services, options, summary);
+    for (const std::uint32_t host : results.hosts_held()) write_xml_host(out, results, host, services, options, summary);
     write_xml_end(out, results, options, summary, !summary.interrupted, summary.interrupted ? "interrupted" : "");
 }
 

@@ -196,7 +196,7 @@ ChecksRun run_checks(Results& results, const ChecksSettings& settings, const Clo
     std::vector<Talk> talks;  // each dialog on the heap: the driver holds it while the vector grows
     std::size_t without_owner = 0;
     const auto& targets = results.targets();
-    for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
+    for (const std::uint32_t host : results.hosts_held()) {
         if (results.host(host).counts[static_cast<int>(PortState::open)] == 0) continue;
         for (const PlacedSlot placed : targets.slots_of(host)) {
             const bool tcp = results.kind(placed.slot.lane).protocol == ipproto::tcp;

@@ -226,7 +226,7 @@ std::optional<PortState> state_of_113(const Results& results, std::uint32_t host
 std::vector<IdentHost> hosts_with_open_tcp(const Results& results) {
     std::vector<IdentHost> hosts;
     const auto& targets = results.targets();
-    for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
+    for (const std::uint32_t host : results.hosts_held()) {
         if (results.host(host).counts[static_cast<int>(PortState::open)] == 0) continue;
         IdentHost found{targets.hosts().at(host), {}, state_of_113(results, host), {}, 0};
         for (const PlacedSlot placed : targets.slots_of(host)) {

@@ -146,8 +146,8 @@ std::vector<WalkedPort> name_walked_ports(Results& results, const ServiceProbeDb
     results.services().mark_performed();
     std::vector<WalkedPort> ports;
     const auto& targets = results.targets();
-    for (std::uint32_t host = 0; host < targets.host_count(); ++host) {
-        const auto& counts = results.host(host).counts;
+    for (const std::uint32_t host : results.hosts_held()) {
+        const auto counts = results.host(host).counts;
         if (counts[static_cast<int>(PortState::open)] == 0 && counts[static_cast<int>(PortState::open_filtered)] == 0)
             continue;
         for (const PlacedSlot placed : targets.slots_of(host)) {

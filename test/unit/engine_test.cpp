@@ -302,7 +302,7 @@ struct ReplayEngine {
     }
     bool sent(const std::vector<std::uint8_t>& bytes, Micros ts) { return engine.replay_probe(*decode_ipv4(ByteView{bytes}), ts); }
     void received(const std::vector<std::uint8_t>& bytes, Micros ts) { engine.on_packet(*decode_ipv4(ByteView{bytes}), ts); }
-    const PortResult& at(std::uint16_t port) const { return results.port(static_cast<std::uint64_t>(targets.port_index(Port{port}))); }
+    PortResult at(std::uint16_t port) const { return results.port(static_cast<std::uint64_t>(targets.port_index(Port{port}))); }
 };
 
 // A probe with 20 bytes of data (nmap --data-length 20, hping3 -d 20), as captured.

@@ -41,7 +41,7 @@ struct Replayed {
     std::unique_ptr<Engine> engine;
     ReplayCounts counts;
 
-    const PortResult& at(std::uint16_t port) const {
+    PortResult at(std::uint16_t port) const {
         return results->port(targets->index_of(0, 0, Port{port}).value());
     }
 };

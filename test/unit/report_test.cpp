@@ -374,11 +374,11 @@ TEST(ReportInterrupted, SaysWhatWasNotScannedAndFoldsOnlyWhatWas) {
     std::atomic<bool> stop{false};
     LoopHooks hooks;
     hooks.tick = [&](Micros) {  // once both open ports are known, so that the host has a port to list
-        const auto& found = scan.results->host(0).counts[static_cast<int>(PortState::open)];
+        const auto found = scan.results->host(0).counts[static_cast<int>(PortState::open)];
         stop = scan.engine->decided() >= 300 && found == 2;
     };
     scan.run(hooks, stop);
-    const auto& counts = scan.results->host(0).counts;
+    const auto counts = scan.results->host(0).counts;
     const std::uint32_t left = counts[static_cast<int>(PortState::unscanned)];
     const std::uint32_t closed = counts[static_cast<int>(PortState::closed)];
     ASSERT_GT(left, 0u);

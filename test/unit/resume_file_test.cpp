@@ -51,13 +51,13 @@ ResumeState sample_state() {
     ResumeState state;
     state.args = {"-sS", "-p", "1-1000", "", "a b\tc\nd%e", "caf\xc3\xa9", "10.77.22.2"};
     state.seed = std::numeric_limits<std::uint64_t>::max();
-    ResumePhase discovery{"discovery", 4, {4, {}}, {}, {}};
+    ResumePhase discovery{"discovery", 4, {4, {}}, {}, {}, {}};
     PortResult up;
     up.state = PortState::open;
     up.reason = Reason::echo_reply;
     discovery.ports = {{0, up}, {3, up}};
     discovery.hosts = {{0, HostResult{2, 150, 0, {}}}};
-    ResumePhase ports{"ports", 1u << 20, {5000, {17, 4, 4999}}, {}, {}};
+    ResumePhase ports{"ports", 1u << 20, {5000, {17, 4, 4999}}, {}, {}, {}};
     ports.ports = {{0, full_port(0)}, {(1u << 20) - 1, full_port(7)}};
     ports.hosts = {{0, HostResult{1, -1, 0.5, {}}}, {9, HostResult{4'000'000'000u, 123456789, 1.0 / 3, {}}}};
     state.phases = {discovery, ports};
@@ -139,13 +139,13 @@ TEST(ResumeFile, EditedOrTruncatedFilesFailTheChecksum) {
 TEST(ResumeFile, BadLinesAreNamedByNumber) {
     ResumeState state;
     state.args = {"-p", "22"};
-    state.phases = {ResumePhase{"ports", 10, {10, {}}, {{3, PortResult{}}}, {}}};  // an unscanned verdict
+    state.phases = {ResumePhase{"ports", 10, {10, {}}, {{3, PortResult{}}}, {}, {}}};  // an unscanned verdict
     EXPECT_EQ(error_of(serialize(state)), "resume file line 7: bad port entry");
-    state.phases = {ResumePhase{"ports", 10, {10, {12}}, {}, {}}};  // pending past the target set
+    state.phases = {ResumePhase{"ports", 10, {10, {12}}, {}, {}, {}}};  // pending past the target set
     EXPECT_EQ(error_of(serialize(state)), "resume file line 7: bad pending index");
-    state.phases = {ResumePhase{"ports", 10, {11, {}}, {}, {}}};  // position past the end
+    state.phases = {ResumePhase{"ports", 10, {11, {}}, {}, {}, {}}};  // position past the end
     EXPECT_EQ(error_of(serialize(state)), "resume file line 6: bad phase line");
-    state.phases = {ResumePhase{"ports", 10, {0, {}}, {}, {}}, ResumePhase{"ports", 10, {0, {}}, {}, {}}};
+    state.phases = {ResumePhase{"ports", 10, {0, {}}, {}, {}, {}}, ResumePhase{"ports", 10, {0, {}}, {}, {}, {}}};
     EXPECT_EQ(error_of(serialize(state)), "resume file line 7: phase 'ports' given twice");
 }
 
@@ -163,7 +163,7 @@ TEST(ResumeFile, RestoreChecksThePhaseFitsItsTargets) {
     closed.state = PortState::closed;
     closed.reason = Reason::reset;
     closed.rule = 1;
-    ResumePhase phase{"ports", 200, {50, {7, 9}}, {{4, closed}, {150, closed}}, {{1, HostResult{3, 420, 1.5, {}}}}};
+    ResumePhase phase{"ports", 200, {50, {7, 9}}, {{4, closed}, {150, closed}}, {{1, HostResult{3, 420, 1.5, {}, 0}}}, {}};
 
     ResumePhase bigger = phase;
     bigger.planned = 300;

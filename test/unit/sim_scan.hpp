@@ -55,7 +55,7 @@ struct SimScan {
         return clock.now() - start;
     }
 
-    const PortResult& at(Ipv4 host, std::uint16_t port, std::uint8_t lane = 0) const {
+    PortResult at(Ipv4 host, std::uint16_t port, std::uint8_t lane = 0) const {
         const auto h = *targets.hosts().index_of(host);
         return results->port(h * targets.slot_count() + static_cast<std::uint64_t>(targets.slot_index(lane, Port{port})));
     }

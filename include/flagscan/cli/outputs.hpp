@@ -8,6 +8,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "flagscan/cli/options.hpp"
@@ -43,6 +44,9 @@ public:
     void start(const ScanView& view);
     // A host whose every port has its verdict: the streaming formats write it now.
     void host_finished(const ScanView& view, std::uint32_t host);
+    // Every output writes hosts as they finish (a large scan's normal report too): then a host
+    // once written is needed no more.
+    bool streams_all(const ScanView& view) const;
     // The hosts not written yet (an interrupted scan's, or all of them), the normal reports and
     // every footer. False, said on `err`, when any write failed during the scan or now.
     bool finish(const ScanView& view, std::ostream& err);
@@ -57,11 +61,11 @@ private:
         int error = 0;                         // errno of the first failed write
     };
     void add(OutputFormat format, const std::string& path, std::ostream& out);
-    bool streams(const Destination& destination) const;
+    bool streams(const Destination& destination, const ScanView& view) const;
     void check(Destination& destination);
 
     std::vector<Destination> destinations_;
-    std::vector<bool> written_;  // per host of the current view
+    std::unordered_set<std::uint32_t> written_;  // hosts of the current view written out
     bool stdout_other_ = false;
 };
 

@@ -25,6 +25,8 @@ struct ResumePhase {
     ResumePoint point;
     std::vector<std::pair<std::uint64_t, PortResult>> ports;  // decided ones only, by index
     std::vector<std::pair<std::uint32_t, HostResult>> hosts;  // hosts with replies; counts are not kept (recounted)
+    // Keep::listed: the groups of ports whose verdicts were folded away, by count
+    std::vector<std::pair<std::uint32_t, PortGroup>> groups;
 };
 
 struct ResumeState {
@@ -35,7 +37,9 @@ struct ResumeState {
     const ResumePhase* phase(std::string_view name) const;  // nullptr when the file has none of that name
 };
 
-// What `results` and the engine's `point` hold of one phase. Reads every slot: O(planned).
+// What `results` and the engine's `point` hold of one phase. Reads every slot of every host
+// Results holds: O(planned) for a small scan; a large one (Keep::listed) keeps its folded
+// ports as "group" lines, and the hosts already written and forgotten are not in it.
 ResumePhase capture_phase(std::string name, const Results& results, const ResumePoint& point);
 // Puts a phase's verdicts and host evidence into fresh `results` of the rebuilt target set.
 // An error, and `results` untouched, when the phase does not fit that set (another size, an
@@ -45,7 +49,7 @@ Result<bool> restore_phase(const ResumePhase& phase, Results& results);
 // The file's text: "flagscan-resume 1", "version X", one "arg" line per argument (bytes outside
 // printable ASCII, spaces and '%' as %XX), "seed N", then per phase a "phase NAME planned N
 // position N" line followed by its "pending INDEX", "port INDEX <fields>" and "host INDEX
-// <evidence>" lines, and last "checksum H", the FNV-1a 64 of every byte before that line.
+// <evidence>" and "group HOST STATE LANE REASON COUNT FIRST" lines, and last "checksum H", the FNV-1a 64 of every byte before that line.
 // Size: one line per decided port, ~40 bytes: 2.6 MB for 65535 ports of one host. An internet
 // scale scan (10^9 ports) would need tens of GB; it would have to keep only the ports worth
 // listing (open, and what --reason shows) and count the rest, as the reports do.

@@ -136,6 +136,11 @@ private:
     std::optional<Candidate> take_candidate();
     std::optional<Candidate> next_first_try();
     bool decided_index(std::uint64_t index) const { return results_->port(index).state != PortState::unscanned; }
+    // A probe held for its host's ICMP pace: a first try, or the resend of an open probe.
+    struct Held {
+        std::uint64_t index;
+        bool resend;
+    };
     void put_back(const Candidate& candidate);
     enum class Admission : std::uint8_t { send, park, wait };
     Admission admit(std::uint64_t index, Micros now);
@@ -173,7 +178,7 @@ private:
     std::uint32_t host_of(std::uint64_t index) const { return targets_->host_of(index); }
     bool icmp_paced_lane(std::uint8_t lane) const;
     std::uint32_t errors_to_suspect(std::uint8_t lane) const;
-    bool hold_for_pace(std::uint64_t index, Micros now);
+    bool hold_for_pace(std::uint64_t index, bool resend, Micros now);
     std::size_t release_paced(Micros now, std::span<Probe> out);
     void resend_given_up(std::uint32_t host);
     Probe next_try(const Correlator::Entry& entry);
@@ -200,7 +205,7 @@ private:
     std::vector<bool> icmp_lanes_;          // per lane: an ICMP error decides what silence cannot (icmp_error_decides)
     bool retime_ = false;                   // a host heard its first answer: timers follow its timeout
     IcmpPacer icmp_pacer_;
-    std::map<std::uint32_t, std::deque<std::uint64_t>> held_;  // per paced host: indices waiting for its pace
+    std::map<std::uint32_t, std::deque<Held>> held_;  // per paced host: indices waiting for its pace
     std::deque<std::pair<Micros, std::uint64_t>> spaced_;      // (due, key): timed-out tries waiting out kTokenGap
     TokenBucket pace_;   // --max-rate / --scan-delay ceiling
     TokenBucket floor_;  // --min-rate: sends allowed even when the window is full

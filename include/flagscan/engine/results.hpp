@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -63,14 +65,42 @@ struct HostResult {
     Micros min_rtt = -1;             // lowest RTT measured to it (-1: none)
     double icmp_limit = 0;           // ICMP errors per second it was found to allow (0: no limit met)
     std::array<std::uint32_t, kPortStateCount> counts{};  // ports per PortState
+    std::uint8_t dropped_states = 0;  // Keep::listed: bit s: the ports in state s were dropped (folded)
+};
+
+// The ports of one host that share a state, a lane (so a protocol) and a reason: what a
+// report's "Not shown" line counts. `first` is the first of them in report order (lane, then
+// port: lane << 16 | port), which orders groups of equal size as nmap does.
+struct PortGroup {
+    PortState state = PortState::unscanned;
+    std::uint8_t lane = 0;
+    Reason reason = Reason::none;
+    std::uint32_t count = 0;
+    std::uint32_t first = 0;
+};
+
+// How much of each host's ports Results keeps.
+enum class Keep : std::uint8_t {
+    // Every verdict, 16 bytes a probe: scans of up to kEveryPortUpTo probes, and --explain.
+    every_port,
+    // Only what a report lists: every open port, and the ports of each state while the host
+    // has at most 25 in it (past that nmap folds the state into "Not shown", which needs only
+    // the counts per group). Memory follows what is reported, not the scan's size.
+    listed,
 };
 
 class Results {
 public:
+    // Up to this many probes (host x slot) every verdict is kept (16 MiB); past it, Keep::listed.
+    static constexpr std::uint64_t kEveryPortUpTo = std::uint64_t{1} << 20;
+    static constexpr std::uint32_t kListedUpTo = 25;  // nmap's isIgnoredState threshold
+
     // kinds[lane]: the probe kind of each lane of the target set (reports and --explain read
     // every slot's verdict through its kind). keep_evidence: also keep each port's PortEvidence
-    // (for --explain); without it the notes below cost one branch and store nothing.
-    Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds, bool keep_evidence = false);
+    // (for --explain, which implies Keep::every_port); without it the notes below cost one branch
+    // and store nothing. `keep`: nullopt chooses by the scan's size (kEveryPortUpTo).
+    Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds, bool keep_evidence = false,
+            std::optional<Keep> keep = std::nullopt);
 
     void set(std::uint64_t index, const PortResult& result);
     void note_reply(std::uint32_t host_index, Micros rtt);
@@ -83,25 +113,45 @@ public:
     // A packet about the port that decided nothing (its unused_* fields and reply_from); the first
     // one is kept, and only while no reply decided.
     void note_unused(std::uint64_t index, const PortEvidence& packet);
-    void note_icmp_limit(std::uint32_t host_index, double per_second) { hosts_[host_index].icmp_limit = per_second; }
+    void note_icmp_limit(std::uint32_t host_index, double per_second) { record(host_index).result.icmp_limit = per_second; }
     // A resumed scan: what the host showed before the interrupt (replies, min_rtt, icmp_limit;
     // its counts follow from the verdicts set()).
     void restore_host(std::uint32_t host_index, const HostResult& evidence);
+    // A resumed scan under Keep::listed: ports of a group the report folds, restored by count.
+    void restore_group(std::uint32_t host_index, const PortGroup& group);
 
     const TargetSet& targets() const { return *targets_; }
     const ProbeKind& kind(std::uint8_t lane) const { return *kinds_[lane]; }
     const std::vector<const ProbeKind*>& kinds() const { return kinds_; }
-    const PortResult& port(std::uint64_t index) const { return ports_[index]; }
+    Keep keeps() const { return keep_; }
+    // The port's verdict. Under Keep::listed a port folded into its host's "Not shown" counts
+    // reads as unscanned, unless it is one of the latest silent verdicts (kept so that a late
+    // reply can still overturn it).
+    PortResult port(std::uint64_t index) const;
     bool keeps_evidence() const { return !evidence_.empty(); }
     // What was noted of the port; empty (tries_known false, nothing unused) when none was kept.
     PortEvidence evidence(std::uint64_t index) const { return evidence_.empty() ? PortEvidence{} : evidence_[index]; }
-    const HostResult& host(std::uint32_t host_index) const { return hosts_[host_index]; }
+    // What the host showed. A host never heard of (or forgotten by forget_host) reads as every
+    // port unscanned.
+    HostResult host(std::uint32_t host_index) const;
+    // The host's ports grouped by (state, lane, reason), in the order their first port comes.
+    std::vector<PortGroup> groups(std::uint32_t host_index) const;
     std::uint64_t decided() const { return decided_; }
     // Ports in one state over every host (the open count a status line shows).
     std::uint64_t state_total(PortState state) const { return totals_[static_cast<int>(state)]; }
+    // Hosts that sent any reply, and hosts with an open port (-sn: the hosts found up), over the
+    // whole scan, forgotten hosts included.
+    std::uint64_t hosts_replied() const { return hosts_replied_; }
+    std::uint64_t hosts_with_open() const { return hosts_with_open_; }
     // The hosts whose every port got a verdict since the last call, in the order they finished
     // (so outputs can write a host the moment it is done).
     std::vector<std::uint32_t> take_finished_hosts();
+    // The hosts a report may hold, in address order: under Keep::every_port every host; under
+    // Keep::listed those heard of and not forgotten.
+    std::vector<std::uint32_t> hosts_held() const;
+    // A host written out and done with (Keep::listed): its ports, banners and counts are dropped,
+    // so that a scan of the whole address space holds only the hosts still being scanned.
+    void forget_host(std::uint32_t host_index);
 
     // --banners: the first bytes the service on the port sent, escaped (printable text); kept
     // only for the ports that sent some, so large scans stay flat.
@@ -119,14 +169,30 @@ public:
     const ChecksFound& checks() const { return checks_; }
 
 private:
+    struct HostRecord {
+        HostResult result;
+        std::vector<PortGroup> groups;
+    };
     static void keep_unused(PortEvidence& slot, const PortEvidence& before);
+    HostRecord& record(std::uint32_t host);
+    bool folded(const HostRecord& host, PortState state) const;
+    void count(HostRecord& host, std::uint64_t index, const PortResult& port, int step);
+    void store(std::uint64_t index, const PortResult& port, const HostRecord& host);
+    void fold(std::uint32_t host, PortState state);
+    void remember_silent(std::uint64_t index, const PortResult& port);
 
     const TargetSet* targets_;
     std::vector<const ProbeKind*> kinds_;
-    std::vector<PortResult> ports_;
+    Keep keep_;
+    std::vector<PortResult> ports_;       // Keep::every_port: by index
+    std::unordered_map<std::uint64_t, PortResult> listed_;  // Keep::listed: the ports a report lists
+    std::unordered_map<std::uint64_t, PortResult> silent_;  // Keep::listed: the latest folded silent verdicts
+    std::deque<std::uint64_t> silent_order_;                // their indices, oldest first
     std::vector<PortEvidence> evidence_;  // parallel to ports_ with keep_evidence, else empty
-    std::vector<HostResult> hosts_;
+    std::unordered_map<std::uint32_t, HostRecord> hosts_;  // the hosts heard of, not forgotten
     std::uint64_t decided_ = 0;
+    std::uint64_t hosts_replied_ = 0;
+    std::uint64_t hosts_with_open_ = 0;
     std::array<std::uint64_t, kPortStateCount> totals_{};
     std::vector<std::uint32_t> finished_;  // hosts done, not yet taken
     std::unordered_map<std::uint64_t, std::string> banners_;  // by port index

@@ -88,6 +88,8 @@ std::string_view protocol_name(const ProbeKind& kind);
 // open, open|filtered or unfiltered port (nmap leaves the others out, yet counts them up).
 bool host_is_up(const Results& results, std::uint32_t host, const ReportOptions& options);
 bool host_is_reported(const Results& results, std::uint32_t host, const ReportOptions& options);
+// How many hosts of a port scan are up (host_is_up), forgotten ones included.
+std::uint64_t hosts_up(const Results& results, const ReportOptions& options);
 
 void write_normal_header(std::ostream& out, const ScanSummary& summary);
 // "flagscan done: 256 IP addresses (3 hosts up) scanned in 1.20 seconds".
@@ -96,6 +98,11 @@ void write_normal(std::ostream& out, const Results& results, const ServiceTable&
                   const ReportOptions& options, const ScanSummary& summary);
 // The host reports alone (what a saved -oN file holds between its comment lines); returns the
 // number of hosts up.
+// One host's report, if the report lists the host (a large scan's normal report streams them).
+void write_normal_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
+                       const ReportOptions& options, const ScanSummary& summary);
+// The footer alone ("flagscan done: ..."), from the scan's tallies.
+void write_normal_end(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary);
 std::uint32_t write_normal_hosts(std::ostream& out, const Results& results, const ServiceTable& services,
                                  const ReportOptions& options, const ScanSummary& summary);
 void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary);
@@ -111,6 +118,8 @@ std::optional<std::uint64_t> up_evidence(const Results& discovery, std::uint32_t
 // "flagscan scan report for X / Host is up, received echo-reply ttl 64 (0.00012s latency)."
 void write_discovery_normal(std::ostream& out, const Results& discovery, const ScanSummary& summary);
 void write_discovery_normal_hosts(std::ostream& out, const Results& discovery, const ScanSummary& summary);
+// One host's lines, if it was found up.
+void write_discovery_normal_host(std::ostream& out, const Results& discovery, std::uint32_t host, const ScanSummary& summary);
 // One JSON object per host found up: ip, status, reason, ttl, rtt_us, method.
 void write_discovery_jsonl(std::ostream& out, const Results& discovery, const ScanSummary& summary);
 // One host's JSON object, if it was found up.

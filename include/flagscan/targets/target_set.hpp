@@ -53,7 +53,13 @@ public:
     std::uint8_t lane_at(std::uint64_t index) const {  // O(1)
         return sparse_ ? host_slots_[index].lane : slots_[index % slots_.size()].lane;
     }
+    Slot slot_at(std::uint64_t index) const {  // O(1)
+        return sparse_ ? host_slots_[index] : slots_[index % slots_.size()];
+    }
     std::uint32_t host_of(std::uint64_t index) const;  // dense O(1), sparse O(log hosts)
+    std::uint64_t first_index_of(std::uint64_t host) const {  // host's indices: [this, this + slot_count_of(host))
+        return sparse_ ? host_start_[host] : host * slots_.size();
+    }
     // The index of (host, lane, port), or nullopt when that host was not scanned there.
     std::optional<std::uint64_t> index_of(std::uint64_t host, std::uint8_t lane, Port port) const;
     std::uint64_t host_count() const { return hosts_.size(); }
