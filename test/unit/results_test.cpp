@@ -3,6 +3,11 @@
 
 #include "flagscan/engine/results.hpp"
 #include "flagscan/net/decode.hpp"
+#include "flagscan/output/report.hpp"
+#include "sim_scan.hpp"
+
+#include <iostream>
+#include <sstream>
 
 namespace flagscan {
 namespace {
@@ -111,6 +116,151 @@ TEST(Results, SilenceKeepsTheUnusedPacketAndAReplyDropsIt) {
     f.results.note_unused(0, icmp_4_from_router());  // a reply decided: later strays are not kept
     EXPECT_EQ(f.results.evidence(0).unused, Unused::none);
     EXPECT_FALSE(f.results.evidence(1).tries_known);  // a port with no note (one restored by --resume)
+}
+
+}  // namespace
+}  // namespace flagscan
+
+// ---- Keep::listed: a large scan's Results hold what the report lists, and report the same ----
+
+namespace flagscan {
+namespace {
+
+using testing::SimScan;
+
+// Four hosts x 300 ports: open ports, a state with more than 25 ports (folded) and one with
+// fewer (listed), two reasons for filtered, a host that drops everything.
+SimConfig mixed_network() {
+    SimConfig net;
+    SimHost a, b, c;
+    a.open = {22, 80, 299};
+    for (std::uint16_t p = 100; p < 140; ++p) a.dropped.insert(p);  // 40 filtered: folded
+    for (std::uint16_t p = 200; p < 210; ++p) a.rejected.insert(p); // 10 admin-prohibited: listed
+    b.open = {7};
+    for (std::uint16_t p = 30; p < 50; ++p) b.dropped.insert(p);     // 20 filtered: listed
+    c.drop_all = true;
+    net.hosts[Ipv4{10, 0, 0, 1}] = a;
+    net.hosts[Ipv4{10, 0, 0, 2}] = b;
+    net.hosts[Ipv4{10, 0, 0, 3}] = c;
+    return net;
+}
+
+std::string reports(const Results& results, const ReportOptions& options) {
+    ScanSummary summary;
+    summary.title = "SYN scan";
+    std::ostringstream out;
+    write_normal_hosts(out, results, ServiceTable{}, options, summary);
+    write_jsonl(out, results, options, summary);
+    return out.str();
+}
+
+SimScan mixed_scan(Keep keep) {
+    AddressSet hosts;
+    hosts.add(Ipv4Range{Ipv4{10, 0, 0, 1}, Ipv4{10, 0, 0, 4}});
+    std::vector<Port> ports;
+    for (std::uint16_t p = 1; p <= 300; ++p) ports.push_back(Port{p});
+    SimScan scan{hosts, ports, mixed_network()};
+    scan.keep = keep;
+    return scan;
+}
+
+TEST(ResultsListed, ReportsLetterForLetterWhatEveryPortReports) {
+    SimScan every = mixed_scan(Keep::every_port);
+    SimScan listed = mixed_scan(Keep::listed);
+    every.run();
+    listed.run();
+    ASSERT_EQ(listed.results->keeps(), Keep::listed);
+    for (const bool reason : {false, true}) {
+        ReportOptions options;
+        options.reason = reason;
+        options.hosts_assumed_up = false;
+        const std::string expected = reports(*every.results, options);
+        EXPECT_NE(expected.find("Not shown"), std::string::npos);
+        EXPECT_EQ(reports(*listed.results, options), expected);
+    }
+    EXPECT_EQ(listed.results->hosts_replied(), every.results->hosts_replied());
+    EXPECT_EQ(listed.results->hosts_with_open(), 2u);
+}
+
+TEST(ResultsListed, HoldsOnlyWhatIsListed) {
+    SimScan listed = mixed_scan(Keep::listed);
+    listed.run();
+    // Listed: 3 open (host a), 1 open + 20 filtered (host b); a's 50 filtered (40 dropped, 10
+    // rejected), the closed ports and silent host c are counts (their latest silent verdicts aside).
+    std::size_t shown = 0;
+    for (const std::uint32_t host : listed.results->hosts_held()) {
+        for (const PlacedSlot placed : listed.targets.slots_of(host)) {
+            const PortResult port = listed.results->port(placed.index);
+            shown += port.state != PortState::unscanned && port.reason != Reason::no_response ? 1 : 0;
+        }
+    }
+    EXPECT_EQ(shown, 3u + 1u);
+    // Beside those: b's 20 silent ports (listed), and the silent verdicts of a's 40 and of the
+    // 300 of c and of the absent 10.0.0.4, remembered for late replies.
+    EXPECT_EQ(listed.results->ports_held(), 3u + 1u + 20u + 40u + 300u + 300u);
+    EXPECT_EQ(listed.results->host(0).counts[static_cast<int>(PortState::closed)], 300u - 3u - 40u - 10u);
+    EXPECT_EQ(listed.results->decided(), 4u * 300u);
+}
+
+TEST(ResultsListed, AFoldedSilentVerdictCanStillBeOverturnedByALateReply) {
+    AddressSet hosts;
+    hosts.add(Ipv4{10, 0, 0, 9});
+    std::vector<Port> ports;
+    for (std::uint16_t p = 1; p <= 40; ++p) ports.push_back(Port{p});
+    const TargetSet targets{hosts, ports};
+    Results results{targets, {&syn_kind()}, false, Keep::listed};
+    PortResult silent;
+    silent.state = PortState::filtered;
+    silent.reason = Reason::no_response;
+    for (std::uint64_t i = 0; i < 40; ++i) results.set(i, silent);
+    EXPECT_EQ(results.host(0).counts[static_cast<int>(PortState::filtered)], 40u);
+    ASSERT_EQ(results.port(3).state, PortState::filtered);  // folded, yet remembered as silent
+    PortResult late;
+    late.state = PortState::open;
+    late.reason = Reason::syn_ack;
+    results.set(3, late);
+    EXPECT_EQ(results.host(0).counts[static_cast<int>(PortState::filtered)], 39u);
+    EXPECT_EQ(results.host(0).counts[static_cast<int>(PortState::open)], 1u);
+    EXPECT_EQ(results.decided(), 40u);
+    EXPECT_EQ(results.port(3).state, PortState::open);
+}
+
+// Why: a one-port scan of the whole address space must hold only the hosts still being
+// scanned. Hosts forgotten as they finish (what the streaming outputs do) keep the held set
+// near the congestion window's worth, however many hosts the scan has. (With P ports a host,
+// the permutation spreads a host's ports over the whole scan, so a record per host touched is
+// held, about a hundred bytes each: the per-port part stays what the report lists.)
+TEST(ResultsListed, HostsForgottenAsTheyFinishKeepMemoryFlatAsTheScanGrows) {
+    std::vector<std::size_t> peaks;
+    for (const int prefix : {20, 18}) {  // 4096 and 16384 hosts
+        AddressSet hosts;
+        hosts.add(Ipv4Range{Ipv4{10, 1, 0, 0}, Ipv4{(Ipv4{10, 1, 0, 0}.value() | ((1u << (32 - prefix)) - 1))}});
+        SimConfig net;
+        for (std::uint32_t h = 0; h < hosts.size(); h += 7) {
+            SimHost host;
+            host.open = {80};
+            net.hosts[hosts.at(h)] = host;
+        }
+        SimScan scan{hosts, {Port{80}}, net};
+        scan.keep = Keep::listed;
+        std::size_t peak = 0;
+        const auto forget_finished = [&] {
+            for (const std::uint32_t host : scan.results->take_finished_hosts()) scan.results->forget_host(host);
+        };
+        LoopHooks hooks;
+        hooks.tick = [&](Micros) {
+            forget_finished();
+            peak = std::max(peak, scan.results->hosts_held().size());
+        };
+        scan.run(hooks);
+        forget_finished();  // the last hosts, given up when the loop ended (OutputSet::finish's part)
+        EXPECT_EQ(scan.results->decided(), hosts.size());
+        EXPECT_EQ(scan.results->hosts_with_open(), (hosts.size() + 6) / 7);
+        EXPECT_TRUE(scan.results->hosts_held().empty());
+        peaks.push_back(peak);
+    }
+    std::cout << "[ held     ] peak hosts held: " << peaks[0] << " (4096 hosts), " << peaks[1] << " (16384 hosts)\n";
+    EXPECT_LT(peaks[1], 2 * peaks[0] + 64);  // not 4x: held hosts follow the window, not the scan
 }
 
 }  // namespace

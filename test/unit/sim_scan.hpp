@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "flagscan/engine/scan_loop.hpp"
 #include "flagscan/wire/sim_network.hpp"
@@ -20,6 +21,7 @@ struct SimScan {
     const UdpPayloads* payloads = nullptr;
     std::function<void(Results&)> restore;  // fills the fresh Results before the engine starts (a resumed scan)
     bool evidence = false;                  // keep each port's PortEvidence (as --explain does)
+    std::optional<Keep> keep;               // how much of each host Results keeps (default: by size)
 
     FakeClock clock{1'000'000};
     std::unique_ptr<SimNetwork> sim;
@@ -46,7 +48,7 @@ struct SimScan {
     // The same, ended early (as Ctrl-C does) once `stop` is set, by a hook for instance.
     Micros run(const LoopHooks& hooks, const std::atomic<bool>& stop) {
         sim = std::make_unique<SimNetwork>(network, clock);
-        results = std::make_unique<Results>(targets, kinds, evidence);
+        results = std::make_unique<Results>(targets, kinds, evidence, keep);
         if (restore) restore(*results);
         engine = std::make_unique<Engine>(targets, config, CookieKey{11, 22}, *results);
         auto builder = ProbeBuilder::create(kinds, ProbeShape{}, payloads);

@@ -149,6 +149,8 @@ public:
     // The hosts a report may hold, in address order: under Keep::every_port every host; under
     // Keep::listed those heard of and not forgotten.
     std::vector<std::uint32_t> hosts_held() const;
+    // Verdicts held one by one under Keep::listed (0 under Keep::every_port, which holds all).
+    std::size_t ports_held() const { return listed_.size() + silent_.size(); }
     // A host written out and done with (Keep::listed): its ports, banners and counts are dropped,
     // so that a scan of the whole address space holds only the hosts still being scanned.
     void forget_host(std::uint32_t host_index);
