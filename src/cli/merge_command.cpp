@@ -214,6 +214,20 @@ std::map<std::string, std::uint64_t> counts_of(const Members& host) {
     return counts;
 }
 
+// The states of a counts object in the order the line gives them (the writer's: open, closed, filtered, ...).
+std::vector<std::string> count_order(std::string_view line) {
+    std::vector<std::string> order;
+    const auto at = line.find("\"counts\":{");
+    const auto end = at == std::string_view::npos ? at : line.find('}', at);
+    if (end == std::string_view::npos) return order;
+    for (auto quote = line.find('"', at + 10); quote < end; quote = line.find('"', line.find('"', quote + 1) + 1)) {
+        const auto close = line.find('"', quote + 1);
+        if (close >= end) break;
+        order.emplace_back(line.substr(quote + 1, close - quote - 1));
+    }
+    return order;
+}
+
 // One file's lines into `hosts`; its scan and summary lines returned.
 Result<JsonFile> read_jsonl(const MergeInput& input, std::map<std::uint32_t, JsonHost>& hosts) {
     JsonFile file;
@@ -264,7 +278,11 @@ std::string host_line(const JsonHost& host) {
     const auto end = host.line.find('}', at);
     std::string counts = ",\"counts\":{";
     const char* separator = "";
-    for (const auto& [state, count] : host.counts) counts += separator + ('"' + state + "\":" + std::to_string(count)), separator = ",";
+    std::vector<std::string> order = count_order(host.line);
+    for (const auto& [state, count] : host.counts)
+        if (std::find(order.begin(), order.end(), state) == order.end()) order.push_back(state);
+    for (const auto& state : order)
+        counts += separator + ('"' + state + "\":" + std::to_string(host.counts.at(state))), separator = ",";
     return host.line.substr(0, at) + counts + host.line.substr(end);
 }
 
