@@ -1,11 +1,15 @@
 // flagscan's entry point: parse the command line, then run the scan it asks for.
 #include <iostream>
+#include <string_view>
 
+#include "flagscan/cli/merge.hpp"
 #include "flagscan/cli/options.hpp"
 #include "flagscan/cli/runner.hpp"
 #include "flagscan/output/explain.hpp"
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "merge")  // flagscan merge OUT... -o FILE
+        return flagscan::run_merge_command({argv + 2, argv + argc}, std::cout, std::cerr);
     auto line = flagscan::parse_command_line(argc, argv);
     if (!line) {
         std::cerr << "flagscan: " << line.error() << '\n';

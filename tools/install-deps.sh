@@ -13,6 +13,7 @@ packages=(
   nmap                                      # nmap-services (top ports, service names); comparisons
   tcpdump                                   # the live suite captures nmap's scans to replay them
   libxml2-utils ndiff                       # -oX checks: xmllint against nmap.dtd, ndiff against nmap's XML
+  openmpi-bin                               # the live suite launches --shard auto ranks with mpirun
   # The services host (test/lab/services.sh): real daemons for -sV, ident, FTP bounce, checks.
   openssh-server vsftpd python3-pyftpdlib inetutils-inetd inetutils-telnetd nginx-light
   oidentd redis-server openssl

@@ -9,6 +9,7 @@
 
 #include "flagscan/capture/live_capture.hpp"
 #include "flagscan/cli/hosts.hpp"
+#include "flagscan/cli/merge.hpp"
 #include "flagscan/cli/progress.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/resume_file.hpp"
@@ -255,6 +256,8 @@ struct ScanContext {
     const LoadedProbes* probes;  // -sV: nmap-service-probes (or the built-in set), else null
     std::ostream& out;
     std::ostream& err;
+    const AddressSet& hosts;  // this shard's hosts when shards own whole hosts (discovery runs), else every host
+    std::string identity;     // what the outputs record of the scan (cli/merge.hpp scan_identity)
 };
 
 // The observers every phase gets, in one place: packet trace, -vv timeline, streamed outputs.
@@ -458,6 +461,14 @@ ScanSummary summary_of(const ScanConfig& config, const std::string& title, std::
     return summary;
 }
 
+// The same for one phase of this scan, with what tells it from another scan and its shard.
+ScanSummary scan_summary(const ScanContext& context, const std::string& title, std::uint64_t addresses) {
+    ScanSummary summary = summary_of(context.config, title, addresses);
+    summary.identity = context.identity;
+    if (context.config.shard_given) summary.shard = describe_shard(context.config.shard);
+    return summary;
+}
+
 // --resume: phase `name` of the interrupted run put into `results`, and its engine told where
 // the walk stood. False (said) when the file does not fit the scan rebuilt from its command line.
 bool resume_phase(const ScanContext& context, std::string_view name, Results& results, EngineConfig& settings) {
@@ -481,7 +492,7 @@ ResumePhase finished_phase(std::string name, const Results& results) {
 void write_resume(const ScanContext& context, std::vector<ResumePhase> phases, const Results& last) {
     const ScanConfig& config = context.config;
     const std::string& path = config.resume_path.empty() ? config.resume_file : config.resume_path;
-    const ResumeState state{config.args, config.seed, std::move(phases)};
+    const ResumeState state{config.args, config.seed, std::move(phases), config.shard.shard};
     if (auto written = write_resume_file(path, state); !written) {
         context.err << "flagscan: interrupted, and the resume file could not be written: " << written.error() << '\n';
         return;
@@ -501,11 +512,11 @@ Discovery discover(const ScanContext& context) {
     const ScanPlan plan = arp ? arp_discovery_plan() : raw ? discovery_plan(config.ping) : connect_discovery_plan();
     if (!raw && config.ping.given())
         context.err << "flagscan: not root: -P options need raw packets; discovering with connect() to 80 and 443\n";
-    Discovery discovery{std::make_unique<TargetSet>(prepared.hosts, plan.slots), std::nullopt, std::nullopt};
+    Discovery discovery{std::make_unique<TargetSet>(context.hosts, plan.slots), std::nullopt, std::nullopt};
     Results& found = discovery.found.emplace(*discovery.targets, plan.kinds);
     const SteadyClock clock;
     const Micros started = clock.now();
-    ScanSummary summary = summary_of(config, plan.title, prepared.hosts.size());
+    ScanSummary summary = scan_summary(context, plan.title, context.hosts.size());
     const ScanView view{found, prepared.services, config.report, summary, true};
     Phase phase{&plan, discovery.targets.get(), &found, engine_config(config, prepared.route, context.wire.block, 0)};
     if (!resume_phase(context, "discovery", found, phase.settings)) {
@@ -622,12 +633,15 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     const TargetSet targets{hosts, prepared.ports.slots};
     Results results{targets, prepared.ports.kinds, config.explain};  // --explain alone reads the evidence
     if (discovery != nullptr) carry_latency(*discovery, results);
-    ScanSummary summary = summary_of(config, prepared.ports.title, prepared.hosts.size());
+    ScanSummary summary = scan_summary(context, prepared.ports.title, context.hosts.size());
     summary.host_reasons = reasons_up(targets, discovery);
     const ScanView view{results, prepared.services, config.report, summary, false};
     // The port scan's lanes take the second half of the source-port block (discovery the first).
     Phase phase{&prepared.ports, &targets, &results, engine_config(config, prepared.route, context.wire.block, TargetSet::kMaxLanes), &view};
     phase.settings.me.lanes = static_cast<std::uint8_t>(prepared.ports.kinds.size());
+    // Without discovery the shards split the port scan's own walk over host x port (masscan's
+    // --shard); after discovery each shard already owns whole hosts (context.hosts) and scans all of theirs.
+    if (discovery == nullptr) phase.settings.shard = config.shard.shard;
     if (config.banners || config.version_detection || config.ftp_bounce || config.ident)
         phase.stream = nullptr;  // written when done (banners, services, owners in; -b: no engine streams)
     if (!resume_phase(context, "ports", results, phase.settings)) return 1;
@@ -660,7 +674,7 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
 int scan(const ScanContext& context, Micros started) {
     const ScanConfig& config = context.config;
     if (config.skip_discovery && !arp_despite_pn(config, context.wire, context.prepared))
-        return scan_ports(context, context.prepared.hosts, nullptr, started);
+        return scan_ports(context, context.hosts, nullptr, started);
     const Discovery discovery = discover(context);
     if (discovery.exit_code) return *discovery.exit_code;
     return scan_ports(context, hosts_up(*discovery.found), &*discovery.found, started);
@@ -699,7 +713,20 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         if (!raw) return err << "flagscan: " << raw.error() << '\n', 1;
         wire.raw.emplace(std::move(raw).value());
     }
-    const ScanContext context{config, *prepared, wire, interrupts, *outputs, resume, probes ? &*probes : nullptr, out, err};
+    // Shards own whole hosts when discovery runs (each host is found up, and port-scanned, by one
+    // shard only); with -Pn and no ARP they split the port scan's walk instead.
+    const bool by_hosts = !config.skip_discovery || arp_despite_pn(config, wire, *prepared);
+    const AddressSet shard_owned = by_hosts && config.shard.shard.count > 1
+                                       ? shard_hosts(prepared->hosts, config.seed, config.shard.shard)
+                                       : AddressSet{};
+    const AddressSet& hosts = by_hosts && config.shard.shard.count > 1 ? shard_owned : prepared->hosts;
+    if (config.shard_given)
+        err << "flagscan: " << describe_shard(config.shard) << ": " << (by_hosts ? std::to_string(hosts.size()) + " of " +
+                                                                           std::to_string(prepared->hosts.size()) + " hosts"
+                                                                     : "every " + std::to_string(config.shard.shard.count) +
+                                                                           "th probe of the port scan") << '\n';
+    const ScanContext context{config, *prepared, wire, interrupts, *outputs, resume, probes ? &*probes : nullptr, out, err,
+                              hosts, scan_identity(config, prepared->ports, by_hosts)};
     const SteadyClock clock;
     const Micros started = clock.now();  // the time reported covers discovery too, as nmap's
     const int code = scan(context, started);

@@ -129,13 +129,24 @@ cxxopts::Options make_options() {
     options.add_options("hidden")("scan-type", "an -s letter flagscan does not know", cxxopts::value<std::string>());
     options.add_options("Timing")
         ("T,timing", "timing template 0-5 (paranoid .. insane); default 3  [nmap: -T4]", cxxopts::value<int>())
-        ("max-rate", "send at most N probes per second", cxxopts::value<double>())
+        ("max-rate", "send at most N probes per second, in this process (each shard has its own: see "
+                     "--max-rate-total)", cxxopts::value<double>())
+        ("max-rate-total", "with shards: send at most N probes per second over all N shards together (each "
+                           "process sends at most N divided by the shard count)", cxxopts::value<double>())
         ("min-rate", "send at least N probes per second, whatever the loss", cxxopts::value<double>())
         ("max-retries", "retransmit an unanswered probe at most N times", cxxopts::value<unsigned>())
         ("initial-rtt-timeout", "first retransmission timeout (e.g. 500ms)", cxxopts::value<std::string>())
         ("min-rtt-timeout", "lowest retransmission timeout", cxxopts::value<std::string>())
         ("max-rtt-timeout", "highest retransmission timeout", cxxopts::value<std::string>())
         ("seed", "seed of the random port order (same seed, same order)", cxxopts::value<std::uint64_t>());
+    options.add_options("Shards")
+        ("shard", "run shard I of N of the scan, counted from 1: 1/4 .. 4/4 (masscan's spelling); with "
+                  "--shards N, zmap's index counted from 0; auto: the rank from MPI, Slurm or a Kubernetes "
+                  "Indexed Job. Needs --seed, the same on every shard", cxxopts::value<std::string>())
+        ("shards", "the number of shards, with --shard I counted from 0 (zmap's spelling)", cxxopts::value<std::string>())
+        ("shard-count", "with --shard auto: the number of shards when the engine gives only the index "
+                        "(JOB_COMPLETION_INDEX of a Kubernetes Indexed Job: its completions)",
+         cxxopts::value<std::uint64_t>());
     options.add_options("Source")
         ("e,interface", "send and capture on this interface", cxxopts::value<std::string>())
         ("S,source-ip", "source address of the probes", cxxopts::value<std::string>())
@@ -507,6 +518,60 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     return config;
 }
 
+// Every rank of one launch gets the same command line: "{shard}" in a file name becomes this
+// shard's "2-of-4", so that each writes its own outputs; the resume file is the shard's own too.
+void name_shard_files(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    const std::string name = std::to_string(config.shard.shard.index + 1) + "-of-" + std::to_string(config.shard.shard.count);
+    for (std::string* path : {&config.json_path, &config.normal_path, &config.xml_path, &config.grepable_path,
+                              &config.all_base, &config.write_path, &config.resume_file}) {
+        for (auto at = path->find("{shard}"); at != std::string::npos; at = path->find("{shard}", at + name.size()))
+            path->replace(at, 7, name);
+    }
+    if (!parsed.count("resume-file")) config.resume_file = "flagscan." + name + ".resume";
+}
+
+// --shard I/N, --shards N --shard I, or --shard auto [--shard-count N]: which part of the scan this
+// process runs. A shard without --seed is refused: each process would draw its own order, and
+// their parts would overlap and leave gaps.
+Result<ShardChoice> chosen_shard(const cxxopts::ParseResult& parsed, const EnvLookup& env) {
+    for (const char* option : {"shard", "shards", "shard-count", "max-rate-total"})
+        if (parsed.count(option) > 1) return Error{std::string("--") + option + " was given twice"};
+    if (!parsed.count("shard")) {
+        if (parsed.count("shards") || parsed.count("shard-count")) return Error{"--shards and --shard-count go with --shard"};
+        return ShardChoice{};
+    }
+    const auto spec = parsed["shard"].as<std::string>();
+    if (spec == "auto") {
+        if (parsed.count("shards")) return Error{"--shard auto takes its count from the environment or --shard-count, not --shards"};
+        std::optional<std::uint64_t> count;
+        if (parsed.count("shard-count")) count = parsed["shard-count"].as<std::uint64_t>();
+        return shard_from_environment(env, count);
+    }
+    if (parsed.count("shard-count")) return Error{"--shard-count goes with --shard auto"};
+    auto shard = parsed.count("shards") ? parse_zmap_shard(spec, parsed["shards"].as<std::string>()) : parse_shard_spec(spec);
+    if (!shard) return Error{shard.error()};
+    return ShardChoice{*shard, ""};
+}
+
+Result<bool> fill_shard(const cxxopts::ParseResult& parsed, const EnvLookup& env, ScanConfig& config) {
+    auto choice = chosen_shard(parsed, env);
+    if (!choice) return Error{choice.error()};
+    config.shard = std::move(choice).value();
+    config.shard_given = parsed.count("shard") > 0;
+    if (config.shard_given && !config.seed_given)
+        return Error{"--shard needs --seed S, the same on every shard (a seed drawn by each process would make the shards overlap)"};
+    if (config.shard_given && (!config.replay_path.empty() || config.list_only))
+        return Error{"--shard splits a live scan: it goes with no --replay and no -sL"};
+    if (config.shard_given) name_shard_files(parsed, config);
+    if (!parsed.count("max-rate-total")) return true;
+    if (parsed.count("max-rate")) return Error{"give --max-rate (per process) or --max-rate-total (over all shards), not both"};
+    config.max_rate_total = parsed["max-rate-total"].as<double>();
+    if (config.max_rate_total <= 0) return Error{"--max-rate-total must be positive"};
+    config.timing.max_rate = config.max_rate_total / static_cast<double>(config.shard.shard.count);
+    if (config.timing.min_rate > config.timing.max_rate) return Error{"--min-rate is above --max-rate-total's share of this shard"};
+    return true;
+}
+
 // nmap's --resume FILE: the file holds the scan's whole command line, so nothing else is given.
 std::optional<Result<CommandLine>> resume_request(const std::vector<std::string>& args) {
     const auto given = std::find_if(args.begin(), args.end(), [](const std::string& arg) {
@@ -554,7 +619,7 @@ std::optional<Micros> parse_duration(std::string_view text) {
     return static_cast<Micros>(value * scale);
 }
 
-Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
+Result<CommandLine> parse_command_line(int argc, const char* const* argv, const EnvLookup& env) {
     std::vector<std::string> args{argv + 1, argv + argc};
     if (auto resume = resume_request(args)) return std::move(*resume);
     args = translate_nmap_flags(args);
@@ -566,7 +631,7 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
         auto parsed = options.parse(static_cast<int>(pointers.size()), pointers.data());
         if (parsed.count("help"))
             return CommandLine{CommandLine::Action::help, {},
-                               options.help({"Targets", "Ports and scan type", "Service detection", "Timing", "Source", "Output", "Listing", "Replay", "General"})};
+                               options.help({"Targets", "Ports and scan type", "Service detection", "Timing", "Shards", "Source", "Output", "Listing", "Replay", "General"})};
         if (parsed.count("version")) return CommandLine{CommandLine::Action::version, {}, {}};
         if (parsed.count("checks") && parsed["checks"].as<std::string>() == "list")
             return CommandLine{CommandLine::Action::list_checks, {}, checks_listing()};
@@ -582,6 +647,7 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
         auto config = build_config(parsed);
         if (!config) return Error{config.error()};
         line.config = std::move(config).value();
+        if (auto ok = fill_shard(parsed, env, line.config); !ok) return Error{ok.error()};
         line.config.command_line = quoted_command_line(std::vector<std::string>{argv, argv + argc});
         line.config.args.assign(argv + 1, argv + argc);
     } catch (const cxxopts::exceptions::exception& e) {

@@ -45,6 +45,11 @@ void normal_file_end(std::ostream& out, const ScanView& view) {
     if (view.summary.interrupted) out << "Scan interrupted: the results above are what was found so far.\n";
     write_comment_footer(out, view.results, view.options, view.summary);
 }
+void jsonl_start(std::ostream& out, const ScanView& view) { write_jsonl_start(out, view.summary); }
+void jsonl_end(std::ostream& out, const ScanView& view) {
+    const HostCounts counts = host_counts(view.results, view.options, view.summary);
+    write_jsonl_end(out, counts.total, counts.up, view.summary);
+}
 void jsonl_host(std::ostream& out, const ScanView& view, std::uint32_t host) {
     if (view.discovery) write_discovery_jsonl_host(out, view.results, host, view.summary);
     else write_jsonl_host(out, view.results, host, view.options, view.summary);
@@ -71,7 +76,7 @@ Writers writers(OutputFormat format) {
     switch (format) {
         case OutputFormat::normal: return {normal_start, normal_host, normal_end};
         case OutputFormat::normal_file: return {normal_file_start, normal_host, normal_file_end};
-        case OutputFormat::jsonl: return {nullptr, jsonl_host, nullptr};
+        case OutputFormat::jsonl: return {jsonl_start, jsonl_host, jsonl_end};
         case OutputFormat::xml: return {xml_start, xml_host, xml_end};
         case OutputFormat::grepable: return {grepable_start, grepable_host, grepable_end};
     }

@@ -222,6 +222,7 @@ public:
         const auto w = words(line);
         if (w[0] == "arg" && w.size() == 2 && !seeded_) return argument(w[1]);
         if (w[0] == "seed" && w.size() == 2 && !seeded_) return seed(w[1]);
+        if (w[0] == "shard" && w.size() == 3 && seeded_ && state_.phases.empty()) return shard(w[1], w[2]);
         if (w[0] == "phase" && seeded_) return phase(w);
         if (state_.phases.empty()) return "unexpected '" + std::string(w[0]) + "' line";
         ResumePhase& phase = state_.phases.back();
@@ -266,6 +267,13 @@ private:
         if (!value) return "bad seed";
         state_.seed = *value;
         seeded_ = true;
+        return std::nullopt;
+    }
+    std::optional<std::string> shard(std::string_view index, std::string_view count) {
+        const auto i = number<std::uint64_t>(index);
+        const auto n = number<std::uint64_t>(count);
+        if (!i || !n || *n == 0 || *i >= *n) return "bad shard";
+        state_.shard = Shard{*i, *n};
         return std::nullopt;
     }
     std::optional<std::string> phase(const std::vector<std::string_view>& w) {
@@ -372,6 +380,7 @@ std::string serialize(const ResumeState& state) {
     std::string out = std::string(kMagic) + ' ' + std::to_string(kResumeFormat) + "\nversion " + escape(kVersion) + '\n';
     for (const auto& arg : state.args) out += "arg " + escape(arg) + '\n';
     out += "seed " + std::to_string(state.seed) + '\n';
+    if (state.shard.count > 1) out += "shard " + std::to_string(state.shard.index) + ' ' + std::to_string(state.shard.count) + '\n';
     for (const auto& phase : state.phases) append_phase(out, phase);
     out += std::string(kChecksumTag) + hex16(fnv1a(out)) + '\n';
     return out;
@@ -439,6 +448,9 @@ Result<CommandLine> command_line_from_resume(const ResumeState& state) {
         return Error{"resume file's command line is not a scan"};
     line->config.seed = state.seed;
     line->config.seed_given = true;
+    if (line->config.shard.shard != state.shard)  // --shard auto read another rank, or another engine's
+        return Error{"resume file records shard " + shard_text(state.shard) + ", this process is " +
+                     describe_shard(line->config.shard) + ": resume each shard with its own file, as the same rank"};
     return line;
 }
 

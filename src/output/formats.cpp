@@ -49,6 +49,15 @@ std::string xml_escape(std::string_view text) {
     return escaped;
 }
 
+std::string xml_comment_json(std::string_view json) {
+    std::string out;
+    for (const char c : json) {
+        if (c == '-' && !out.empty() && out.back() == '-') out += "\\u002d";
+        else out += c;
+    }
+    return out;
+}
+
 std::string port_ranges(const std::vector<std::uint16_t>& ascending) {
     std::string text;
     for (std::size_t start = 0; start < ascending.size();) {

@@ -73,6 +73,17 @@ void write_jsonl_host(std::ostream& out, const Results& results, std::uint32_t h
     write_host(out, results, host, summary);
 }
 
+void write_jsonl_start(std::ostream& out, const ScanSummary& summary) {
+    if (!summary.identity.empty()) out << R"({"type":"scan",)" << summary.identity << "}\n";
+}
+
+void write_jsonl_end(std::ostream& out, std::uint64_t addresses, std::uint64_t up, const ScanSummary& summary) {
+    char elapsed[32];
+    std::snprintf(elapsed, sizeof elapsed, "%.2f", summary.elapsed_seconds);
+    out << R"({"type":"summary","addresses":)" << addresses << R"(,"up":)" << up << R"(,"elapsed":)" << elapsed
+        << R"(,"interrupted":)" << (summary.interrupted ? "true" : "false") << "}\n";
+}
+
 void write_jsonl(std::ostream& out, const Results& results, const ReportOptions& options, const ScanSummary& summary) {
     for (const std::uint32_t host : results.hosts_held()) write_jsonl_host(out, results, host, options, summary);
 }

@@ -158,7 +158,9 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
 }  // namespace
 
 void write_normal_header(std::ostream& out, const ScanSummary& summary) {
-    out << "Starting flagscan " << kVersion << " (" << summary.title << ") at " << summary.started << "\n";
+    out << "Starting flagscan " << kVersion << " (" << summary.title << ") at " << summary.started;
+    if (!summary.shard.empty()) out << ", " << summary.shard;
+    out << "\n";
 }
 
 std::uint32_t write_normal_hosts(std::ostream& out, const Results& results, const ServiceTable& services,

@@ -163,6 +163,8 @@ void write_xml_start(std::ostream& out, const Results& results, const ScanSummar
     out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>\n";
     out << "<!--" << xml_escape(" flagscan " + summary.version + " scan initiated " + started + " as: " + summary.command_line + ' ')
         << "-->\n";
+    // For `flagscan merge`: what identifies the scan, as JSON (its "--" broken, as a comment needs).
+    if (!summary.identity.empty()) out << "<!-- flagscan-scan {" << xml_comment_json(summary.identity) << "} -->\n";
     out << "<nmaprun" << attribute("scanner", "nmap") << attribute("args", summary.command_line)
         << attribute("start", summary.start_unix) << attribute("startstr", started) << attribute("version", summary.version)
         << attribute("xmloutputversion", "1.05") << ">\n";

@@ -320,6 +320,7 @@ ScanOutput read_scan_output(const std::string& path) {
     for (int number = 1; std::getline(in, line); ++number) {
         if (trim(line).empty()) continue;
         const auto object = parse_json_object(line);
+        if (object && object->contains("type")) continue;  // the scan and summary lines (flagscan merge's)
         const auto port = object ? to_port_line(*object) : std::nullopt;
         const auto host = object && !port ? to_host_line(*object) : std::nullopt;
         if (port) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "flagscan/cli/shards.hpp"
 #include "flagscan/engine/timing.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/net/result.hpp"
@@ -60,6 +61,9 @@ struct ScanConfig {
     Timing timing;
     std::uint64_t seed = 0;
     bool seed_given = false;
+    ShardChoice shard;                       // --shard I/N, --shards N --shard I, --shard auto; default 1/1
+    bool shard_given = false;                // any of them (then --seed is required)
+    double max_rate_total = 0;               // --max-rate-total: divided by the shard count into timing.max_rate
     ReportOptions report;
     std::string json_path;                   // -oJ
     std::string normal_path;                 // -oN; "-oN -" leaves it empty (the normal report is on stdout anyway)
@@ -84,7 +88,8 @@ struct CommandLine {
 };
 
 // Parses argv. Errors are one line ("bad port spec '70000': ...", "unknown option '--frob'").
-Result<CommandLine> parse_command_line(int argc, const char* const* argv);
+// `env`: where --shard auto reads the rank (the process's environment unless a test gives one).
+Result<CommandLine> parse_command_line(int argc, const char* const* argv, const EnvLookup& env = system_environment());
 
 // Translates nmap's multi-letter short flags (-sS, -Pn, -iL, -oJ, -p-) into long options, so
 // the parser sees one spelling per option. Exposed for its tests.

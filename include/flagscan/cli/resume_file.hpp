@@ -33,6 +33,7 @@ struct ResumeState {
     std::vector<std::string> args;  // the command line after the program name
     std::uint64_t seed = 0;         // of the permutation: the resumed scan walks the same order
     std::vector<ResumePhase> phases;
+    Shard shard{};                  // --shard: the part of the scan this file's process ran ("shard I N" line)
 
     const ResumePhase* phase(std::string_view name) const;  // nullptr when the file has none of that name
 };

@@ -64,6 +64,9 @@ std::string quoted_command_line(std::span<const std::string> args);
 // 0x7f as character references (nmap's), tab/LF/CR as references, other control bytes
 // (which XML 1.0 cannot carry at all) as '?'.
 std::string xml_escape(std::string_view text);
+// JSON text that may stand in an XML comment (XML 1.0 section 2.5: no "--"): each '-' that
+// follows a '-' becomes \u002d, which reads back as the same JSON string.
+std::string xml_comment_json(std::string_view json);
 // Ascending ports as nmap compresses them: "1-3,5,7-9".
 std::string port_ranges(const std::vector<std::uint16_t>& ascending);
 // nmap's name of a scan kind in <scaninfo type=...>: syn, fin, null, xmas, ack, window, maimon,

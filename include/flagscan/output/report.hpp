@@ -41,6 +41,11 @@ struct ScanSummary {
     int verbosity = 0;                   // -v count: nmap lists down hosts and the ports scanned from 1
     Micros min_rtt_timeout = 100 * kMillisecond;  // the floor of a host's timeout (<times to=...>)
     std::string scan{};  // a replay of a capture holding several scans: this one's name ("FIN"), on each JSON line
+    // What tells this scan from another, for `flagscan merge` of its shards: the members of a JSON
+    // object without its braces ("\"seed\":7,\"targets\":[...],...", see cli/merge.hpp), written as
+    // the first JSON line {"type":"scan",...} and in an XML comment; "" : none written.
+    std::string identity{};
+    std::string shard{};  // "shard 2/4 (from OMPI_COMM_WORLD_RANK)"; "" : the whole scan
 };
 
 // The host's name from reverse DNS, or "" (none, or not looked up).
@@ -109,6 +114,11 @@ void write_jsonl(std::ostream& out, const Results& results, const ReportOptions&
 // One host's lines (its listed ports, then the host), if the report lists the host.
 void write_jsonl_host(std::ostream& out, const Results& results, std::uint32_t host, const ReportOptions& options,
                       const ScanSummary& summary);
+
+// -oJ's first and last lines: {"type":"scan",<identity>} and {"type":"summary","addresses":N,
+// "up":M,"elapsed":S,"interrupted":B} (nothing first when the summary has no identity).
+void write_jsonl_start(std::ostream& out, const ScanSummary& summary);
+void write_jsonl_end(std::ostream& out, std::uint64_t addresses, std::uint64_t up, const ScanSummary& summary);
 
 // A JSON string's contents: quotes, backslashes and non-printable bytes escaped.
 std::string json_string(std::string_view text);

@@ -115,5 +115,39 @@ TEST(Permutation, OutOfRangePositionDoesNotHang) {
     EXPECT_EQ(p(std::numeric_limits<std::uint64_t>::max()), std::numeric_limits<std::uint64_t>::max());
 }
 
+// --shard I/N: for every size and shard count, the N walks visit disjoint indices whose union is
+// [0, size) (each index exactly once over all shards), and each walk's size() is its share.
+TEST(ShardWalk, ShardsPartitionThePermutation) {
+    for (std::uint64_t size : {0u, 1u, 2u, 3u, 5u, 7u, 16u, 17u, 100u, 257u, 1000u}) {
+        for (std::uint64_t count : {1u, 2u, 3u, 4u, 7u, 16u, 300u}) {
+            std::vector<int> visits(size, 0);
+            std::uint64_t total = 0;
+            for (std::uint64_t index = 0; index < count; ++index) {
+                const ShardWalk walk(size, 99, Shard{index, count});
+                EXPECT_EQ(walk.size(), size > index ? (size - index + count - 1) / count : 0) << size << " " << index << "/" << count;
+                for (std::uint64_t step = 0; step < walk.size(); ++step) {
+                    const std::uint64_t visited = walk(step);
+                    ASSERT_LT(visited, size);
+                    ++visits[visited];
+                }
+                total += walk.size();
+            }
+            EXPECT_EQ(total, size);
+            EXPECT_TRUE(std::all_of(visits.begin(), visits.end(), [](int n) { return n == 1; })) << size << " / " << count;
+        }
+    }
+}
+
+// The shards are a split of the one permutation: shard I's k-th step is position I + k*N of it,
+// so the same seed gives the same union whatever N is, and one shard of one is the whole walk.
+TEST(ShardWalk, StepsArePositionsOfTheSeededPermutation) {
+    const Permutation whole(1000, 7);
+    const ShardWalk one(1000, 7);
+    for (std::uint64_t i = 0; i < 1000; ++i) EXPECT_EQ(one(i), whole(i));
+    const ShardWalk third(1000, 7, Shard{2, 4});
+    for (std::uint64_t k = 0; k < third.size(); ++k) EXPECT_EQ(third(k), whole(2 + 4 * k));
+    EXPECT_EQ(ShardWalk(1000, 7, Shard{0, 0}).size(), 0u);  // no shards: nothing (never built so)
+}
+
 }  // namespace
 }  // namespace flagscan
