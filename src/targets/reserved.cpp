@@ -67,8 +67,8 @@ Result<bool> refuse_never_unicast(const AddressSet& hosts) {
 std::string reserved_note(const AddressSet& left_out, ReservedRule rule) {
     std::string names;
     for (const ReservedBlock& b : blocks) {
-        const bool hit = std::any_of(left_out.ranges().begin(), left_out.ranges().end(),
-                                     [&](const Ipv4Range& r) { return overlaps(r, b.range); });
+        const bool hit = applies(b, rule) && std::any_of(left_out.ranges().begin(), left_out.ranges().end(),
+                                                         [&](const Ipv4Range& r) { return overlaps(r, b.range); });
         if (hit) names += (names.empty() ? "" : ", ") + std::string(b.cidr);
     }
     const std::string count = std::to_string(left_out.size());
