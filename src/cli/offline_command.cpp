@@ -20,12 +20,12 @@ namespace flagscan {
 namespace {
 
 // The address the probes come from: -S, else the one the kernel would pick for the first target
-// (asked through a connected UDP socket: nothing is sent), else 0.0.0.0 (no route: offline, a
-// scan of anything is allowed to have none).
+// (asked through a connected UDP socket: nothing is sent, no raw or netlink socket opened), else
+// 0.0.0.0 (no route: offline, a scan of anything is allowed to have none). -e is not consulted.
 Ipv4 offline_source(const ScanConfig& config, const AddressSet& hosts) {
     if (config.source) return *config.source;
-    const auto route = choose_route(hosts.ranges().front().first, config.interface, std::nullopt);
-    return route ? route->source : Ipv4{};
+    const auto source = kernel_source_for(hosts.ranges().front().first);
+    return source ? *source : Ipv4{};
 }
 
 // Where the probes go: a pcap file (-w) or a count.
