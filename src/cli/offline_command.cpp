@@ -1,4 +1,5 @@
 // --offline (--dryrun): the port scan's probes crafted and paced as a live scan sends them, counted or written to -w, none sent.
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <thread>
@@ -48,9 +49,12 @@ Result<OfflineSink> open_offline_sink(const ScanConfig& config) {
 std::string offline_line(const OfflineRun& run, const ScanConfig& config) {
     const double seconds = double(run.elapsed) / kSecond;
     const double rate = seconds > 0 ? double(run.crafted) / seconds : 0;
+    char pace[48];
+    if (rate >= 1e6) std::snprintf(pace, sizeof pace, "%.2f M/s", rate / 1e6);
+    else std::snprintf(pace, sizeof pace, "%.0f/s", rate);
     char text[160];
-    std::snprintf(text, sizeof text, "offline: %llu probes crafted in %.1f s (%.2f M/s), none sent",
-                  static_cast<unsigned long long>(run.crafted), seconds, rate / 1e6);
+    std::snprintf(text, sizeof text, "offline: %llu probes crafted in %.1f s (%s), none sent",
+                  static_cast<unsigned long long>(run.crafted), seconds, pace);
     std::string line = text;
     if (!config.write_path.empty()) line += "; written to " + config.write_path;
     return line;
@@ -112,8 +116,11 @@ int run_offline_command(const ScanConfig& given, std::ostream& out, std::ostream
     const ScannerIdentity me = scanner_identity(offline_source(config, scan->hosts), port_block(config),
                                                 PortBlock::kPortScanLane, lanes);
     const Correlator stamps{me, CookieKey::random(), scan->plan.kinds};
+    // The engine's pace; its burst widened to 20 ms of probes, so that a sleep that overshoots
+    // (a millisecond or two on a busy machine) does not cost the tokens it slept through.
     const double rate = ceiling_rate(config.timing);
-    const OfflinePlan plan{targets, walk, stamps, *builder, first_ip_id(config.seed), rate, burst_for(rate, config.timing)};
+    const double burst = std::max(burst_for(rate, config.timing), rate * 0.02);
+    const OfflinePlan plan{targets, walk, stamps, *builder, first_ip_id(config.seed), rate, burst};
 
     const std::string title = scan->plan.title + ", offline: nothing sent";
     ScanSummary summary{title, now_text(), 0, false, {}, scan->hosts.size()};
