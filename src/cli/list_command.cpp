@@ -10,6 +10,7 @@
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/reverse_dns.hpp"
 #include "flagscan/cli/runner.hpp"
+#include "flagscan/cli/text_outputs.hpp"
 
 namespace flagscan {
 namespace {
@@ -19,41 +20,9 @@ namespace {
 constexpr std::uint64_t kBlock = 1024;
 constexpr Micros kNamesBudget = 2 * kSecond;
 
-// Where the list goes: the normal report to stdout (unless JSON lines go there) and to -oN;
-// JSON lines to -oJ.
-struct ListOutputs {
-    std::vector<std::ostream*> normal;
-    std::ostream* json = nullptr;
-    std::vector<std::unique_ptr<std::ofstream>> files;
-    std::vector<std::string> paths;
-
-    std::ostream* open(const std::string& path) {
-        files.push_back(std::make_unique<std::ofstream>(path));
-        paths.push_back(path);
-        return files.back().get();
-    }
-    // The first file that could not be opened or written, if any.
-    std::optional<std::string> failed() {
-        for (std::size_t i = 0; i < files.size(); ++i) {
-            files[i]->flush();
-            if (!*files[i]) return paths[i];
-        }
-        return std::nullopt;
-    }
-};
-
-ListOutputs open_outputs(const ScanConfig& config, std::ostream& out) {
-    ListOutputs outputs;
-    if (config.json_path != "-") outputs.normal.push_back(&out);
-    if (!config.normal_path.empty()) outputs.normal.push_back(outputs.open(config.normal_path));
-    if (config.json_path == "-") outputs.json = &out;
-    else if (!config.json_path.empty()) outputs.json = outputs.open(config.json_path);
-    return outputs;
-}
-
 // One host: "flagscan scan report for name (10.0.0.1)" as nmap's list scan prints it, and a
 // JSON line {"ip":"10.0.0.1","hostname":"name","status":"listed"}.
-void write_listed(const ListOutputs& outputs, Ipv4 ip, const std::string& name) {
+void write_listed(const TextOutputs& outputs, Ipv4 ip, const std::string& name) {
     const std::string address = ip.str();
     for (std::ostream* normal : outputs.normal)
         *normal << "flagscan scan report for " << (name.empty() ? address : name + " (" + address + ")") << '\n';
@@ -71,7 +40,7 @@ int run_list_command(const ScanConfig& config, std::ostream& out, std::ostream& 
     const SteadyClock clock;
     const Micros started = clock.now();
     ScanSummary summary{"list scan", now_text(), 0, false, {}, hosts->size()};
-    ListOutputs outputs = open_outputs(config, out);
+    TextOutputs outputs = TextOutputs::open(config, out);
     if (const auto bad = outputs.failed()) return err << "flagscan: cannot write '" << *bad << "'\n", 1;
     for (std::ostream* normal : outputs.normal) write_normal_header(*normal, summary);
     for (std::uint64_t first = 0; first < hosts->size(); first += kBlock) {

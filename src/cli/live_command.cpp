@@ -5,7 +5,6 @@
 #include <ctime>
 #include <memory>
 #include <optional>
-#include <random>
 
 #include "flagscan/capture/live_capture.hpp"
 #include "flagscan/cli/hosts.hpp"
@@ -15,6 +14,7 @@
 #include "flagscan/cli/resume_file.hpp"
 #include "flagscan/cli/route.hpp"
 #include "flagscan/cli/runner.hpp"
+#include "flagscan/cli/scan_identity.hpp"
 #include "flagscan/cli/scan_plan.hpp"
 #include "flagscan/cli/signals.hpp"
 #include "flagscan/output/packet_trace.hpp"
@@ -25,6 +25,7 @@
 #include "flagscan/service/ftp_bounce.hpp"
 #include "flagscan/service/ident.hpp"
 #include "flagscan/targets/address_set.hpp"
+#include "flagscan/targets/reserved.hpp"
 #include "flagscan/version.hpp"
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/wire/connect_driver.hpp"
@@ -33,24 +34,12 @@
 namespace flagscan {
 namespace {
 
-// Multicast (RFC 5771) and the limited broadcast address never get a unicast scan.
-Result<bool> refuse_broadcast(const AddressSet& hosts) {
-    const Ipv4Range forbidden[] = {{Ipv4{224, 0, 0, 0}, Ipv4{239, 255, 255, 255}},
-                                   {Ipv4{255, 255, 255, 255}, Ipv4{255, 255, 255, 255}}};
-    for (const auto& range : hosts.ranges()) {
-        for (const auto& bad : forbidden) {
-            if (range.first <= bad.last && bad.first <= range.last)
-                return Error{"refusing to scan multicast or broadcast addresses (" + bad.first.str() + "-" + bad.last.str() + ")"};
-        }
-    }
-    return true;
-}
-
+// Any number of targets (up to all of IPv4): the walk and the outputs hold nothing per address
+// that is not reported. Multicast and broadcast are never scanned (reserved.hpp).
 Result<AddressSet> prepare_hosts(const ScanConfig& config, std::ostream& err) {
     auto hosts = command_line_hosts(config, resolve_with_system, err);
     if (!hosts) return Error{hosts.error()};
-    if (hosts->size() > (std::uint64_t{1} << 24)) return Error{"too many targets (more than a /8)"};
-    if (auto ok = refuse_broadcast(*hosts); !ok) return Error{ok.error()};
+    if (auto ok = refuse_never_unicast(*hosts); !ok) return Error{ok.error()};
     return hosts;
 }
 
@@ -97,43 +86,12 @@ CaptureOptions capture_options(const std::string& device, Ipv4 source, const std
     return options;
 }
 
-std::uint64_t random_u64() {
-    std::random_device device;
-    return (std::uint64_t{device()} << 32) | device();
-}
-
-// Every phase of a scan (discovery, then ports) takes its lanes' source ports from one block
-// that starts at `base`, so one capture filter covers them all. With -g every TCP and UDP probe
-// leaves from that one port instead (ScannerIdentity), and the block serves only as the ICMP
-// queries' identifiers: it stays random, so that -g 65535 is port 65535, not the block's end.
-struct PortBlock {
-    std::uint16_t base = 0;
-    std::uint8_t tries = 1;
-    Port fixed;  // -g; 0: none
-    static constexpr unsigned kLanes = 2 * TargetSet::kMaxLanes;  // discovery + port scan
-    Port last() const { return Port{static_cast<std::uint16_t>(base + kLanes * tries - 1)}; }
-    // The TCP and UDP ports replies come back to, as a BPF primitive after "dst " or "src ".
-    std::string bpf_ports() const {
-        if (fixed.value() != 0) return "port " + std::to_string(fixed.value());
-        return "portrange " + std::to_string(base) + "-" + std::to_string(last().value());
-    }
-};
-
-PortBlock port_block(const ScanConfig& config) {
-    const auto tries = static_cast<std::uint8_t>(config.timing.max_retries + 1);
-    const unsigned span = PortBlock::kLanes * tries;
-    const unsigned base = 33000 + random_u64() % (60000 - 33000);
-    return PortBlock{static_cast<std::uint16_t>(std::min<unsigned>(base, 65535u - span)), tries,
-                     config.source_port.value_or(Port{})};
-}
-
 // first_lane: where in the block this phase's lanes start.
 EngineConfig engine_config(const ScanConfig& config, const RouteChoice& route, const PortBlock& block,
                            std::uint8_t first_lane) {
     EngineConfig ec;
     ec.timing = config.timing;
-    const auto base = static_cast<std::uint16_t>(block.base + first_lane * block.tries);
-    ec.me = ScannerIdentity{route.source, Port{base}, block.tries, 1, block.fixed};
+    ec.me = scanner_identity(route.source, block, first_lane);
     ec.seed = config.seed;  // drawn once per scan (run_live_command), or the resume file's
     return ec;
 }
@@ -637,7 +595,7 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     summary.host_reasons = reasons_up(targets, discovery);
     const ScanView view{results, prepared.services, config.report, summary, false};
     // The port scan's lanes take the second half of the source-port block (discovery the first).
-    Phase phase{&prepared.ports, &targets, &results, engine_config(config, prepared.route, context.wire.block, TargetSet::kMaxLanes), &view};
+    Phase phase{&prepared.ports, &targets, &results, engine_config(config, prepared.route, context.wire.block, PortBlock::kPortScanLane), &view};
     phase.settings.me.lanes = static_cast<std::uint8_t>(prepared.ports.kinds.size());
     // Without discovery the shards split the port scan's own walk over host x port (masscan's
     // --shard); after discovery each shard already owns whole hosts (context.hosts) and scans all of theirs.

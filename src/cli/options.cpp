@@ -74,7 +74,10 @@ cxxopts::Options make_options() {
     options.add_options("Targets")
         ("input-file", "read targets from FILE (- for stdin)  [nmap: -iL]", cxxopts::value<std::vector<std::string>>())
         ("exclude", "exclude these targets (comma-separated)", cxxopts::value<std::vector<std::string>>())
-        ("excludefile", "exclude the targets listed in FILE", cxxopts::value<std::vector<std::string>>())
+        ("excludefile", "exclude the targets listed in FILE: nmap's syntax, or a zmap/masscan blocklist "
+                        "(CIDRs, addresses, ranges a.b.c.d-e.f.g.h, # comments)", cxxopts::value<std::vector<std::string>>())
+        ("include-reserved", "scan the reserved blocks of RFC 6890 (10/8, 127/8, 240/4, ...) also where a target "
+                             "only reaches them as part of a larger range (0.0.0.0/0); multicast and broadcast never")
         ("n,no-dns", "never do reverse DNS lookups")
         ("skip-discovery", "treat every host as up: no ping before the port scan  [nmap: -Pn]")
         ("ping-echo", "discover hosts with ICMP echo  [nmap: -PE]")
@@ -107,7 +110,10 @@ cxxopts::Options make_options() {
         ("ping-scan", "host discovery only: list the hosts that are up, how each was found and its "
                       "latency  [nmap: -sn]")
         ("list-scan", "list the targets (with their reverse DNS names unless -n) and send nothing  "
-                      "[nmap: -sL]");
+                      "[nmap: -sL]")
+        ("offline", "craft and pace every probe of the port scan (as with -Pn) but send none: count "
+                    "them, or write them to -w FILE; no root needed  [masscan: --offline]")
+        ("dryrun", "the same as --offline  [zmap: --dryrun]");
     options.add_options("Service detection")
         ("service-version", "probe open ports to name the service and its version, with nmap's "
                             "nmap-service-probes  [nmap: -sV]")
@@ -474,6 +480,22 @@ Result<bool> fill_versions(const cxxopts::ParseResult& parsed, ScanConfig& confi
     return true;
 }
 
+// --offline / --dryrun: the port scan's probes crafted, paced and counted (or written with -w),
+// none sent. Only raw probes are crafted by flagscan; nothing answers, so nothing comes after them.
+Result<bool> fill_offline(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    config.include_reserved = parsed.count("include-reserved") > 0;
+    config.offline = parsed.count("offline") > 0 || parsed.count("dryrun") > 0;
+    if (!config.offline) return true;
+    if (!config.replay_path.empty() || config.list_only || config.ping_only)
+        return Error{"--offline crafts a port scan's probes: it goes with no --replay, -sL or -sn"};
+    if (config.tcp_scan && (is_connect_scan(config.kind) || is_bounce_scan(config.kind)))
+        return Error{"--offline crafts raw probes; a connect scan's (-sT) or an FTP bounce scan's (-b) packets are "
+                     "the kernel's: use -sS or another raw scan"};
+    if (config.version_detection || config.banners || config.ident)
+        return Error{"--offline sends nothing, so nothing answers: it goes with no -sV, --checks, --banners or -I"};
+    return true;
+}
+
 // -I: identd is asked about the open TCP ports a port scan found, over new connections.
 Result<bool> fill_ident(const cxxopts::ParseResult& parsed, ScanConfig& config) {
     config.ident = parsed.count("ident") > 0;
@@ -510,7 +532,7 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     if (config.udp_scan && is_connect_scan(config.kind))
         return Error{"-sU sends raw packets and needs root; it goes with -sS or another raw TCP scan, not with -sT"};
     for (auto step : {fill_output, fill_replay, fill_targets, fill_ports, fill_source, fill_discovery, fill_versions,
-                      fill_checks, fill_bounce, fill_ident}) {
+                      fill_checks, fill_bounce, fill_ident, fill_offline}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
     }
     config.seed_given = parsed.count("seed") > 0;

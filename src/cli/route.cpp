@@ -63,6 +63,8 @@ std::optional<RouteChoice> find_interface(std::optional<Ipv4> address, const std
     return std::nullopt;
 }
 
+}  // namespace
+
 Result<Ipv4> kernel_source_for(Ipv4 target) {
     Fd fd{::socket(AF_INET, SOCK_DGRAM, 0)};
     if (!fd) return Error{std::string("cannot ask the routing table: ") + std::strerror(errno)};
@@ -78,8 +80,6 @@ Result<Ipv4> kernel_source_for(Ipv4 target) {
         return Error{std::string("cannot read the route's source address: ") + std::strerror(errno)};
     return Ipv4{ntohl(me.sin_addr.s_addr)};
 }
-
-}  // namespace
 
 bool interface_exists(const std::string& name) { return if_nametoindex(name.c_str()) != 0; }
 

@@ -26,6 +26,7 @@ int resume_scan_command(const std::string& path, std::ostream& out, std::ostream
 int run_scan_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
     if (!config.resume_path.empty()) return resume_scan_command(config.resume_path, out, err);
     if (config.list_only) return run_list_command(config, out, err);
+    if (config.offline) return run_offline_command(config, out, err);
     return config.replay_path.empty() ? run_live_command(config, out, err) : run_replay_command(config, out, err);
 }
 

@@ -42,6 +42,20 @@ void Correlator::stamp(Probe& probe) const {
     if (kind.protocol == ipproto::udp) probe.ip_id = sent.ip_id;
 }
 
+Probe Correlator::probe_for(const Target& target, std::uint64_t index, std::uint8_t try_no, std::uint16_t ip_id) const {
+    Probe probe;
+    probe.index = index;
+    probe.lane = target.lane;
+    probe.src = me_.source;
+    probe.dst = target.ip;
+    probe.dport = target.port;
+    probe.sport = me_.port_for(target.lane, try_no);
+    probe.try_no = try_no;
+    probe.ip_id = ip_id;
+    stamp(probe);
+    return probe;
+}
+
 bool Correlator::carried(const Sent& sent, const Echo& echo) {
     switch (echo.field) {
         case Echo::Field::none: return true;

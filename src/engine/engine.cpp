@@ -8,20 +8,8 @@ namespace flagscan {
 namespace {
 
 constexpr Micros kIdleWake = 250 * kMillisecond;
-constexpr Micros kBurstWindow = 2 * kMillisecond;  // pacing tokens may pile up for this long
 constexpr std::uint8_t kMaxRepeats = 8;            // free resends of a try lost to our own congestion
 constexpr std::size_t kMaxParked = 1 << 16;        // candidates waiting for their host's window
-
-double ceiling_rate(const Timing& t) {
-    double rate = t.max_rate;
-    if (t.scan_delay > 0) {
-        const double delay_rate = double(kSecond) / double(t.scan_delay);
-        rate = rate > 0 ? std::min(rate, delay_rate) : delay_rate;
-    }
-    return rate;
-}
-
-double burst_for(double rate, const Timing& t) { return t.scan_delay > 0 ? 1.0 : rate * kBurstWindow / kSecond; }
 
 std::uint32_t micros32(Micros us) {
     return us > 0 ? static_cast<std::uint32_t>(std::min<Micros>(us, std::numeric_limits<std::uint32_t>::max())) : 0;
@@ -56,7 +44,7 @@ Engine::Engine(const TargetSet& targets, const EngineConfig& config, const Cooki
       hosts_(config.timing),
       pace_(ceiling_rate(config.timing), burst_for(ceiling_rate(config.timing), config.timing)),
       floor_(config.timing.min_rate > 0 ? config.timing.min_rate : -1, burst_for(config.timing.min_rate, config.timing)),
-      ip_id_(static_cast<std::uint16_t>(config.seed * 0x9e3779b97f4a7c15ULL >> 48)) {
+      ip_id_(first_ip_id(config.seed)) {
     for (const ProbeKind* lane_kind : results.kinds()) icmp_lanes_.push_back(icmp_error_decides(*lane_kind));
     // A replay meets every probe of the capture; a live scan only the window's worth at once.
     if (config.echo == EchoCheck::recorded) correlator_.reserve(std::min<std::uint64_t>(targets.size(), 1u << 22));
@@ -119,18 +107,7 @@ Engine::Admission Engine::admit(std::uint64_t index, Micros now) {
 }
 
 Probe Engine::make_probe(std::uint64_t index, std::uint8_t try_no) {
-    const Target target = targets_->at(index);
-    Probe probe;
-    probe.index = index;
-    probe.lane = target.lane;
-    probe.src = config_.me.source;
-    probe.dst = target.ip;
-    probe.dport = target.port;
-    probe.sport = config_.me.port_for(target.lane, try_no);
-    probe.try_no = try_no;
-    probe.ip_id = ip_id_++;
-    correlator_.stamp(probe);
-    return probe;
+    return correlator_.probe_for(targets_->at(index), index, try_no, ip_id_++);
 }
 
 // A try that timed out is retried with the next try number while the port has tries left.

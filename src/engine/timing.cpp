@@ -1,7 +1,25 @@
-// The -T0..-T5 timing templates.
+// The -T0..-T5 timing templates, and the send ceiling they and --max-rate set.
 #include "flagscan/engine/timing.hpp"
 
+#include <algorithm>
+
 namespace flagscan {
+namespace {
+
+constexpr Micros kBurstWindow = 2 * kMillisecond;  // pacing tokens may pile up for this long
+
+}  // namespace
+
+double ceiling_rate(const Timing& t) {
+    double rate = t.max_rate;
+    if (t.scan_delay > 0) {
+        const double delay_rate = double(kSecond) / double(t.scan_delay);
+        rate = rate > 0 ? std::min(rate, delay_rate) : delay_rate;
+    }
+    return rate;
+}
+
+double burst_for(double rate, const Timing& t) { return t.scan_delay > 0 ? 1.0 : rate * kBurstWindow / kSecond; }
 
 std::optional<Timing> timing_template(int level) {
     Timing t;

@@ -32,17 +32,22 @@ std::uint64_t load_le64(const std::uint8_t* p) {
     return v;
 }
 
-}  // namespace
-
-std::uint64_t siphash24(std::uint64_t k0, std::uint64_t k1, const std::array<std::uint8_t, 16>& message) {
+// SipHash-2-4 of a 16-byte message given as its two little-endian 64-bit words.
+std::uint64_t siphash_words(std::uint64_t k0, std::uint64_t k1, std::uint64_t m0, std::uint64_t m1) {
     SipState s{k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
                k1 ^ 0x7465646279746573ULL};
-    s.compress(load_le64(message.data()));
-    s.compress(load_le64(message.data() + 8));
+    s.compress(m0);
+    s.compress(m1);
     s.compress(std::uint64_t{16} << 56);  // final block: length in the top byte, no tail bytes
     s.v2 ^= 0xff;
     for (int i = 0; i < 4; ++i) s.round();
     return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+}  // namespace
+
+std::uint64_t siphash24(std::uint64_t k0, std::uint64_t k1, const std::array<std::uint8_t, 16>& message) {
+    return siphash_words(k0, k1, load_le64(message.data()), load_le64(message.data() + 8));
 }
 
 CookieKey CookieKey::random() {
@@ -53,15 +58,12 @@ CookieKey CookieKey::random() {
 }
 
 std::uint32_t CookieKey::operator()(Ipv4 src, Ipv4 dst, Port dport, Port sport) const {
-    std::array<std::uint8_t, 16> message{};
-    auto put32 = [&message](std::size_t at, std::uint32_t v) {
-        for (int i = 0; i < 4; ++i) message[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
-    };
-    put32(0, src.value());
-    put32(4, dst.value());
-    put32(8, (std::uint32_t{dport.value()} << 16) | sport.value());
-    put32(12, 0x666c6167);  // domain separation for TCP probe cookies
-    return static_cast<std::uint32_t>(siphash24(k0_, k1_, message));
+    // The 16-byte message src, dst, dport << 16 | sport, 0x666c6167 (domain separation for TCP
+    // probe cookies), each 32 bits little-endian, as its two 64-bit words: --offline crafts
+    // millions a second, and the byte array costs as much as the hash.
+    const std::uint64_t m0 = std::uint64_t{src.value()} | (std::uint64_t{dst.value()} << 32);
+    const std::uint64_t m1 = ((std::uint64_t{dport.value()} << 16) | sport.value()) | (std::uint64_t{0x666c6167} << 32);
+    return static_cast<std::uint32_t>(siphash_words(k0_, k1_, m0, m1));
 }
 
 std::uint16_t udp_ip_id(std::uint32_t cookie, std::uint32_t offset) {

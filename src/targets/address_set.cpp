@@ -1,6 +1,7 @@
 // AddressSet operations and nmap target syntax: addresses, CIDR, octet ranges, names, -iL files.
 #include "flagscan/net/text.hpp"
 #include "flagscan/targets/address_set.hpp"
+#include "flagscan/targets/reserved.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -228,6 +229,18 @@ Result<bool> expand_address(std::string_view expression, std::string_view text, 
     return true;
 }
 
+// masscan's and zmap's range "10.0.0.1-10.0.0.9" (two whole addresses): nullopt when `text` is
+// not of that shape (then it is nmap's syntax, where '-' ranges one octet: "10.0.0.1-9").
+std::optional<Result<Ipv4Range>> address_range(std::string_view text) {
+    const std::size_t dash = text.find('-');
+    if (dash == std::string_view::npos || std::count(text.begin(), text.end(), '.') != 6) return std::nullopt;
+    const auto first = Ipv4::parse(trim(text.substr(0, dash)));
+    const auto last = Ipv4::parse(trim(text.substr(dash + 1)));
+    if (!first || !last) return std::nullopt;
+    if (*last < *first) return Result<Ipv4Range>{Error{"range " + std::string(text) + " is reversed"}};
+    return Result<Ipv4Range>{Ipv4Range{*first, *last}};
+}
+
 // One expression's ranges, appended to `out` in ascending order; false (and nothing appended)
 // when it is a well-formed name that does not resolve.
 Result<bool> expand_target(std::string_view expression, const Resolver& resolve, std::vector<Ipv4Range>& out) {
@@ -240,6 +253,11 @@ Result<bool> expand_target(std::string_view expression, const Resolver& resolve,
         prefix = parse_prefix(text.substr(slash + 1));
         if (!prefix) return bad_target(text, "prefix must be 0-32");
         if (host.empty()) return bad_target(text, "missing address before '/'");
+    }
+    if (const auto range = address_range(text)) {
+        if (!*range) return bad_target(text, range->error());
+        out.push_back(range->value());
+        return true;
     }
     if (is_octet_syntax(host)) return expand_address(text, host, prefix, out);
     return expand_name(text, host, prefix.value_or(32), resolve, out);
@@ -303,6 +321,21 @@ std::vector<Token> tokenize(std::string_view text, bool in_file) {
     }
     if (!current.empty()) tokens.push_back(Token{std::move(current), line});
     return tokens;
+}
+
+// A blocklist's "10.0.0.1 - 10.0.0.9" (masscan writes ranges so too) as one token, "10.0.0.1-10.0.0.9".
+std::vector<Token> join_spaced_ranges(std::vector<Token> tokens) {
+    std::vector<Token> joined;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        const bool spaced = i + 2 < tokens.size() && tokens[i + 1].text == "-" && tokens[i].line == tokens[i + 2].line;
+        if (!spaced) {
+            joined.push_back(std::move(tokens[i]));
+            continue;
+        }
+        joined.push_back(Token{tokens[i].text + "-" + tokens[i + 2].text, tokens[i].line});
+        i += 2;
+    }
+    return joined;
 }
 
 std::string where(const TargetExpression& expression) {
@@ -437,15 +470,40 @@ Result<AddressSet> parse_targets(std::span<const std::string> expressions, const
     return build_set(ranges);
 }
 
-Result<ParsedTargets> parse_target_list(std::span<const TargetExpression> expressions, const Resolver& resolve) {
+namespace {
+
+// One expression's ranges (ranges[from..]) less the reserved blocks it reaches beyond. They
+// stay in `ranges` too, so that what the rule left out is the difference of the two sets.
+void keep_unreserved(const std::vector<Ipv4Range>& ranges, std::size_t from, ReservedRule rule, std::vector<Ipv4Range>& kept) {
+    const std::span<const Ipv4Range> mine{ranges.begin() + static_cast<std::ptrdiff_t>(from), ranges.end()};
+    std::vector<Ipv4Range> reserved;
+    reserved_to_leave_out(mine, rule, reserved);
+    if (reserved.empty()) return kept.insert(kept.end(), mine.begin(), mine.end()), void();
+    std::vector<Ipv4Range> copy(mine.begin(), mine.end());
+    AddressSet left = build_set(copy);
+    left.subtract(build_set(reserved));
+    kept.insert(kept.end(), left.ranges().begin(), left.ranges().end());
+}
+
+}  // namespace
+
+Result<ParsedTargets> parse_target_list(std::span<const TargetExpression> expressions, const Resolver& resolve,
+                                        ReservedRule rule) {
     std::vector<Ipv4Range> ranges;
+    std::vector<Ipv4Range> kept;  // rule != keep: ranges less the reserved blocks left out
     std::vector<std::string> unresolved;
     for (const TargetExpression& expression : expressions) {
+        const std::size_t from = ranges.size();
         Result<bool> ok = expand_target(expression.text, resolve, ranges);
         if (!ok) return Error{where(expression) + ok.error()};
         if (!ok.value()) unresolved.push_back(where(expression) + cannot_resolve(expression.text));
+        if (rule != ReservedRule::keep) keep_unreserved(ranges, from, rule, kept);
     }
-    return ParsedTargets{build_set(ranges), std::move(unresolved)};
+    if (rule == ReservedRule::keep) return ParsedTargets{build_set(ranges), std::move(unresolved), {}};
+    AddressSet addresses = build_set(kept);
+    AddressSet left_out = build_set(ranges);
+    left_out.subtract(addresses);
+    return ParsedTargets{std::move(addresses), std::move(unresolved), std::move(left_out)};
 }
 
 Result<std::vector<TargetExpression>> read_target_file(const std::string& path) {
@@ -463,7 +521,7 @@ Result<std::vector<TargetExpression>> read_target_file(const std::string& path) 
         return Error{"cannot read target file " + quote_for_error(path) + ": " + std::generic_category().message(error)};
     const std::string name = path == "-" ? std::string("stdin") : path;
     std::vector<TargetExpression> expressions;
-    for (Token& token : tokenize(text, true))
+    for (Token& token : join_spaced_ranges(tokenize(text, true)))
         expressions.push_back(TargetExpression{std::move(token.text), name + " line " + std::to_string(token.line)});
     return expressions;
 }

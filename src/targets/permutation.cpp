@@ -59,7 +59,8 @@ std::uint64_t Permutation::encrypt(std::uint64_t value) const {
     std::uint64_t right = value / a_;
     for (int r = 0; r < 4; ++r) {
         const std::uint64_t modulus = r % 2 == 0 ? a_ : b_;
-        const std::uint64_t next = (left + round(r, right) % modulus) % modulus;
+        std::uint64_t next = left + round(r, right) % modulus;  // < 2 * modulus: one subtraction reduces it
+        if (next >= modulus) next -= modulus;
         left = right;
         right = next;
     }

@@ -112,9 +112,13 @@ PlacedSlot TargetSet::placed(std::uint64_t host, std::uint64_t k) const {
 // Dense: index = host_index * slots + slot_index, so consecutive indices walk one host's slots.
 Target TargetSet::at(std::uint64_t index) const {
     if (index >= size()) return Target{};
-    const std::uint32_t host = host_of(index);
-    const Slot& slot = sparse_ ? host_slots_[index] : slots_[index % slots_.size()];
-    return Target{hosts_.at(host), slot.port, host, slot.lane};
+    if (sparse_) {
+        const std::uint32_t host = host_of(index);
+        return Target{hosts_.at(host), host_slots_[index].port, host, host_slots_[index].lane};
+    }
+    const std::uint64_t host = index / slots_.size();  // one division for both (--offline's hot path)
+    const Slot& slot = slots_[index - host * slots_.size()];
+    return Target{hosts_.at(host), slot.port, static_cast<std::uint32_t>(host), slot.lane};
 }
 
 }  // namespace flagscan

@@ -12,7 +12,9 @@ namespace flagscan {
 // The targets' addresses minus the excluded ones. A target name that does not resolve is a
 // warning line on `err` ("flagscan: warning: targets.txt line 3: cannot resolve 'gone.example';
 // skipping it") and the others go on, as nmap does; when no target resolves, or none is left
-// after --exclude, it is an error. An --exclude name must resolve (else it could not protect).
+// after --exclude, it is an error. Reserved blocks (RFC 6890) that a target reaches only as part
+// of a larger range are left out (multicast and broadcast only, with --include-reserved), said in
+// one line on `err`. An --exclude name must resolve (else it could not protect).
 Result<AddressSet> command_line_hosts(const ScanConfig& config, const Resolver& resolve, std::ostream& err);
 
 }  // namespace flagscan

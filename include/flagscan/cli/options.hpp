@@ -43,6 +43,8 @@ struct ScanConfig {
     std::optional<BounceServer> ftp_bounce;  // -b: the FTP server to bounce through (kind: ftp_bounce_kind())
     bool ping_only = false;                  // -sn
     bool list_only = false;                  // -sL: list the targets, send nothing
+    bool offline = false;                    // --offline, --dryrun: craft and count (or -w) the probes, send none
+    bool include_reserved = false;           // --include-reserved: RFC 6890 blocks inside wide ranges too
     PingPlan ping;                           // -PE -PP -PS -PA -PU
     std::string replay_path;                 // --replay FILE
     std::optional<Ipv4> scanner;             // --scanner ADDR (replay)

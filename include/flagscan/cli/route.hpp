@@ -23,6 +23,10 @@ struct RouteChoice {
 // sent) and the interface that holds it. `interface` / `source` override (-e / -S).
 Result<RouteChoice> choose_route(Ipv4 target, const std::string& interface, std::optional<Ipv4> source);
 
+// The source address the kernel's routing table picks for `target`, asked through a connected
+// UDP socket: no packet is sent, no other socket opened.
+Result<Ipv4> kernel_source_for(Ipv4 target);
+
 // True when an interface of that name exists.
 bool interface_exists(const std::string& name);
 

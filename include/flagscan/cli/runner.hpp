@@ -21,6 +21,10 @@ struct ResumeState;
 int run_live_command(const ScanConfig& config, std::ostream& out, std::ostream& err, const ResumeState* resume = nullptr);
 int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
 
+// --offline / --dryrun: the port scan's probes crafted, paced and counted (or written to -w),
+// none sent: no root, no capture, no raw socket.
+int run_offline_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
+
 // -sL: the targets listed, no packet sent, no root needed.
 int run_list_command(const ScanConfig& config, std::ostream& out, std::ostream& err);
 

@@ -14,6 +14,7 @@
 #include "flagscan/net/decode.hpp"
 #include "flagscan/probe/cookie.hpp"
 #include "flagscan/probe/probe_kind.hpp"
+#include "flagscan/targets/target_set.hpp"
 
 namespace flagscan {
 
@@ -100,6 +101,9 @@ public:
     // The probe fields that carry the cookie (and, with a fixed source port, the source port),
     // for the sender.
     void stamp(Probe& probe) const;
+    // Try `try_no` of the probe to `target` (scan index `index`): from our address and the
+    // lane-and-try port, cookie stamped. What the engine sends, and what --offline crafts.
+    Probe probe_for(const Target& target, std::uint64_t index, std::uint8_t try_no, std::uint16_t ip_id) const;
     // Cookie check, without a table lookup; nullopt for strays and for packets not about us.
     std::optional<Answer> identify(const DecodedPacket& packet) const;
 

@@ -21,4 +21,8 @@ struct Probe {
     std::uint16_t data_length = 0;  // TCP data bytes after the header (a replayed capture's; ours carry none)
 };
 
+// The IP identification of a scan's first probe, drawn from its seed; each probe sent after it
+// takes the next one (RFC 6864: only unique per flow while fragments may be in flight).
+constexpr std::uint16_t first_ip_id(std::uint64_t seed) { return static_cast<std::uint16_t>(seed * 0x9e3779b97f4a7c15ULL >> 48); }
+
 }  // namespace flagscan

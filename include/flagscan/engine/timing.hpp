@@ -20,6 +20,12 @@ struct Timing {
     Micros scan_delay = 0;       // T0-T2: a fixed gap between probes (nmap's --scan-delay)
 };
 
+// The fastest a scan may send, in probes per second: --max-rate, or one probe per scan delay,
+// whichever is lower; 0: no ceiling.
+double ceiling_rate(const Timing& t);
+// How many pacing tokens may pile up at `rate`: 2 ms worth of probes (one with a scan delay).
+double burst_for(double rate, const Timing& t);
+
 // nmap's -T templates (nmap(1), "Timing templates"), adapted to this engine.
 // level 0..5; nullopt otherwise.
 std::optional<Timing> timing_template(int level);

@@ -58,6 +58,7 @@ struct TargetExpression {
 //   "10.0.0.1"        one address
 //   "10.0.0.0/24"     CIDR (/0../32), the address need not be the network address
 //   "10.0.0-3.1-254"  octet ranges and lists per octet: "10.0.0,2.1-5", "10.0.0.-" (0-255)
+//   "10.0.0.1-10.0.1.9" a range of whole addresses (masscan's, zmap's blocklists)
 //   "host.example"    a name, resolved once with `resolve`; the first address is used, as nmap does
 //   "host.example/30" a name with a prefix
 // Errors are one line naming the bad expression, e.g. "bad target '10.0.0.0/33': prefix must be 0-32".
@@ -71,15 +72,28 @@ Result<AddressSet> parse_targets(std::span<const std::string> expressions, const
 struct ParsedTargets {
     AddressSet addresses;
     std::vector<std::string> unresolved;
+    AddressSet reserved_left_out;  // what the ReservedRule took out of the expressions' addresses
+};
+
+// Which reserved blocks (targets/reserved.hpp: RFC 6890) a target list leaves out.
+enum class ReservedRule : std::uint8_t {
+    keep,            // all of them: an --exclude list, a replay
+    skip_implied,    // every block that an expression only reaches as part of a larger range
+    skip_multicast,  // --include-reserved: only multicast and broadcast, on the same rule
 };
 
 // All expressions; a bad one fails the whole list with a line naming it and, when it came
 // from a file, the file and line ("targets.txt line 3: bad target ..."); names that do not
-// resolve are left out and listed.
-Result<ParsedTargets> parse_target_list(std::span<const TargetExpression> expressions, const Resolver& resolve);
+// resolve are left out and listed. `rule` says which reserved blocks each expression leaves out
+// (reserved.hpp: those it only reaches as part of a larger range); an address another
+// expression names is kept.
+Result<ParsedTargets> parse_target_list(std::span<const TargetExpression> expressions, const Resolver& resolve,
+                                        ReservedRule rule = ReservedRule::keep);
 
 // The expressions in a file for -iL / --excludefile: separated by whitespace (as nmap reads
-// them), '#' starts a comment to end of line; "-" reads standard input. Each one's origin is
+// them), '#' starts a comment to end of line (a whole line or after an entry); "-" reads
+// standard input. zmap's and masscan's blocklists read so too: CIDRs, addresses, and ranges
+// "10.0.0.1-10.0.0.9" or "10.0.0.1 - 10.0.0.9" (one expression). Each one's origin is
 // "PATH line N" ("stdin line N" for "-"). A missing or unreadable file is an error naming it.
 Result<std::vector<TargetExpression>> read_target_file(const std::string& path);
 

@@ -468,3 +468,82 @@ TEST(SplitList, CommaSeparated) {
 
 }  // namespace
 }  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+// ---- zmap and masscan blocklists as --excludefile ----
+
+TEST(AddressRange, WholeAddressesOnBothSidesOfTheDash) {
+    Result<AddressSet> r = parse_one("10.0.0.250-10.0.1.4");
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->ranges(), (std::vector<Ipv4Range>{range("10.0.0.250", "10.0.1.4")}));
+    EXPECT_EQ(r->size(), 11u);
+    r = parse_one("0.0.0.0-255.255.255.255");
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->size(), std::uint64_t{1} << 32);
+    EXPECT_EQ(error_of("10.0.1.4-10.0.0.250"), "bad target '10.0.1.4-10.0.0.250': range 10.0.1.4-10.0.0.250 is reversed");
+    // nmap's octet ranges are unchanged: one '-' inside an octet.
+    r = parse_one("10.0.0.1-3");
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->size(), 3u);
+}
+
+// Excerpt of masscan's data/exclude.conf (its layout: comments, CIDRs, ranges, spaced ranges).
+TEST_F(TargetFile, MasscanExcludeConf) {
+    const std::string path = write(
+        "# This is the list of IP addresses that should be excluded from scanning.\n"
+        "## http://www.iana.org/assignments/iana-ipv4-special-registry/iana-ipv4-special-registry.xhtml\n"
+        "0.0.0.0/8 # RFC1122: \"This host on this network\"\n"
+        "\n"
+        "10.0.0.0/8 # RFC1918: Private-Use\n"
+        "192.0.2.0-192.0.2.255\t# RFC5737: TEST-NET-1\n"
+        "198.51.100.0 - 198.51.100.255  # RFC5737: TEST-NET-2\n"
+        "203.0.113.7\n");
+    Result<std::vector<TargetExpression>> expressions = read_target_file(path);
+    ASSERT_TRUE(expressions) << expressions.error();
+    const auto at = [&](int line) { return path + " line " + std::to_string(line); };
+    EXPECT_EQ(expressions.value(), (std::vector<TargetExpression>{{"0.0.0.0/8", at(3)},
+                                                                  {"10.0.0.0/8", at(5)},
+                                                                  {"192.0.2.0-192.0.2.255", at(6)},
+                                                                  {"198.51.100.0-198.51.100.255", at(7)},
+                                                                  {"203.0.113.7", at(8)}}));
+    Result<ParsedTargets> r = parse_target_list(expressions.value(), FakeResolver{}.resolver());
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->addresses.ranges(), (std::vector<Ipv4Range>{range("0.0.0.0", "0.255.255.255"),
+                                                             range("10.0.0.0", "10.255.255.255"),
+                                                             range("192.0.2.0", "192.0.2.255"),
+                                                             range("198.51.100.0", "198.51.100.255"),
+                                                             range("203.0.113.7", "203.0.113.7")}));
+}
+
+// zmap's conf/blocklist.conf: CIDRs with whole-line and trailing comments.
+TEST_F(TargetFile, ZmapBlocklistConf) {
+    const std::string path = write(
+        "# From IANA IPv4 Special-Purpose Address Registry\n"
+        "# http://www.iana.org/assignments/iana-ipv4-special-registry/iana-ipv4-special-registry.xhtml\n"
+        "# Updated 2013-05-22\n"
+        "\n"
+        "0.0.0.0/8           # RFC1122: \"This host on this network\"\n"
+        "100.64.0.0/10       # RFC6598: Shared Address Space\n"
+        "169.254.0.0/16      # RFC3927: Link Local\n"
+        "255.255.255.255/32  # RFC0919: Limited Broadcast\n");
+    Result<std::vector<TargetExpression>> expressions = read_target_file(path);
+    ASSERT_TRUE(expressions) << expressions.error();
+    Result<ParsedTargets> r = parse_target_list(expressions.value(), FakeResolver{}.resolver());
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->addresses.size(), (1u << 24) + (1u << 22) + (1u << 16) + 1u);
+    EXPECT_EQ(expressions->back().origin, path + " line 8");
+}
+
+TEST_F(TargetFile, BadBlocklistLineIsNamedByFileAndLine) {
+    const std::string path = write("10.0.0.0/8 # fine\n10.1.0.0 - 10.0.0.0 # reversed\n");
+    Result<std::vector<TargetExpression>> expressions = read_target_file(path);
+    ASSERT_TRUE(expressions) << expressions.error();
+    Result<ParsedTargets> r = parse_target_list(expressions.value(), FakeResolver{}.resolver());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), path + " line 2: bad target '10.1.0.0-10.0.0.0': range 10.1.0.0-10.0.0.0 is reversed");
+}
+
+}  // namespace
+}  // namespace flagscan

@@ -169,3 +169,48 @@ TEST(TargetSet, DenseHostSlotsAreInReportOrder) {
 
 }  // namespace
 }  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+// The whole IPv4 space times every port: 2^32 x 65535 indices (2^48 - 2^32), host indices up to
+// 2^32 - 1 in a uint32, nothing computed in 32 bits that should not be.
+TEST(TargetSet, AllOfIpv4TimesEveryPort) {
+    AddressSet all;
+    all.add(Ipv4Range{Ipv4{0u}, Ipv4{0xffffffffu}});
+    std::vector<Port> ports;
+    for (unsigned p = 1; p <= 65535; ++p) ports.push_back(Port{static_cast<std::uint16_t>(p)});
+    const TargetSet set{all, ports};
+    const std::uint64_t hosts = std::uint64_t{1} << 32;
+    ASSERT_EQ(set.host_count(), hosts);
+    ASSERT_EQ(set.size(), hosts * 65535);
+    const Target first = set.at(0);
+    EXPECT_EQ(first.ip, Ipv4{0u});
+    EXPECT_EQ(first.port, Port{1});
+    const Target last = set.at(set.size() - 1);
+    EXPECT_EQ(last.ip, Ipv4{0xffffffffu});
+    EXPECT_EQ(last.port, Port{65535});
+    EXPECT_EQ(last.host_index, 0xffffffffu);
+    EXPECT_EQ(set.host_of(set.size() - 1), 0xffffffffu);
+    EXPECT_EQ(set.index_of(hosts - 1, 0, Port{65535}), set.size() - 1);
+    EXPECT_EQ(set.index_of(0, 0, Port{1}), 0u);
+    EXPECT_EQ(set.index_of(hosts, 0, Port{1}), std::nullopt);
+    const Target middle = set.at((hosts / 2) * 65535 + 79);
+    EXPECT_EQ(middle.ip, Ipv4(128, 0, 0, 0));
+    EXPECT_EQ(middle.port, Port{80});
+    EXPECT_EQ(all.index_of(Ipv4{0xffffffffu}), hosts - 1);
+
+    // The seeded walk over it stays inside and is one-to-one on a sample.
+    const ShardWalk walk{set.size(), 7};
+    EXPECT_EQ(walk.size(), set.size());
+    std::set<std::uint64_t> seen;
+    for (std::uint64_t step : {std::uint64_t{0}, std::uint64_t{1}, set.size() / 2, set.size() - 2, set.size() - 1}) {
+        const std::uint64_t index = walk(step);
+        EXPECT_LT(index, set.size());
+        seen.insert(index);
+    }
+    EXPECT_EQ(seen.size(), 5u);
+}
+
+}  // namespace
+}  // namespace flagscan
