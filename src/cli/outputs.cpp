@@ -47,6 +47,7 @@ void normal_file_end(std::ostream& out, const ScanView& view) {
 }
 void jsonl_start(std::ostream& out, const ScanView& view) { write_jsonl_start(out, view.summary); }
 void jsonl_end(std::ostream& out, const ScanView& view) {
+    if (view.summary.identity.empty()) return;  // a replay: no scan line, so no summary either
     const HostCounts counts = host_counts(view.results, view.options, view.summary);
     write_jsonl_end(out, counts.total, counts.up, view.summary);
 }
