@@ -310,10 +310,11 @@ void carry_latency(const Results& discovery, Results& ports) {
 
 // How each host of the port scan was judged up: its discovery evidence (arp-response,
 // echo-reply, syn-ack, ...), else user-set (-Pn), as nmap's "Host is up, received ...".
+// Without discovery every host is user-set: ScanSummary::default_host_reason says it once.
 std::vector<Reason> reasons_up(const TargetSet& targets, const Results* discovery) {
     const auto& hosts = targets.hosts();
+    if (discovery == nullptr) return {};
     std::vector<Reason> reasons(hosts.size(), Reason::user_set);
-    if (discovery == nullptr) return reasons;
     for (std::uint32_t host = 0; host < hosts.size(); ++host) {
         const auto found = discovery->targets().hosts().index_of(hosts.at(host));
         const auto evidence = found ? up_evidence(*discovery, static_cast<std::uint32_t>(*found)) : std::nullopt;
@@ -593,6 +594,7 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     if (discovery != nullptr) carry_latency(*discovery, results);
     ScanSummary summary = scan_summary(context, prepared.ports.title, context.hosts.size());
     summary.host_reasons = reasons_up(targets, discovery);
+    summary.default_host_reason = Reason::user_set;
     const ScanView view{results, prepared.services, config.report, summary, false};
     // The port scan's lanes take the second half of the source-port block (discovery the first).
     Phase phase{&prepared.ports, &targets, &results, engine_config(config, prepared.route, context.wire.block, PortBlock::kPortScanLane), &view};

@@ -39,7 +39,9 @@ void add_streaming(LoopHooks& hooks, OutputSet& outputs, Results& results, const
         const bool forget = results.keeps() == Keep::listed && outputs.streams_all(view);
         for (const std::uint32_t host : results.take_finished_hosts()) {
             outputs.host_finished(view, host);
-            if (forget) results.forget_host(host);  // written everywhere: a large scan holds it no more
+            if (!forget) continue;
+            results.forget_host(host);  // written everywhere: a large scan holds it no more
+            outputs.forget(host);
         }
     };
     add_hooks(hooks, std::move(streaming));

@@ -18,7 +18,8 @@ std::uint32_t rank_of(Slot slot) { return std::uint32_t{slot.lane} << 16 | slot.
 Keep chosen_keep(const TargetSet& targets, bool keep_evidence, std::optional<Keep> keep) {
     if (keep_evidence) return Keep::every_port;
     if (keep) return *keep;
-    return targets.size() <= Results::kEveryPortUpTo ? Keep::every_port : Keep::listed;
+    const bool small = targets.size() <= Results::kEveryPortUpTo && targets.host_count() <= Results::kEveryHostUpTo;
+    return small ? Keep::every_port : Keep::listed;
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ std::string_view host_name(const ScanSummary& summary, std::uint32_t host) {
 }
 
 Reason host_reason(const ScanSummary& summary, std::uint32_t host) {
-    return host < summary.host_reasons.size() ? summary.host_reasons[host] : Reason::none;
+    return host < summary.host_reasons.size() ? summary.host_reasons[host] : summary.default_host_reason;
 }
 
 bool host_is_up(const Results& results, std::uint32_t host, const ReportOptions& options) {

@@ -58,6 +58,7 @@ std::vector<std::vector<std::uint16_t>> folded_ports(const Results& results, std
                                                      const HostListing& listing) {
     const auto& targets = results.targets();
     std::vector<std::vector<std::uint16_t>> ports(listing.not_shown.size());
+    if (results.keeps() == Keep::listed) return ports;  // a large scan counts them, no more
     for (const PlacedSlot placed : targets.slots_of(host)) {
         const PortResult& port = results.port(placed.index);
         const Slot slot = placed.slot;  // a variable, not a binding: the lambda below takes it
@@ -80,8 +81,9 @@ void write_extraports(std::ostream& out, const Results& results, std::uint32_t h
             out << "<extraports" << attribute("state", to_string(group.state))
                 << attribute("count", listing.counts[static_cast<int>(group.state)]) << ">\n";
         out << "<extrareasons" << attribute("reason", to_string(group.reason)) << attribute("count", group.count)
-            << attribute("proto", protocol_name(results.kind(group.lane))) << attribute("ports", port_ranges(ports[g]))
-            << "/>\n";
+            << attribute("proto", protocol_name(results.kind(group.lane)));
+        if (!ports[g].empty()) out << attribute("ports", port_ranges(ports[g]));  // (#IMPLIED in nmap.dtd)
+        out << "/>\n";
         if (closes) out << "</extraports>\n";
     }
 }

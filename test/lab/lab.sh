@@ -6,6 +6,8 @@
 #   10.77.<ID>.16/28 routed from the host via 10.77.<ID>.2 and local (AnyIP) inside the namespace.
 #   Wide range 10.<100+ID>.0.0/16 (for /16 benchmarks): routed and local the same way; nft drops
 #   every packet to its addresses whose last octet mod 4 is in wide_dropped_mod4.
+#   Huge range 10.<192 + 16*(ID mod 4)>.0.0/12 (2^20 addresses, for the internet-scale live
+#   test): only on request (`lab.sh huge ID`), routed and local the same way; down removes it.
 #   On-link segment 10.77.<ID>.32/27 (for ARP discovery): the host veth also holds .33/27, the
 #   namespace veth one real address per lan_hosts offset (so it answers ARP for them); for the
 #   lan_silent offsets nft (table arp fslab) drops ARP requests and (table ip fslab) IP packets.
@@ -42,6 +44,7 @@ usage: lab.sh up ID [--loss PCT] [--icmp-ratelimit off|default] [--listener PATH
        lab.sh loss ID PCT
        lab.sh down ID
        lab.sh info ID
+       lab.sh huge ID                     (AnyIP over a /12: see above)
        lab.sh services up|down|info ID   (the services host: test/lab/services.sh)
 ID is 0..99. The listener defaults to $FLAGSCAN_LAB_LISTENER, else build/test/lab/lab-listener;
 the slow responder to $FLAGSCAN_LAB_SLOW_RESPONDER, else slow-responder beside the listener.
@@ -147,6 +150,7 @@ set_names() {
     NS_IP=$NET.2
     SUBNET=$NET.16/28
     WIDE=10.$((100 + ID)).0.0/16
+    HUGE=10.$((192 + 16 * (ID % 4))).0.0/12
     LAN=$NET.32/27
     LAN_HOST_IP=$NET.33
     SLOW=$NET.64/28
@@ -450,6 +454,7 @@ do_down() {
     fi
     ip route del "$SUBNET" 2>/dev/null || true
     ip route del "$WIDE" 2>/dev/null || true
+    if [[ $(ip route show exact "$HUGE") == *"dev $HOST_IF"* ]]; then ip route del "$HUGE"; fi
     ip route del "$SLOW" 2>/dev/null || true
     remove_namespace
     rm -rf "$STATE_DIR"
@@ -459,7 +464,18 @@ do_down() {
     echo "lab $ID down"
 }
 
-# --- loss, info -----------------------------------------------------------------------
+# --- the huge range, loss, info -----------------------------------------------------------
+
+# AnyIP over 2^20 addresses: every one answers as the lab target does (its open ports listen
+# on every local address). Refused when another lab holds the same /12.
+do_huge() {
+    require_root
+    ns_exists || die "lab $ID is not up"
+    [[ -z $(ip route show exact "$HUGE") ]] || die "$HUGE is already routed (another lab with the same ID mod 4?)"
+    in_ns ip route add local "$HUGE" dev lo
+    ip route add "$HUGE" via "$NS_IP" dev "$HOST_IF"
+    echo "huge=$HUGE"
+}
 
 do_loss() {
     require_root
@@ -492,6 +508,7 @@ do_info() {
         echo "$key=$(layout_get "$key")"
     done
     echo "wide=$WIDE"
+    echo "huge=$HUGE"
     echo "wide_dropped_mod4=$(layout_get wide_dropped_mod4)"
     echo "lan=$LAN"
     echo "lan_host_ip=$LAN_HOST_IP"
@@ -540,6 +557,7 @@ main() {
     down) ((${#args[@]} == 1)) || usage; do_down ;;
     info) ((${#args[@]} == 1)) || usage; do_info ;;
     loss) ((${#args[@]} == 2)) || usage; do_loss "${args[1]}" ;;
+    huge) ((${#args[@]} == 1)) || usage; do_huge ;;
     *) usage ;;
     esac
 }

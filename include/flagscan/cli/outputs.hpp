@@ -47,6 +47,8 @@ public:
     // Every output writes hosts as they finish (a large scan's normal report too): then a host
     // once written is needed no more.
     bool streams_all(const ScanView& view) const;
+    // A host written and forgotten by its Results: no need to remember it was written.
+    void forget(std::uint32_t host) { written_.erase(host); }
     // The hosts not written yet (an interrupted scan's, or all of them), the normal reports and
     // every footer. False, said on `err`, when any write failed during the scan or now.
     bool finish(const ScanView& view, std::ostream& err);

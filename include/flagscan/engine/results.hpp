@@ -81,7 +81,8 @@ struct PortGroup {
 
 // How much of each host's ports Results keeps.
 enum class Keep : std::uint8_t {
-    // Every verdict, 16 bytes a probe: scans of up to kEveryPortUpTo probes, and --explain.
+    // Every verdict, 16 bytes a probe: scans of up to kEveryPortUpTo probes and kEveryHostUpTo
+    // hosts, and --explain.
     every_port,
     // Only what a report lists: every open port, and the ports of each state while the host
     // has at most 25 in it (past that nmap folds the state into "Not shown", which needs only
@@ -93,6 +94,8 @@ class Results {
 public:
     // Up to this many probes (host x slot) every verdict is kept (16 MiB); past it, Keep::listed.
     static constexpr std::uint64_t kEveryPortUpTo = std::uint64_t{1} << 20;
+    // ... and of up to this many hosts (a record each, and a report written in address order).
+    static constexpr std::uint64_t kEveryHostUpTo = std::uint64_t{1} << 16;
     static constexpr std::uint32_t kListedUpTo = 25;  // nmap's isIgnoredState threshold
 
     // kinds[lane]: the probe kind of each lane of the target set (reports and --explain read

@@ -33,6 +33,7 @@ struct ScanSummary {
     std::vector<std::string> host_names;  // reverse DNS per host index; empty: none looked up
     std::uint64_t addresses = 0;  // targets given (discovery may leave fewer to port-scan); 0: the scanned hosts
     std::vector<Reason> host_reasons{};  // how each host was judged up (arp-response, user-set, ...); empty: unknown
+    Reason default_host_reason = Reason::none;  // the reason of a host past host_reasons (-Pn: user-set, for every host)
     // What XML (-oX) and grepable (-oG) outputs name, as nmap does:
     std::string command_line{};          // the command as typed, quoted as nmap quotes it (quoted_command_line)
     std::int64_t start_unix = 0;         // when the scan began, seconds since 1970
