@@ -145,6 +145,16 @@ Result<RouteChoice> scan_route(const AddressSet& hosts, const ScanConfig& config
     return prepare_route(hosts, config);
 }
 
+// --explain keeps every probe's evidence (about 40 bytes each, Keep::every_port): a scan whose
+// memory must stay flat cannot have it.
+constexpr std::uint64_t kExplainUpTo = std::uint64_t{1} << 24;
+Result<bool> explain_fits(const ScanConfig& config, const AddressSet& hosts, const ScanPlan& plan) {
+    const std::uint64_t probes = hosts.size() * std::max<std::uint64_t>(plan.slots.size(), 1);
+    if (!config.explain || probes <= kExplainUpTo) return true;
+    return Error{"--explain keeps the evidence of every probe: at most " + std::to_string(kExplainUpTo) +
+                 " probes, and this scan has " + std::to_string(probes) + " (explain a smaller part of it)"};
+}
+
 Result<Prepared> prepare(const ScanConfig& config, std::ostream& err) {
     auto hosts = prepare_hosts(config, err);
     if (!hosts) return Error{hosts.error()};
@@ -155,6 +165,7 @@ Result<Prepared> prepare(const ScanConfig& config, std::ostream& err) {
         if (!ports) return Error{ports.error()};
         plan = std::move(ports).value();
     }
+    if (auto fits = explain_fits(config, *hosts, plan); !fits) return Error{fits.error()};
     auto bounce = bounce_address(config);
     if (!bounce) return Error{bounce.error()};
     auto route = scan_route(*hosts, config, *bounce);

@@ -7,6 +7,13 @@
 #include "flagscan/output/packet_trace.hpp"
 
 namespace flagscan {
+namespace {
+
+// Reverse DNS for more hosts than this is not tried (a table of names per host, and a query
+// each): a large scan's reports give addresses, as with -n.
+constexpr std::uint64_t kNamedHostsUpTo = std::uint64_t{1} << 16;
+
+}  // namespace
 
 std::string now_text() { return minute_text(std::time(nullptr)); }
 
@@ -48,6 +55,7 @@ void add_streaming(LoopHooks& hooks, OutputSet& outputs, Results& results, const
 }
 
 std::vector<std::string> names_of_hosts_up(const Results& discovery) {
+    if (discovery.targets().host_count() > kNamedHostsUpTo) return {};
     std::vector<Ipv4> addresses;
     const auto hosts = static_cast<std::uint32_t>(discovery.targets().host_count());
     for (std::uint32_t host = 0; host < hosts; ++host)
@@ -56,6 +64,7 @@ std::vector<std::string> names_of_hosts_up(const Results& discovery) {
 }
 
 std::vector<std::string> names_of_targets(const TargetSet& targets) {
+    if (targets.host_count() > kNamedHostsUpTo) return {};
     std::vector<Ipv4> addresses;
     for (std::uint64_t host = 0; host < targets.host_count(); ++host) addresses.push_back(targets.hosts().at(host));
     return reverse_names(addresses, 2 * kSecond);
