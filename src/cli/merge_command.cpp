@@ -229,6 +229,24 @@ std::vector<std::string> count_order(std::string_view line) {
 }
 
 // One file's lines into `hosts`; its scan and summary lines returned.
+// Every input read by READ into `files`, `hosts` and `identities`, each checked to be a shard of one scan;
+// the lines naming the shards missing.
+template <typename File, typename Host>
+Result<std::vector<std::string>> read_shards(const std::vector<MergeInput>& inputs, std::map<std::uint32_t, Host>& hosts,
+                                             std::vector<File>& files, std::vector<Identity>& identities,
+                                             Result<File> (*read)(const MergeInput&, std::map<std::uint32_t, Host>&)) {
+    if (inputs.empty()) return Error{"nothing to merge"};
+    for (const auto& input : inputs) {
+        auto file = read(input, hosts);
+        if (!file) return Error{file.error()};
+        auto identity = identity_of(file->scan, input.name);
+        if (!identity) return Error{identity.error()};
+        files.push_back(std::move(file).value());
+        identities.push_back(std::move(identity).value());
+    }
+    return check_shards(identities, inputs);
+}
+
 Result<JsonFile> read_jsonl(const MergeInput& input, std::map<std::uint32_t, JsonHost>& hosts) {
     JsonFile file;
     std::istringstream lines(input.text);
@@ -289,19 +307,10 @@ std::string host_line(const JsonHost& host) {
 }  // namespace
 
 Result<Merged> merge_jsonl(const std::vector<MergeInput>& inputs) {
-    if (inputs.empty()) return Error{"nothing to merge"};
     std::map<std::uint32_t, JsonHost> hosts;
     std::vector<JsonFile> files;
     std::vector<Identity> identities;
-    for (const auto& input : inputs) {
-        auto file = read_jsonl(input, hosts);
-        if (!file) return Error{file.error()};
-        auto identity = identity_of(file->scan, input.name);
-        if (!identity) return Error{identity.error()};
-        files.push_back(std::move(file).value());
-        identities.push_back(std::move(identity).value());
-    }
-    auto missing = check_shards(identities, inputs);
+    auto missing = read_shards(inputs, hosts, files, identities, read_jsonl);
     if (!missing) return Error{missing.error()};
     const std::string listing = text_of(files.front().scan, "listing");
     std::string text = merged_scan_line(files.front().scan) + "\n";
@@ -490,19 +499,10 @@ Result<XmlFile> read_xml(const MergeInput& input, std::map<std::uint32_t, XmlHos
 }  // namespace
 
 Result<Merged> merge_xml(const std::vector<MergeInput>& inputs) {
-    if (inputs.empty()) return Error{"nothing to merge"};
     std::map<std::uint32_t, XmlHost> hosts;
     std::vector<XmlFile> files;
     std::vector<Identity> identities;
-    for (const auto& input : inputs) {
-        auto file = read_xml(input, hosts);
-        if (!file) return Error{file.error()};
-        auto identity = identity_of(file->scan, input.name);
-        if (!identity) return Error{identity.error()};
-        files.push_back(std::move(file).value());
-        identities.push_back(std::move(identity).value());
-    }
-    auto missing = check_shards(identities, inputs);
+    auto missing = read_shards(inputs, hosts, files, identities, read_xml);
     if (!missing) return Error{missing.error()};
     std::string text = files.front().head;
     std::uint64_t up = 0, total = 0;
