@@ -409,7 +409,18 @@ std::vector<std::uint16_t> ports_in(const std::string& ranges) {
     return ports;
 }
 
-void add_host(std::string_view element, XmlHost& host) {
+// A numeric attribute: absent reads as 0; anything but digits (or digits past the type) is
+// corrupt, and the file is refused rather than merged with a made-up count.
+template <typename T>
+bool attribute_number(std::string_view element, std::string_view name, T& out) {
+    const std::string value = attribute_of(element, name);
+    out = 0;
+    if (value.empty()) return true;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+    return ec == std::errc{} && end == value.data() + value.size();
+}
+
+bool add_host(std::string_view element, XmlHost& host) {
     const auto ports_at = element.find("<ports>");
     const auto times_at = element.find("<times");
     const auto head_end = std::min({ports_at, times_at, element.rfind("</host>")});
@@ -419,17 +430,23 @@ void add_host(std::string_view element, XmlHost& host) {
     }
     if (times_at != std::string_view::npos && host.times.empty())
         host.times = std::string(element.substr(times_at, element.find("/>", times_at) + 3 - times_at));
-    for (const auto port : elements(element, "port"))
-        host.ports[{attribute_of(port, "protocol"), std::stoull("0" + attribute_of(port, "portid"))}] = std::string(port) + "\n";
+    std::uint64_t number = 0;
+    for (const auto port : elements(element, "port")) {
+        if (!attribute_number(port, "portid", number)) return false;
+        host.ports[{attribute_of(port, "protocol"), number}] = std::string(port) + "\n";
+    }
     for (const auto extra : elements(element, "extraports")) {
         const std::string state = attribute_of(extra, "state");
-        host.extra[state] += std::stoull("0" + attribute_of(extra, "count"));
+        if (!attribute_number(extra, "count", number)) return false;
+        host.extra[state] += number;
         for (const auto reason : elements(extra, "extrareasons")) {
             XmlReason& merged = host.reasons[{state, attribute_of(reason, "reason"), attribute_of(reason, "proto")}];
-            merged.count += std::stoull("0" + attribute_of(reason, "count"));
+            if (!attribute_number(reason, "count", number)) return false;
+            merged.count += number;
             for (const auto port : ports_in(attribute_of(reason, "ports"))) merged.ports.push_back(port);
         }
     }
+    return true;
 }
 
 std::string attr(std::string_view name, std::string_view value) { return " " + std::string(name) + "=\"" + xml_escape(value) + "\""; }
@@ -483,15 +500,15 @@ Result<XmlFile> read_xml(const MergeInput& input, std::map<std::uint32_t, XmlHos
         const auto address = elements(host, "address");
         const auto key = address.empty() ? std::nullopt : address_key(attribute_of(address.front(), "addr"));
         if (!key) return Error{input.name + ": a <host> without a valid address"};
-        add_host(host, hosts[*key]);
+        if (!add_host(host, hosts[*key])) return Error{input.name + ": a <host> with a corrupt port number or count"};
     }
     const auto stats = text.substr(runstats);
     const auto finished = elements(stats, "finished");
     const auto counts = elements(stats, "hosts");
     if (finished.empty() || counts.empty()) return Error{input.name + ": its <runstats> is corrupt"};
-    file.total = std::stoull("0" + attribute_of(counts.front(), "total"));
+    if (!attribute_number(counts.front(), "total", file.total) || !attribute_number(finished.front(), "time", file.finished))
+        return Error{input.name + ": its <runstats> is corrupt"};
     file.elapsed = std::strtod(attribute_of(finished.front(), "elapsed").c_str(), nullptr);
-    file.finished = std::stoll("0" + attribute_of(finished.front(), "time"));
     file.success = attribute_of(finished.front(), "exit") == "success";
     return file;
 }

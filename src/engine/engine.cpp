@@ -10,6 +10,7 @@ namespace {
 constexpr Micros kIdleWake = 250 * kMillisecond;
 constexpr std::uint8_t kMaxRepeats = 8;            // free resends of a try lost to our own congestion
 constexpr std::size_t kMaxParked = 1 << 16;        // candidates waiting for their host's window
+constexpr Micros kSilentHorizon = 4;               // timeouts a port out of tries waits for evidence, at most
 
 std::uint32_t micros32(Micros us) {
     return us > 0 ? static_cast<std::uint32_t>(std::min<Micros>(us, std::numeric_limits<std::uint32_t>::max())) : 0;
@@ -136,6 +137,7 @@ void Engine::expire(Micros now) {
         auto* entry = correlator_.find(key);
         if (entry != nullptr && entry->phase == Correlator::Phase::queued) retry_or_give_up(key, *entry, now);
     }
+    give_up_aged(now);
 }
 
 // Why: a host that has sent only a few ICMP errors (or none: its budget may have been spent by
@@ -170,7 +172,37 @@ void Engine::retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micro
     entry.repeats = static_cast<std::uint8_t>(entry.repeats + (ours ? 1 : 0));
     if (more) return retransmit_.push_back(key);
     exhausted_[host].push_back(key);
+    start_aging(host, key, now);
     settle_if_quiet(host);
+}
+
+// Why: the evidence that sends a port out of tries again (a window cut, an ICMP pace found,
+// a reply that needed a later try) concerns the probes in flight around it, and comes within
+// a few of their timeouts. A port that has waited out of tries for kSilentHorizon of its host's
+// timeouts (plus the probe spacing) is given its verdict of silence then, even while its host
+// has ports left to walk: the ports waiting are those of the last few seconds, not of the whole
+// scan, so a multi-port scan of silent hosts stays flat in memory. A late reply still overturns it.
+void Engine::start_aging(std::uint32_t host, std::uint64_t key, Micros now) {
+    const Micros horizon = kSilentHorizon * (host_timeout(host) + config_.timing.scan_delay);
+    aging_.push(Aging{now + horizon, now, key});
+}
+
+void Engine::give_up_aged(Micros now) {
+    while (!aging_.empty() && aging_.top().due <= now) {
+        const Aging aged = aging_.top();
+        aging_.pop();
+        auto* entry = correlator_.find(aged.key);
+        // Answered, or sent again since (a newer record stands for its latest wait).
+        if (entry == nullptr || entry->phase != Correlator::Phase::exhausted || entry->sent > aged.since) continue;
+        const std::uint32_t host = host_of(entry->index);
+        const auto it = exhausted_.find(host);
+        if (it != exhausted_.end()) {
+            std::erase(it->second, aged.key);
+            if (it->second.empty()) exhausted_.erase(it);
+        }
+        give_up_key(aged.key);
+        forget_if_done(host, Correlator::target_of(aged.key));
+    }
 }
 
 // Why: a host whose every undecided port is out of tries (none unsent, in flight, queued, parked
@@ -664,16 +696,19 @@ void Engine::give_up_silent(std::uint32_t host) {
     if (it == exhausted_.end()) return;
     const std::vector<std::uint64_t> keys = std::move(it->second);
     exhausted_.erase(it);
+    for (std::uint64_t key : keys) give_up_key(key);
+}
+
+// An open probe out of tries gets the verdict its kind gives silence.
+void Engine::give_up_key(std::uint64_t key) {
     const ReplyEvidence silence{};
-    for (std::uint64_t key : keys) {
-        auto* entry = correlator_.find(key);
-        const std::uint8_t lane = Correlator::lane_of(key);
-        const Rule* rule = match_rule(kind(lane), silence);
-        if (entry == nullptr || rule == nullptr) continue;
-        const Answer none{Correlator::target_of(key), Correlator::port_of(key), 0, silence, lane};
-        settle(none, entry->index, *rule, static_cast<std::uint8_t>(entry->try_no + 1), -1, entry);
-        correlator_.erase(key);
-    }
+    auto* entry = correlator_.find(key);
+    const std::uint8_t lane = Correlator::lane_of(key);
+    const Rule* rule = match_rule(kind(lane), silence);
+    if (entry == nullptr || rule == nullptr) return;
+    const Answer none{Correlator::target_of(key), Correlator::port_of(key), 0, silence, lane};
+    settle(none, entry->index, *rule, static_cast<std::uint8_t>(entry->try_no + 1), -1, entry);
+    correlator_.erase(key);
 }
 
 bool Engine::finished() {

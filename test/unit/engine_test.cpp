@@ -119,6 +119,27 @@ TEST(Engine, AbsentHostIsAllFiltered) {
     EXPECT_EQ(scan.results->host(0).replies, 0u);
 }
 
+// Silent hosts scanned on many ports, their ports spread over the whole walk: a port out of
+// tries waits for late evidence a few timeouts, not until its host's last port is walked, so
+// the engine holds the ports of the last few seconds (rate x horizon), not the scan's.
+TEST(Engine, PortsOutOfTriesOfSilentHostsDoNotPileUp) {
+    SimConfig net;  // nothing answers
+    AddressSet hosts;
+    hosts.add(Ipv4Range{Ipv4{10, 77, 1, 0}, Ipv4{10, 77, 1, 15}});
+    SimScan scan{hosts, port_range(1, 1000), net};
+    scan.config.timing.max_rate = 1000;  // 16,000 ports x 3 tries: about 48 s of fake time
+    std::size_t peak = 0;
+    LoopHooks hooks;
+    hooks.tick = [&](Micros) { peak = std::max(peak, scan.engine->open_probes()); };
+    scan.run(hooks);
+    // Horizon 4 x 0.5 s (-T4, a silent host keeps the first timeout), 1,000 sends/s: about
+    // 1,500 wait at most; 16,000 would without it.
+    EXPECT_LT(peak, 4000u);
+    for (std::uint32_t host = 0; host < 16; ++host)
+        EXPECT_EQ(scan.results->host(host).counts[static_cast<int>(PortState::filtered)], 1000u);
+    EXPECT_EQ(scan.engine->open_probes(), 0u);
+}
+
 TEST(Engine, RespectsMaxRate) {
     SimConfig net;
     net.hosts[kTarget] = lab_host();

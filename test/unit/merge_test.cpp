@@ -119,6 +119,13 @@ TEST(MergeXml, Refusals) {
     EXPECT_NE(merge_xml({{"a", a}, {"cut", a.substr(0, a.find("<runstats>"))}}).error().find("cut: no <runstats>"), std::string::npos);
     EXPECT_NE(merge_xml({{"plain", "<?xml version=\"1.0\"?>\n<nmaprun></nmaprun>\n"}}).error().find("plain: no flagscan-scan"), std::string::npos);
     EXPECT_NE(merge_xml({{"text", "hello"}}).error().find("text: not an nmap XML"), std::string::npos);
+    // Numbers past 64 bits, or not numbers, refuse the file (no exception, no made-up count).
+    std::string huge = a;
+    huge.replace(huge.find("count=\"99\""), 11, "count=\"99999999999999999999999\"");
+    EXPECT_NE(merge_xml({{"huge", huge}}).error().find("huge: a <host> with a corrupt"), std::string::npos);
+    std::string word = a;
+    word.replace(word.find("total=\"8\""), 9, "total=\"x8\"");
+    EXPECT_NE(merge_xml({{"word", word}}).error().find("word: its <runstats> is corrupt"), std::string::npos);
     const auto missing = merge_xml({{"a", a}});
     ASSERT_TRUE(missing.ok());
     EXPECT_EQ(missing->missing, std::vector<std::string>{"shard 2/2 missing"});

@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <queue>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -103,6 +104,9 @@ public:
     const EngineStats& stats() const { return stats_; }
     double window() const { return congestion_.window(); }
     std::size_t in_flight() const { return correlator_.in_flight(); }
+    // Probes with no verdict that the engine holds an entry for (in flight, waiting for a
+    // resend, out of tries): what a scan's memory grows with besides Results.
+    std::size_t open_probes() const { return correlator_.open_count(); }
     // The timeout over every reply of the scan (what -v and --explain report); each host's
     // own decides when its probes are retried (host_rto).
     Micros rto() const { return rtt_.rto() + config_.delivery_slack; }
@@ -168,6 +172,9 @@ private:
     std::optional<std::uint64_t> port_spoken_of(const DecodedPacket& packet) const;
     void give_up_silent();
     void give_up_silent(std::uint32_t host);
+    void give_up_key(std::uint64_t key);
+    void start_aging(std::uint32_t host, std::uint64_t key, Micros now);
+    void give_up_aged(Micros now);
     void settle_if_quiet(std::uint32_t host);
     bool has_work();
     Probe make_probe(std::uint64_t index, std::uint8_t try_no);
@@ -199,6 +206,15 @@ private:
     // Per host: correlator keys out of tries, verdict pending (a window cut or ICMP pacing may
     // still send them again). Settled when nothing else of the host is undecided.
     std::unordered_map<std::uint32_t, std::vector<std::uint64_t>> exhausted_;
+    // Ports out of tries, by when they are given their verdict of silence even while their host
+    // has ports undecided (give_up_aged). `since`: when it ran out (a later send makes it stale).
+    struct Aging {
+        Micros due;
+        Micros since;
+        std::uint64_t key;
+        friend bool operator>(const Aging& a, const Aging& b) { return a.due > b.due; }
+    };
+    std::priority_queue<Aging, std::vector<Aging>, std::greater<>> aging_;
     HostTimings hosts_;                     // per-host RTT, timeout, window and tries
     std::unordered_map<std::uint32_t, ParkedQueue> parked_;  // per host whose window is full
     std::size_t parked_count_ = 0;
