@@ -182,8 +182,11 @@ void Engine::retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micro
 // timeouts (plus the probe spacing) is given its verdict of silence then, even while its host
 // has ports left to walk: the ports waiting are those of the last few seconds, not of the whole
 // scan, so a multi-port scan of silent hosts stays flat in memory. A late reply still overturns it.
+// A kind read from ICMP errors waits a token gap more per timeout: a rate limit's pace is found,
+// and what it swallowed sent again, at the pace of the host's tokens.
 void Engine::start_aging(std::uint32_t host, std::uint64_t key, Micros now) {
-    const Micros horizon = kSilentHorizon * (host_timeout(host) + config_.timing.scan_delay);
+    const Micros token_gap = icmp_paced_lane(Correlator::lane_of(key)) ? IcmpPacer::kTokenGap : 0;
+    const Micros horizon = kSilentHorizon * (host_timeout(host) + config_.timing.scan_delay + token_gap);
     aging_.push(Aging{now + horizon, now, key});
 }
 
