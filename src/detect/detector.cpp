@@ -78,7 +78,7 @@ bool TouchWindow::answer(Ipv4 target, Port port, Answer a) {
     if (t->answer == Answer::negative || t->aged) --failures_;
     t->aged = false;
     t->answer = a;
-    if (a == Answer::positive) ++successes_;
+    if (a == Answer::positive) ++successes_, t->accepted = true;
     if (a == Answer::negative) ++failures_;
     return true;
 }
@@ -87,6 +87,17 @@ bool TouchWindow::complete(Ipv4 target, Port port) {
     Touch* t = find(target, port);
     if (!t || t->answer != Answer::positive || t->completed) return false;
     t->completed = true;
+    return true;
+}
+
+void TouchWindow::saw_data(Ipv4 target, Port port) {
+    if (Touch* t = find(target, port)) t->data = true;
+}
+
+bool TouchWindow::abort(Ipv4 target, Port port) {
+    Touch* t = find(target, port);
+    if (!t || t->answer != Answer::positive || t->data) return false;
+    answer(target, port, Answer::negative);
     return true;
 }
 
@@ -162,8 +173,10 @@ void Detector::on_packet(const DecodedPacket& packet, Micros now, bool fragmente
             if (o.kind == ScanKind::maimon && (o.payload || known_flow(packet))) return;  // a session's close
             on_probe(o, packet, now);
             return;
-        case Observed::Role::positive:
-        case Observed::Role::negative: on_answer(o, now); return;
+        case Observed::Role::positive: on_answer(o, now); return;
+        case Observed::Role::negative:
+            if (!on_answer(o, now) && packet.tcp) on_prober_reset(packet, now);
+            return;
         case Observed::Role::ack: on_ack(o, packet, now); return;
         case Observed::Role::other: return;
     }
@@ -222,6 +235,20 @@ bool Detector::on_answer(const Observed& o, Micros now) {
     return any;
 }
 
+// Why: TRW counts a connection as a success only when it was established; a SYN scanner's kernel
+// resets every SYN+ACK (the scanner never asked for the connection), and nmap -sT closes each
+// connect() at once with a RST. So an accepted touch the prober itself resets before sending
+// any data counts as failed: a half-open probe, not a client's session.
+void Detector::on_prober_reset(const DecodedPacket& packet, Micros now) {
+    Source* s = find_source(packet.ip.src);
+    if (!s) return;
+    auto it = s->tracks.find(ScanKind::syn);
+    if (it == s->tracks.end()) return;
+    Track& t = it->second;
+    const bool changed = t.fast.abort(packet.ip.dst, packet.tcp->dport) | t.slow.abort(packet.ip.dst, packet.tcp->dport);
+    if (changed) evaluate(*s, ScanKind::syn, t, now);
+}
+
 // A bare ACK: the third step of a handshake the source began (a connect scan, or any client),
 // session traffic, or else an ACK probe (-sA / -sW).
 void Detector::on_ack(const Observed& o, const DecodedPacket& packet, Micros now) {
@@ -231,6 +258,11 @@ void Detector::on_ack(const Observed& o, const DecodedPacket& packet, Micros now
             if (it->second.alert) ++it->second.alert->handshakes;
             return;
         }
+        if (o.payload)
+            if (auto it = s->tracks.find(ScanKind::syn); it != s->tracks.end()) {
+                it->second.fast.saw_data(o.to, o.port);
+                it->second.slow.saw_data(o.to, o.port);
+            }
     }
     if (o.payload || known_flow(packet) || !packet.tcp || packet.tcp->flags.bits() != TcpFlags::ack) return;
     Observed probe = o;
@@ -276,7 +308,7 @@ Alert& Detector::raise(Source& s, ScanKind kind, Track& t, bool slow, Micros now
     for (const auto& touch : w.touches()) {
         a.add_target(Ipv4{touch.target});
         a.ports.set(touch.port);
-        if (touch.answer == TouchWindow::Answer::positive && a.uses_ports) a.open.set(touch.port);
+        if (touch.accepted && a.uses_ports) a.open.set(touch.port);
     }
     a.probes = t.probes;
     a.last = now;

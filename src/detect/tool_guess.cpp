@@ -28,7 +28,7 @@ void ToolEvidence::add(const DecodedPacket& p) {
     ++tcp;
     const TcpHeader& t = *p.tcp;
     if (t.window == 1024) ++window_1024;
-    if (t.window == 64) ++window_64;
+    if (t.window == 512 && t.header_length == 20) ++window_512;
     if (t.window == 65535) ++window_65535;
     const auto masscan_id = static_cast<std::uint16_t>(p.ip.dst.value() ^ t.dport.value() ^ t.seq);
     if (t.flags.has(TcpFlags::syn) && masscan_id == p.ip.id) ++ip_id_masscan;
@@ -49,7 +49,8 @@ ToolGuess guess_tool(const ToolEvidence& e, bool connect) {
     if (connect || (e.syn > 0 && most(e.syn_os_options, e.syn)))
         return {"unknown", "OS stack handshakes (connect()): " + count(e.syn_os_options, e.syn, "SYNs with full OS options") +
                                "; nmap -sT or any client"};
-    if (e.tcp > 0 && most(e.window_64, e.tcp)) return {"hping3", count(e.window_64, e.tcp, "probes with window 64")};
+    if (e.tcp > 0 && most(e.window_512, e.tcp))
+        return {"hping3", count(e.window_512, e.tcp, "probes with window 512 and no TCP options")};
     if (n > 1 && most(e.ip_id_next + 1, n) && (e.tcp == 0 || most(e.window_1024, e.tcp)))
         return {"flagscan", count(e.ip_id_next, n - 1, "consecutive IP ids (+1)") + ", " + count(e.window_1024, e.tcp, "window 1024")};
     if (e.tcp > 0 && most(e.window_1024, e.tcp) && (e.syn == 0 || most(e.syn_mss_only, e.syn)))

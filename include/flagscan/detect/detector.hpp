@@ -88,6 +88,8 @@ public:
         Answer answer = Answer::pending;
         bool aged = false;  // counted as failed for want of an answer
         bool completed = false;  // positive, then the prober's ACK: a full handshake
+        bool data = false;       // the prober sent data in it: a real session
+        bool accepted = false;   // answered positive once (an open port), even if aborted since
     };
     static constexpr std::size_t kMaxTouches = 8192;  // older touches fall out first (decay)
 
@@ -98,6 +100,10 @@ public:
     void expire(Micros now, Micros window, Micros grace);
     // complete(): the prober ACKed a positive answer (a handshake); true the first time.
     bool complete(Ipv4 target, Port port);
+    void saw_data(Ipv4 target, Port port);
+    // The prober reset a touch the target had accepted, before any data: a half-open (SYN scan)
+    // or an empty connect(); true when that turned a success into a failure.
+    bool abort(Ipv4 target, Port port);
 
     std::size_t distinct_ports() const { return ports_.size(); }
     std::size_t distinct_hosts() const { return hosts_.size(); }
@@ -157,6 +163,7 @@ private:
     void on_probe(const Observed& o, const DecodedPacket& packet, Micros now);
     bool on_answer(const Observed& o, Micros now);
     void on_ack(const Observed& o, const DecodedPacket& packet, Micros now);
+    void on_prober_reset(const DecodedPacket& packet, Micros now);
     bool answers_udp(const DecodedPacket& p, Micros now);
     void evaluate(Source& s, ScanKind kind, Track& t, Micros now);
     bool is_scan(ScanKind kind, const TouchWindow& w) const;

@@ -12,7 +12,7 @@ namespace flagscan {
 struct ToolEvidence {
     std::uint64_t tcp = 0, syn = 0;
     std::uint64_t window_1024 = 0;     // nmap, masscan, flagscan raw probes (nmap tcpip.cc, masscan templ-pkt.c)
-    std::uint64_t window_64 = 0;       // hping3's default (-w, "default 64")
+    std::uint64_t window_512 = 0;      // hping3: its default window (the man page says 64; the lab captures show 512)
     std::uint64_t window_65535 = 0;    // zmap's SYN
     std::uint64_t syn_mss_only = 0;    // SYN with 4 option bytes: MSS alone (nmap TCP_SYN_PROBE_OPTIONS, masscan, flagscan)
     std::uint64_t syn_os_options = 0;  // SYN with >= 12 option bytes: an OS stack's connect() (SACK, timestamps, WS)
