@@ -89,8 +89,9 @@ public:
         }
     }
     void end(Detector& d) {
+        auto last = d.finish();  // may raise alerts too (probes left unanswered at the end)
         raised(d);
-        finished(d.finish());
+        finished(std::move(last));
         if (!done_.empty()) out_ << '\n';
         for (const auto& a : done_) write_alert_block(out_, *a);
         write_summary_normal(out_, d.stats());

@@ -165,6 +165,7 @@ void Detector::remember_flow(const DecodedPacket& p) { flows_[flow_hash(p) % kFl
 
 void Detector::on_packet(const DecodedPacket& packet, Micros now, bool fragmented) {
     ++stats_.packets;
+    latest_ = std::max(latest_, now);
     const Observed o = observe(packet, fragmented);
     if (packet.tcp && (o.payload || o.role == Observed::Role::positive)) remember_flow(packet);
     switch (o.role) {
@@ -212,6 +213,10 @@ void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros n
         a->evidence.add(packet);
         return;
     }
+    if (Alert* a = t.draft.get()) {
+        a->add_target(o.to);
+        a->ports.set(o.port.value());
+    }
     ++t.probes;
     t.evidence.add(packet);
     evaluate(s, o.kind, t, now);
@@ -226,10 +231,13 @@ bool Detector::on_answer(const Observed& o, Micros now) {
     for (auto& [kind, t] : s->tracks) {
         const bool same = o.protocol == ipproto::tcp ? is_tcp_kind(kind) : (kind == o.kind || kind == ScanKind::fragments);
         if (!same) continue;
-        const bool hit = t.fast.answer(o.to, o.port, a) | t.slow.answer(o.to, o.port, a);
+        const bool in_fast = t.fast.answer(o.to, o.port, a);
+        const bool in_slow = t.slow.answer(o.to, o.port, a);
+        const bool hit = in_fast || in_slow;
         if (!hit) continue;
         any = true;
-        if (t.alert && a == TouchWindow::Answer::positive && kind_uses_ports(kind)) t.alert->open.set(o.port.value());
+        Alert* alert = t.alert ? t.alert : t.draft.get();
+        if (alert && a == TouchWindow::Answer::positive && kind_uses_ports(kind)) alert->open.set(o.port.value());
         evaluate(*s, kind, t, now);
     }
     return any;
@@ -245,7 +253,9 @@ void Detector::on_prober_reset(const DecodedPacket& packet, Micros now) {
     auto it = s->tracks.find(ScanKind::syn);
     if (it == s->tracks.end()) return;
     Track& t = it->second;
-    const bool changed = t.fast.abort(packet.ip.dst, packet.tcp->dport) | t.slow.abort(packet.ip.dst, packet.tcp->dport);
+    const bool in_fast = t.fast.abort(packet.ip.dst, packet.tcp->dport);
+    const bool in_slow = t.slow.abort(packet.ip.dst, packet.tcp->dport);
+    const bool changed = in_fast || in_slow;
     if (changed) evaluate(*s, ScanKind::syn, t, now);
 }
 
@@ -276,15 +286,50 @@ bool Detector::is_scan(ScanKind kind, const TouchWindow& w) const {
     const bool by_ports = kind_uses_ports(kind) && w.distinct_ports() >= config_.ports_threshold;
     const bool by_hosts = w.distinct_hosts() >= config_.hosts_threshold;
     if (!by_ports && !by_hosts) return false;
-    if (!needs_failures(kind)) return true;
+    if (!needs_failures(kind) || w.saturated()) return true;
     const std::uint64_t need = (by_ports ? config_.ports_threshold : config_.hosts_threshold + 1) / 2;
     return w.failures() >= need && w.failures() >= w.successes();
 }
 
-void Detector::evaluate(Source& s, ScanKind kind, Track& t, Micros now) {
-    if (t.alert) return;
+// Enough distinct touches, not yet enough failures: answers (or their absence) decide later.
+bool Detector::reaches_threshold(ScanKind kind, const TouchWindow& w) const {
+    return (kind_uses_ports(kind) && w.distinct_ports() >= config_.ports_threshold) || w.distinct_hosts() >= config_.hosts_threshold;
+}
+
+bool Detector::near_threshold(ScanKind kind, const Track& t) const {
+    return reaches_threshold(kind, t.fast) || (config_.slow_window > 0 && reaches_threshold(kind, t.slow));
+}
+
+bool Detector::try_raise(Source& s, ScanKind kind, Track& t, Micros now) {
     if (is_scan(kind, t.fast)) raise(s, kind, t, false, now);
     else if (config_.slow_window > 0 && is_scan(kind, t.slow)) raise(s, kind, t, true, now);
+    return t.alert != nullptr;
+}
+
+void Detector::evaluate(Source& s, ScanKind kind, Track& t, Micros now) {
+    if (t.alert || try_raise(s, kind, t, now)) return;
+    if (t.candidate || candidates_.size() >= kMaxCandidates || !near_threshold(kind, t)) return;
+    t.candidate = true;
+    t.draft = draft_from(s, kind, reaches_threshold(kind, t.fast) ? t.fast : t.slow, now);
+    candidates_.emplace_back(s.address.value(), kind);
+}
+
+// Candidates whose unanswered touches have aged since: raised, kept, or let go.
+void Detector::recheck_candidates(Micros now) {
+    std::erase_if(candidates_, [&](const auto& c) {
+        Source* s = find_source(Ipv4{c.first});
+        if (!s) return true;
+        auto it = s->tracks.find(c.second);
+        if (it == s->tracks.end() || !it->second.candidate) return true;
+        Track& t = it->second;
+        t.fast.expire(now, config_.window, config_.answer_grace);
+        if (config_.slow_window > 0) t.slow.expire(now, config_.slow_window, config_.answer_grace);
+        if (t.alert || try_raise(*s, c.second, t, now)) return true;
+        if (near_threshold(c.second, t)) return false;
+        t.candidate = false;
+        t.draft.reset();
+        return true;
+    });
 }
 
 // The SYN track is reported as connect when the source completed handshakes itself, or when its
@@ -296,20 +341,27 @@ static ScanKind reported_kind(const Alert& a) {
     return a.handshakes > 0 || os_syns ? ScanKind::connect : ScanKind::syn;
 }
 
-Alert& Detector::raise(Source& s, ScanKind kind, Track& t, bool slow, Micros now) {
+// A new alert's first state: the window's touches (its distinct targets and ports).
+std::unique_ptr<Alert> Detector::draft_from(const Source& s, ScanKind kind, const TouchWindow& w, Micros now) const {
     auto alert = std::make_unique<Alert>();
     Alert& a = *alert;
-    a.id = next_id_++;
     a.sources = {s.address};
     a.track_kind = kind;
     a.uses_ports = kind_uses_ports(kind);
-    const TouchWindow& w = slow ? t.slow : t.fast;
     a.first = w.touches().empty() ? now : w.touches().front().at;
     for (const auto& touch : w.touches()) {
         a.add_target(Ipv4{touch.target});
         a.ports.set(touch.port);
         if (touch.accepted && a.uses_ports) a.open.set(touch.port);
     }
+    return alert;
+}
+
+Alert& Detector::raise(Source& s, ScanKind kind, Track& t, bool slow, Micros now) {
+    auto alert = t.draft ? std::move(t.draft) : draft_from(s, kind, slow ? t.slow : t.fast, now);
+    t.candidate = false;
+    Alert& a = *alert;
+    a.id = next_id_++;
     a.probes = t.probes;
     a.last = now;
     a.slow = slow;
@@ -345,11 +397,14 @@ void Detector::close_alert(Alert* alert) {
             t->second.probes = 0;
             t->second.handshakes = 0;
             t->second.evidence = ToolEvidence{};
+            t->second.draft.reset();
+            t->second.candidate = false;
         }
 }
 
 // A scan is over when it has been idle for its window (the slow window for slow scans).
 std::vector<std::unique_ptr<Alert>> Detector::take_finished(Micros now) {
+    recheck_candidates(now);
     std::vector<std::unique_ptr<Alert>> done;
     for (auto& alert : open_) {
         const Micros idle = alert->slow ? config_.slow_window : config_.window;
@@ -361,16 +416,42 @@ std::vector<std::unique_ptr<Alert>> Detector::take_finished(Micros now) {
     return done;
 }
 
+// At the end of input, probes still unanswered count as failed (the capture ends after the
+// scan: its last answers would have come within the grace).
 std::vector<std::unique_ptr<Alert>> Detector::finish() {
+    recheck_candidates(latest_ + config_.answer_grace + 1);
     for (auto& alert : open_) close_alert(alert.get());
     return std::exchange(open_, {});
 }
 
 // --- distributed scans ---------------------------------------------------------------------
 
+void Detector::push_target(TargetView& v, const TargetTouch& t) {
+    v.touches.push_back(t);
+    if (v.pairs[(std::uint64_t{t.source} << 16) | t.port]++ > 0) return;
+    const auto ports = ++v.source_ports[t.source];
+    if (ports == 2) ++v.slices;
+    if (ports == config_.ports_threshold) ++v.whole;
+    ++v.port_sources[t.port];
+}
+
+void Detector::pop_target(TargetView& v) {
+    const TargetTouch t = v.touches.front();
+    v.touches.pop_front();
+    auto pair = v.pairs.find((std::uint64_t{t.source} << 16) | t.port);
+    if (pair == v.pairs.end() || --pair->second > 0) return;
+    v.pairs.erase(pair);
+    auto ports = v.source_ports.find(t.source);
+    if (ports->second == 2) --v.slices;
+    if (ports->second == config_.ports_threshold) --v.whole;
+    if (--ports->second == 0) v.source_ports.erase(ports);
+    auto sources = v.port_sources.find(t.port);
+    if (--sources->second == 0) v.port_sources.erase(sources);
+}
+
 void Detector::expire_target(TargetView& v, Micros now) {
-    while (!v.touches.empty() && (now - v.touches.front().at > config_.window || v.touches.size() > kMaxTargetTouches))
-        v.touches.pop_front();
+    while (!v.touches.empty() && (now - v.touches.front().at > config_.window || v.touches.size() >= kMaxTargetTouches))
+        pop_target(v);
 }
 
 // Sources below the threshold that probe one target: recorded per (target, kind), so that
@@ -387,7 +468,7 @@ void Detector::note_distributed(const Observed& o, Micros now) {
     }
     TargetView& v = it->second;
     expire_target(v, now);
-    v.touches.push_back(TargetTouch{now, o.from.value(), o.port.value()});
+    push_target(v, TargetTouch{now, o.from.value(), o.port.value()});
     if (Alert* a = v.alert) {
         ++a->probes;
         a->ports.set(o.port.value());
@@ -398,21 +479,13 @@ void Detector::note_distributed(const Observed& o, Micros now) {
     evaluate_target(o.to.value(), o.kind, v, now);
 }
 
-// A distributed scan: at least two sources, each with a slice of two ports or more (a client
-// touches one or two services), the slices (nearly) disjoint, their union at the threshold.
+// A distributed scan: at least two sources with a slice of two ports or more each (a client
+// touches one or two services), none a scan on its own, the slices (nearly) disjoint (distinct
+// ports at least 90% of distinct (source, port) pairs: clients of one server overlap), their
+// union at the threshold.
 void Detector::evaluate_target(std::uint32_t target, ScanKind kind, TargetView& v, Micros now) {
-    std::map<std::uint32_t, std::set<std::uint16_t>> slices;
-    for (const auto& t : v.touches) slices[t.source].insert(t.port);
-    std::set<std::uint16_t> all;
-    std::size_t sum = 0, contributors = 0;
-    for (const auto& [source, ports] : slices) {
-        if (ports.size() < 2) continue;
-        if (ports.size() >= config_.ports_threshold) return;  // a scan of its own
-        ++contributors;
-        sum += ports.size();
-        all.insert(ports.begin(), ports.end());
-    }
-    if (contributors < 2 || all.size() < config_.ports_threshold || all.size() * 10 < sum * 9) return;
+    const std::size_t ports = v.port_sources.size();
+    if (v.slices < 2 || v.whole > 0 || ports < config_.ports_threshold || ports * 10 < v.pairs.size() * 9) return;
     auto alert = std::make_unique<Alert>();
     Alert& a = *alert;
     a.id = next_id_++;
@@ -423,11 +496,12 @@ void Detector::evaluate_target(std::uint32_t target, ScanKind kind, TargetView& 
     a.add_target(Ipv4{target});
     a.first = v.touches.front().at;
     a.last = now;
-    for (const auto& [source, ports] : slices)
-        if (ports.size() >= 2) a.sources.push_back(Ipv4{source});
-    for (auto p : all) a.ports.set(p);
+    for (const auto& [source, n] : v.source_ports)
+        if (n >= 2) a.sources.push_back(Ipv4{source});
+    std::sort(a.sources.begin(), a.sources.end());
+    for (const auto& [port, n] : v.port_sources) a.ports.set(port);
     a.probes = v.touches.size();
-    a.note = std::to_string(contributors) + " sources, disjoint port slices of one target";
+    a.note = std::to_string(a.sources.size()) + " sources, disjoint port slices of one target";
     v.alert = &a;
     raised_.push_back(&a);
     open_.push_back(std::move(alert));

@@ -28,6 +28,14 @@ std::string sources_text(const Alert& a) {
     return text;
 }
 
+// The table keeps lines readable: a long port list is cut (JSON lines carry it whole).
+std::string short_ports(const std::bitset<65536>& bits) {
+    std::string text = port_set_text(bits);
+    if (text.size() <= 60) return text;
+    text.resize(text.rfind(',', 60));
+    return text + ",...";
+}
+
 std::string rate_text(double pps) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", pps);
@@ -56,7 +64,7 @@ std::string port_set_text(const std::bitset<65536>& bits) {
 void write_alert_line(std::ostream& out, const Alert& a) {
     out << "ALERT " << a.id << ' ' << sources_text(a) << " -> " << targets_text(a, 3) << ' ' << scan_kind_name(a.kind) << ' '
         << scan_shape_name(a.shape());
-    if (a.uses_ports) out << " ports " << port_set_text(a.ports) << " (" << a.ports.count() << " ports)";
+    if (a.uses_ports) out << " ports " << short_ports(a.ports) << " (" << a.ports.count() << " ports)";
     out << ' ' << rate_text(a.rate_pps()) << " pps" << (a.slow ? " slow" : "") << (a.distributed ? " distributed" : "")
         << " tool " << a.tool().tool << " at " << iso_time(a.last) << '\n';
 }
@@ -69,8 +77,8 @@ void write_alert_block(std::ostream& out, const Alert& a) {
         << "  targets  " << targets_text(a, 8) << '\n';
     if (a.uses_ports) {
         const std::string open = port_set_text(a.open);
-        out << "  ports    " << port_set_text(a.ports) << " (" << a.ports.count() << ")\n"
-            << "  open     " << (open.empty() ? "none seen" : open) << '\n';
+        out << "  ports    " << short_ports(a.ports) << " (" << a.ports.count() << ")\n"
+            << "  open     " << (open.empty() ? "none seen" : short_ports(a.open)) << '\n';
     }
     out << "  probes   " << a.probes << " at " << rate_text(a.rate_pps()) << " pps, " << iso_time(a.first) << " to "
         << iso_time(a.last) << '\n'

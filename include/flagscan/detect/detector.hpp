@@ -109,6 +109,8 @@ public:
     std::size_t distinct_hosts() const { return hosts_.size(); }
     std::uint64_t successes() const { return successes_; }
     std::uint64_t failures() const { return failures_; }
+    // kMaxTouches distinct touches inside one window: no client does that (a scan at 1,600+/s).
+    bool saturated() const { return touches_.size() >= kMaxTouches; }
     const std::deque<Touch>& touches() const { return touches_; }
     void clear();
 
@@ -150,6 +152,8 @@ private:
         ToolEvidence evidence;  // before an alert: the window's probes
         std::uint64_t probes = 0;
         std::uint64_t handshakes = 0;
+        bool candidate = false;
+        std::unique_ptr<Alert> draft;  // a candidate's alert-to-be: what it touches from then on
         Alert* alert = nullptr;
     };
     struct Source {
@@ -167,7 +171,12 @@ private:
     bool answers_udp(const DecodedPacket& p, Micros now);
     void evaluate(Source& s, ScanKind kind, Track& t, Micros now);
     bool is_scan(ScanKind kind, const TouchWindow& w) const;
+    bool reaches_threshold(ScanKind kind, const TouchWindow& w) const;
     Alert& raise(Source& s, ScanKind kind, Track& t, bool slow, Micros now);
+    bool try_raise(Source& s, ScanKind kind, Track& t, Micros now);
+    bool near_threshold(ScanKind kind, const Track& t) const;
+    std::unique_ptr<Alert> draft_from(const Source& s, ScanKind kind, const TouchWindow& w, Micros now) const;
+    static constexpr std::size_t kMaxCandidates = 4096;
     void close_alert(Alert* alert);
     void note_distributed(const Observed& o, Micros now);
     bool known_flow(const DecodedPacket& p) const;
@@ -181,11 +190,13 @@ private:
     std::vector<std::unique_ptr<Alert>> closed_;
     std::vector<const Alert*> raised_;
     std::uint64_t next_id_ = 1;
+    Micros latest_ = 0;  // the latest packet's time
     // Sessions seen (SYN+ACK or data), hashed, one slot each: ACK and FIN+ACK inside them are not
     // probes. Fixed size: a collision forgets an older session, which at worst lets an ACK count.
     std::vector<std::uint64_t> flows_;
 
-    // Distributed scans: per (target, kind), the sources' ports in the window.
+    // Distributed scans: per (target, kind), the sources' ports in the window, counted as they
+    // come and go so that each probe costs O(1).
     struct TargetTouch {
         Micros at = 0;
         std::uint32_t source = 0;
@@ -193,10 +204,20 @@ private:
     };
     struct TargetView {
         std::deque<TargetTouch> touches;
-        std::map<std::uint32_t, std::set<std::uint16_t>> ports_by_source;
+        std::unordered_map<std::uint64_t, std::uint32_t> pairs;         // (source, port) -> touches
+        std::unordered_map<std::uint32_t, std::uint32_t> source_ports;  // source -> distinct ports
+        std::unordered_map<std::uint16_t, std::uint32_t> port_sources;  // port -> distinct sources
+        std::uint32_t slices = 0;  // sources with 2 ports or more
+        std::uint32_t whole = 0;   // sources at the threshold on their own
         Alert* alert = nullptr;
     };
     std::map<std::pair<std::uint32_t, ScanKind>, TargetView> targets_;
+    void push_target(TargetView& v, const TargetTouch& t);
+    void pop_target(TargetView& v);
+    // Sources whose window reached a threshold while its touches still waited for answers: looked
+    // at again by take_finished, when the unanswered ones have aged into failures.
+    std::vector<std::pair<std::uint32_t, ScanKind>> candidates_;
+    void recheck_candidates(Micros now);
     void expire_target(TargetView& v, Micros now);
     void evaluate_target(std::uint32_t target, ScanKind kind, TargetView& v, Micros now);
 };
