@@ -220,7 +220,24 @@ void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros n
     ++t.probes;
     t.evidence.add(packet);
     evaluate(s, o.kind, t, now);
-    if (!t.alert && fresh && kind_uses_ports(o.kind)) note_distributed(o, now);
+    if (!t.alert && fresh && kind_uses_ports(o.kind)) feed_distributed(o, t, now);
+}
+
+// Only sources with two ports or more can hold a slice: single touches (a client, each of a
+// flood's sources) never reach the target views, which keeps them cheap. When a source reaches
+// its second port, its window so far goes in too.
+void Detector::feed_distributed(const Observed& o, const Track& t, Micros now) {
+    const std::size_t ports = t.fast.distinct_ports();
+    if (ports < 2) return;
+    const bool second_port_now = ports == 2 && t.fast.touches_of_port(o.port) == 1;
+    if (!second_port_now) return note_distributed(o, now);
+    for (std::size_t i = 0; i < t.fast.touches().size(); ++i) {
+        const auto& touch = t.fast.touches()[i];
+        Observed earlier = o;
+        earlier.to = Ipv4{touch.target};
+        earlier.port = Port{touch.port};
+        note_distributed(earlier, now);
+    }
 }
 
 bool Detector::on_answer(const Observed& o, Micros now) {
@@ -349,7 +366,8 @@ std::unique_ptr<Alert> Detector::draft_from(const Source& s, ScanKind kind, cons
     a.track_kind = kind;
     a.uses_ports = kind_uses_ports(kind);
     a.first = w.touches().empty() ? now : w.touches().front().at;
-    for (const auto& touch : w.touches()) {
+    for (std::size_t i = 0; i < w.touches().size(); ++i) {
+        const auto& touch = w.touches()[i];
         a.add_target(Ipv4{touch.target});
         a.ports.set(touch.port);
         if (touch.accepted && a.uses_ports) a.open.set(touch.port);
