@@ -199,6 +199,7 @@ bool Detector::answers_udp(const DecodedPacket& p, Micros now) {
 void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros now) {
     Source& s = source_for(o.from);
     Track& t = s.tracks[o.kind];
+    if (t.alert && now - t.alert->last > idle_limit(*t.alert)) retire(t.alert);  // that scan was over: a new one
     t.fast.expire(now, config_.window, config_.answer_grace);
     const bool fresh = t.fast.add(now, o.to, o.port);
     if (config_.slow_window > 0) {
@@ -420,13 +421,23 @@ void Detector::close_alert(Alert* alert) {
         }
 }
 
+Micros Detector::idle_limit(const Alert& a) const { return a.slow ? config_.slow_window : config_.window; }
+
+// Moves an open alert to the finished ones (its scan is over).
+void Detector::retire(Alert* alert) {
+    close_alert(alert);
+    auto it = std::find_if(open_.begin(), open_.end(), [&](const auto& a) { return a.get() == alert; });
+    if (it == open_.end()) return;
+    closed_.push_back(std::move(*it));
+    open_.erase(it);
+}
+
 // A scan is over when it has been idle for its window (the slow window for slow scans).
 std::vector<std::unique_ptr<Alert>> Detector::take_finished(Micros now) {
     recheck_candidates(now);
-    std::vector<std::unique_ptr<Alert>> done;
+    std::vector<std::unique_ptr<Alert>> done = std::exchange(closed_, {});
     for (auto& alert : open_) {
-        const Micros idle = alert->slow ? config_.slow_window : config_.window;
-        if (now - alert->last <= idle) continue;
+        if (now - alert->last <= idle_limit(*alert)) continue;
         close_alert(alert.get());
         done.push_back(std::move(alert));
     }
@@ -439,7 +450,10 @@ std::vector<std::unique_ptr<Alert>> Detector::take_finished(Micros now) {
 std::vector<std::unique_ptr<Alert>> Detector::finish() {
     recheck_candidates(latest_ + config_.answer_grace + 1);
     for (auto& alert : open_) close_alert(alert.get());
-    return std::exchange(open_, {});
+    auto done = std::exchange(closed_, {});
+    for (auto& alert : open_) done.push_back(std::move(alert));
+    open_.clear();
+    return done;
 }
 
 // --- distributed scans ---------------------------------------------------------------------

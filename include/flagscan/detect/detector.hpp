@@ -213,6 +213,8 @@ private:
     std::unique_ptr<Alert> draft_from(const Source& s, ScanKind kind, const TouchWindow& w, Micros now) const;
     static constexpr std::size_t kMaxCandidates = 4096;
     void close_alert(Alert* alert);
+    void retire(Alert* alert);
+    Micros idle_limit(const Alert& a) const;
     void note_distributed(const Observed& o, Micros now);
     void feed_distributed(const Observed& o, const Track& t, Micros now);
     bool known_flow(const DecodedPacket& p) const;
