@@ -2,6 +2,8 @@
 #include "flagscan/detect/detector.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <limits>
 #include <utility>
 
 namespace flagscan {
@@ -9,6 +11,7 @@ namespace {
 
 constexpr std::size_t kFlowSlots = std::size_t{1} << 16;
 constexpr std::size_t kMaxTargetTouches = 1024;
+constexpr Micros kForever = std::numeric_limits<Micros>::max() / 2;
 
 bool is_tcp_kind(ScanKind k) { return k != ScanKind::udp && k != ScanKind::icmp_echo && k != ScanKind::icmp_timestamp && k != ScanKind::arp; }
 bool kind_uses_ports(ScanKind k) { return k != ScanKind::icmp_echo && k != ScanKind::icmp_timestamp && k != ScanKind::arp; }
@@ -40,6 +43,14 @@ ScanShape Alert::shape() const {
     if (target_count <= 1) return ScanShape::vertical;
     if (!uses_ports || ports.count() <= 1) return ScanShape::horizontal;
     return ScanShape::block;
+}
+
+std::string Alert::remarks() const {
+    if (lockstep.empty()) return note;
+    std::string text = "lockstep with ";
+    for (std::size_t i = 0; i < lockstep.size(); ++i) text += (i ? "," : "") + lockstep[i].str();
+    text += " (decoys, nmap -D: one of them is the scanner)";
+    return note.empty() ? text : note + "; " + text;
 }
 
 double Alert::rate_pps() const {
@@ -340,9 +351,13 @@ void Detector::recheck_candidates(Micros now) {
         auto it = s->tracks.find(c.second);
         if (it == s->tracks.end() || !it->second.candidate) return true;
         Track& t = it->second;
+        // Age first, drop later: after a quiet gap in a capture the touches have both aged and
+        // left the window; they were a scan while they were in it.
+        t.fast.expire(now, kForever, config_.answer_grace);
+        t.slow.expire(now, kForever, config_.answer_grace);
+        if (t.alert || try_raise(*s, c.second, t, now)) return true;
         t.fast.expire(now, config_.window, config_.answer_grace);
         if (config_.slow_window > 0) t.slow.expire(now, config_.slow_window, config_.answer_grace);
-        if (t.alert || try_raise(*s, c.second, t, now)) return true;
         if (near_threshold(c.second, t)) return false;
         t.candidate = false;
         t.draft.reset();
@@ -382,15 +397,19 @@ Alert& Detector::raise(Source& s, ScanKind kind, Track& t, bool slow, Micros now
     Alert& a = *alert;
     a.id = next_id_++;
     a.probes = t.probes;
-    a.last = now;
+    const TouchWindow& w = slow ? t.slow : t.fast;
+    a.last = w.touches().empty() ? now : std::max(a.first, w.touches()[w.touches().size() - 1].at);  // the last probe
     a.slow = slow;
     a.handshakes = t.handshakes;
     a.evidence = t.evidence;
     a.kind = reported_kind(a);
-    for (const auto& other : open_)  // nmap -D: the same probes from several addresses at once
-        if (other->track_kind == kind && other->targets == a.targets && now - other->last <= config_.window) {
-            a.note = "lockstep with " + other->sources.front().str() + " (decoys, nmap -D: one of them is the scanner)";
-            if (other->note.empty()) other->note = "lockstep with " + s.address.str() + " (decoys, nmap -D: one of them is the scanner)";
+    // nmap -D: the same probes from several addresses at once; every decoy gets the replies,
+    // so the headers cannot tell which is real: each is reported, naming the others.
+    for (const auto& other : open_)
+        if (other->track_kind == kind && other->targets == a.targets && std::llabs(a.first - other->first) <= config_.window &&
+            !other->distributed) {
+            a.lockstep.push_back(other->sources.front());
+            other->lockstep.push_back(s.address);
         }
     t.alert = &a;
     raised_.push_back(&a);

@@ -83,7 +83,7 @@ void write_alert_block(std::ostream& out, const Alert& a) {
     out << "  probes   " << a.probes << " at " << rate_text(a.rate_pps()) << " pps, " << iso_time(a.first) << " to "
         << iso_time(a.last) << '\n'
         << "  tool     " << tool.tool << " (" << tool.evidence << ")\n";
-    if (!a.note.empty()) out << "  note     " << a.note << '\n';
+    if (const auto remarks = a.remarks(); !remarks.empty()) out << "  note     " << remarks << '\n';
 }
 
 void write_alert_json(std::ostream& out, const Alert& a) {
@@ -93,13 +93,13 @@ void write_alert_json(std::ostream& out, const Alert& a) {
     out << "],\"shape\":\"" << scan_shape_name(a.shape()) << "\",\"kind\":\"" << scan_kind_name(a.kind) << "\",\"targets\":[";
     std::size_t i = 0;
     for (const auto& t : a.targets) out << (i++ ? "," : "") << '"' << t.str() << '"';
-    out << "],\"target_count\":" << a.target_count << ",\"ports\":\"" << port_set_text(a.ports)
+    out << "],\"target_count\":" << a.target_count << ",\"ports\":\"" << (a.uses_ports ? port_set_text(a.ports) : "")
         << "\",\"port_count\":" << (a.uses_ports ? a.ports.count() : 0) << ",\"open\":\"" << port_set_text(a.open)
         << "\",\"probes\":" << a.probes << ",\"rate_pps\":" << rate_text(a.rate_pps()) << ",\"first\":\""
         << iso_time(a.first) << "\",\"last\":\"" << iso_time(a.last) << "\",\"slow\":" << (a.slow ? "true" : "false")
         << ",\"distributed\":" << (a.distributed ? "true" : "false") << ",\"tool\":\"" << tool.tool
         << "\",\"tool_evidence\":\"" << json_string(tool.evidence) << "\",\"handshakes\":" << a.handshakes
-        << ",\"note\":\"" << json_string(a.note) << "\"}\n";
+        << ",\"note\":\"" << json_string(a.remarks()) << "\"}\n";
 }
 
 void write_summary_json(std::ostream& out, const DetectStats& s) {

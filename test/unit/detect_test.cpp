@@ -414,3 +414,51 @@ TEST(Detect, ASecondScanAfterAnIdleWindowIsANewAlert) {
 
 }  // namespace
 }  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+TEST(Detect, UnansweredProbesAgeIntoAScanAcrossAQuietGap) {
+    Detector d(DetectConfig{});
+    for (std::uint16_t p = 1; p <= 12; ++p) d.on_packet(tcp(kScanner, kTarget, 40000, p, S), kT0 + p * 1000);
+    EXPECT_TRUE(d.take_raised().empty());  // nothing refused yet: might be a client
+    auto done = d.take_finished(kT0 + 30 * kSecond);  // the next packet comes 30 s later
+    EXPECT_EQ(done.size(), 1u);  // raised, and over (idle since)
+    auto raised = d.take_raised();
+    ASSERT_EQ(raised.size(), 1u);
+    EXPECT_EQ(raised[0]->last, kT0 + 12'000);
+    EXPECT_EQ(port_set_text(raised[0]->ports), "1-12");
+}
+
+TEST(DetectReport, SweepsHaveNoPorts) {
+    Detector d(DetectConfig{});
+    for (std::uint8_t h = 1; h <= 12; ++h)
+        d.on_packet(decoded(make_icmp_query(kScanner, Ipv4{10, 77, 22, h}, icmp_type::echo, 7, h, {}, 64)), kT0 + h);
+    auto alerts = d.finish();
+    ASSERT_EQ(alerts.size(), 1u);
+    std::ostringstream out;
+    write_alert_json(out, *alerts[0]);
+    EXPECT_NE(out.str().find("\"ports\":\"\",\"port_count\":0,"), std::string::npos) << out.str();
+}
+
+}  // namespace
+}  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+TEST(Detect, DecoysAreNotedOnEachOther) {
+    Detector d(DetectConfig{});
+    const Ipv4 decoy{10, 77, 21, 5};
+    for (std::uint16_t p = 1; p <= 12; ++p) {
+        probe_port(d, kT0 + p * 1000, p, S, R | A);
+        d.on_packet(tcp(decoy, kTarget, 40000, p, S), kT0 + p * 1000 + 1);  // its replies go elsewhere
+    }
+    auto alerts = d.finish();
+    ASSERT_EQ(alerts.size(), 2u);
+    EXPECT_NE(alerts[0]->remarks().find("lockstep with 10.77.21.5"), std::string::npos) << alerts[0]->remarks();
+    EXPECT_NE(alerts[1]->remarks().find("lockstep with 10.77.21.1"), std::string::npos) << alerts[1]->remarks();
+}
+
+}  // namespace
+}  // namespace flagscan

@@ -55,7 +55,9 @@ struct Alert {
     bool distributed = false;
     std::uint64_t handshakes = 0;        // SYN, SYN+ACK, then the source's ACK: a connect() scan
     ToolEvidence evidence;
-    std::string note;                    // decoys and other remarks
+    std::string note;                    // remarks (distributed: how many sources)
+    std::vector<Ipv4> lockstep;          // other sources probing the same targets at once (decoys)
+    std::string remarks() const;         // note, and the lockstep sources in words
     ScanKind track_kind = ScanKind::syn; // the per-source track it grew from (syn for connect)
     std::uint32_t view_target = 0;       // distributed: the target whose view raised it
 
