@@ -46,6 +46,7 @@ ScanShape Alert::shape() const {
 }
 
 std::string Alert::remarks() const {
+    const std::string note = distributed ? std::to_string(sources.size()) + " sources, disjoint port slices of one target" : this->note;
     if (lockstep.empty()) return note;
     std::string text = "lockstep with ";
     for (std::size_t i = 0; i < lockstep.size(); ++i) text += (i ? "," : "") + lockstep[i].str();
@@ -232,23 +233,23 @@ void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros n
     ++t.probes;
     t.evidence.add(packet);
     evaluate(s, o.kind, t, now);
-    if (!t.alert && fresh && kind_uses_ports(o.kind)) feed_distributed(o, t, now);
+    if (!t.alert && fresh && kind_uses_ports(o.kind)) feed_distributed(o, packet, t, now);
 }
 
 // Only sources with two ports or more can hold a slice: single touches (a client, each of a
 // flood's sources) never reach the target views, which keeps them cheap. When a source reaches
 // its second port, its window so far goes in too.
-void Detector::feed_distributed(const Observed& o, const Track& t, Micros now) {
+void Detector::feed_distributed(const Observed& o, const DecodedPacket& packet, const Track& t, Micros now) {
     const std::size_t ports = t.fast.distinct_ports();
     if (ports < 2) return;
     const bool second_port_now = ports == 2 && t.fast.touches_of_port(o.port) == 1;
-    if (!second_port_now) return note_distributed(o, now);
+    if (!second_port_now) return note_distributed(o, &packet, now);
     for (std::size_t i = 0; i < t.fast.touches().size(); ++i) {
         const auto& touch = t.fast.touches()[i];
         Observed earlier = o;
         earlier.to = Ipv4{touch.target};
         earlier.port = Port{touch.port};
-        note_distributed(earlier, now);
+        note_distributed(earlier, i + 1 == t.fast.touches().size() ? &packet : nullptr, now);
     }
 }
 
@@ -507,7 +508,7 @@ void Detector::expire_target(TargetView& v, Micros now) {
 
 // Sources below the threshold that probe one target: recorded per (target, kind), so that
 // disjoint slices of one port range from several sources add up to one scan.
-void Detector::note_distributed(const Observed& o, Micros now) {
+void Detector::note_distributed(const Observed& o, const DecodedPacket* packet, Micros now) {
     const auto key = std::make_pair(o.to.value(), o.kind);
     auto it = targets_.find(key);
     if (it == targets_.end()) {
@@ -520,7 +521,9 @@ void Detector::note_distributed(const Observed& o, Micros now) {
     TargetView& v = it->second;
     expire_target(v, now);
     push_target(v, TargetTouch{now, o.from.value(), o.port.value()});
+    if (packet) v.evidence.add(*packet);
     if (Alert* a = v.alert) {
+        if (packet) a->evidence.add(*packet);
         ++a->probes;
         a->ports.set(o.port.value());
         a->last = now;
@@ -552,7 +555,7 @@ void Detector::evaluate_target(std::uint32_t target, ScanKind kind, TargetView& 
     std::sort(a.sources.begin(), a.sources.end());
     for (const auto& [port, n] : v.port_sources) a.ports.set(port);
     a.probes = v.touches.size();
-    a.note = std::to_string(a.sources.size()) + " sources, disjoint port slices of one target";
+    a.evidence = v.evidence;
     v.alert = &a;
     raised_.push_back(&a);
     open_.push_back(std::move(alert));

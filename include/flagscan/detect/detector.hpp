@@ -217,8 +217,8 @@ private:
     void close_alert(Alert* alert);
     void retire(Alert* alert);
     Micros idle_limit(const Alert& a) const;
-    void note_distributed(const Observed& o, Micros now);
-    void feed_distributed(const Observed& o, const Track& t, Micros now);
+    void note_distributed(const Observed& o, const DecodedPacket* packet, Micros now);
+    void feed_distributed(const Observed& o, const DecodedPacket& packet, const Track& t, Micros now);
     bool known_flow(const DecodedPacket& p) const;
     void remember_flow(const DecodedPacket& p);
 
@@ -249,6 +249,7 @@ private:
         std::unordered_map<std::uint16_t, std::uint32_t> port_sources;  // port -> distinct sources
         std::uint32_t slices = 0;  // sources with 2 ports or more
         std::uint32_t whole = 0;   // sources at the threshold on their own
+        ToolEvidence evidence;     // of the probes seen since the view began
         Alert* alert = nullptr;
     };
     std::map<std::pair<std::uint32_t, ScanKind>, TargetView> targets_;
