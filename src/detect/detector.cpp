@@ -198,14 +198,7 @@ void Detector::on_packet(const DecodedPacket& packet, Micros now, bool fragmente
 // A UDP datagram back from a port the other side probed is its answer (RFC 768 has no
 // handshake; an open service replies from the port it was sent to), not a probe of its own.
 bool Detector::answers_udp(const DecodedPacket& p, Micros now) {
-    Observed r;
-    r.role = Observed::Role::positive;
-    r.kind = ScanKind::udp;
-    r.protocol = ipproto::udp;
-    r.from = p.ip.dst;
-    r.to = p.ip.src;
-    r.port = p.udp->sport;
-    return on_answer(r, now);
+    return on_answer(Observed{Observed::Role::positive, ScanKind::udp, ipproto::udp, p.ip.dst, p.ip.src, p.udp->sport}, now);
 }
 
 void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros now) {

@@ -26,14 +26,7 @@ std::optional<ScanKind> kind_of_probe_name(std::string_view name) {
 constexpr std::uint8_t kEcn = TcpFlags::ece | TcpFlags::cwr;
 
 Observed reply(Observed::Role role, ScanKind kind, std::uint8_t protocol, Ipv4 prober, Ipv4 target, Port port) {
-    Observed o;
-    o.role = role;
-    o.kind = kind;
-    o.protocol = protocol;
-    o.from = prober;
-    o.to = target;
-    o.port = port;
-    return o;
+    return Observed{role, kind, protocol, prober, target, port};
 }
 
 Observed probe(ScanKind kind, std::uint8_t protocol, Ipv4 from, Ipv4 to, Port port, bool fragmented) {
