@@ -1,4 +1,5 @@
 // flagscan detect: reads captures or an interface, feeds the Detector, prints alerts as raised and at the end.
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cxxopts.hpp>
@@ -20,32 +21,44 @@ cxxopts::Options detect_options() {
     o.positional_help("FILE.pcap... | -e IF");
     o.add_options()
         ("e,interface", "capture live on IF (root)", cxxopts::value<std::string>())
-        ("window", "seconds of the sliding window (default 5)", cxxopts::value<double>())
-        ("ports-threshold", "distinct ports within the window that make a scan (default 10)", cxxopts::value<long long>())
-        ("hosts-threshold", "distinct hosts within the window that make a sweep (default 10)", cxxopts::value<long long>())
-        ("slow-window", "also look for slow scans over this many seconds (default off)", cxxopts::value<double>())
-        ("max-sources", "sources kept in memory, least recent evicted (default 65536)", cxxopts::value<long long>())
+        ("window", "seconds of the sliding window (default 5)", cxxopts::value<std::string>())
+        ("ports-threshold", "distinct ports within the window that make a scan (default 10)", cxxopts::value<std::string>())
+        ("hosts-threshold", "distinct hosts within the window that make a sweep (default 10)", cxxopts::value<std::string>())
+        ("slow-window", "also look for slow scans over this many seconds (default off)", cxxopts::value<std::string>())
+        ("max-sources", "sources kept in memory, least recent evicted (default 65536)", cxxopts::value<std::string>())
         ("output-json", "JSON lines to FILE (- for stdout)  [-oJ]", cxxopts::value<std::string>())
-        ("duration", "live: stop after this many seconds (default: at Ctrl-C)", cxxopts::value<double>())
+        ("duration", "live: stop after this many seconds (default: at Ctrl-C)", cxxopts::value<std::string>())
         ("h,help", "this help")
         ("files", "captures", cxxopts::value<std::vector<std::string>>());
     o.parse_positional({"files"});
     return o;
 }
 
+// A number read whole (from_chars: no locale, no trailing junk), or nullopt.
+template <class T>
+std::optional<T> number(const std::string& text) {
+    T value{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
 Result<Micros> seconds_option(const cxxopts::ParseResult& p, const char* name, Micros fallback, bool zero_ok) {
     if (!p.count(name)) return fallback;
-    const double s = p[name].as<double>();
-    if (!std::isfinite(s) || s < 0 || (s == 0 && !zero_ok) || s > 1e9)
-        return Error{std::string("--") + name + ": want a number of seconds" + (zero_ok ? "" : " above 0")};
-    return static_cast<Micros>(s * kSecond);
+    const auto s = number<double>(p[name].as<std::string>());
+    if (!s || !std::isfinite(*s) || *s < 0 || (*s == 0 && !zero_ok) || *s > 1e9)
+        return Error{std::string("--") + name + ": want a number of seconds" + (zero_ok ? "" : " above 0") + ", not '" +
+                     p[name].as<std::string>() + "'"};
+    return static_cast<Micros>(*s * kSecond);
 }
 
 Result<std::uint64_t> count_option(const cxxopts::ParseResult& p, const char* name, std::uint64_t fallback, long long most) {
     if (!p.count(name)) return fallback;
-    const long long n = p[name].as<long long>();
-    if (n < 1 || n > most) return Error{std::string("--") + name + ": want a whole number from 1 to " + std::to_string(most)};
-    return static_cast<std::uint64_t>(n);
+    const auto n = number<long long>(p[name].as<std::string>());
+    if (!n || *n < 1 || *n > most)
+        return Error{std::string("--") + name + ": want a whole number from 1 to " + std::to_string(most) + ", not '" +
+                     p[name].as<std::string>() + "'"};
+    return static_cast<std::uint64_t>(*n);
 }
 
 Result<DetectOptions> read_options(const cxxopts::ParseResult& p) {

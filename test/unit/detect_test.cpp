@@ -462,3 +462,39 @@ TEST(Detect, DecoysAreNotedOnEachOther) {
 
 }  // namespace
 }  // namespace flagscan
+
+#include "flagscan/cli/detect.hpp"
+
+namespace flagscan {
+namespace {
+
+TEST(DetectOptions, LongFormsAndNmapsOJ) {
+    auto o = parse_detect_options({"--window", "3", "--ports-threshold", "7", "--hosts-threshold", "20", "--slow-window",
+                                   "3600", "--max-sources", "1000", "-oJ", "out.jsonl", "a.pcap", "b.pcap"});
+    ASSERT_TRUE(o) << o.error();
+    EXPECT_EQ(o->config.window, 3 * kSecond);
+    EXPECT_EQ(o->config.ports_threshold, 7u);
+    EXPECT_EQ(o->config.hosts_threshold, 20u);
+    EXPECT_EQ(o->config.slow_window, 3600 * kSecond);
+    EXPECT_EQ(o->config.max_sources, 1000u);
+    EXPECT_EQ(o->json_path, "out.jsonl");
+    EXPECT_EQ(o->files, (std::vector<std::string>{"a.pcap", "b.pcap"}));
+    auto live = parse_detect_options({"-e", "eth0", "-oJ-"});
+    ASSERT_TRUE(live) << live.error();
+    EXPECT_EQ(live->interface, "eth0");
+    EXPECT_EQ(live->json_path, "-");
+}
+
+TEST(DetectOptions, BadInputIsOneLineNamingTheOption) {
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"--window", "abc", "a.pcap"}, {"--ports-threshold", "0", "a.pcap"}, {"--max-sources", "-3", "a.pcap"},
+             {}, {"-e", "eth0", "a.pcap"}, {"--bogus", "a.pcap"}}) {
+        auto o = parse_detect_options(args);
+        ASSERT_FALSE(o) << (args.empty() ? "(none)" : args[0]);
+        EXPECT_EQ(o.error().find('\n'), std::string::npos) << o.error();
+        if (!args.empty() && args[0].starts_with("--") && args[0] != "--bogus") EXPECT_NE(o.error().find(args[0]), std::string::npos) << o.error();
+    }
+}
+
+}  // namespace
+}  // namespace flagscan
