@@ -4,6 +4,7 @@
 #include <functional>
 #include <sstream>
 
+#include "flagscan/cli/detect.hpp"
 #include "flagscan/detect/detector.hpp"
 #include "flagscan/output/detect_report.hpp"
 #include "flagscan/wire/sim_network.hpp"
@@ -463,8 +464,6 @@ TEST(Detect, DecoysAreNotedOnEachOther) {
 }  // namespace
 }  // namespace flagscan
 
-#include "flagscan/cli/detect.hpp"
-
 namespace flagscan {
 namespace {
 
@@ -492,7 +491,9 @@ TEST(DetectOptions, BadInputIsOneLineNamingTheOption) {
         auto o = parse_detect_options(args);
         ASSERT_FALSE(o) << (args.empty() ? "(none)" : args[0]);
         EXPECT_EQ(o.error().find('\n'), std::string::npos) << o.error();
-        if (!args.empty() && args[0].starts_with("--") && args[0] != "--bogus") EXPECT_NE(o.error().find(args[0]), std::string::npos) << o.error();
+        if (!args.empty() && args[0].starts_with("--") && args[0] != "--bogus") {
+            EXPECT_NE(o.error().find(args[0]), std::string::npos) << o.error();
+        }
     }
 }
 
