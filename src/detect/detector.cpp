@@ -205,19 +205,19 @@ void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros n
     Source& s = source_for(o.from);
     Track& t = s.tracks[o.kind];
     if (t.alert && now - t.alert->last > idle_limit(*t.alert)) retire(t.alert);  // that scan was over: a new one
-    t.fast.expire(now, config_.window, config_.answer_grace);
-    const bool fresh = t.fast.add(now, o.to, o.port);
-    if (config_.slow_window > 0) {
-        t.slow.expire(now, config_.slow_window, config_.answer_grace);
-        t.slow.add(now, o.to, o.port);
-    }
-    if (Alert* a = t.alert) {
+    if (Alert* a = t.alert) {  // a raised scan grows its alert only: its windows stay as they were
         ++a->probes;
         a->add_target(o.to);
         a->ports.set(o.port.value());
         a->last = now;
         a->evidence.add(packet);
         return;
+    }
+    t.fast.expire(now, config_.window, config_.answer_grace);
+    const bool fresh = t.fast.add(now, o.to, o.port);
+    if (config_.slow_window > 0) {
+        t.slow.expire(now, config_.slow_window, config_.answer_grace);
+        t.slow.add(now, o.to, o.port);
     }
     if (Alert* a = t.draft.get()) {
         a->add_target(o.to);
@@ -254,6 +254,14 @@ bool Detector::on_answer(const Observed& o, Micros now) {
     for (auto& [kind, t] : s->tracks) {
         const bool same = o.protocol == ipproto::tcp ? is_tcp_kind(kind) : (kind == o.kind || kind == ScanKind::fragments);
         if (!same) continue;
+        if (Alert* alert = t.alert) {  // its windows are frozen: the alert's own ports tell
+            const bool known = (kind_uses_ports(kind) ? alert->ports.test(o.port.value()) : true) &&
+                               (alert->targets.count(o.to) > 0 || alert->target_count > alert->targets.size());
+            if (!known) continue;
+            any = true;
+            if (a == TouchWindow::Answer::positive && kind_uses_ports(kind)) alert->open.set(o.port.value());
+            continue;
+        }
         const bool in_fast = t.fast.answer(o.to, o.port, a);
         const bool in_slow = t.slow.answer(o.to, o.port, a);
         const bool hit = in_fast || in_slow;
@@ -286,6 +294,11 @@ void Detector::on_prober_reset(const DecodedPacket& packet, Micros now) {
 // session traffic, or else an ACK probe (-sA / -sW).
 void Detector::on_ack(const Observed& o, const DecodedPacket& packet, Micros now) {
     if (Source* s = find_source(o.from)) {
+        if (auto it = s->tracks.find(ScanKind::syn); it != s->tracks.end() && it->second.alert && !o.payload &&
+                                                     it->second.alert->open.test(o.port.value())) {
+            ++it->second.alert->handshakes;  // an ACK to a port found open: the connect scan's third step
+            return;
+        }
         if (auto it = s->tracks.find(ScanKind::syn); it != s->tracks.end() && it->second.fast.complete(o.to, o.port)) {
             ++it->second.handshakes;
             if (it->second.alert) ++it->second.alert->handshakes;
@@ -305,11 +318,11 @@ void Detector::on_ack(const Observed& o, const DecodedPacket& packet, Micros now
 
 // Threshold P distinct ports or H distinct hosts in the window; where benign fan-out exists
 // (SYN: clients; UDP: resolvers), most of the attempts must also have failed (TRW).
-bool Detector::is_scan(ScanKind kind, const TouchWindow& w) const {
+bool Detector::is_scan(ScanKind kind, const TouchWindow& w, bool fast) const {
     const bool by_ports = kind_uses_ports(kind) && w.distinct_ports() >= config_.ports_threshold;
     const bool by_hosts = w.distinct_hosts() >= config_.hosts_threshold;
     if (!by_ports && !by_hosts) return false;
-    if (!needs_failures(kind) || w.saturated()) return true;
+    if (!needs_failures(kind) || (fast && w.saturated())) return true;  // a long window may fill up benignly
     const std::uint64_t need = (by_ports ? config_.ports_threshold : config_.hosts_threshold + 1) / 2;
     return w.failures() >= need && w.failures() >= w.successes();
 }
@@ -324,8 +337,8 @@ bool Detector::near_threshold(ScanKind kind, const Track& t) const {
 }
 
 bool Detector::try_raise(Source& s, ScanKind kind, Track& t, Micros now) {
-    if (is_scan(kind, t.fast)) raise(s, kind, t, false, now);
-    else if (config_.slow_window > 0 && is_scan(kind, t.slow)) raise(s, kind, t, true, now);
+    if (is_scan(kind, t.fast, true)) raise(s, kind, t, false, now);
+    else if (config_.slow_window > 0 && is_scan(kind, t.slow, false)) raise(s, kind, t, true, now);
     return t.alert != nullptr;
 }
 
@@ -406,6 +419,8 @@ Alert& Detector::raise(Source& s, ScanKind kind, Track& t, bool slow, Micros now
             other->lockstep.push_back(s.address);
         }
     t.alert = &a;
+    t.fast.clear();  // from now on the alert holds what the scan touches
+    t.slow.clear();
     raised_.push_back(&a);
     open_.push_back(std::move(alert));
     ++stats_.alerts;

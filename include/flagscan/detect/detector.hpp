@@ -207,7 +207,7 @@ private:
     void on_prober_reset(const DecodedPacket& packet, Micros now);
     bool answers_udp(const DecodedPacket& p, Micros now);
     void evaluate(Source& s, ScanKind kind, Track& t, Micros now);
-    bool is_scan(ScanKind kind, const TouchWindow& w) const;
+    bool is_scan(ScanKind kind, const TouchWindow& w, bool fast) const;
     bool reaches_threshold(ScanKind kind, const TouchWindow& w) const;
     Alert& raise(Source& s, ScanKind kind, Track& t, bool slow, Micros now);
     bool try_raise(Source& s, ScanKind kind, Track& t, Micros now);
