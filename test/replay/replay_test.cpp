@@ -10,6 +10,9 @@
 //   NAME.fails     a piece of the one-line error: exit code 1..125, nothing on stdout, exactly one
 //                  line on stderr, containing it;
 //   NAME.skip      why the capture is not checked yet: the test is reported as skipped.
+// A capture with none of these but a NAME.detect is for `flagscan detect` only (detect_test.cpp
+// checks it): it is not replayed here. A NAME.detect beside a capture that has one of them is
+// checked there as well.
 // Every capture with a NAME.expected also replays to nmap's XML (-oX) valid against nmap.dtd
 // (a capture of several scans: one file each, the second NAME.2.xml and so on);
 // NAME.nmap.xml (optional) is nmap's own XML of the scan captured, which ndiff must find equal.
@@ -159,6 +162,7 @@ std::vector<Fixture> discover() {
     std::vector<Fixture> fixtures;
     std::set<std::string> names;
     for (const auto& [name, paths] : captures) {
+        if (!results.contains(name) && fs::exists(dir / (name + ".detect"))) continue;  // detect_test.cpp's
         Fixture fixture{name, paths.front(), ""};
         if (paths.size() > 1) fixture.problem = name + ": both a .pcap and a .pcapng; keep one";
         if (!names.insert(test_name(name)).second) fixture.problem = name + ": its test name is taken by another fixture";
