@@ -2,6 +2,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "flagscan/cli/detect.hpp"
 #include "flagscan/cli/merge.hpp"
 #include "flagscan/cli/options.hpp"
 #include "flagscan/cli/runner.hpp"
@@ -10,6 +11,8 @@
 int main(int argc, char** argv) {
     if (argc > 1 && std::string_view(argv[1]) == "merge")  // flagscan merge OUT... -o FILE
         return flagscan::run_merge_command({argv + 2, argv + argc}, std::cout, std::cerr);
+    if (argc > 1 && std::string_view(argv[1]) == "detect")  // flagscan detect FILE.pcap... | -e IF
+        return flagscan::run_detect_command({argv + 2, argv + argc}, std::cout, std::cerr);
     auto line = flagscan::parse_command_line(argc, argv);
     if (!line) {
         std::cerr << "flagscan: " << line.error() << '\n';

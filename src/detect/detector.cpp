@@ -1,0 +1,511 @@
+// Scan detection per source: sliding windows of distinct touches, the failure rule, LRU-bounded state.
+#include "flagscan/detect/detector.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace flagscan {
+namespace {
+
+constexpr std::size_t kFlowSlots = std::size_t{1} << 16;
+constexpr std::size_t kMaxTargetTouches = 1024;
+
+bool is_tcp_kind(ScanKind k) { return k != ScanKind::udp && k != ScanKind::icmp_echo && k != ScanKind::icmp_timestamp && k != ScanKind::arp; }
+bool kind_uses_ports(ScanKind k) { return k != ScanKind::icmp_echo && k != ScanKind::icmp_timestamp && k != ScanKind::arp; }
+// Kinds whose benign look-alikes exist (clients connect, resolvers query): the failure rule applies.
+bool needs_failures(ScanKind k) { return k == ScanKind::syn || k == ScanKind::udp; }
+
+// Both directions of a TCP session hash alike.
+std::uint64_t flow_hash(const DecodedPacket& p) {
+    std::uint64_t a = (std::uint64_t{p.ip.src.value()} << 16) | p.tcp->sport.value();
+    std::uint64_t b = (std::uint64_t{p.ip.dst.value()} << 16) | p.tcp->dport.value();
+    if (a > b) std::swap(a, b);
+    std::uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL) * 0xc2b2ae3d27d4eb4fULL;
+    return h | 1;  // 0 marks an empty slot
+}
+
+}  // namespace
+
+std::string_view scan_shape_name(ScanShape shape) {
+    switch (shape) {
+        case ScanShape::vertical: return "vertical";
+        case ScanShape::horizontal: return "horizontal";
+        case ScanShape::block: return "block";
+    }
+    return "block";
+}
+
+// One host = vertical, one port (or no ports: ICMP, ARP) on several hosts = horizontal.
+ScanShape Alert::shape() const {
+    if (target_count <= 1) return ScanShape::vertical;
+    if (!uses_ports || ports.count() <= 1) return ScanShape::horizontal;
+    return ScanShape::block;
+}
+
+double Alert::rate_pps() const {
+    const double seconds = static_cast<double>(last - first) / kSecond;
+    return seconds > 0 ? static_cast<double>(probes) / seconds : static_cast<double>(probes);
+}
+
+void Alert::add_target(Ipv4 target) {
+    if (targets.count(target)) return;
+    ++target_count;
+    if (targets.size() < kMaxListedTargets) targets.insert(target);
+}
+
+// --- TouchWindow ---------------------------------------------------------------------------
+
+bool TouchWindow::add(Micros now, Ipv4 target, Port port) {
+    const auto k = key(target, port);
+    if (index_.count(k)) return false;
+    if (touches_.size() >= kMaxTouches) pop_front();
+    index_[k] = base_ + touches_.size();
+    touches_.push_back(Touch{now, target.value(), port.value()});
+    ++ports_[port.value()];
+    ++hosts_[target.value()];
+    return true;
+}
+
+TouchWindow::Touch* TouchWindow::find(Ipv4 target, Port port) {
+    auto it = index_.find(key(target, port));
+    return it == index_.end() ? nullptr : &touches_[it->second - base_];
+}
+
+bool TouchWindow::answer(Ipv4 target, Port port, Answer a) {
+    Touch* t = find(target, port);
+    if (!t) return false;
+    if (t->answer == Answer::positive) --successes_;
+    if (t->answer == Answer::negative || t->aged) --failures_;
+    t->aged = false;
+    t->answer = a;
+    if (a == Answer::positive) ++successes_, t->accepted = true;
+    if (a == Answer::negative) ++failures_;
+    return true;
+}
+
+bool TouchWindow::complete(Ipv4 target, Port port) {
+    Touch* t = find(target, port);
+    if (!t || t->answer != Answer::positive || t->completed) return false;
+    t->completed = true;
+    return true;
+}
+
+void TouchWindow::saw_data(Ipv4 target, Port port) {
+    if (Touch* t = find(target, port)) t->data = true;
+}
+
+bool TouchWindow::abort(Ipv4 target, Port port) {
+    Touch* t = find(target, port);
+    if (!t || t->answer != Answer::positive || t->data) return false;
+    answer(target, port, Answer::negative);
+    return true;
+}
+
+void TouchWindow::pop_front() {
+    const Touch& t = touches_.front();
+    index_.erase(key(Ipv4{t.target}, Port{t.port}));
+    if (auto p = ports_.find(t.port); p != ports_.end() && --p->second == 0) ports_.erase(p);
+    if (auto h = hosts_.find(t.target); h != hosts_.end() && --h->second == 0) hosts_.erase(h);
+    if (t.answer == Answer::positive) --successes_;
+    if (t.answer == Answer::negative || t.aged) --failures_;
+    touches_.pop_front();
+    ++base_;
+    if (aged_upto_ > 0) --aged_upto_;
+}
+
+// Drops touches older than WINDOW; a touch left unanswered for GRACE counts as failed (a
+// filtered port, an absent host), once.
+void TouchWindow::expire(Micros now, Micros window, Micros grace) {
+    while (!touches_.empty() && now - touches_.front().at > window) pop_front();
+    while (aged_upto_ < touches_.size() && now - touches_[aged_upto_].at > grace) {
+        Touch& t = touches_[aged_upto_++];
+        if (t.answer == Answer::pending && !t.aged) {
+            t.aged = true;
+            ++failures_;
+        }
+    }
+}
+
+void TouchWindow::clear() { *this = TouchWindow{}; }
+
+// --- Detector ------------------------------------------------------------------------------
+
+Detector::Detector(const DetectConfig& config) : config_(config), flows_(kFlowSlots, 0) {
+    config_.max_sources = std::max<std::size_t>(1, config_.max_sources);
+}
+
+Detector::Source* Detector::find_source(Ipv4 address) {
+    auto it = by_address_.find(address.value());
+    return it == by_address_.end() ? nullptr : &*it->second;
+}
+
+// Least recently used first out: a sensor under a flood of sources keeps a fixed memory, and
+// says how many it forgot (an evicted source's open alert stays open, without more updates).
+Detector::Source& Detector::source_for(Ipv4 address) {
+    if (auto it = by_address_.find(address.value()); it != by_address_.end()) {
+        sources_.splice(sources_.begin(), sources_, it->second);
+        return sources_.front();
+    }
+    if (sources_.size() >= config_.max_sources) {
+        Source& old = sources_.back();
+        for (auto& [kind, track] : old.tracks)
+            track.alert = nullptr;  // stays open, closed by time
+        by_address_.erase(old.address.value());
+        sources_.pop_back();
+        ++stats_.sources_evicted;
+    }
+    sources_.push_front(Source{address, {}});
+    by_address_[address.value()] = sources_.begin();
+    ++stats_.sources_tracked;
+    return sources_.front();
+}
+
+bool Detector::known_flow(const DecodedPacket& p) const { return flows_[flow_hash(p) % kFlowSlots] == flow_hash(p); }
+void Detector::remember_flow(const DecodedPacket& p) { flows_[flow_hash(p) % kFlowSlots] = flow_hash(p); }
+
+void Detector::on_packet(const DecodedPacket& packet, Micros now, bool fragmented) {
+    ++stats_.packets;
+    latest_ = std::max(latest_, now);
+    const Observed o = observe(packet, fragmented);
+    if (packet.tcp && (o.payload || o.role == Observed::Role::positive)) remember_flow(packet);
+    switch (o.role) {
+        case Observed::Role::probe:
+            if (packet.udp && answers_udp(packet, now)) return;
+            if (o.kind == ScanKind::maimon && (o.payload || known_flow(packet))) return;  // a session's close
+            on_probe(o, packet, now);
+            return;
+        case Observed::Role::positive: on_answer(o, now); return;
+        case Observed::Role::negative:
+            if (!on_answer(o, now) && packet.tcp) on_prober_reset(packet, now);
+            return;
+        case Observed::Role::ack: on_ack(o, packet, now); return;
+        case Observed::Role::other: return;
+    }
+}
+
+// A UDP datagram back from a port the other side probed is its answer (RFC 768 has no
+// handshake; an open service replies from the port it was sent to), not a probe of its own.
+bool Detector::answers_udp(const DecodedPacket& p, Micros now) {
+    Observed r;
+    r.role = Observed::Role::positive;
+    r.kind = ScanKind::udp;
+    r.protocol = ipproto::udp;
+    r.from = p.ip.dst;
+    r.to = p.ip.src;
+    r.port = p.udp->sport;
+    return on_answer(r, now);
+}
+
+void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros now) {
+    Source& s = source_for(o.from);
+    Track& t = s.tracks[o.kind];
+    t.fast.expire(now, config_.window, config_.answer_grace);
+    const bool fresh = t.fast.add(now, o.to, o.port);
+    if (config_.slow_window > 0) {
+        t.slow.expire(now, config_.slow_window, config_.answer_grace);
+        t.slow.add(now, o.to, o.port);
+    }
+    if (Alert* a = t.alert) {
+        ++a->probes;
+        a->add_target(o.to);
+        a->ports.set(o.port.value());
+        a->last = now;
+        a->evidence.add(packet);
+        return;
+    }
+    if (Alert* a = t.draft.get()) {
+        a->add_target(o.to);
+        a->ports.set(o.port.value());
+    }
+    ++t.probes;
+    t.evidence.add(packet);
+    evaluate(s, o.kind, t, now);
+    if (!t.alert && fresh && kind_uses_ports(o.kind)) note_distributed(o, now);
+}
+
+bool Detector::on_answer(const Observed& o, Micros now) {
+    Source* s = find_source(o.from);
+    if (!s) return false;
+    bool any = false;
+    const auto a = o.role == Observed::Role::positive ? TouchWindow::Answer::positive : TouchWindow::Answer::negative;
+    for (auto& [kind, t] : s->tracks) {
+        const bool same = o.protocol == ipproto::tcp ? is_tcp_kind(kind) : (kind == o.kind || kind == ScanKind::fragments);
+        if (!same) continue;
+        const bool in_fast = t.fast.answer(o.to, o.port, a);
+        const bool in_slow = t.slow.answer(o.to, o.port, a);
+        const bool hit = in_fast || in_slow;
+        if (!hit) continue;
+        any = true;
+        Alert* alert = t.alert ? t.alert : t.draft.get();
+        if (alert && a == TouchWindow::Answer::positive && kind_uses_ports(kind)) alert->open.set(o.port.value());
+        evaluate(*s, kind, t, now);
+    }
+    return any;
+}
+
+// Why: TRW counts a connection as a success only when it was established; a SYN scanner's kernel
+// resets every SYN+ACK (the scanner never asked for the connection), and nmap -sT closes each
+// connect() at once with a RST. So an accepted touch the prober itself resets before sending
+// any data counts as failed: a half-open probe, not a client's session.
+void Detector::on_prober_reset(const DecodedPacket& packet, Micros now) {
+    Source* s = find_source(packet.ip.src);
+    if (!s) return;
+    auto it = s->tracks.find(ScanKind::syn);
+    if (it == s->tracks.end()) return;
+    Track& t = it->second;
+    const bool in_fast = t.fast.abort(packet.ip.dst, packet.tcp->dport);
+    const bool in_slow = t.slow.abort(packet.ip.dst, packet.tcp->dport);
+    const bool changed = in_fast || in_slow;
+    if (changed) evaluate(*s, ScanKind::syn, t, now);
+}
+
+// A bare ACK: the third step of a handshake the source began (a connect scan, or any client),
+// session traffic, or else an ACK probe (-sA / -sW).
+void Detector::on_ack(const Observed& o, const DecodedPacket& packet, Micros now) {
+    if (Source* s = find_source(o.from)) {
+        if (auto it = s->tracks.find(ScanKind::syn); it != s->tracks.end() && it->second.fast.complete(o.to, o.port)) {
+            ++it->second.handshakes;
+            if (it->second.alert) ++it->second.alert->handshakes;
+            return;
+        }
+        if (o.payload)
+            if (auto it = s->tracks.find(ScanKind::syn); it != s->tracks.end()) {
+                it->second.fast.saw_data(o.to, o.port);
+                it->second.slow.saw_data(o.to, o.port);
+            }
+    }
+    if (o.payload || known_flow(packet) || !packet.tcp || packet.tcp->flags.bits() != TcpFlags::ack) return;
+    Observed probe = o;
+    probe.role = Observed::Role::probe;
+    on_probe(probe, packet, now);
+}
+
+// Threshold P distinct ports or H distinct hosts in the window; where benign fan-out exists
+// (SYN: clients; UDP: resolvers), most of the attempts must also have failed (TRW).
+bool Detector::is_scan(ScanKind kind, const TouchWindow& w) const {
+    const bool by_ports = kind_uses_ports(kind) && w.distinct_ports() >= config_.ports_threshold;
+    const bool by_hosts = w.distinct_hosts() >= config_.hosts_threshold;
+    if (!by_ports && !by_hosts) return false;
+    if (!needs_failures(kind) || w.saturated()) return true;
+    const std::uint64_t need = (by_ports ? config_.ports_threshold : config_.hosts_threshold + 1) / 2;
+    return w.failures() >= need && w.failures() >= w.successes();
+}
+
+// Enough distinct touches, not yet enough failures: answers (or their absence) decide later.
+bool Detector::reaches_threshold(ScanKind kind, const TouchWindow& w) const {
+    return (kind_uses_ports(kind) && w.distinct_ports() >= config_.ports_threshold) || w.distinct_hosts() >= config_.hosts_threshold;
+}
+
+bool Detector::near_threshold(ScanKind kind, const Track& t) const {
+    return reaches_threshold(kind, t.fast) || (config_.slow_window > 0 && reaches_threshold(kind, t.slow));
+}
+
+bool Detector::try_raise(Source& s, ScanKind kind, Track& t, Micros now) {
+    if (is_scan(kind, t.fast)) raise(s, kind, t, false, now);
+    else if (config_.slow_window > 0 && is_scan(kind, t.slow)) raise(s, kind, t, true, now);
+    return t.alert != nullptr;
+}
+
+void Detector::evaluate(Source& s, ScanKind kind, Track& t, Micros now) {
+    if (t.alert || try_raise(s, kind, t, now)) return;
+    if (t.candidate || candidates_.size() >= kMaxCandidates || !near_threshold(kind, t)) return;
+    t.candidate = true;
+    t.draft = draft_from(s, kind, reaches_threshold(kind, t.fast) ? t.fast : t.slow, now);
+    candidates_.emplace_back(s.address.value(), kind);
+}
+
+// Candidates whose unanswered touches have aged since: raised, kept, or let go.
+void Detector::recheck_candidates(Micros now) {
+    std::erase_if(candidates_, [&](const auto& c) {
+        Source* s = find_source(Ipv4{c.first});
+        if (!s) return true;
+        auto it = s->tracks.find(c.second);
+        if (it == s->tracks.end() || !it->second.candidate) return true;
+        Track& t = it->second;
+        t.fast.expire(now, config_.window, config_.answer_grace);
+        if (config_.slow_window > 0) t.slow.expire(now, config_.slow_window, config_.answer_grace);
+        if (t.alert || try_raise(*s, c.second, t, now)) return true;
+        if (near_threshold(c.second, t)) return false;
+        t.candidate = false;
+        t.draft.reset();
+        return true;
+    });
+}
+
+// The SYN track is reported as connect when the source completed handshakes itself, or when its
+// SYNs carry an OS stack's full option list (raw scanners send MSS alone or nothing).
+static ScanKind reported_kind(const Alert& a) {
+    if (a.track_kind != ScanKind::syn) return a.track_kind;
+    const auto& e = a.evidence;
+    const bool os_syns = e.syn > 0 && e.syn_os_options * 10 >= e.syn * 8;
+    return a.handshakes > 0 || os_syns ? ScanKind::connect : ScanKind::syn;
+}
+
+// A new alert's first state: the window's touches (its distinct targets and ports).
+std::unique_ptr<Alert> Detector::draft_from(const Source& s, ScanKind kind, const TouchWindow& w, Micros now) const {
+    auto alert = std::make_unique<Alert>();
+    Alert& a = *alert;
+    a.sources = {s.address};
+    a.track_kind = kind;
+    a.uses_ports = kind_uses_ports(kind);
+    a.first = w.touches().empty() ? now : w.touches().front().at;
+    for (const auto& touch : w.touches()) {
+        a.add_target(Ipv4{touch.target});
+        a.ports.set(touch.port);
+        if (touch.accepted && a.uses_ports) a.open.set(touch.port);
+    }
+    return alert;
+}
+
+Alert& Detector::raise(Source& s, ScanKind kind, Track& t, bool slow, Micros now) {
+    auto alert = t.draft ? std::move(t.draft) : draft_from(s, kind, slow ? t.slow : t.fast, now);
+    t.candidate = false;
+    Alert& a = *alert;
+    a.id = next_id_++;
+    a.probes = t.probes;
+    a.last = now;
+    a.slow = slow;
+    a.handshakes = t.handshakes;
+    a.evidence = t.evidence;
+    a.kind = reported_kind(a);
+    for (const auto& other : open_)  // nmap -D: the same probes from several addresses at once
+        if (other->track_kind == kind && other->targets == a.targets && now - other->last <= config_.window) {
+            a.note = "lockstep with " + other->sources.front().str() + " (decoys, nmap -D: one of them is the scanner)";
+            if (other->note.empty()) other->note = "lockstep with " + s.address.str() + " (decoys, nmap -D: one of them is the scanner)";
+        }
+    t.alert = &a;
+    raised_.push_back(&a);
+    open_.push_back(std::move(alert));
+    ++stats_.alerts;
+    return a;
+}
+
+std::vector<const Alert*> Detector::take_raised() { return std::exchange(raised_, {}); }
+
+// Detaches an alert from whatever feeds it (its source's track, its target view).
+void Detector::close_alert(Alert* alert) {
+    alert->kind = reported_kind(*alert);
+    if (alert->distributed) {
+        if (auto v = targets_.find({alert->view_target, alert->track_kind}); v != targets_.end()) v->second.alert = nullptr;
+        return;
+    }
+    if (Source* s = find_source(alert->sources.front()))
+        if (auto t = s->tracks.find(alert->track_kind); t != s->tracks.end() && t->second.alert == alert) {
+            t->second.alert = nullptr;
+            t->second.fast.clear();
+            t->second.slow.clear();
+            t->second.probes = 0;
+            t->second.handshakes = 0;
+            t->second.evidence = ToolEvidence{};
+            t->second.draft.reset();
+            t->second.candidate = false;
+        }
+}
+
+// A scan is over when it has been idle for its window (the slow window for slow scans).
+std::vector<std::unique_ptr<Alert>> Detector::take_finished(Micros now) {
+    recheck_candidates(now);
+    std::vector<std::unique_ptr<Alert>> done;
+    for (auto& alert : open_) {
+        const Micros idle = alert->slow ? config_.slow_window : config_.window;
+        if (now - alert->last <= idle) continue;
+        close_alert(alert.get());
+        done.push_back(std::move(alert));
+    }
+    std::erase(open_, nullptr);
+    return done;
+}
+
+// At the end of input, probes still unanswered count as failed (the capture ends after the
+// scan: its last answers would have come within the grace).
+std::vector<std::unique_ptr<Alert>> Detector::finish() {
+    recheck_candidates(latest_ + config_.answer_grace + 1);
+    for (auto& alert : open_) close_alert(alert.get());
+    return std::exchange(open_, {});
+}
+
+// --- distributed scans ---------------------------------------------------------------------
+
+void Detector::push_target(TargetView& v, const TargetTouch& t) {
+    v.touches.push_back(t);
+    if (v.pairs[(std::uint64_t{t.source} << 16) | t.port]++ > 0) return;
+    const auto ports = ++v.source_ports[t.source];
+    if (ports == 2) ++v.slices;
+    if (ports == config_.ports_threshold) ++v.whole;
+    ++v.port_sources[t.port];
+}
+
+void Detector::pop_target(TargetView& v) {
+    const TargetTouch t = v.touches.front();
+    v.touches.pop_front();
+    auto pair = v.pairs.find((std::uint64_t{t.source} << 16) | t.port);
+    if (pair == v.pairs.end() || --pair->second > 0) return;
+    v.pairs.erase(pair);
+    auto ports = v.source_ports.find(t.source);
+    if (ports->second == 2) --v.slices;
+    if (ports->second == config_.ports_threshold) --v.whole;
+    if (--ports->second == 0) v.source_ports.erase(ports);
+    auto sources = v.port_sources.find(t.port);
+    if (--sources->second == 0) v.port_sources.erase(sources);
+}
+
+void Detector::expire_target(TargetView& v, Micros now) {
+    while (!v.touches.empty() && (now - v.touches.front().at > config_.window || v.touches.size() >= kMaxTargetTouches))
+        pop_target(v);
+}
+
+// Sources below the threshold that probe one target: recorded per (target, kind), so that
+// disjoint slices of one port range from several sources add up to one scan.
+void Detector::note_distributed(const Observed& o, Micros now) {
+    const auto key = std::make_pair(o.to.value(), o.kind);
+    auto it = targets_.find(key);
+    if (it == targets_.end()) {
+        if (targets_.size() >= config_.max_sources) {  // bounded like the sources: drop the idle ones
+            std::erase_if(targets_, [&](const auto& e) { return !e.second.alert && (e.second.touches.empty() || now - e.second.touches.back().at > config_.window); });
+            if (targets_.size() >= config_.max_sources) return;
+        }
+        it = targets_.emplace(key, TargetView{}).first;
+    }
+    TargetView& v = it->second;
+    expire_target(v, now);
+    push_target(v, TargetTouch{now, o.from.value(), o.port.value()});
+    if (Alert* a = v.alert) {
+        ++a->probes;
+        a->ports.set(o.port.value());
+        a->last = now;
+        if (std::find(a->sources.begin(), a->sources.end(), o.from) == a->sources.end()) a->sources.push_back(o.from);
+        return;
+    }
+    evaluate_target(o.to.value(), o.kind, v, now);
+}
+
+// A distributed scan: at least two sources with a slice of two ports or more each (a client
+// touches one or two services), none a scan on its own, the slices (nearly) disjoint (distinct
+// ports at least 90% of distinct (source, port) pairs: clients of one server overlap), their
+// union at the threshold.
+void Detector::evaluate_target(std::uint32_t target, ScanKind kind, TargetView& v, Micros now) {
+    const std::size_t ports = v.port_sources.size();
+    if (v.slices < 2 || v.whole > 0 || ports < config_.ports_threshold || ports * 10 < v.pairs.size() * 9) return;
+    auto alert = std::make_unique<Alert>();
+    Alert& a = *alert;
+    a.id = next_id_++;
+    a.track_kind = kind;
+    a.kind = kind;
+    a.distributed = true;
+    a.view_target = target;
+    a.add_target(Ipv4{target});
+    a.first = v.touches.front().at;
+    a.last = now;
+    for (const auto& [source, n] : v.source_ports)
+        if (n >= 2) a.sources.push_back(Ipv4{source});
+    std::sort(a.sources.begin(), a.sources.end());
+    for (const auto& [port, n] : v.port_sources) a.ports.set(port);
+    a.probes = v.touches.size();
+    a.note = std::to_string(a.sources.size()) + " sources, disjoint port slices of one target";
+    v.alert = &a;
+    raised_.push_back(&a);
+    open_.push_back(std::move(alert));
+    ++stats_.alerts;
+}
+
+}  // namespace flagscan

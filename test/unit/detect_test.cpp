@@ -1,0 +1,399 @@
+// Tests for the scan detector: built packets for each rule, the thresholds' edges, benign traffic.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <sstream>
+
+#include "flagscan/detect/detector.hpp"
+#include "flagscan/output/detect_report.hpp"
+#include "flagscan/wire/sim_network.hpp"
+
+namespace flagscan {
+namespace {
+
+const Ipv4 kScanner{10, 77, 21, 1};
+const Ipv4 kTarget{10, 77, 21, 2};
+constexpr Micros kT0 = 1'800'000'000 * kSecond;  // 2027-01-15, any epoch time will do
+constexpr std::uint8_t S = TcpFlags::syn, A = TcpFlags::ack, R = TcpFlags::rst, Fi = TcpFlags::fin,
+                       P = TcpFlags::psh, U = TcpFlags::urg;
+
+DecodedPacket decoded(const std::vector<std::uint8_t>& bytes) {
+    auto p = decode_ipv4(ByteView{bytes});
+    EXPECT_TRUE(p);
+    return p.value_or(DecodedPacket{});
+}
+
+DecodedPacket tcp(Ipv4 src, Ipv4 dst, std::uint16_t sport, std::uint16_t dport, std::uint8_t flags,
+                  std::uint16_t window = 1024, std::uint32_t seq = 1000) {
+    return decoded(make_tcp_packet(src, dst, Port{sport}, Port{dport}, seq, 0, TcpFlags{flags}, window, 50));
+}
+
+DecodedPacket udp(Ipv4 src, Ipv4 dst, std::uint16_t sport, std::uint16_t dport, std::size_t length = 0) {
+    std::vector<std::uint8_t> payload(length, 'x');
+    return decoded(make_udp_packet(src, dst, Port{sport}, Port{dport}, payload, 64));
+}
+
+DecodedPacket arp(Ipv4 sender, Ipv4 target, std::uint16_t operation) {
+    DecodedPacket p;
+    p.ip.src = sender;
+    p.ip.dst = target;
+    p.ip.protocol = ipproto::arp;
+    p.arp = ArpHeader{operation, MacAddress{}, sender, target};
+    return p;
+}
+
+// A probe of FLAGS to PORT, answered by the target with ANSWER (0: nothing).
+void probe_port(Detector& d, Micros at, std::uint16_t port, std::uint8_t flags, std::uint8_t answer = R,
+                Ipv4 from = kScanner, Ipv4 to = kTarget) {
+    d.on_packet(tcp(from, to, 40000, port, flags), at);
+    if (answer) d.on_packet(tcp(to, from, port, 40000, answer, 0), at + 100);
+}
+
+std::vector<std::unique_ptr<Alert>> all(Detector& d) { return d.finish(); }
+
+TEST(Detect, SynScanBelowThresholdIsQuietAtThresholdAlerts) {
+    Detector d(DetectConfig{});
+    for (std::uint16_t p = 1; p < 10; ++p) probe_port(d, kT0 + p * 1000, p, S, R | A);
+    EXPECT_TRUE(d.take_raised().empty());  // 9 ports: P - 1
+    probe_port(d, kT0 + 10'000, 10, S, R | A);
+    auto raised = d.take_raised();
+    ASSERT_EQ(raised.size(), 1u);
+    EXPECT_EQ(raised[0]->kind, ScanKind::syn);
+    EXPECT_EQ(raised[0]->shape(), ScanShape::vertical);
+    EXPECT_EQ(raised[0]->sources, std::vector<Ipv4>{kScanner});
+}
+
+TEST(Detect, PortsOutsideTheWindowDoNotAddUp) {
+    DetectConfig c;
+    Detector d(c);
+    // 10 ports, one every 0.6 s: the first has left the 5 s window when the tenth comes.
+    for (std::uint16_t p = 1; p <= 10; ++p) probe_port(d, kT0 + p * 600 * kMillisecond, p, S, R | A);
+    EXPECT_TRUE(d.take_raised().empty());
+    Detector inside(c);  // 0.5 s apart: 4.5 s from first to last, inside the window
+    for (std::uint16_t p = 1; p <= 10; ++p) probe_port(inside, kT0 + p * 500 * kMillisecond, p, S, R | A);
+    EXPECT_EQ(inside.take_raised().size(), 1u);
+}
+
+TEST(Detect, ThresholdsAreOptions) {
+    DetectConfig c;
+    c.ports_threshold = 3;
+    Detector d(c);
+    for (std::uint16_t p = 1; p <= 3; ++p) probe_port(d, kT0 + p, p, Fi, 0);
+    EXPECT_EQ(d.take_raised().size(), 1u);
+}
+
+struct KindCase {
+    std::uint8_t flags;
+    ScanKind kind;
+};
+
+TEST(Detect, EveryTcpKindFromItsFlags) {
+    for (auto [flags, kind] : {KindCase{Fi, ScanKind::fin}, KindCase{0, ScanKind::null}, KindCase{Fi | P | U, ScanKind::xmas},
+                               KindCase{A, ScanKind::ack_window}, KindCase{Fi | A, ScanKind::maimon},
+                               KindCase{S | Fi, ScanKind::odd_flags}, KindCase{U, ScanKind::odd_flags}}) {
+        Detector d(DetectConfig{});
+        for (std::uint16_t p = 1; p <= 12; ++p) probe_port(d, kT0 + p * 1000, p, flags, R);
+        auto alerts = all(d);
+        ASSERT_EQ(alerts.size(), 1u) << int(flags);
+        EXPECT_EQ(alerts[0]->kind, kind) << int(flags);
+        EXPECT_EQ(port_set_text(alerts[0]->ports), "1-12");
+        EXPECT_EQ(alerts[0]->probes, 12u);
+    }
+}
+
+TEST(Detect, OpenPortsAreTheTargetsSynAcks) {
+    Detector d(DetectConfig{});
+    for (std::uint16_t p = 20; p <= 40; ++p) probe_port(d, kT0 + p, p, S, (p == 22 || p == 25) ? S | A : R | A);
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(port_set_text(alerts[0]->open), "22,25");
+    EXPECT_EQ(alerts[0]->kind, ScanKind::syn);
+}
+
+TEST(Detect, ConnectScanCompletesHandshakes) {
+    Detector d(DetectConfig{});
+    for (std::uint16_t p = 1; p <= 12; ++p) {
+        auto syn = tcp(kScanner, kTarget, 50000 + p, p, S, 64240);
+        syn.tcp->header_length = 40;  // Linux connect(): MSS, SACK, timestamps, window scale
+        d.on_packet(syn, kT0 + p * 1000);
+        if (p % 4 == 0) {  // open: SYN+ACK, the source's ACK, then its RST (nmap -sT closes at once)
+            d.on_packet(tcp(kTarget, kScanner, p, 50000 + p, S | A, 64240), kT0 + p * 1000 + 10);
+            d.on_packet(tcp(kScanner, kTarget, 50000 + p, p, A, 502), kT0 + p * 1000 + 20);
+            d.on_packet(tcp(kScanner, kTarget, 50000 + p, p, R | A, 502), kT0 + p * 1000 + 30);
+        } else {
+            d.on_packet(tcp(kTarget, kScanner, p, 50000 + p, R | A, 0), kT0 + p * 1000 + 10);
+        }
+    }
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(alerts[0]->kind, ScanKind::connect);
+    EXPECT_EQ(alerts[0]->handshakes, 3u);
+    EXPECT_EQ(port_set_text(alerts[0]->open), "4,8,12");
+}
+
+TEST(Detect, UdpScanWithPortUnreachables) {
+    Detector d(DetectConfig{});
+    for (std::uint16_t p = 1; p <= 12; ++p) {
+        auto probe = make_udp_packet(kScanner, kTarget, Port{40000}, Port{p}, {}, 64);
+        d.on_packet(decoded(probe), kT0 + p * 1000);
+        if (p == 7) d.on_packet(udp(kTarget, kScanner, 7, 40000, 8), kT0 + p * 1000 + 10);  // echo answers
+        else d.on_packet(decoded(make_icmp_error(kTarget, 3, 3, probe, 64)), kT0 + p * 1000 + 10);
+    }
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(alerts[0]->kind, ScanKind::udp);
+    EXPECT_EQ(port_set_text(alerts[0]->open), "7");
+}
+
+TEST(Detect, IcmpEchoAndTimestampSweepsAreHorizontal) {
+    for (auto [type, kind] : {std::pair{icmp_type::echo, ScanKind::icmp_echo}, std::pair{icmp_type::timestamp, ScanKind::icmp_timestamp}}) {
+        Detector d(DetectConfig{});
+        for (std::uint8_t h = 1; h <= 20; ++h)
+            d.on_packet(decoded(make_icmp_query(kScanner, Ipv4{10, 77, 22, h}, type, 7, h, {}, 64)), kT0 + h * 1000);
+        auto alerts = all(d);
+        ASSERT_EQ(alerts.size(), 1u);
+        EXPECT_EQ(alerts[0]->kind, kind);
+        EXPECT_EQ(alerts[0]->shape(), ScanShape::horizontal);
+        EXPECT_EQ(alerts[0]->target_count, 20u);
+    }
+}
+
+TEST(Detect, ArpSweep) {
+    Detector d(DetectConfig{});
+    for (std::uint8_t h = 1; h <= 30; ++h) d.on_packet(arp(kScanner, Ipv4{10, 77, 22, h}, 1), kT0 + h * 1000);
+    d.on_packet(arp(kScanner, kScanner, 1), kT0 + 40'000);  // gratuitous: not a probe
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(alerts[0]->kind, ScanKind::arp);
+    EXPECT_EQ(alerts[0]->target_count, 30u);
+}
+
+TEST(Detect, FragmentedProbesAreTheirOwnKind) {
+    Detector d(DetectConfig{});
+    for (std::uint16_t p = 1; p <= 12; ++p) d.on_packet(tcp(kScanner, kTarget, 40000, p, S), kT0 + p, true);
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(alerts[0]->kind, ScanKind::fragments);
+}
+
+TEST(Detect, HorizontalAndBlockShapes) {
+    Detector h(DetectConfig{});
+    for (std::uint8_t i = 1; i <= 12; ++i) probe_port(h, kT0 + i, 445, S, R | A, kScanner, Ipv4{10, 77, 22, i});
+    auto ha = all(h);
+    ASSERT_EQ(ha.size(), 1u);
+    EXPECT_EQ(ha[0]->shape(), ScanShape::horizontal);
+    Detector b(DetectConfig{});
+    for (std::uint8_t i = 1; i <= 12; ++i)
+        for (std::uint16_t p : {22, 80}) probe_port(b, kT0 + i * 10 + p, p, S, R | A, kScanner, Ipv4{10, 77, 22, i});
+    auto ba = all(b);
+    ASSERT_EQ(ba.size(), 1u);
+    EXPECT_EQ(ba[0]->shape(), ScanShape::block);
+}
+
+TEST(Detect, SlowScanOnlyWithTheSlowWindow) {
+    auto run = [](Micros slow_window) {
+        DetectConfig c;
+        c.slow_window = slow_window;
+        Detector d(c);
+        for (std::uint16_t p = 1; p <= 15; ++p) probe_port(d, kT0 + p * 3 * kSecond, p, S, R | A);  // one per 3 s
+        return all(d);
+    };
+    EXPECT_TRUE(run(0).empty());
+    auto alerts = run(600 * kSecond);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_TRUE(alerts[0]->slow);
+}
+
+TEST(Detect, SlowWindowDecays) {
+    DetectConfig c;
+    c.slow_window = 60 * kSecond;
+    Detector d(c);
+    // One port every 10 s: never 10 inside a minute.
+    for (std::uint16_t p = 1; p <= 30; ++p) probe_port(d, kT0 + p * 10 * kSecond, p, S, R | A);
+    EXPECT_TRUE(all(d).empty());
+}
+
+TEST(Detect, DistributedSlicesAreGrouped) {
+    Detector d(DetectConfig{});
+    const Ipv4 sources[] = {{10, 77, 21, 11}, {10, 77, 21, 12}, {10, 77, 21, 13}};
+    for (int s = 0; s < 3; ++s)
+        for (std::uint16_t p = 1; p <= 4; ++p) probe_port(d, kT0 + (s * 4 + p) * 1000, static_cast<std::uint16_t>(s * 4 + p), S, R | A, sources[s]);
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_TRUE(alerts[0]->distributed);
+    EXPECT_EQ(alerts[0]->sources.size(), 3u);
+    EXPECT_EQ(port_set_text(alerts[0]->ports), "1-12");
+}
+
+TEST(Detect, ClientsSharingServicesAreNotDistributed) {
+    Detector d(DetectConfig{});
+    for (std::uint8_t c = 1; c <= 30; ++c)
+        for (std::uint16_t p : {22, 80, 443, 8080}) probe_port(d, kT0 + c * 100 + p, p, S, R | A, Ipv4{10, 77, 23, c});
+    EXPECT_TRUE(all(d).empty());
+}
+
+TEST(Detect, SourcesAreCappedAndEvictionsCounted) {
+    DetectConfig c;
+    c.max_sources = 4;
+    Detector d(c);
+    for (std::uint8_t s = 1; s <= 10; ++s) probe_port(d, kT0 + s, 80, S, 0, Ipv4{10, 77, 23, s});
+    EXPECT_EQ(d.sources_in_memory(), 4u);
+    EXPECT_EQ(d.stats().sources_evicted, 6u);
+    EXPECT_EQ(d.stats().sources_tracked, 10u);
+}
+
+TEST(Detect, ScanEndsAfterIdleWindow) {
+    Detector d(DetectConfig{});
+    for (std::uint16_t p = 1; p <= 12; ++p) probe_port(d, kT0 + p, p, Fi, 0);
+    EXPECT_TRUE(d.take_finished(kT0 + 2 * kSecond).empty());
+    auto done = d.take_finished(kT0 + 6 * kSecond);
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_TRUE(d.finish().empty());
+}
+
+// --- benign traffic --------------------------------------------------------------------------
+
+// A client's whole TCP session: handshake, a request with data, the answer, FIN both ways.
+void session(Detector& d, Micros at, Ipv4 client, std::uint16_t cport, Ipv4 server, std::uint16_t sport) {
+    auto syn = tcp(client, server, cport, sport, S, 64240);
+    syn.tcp->header_length = 40;
+    d.on_packet(syn, at);
+    d.on_packet(tcp(server, client, sport, cport, S | A, 65160), at + 100);
+    d.on_packet(tcp(client, server, cport, sport, A, 502), at + 200);
+    auto request = tcp(client, server, cport, sport, P | A, 502);
+    request.ip.total_length += 100;  // 100 bytes of data
+    d.on_packet(request, at + 300);
+    auto response = tcp(server, client, sport, cport, P | A, 509);
+    response.ip.total_length += 1000;
+    d.on_packet(response, at + 400);
+    d.on_packet(tcp(client, server, cport, sport, Fi | A, 502), at + 500);
+    d.on_packet(tcp(server, client, sport, cport, Fi | A, 509), at + 600);
+    d.on_packet(tcp(client, server, cport, sport, A, 502), at + 700);
+}
+
+TEST(DetectBenign, WebServerWithThousandsOfClients) {
+    Detector d(DetectConfig{});
+    const Ipv4 server{10, 77, 21, 80};
+    for (std::uint32_t c = 0; c < 3000; ++c)
+        session(d, kT0 + c * 1000, Ipv4{(10u << 24) | (78u << 16) | c}, static_cast<std::uint16_t>(32768 + c % 20000), server, 80);
+    EXPECT_TRUE(all(d).empty());
+}
+
+TEST(DetectBenign, BrowsingClientManySites) {
+    Detector d(DetectConfig{});
+    for (std::uint8_t s = 1; s <= 60; ++s)
+        session(d, kT0 + s * 20 * kMillisecond, kScanner, static_cast<std::uint16_t>(40000 + s), Ipv4{93, 184, 1, s}, s % 2 ? 443 : 80);
+    EXPECT_TRUE(all(d).empty());
+}
+
+TEST(DetectBenign, BrowsingClientWithSomeDeadSites) {
+    Detector d(DetectConfig{});
+    for (std::uint8_t s = 1; s <= 60; ++s) {
+        if (s % 10 == 0) probe_port(d, kT0 + s * 20 * kMillisecond, 443, S, R | A, kScanner, Ipv4{93, 184, 1, s});
+        else session(d, kT0 + s * 20 * kMillisecond, kScanner, static_cast<std::uint16_t>(40000 + s), Ipv4{93, 184, 1, s}, 443);
+    }
+    EXPECT_TRUE(all(d).empty());
+}
+
+TEST(DetectBenign, DnsClientAndResolver) {
+    Detector d(DetectConfig{});
+    const Ipv4 resolver{10, 77, 21, 53};
+    for (std::uint16_t q = 0; q < 200; ++q) {  // a client's lookups from random ports, answered
+        d.on_packet(udp(kScanner, resolver, static_cast<std::uint16_t>(30000 + q * 7), 53, 30), kT0 + q * 1000);
+        d.on_packet(udp(resolver, kScanner, 53, static_cast<std::uint16_t>(30000 + q * 7), 90), kT0 + q * 1000 + 500);
+    }
+    for (std::uint8_t a = 1; a <= 40; ++a) {  // the resolver asking 40 authoritative servers
+        const Ipv4 auth{192, 0, 2, a};
+        d.on_packet(udp(resolver, auth, static_cast<std::uint16_t>(20000 + a), 53, 30), kT0 + a * 1000);
+        d.on_packet(udp(auth, resolver, 53, static_cast<std::uint16_t>(20000 + a), 200), kT0 + a * 1000 + 300);
+    }
+    EXPECT_TRUE(all(d).empty());
+}
+
+TEST(DetectBenign, NtpSshAndABackupJob) {
+    Detector d(DetectConfig{});
+    const Ipv4 server{10, 77, 21, 9};
+    for (std::uint16_t i = 0; i < 50; ++i) {
+        d.on_packet(udp(kScanner, server, 123, 123, 48), kT0 + i * kSecond);
+        d.on_packet(udp(server, kScanner, 123, 123, 48), kT0 + i * kSecond + 300);
+    }
+    session(d, kT0, kScanner, 50022, server, 22);
+    for (std::uint16_t i = 0; i < 500; ++i) {  // a long transfer to one port: data both ways
+        auto data = tcp(kScanner, server, 50873, 873, P | A, 502);
+        data.ip.total_length += 1400;
+        d.on_packet(data, kT0 + i * 100);
+        d.on_packet(tcp(server, kScanner, 873, 50873, A, 509), kT0 + i * 100 + 50);
+    }
+    EXPECT_TRUE(all(d).empty());
+}
+
+// --- tool guesses ------------------------------------------------------------------------------
+
+ToolGuess guess(const std::function<DecodedPacket(std::uint16_t)>& make) {
+    ToolEvidence e;
+    for (std::uint16_t p = 1; p <= 50; ++p) e.add(make(p));
+    return guess_tool(e, false);
+}
+
+TEST(DetectTool, HabitsFromEachToolsSource) {
+    auto nmap = guess([](std::uint16_t p) {
+        auto d = tcp(kScanner, kTarget, 40000, p, S, 1024);
+        d.tcp->header_length = 24;
+        d.ip.id = static_cast<std::uint16_t>(p * 7919);
+        return d;
+    });
+    EXPECT_EQ(nmap.tool, "nmap");
+    auto masscan = guess([](std::uint16_t p) {
+        auto d = tcp(kScanner, kTarget, 61000, p, S, 1024, 0x12345678u + p);
+        d.ip.id = static_cast<std::uint16_t>(kTarget.value() ^ p ^ (0x12345678u + p));
+        return d;
+    });
+    EXPECT_EQ(masscan.tool, "masscan");
+    auto zmap = guess([](std::uint16_t p) {
+        auto d = tcp(kScanner, kTarget, 40000, p, S, 65535);
+        d.ip.id = 54321;
+        return d;
+    });
+    EXPECT_EQ(zmap.tool, "zmap");
+    auto flagscan = guess([](std::uint16_t p) {
+        auto d = tcp(kScanner, kTarget, 40000, p, S, 1024);
+        d.ip.id = static_cast<std::uint16_t>(1000 + p);
+        return d;
+    });
+    EXPECT_EQ(flagscan.tool, "flagscan");
+    auto hping = guess([](std::uint16_t p) {
+        auto d = tcp(kScanner, kTarget, static_cast<std::uint16_t>(1300 + p), p, S, 512);
+        d.ip.id = static_cast<std::uint16_t>(p * 7919);
+        return d;
+    });
+    EXPECT_EQ(hping.tool, "hping3");
+}
+
+TEST(DetectReport, JsonLineHasTheSchema) {
+    Detector d(DetectConfig{});
+    for (std::uint16_t p = 1; p <= 12; ++p) probe_port(d, kT0 + p * 1000, p, S, p == 3 ? S | A : R | A);
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 1u);
+    std::ostringstream out;
+    write_alert_json(out, *alerts[0]);
+    const std::string line = out.str();
+    for (const char* field : {"\"type\":\"alert\"", "\"id\":1", "\"sources\":[\"10.77.21.1\"]", "\"shape\":\"vertical\"",
+                              "\"kind\":\"syn\"", "\"targets\":[\"10.77.21.2\"]", "\"target_count\":1", "\"ports\":\"1-12\"",
+                              "\"port_count\":12", "\"open\":\"3\"", "\"probes\":12", "\"rate_pps\":",
+                              "\"first\":\"2027-01-15T08:00:00.001000Z\"", "\"slow\":false", "\"distributed\":false",
+                              "\"tool\":\"", "\"tool_evidence\":\""})
+        EXPECT_NE(line.find(field), std::string::npos) << field << " in " << line;
+    std::ostringstream summary;
+    write_summary_json(summary, d.stats());
+    EXPECT_EQ(summary.str(), "{\"type\":\"summary\",\"packets\":24,\"sources_tracked\":1,\"sources_evicted\":0,\"alerts\":1}\n");
+}
+
+TEST(DetectReport, PortSetText) {
+    std::bitset<65536> bits;
+    for (int p : {1, 2, 3, 3306, 8080, 8081}) bits.set(p);
+    EXPECT_EQ(port_set_text(bits), "1-3,3306,8080-8081");
+    EXPECT_EQ(iso_time(kT0 + 123456), "2027-01-15T08:00:00.123456Z");
+}
+
+}  // namespace
+}  // namespace flagscan
