@@ -229,7 +229,8 @@ struct DetectRun {
     ProcessResult result;
     std::vector<JsonObject> alerts;
     std::optional<JsonObject> summary;
-    std::vector<std::string> problems;  // lines that are neither, a summary not last, ...
+    std::vector<std::string> problems;  // JSON lines that are neither, a summary not last, ...
+    std::vector<std::string> not_json;  // checked by DetectOutput.JsonOnStdoutIsAllThereIs only
     std::string command;
 };
 
@@ -243,7 +244,11 @@ DetectRun run_detect(const std::vector<fs::path>& files, const std::vector<std::
     run.result = flagscan::testsupport::run_process(argv, std::chrono::seconds(60));
     for (const auto& line : lines_of(run.result.out)) {
         const auto object = flagscan::testsupport::parse_json_object(line);
-        const std::string type = object && object->contains("type") ? object->at("type") : "";
+        if (!object) {
+            run.not_json.push_back(line);
+            continue;
+        }
+        const std::string type = object->contains("type") ? object->at("type") : "";
         if (run.summary) run.problems.push_back("a line after the summary: " + line);
         if (type == "alert") {
             run.alerts.push_back(*object);
@@ -317,7 +322,10 @@ std::string describe(const std::vector<std::vector<Condition>>& wanted, const st
         for (const auto& c : w) text += " " + c.text();
         text += "\n";
         for (std::size_t a = 0; a < alerts.size(); ++a) {
-            const auto why = first_mismatch(alerts[a], w);
+            std::string why;
+            for (const auto& c : w) {
+                if (const auto m = mismatch(alerts[a], c); !m.empty()) why += (why.empty() ? "" : ", ") + m;
+            }
             text += "    alert " + std::to_string(a + 1) + ": " + (why.empty() ? "matches" : "fails " + why) + "\n";
         }
     }
@@ -354,6 +362,18 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, DetectFixture, ::testing::ValuesIn(discover()
                          [](const ::testing::TestParamInfo<DetectCase>& info) { return test_name(info.param.name); });
 
 // ---- the fixture set ------------------------------------------------------------------------
+
+// -oJ - makes stdout the JSON lines and nothing else, as `flagscan --replay ... -oJ -` and nmap's
+// -oX - do (the table and the closing count go to stderr then), so a pipe into jq works.
+TEST(DetectOutput, JsonOnStdoutIsAllThereIs) {
+    ASSERT_FALSE(flagscan_bin().empty()) << "FLAGSCAN_BIN is not set";
+    const DetectRun run = run_detect({fixtures_dir() / "detect-masscan.pcap"}, {});
+    ASSERT_EQ(run.result.exit_code, 0) << run.result.describe();
+    EXPECT_EQ(run.alerts.size(), 1u);
+    std::string lines;
+    for (const auto& line : run.not_json) lines += line + "\n";
+    EXPECT_TRUE(run.not_json.empty()) << "stdout lines that are not JSON:\n" << lines;
+}
 
 // Every scan capture has its detect expectation: the detect-* ones (record-detect.sh) and the
 // lab-* ones (record-lab.sh), but the -sV ones (a 7-port scan and service connections, not
