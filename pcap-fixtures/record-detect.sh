@@ -330,10 +330,9 @@ benign_dns() {
     python3 "$TRAFFIC" dns-client "$B.51" "$B.2" host1.lab.example host2.lab.example host3.lab.example
 }
 
+# An ssh session: key login, then a remote command printing 20 lines over 3 s.
 benign_ssh() {
-    local i
-    for i in $(seq 1 20); do echo "command $i"; sleep 0.15; done |
-        ssh -n -i "$WORK/ssh/client_key" -b "$B.33" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    ssh -n -i "$WORK/ssh/client_key" -b "$B.33" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
             -o CheckHostIP=no -o BatchMode=yes -o LogLevel=ERROR "root@$B.2" \
             'for i in $(seq 1 20); do echo "tick $i"; sleep 0.15; done' >/dev/null
 }
