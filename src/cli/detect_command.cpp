@@ -134,9 +134,9 @@ int run_files(const DetectOptions& o, Detector& d, Reporter& r, std::ostream& er
             if (heads[i] && (best == heads.size() || heads[i]->ts < heads[best]->ts)) best = i;
         if (best == heads.size()) break;
         const Frame& frame = *heads[best];
+        if (frame.ts - checked >= kSecond) r.finished(d.take_finished(checked = frame.ts));
         feed(d, frame, files[best].link(), files[best].record().empty());
         r.raised(d);
-        if (frame.ts - checked >= kSecond) r.finished(d.take_finished(checked = frame.ts));
         heads[best] = files[best].next();
     }
     for (std::size_t i = 0; i < files.size(); ++i)

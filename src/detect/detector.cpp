@@ -199,6 +199,7 @@ bool Detector::answers_udp(const DecodedPacket& p, Micros now) {
 void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros now) {
     Source& s = source_for(o.from);
     Track& t = s.tracks[o.kind];
+    if (t.alert && now - t.alert->last > idle_limit(*t.alert)) retire(t.alert);  // that scan was over: a new one
     t.fast.expire(now, config_.window, config_.answer_grace);
     const bool fresh = t.fast.add(now, o.to, o.port);
     if (config_.slow_window > 0) {
@@ -220,7 +221,24 @@ void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros n
     ++t.probes;
     t.evidence.add(packet);
     evaluate(s, o.kind, t, now);
-    if (!t.alert && fresh && kind_uses_ports(o.kind)) note_distributed(o, now);
+    if (!t.alert && fresh && kind_uses_ports(o.kind)) feed_distributed(o, t, now);
+}
+
+// Only sources with two ports or more can hold a slice: single touches (a client, each of a
+// flood's sources) never reach the target views, which keeps them cheap. When a source reaches
+// its second port, its window so far goes in too.
+void Detector::feed_distributed(const Observed& o, const Track& t, Micros now) {
+    const std::size_t ports = t.fast.distinct_ports();
+    if (ports < 2) return;
+    const bool second_port_now = ports == 2 && t.fast.touches_of_port(o.port) == 1;
+    if (!second_port_now) return note_distributed(o, now);
+    for (std::size_t i = 0; i < t.fast.touches().size(); ++i) {
+        const auto& touch = t.fast.touches()[i];
+        Observed earlier = o;
+        earlier.to = Ipv4{touch.target};
+        earlier.port = Port{touch.port};
+        note_distributed(earlier, now);
+    }
 }
 
 bool Detector::on_answer(const Observed& o, Micros now) {
@@ -349,7 +367,8 @@ std::unique_ptr<Alert> Detector::draft_from(const Source& s, ScanKind kind, cons
     a.track_kind = kind;
     a.uses_ports = kind_uses_ports(kind);
     a.first = w.touches().empty() ? now : w.touches().front().at;
-    for (const auto& touch : w.touches()) {
+    for (std::size_t i = 0; i < w.touches().size(); ++i) {
+        const auto& touch = w.touches()[i];
         a.add_target(Ipv4{touch.target});
         a.ports.set(touch.port);
         if (touch.accepted && a.uses_ports) a.open.set(touch.port);
@@ -402,13 +421,23 @@ void Detector::close_alert(Alert* alert) {
         }
 }
 
+Micros Detector::idle_limit(const Alert& a) const { return a.slow ? config_.slow_window : config_.window; }
+
+// Moves an open alert to the finished ones (its scan is over).
+void Detector::retire(Alert* alert) {
+    close_alert(alert);
+    auto it = std::find_if(open_.begin(), open_.end(), [&](const auto& a) { return a.get() == alert; });
+    if (it == open_.end()) return;
+    closed_.push_back(std::move(*it));
+    open_.erase(it);
+}
+
 // A scan is over when it has been idle for its window (the slow window for slow scans).
 std::vector<std::unique_ptr<Alert>> Detector::take_finished(Micros now) {
     recheck_candidates(now);
-    std::vector<std::unique_ptr<Alert>> done;
+    std::vector<std::unique_ptr<Alert>> done = std::exchange(closed_, {});
     for (auto& alert : open_) {
-        const Micros idle = alert->slow ? config_.slow_window : config_.window;
-        if (now - alert->last <= idle) continue;
+        if (now - alert->last <= idle_limit(*alert)) continue;
         close_alert(alert.get());
         done.push_back(std::move(alert));
     }
@@ -421,7 +450,10 @@ std::vector<std::unique_ptr<Alert>> Detector::take_finished(Micros now) {
 std::vector<std::unique_ptr<Alert>> Detector::finish() {
     recheck_candidates(latest_ + config_.answer_grace + 1);
     for (auto& alert : open_) close_alert(alert.get());
-    return std::exchange(open_, {});
+    auto done = std::exchange(closed_, {});
+    for (auto& alert : open_) done.push_back(std::move(alert));
+    open_.clear();
+    return done;
 }
 
 // --- distributed scans ---------------------------------------------------------------------

@@ -397,3 +397,20 @@ TEST(DetectReport, PortSetText) {
 
 }  // namespace
 }  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+TEST(Detect, ASecondScanAfterAnIdleWindowIsANewAlert) {
+    Detector d(DetectConfig{});
+    for (std::uint16_t p = 1; p <= 12; ++p) probe_port(d, kT0 + p, p, Fi, 0);
+    for (std::uint16_t p = 1; p <= 12; ++p) probe_port(d, kT0 + 30 * kSecond + p, p, Fi, 0);  // no take_finished between
+    auto alerts = d.finish();
+    ASSERT_EQ(alerts.size(), 2u);
+    EXPECT_EQ(alerts[0]->probes, 12u);
+    EXPECT_EQ(alerts[1]->probes, 12u);
+    EXPECT_EQ(alerts[1]->id, 2u);
+}
+
+}  // namespace
+}  // namespace flagscan

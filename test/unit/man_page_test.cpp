@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "flagscan/cli/detect.hpp"
 #include "flagscan/cli/options.hpp"
 
 namespace flagscan {
@@ -88,8 +89,24 @@ TEST(ManPage, EveryLongOptionOfTheHelpHasAnEntry) {
         EXPECT_TRUE(page.entries.count(option)) << option << " (in --help) has no entry in " << FLAGSCAN_MAN_PAGE;
 }
 
+// `flagscan detect --help`: the subcommand's own options.
+std::string detect_help_text() {
+    auto options = parse_detect_options({"--help"});
+    return options ? options->help_text : std::string{};
+}
+
+TEST(ManPage, EveryDetectOptionHasAnEntry) {
+    const auto page = page_options(man_page_lines());
+    const auto options = help_options(detect_help_text());
+    EXPECT_TRUE(options.count("--slow-window")) << detect_help_text();
+    for (const auto& option : options)
+        EXPECT_TRUE(page.entries.count(option)) << option << " (in detect --help) has no entry in " << FLAGSCAN_MAN_PAGE;
+}
+
 TEST(ManPage, NamesNoOptionTheHelpLacks) {
-    const auto help = help_options(help_text());
+    auto help = help_options(help_text());
+    const auto detect = help_options(detect_help_text());
+    help.insert(detect.begin(), detect.end());
     for (const auto& option : page_options(man_page_lines()).anywhere)
         EXPECT_TRUE(help.count(option)) << option << " is in " << FLAGSCAN_MAN_PAGE << " but not in --help";
 }

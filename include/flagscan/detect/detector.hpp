@@ -73,6 +73,37 @@ struct DetectStats {
     std::uint64_t alerts = 0;
 };
 
+// A FIFO over one vector that grows by doubling: unlike std::deque, an empty one allocates
+// nothing, which matters with 65536 sources most of which touch one port.
+template <class T>
+class Ring {
+public:
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    T& operator[](std::size_t i) { return buf_[(head_ + i) & (buf_.size() - 1)]; }
+    const T& operator[](std::size_t i) const { return buf_[(head_ + i) & (buf_.size() - 1)]; }
+    T& front() { return (*this)[0]; }
+    const T& front() const { return (*this)[0]; }
+    void push_back(const T& value) {
+        if (size_ == buf_.size()) grow();
+        buf_[(head_ + size_++) & (buf_.size() - 1)] = value;
+    }
+    void pop_front() {
+        head_ = (head_ + 1) & (buf_.size() - 1);
+        --size_;
+    }
+
+private:
+    void grow() {
+        std::vector<T> bigger(buf_.empty() ? 4 : buf_.size() * 2);
+        for (std::size_t i = 0; i < size_; ++i) bigger[i] = (*this)[i];
+        buf_.swap(bigger);
+        head_ = 0;
+    }
+    std::vector<T> buf_;  // a power of two long
+    std::size_t head_ = 0, size_ = 0;
+};
+
 // Distinct touches (target, port) in a sliding window, with how each was answered.
 // Why the failure rule: Jung et al., "Fast Portscan Detection Using Sequential Hypothesis
 // Testing" (IEEE S&P 2004, TRW): benign hosts' first contacts mostly succeed, scanners' mostly
@@ -106,12 +137,16 @@ public:
     bool abort(Ipv4 target, Port port);
 
     std::size_t distinct_ports() const { return ports_.size(); }
+    std::uint32_t touches_of_port(Port port) const {
+        auto it = ports_.find(port.value());
+        return it == ports_.end() ? 0 : it->second;
+    }
     std::size_t distinct_hosts() const { return hosts_.size(); }
     std::uint64_t successes() const { return successes_; }
     std::uint64_t failures() const { return failures_; }
     // kMaxTouches distinct touches inside one window: no client does that (a scan at 1,600+/s).
     bool saturated() const { return touches_.size() >= kMaxTouches; }
-    const std::deque<Touch>& touches() const { return touches_; }
+    const Ring<Touch>& touches() const { return touches_; }
     void clear();
 
 private:
@@ -119,7 +154,7 @@ private:
     void pop_front();
     Touch* find(Ipv4 target, Port port);
 
-    std::deque<Touch> touches_;
+    Ring<Touch> touches_;
     std::uint64_t base_ = 0;  // sequence number of touches_.front()
     std::size_t aged_upto_ = 0;  // touches_[0, aged_upto_) were looked at for ageing
     std::unordered_map<std::uint64_t, std::uint64_t> index_;  // key -> sequence number
@@ -178,7 +213,10 @@ private:
     std::unique_ptr<Alert> draft_from(const Source& s, ScanKind kind, const TouchWindow& w, Micros now) const;
     static constexpr std::size_t kMaxCandidates = 4096;
     void close_alert(Alert* alert);
+    void retire(Alert* alert);
+    Micros idle_limit(const Alert& a) const;
     void note_distributed(const Observed& o, Micros now);
+    void feed_distributed(const Observed& o, const Track& t, Micros now);
     bool known_flow(const DecodedPacket& p) const;
     void remember_flow(const DecodedPacket& p);
 
