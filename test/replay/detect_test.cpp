@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/fixture_files.hpp"
 #include "../support/json_line.hpp"
 #include "../support/process.hpp"
 
@@ -32,36 +33,12 @@ namespace {
 namespace fs = std::filesystem;
 using flagscan::testsupport::JsonObject;
 using flagscan::testsupport::ProcessResult;
-
-std::string env(const char* name) {
-    const char* value = std::getenv(name);
-    return value != nullptr ? std::string(value) : std::string();
-}
-
-std::string flagscan_bin() { return env("FLAGSCAN_BIN"); }
-fs::path fixtures_dir() { return env("FLAGSCAN_FIXTURES"); }
-
-std::optional<std::string> read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-std::vector<std::string> words_of(const std::string& text) {
-    std::vector<std::string> words;
-    std::istringstream in(text);
-    for (std::string word; in >> word;) words.push_back(word);
-    return words;
-}
+using flagscan::testsupport::fixtures_dir;
+using flagscan::testsupport::flagscan_bin;
+using flagscan::testsupport::lines_of;
+using flagscan::testsupport::read_text;
+using flagscan::testsupport::test_name;
+using flagscan::testsupport::words_of;
 
 std::vector<std::string> split(const std::string& text, char sep) {
     std::vector<std::string> parts;
@@ -70,12 +47,6 @@ std::vector<std::string> split(const std::string& text, char sep) {
     std::istringstream in(text);
     while (std::getline(in, part, sep)) parts.push_back(part);
     return parts;
-}
-
-std::string test_name(const std::string& name) {
-    std::string out;
-    for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-    return out.empty() ? "unnamed" : out;
 }
 
 std::optional<long> to_number(const std::string& text) {
