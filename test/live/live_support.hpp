@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/json_line.hpp"
 #include "../support/process.hpp"
 
 #include <array>
@@ -122,11 +123,9 @@ Verdict expected_udp_verdict(const Layout& layout, int port, bool host_dropped);
 
 // ---- flagscan's JSON-lines output ----------------------------------------------------------
 
-// One flat JSON object; a nested object's members are flattened as "outer.inner".
-// Strings are unescaped, every other scalar keeps its JSON text (numbers, true, null).
-using JsonObject = std::map<std::string, std::string>;
-
-std::optional<JsonObject> parse_json_object(std::string_view line);
+// One flat JSON object (test/support/json_line.hpp).
+using testsupport::JsonObject;
+using testsupport::parse_json_object;
 
 struct PortLine {
     std::string ip;

@@ -10,6 +10,9 @@
 //   NAME.fails     a piece of the one-line error: exit code 1..125, nothing on stdout, exactly one
 //                  line on stderr, containing it;
 //   NAME.skip      why the capture is not checked yet: the test is reported as skipped.
+// A capture with none of these but a NAME.detect is for `flagscan detect` only (detect_test.cpp
+// checks it): it is not replayed here. A NAME.detect beside a capture that has one of them is
+// checked there as well.
 // Every capture with a NAME.expected also replays to nmap's XML (-oX) valid against nmap.dtd
 // (a capture of several scans: one file each, the second NAME.2.xml and so on);
 // NAME.nmap.xml (optional) is nmap's own XML of the scan captured, which ndiff must find equal.
@@ -33,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/fixture_files.hpp"
 #include "../support/nmap_xml.hpp"
 #include "../support/process.hpp"
 
@@ -42,35 +46,13 @@ namespace fs = std::filesystem;
 
 // ---- environment -------------------------------------------------------------------------
 
-std::string env(const char* name) {
-    const char* value = std::getenv(name);
-    return value != nullptr ? std::string(value) : std::string();
-}
-
-std::string flagscan_bin() { return env("FLAGSCAN_BIN"); }
-fs::path fixtures_dir() { return env("FLAGSCAN_FIXTURES"); }
-
-std::optional<std::string> read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-std::vector<std::string> words_of(const std::string& text) {
-    std::vector<std::string> words;
-    std::istringstream in(text);
-    for (std::string word; in >> word;) words.push_back(word);
-    return words;
-}
+using flagscan::testsupport::env;
+using flagscan::testsupport::fixtures_dir;
+using flagscan::testsupport::flagscan_bin;
+using flagscan::testsupport::lines_of;
+using flagscan::testsupport::read_text;
+using flagscan::testsupport::test_name;
+using flagscan::testsupport::words_of;
 
 std::string trim(std::string text) {
     const auto first = text.find_first_not_of(" \t\r\n");
@@ -130,12 +112,6 @@ struct Fixture {
 // gtest prints a failing test's parameter: the fixture's name, not its bytes.
 void PrintTo(const Fixture& fixture, std::ostream* out) { *out << fixture.name; }
 
-std::string test_name(const std::string& name) {
-    std::string out;
-    for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-    return out.empty() ? "unnamed" : out;
-}
-
 bool is_capture(const fs::path& path) { return path.extension() == ".pcap" || path.extension() == ".pcapng"; }
 
 // Every capture in the directory, plus an entry for each thing wrong with the directory itself,
@@ -159,6 +135,7 @@ std::vector<Fixture> discover() {
     std::vector<Fixture> fixtures;
     std::set<std::string> names;
     for (const auto& [name, paths] : captures) {
+        if (!results.contains(name) && fs::exists(dir / (name + ".detect"))) continue;  // detect_test.cpp's
         Fixture fixture{name, paths.front(), ""};
         if (paths.size() > 1) fixture.problem = name + ": both a .pcap and a .pcapng; keep one";
         if (!names.insert(test_name(name)).second) fixture.problem = name + ": its test name is taken by another fixture";
