@@ -246,7 +246,8 @@ int run_detect_command(const std::vector<std::string>& args, std::ostream& out, 
         json = &file;
     }
     Detector detector(options->config);
-    Reporter reporter(out, json);
+    // -oJ -: stdout carries the JSON lines alone (a pipe into jq), the table goes to stderr.
+    Reporter reporter(json == &out ? err : out, json);
     return options->interface.empty() ? run_files(*options, detector, reporter, err) : run_live(*options, detector, reporter, err);
 }
 

@@ -271,6 +271,21 @@ bool Detector::on_answer(const Observed& o, Micros now) {
         if (alert && a == TouchWindow::Answer::positive && kind_uses_ports(kind)) alert->open.set(o.port.value());
         evaluate(*s, kind, t, now);
     }
+    return note_distributed_answer(o) || any;
+}
+
+// A reply to a prober that is one of a distributed scan's sources: the port it found open.
+bool Detector::note_distributed_answer(const Observed& o) {
+    bool any = false;
+    for (auto& [key, view] : targets_) {
+        Alert* alert = view.alert;
+        if (key.first != o.to.value() || alert == nullptr || !kind_uses_ports(key.second)) continue;
+        const bool same = o.protocol == ipproto::tcp ? is_tcp_kind(key.second) : key.second == o.kind;
+        const bool ours = std::find(alert->sources.begin(), alert->sources.end(), o.from) != alert->sources.end();
+        if (!same || !ours) continue;
+        any = true;
+        if (o.role == Observed::Role::positive) alert->open.set(o.port.value());
+    }
     return any;
 }
 
@@ -535,10 +550,24 @@ void Detector::note_distributed(const Observed& o, const DecodedPacket* packet, 
         ++a->probes;
         a->ports.set(o.port.value());
         a->last = now;
-        if (std::find(a->sources.begin(), a->sources.end(), o.from) == a->sources.end()) a->sources.push_back(o.from);
+        if (std::find(a->sources.begin(), a->sources.end(), o.from) == a->sources.end()) {
+            a->sources.push_back(o.from);
+            note_opened_before(*a, o.from, o.to.value(), o.kind);
+        }
         return;
     }
     evaluate_target(o.to.value(), o.kind, v, now);
+}
+
+// The ports of `target` that already answered `source` positively, before the alert was raised.
+void Detector::note_opened_before(Alert& a, Ipv4 source, std::uint32_t target, ScanKind kind) {
+    const Source* s = find_source(source);
+    if (s == nullptr) return;
+    const auto it = s->tracks.find(kind);
+    if (it == s->tracks.end()) return;
+    const auto& touches = it->second.fast.touches();
+    for (std::size_t i = 0; i < touches.size(); ++i)
+        if (touches[i].target == target && touches[i].accepted) a.open.set(touches[i].port);
 }
 
 // A distributed scan: at least two sources with a slice of two ports or more each (a client
@@ -562,6 +591,7 @@ void Detector::evaluate_target(std::uint32_t target, ScanKind kind, TargetView& 
         if (n >= 2) a.sources.push_back(Ipv4{source});
     std::sort(a.sources.begin(), a.sources.end());
     for (const auto& [port, n] : v.port_sources) a.ports.set(port);
+    for (const Ipv4 source : a.sources) note_opened_before(a, source, target, kind);
     a.probes = v.touches.size();
     a.evidence = v.evidence;
     v.alert = &a;

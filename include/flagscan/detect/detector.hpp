@@ -217,6 +217,8 @@ private:
     void close_alert(Alert* alert);
     void retire(Alert* alert);
     Micros idle_limit(const Alert& a) const;
+    bool note_distributed_answer(const Observed& o);
+    void note_opened_before(Alert& a, Ipv4 source, std::uint32_t target, ScanKind kind);
     void note_distributed(const Observed& o, const DecodedPacket* packet, Micros now);
     void feed_distributed(const Observed& o, const DecodedPacket& packet, const Track& t, Micros now);
     bool known_flow(const DecodedPacket& p) const;
