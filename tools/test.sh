@@ -64,10 +64,12 @@ echo "test.sh: unit and replay suites (ASan+UBSan build): $((SECONDS - started))
 # seeds so that the repository is not written to: the decoder fuzzer from test/fuzz/corpus, the
 # replay fuzzer (a whole capture through PcapFile, the survey and the engine) from the hand-built
 # captures pcap-fixtures/built-*, the service fuzzer (nmap-service-probes text and an answer) from
-# test/fuzz/service-corpus. A crashing input is kept in build-fuzz/artifacts/ (reproduce:
+# test/fuzz/service-corpus, the detect fuzzer (flagscan detect's Detector over a whole capture)
+# from the hand-built and detect-* captures. A crashing input is kept in build-fuzz/artifacts/ (reproduce:
 # build-fuzz/test/fuzz/NAME FILE). Each run counts as one case.
 replay_fuzz_seconds=${FLAGSCAN_REPLAY_FUZZ_SECONDS:-30}
 service_fuzz_seconds=${FLAGSCAN_SERVICE_FUZZ_SECONDS:-20}
+detect_fuzz_seconds=${FLAGSCAN_DETECT_FUZZ_SECONDS:-20}
 run_fuzzer() {  # NAME SECONDS SEED_DIR
   local name=$1 seconds=$2 seeds=$3 run=0
   echo "$name: ${seconds} s from $seeds ($(ls "$seeds" | wc -l) seeds)"
@@ -85,16 +87,18 @@ fuzz_dir=$(mktemp -d)
 trap 'rm -rf "$fuzz_dir"' EXIT
 CXX=clang++ configure build-fuzz -Dfuzz=true -Dtests=false -Doptimization=1 -Ddebug=false -Dcpp_args=-gline-tables-only || step=$?
 if ((step == 0)); then
-  meson compile -C build-fuzz decode_fuzzer replay_fuzzer service_fuzzer >"$fuzz_dir/build.log" 2>&1 ||
+  meson compile -C build-fuzz decode_fuzzer replay_fuzzer service_fuzzer detect_fuzzer >"$fuzz_dir/build.log" 2>&1 ||
     { step=$?; tail -n 60 "$fuzz_dir/build.log"; }
 fi
 if ((step == 0)); then
   cp -r test/fuzz/corpus "$fuzz_dir/corpus"
   mkdir -p build-fuzz/artifacts "$fuzz_dir/captures"
   cp pcap-fixtures/built-*.pcap* "$fuzz_dir/captures/"
+  mkdir -p "$fuzz_dir/detect-captures"
+  cp pcap-fixtures/built-*.pcap* pcap-fixtures/detect-*.pcap "$fuzz_dir/detect-captures/"
   cp -r test/fuzz/service-corpus "$fuzz_dir/service-corpus"
   for run in "decode_fuzzer $fuzz_seconds $fuzz_dir/corpus" "replay_fuzzer $replay_fuzz_seconds $fuzz_dir/captures" \
-    "service_fuzzer $service_fuzz_seconds $fuzz_dir/service-corpus"; do
+    "service_fuzzer $service_fuzz_seconds $fuzz_dir/service-corpus" "detect_fuzzer $detect_fuzz_seconds $fuzz_dir/detect-captures"; do
     fuzz_step=0
     run_fuzzer $run || fuzz_step=$?
     if ((fuzz_step == 0)); then passed=$((passed + 1)); else failed=$((failed + 1)) status=1; fi
