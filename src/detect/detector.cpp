@@ -274,12 +274,15 @@ bool Detector::on_answer(const Observed& o, Micros now) {
     return note_distributed_answer(o) || any;
 }
 
-// A reply to a prober that is one of a distributed scan's sources: the port it found open.
+// A reply to a prober that is one of a distributed scan's sources: the port it found open (only
+// the reply's target's views are looked at: this runs for every reply).
 bool Detector::note_distributed_answer(const Observed& o) {
     bool any = false;
-    for (auto& [key, view] : targets_) {
+    const std::uint32_t target = o.to.value();
+    for (auto it = targets_.lower_bound({target, ScanKind{}}); it != targets_.end() && it->first.first == target; ++it) {
+        const auto& [key, view] = *it;
         Alert* alert = view.alert;
-        if (key.first != o.to.value() || alert == nullptr || !kind_uses_ports(key.second)) continue;
+        if (alert == nullptr || !kind_uses_ports(key.second)) continue;
         const bool same = o.protocol == ipproto::tcp ? is_tcp_kind(key.second) : key.second == o.kind;
         const bool ours = std::find(alert->sources.begin(), alert->sources.end(), o.from) != alert->sources.end();
         if (!same || !ours) continue;
