@@ -226,6 +226,73 @@ TEST(Detect, DistributedSlicesAreGrouped) {
     EXPECT_EQ(port_set_text(alerts[0]->ports), "1-12");
 }
 
+// Three sources, each SYN to port 22 of four of the twelve hosts (each below the hosts threshold):
+// one sweep split by hosts, answered by RSTs (refused: failures).
+TEST(Detect, DistributedHostSlicesAreGrouped) {
+    Detector d(DetectConfig{});
+    const Ipv4 sources[] = {{10, 77, 21, 11}, {10, 77, 21, 12}, {10, 77, 21, 13}};
+    for (std::uint8_t s = 0; s < 3; ++s)
+        for (std::uint8_t h = 1; h <= 4; ++h)
+            probe_port(d, kT0 + (s * 4 + h) * 1000, 22, S, R | A, sources[s], Ipv4{10, 77, 22, static_cast<std::uint8_t>(s * 4 + h)});
+    auto raised = d.take_raised();
+    ASSERT_EQ(raised.size(), 1u);  // raised as the sweep happens, not at the end
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 1u);
+    const Alert& a = *alerts[0];
+    EXPECT_TRUE(a.distributed);
+    EXPECT_EQ(a.sources.size(), 3u);
+    EXPECT_EQ(a.shape(), ScanShape::horizontal);
+    EXPECT_EQ(a.target_count, 12u);
+    EXPECT_EQ(port_set_text(a.ports), "22");
+    EXPECT_NE(a.remarks().find("3 sources, disjoint host slices of one port"), std::string::npos) << a.remarks();
+}
+
+// Unanswered slices fail once the answer grace has passed: the alert waits for that, then comes.
+TEST(Detect, DistributedHostSlicesOfSilentHostsAreGroupedOnceAged) {
+    Detector d(DetectConfig{});
+    for (std::uint8_t s = 0; s < 2; ++s)
+        for (std::uint8_t h = 1; h <= 5; ++h)
+            probe_port(d, kT0 + (s * 5 + h) * 1000, 3389, S, 0, Ipv4{10, 77, 21, static_cast<std::uint8_t>(11 + s)},
+                       Ipv4{10, 77, 22, static_cast<std::uint8_t>(s * 5 + h)});
+    EXPECT_TRUE(d.take_raised().empty());  // every probe still awaits its answer
+    EXPECT_TRUE(d.take_finished(kT0 + 2 * kSecond).empty());
+    auto raised = d.take_raised();
+    ASSERT_EQ(raised.size(), 1u);
+    EXPECT_TRUE(raised[0]->distributed);
+    EXPECT_EQ(raised[0]->target_count, 10u);
+}
+
+// Browsers: each client opens port 443 on four sites, every one accepted and used. Disjoint,
+// but a success each time: no scan (TRW).
+TEST(Detect, ClientsOfDisjointSitesAreNotDistributed) {
+    Detector d(DetectConfig{});
+    for (std::uint8_t c = 0; c < 3; ++c)
+        for (std::uint8_t h = 1; h <= 4; ++h) {
+            const Ipv4 client{10, 77, 23, static_cast<std::uint8_t>(c + 1)};
+            const Ipv4 site{10, 77, 24, static_cast<std::uint8_t>(c * 4 + h)};
+            const Micros at = kT0 + (c * 4 + h) * 1000;
+            probe_port(d, at, 443, S, S | A, client, site);
+            d.on_packet(tcp(client, site, 40000, 443, A), at + 200);
+        }
+    EXPECT_TRUE(all(d).empty());
+}
+
+// Two sources each pinging five of ten hosts: one ICMP sweep in slices.
+TEST(Detect, DistributedPingSweepIsGrouped) {
+    Detector d(DetectConfig{});
+    for (std::uint8_t s = 0; s < 2; ++s)
+        for (std::uint8_t h = 1; h <= 5; ++h) {
+            const Ipv4 from{10, 77, 21, static_cast<std::uint8_t>(11 + s)};
+            d.on_packet(decoded(make_icmp_query(from, Ipv4{10, 77, 22, static_cast<std::uint8_t>(s * 5 + h)}, icmp_type::echo, 7, h, {}, 64)),
+                        kT0 + (s * 5 + h) * 1000);
+        }
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_TRUE(alerts[0]->distributed);
+    EXPECT_EQ(alerts[0]->kind, ScanKind::icmp_echo);
+    EXPECT_EQ(alerts[0]->target_count, 10u);
+}
+
 TEST(Detect, ClientsSharingServicesAreNotDistributed) {
     Detector d(DetectConfig{});
     for (std::uint8_t c = 1; c <= 30; ++c)

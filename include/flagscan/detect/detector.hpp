@@ -38,6 +38,16 @@ struct DetectConfig {
 enum class ScanShape : std::uint8_t { vertical, horizontal, block };
 std::string_view scan_shape_name(ScanShape shape);
 
+// A distributed scan is seen from one of two sides: the ports of one target split between its
+// sources (a vertical scan in slices), or the hosts probed on one port (a sweep in slices).
+enum class SliceAxis : std::uint8_t { ports_of_target, hosts_of_port };
+struct SliceKey {
+    SliceAxis axis = SliceAxis::ports_of_target;
+    std::uint32_t key = 0;  // the target's address, or the port
+    ScanKind kind = ScanKind::syn;
+    auto operator<=>(const SliceKey&) const = default;
+};
+
 // One scan: a source (or a group of sources) and a kind, with everything it touched.
 struct Alert {
     std::uint64_t id = 0;
@@ -59,7 +69,7 @@ struct Alert {
     std::vector<Ipv4> lockstep;          // other sources probing the same targets at once (decoys)
     std::string remarks() const;         // note, and the lockstep sources in words
     ScanKind track_kind = ScanKind::syn; // the per-source track it grew from (syn for connect)
-    std::uint32_t view_target = 0;       // distributed: the target whose view raised it
+    SliceKey view;                       // distributed: the view (target or port) that raised it
 
     static constexpr std::size_t kMaxListedTargets = 4096;
     ScanShape shape() const;
@@ -144,6 +154,12 @@ public:
         return it == ports_.end() ? 0 : it->second;
     }
     std::size_t distinct_hosts() const { return hosts_.size(); }
+    std::uint32_t touches_of_host(Ipv4 host) const {
+        auto it = hosts_.find(host.value());
+        return it == hosts_.end() ? 0 : it->second;
+    }
+    // Touches neither answered nor aged yet.
+    std::uint64_t pending() const { return touches_.size() - successes_ - failures_; }
     std::uint64_t successes() const { return successes_; }
     std::uint64_t failures() const { return failures_; }
     // kMaxTouches distinct touches inside one window: no client does that (a scan at 1,600+/s).
@@ -218,9 +234,10 @@ private:
     void retire(Alert* alert);
     Micros idle_limit(const Alert& a) const;
     bool note_distributed_answer(const Observed& o);
-    void note_opened_before(Alert& a, Ipv4 source, std::uint32_t target, ScanKind kind);
-    void note_distributed(const Observed& o, const DecodedPacket* packet, Micros now);
+    void note_opened_before(Alert& a, Ipv4 source, ScanKind kind);
+    void note_distributed(SliceAxis axis, const Observed& o, const DecodedPacket* packet, Micros now);
     void feed_distributed(const Observed& o, const DecodedPacket& packet, const Track& t, Micros now);
+    bool note_view_answer(const SliceKey& key, const Observed& o);
     bool known_flow(const DecodedPacket& p) const;
     void remember_flow(const DecodedPacket& p);
 
@@ -237,32 +254,39 @@ private:
     // probes. Fixed size: a collision forgets an older session, which at worst lets an ACK count.
     std::vector<std::uint64_t> flows_;
 
-    // Distributed scans: per (target, kind), the sources' ports in the window, counted as they
-    // come and go so that each probe costs O(1).
-    struct TargetTouch {
+    // Distributed scans: per (target, kind) the sources' ports, and per (port, kind) the sources'
+    // hosts, in the window, counted as they come and go so that each probe costs O(1).
+    struct SliceTouch {
         Micros at = 0;
         std::uint32_t source = 0;
-        std::uint16_t port = 0;
+        std::uint32_t item = 0;  // the port (ports_of_target) or the host (hosts_of_port)
     };
-    struct TargetView {
-        std::deque<TargetTouch> touches;
-        std::unordered_map<std::uint64_t, std::uint32_t> pairs;         // (source, port) -> touches
-        std::unordered_map<std::uint32_t, std::uint32_t> source_ports;  // source -> distinct ports
-        std::unordered_map<std::uint16_t, std::uint32_t> port_sources;  // port -> distinct sources
-        std::uint32_t slices = 0;  // sources with 2 ports or more
+    struct SliceView {
+        std::deque<SliceTouch> touches;
+        std::unordered_map<std::uint64_t, std::uint32_t> pairs;         // (source, item) -> touches
+        std::unordered_map<std::uint32_t, std::uint32_t> source_items;  // source -> distinct items
+        std::unordered_map<std::uint32_t, std::uint32_t> item_sources;  // item -> distinct sources
+        std::uint32_t slices = 0;  // sources with 2 items or more
         std::uint32_t whole = 0;   // sources at the threshold on their own
         ToolEvidence evidence;     // of the probes seen since the view began
         Alert* alert = nullptr;
+        bool candidate = false;    // shaped like a distributed scan, its answers still awaited
     };
-    std::map<std::pair<std::uint32_t, ScanKind>, TargetView> targets_;
-    void push_target(TargetView& v, const TargetTouch& t);
-    void pop_target(TargetView& v);
+    std::map<SliceKey, SliceView> views_;
+    std::uint32_t slice_threshold(SliceAxis axis) const;
+    void push_slice(SliceAxis axis, SliceView& v, const SliceTouch& t);
+    void pop_slice(SliceAxis axis, SliceView& v);
+    void expire_view(SliceAxis axis, SliceView& v, Micros now);
+    void feed_view(SliceAxis axis, const Observed& o, const DecodedPacket& packet, const Track& t, Micros now);
+    enum class SliceVerdict : std::uint8_t { no, wait, yes };
+    SliceVerdict slices_failed(const SliceKey& key, const SliceView& v, Micros now);
+    void evaluate_view(const SliceKey& key, SliceView& v, Micros now);
+    std::vector<SliceKey> view_candidates_;
+    void recheck_views(Micros now);
     // Sources whose window reached a threshold while its touches still waited for answers: looked
     // at again by take_finished, when the unanswered ones have aged into failures.
     std::vector<std::pair<std::uint32_t, ScanKind>> candidates_;
     void recheck_candidates(Micros now);
-    void expire_target(TargetView& v, Micros now);
-    void evaluate_target(std::uint32_t target, ScanKind kind, TargetView& v, Micros now);
 };
 
 }  // namespace flagscan
