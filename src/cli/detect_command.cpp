@@ -199,7 +199,7 @@ int run_live(const DetectOptions& o, Detector& d, Reporter& r, std::ostream& err
     }
     (*capture)->stop();
     r.end(d);
-    return 0;
+    return interrupts.interrupted() ? 130 : 0;  // as an interrupted scan: what it held is written
 }
 
 }  // namespace
