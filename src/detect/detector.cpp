@@ -374,7 +374,7 @@ bool Detector::try_raise(Source& s, ScanKind kind, Track& t, Micros now) {
 
 void Detector::evaluate(Source& s, ScanKind kind, Track& t, Micros now) {
     if (t.alert || try_raise(s, kind, t, now)) return;
-    if (t.candidate || candidates_.size() >= kMaxCandidates || !near_threshold(kind, t)) return;
+    if (t.candidate || candidates_.size() >= config_.max_sources || !near_threshold(kind, t)) return;
     t.candidate = true;
     t.draft = draft_from(s, kind, reaches_threshold(kind, t.fast) ? t.fast : t.slow, now);
     candidates_.emplace_back(s.address.value(), kind);
@@ -440,21 +440,57 @@ Alert& Detector::raise(Source& s, ScanKind kind, Track& t, bool slow, Micros now
     a.handshakes = t.handshakes;
     a.evidence = t.evidence;
     a.kind = reported_kind(a);
-    // nmap -D: the same probes from several addresses at once; every decoy gets the replies,
-    // so the headers cannot tell which is real: each is reported, naming the others.
-    for (const auto& other : open_)
-        if (other->track_kind == kind && other->targets == a.targets && std::llabs(a.first - other->first) <= config_.window &&
-            !other->distributed) {
-            a.lockstep.push_back(other->sources.front());
-            other->lockstep.push_back(s.address);
-        }
+    note_lockstep(a, s.address);
     t.alert = &a;
     t.fast.clear();  // from now on the alert holds what the scan touches
     t.slow.clear();
-    raised_.push_back(&a);
+    open_alert(std::move(alert));
+    return a;
+}
+
+// At most --max-sources alerts open: past that the oldest raised one is ended now (reported as it
+// stands) rather than the sensor growing without bound under a flood of scanning sources.
+void Detector::open_alert(std::unique_ptr<Alert> alert) {
+    if (open_.size() >= config_.max_sources) {
+        retire(open_.front().get());
+        ++stats_.alerts_cut;
+    }
+    raised_.push_back(alert.get());
     open_.push_back(std::move(alert));
     ++stats_.alerts;
-    return a;
+}
+
+std::uint64_t Detector::lockstep_signature(const Alert& a) {
+    std::uint64_t h = 1469598103934665603ull ^ static_cast<std::uint64_t>(a.track_kind);
+    for (const Ipv4 t : a.targets) h = (h ^ t.value()) * 1099511628211ull;
+    return (h ^ a.target_count) * 1099511628211ull;
+}
+
+// nmap -D: the same probes from several addresses at once; every decoy gets the replies,
+// so the headers cannot tell which is real: each is reported, naming the others.
+void Detector::note_lockstep(Alert& a, Ipv4 source) {
+    a.lockstep_key = lockstep_signature(a);
+    LockstepGroup& g = lockstep_[a.lockstep_key];
+    if (g.crowd) return;
+    if (g.members.size() == kMaxDecoys) {  // more than nmap can send: not decoys
+        for (Alert* other : g.members) other->lockstep.clear();
+        g.members.clear();
+        g.crowd = true;
+        return;
+    }
+    for (Alert* other : g.members)
+        if (other->targets == a.targets && std::llabs(a.first - other->first) <= config_.window) {
+            a.lockstep.push_back(other->sources.front());
+            other->lockstep.push_back(source);
+        }
+    g.members.push_back(&a);
+}
+
+void Detector::forget_lockstep(const Alert* a) {
+    auto it = lockstep_.find(a->lockstep_key);
+    if (it == lockstep_.end()) return;
+    std::erase(it->second.members, a);
+    if (it->second.members.empty()) lockstep_.erase(it);
 }
 
 std::vector<const Alert*> Detector::take_raised() { return std::exchange(raised_, {}); }
@@ -462,6 +498,7 @@ std::vector<const Alert*> Detector::take_raised() { return std::exchange(raised_
 // Detaches an alert from whatever feeds it (its source's track, its target view).
 void Detector::close_alert(Alert* alert) {
     alert->kind = reported_kind(*alert);
+    forget_lockstep(alert);
     if (alert->distributed) {
         if (auto v = views_.find(alert->view); v != views_.end()) v->second.alert = nullptr;
         return;
@@ -628,7 +665,7 @@ void Detector::evaluate_view(const SliceKey& key, SliceView& v, Micros now) {
     switch (slices_failed(key, v, now)) {
         case SliceVerdict::no: return;
         case SliceVerdict::wait:
-            if (!v.candidate && view_candidates_.size() < kMaxCandidates) {
+            if (!v.candidate && view_candidates_.size() < config_.max_sources) {
                 v.candidate = true;
                 view_candidates_.push_back(key);
             }
@@ -656,9 +693,7 @@ void Detector::evaluate_view(const SliceKey& key, SliceView& v, Micros now) {
     a.probes = v.touches.size();
     a.evidence = v.evidence;
     v.alert = &a;
-    raised_.push_back(&a);
-    open_.push_back(std::move(alert));
-    ++stats_.alerts;
+    open_alert(std::move(alert));
 }
 
 // Views waiting for answers: looked at again once their probes have had time to be answered.

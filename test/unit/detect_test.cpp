@@ -453,13 +453,32 @@ TEST(DetectReport, JsonLineHasTheSchema) {
         EXPECT_NE(line.find(field), std::string::npos) << field << " in " << line;
     std::ostringstream summary;
     write_summary_json(summary, d.stats());
-    EXPECT_EQ(summary.str(), "{\"type\":\"summary\",\"packets\":24,\"sources_tracked\":1,\"sources_evicted\":0,\"alerts\":1}\n");
+    EXPECT_EQ(summary.str(), "{\"type\":\"summary\",\"packets\":24,\"sources_tracked\":1,\"sources_evicted\":0,\"alerts\":1,\"alerts_cut\":0}\n");
+}
+
+// Past 512 ports the list becomes a bitmap: the same set either way.
+TEST(DetectReport, PortSetIsTheSameSetAsListOrBitmap) {
+    PortSet small, large;
+    for (std::uint16_t p = 1000; p > 0; p -= 2) large.set(p);  // 500 ports: still a list
+    large.set(65535);
+    large.set(0);
+    for (std::uint16_t p = 1; p <= 40; ++p) large.set(static_cast<std::uint16_t>(2000 + p));  // past 512: a bitmap
+    EXPECT_EQ(large.count(), 542u);
+    EXPECT_TRUE(large.test(0) && large.test(2) && large.test(1000) && large.test(2040) && large.test(65535));
+    EXPECT_FALSE(large.test(1) || large.test(999) || large.test(2041));
+    large.set(2040);  // again: no change
+    EXPECT_EQ(large.count(), 542u);
+    const std::string text = port_set_text(large);
+    EXPECT_TRUE(text.starts_with("0,2,4,6,8,")) << text;
+    EXPECT_TRUE(text.ends_with(",998,1000,2001-2040,65535")) << text;
+    EXPECT_TRUE(small.empty());
 }
 
 TEST(DetectReport, PortSetText) {
-    std::bitset<65536> bits;
-    for (int p : {1, 2, 3, 3306, 8080, 8081}) bits.set(p);
-    EXPECT_EQ(port_set_text(bits), "1-3,3306,8080-8081");
+    PortSet ports;
+    for (std::uint16_t p : {8081, 1, 3306, 2, 3, 8080, 3}) ports.set(p);
+    EXPECT_EQ(port_set_text(ports), "1-3,3306,8080-8081");
+    EXPECT_EQ(ports.count(), 6u);
     EXPECT_EQ(iso_time(kT0 + 123456), "2027-01-15T08:00:00.123456Z");
 }
 

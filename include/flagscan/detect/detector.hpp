@@ -1,7 +1,6 @@
 // Detector: port scans recognised from decoded packets, per source, in bounded memory; `now` is an argument.
 #pragma once
 
-#include <bitset>
 #include <cstdint>
 #include <deque>
 #include <list>
@@ -12,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "flagscan/detect/port_set.hpp"
 #include "flagscan/detect/probe_class.hpp"
 #include "flagscan/detect/tool_guess.hpp"
 #include "flagscan/engine/clock.hpp"
@@ -55,8 +55,8 @@ struct Alert {
     ScanKind kind = ScanKind::syn;
     std::set<Ipv4> targets;              // at most kMaxListedTargets listed ...
     std::uint64_t target_count = 0;      // ... all counted
-    std::bitset<65536> ports;
-    std::bitset<65536> open;
+    PortSet ports;
+    PortSet open;
     bool uses_ports = true;
     std::uint64_t probes = 0;
     Micros first = 0;
@@ -70,6 +70,7 @@ struct Alert {
     std::string remarks() const;         // note, and the lockstep sources in words
     ScanKind track_kind = ScanKind::syn; // the per-source track it grew from (syn for connect)
     SliceKey view;                       // distributed: the view (target or port) that raised it
+    std::uint64_t lockstep_key = 0;      // its decoy group's signature (its targets when raised)
 
     static constexpr std::size_t kMaxListedTargets = 4096;
     ScanShape shape() const;
@@ -83,6 +84,7 @@ struct DetectStats {
     std::uint64_t sources_tracked = 0;  // sources given state, ever
     std::uint64_t sources_evicted = 0;  // by the --max-sources cap
     std::uint64_t alerts = 0;
+    std::uint64_t alerts_cut = 0;  // open alerts ended early to keep at most --max-sources open
 };
 
 // A FIFO over one vector that grows by doubling: unlike std::deque, an empty one allocates
@@ -229,8 +231,19 @@ private:
     bool try_raise(Source& s, ScanKind kind, Track& t, Micros now);
     bool near_threshold(ScanKind kind, const Track& t) const;
     std::unique_ptr<Alert> draft_from(const Source& s, ScanKind kind, const TouchWindow& w, Micros now) const;
-    static constexpr std::size_t kMaxCandidates = 4096;
     void close_alert(Alert* alert);
+    void open_alert(std::unique_ptr<Alert> alert);
+    // nmap -D: alerts of one kind raised on the same targets at once, grouped by a signature of
+    // (kind, targets); a group past nmap's 128 decoys is a crowd, not decoys, and stops growing.
+    static constexpr std::size_t kMaxDecoys = 128;
+    static std::uint64_t lockstep_signature(const Alert& a);
+    void note_lockstep(Alert& a, Ipv4 source);
+    void forget_lockstep(const Alert* a);
+    struct LockstepGroup {
+        std::vector<Alert*> members;
+        bool crowd = false;
+    };
+    std::unordered_map<std::uint64_t, LockstepGroup> lockstep_;
     void retire(Alert* alert);
     Micros idle_limit(const Alert& a) const;
     bool note_distributed_answer(const Observed& o);
@@ -245,7 +258,7 @@ private:
     DetectStats stats_;
     SourceList sources_;  // most recent first
     std::unordered_map<std::uint32_t, SourceList::iterator> by_address_;
-    std::vector<std::unique_ptr<Alert>> open_;
+    std::deque<std::unique_ptr<Alert>> open_;  // in the order raised: the oldest ends first when too many
     std::vector<std::unique_ptr<Alert>> closed_;
     std::vector<const Alert*> raised_;
     std::uint64_t next_id_ = 1;
