@@ -310,6 +310,31 @@ TEST(Detect, SourcesAreCappedAndEvictionsCounted) {
     EXPECT_EQ(d.stats().sources_tracked, 10u);
 }
 
+// More scans open at once than --max-sources: the oldest is ended early (written as it stands),
+// none is lost, and the count is reported.
+TEST(Detect, OpenAlertsAreCappedAndNoneIsLost) {
+    DetectConfig c;
+    c.max_sources = 4;
+    Detector d(c);
+    for (std::uint8_t s = 1; s <= 10; ++s)
+        for (std::uint16_t p = 1; p <= 12; ++p) probe_port(d, kT0 + s * 10'000 + p * 100, p, S, R | A, Ipv4{10, 77, 23, s});
+    EXPECT_EQ(d.take_raised().size(), 10u);
+    EXPECT_EQ(d.stats().alerts_cut, 6u);
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 10u);
+    for (const auto& a : alerts) EXPECT_EQ(port_set_text(a->ports), "1-12");
+}
+
+// nmap sends at most 128 decoys: 130 sources scanning one target at once are a crowd, not decoys.
+TEST(Detect, ACrowdIsNotDecoys) {
+    Detector d(DetectConfig{});
+    for (std::uint16_t p = 1; p <= 12; ++p)
+        for (std::uint8_t s = 1; s <= 130; ++s) probe_port(d, kT0 + p * 1000 + s, p, S, R | A, Ipv4{10, 77, 23, s});
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 130u);
+    for (const auto& a : alerts) EXPECT_TRUE(a->lockstep.empty()) << a->remarks();
+}
+
 TEST(Detect, ScanEndsAfterIdleWindow) {
     Detector d(DetectConfig{});
     for (std::uint16_t p = 1; p <= 12; ++p) probe_port(d, kT0 + p, p, Fi, 0);
