@@ -192,6 +192,12 @@ std::uint32_t OsDbParser::intern(std::string_view expression) {
 
 Result<OsDb> OsDb::parse(std::string_view text, std::string_view file_name) {
     OsDb db;
+    // Room for every entry at once: the slots are most of the memory, and growing them by
+    // doubling would copy megabytes several times.
+    std::size_t expected = 1;
+    for (std::size_t at = text.find("\nFingerprint "); at != std::string_view::npos; at = text.find("\nFingerprint ", at + 1)) ++expected;
+    db.entries_.reserve(expected);
+    db.slots_.reserve(expected * 128);
     OsDbParser parser(db, file_name);
     std::uint32_t number = 0;
     for (std::size_t at = 0; at < text.size();) {
