@@ -158,11 +158,10 @@ std::optional<std::string> OsDbParser::test_line(std::string_view text) {
     entry_tests_[*index] = true;
     const OsTestPoints& test = db_.tests_[*index];
     auto& attributes = view->attributes;
-    // nmap (FingerTest::str2AVal): SEQ/OPS/WIN(R=N) is a test without results; a test with R
-    // that gives other attributes but no R has R=Y.
+    // SEQ/OPS/WIN(R=N) is a test without results (nmap's FingerTest::str2AVal). A test that gives
+    // attributes but no R is kept without R, as nmap 7.93 (the nmap-common this file comes with)
+    // scores it: nmap 7.94 and later read it as R=Y, which moves guesses by a point or two.
     if (!test.has_r && attributes.size() == 1 && attributes[0].first == "R" && attributes[0].second == "N") return std::nullopt;
-    const bool gives_r = std::any_of(attributes.begin(), attributes.end(), [](const auto& a) { return a.first == "R"; });
-    if (test.has_r && !gives_r && !attributes.empty()) attributes.emplace_back("R", "Y");
     OsEntry& entry = db_.entries_.back();
     std::uint32_t* slots = db_.slots_.data() + (db_.entries_.size() - 1) * db_.slot_count();
     for (const auto& [name, value] : attributes) {

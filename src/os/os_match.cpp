@@ -99,8 +99,6 @@ OsSubject::OsSubject(const OsDb& db, const Fingerprint& fingerprint) : values_(d
             const auto slot = db.slot(test.name, name);
             if (slot && !values_[*slot]) values_[*slot] = value;
         }
-        const auto r = db.slot(test.name, "R");
-        if (test.has_r && r && !values_[*r] && !given->attributes.empty()) values_[*r] = "Y";
     }
 }
 

@@ -57,8 +57,8 @@ public:
 
     // The whole file; `file_name` names it in errors, one line each:
     //   "nmap-os-db:2417: unknown attribute 'XX' in test T1: 'T1(XX=1)'"
-    // A test that gives attributes but no R is read as R=Y, and SEQ/OPS/WIN(R=N) as absent,
-    // as nmap reads them (osscan.cc, FingerTest::str2AVal).
+    // SEQ/OPS/WIN(R=N) is read as absent (osscan.cc FingerTest::str2AVal); a test giving no R
+    // has no R, as nmap 7.93 reads it (7.94 and later imply R=Y).
     static Result<OsDb> parse(std::string_view text, std::string_view file_name);
     // The file at `path`: "nmap-os-db not found at PATH: install nmap-common (apt-get install
     // nmap-common) or pass --os-db FILE" when it is not there.

@@ -14,8 +14,8 @@
 
 namespace flagscan {
 
-// Whether a subject's value satisfies a database expression (osscan.cc expr_match, as nmap has
-// it since 7.94): alternatives split by '|', an empty one matching only an empty value; for a
+// Whether a subject's value satisfies a database expression (osscan.cc expr_match as nmap has
+// it since 7.94, which fixed 7.93's prefix matches: "A|B" no longer takes "AS"): alternatives split by '|', an empty one matching only an empty value; for a
 // value of hex digits, "A-B" (inclusive), ">X", "<X" and plain numbers compare as hex numbers
 // (leading zeros and case aside); anything else compares as a literal string ("M5B4ST11NW7"
 // is equal or not, never a prefix). With `nested` (the OPS test and every "O" attribute) a
@@ -23,8 +23,7 @@ namespace flagscan {
 bool os_expr_match(std::string_view value, std::string_view expression, bool nested = false);
 
 // A subject fingerprint laid out in the database's slots (views into `fingerprint`, which
-// must outlive it), as nmap reads an observed print: a test that gives attributes but no R has
-// R=Y; tests and attributes the database does not score are left out.
+// must outlive it); tests and attributes the database does not score are left out.
 class OsSubject {
 public:
     OsSubject(const OsDb& db, const Fingerprint& fingerprint);
