@@ -59,6 +59,7 @@ constexpr std::string_view kWrapPrefix = "OS:";
 }  // namespace
 
 Result<FingerprintTestView> split_fingerprint_test(std::string_view text) {
+    if (text.empty()) return Error{"empty test"};
     const std::size_t open = text.find('(');
     if (open == std::string_view::npos) return Error{"missing '('"};
     if (text.back() != ')') return Error{"missing ')' at the end"};

@@ -177,6 +177,13 @@ TEST(OsDbParse, RefusesAMalformedLineNamingFileAndLine) {
     EXPECT_EQ(db_error("Fingerprint X\n"), "db.txt:1: Fingerprint before MatchPoints: 'Fingerprint X'");
     EXPECT_EQ(db_error(std::string(kSmallPoints)), "db.txt: no Fingerprint entries");
     EXPECT_EQ(db_error(head + "T1(R=Y)\n"), "(parsed)");
+    // Every cut of a valid file is read without reading past its end: parsed or refused.
+    const std::string whole = head + "CPE cpe:/o:a:b auto\nSEQ(SP=0-5%GCD=1|2%TI=Z)\nOPS(O1=M[>500]ST11)\nT1(R=Y%DF=N)\n";
+    std::size_t refused = 0;
+    for (std::size_t cut = 0; cut <= whole.size(); ++cut) refused += !OsDb::parse(whole.substr(0, cut), "db.txt").ok();
+    EXPECT_GT(refused, 0u);
+    EXPECT_LT(refused, whole.size());
+    EXPECT_EQ(split_fingerprint_test("").error(), "empty test");
 }
 
 TEST(OsDbParse, RefusesACorruptLineInTheInstalledFile) {
