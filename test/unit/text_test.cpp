@@ -20,6 +20,13 @@ TEST(SplitOn, KeepsEmptyPartsForTheCallerToReport) {
     EXPECT_EQ(split_on("10.0.0.1", '-'), (Parts{"10.0.0.1"}));
 }
 
+TEST(TrimSpace, DropsBlanksAtBothEndsOnly) {
+    EXPECT_EQ(trim_space(" \t a b \r\n"), "a b");
+    EXPECT_EQ(trim_space(" \t\r\n"), "");
+    EXPECT_EQ(trim_space(""), "");
+    EXPECT_EQ(trim_space("x"), "x");
+}
+
 TEST(QuoteForError, CutsLongInputAndHidesControlBytes) {
     EXPECT_EQ(quote_for_error("eth9"), "'eth9'");
     EXPECT_EQ(quote_for_error(std::string_view("a\nb", 3)), "'a?b'");

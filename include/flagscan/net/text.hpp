@@ -23,6 +23,9 @@ Result<std::string> unescape_c_string(std::string_view raw);
 // gives one empty part.
 std::vector<std::string_view> split_on(std::string_view text, char separator);
 
+// `text` without the blanks (space, tab, CR, LF, VT, FF) at either end.
+std::string_view trim_space(std::string_view text);
+
 // A whole file's bytes; nullopt when it cannot be opened or read.
 std::optional<std::string> read_text_file(const std::string& path);
 
