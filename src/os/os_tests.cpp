@@ -219,8 +219,11 @@ void timestamp_tests(const SeqSeries& s, SeqAnalysis& a) {
         hz += mod_diff(s.timestamps[i], s.timestamps[i - 1]) / seconds / static_cast<double>(n - 1);
     }
     a.timestamp_hz = hz;
-    if (hz <= 0) return;
     std::int64_t uptime = 0;
+    if (hz <= 0) {  // no rate: no TS, yet nmap still dates the boot at the first probe
+        a.uptime = 0;
+        return;
+    }
     if (hz < 5.66) uptime = s.timestamps[0] / 2;
     else if (hz > 70 && hz < 150) uptime = s.timestamps[0] / 100;
     else if (hz > 724 && hz < 1448) uptime = s.timestamps[0] / 1000;

@@ -97,7 +97,9 @@ struct SeqAnalysis {
     std::vector<std::uint16_t> tcp_ids, closed_ids, icmp_ids;
     std::optional<std::string> ts;        // TS: 0, U, or log2 of the rate (1, 7, 8 for 2, 100, 200 Hz)
     double timestamp_hz = 0;
-    std::optional<std::int64_t> uptime;   // seconds before the first SEQ probe (0 when over 2 years)
+    // Seconds up before the first SEQ probe (0 when over 2 years, or when the timestamps did not
+    // move); set whenever nmap prints "Uptime guess" (last boot = that probe's send time - uptime).
+    std::optional<std::int64_t> uptime;
 };
 SeqAnalysis analyse_seq(const OsRound& round);
 // "Difficulty=261 (Good luck!)", nullopt with fewer than 4 replies (nmap prints nothing).
