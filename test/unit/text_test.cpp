@@ -41,5 +41,18 @@ TEST(UnescapeCString, ReadsNmapEscapes) {
     EXPECT_FALSE(unescape_c_string(R"(\q)").ok());
 }
 
+TEST(ParseWhole, ReadsTheWholeTextOrNothing) {
+    EXPECT_EQ(parse_whole<unsigned>("65535"), 65535u);
+    EXPECT_EQ(parse_whole<int>("-3"), -3);
+    EXPECT_EQ(parse_whole<double>("2.5"), 2.5);
+    EXPECT_FALSE(parse_whole<unsigned>(""));
+    EXPECT_FALSE(parse_whole<unsigned>("-1"));    // no sign for unsigned types
+    EXPECT_FALSE(parse_whole<unsigned>("12a"));   // trailing junk
+    EXPECT_FALSE(parse_whole<unsigned>(" 12"));   // no spaces
+    EXPECT_FALSE(parse_whole<std::uint8_t>("256"));  // does not fit
+    EXPECT_FALSE(parse_whole<std::uint64_t>("18446744073709551616"));
+    EXPECT_EQ(parse_whole<std::uint64_t>("18446744073709551615"), 18446744073709551615ull);
+}
+
 }  // namespace
 }  // namespace flagscan
