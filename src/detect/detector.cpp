@@ -173,8 +173,21 @@ Detector::Source& Detector::source_for(Ipv4 address) {
     return sources_.front();
 }
 
-bool Detector::known_flow(const DecodedPacket& p) const { return flows_[flow_hash(p) % kFlowSlots] == flow_hash(p); }
-void Detector::remember_flow(const DecodedPacket& p) { flows_[flow_hash(p) % kFlowSlots] = flow_hash(p); }
+Detector::Track* Detector::find_track(Source* s, ScanKind kind) {
+    if (!s) return nullptr;
+    auto it = s->tracks.find(kind);
+    return it == s->tracks.end() ? nullptr : &it->second;
+}
+
+bool Detector::known_flow(const DecodedPacket& p) const {
+    const std::uint64_t h = flow_hash(p);
+    return flows_[h % kFlowSlots] == h;
+}
+
+void Detector::remember_flow(const DecodedPacket& p) {
+    const std::uint64_t h = flow_hash(p);
+    flows_[h % kFlowSlots] = h;
+}
 
 void Detector::on_packet(const DecodedPacket& packet, Micros now, bool fragmented) {
     ++stats_.packets;
@@ -310,35 +323,32 @@ bool Detector::note_view_answer(const SliceKey& key, const Observed& o) {
 // any data counts as failed: a half-open probe, not a client's session.
 void Detector::on_prober_reset(const DecodedPacket& packet, Micros now) {
     Source* s = find_source(packet.ip.src);
-    if (!s) return;
-    auto it = s->tracks.find(ScanKind::syn);
-    if (it == s->tracks.end()) return;
-    Track& t = it->second;
-    const bool in_fast = t.fast.abort(packet.ip.dst, packet.tcp->dport);
-    const bool in_slow = t.slow.abort(packet.ip.dst, packet.tcp->dport);
+    Track* t = find_track(s, ScanKind::syn);
+    if (!t) return;
+    const bool in_fast = t->fast.abort(packet.ip.dst, packet.tcp->dport);
+    const bool in_slow = t->slow.abort(packet.ip.dst, packet.tcp->dport);
     const bool changed = in_fast || in_slow;
-    if (changed) evaluate(*s, ScanKind::syn, t, now);
+    if (changed) evaluate(*s, ScanKind::syn, *t, now);
 }
 
 // A bare ACK: the third step of a handshake the source began (a connect scan, or any client),
 // session traffic, or else an ACK probe (-sA / -sW).
 void Detector::on_ack(const Observed& o, const DecodedPacket& packet, Micros now) {
-    if (Source* s = find_source(o.from)) {
-        if (auto it = s->tracks.find(ScanKind::syn); it != s->tracks.end() && it->second.alert && !o.payload &&
-                                                     it->second.alert->open.test(o.port.value())) {
-            ++it->second.alert->handshakes;  // an ACK to a port found open: the connect scan's third step
+    if (Track* t = find_track(find_source(o.from), ScanKind::syn)) {
+        Track& syn = *t;
+        if (syn.alert && !o.payload && syn.alert->open.test(o.port.value())) {
+            ++syn.alert->handshakes;  // an ACK to a port found open: the connect scan's third step
             return;
         }
-        if (auto it = s->tracks.find(ScanKind::syn); it != s->tracks.end() && it->second.fast.complete(o.to, o.port)) {
-            ++it->second.handshakes;
-            if (it->second.alert) ++it->second.alert->handshakes;
+        if (syn.fast.complete(o.to, o.port)) {
+            ++syn.handshakes;
+            if (syn.alert) ++syn.alert->handshakes;
             return;
         }
-        if (o.payload)
-            if (auto it = s->tracks.find(ScanKind::syn); it != s->tracks.end()) {
-                it->second.fast.saw_data(o.to, o.port);
-                it->second.slow.saw_data(o.to, o.port);
-            }
+        if (o.payload) {
+            syn.fast.saw_data(o.to, o.port);
+            syn.slow.saw_data(o.to, o.port);
+        }
     }
     if (o.payload || known_flow(packet) || !packet.tcp || packet.tcp->flags.bits() != TcpFlags::ack) return;
     Observed probe = o;
@@ -624,11 +634,9 @@ void Detector::note_distributed(SliceAxis axis, const Observed& o, const Decoded
 // The ports of the alert's targets that already answered `source` positively, before the alert
 // was raised.
 void Detector::note_opened_before(Alert& a, Ipv4 source, ScanKind kind) {
-    const Source* s = find_source(source);
-    if (s == nullptr) return;
-    const auto it = s->tracks.find(kind);
-    if (it == s->tracks.end()) return;
-    const auto& touches = it->second.fast.touches();
+    const Track* t = find_track(find_source(source), kind);
+    if (!t) return;
+    const auto& touches = t->fast.touches();
     for (std::size_t i = 0; i < touches.size(); ++i)
         if (touches[i].accepted && a.targets.count(Ipv4{touches[i].target}) && a.ports.test(touches[i].port)) a.open.set(touches[i].port);
 }
@@ -641,13 +649,12 @@ Detector::SliceVerdict Detector::slices_failed(const SliceKey& key, const SliceV
     std::uint64_t failures = 0, successes = 0, pending = 0;
     for (const auto& [source, n] : v.source_items) {
         if (n < 2) continue;
-        Source* s = find_source(Ipv4{source});
-        auto t = s ? s->tracks.find(key.kind) : decltype(s->tracks.end()){};
-        if (!s || t == s->tracks.end()) continue;
-        t->second.fast.expire(now, kForever, config_.answer_grace);  // ages, drops nothing
-        failures += t->second.fast.failures();
-        successes += t->second.fast.successes();
-        pending += t->second.fast.pending();
+        Track* t = find_track(find_source(Ipv4{source}), key.kind);
+        if (!t) continue;
+        t->fast.expire(now, kForever, config_.answer_grace);  // ages, drops nothing
+        failures += t->fast.failures();
+        successes += t->fast.successes();
+        pending += t->fast.pending();
     }
     const std::uint64_t need = slice_threshold(key.axis) / 2;
     if (failures >= need && failures >= successes) return SliceVerdict::yes;

@@ -219,6 +219,7 @@ private:
 
     Source& source_for(Ipv4 address);
     Source* find_source(Ipv4 address);
+    static Track* find_track(Source* s, ScanKind kind);  // nullptr when S is or has none
     void on_probe(const Observed& o, const DecodedPacket& packet, Micros now);
     bool on_answer(const Observed& o, Micros now);
     void on_ack(const Observed& o, const DecodedPacket& packet, Micros now);
