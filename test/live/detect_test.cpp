@@ -42,20 +42,38 @@ std::vector<std::string> wait_for_alerts(const std::string& path, std::size_t n,
 
 class DetectLive : public LabTest {};
 
+// `[PREFIX...] flagscan detect -e IFACE ARGS... -oJ FILE` on the lab's host-side veth, in a thread
+// begun before the scans it must see; its JSON lines in `json`.
+class Sensor {
+public:
+    Sensor(const std::string& iface, const std::vector<std::string>& prefix, const std::vector<std::string>& args) {
+        std::vector<std::string> argv = prefix;
+        for (const auto& a : std::vector<std::string>{flagscan_bin(), "detect", "-e", iface, "-oJ", json}) argv.push_back(a);
+        argv.insert(argv.end(), args.begin(), args.end());
+        thread_ = std::thread([this, argv] { result_ = run_process(argv, std::chrono::seconds(40)); });
+        std::this_thread::sleep_for(1500ms);  // the capture is open
+    }
+    ~Sensor() { join(); }
+    const ProcessResult& join() {
+        if (thread_.joinable()) thread_.join();
+        return result_;
+    }
+    const TempDir dir;
+    const std::string json = dir.path() + "/detect.jsonl";
+
+private:
+    ProcessResult result_;
+    std::thread thread_;
+};
+
 TEST_F(DetectLive, AlertsAppearDuringFlagscanAndNmapScans) {
     if (!in_path("nmap")) GTEST_SKIP() << "nmap is not installed";
     std::string error;
     const std::string iface = lab_host_interface(error);
     ASSERT_FALSE(iface.empty()) << error;
-    const TempDir dir;
-    const std::string json = dir.path() + "/detect.jsonl";
     // --window 2: a scan's JSON line is written 2 s after its last probe, while detect still runs.
-    ProcessResult detector;
-    std::thread watch([&] {
-        detector = run_process({flagscan_bin(), "detect", "-e", iface, "--window", "2", "--duration", "14", "-oJ", json},
-                               std::chrono::seconds(40));
-    });
-    std::this_thread::sleep_for(1500ms);  // the capture is open
+    Sensor sensor(iface, {}, {"--window", "2", "--duration", "14"});
+    const std::string& json = sensor.json;
 
     const auto ours = scan({"-sS", "-p", "1-200", "-Pn", "-n"}, lab_address(2));
     EXPECT_EQ(ours.process.exit_code, 0) << ours.process.describe();
@@ -64,7 +82,7 @@ TEST_F(DetectLive, AlertsAppearDuringFlagscanAndNmapScans) {
     const auto nmap = run_process({"nmap", "-n", "-Pn", "-sS", "-p", "1-200", lab_address(2)}, std::chrono::seconds(60));
     EXPECT_EQ(nmap.exit_code, 0) << nmap.describe();
     const auto both = wait_for_alerts(json, 2, 5s);
-    watch.join();
+    const ProcessResult& detector = sensor.join();
 
     ASSERT_EQ(first.size(), 1u) << "no alert while flagscan scanned; detect said:\n" << detector.describe();
     ASSERT_EQ(both.size(), 2u) << "no alert while nmap scanned; detect said:\n" << detector.describe();
@@ -88,19 +106,12 @@ TEST_F(DetectLive, InterruptedSensorWritesWhatItHolds) {
     std::string error;
     const std::string iface = lab_host_interface(error);
     ASSERT_FALSE(iface.empty()) << error;
-    const TempDir dir;
-    const std::string json = dir.path() + "/detect.jsonl";
-    ProcessResult detector;
-    std::thread watch([&] {
-        detector = run_process({"timeout", "--preserve-status", "-s", "INT", "6", flagscan_bin(), "detect", "-e", iface,
-                                "--window", "60", "-oJ", json},
-                               std::chrono::seconds(30));
-    });
-    std::this_thread::sleep_for(1500ms);  // the capture is open
+    Sensor sensor(iface, {"timeout", "--preserve-status", "-s", "INT", "6"}, {"--window", "60"});
+    const std::string& json = sensor.json;
     const auto ours = scan({"-sS", "-p", "1-100", "-Pn", "-n"}, lab_address(2));
     EXPECT_EQ(ours.process.exit_code, 0) << ours.process.describe();
     EXPECT_TRUE(alerts_in(json).empty()) << "written before the interrupt: the window is 60 s";
-    watch.join();
+    const ProcessResult& detector = sensor.join();
     EXPECT_EQ(detector.exit_code, 130) << detector.describe();
     const auto alerts = alerts_in(json);
     ASSERT_EQ(alerts.size(), 1u) << detector.describe();
