@@ -26,6 +26,8 @@ if [[ ${1:-} == --only ]]; then
     shift 2
 fi
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=capture-wait.sh
+source "$HERE/capture-wait.sh"
 ROOT="$(cd "$HERE/.." && pwd)"
 BUILD="$(cd "${1:?usage: record-detect.sh [--only NAMES] BUILD_DIR [SCAN_LAB_ID [BENIGN_LAB_ID]]}" && pwd)"
 SCAN_LAB=${2:-23}
@@ -92,12 +94,7 @@ start_capture() {
     rm -f "$file" "$file.err"
     tcpdump -i "$iface" --immediate-mode -s 128 -U -Z root -n -w "$file" "$filter" 2>"$file.err" &
     CAPTURE_PID=$!
-    for ((i = 0; i < 100; i++)); do
-        grep -qs "listening on" "$file.err" && { sleep 0.2; return 0; }
-        sleep 0.05
-    done
-    echo "record-detect.sh: tcpdump did not start: $(cat "$file.err")" >&2
-    exit 1
+    wait_for_capture "$file.err" record-detect.sh || exit 1
 }
 
 stop_capture() {

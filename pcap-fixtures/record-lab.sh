@@ -37,6 +37,8 @@ while [[ ${1:-} == --* ]]; do
     esac
 done
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=capture-wait.sh
+source "$HERE/capture-wait.sh"
 ROOT="$(cd "$HERE/.." && pwd)"
 BUILD="$(cd "${1:?usage: record-lab.sh [--reverify] [--only tcp|udp] BUILD_DIR [LAB_ID]}" && pwd)"
 LAB=${2:-30}
@@ -86,12 +88,7 @@ start_capture() {
     pcapng) dumpcap -i "$IFACE" -s 256 -f "$FILTER" -w "$file" 2>"$WORK/capture.err" & ;;
     esac
     CAPTURE_PID=$!
-    for ((i = 0; i < 100; i++)); do
-        grep -qsE "listening on|Capturing on" "$WORK/capture.err" && { sleep 0.2; return 0; }
-        sleep 0.05
-    done
-    echo "record-lab.sh: capture did not start: $(cat "$WORK/capture.err")" >&2
-    return 1
+    wait_for_capture "$WORK/capture.err" record-lab.sh
 }
 
 stop_capture() {

@@ -16,6 +16,8 @@
 set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=capture-wait.sh
+source "$HERE/capture-wait.sh"
 ROOT="$(cd "$HERE/.." && pwd)"
 BUILD="$(cd "${1:?usage: record-os.sh BUILD_DIR [LAB_ID]}" && pwd)"
 LAB=${2:-27}
@@ -51,12 +53,7 @@ start_capture() {
     rm -f "$file"
     tcpdump -i "$IFACE" --immediate-mode -s 0 -U -Z root -n -w "$file" "host $TARGET" 2>"$WORK/tcpdump.err" &
     CAPTURE_PID=$!
-    for ((i = 0; i < 100; i++)); do
-        grep -qs "listening on" "$WORK/tcpdump.err" && { sleep 0.2; return 0; }
-        sleep 0.05
-    done
-    echo "record-os.sh: tcpdump did not start: $(cat "$WORK/tcpdump.err")" >&2
-    exit 1
+    wait_for_capture "$WORK/tcpdump.err" record-os.sh || exit 1
 }
 
 stop_capture() {

@@ -12,6 +12,8 @@
 set -Eeuo pipefail
 set -m
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=capture-wait.sh
+source "$HERE/capture-wait.sh"
 ROOT="$(cd "$HERE/.." && pwd)"
 BUILD="$(cd "${1:?usage: record-sv.sh BUILD_DIR [LAB_ID]}" && pwd)"
 LAB=${2:-24}
@@ -31,8 +33,7 @@ record() {
     rm -f "$HERE/$name.pcap"
     tcpdump -i "$IFACE" --immediate-mode -s 0 -U -Z root -w "$HERE/$name.pcap" "host $TARGET" 2>"$WORK/tcpdump.err" &
     local pid=$!
-    for ((i = 0; i < 100; i++)); do grep -qs "listening on" "$WORK/tcpdump.err" && break; sleep 0.05; done
-    sleep 0.2
+    wait_for_capture "$WORK/tcpdump.err" record-sv.sh || exit 1
     "$@" >/dev/null
     sleep 1.5
     kill -INT "$pid"
