@@ -370,6 +370,51 @@ TEST(DetectTool, HabitsFromEachToolsSource) {
     EXPECT_EQ(hping.tool, "hping3");
 }
 
+// flagscan's UDP probes: TTL 64, DF clear, one source port per try, IP ids a keyed hash (random);
+// its built-in payloads spell FS / FSCN / FLAGSCAN. An OS stack's datagrams carry DF; nmap's TTL
+// is 37-59.
+TEST(DetectTool, FlagscanUdpProbes) {
+    auto raw = [](std::uint16_t sport, std::uint16_t dport) {  // the simulator sets DF; flagscan's template does not
+        auto d = udp(kScanner, kTarget, sport, dport);
+        d.ip.dont_fragment = false;
+        d.ip.id = static_cast<std::uint16_t>(dport * 7919);
+        return d;
+    };
+    auto flagscan = guess([&](std::uint16_t p) {
+        auto d = raw(43269, p);
+        return d;
+    });
+    EXPECT_EQ(flagscan.tool, "flagscan");
+    EXPECT_NE(flagscan.evidence.find("50/50 UDP probes with TTL 64 and DF clear"), std::string::npos) << flagscan.evidence;
+    EXPECT_NE(flagscan.evidence.find("49/49 from the previous probe's source port"), std::string::npos) << flagscan.evidence;
+    auto marked = guess([&](std::uint16_t p) {  // built-in payloads, a new source port each: the marks tell
+        auto d = raw(static_cast<std::uint16_t>(40000 + p), p);
+        if (p == 3) d.udp->head = {'F', 'S', 0, 0, 0, 1}, d.udp->head_length = 6;
+        if (p == 5) std::copy_n("FLAGSCAN", 8, d.udp->head.begin()), d.udp->head_length = 8;
+        return d;
+    });
+    EXPECT_EQ(marked.tool, "flagscan");
+    EXPECT_EQ(guess([&](std::uint16_t p) { return raw(static_cast<std::uint16_t>(40000 + p), p); }).tool,
+              "unknown");  // no mark, a new port each: hping3 -2, a client
+    auto resolver = guess([](std::uint16_t p) { return udp(kScanner, kTarget, 43269, p); });  // an OS stack: DF set
+    EXPECT_EQ(resolver.tool, "unknown");
+    auto nmap = guess([&](std::uint16_t p) {
+        auto d = raw(43269, p);
+        d.ip.ttl = static_cast<std::uint8_t>(37 + p % 23);
+        return d;
+    });
+    EXPECT_EQ(nmap.tool, "nmap");
+    UdpHeader sip{};
+    const std::string_view text = "OPTIONS sip:nobody@flagscan.invalid SIP/2.0";
+    std::copy(text.begin(), text.end(), sip.head.begin());
+    sip.head_length = static_cast<std::uint8_t>(text.size());
+    EXPECT_TRUE(has_flagscan_marks(sip));
+    UdpHeader dns{};
+    dns.head = {0x10, 0x00, 0x01, 0x00};
+    dns.head_length = 4;
+    EXPECT_FALSE(has_flagscan_marks(dns));
+}
+
 TEST(DetectReport, JsonLineHasTheSchema) {
     Detector d(DetectConfig{});
     for (std::uint16_t p = 1; p <= 12; ++p) probe_port(d, kT0 + p * 1000, p, S, p == 3 ? S | A : R | A);
