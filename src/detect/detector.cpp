@@ -50,7 +50,8 @@ std::string Alert::remarks() const {
     if (lockstep.empty()) return note;
     std::string text = "lockstep with ";
     for (std::size_t i = 0; i < lockstep.size(); ++i) text += (i ? "," : "") + lockstep[i].str();
-    text += " (decoys, nmap -D: one of them is the scanner)";
+    text += " (decoys, nmap -D): ";
+    text += decoys.scanner ? "the scanner is " + decoys.scanner->str() : std::string("the scanner is not known");
     return note.empty() ? text : note + "; " + text;
 }
 
@@ -166,7 +167,7 @@ Detector::Source& Detector::source_for(Ipv4 address) {
         sources_.pop_back();
         ++stats_.sources_evicted;
     }
-    sources_.push_front(Source{address, {}});
+    sources_.push_front(Source{address, {}, {}});
     by_address_[address.value()] = sources_.begin();
     ++stats_.sources_tracked;
     return sources_.front();
@@ -180,6 +181,7 @@ void Detector::on_packet(const DecodedPacket& packet, Micros now, bool fragmente
     latest_ = std::max(latest_, now);
     const Observed o = observe(packet, fragmented);
     if (packet.tcp && (o.payload || o.role == Observed::Role::positive)) remember_flow(packet);
+    note_presence(packet, o);
     switch (o.role) {
         case Observed::Role::probe:
             if (packet.udp && answers_udp(packet, now)) return;
@@ -201,8 +203,35 @@ bool Detector::answers_udp(const DecodedPacket& p, Micros now) {
     return on_answer(Observed{Observed::Role::positive, ScanKind::udp, ipproto::udp, p.ip.dst, p.ip.src, p.udp->sport}, now);
 }
 
+// What sources do besides probing (for decoys): ARP for and from them, the SYN+ACKs they are
+// sent and the RSTs their kernel answers them with (RFC 793 3.4: a segment for no connection),
+// their sessions' data; with the link sender of their own frames.
+void Detector::note_presence(const DecodedPacket& p, const Observed& o) {
+    if (p.arp) {
+        if (Source* asked = p.arp->operation == 1 ? find_source(p.arp->target_ip) : nullptr) ++asked->presence.arp_asked;
+        if (Source* s = find_source(p.arp->sender_ip)) {
+            ++s->presence.arp_sent;
+            s->presence.saw_own(p.arp->sender_mac);
+        }
+        return;
+    }
+    if (!p.tcp) return;
+    const bool synack = p.tcp->flags.has(TcpFlags::syn) && p.tcp->flags.has(TcpFlags::ack);
+    if (synack) {
+        if (Source* s = find_source(p.ip.dst)) ++s->presence.synacks;
+        return;
+    }
+    const bool reset = p.tcp->flags.has(TcpFlags::rst) && known_flow(p);
+    if (!reset && !o.payload) return;
+    if (Source* s = find_source(p.ip.src)) {
+        ++(reset ? s->presence.resets : s->presence.data);
+        s->presence.saw_own(p.link_src);
+    }
+}
+
 void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros now) {
     Source& s = source_for(o.from);
+    s.presence.saw_probe(packet.link_src);
     Track& t = s.tracks[o.kind];
     if (t.alert && now - t.alert->last > idle_limit(*t.alert)) retire(t.alert);  // that scan was over: a new one
     if (Alert* a = t.alert) {  // a raised scan grows its alert only: its windows stay as they were
@@ -447,9 +476,20 @@ Alert& Detector::raise(Source& s, ScanKind kind, Track& t, bool slow, Micros now
 
 std::vector<const Alert*> Detector::take_raised() { return std::exchange(raised_, {}); }
 
+// A lockstep alert's verdict: its source and the others, judged on what each did.
+void Detector::judge_lockstep(Alert& alert) {
+    std::vector<GroupMember> group;
+    for (const Ipv4 member : alert.sources) group.push_back({member, nullptr});
+    for (const Ipv4 member : alert.lockstep) group.push_back({member, nullptr});
+    for (auto& m : group)
+        if (const Source* s = find_source(m.address)) m.presence = &s->presence;
+    alert.decoys = judge_decoys(group);
+}
+
 // Detaches an alert from whatever feeds it (its source's track, its target view).
 void Detector::close_alert(Alert* alert) {
     alert->kind = reported_kind(*alert);
+    if (!alert->lockstep.empty()) judge_lockstep(*alert);
     if (alert->distributed) {
         if (auto v = targets_.find({alert->view_target, alert->track_kind}); v != targets_.end()) v->second.alert = nullptr;
         return;

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "flagscan/detect/decoys.hpp"
 #include "flagscan/detect/probe_class.hpp"
 #include "flagscan/detect/tool_guess.hpp"
 #include "flagscan/engine/clock.hpp"
@@ -57,7 +58,8 @@ struct Alert {
     ToolEvidence evidence;
     std::string note;                    // remarks (distributed: how many sources)
     std::vector<Ipv4> lockstep;          // other sources probing the same targets at once (decoys)
-    std::string remarks() const;         // note, and the lockstep sources in words
+    DecoyVerdict decoys;                 // with lockstep: which source is the scanner (set when it closes)
+    std::string remarks() const;         // note, and the lockstep sources and their verdict in words
     ScanKind track_kind = ScanKind::syn; // the per-source track it grew from (syn for connect)
     std::uint32_t view_target = 0;       // distributed: the target whose view raised it
 
@@ -196,6 +198,7 @@ private:
     struct Source {
         Ipv4 address;
         std::map<ScanKind, Track> tracks;
+        Presence presence;  // what it did besides probing: tells a scanner from its decoys
     };
     using SourceList = std::list<Source>;
 
@@ -205,6 +208,8 @@ private:
     bool on_answer(const Observed& o, Micros now);
     void on_ack(const Observed& o, const DecodedPacket& packet, Micros now);
     void on_prober_reset(const DecodedPacket& packet, Micros now);
+    void note_presence(const DecodedPacket& packet, const Observed& o);
+    void judge_lockstep(Alert& alert);
     bool answers_udp(const DecodedPacket& p, Micros now);
     void evaluate(Source& s, ScanKind kind, Track& t, Micros now);
     bool is_scan(ScanKind kind, const TouchWindow& w, bool fast) const;
