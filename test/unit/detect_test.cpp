@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "flagscan/cli/detect.hpp"
@@ -504,6 +506,82 @@ TEST(Detect, DecoysAreNotedOnEachOther) {
     ASSERT_EQ(alerts.size(), 2u);
     EXPECT_NE(alerts[0]->remarks().find("lockstep with 10.77.21.5"), std::string::npos) << alerts[0]->remarks();
     EXPECT_NE(alerts[1]->remarks().find("lockstep with 10.77.21.1"), std::string::npos) << alerts[1]->remarks();
+}
+
+// nmap -D: one copy of each probe per source, all through the scanner's Ethernet handle. Port 22
+// is open: the target SYN+ACKs every source; only real machines answer (their kernels RST).
+struct DecoyScan {
+    const Ipv4 live{10, 77, 21, 50}, absent{10, 77, 21, 40};
+    const MacAddress scanner_mac{2, 0, 0, 0, 0, 1}, live_mac{2, 0, 0, 0, 0, 0x50};
+    Detector d{DetectConfig{}};
+
+    static DecodedPacket via(DecodedPacket p, const std::optional<MacAddress>& mac) {
+        p.link_src = mac;
+        return p;
+    }
+    // SOURCES probe ports 1-12 (12 open: SYN+ACK, the others RST); the ANSWERING sources reset
+    // the SYN+ACK from their MAC (nullopt: no link address).
+    void run(const std::vector<Ipv4>& sources, const std::optional<MacAddress>& probe_mac,
+             const std::map<std::uint32_t, std::optional<MacAddress>>& answering) {
+        Micros at = kT0;
+        for (std::uint16_t p = 1; p <= 12; ++p)
+            for (const Ipv4 src : sources) {
+                d.on_packet(via(tcp(src, kTarget, 40000, p, S), probe_mac), at += 100);
+                const bool open = p == 12;
+                d.on_packet(tcp(kTarget, src, p, 40000, open ? S | A : R | A, open ? 64240 : 0), at += 100);
+                const auto it = answering.find(src.value());
+                if (open && it != answering.end()) d.on_packet(via(tcp(src, kTarget, 40000, p, R, 0, 1001), it->second), at += 100);
+            }
+    }
+};
+
+TEST(DetectDecoys, TheSourceWhoseOwnFramesComeFromTheProbesMacIsTheScanner) {
+    DecoyScan t;
+    t.run({t.absent, kScanner, t.live}, t.scanner_mac, {{kScanner.value(), t.scanner_mac}, {t.live.value(), t.live_mac}});
+    auto alerts = t.d.finish();
+    ASSERT_EQ(alerts.size(), 3u);
+    for (const auto& a : alerts) {
+        ASSERT_TRUE(a->decoys.scanner) << a->decoys.evidence;
+        EXPECT_EQ(*a->decoys.scanner, kScanner);
+        EXPECT_EQ(std::set<Ipv4>(a->decoys.decoys.begin(), a->decoys.decoys.end()), (std::set<Ipv4>{t.absent, t.live}));
+        EXPECT_NE(a->decoys.evidence.find("every probe of the 3 sources came from one MAC, 02:00:00:00:00:01"), std::string::npos)
+            << a->decoys.evidence;
+        EXPECT_NE(a->remarks().find("the scanner is 10.77.21.1"), std::string::npos) << a->remarks();
+        std::ostringstream out;
+        write_alert_json(out, *a);
+        EXPECT_NE(out.str().find("\"scanner\":\"10.77.21.1\""), std::string::npos) << out.str();
+    }
+}
+
+TEST(DetectDecoys, WithoutMacsTheOnlySourceThatAnsweredIsTheScanner) {
+    DecoyScan t;  // raw IP capture: no link addresses; the decoy got SYN+ACKs and never answered
+    t.run({kScanner, t.absent}, std::nullopt, {{kScanner.value(), std::nullopt}});
+    auto alerts = t.d.finish();
+    ASSERT_EQ(alerts.size(), 2u);
+    for (const auto& a : alerts) {
+        ASSERT_TRUE(a->decoys.scanner) << a->decoys.evidence;
+        EXPECT_EQ(*a->decoys.scanner, kScanner);
+        EXPECT_EQ(a->decoys.decoys, std::vector<Ipv4>{t.absent});
+    }
+}
+
+TEST(DetectDecoys, NeverAGuess) {
+    DecoyScan routed;  // past a router: every frame from its MAC, and a live decoy answers too
+    routed.run({kScanner, routed.live}, routed.scanner_mac, {{kScanner.value(), routed.scanner_mac}, {routed.live.value(), routed.scanner_mac}});
+    for (const auto& a : routed.d.finish()) {
+        EXPECT_FALSE(a->decoys.scanner) << a->decoys.evidence;
+        EXPECT_TRUE(a->decoys.decoys.empty());
+        EXPECT_NE(a->decoys.evidence.find("2 of them answer from it too"), std::string::npos) << a->decoys.evidence;
+        std::ostringstream out;
+        write_alert_json(out, *a);
+        EXPECT_NE(out.str().find("\"scanner\":null"), std::string::npos) << out.str();
+    }
+    DecoyScan silent;  // nobody answered (the scanner's firewall drops its RSTs)
+    silent.run({kScanner, silent.absent}, std::nullopt, {});
+    for (const auto& a : silent.d.finish()) {
+        EXPECT_FALSE(a->decoys.scanner) << a->decoys.evidence;
+        EXPECT_NE(a->decoys.evidence.find("none of them answered"), std::string::npos) << a->decoys.evidence;
+    }
 }
 
 }  // namespace
