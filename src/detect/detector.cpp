@@ -15,8 +15,13 @@ constexpr Micros kForever = std::numeric_limits<Micros>::max() / 2;
 
 bool is_tcp_kind(ScanKind k) { return k != ScanKind::udp && k != ScanKind::icmp_echo && k != ScanKind::icmp_timestamp && k != ScanKind::arp; }
 bool kind_uses_ports(ScanKind k) { return k != ScanKind::icmp_echo && k != ScanKind::icmp_timestamp && k != ScanKind::arp; }
-// Kinds whose benign look-alikes exist (clients connect, resolvers query): the failure rule applies.
-bool needs_failures(ScanKind k) { return k == ScanKind::syn || k == ScanKind::udp; }
+// Kinds whose benign look-alikes exist (clients connect, resolvers query; a session the capture
+// joined mid-flight sends bare ACKs as keep-alives and FIN+ACK as it closes): the failure rule
+// applies. An ACK or Maimon probe fails when refused (RST) or unanswered; a session's peer
+// acknowledges (answers_session).
+bool needs_failures(ScanKind k) {
+    return k == ScanKind::syn || k == ScanKind::udp || k == ScanKind::ack_window || k == ScanKind::maimon;
+}
 
 // Both directions of a TCP session hash alike.
 std::uint64_t flow_hash(const DecodedPacket& p) {
@@ -182,6 +187,7 @@ void Detector::on_packet(const DecodedPacket& packet, Micros now, bool fragmente
     const Observed o = observe(packet, fragmented);
     if (packet.tcp && (o.payload || o.role == Observed::Role::positive)) remember_flow(packet);
     note_presence(packet, o);
+    if (answers_session(packet)) return;
     switch (o.role) {
         case Observed::Role::probe:
             if (packet.udp && answers_udp(packet, now)) return;
@@ -195,6 +201,26 @@ void Detector::on_packet(const DecodedPacket& packet, Micros now, bool fragmente
         case Observed::Role::ack: on_ack(o, packet, now); return;
         case Observed::Role::other: return;
     }
+}
+
+// A segment with ACK (not RST) back to the one that sent an ACK or FIN+ACK in that flow: not a
+// probe's answer (RFC 793 3.4: a segment for no connection gets RST) but the peer of a session
+// whose start the capture missed (a keep-alive acknowledged, a close answered). That touch is a
+// success; the flow is a session from now on.
+bool Detector::answers_session(const DecodedPacket& p) {
+    if (!p.tcp || !p.tcp->flags.has(TcpFlags::ack) || p.tcp->flags.has(TcpFlags::rst) || p.tcp->flags.has(TcpFlags::syn)) return false;
+    Source* s = find_source(p.ip.dst);
+    if (s == nullptr) return false;
+    bool hit = false;
+    for (const ScanKind kind : {ScanKind::ack_window, ScanKind::maimon}) {
+        auto it = s->tracks.find(kind);
+        if (it == s->tracks.end() || it->second.alert) continue;
+        const bool in_fast = it->second.fast.answer(p.ip.src, p.tcp->sport, TouchWindow::Answer::positive);
+        const bool in_slow = it->second.slow.answer(p.ip.src, p.tcp->sport, TouchWindow::Answer::positive);
+        hit = hit || in_fast || in_slow;
+    }
+    if (hit) remember_flow(p);
+    return hit;
 }
 
 // A UDP datagram back from a port the other side probed is its answer (RFC 768 has no

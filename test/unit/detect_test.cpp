@@ -508,6 +508,41 @@ TEST(Detect, DecoysAreNotedOnEachOther) {
     EXPECT_NE(alerts[1]->remarks().find("lockstep with 10.77.21.1"), std::string::npos) << alerts[1]->remarks();
 }
 
+// Sessions the capture joined mid-flight (no SYN seen, no data yet): keep-alive ACKs both ways,
+// each acknowledged by the peer, then FIN+ACK closes answered by the peer's FIN+ACK. 16 such
+// sessions of one client are 16 "ports" of ACK and Maimon look-alikes, and no scan: the peer
+// acknowledged every one. The same segments refused with RST are nmap -sA / -sM.
+TEST(Detect, SessionsJoinedMidFlightAreNotAckOrMaimonScans) {
+    const Ipv4 server{10, 77, 21, 9};
+    Detector d(DetectConfig{});
+    Micros at = kT0;
+    for (int round = 0; round < 2; ++round)
+        for (std::uint16_t i = 0; i < 16; ++i) {
+            const auto port = static_cast<std::uint16_t>(5000 + i), client_port = static_cast<std::uint16_t>(41000 + i);
+            d.on_packet(tcp(kScanner, server, client_port, port, A, 502, 999), at += 1000);  // keep-alive: seq - 1
+            d.on_packet(tcp(server, kScanner, port, client_port, A, 509), at += 100);
+            d.on_packet(tcp(server, kScanner, port, client_port, A, 509, 7999), at += 1000);  // the server's own
+            d.on_packet(tcp(kScanner, server, client_port, port, A, 502), at += 100);
+        }
+    for (std::uint16_t i = 0; i < 16; ++i) {
+        const auto port = static_cast<std::uint16_t>(5000 + i), client_port = static_cast<std::uint16_t>(41000 + i);
+        d.on_packet(tcp(kScanner, server, client_port, port, Fi | A, 502), at += 1000);
+        d.on_packet(tcp(server, kScanner, port, client_port, Fi | A, 509), at += 100);
+        d.on_packet(tcp(kScanner, server, client_port, port, A, 502), at += 100);
+    }
+    for (const auto& a : all(d)) ADD_FAILURE() << scan_kind_name(a->kind) << " from " << a->sources.front().str();
+    Detector ack(DetectConfig{}), maimon(DetectConfig{});
+    for (std::uint16_t p = 1; p <= 12; ++p) {
+        probe_port(ack, kT0 + p * 1000, p, A, R);
+        probe_port(maimon, kT0 + p * 1000, p, Fi | A, R);
+    }
+    auto acks = all(ack), maimons = all(maimon);
+    ASSERT_EQ(acks.size(), 1u);
+    EXPECT_EQ(acks[0]->kind, ScanKind::ack_window);
+    ASSERT_EQ(maimons.size(), 1u);
+    EXPECT_EQ(maimons[0]->kind, ScanKind::maimon);
+}
+
 // nmap -D: one copy of each probe per source, all through the scanner's Ethernet handle. Port 22
 // is open: the target SYN+ACKs every source; only real machines answer (their kernels RST).
 struct DecoyScan {

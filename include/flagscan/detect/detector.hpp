@@ -211,6 +211,7 @@ private:
     void note_presence(const DecodedPacket& packet, const Observed& o);
     void judge_lockstep(Alert& alert);
     bool answers_udp(const DecodedPacket& p, Micros now);
+    bool answers_session(const DecodedPacket& p);
     void evaluate(Source& s, ScanKind kind, Track& t, Micros now);
     bool is_scan(ScanKind kind, const TouchWindow& w, bool fast) const;
     bool reaches_threshold(ScanKind kind, const TouchWindow& w) const;
