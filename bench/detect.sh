@@ -2,8 +2,9 @@
 # bench/detect.sh: packets per second of `flagscan detect` over big captures, on one core (no
 # root, no network: the captures are written by `flagscan --offline -w`, which sends nothing).
 #
-#   bench/detect.sh              # a 1,048,560-probe SYN scan (16 hosts x 65535 ports) and a
+#   bench/detect.sh              # a 1,048,560-probe SYN scan (16 hosts x 65535 ports), a
 #                                # 1,000,000-packet flood from 250,000 sources (LRU evictions)
+#                                # and 262,144 scanning sources of 12 ports each (alerts cut)
 #   bench/detect.sh --runs 5     # median of 5 runs each (default 3)
 #
 # Prints, per capture: packets, the median wall time, packets/s, packets per CPU-second and the
@@ -65,6 +66,26 @@ with open(src, 'rb') as f, open(dst, 'wb') as out:
         n += 1
 PY
 
+# Many scanners (a sensor under a distributed botnet scan): 262,144 sources, each sending 12 SYNs
+# to one target back to back, none answered: every one is a scan, four times --max-sources.
+python3 - "$work/scanners.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], 'wb') as out:
+    out.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))  # raw IPv4
+    t = 1_800_000_000 * 1_000_000
+    for s in range(262_144):
+        src = struct.pack('>I', (10 << 24) | (200 << 16) | s)
+        for port in range(1, 13):
+            ip = bytearray(struct.pack('>BBHHHBBH4s4s', 0x45, 0, 40, s & 0xffff, 0, 50, 6, 0, src, bytes([10, 77, 99, 2])))
+            total = sum(struct.unpack('>10H', ip))
+            while total >> 16:
+                total = (total & 0xffff) + (total >> 16)
+            ip[10:12] = struct.pack('>H', ~total & 0xffff)
+            tcp = struct.pack('>HHIIBBHHH', 40000, port, 12345, 0, 0x50, 0x02, 1024, 0, 0)
+            out.write(struct.pack('<IIII', t // 1_000_000, t % 1_000_000, 40, 40) + bytes(ip) + tcp)
+            t += 5
+PY
+
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 bench() {
@@ -89,3 +110,4 @@ bench() {
 echo "flagscan detect on $(nproc) cores (pinned: ${pin[*]:-no}), $(uname -r); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 bench "one SYN scan, 16 hosts x 65535 ports" "$work/scan.pcap"
 bench "250,000 sources (--max-sources 65536)" "$work/flood.pcap"
+bench "262,144 scanners, 12 ports each" "$work/scanners.pcap"

@@ -221,6 +221,18 @@ scan_nmap_fragments() { nmap -sS -f -p 1-100 -Pn -n -T4 "$S.2" >/dev/null; }
 FLAGSCAN_UDP_PORTS=7,9,53,69,123,161,514,1004,1008,1900,5060,31337,40000-40010
 scan_flagscan_udp() { "$FLAGSCAN" -sU -p "$FLAGSCAN_UDP_PORTS" -Pn -n "$S.2" >/dev/null; }
 
+# Three sources sweeping port 22 over the /28, each its own slice of hosts (6, 5 and 5: each below
+# a 10-host threshold), at once.
+DIST_HOST_SLICES=("$S.16-21" "$S.22-26" "$S.27-31")
+scan_nmap_distributed_hosts() {
+    local i pids=()
+    for i in 0 1 2; do
+        nmap -sS -p 22 -Pn -n -T4 -S "${DIST_SOURCES[i]}" -e "$S_IF" "${DIST_HOST_SLICES[i]}" >/dev/null 2>&1 &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i"; done
+}
+
 # The distributed scan, also as two sensors saw it: sensor A the first source, sensor B the others.
 record_distributed() {
     wanted detect-nmap-distributed || return 0
@@ -257,6 +269,7 @@ record_scans() {
     capture detect-nmap-arp-sweep "$S_IF" "$S" scan_nmap_arp_sweep
     capture detect-nmap-fragments "$S_IF" "$S" scan_nmap_fragments
     capture detect-flagscan-udp "$S_IF" "$S" scan_flagscan_udp
+    capture detect-nmap-distributed-hosts "$S_IF" "$S" scan_nmap_distributed_hosts
     bash "$LAB_SH" down "$SCAN_LAB"
 }
 
@@ -362,6 +375,22 @@ benign_browse() {
     done
 }
 
+# Three clients browsing at once, each its own five or six "sites" of the /28 (disjoint host
+# slices of port 80, like a distributed sweep's), every page served.
+benign_browsers() {
+    local i a path pids=()
+    local clients=("$B.33" "$B.50" "$B.51") first=(16 22 27) last=(21 26 31)
+    for i in 0 1 2; do
+        (for a in $(seq "${first[i]}" "${last[i]}"); do
+            for path in index.html news.html; do
+                curl -s -o /dev/null --noproxy '*' --interface "${clients[i]}" "http://$B.$a/$path"
+            done
+        done) &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i"; done
+}
+
 benign_dns() {
     local names=() i
     for i in $(seq 1 60); do names+=("host$i.lab.example"); done
@@ -417,6 +446,7 @@ record_benign() {
     start_benign_servers
     capture detect-benign-web "$B_IF" "$B" benign_web
     capture detect-benign-browse "$B_IF" "$B" benign_browse
+    capture detect-benign-browsers "$B_IF" "$B" benign_browsers
     capture detect-benign-dns "$B_IF" "$B" benign_dns
     capture detect-benign-ssh "$B_IF" "$B" benign_ssh
     capture detect-benign-ntp "$B_IF" "$B" benign_ntp

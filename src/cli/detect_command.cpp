@@ -12,6 +12,7 @@
 #include "flagscan/cli/signals.hpp"
 #include "flagscan/net/reassembly.hpp"
 #include "flagscan/output/detect_report.hpp"
+#include "flagscan/net/text.hpp"
 
 namespace flagscan {
 namespace {
@@ -34,18 +35,9 @@ cxxopts::Options detect_options() {
     return o;
 }
 
-// A number read whole (from_chars: no locale, no trailing junk), or nullopt.
-template <class T>
-std::optional<T> number(const std::string& text) {
-    T value{};
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
-
 Result<Micros> seconds_option(const cxxopts::ParseResult& p, const char* name, Micros fallback, bool zero_ok) {
     if (!p.count(name)) return fallback;
-    const auto s = number<double>(p[name].as<std::string>());
+    const auto s = parse_whole<double>(p[name].as<std::string>());
     if (!s || !std::isfinite(*s) || *s < 0 || (*s == 0 && !zero_ok) || *s > 1e9)
         return Error{std::string("--") + name + ": want a number of seconds" + (zero_ok ? "" : " above 0") + ", not '" +
                      p[name].as<std::string>() + "'"};
@@ -54,7 +46,7 @@ Result<Micros> seconds_option(const cxxopts::ParseResult& p, const char* name, M
 
 Result<std::uint64_t> count_option(const cxxopts::ParseResult& p, const char* name, std::uint64_t fallback, long long most) {
     if (!p.count(name)) return fallback;
-    const auto n = number<long long>(p[name].as<std::string>());
+    const auto n = parse_whole<long long>(p[name].as<std::string>());
     if (!n || *n < 1 || *n > most)
         return Error{std::string("--") + name + ": want a whole number from 1 to " + std::to_string(most) + ", not '" +
                      p[name].as<std::string>() + "'"};
@@ -199,7 +191,7 @@ int run_live(const DetectOptions& o, Detector& d, Reporter& r, std::ostream& err
     }
     (*capture)->stop();
     r.end(d);
-    return 0;
+    return interrupts.interrupted() ? 130 : 0;  // as an interrupted scan: what it held is written
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "flagscan/output/formats.hpp"
 #include "flagscan/version.hpp"
+#include "flagscan/net/text.hpp"
 
 namespace flagscan {
 namespace {
@@ -416,8 +417,9 @@ bool attribute_number(std::string_view element, std::string_view name, T& out) {
     const std::string value = attribute_of(element, name);
     out = 0;
     if (value.empty()) return true;
-    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-    return ec == std::errc{} && end == value.data() + value.size();
+    const auto number = parse_whole<T>(value);
+    out = number.value_or(0);
+    return number.has_value();
 }
 
 bool add_host(std::string_view element, XmlHost& host) {

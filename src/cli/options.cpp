@@ -11,6 +11,7 @@
 #include "flagscan/output/formats.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/port_list.hpp"
+#include "flagscan/net/text.hpp"
 
 namespace flagscan {
 namespace {
@@ -453,11 +454,9 @@ Result<int> version_intensity(const cxxopts::ParseResult& parsed) {
     if (parsed.count("version-all")) return version_intensity_all;
     if (!parsed.count("version-intensity")) return version_intensity_default;
     const auto text = parsed["version-intensity"].as<std::string>();
-    int level = -1;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), level);
-    if (ec != std::errc{} || end != text.data() + text.size() || level < 0 || level > 9)
-        return Error{"bad --version-intensity '" + text + "': use 0-9"};
-    return level;
+    const auto level = parse_whole<int>(text);
+    if (!level || *level < 0 || *level > 9) return Error{"bad --version-intensity '" + text + "': use 0-9"};
+    return *level;
 }
 
 // -sV and where its probes come from (service/load.hpp reads them when the scan starts).

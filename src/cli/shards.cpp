@@ -1,5 +1,6 @@
 // Shard specs and the rank a cluster engine gave the process, read from its environment.
 #include "flagscan/cli/shards.hpp"
+#include "flagscan/net/text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -9,13 +10,7 @@
 namespace flagscan {
 namespace {
 
-// The whole of `text` as a decimal number, else nothing (no sign, no spaces, no suffix).
-std::optional<std::uint64_t> whole_number(std::string_view text) {
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
+std::optional<std::uint64_t> whole_number(std::string_view text) { return parse_whole<std::uint64_t>(text); }
 
 // One variable as a number: nothing when unset, an error naming it when set to garbage.
 Result<std::optional<std::uint64_t>> number_variable(const EnvLookup& env, const std::string& name) {

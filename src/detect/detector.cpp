@@ -51,7 +51,8 @@ ScanShape Alert::shape() const {
 }
 
 std::string Alert::remarks() const {
-    const std::string note = distributed ? std::to_string(sources.size()) + " sources, disjoint port slices of one target" : this->note;
+    const std::string slices = view.axis == SliceAxis::ports_of_target ? " sources, disjoint port slices of one target" : " sources, disjoint host slices of one port";
+    const std::string note = distributed ? std::to_string(sources.size()) + slices : this->note;
     if (lockstep.empty()) return note;
     std::string text = "lockstep with ";
     for (std::size_t i = 0; i < lockstep.size(); ++i) text += (i ? "," : "") + lockstep[i].str();
@@ -178,8 +179,21 @@ Detector::Source& Detector::source_for(Ipv4 address) {
     return sources_.front();
 }
 
-bool Detector::known_flow(const DecodedPacket& p) const { return flows_[flow_hash(p) % kFlowSlots] == flow_hash(p); }
-void Detector::remember_flow(const DecodedPacket& p) { flows_[flow_hash(p) % kFlowSlots] = flow_hash(p); }
+Detector::Track* Detector::find_track(Source* s, ScanKind kind) {
+    if (!s) return nullptr;
+    auto it = s->tracks.find(kind);
+    return it == s->tracks.end() ? nullptr : &it->second;
+}
+
+bool Detector::known_flow(const DecodedPacket& p) const {
+    const std::uint64_t h = flow_hash(p);
+    return flows_[h % kFlowSlots] == h;
+}
+
+void Detector::remember_flow(const DecodedPacket& p) {
+    const std::uint64_t h = flow_hash(p);
+    flows_[h % kFlowSlots] = h;
+}
 
 void Detector::on_packet(const DecodedPacket& packet, Micros now, bool fragmented) {
     ++stats_.packets;
@@ -281,23 +295,29 @@ void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros n
     ++t.probes;
     t.evidence.add(packet);
     evaluate(s, o.kind, t, now);
-    if (!t.alert && fresh && kind_uses_ports(o.kind)) feed_distributed(o, packet, t, now);
+    if (!t.alert && fresh) feed_distributed(o, packet, t, now);
 }
 
-// Only sources with two ports or more can hold a slice: single touches (a client, each of a
-// flood's sources) never reach the target views, which keeps them cheap. When a source reaches
-// its second port, its window so far goes in too.
+// Only sources with two ports (two hosts) or more can hold a slice: single touches (a client,
+// each of a flood's sources) never reach the views, which keeps them cheap.
 void Detector::feed_distributed(const Observed& o, const DecodedPacket& packet, const Track& t, Micros now) {
-    const std::size_t ports = t.fast.distinct_ports();
-    if (ports < 2) return;
-    const bool second_port_now = ports == 2 && t.fast.touches_of_port(o.port) == 1;
-    if (!second_port_now) return note_distributed(o, &packet, now);
+    if (kind_uses_ports(o.kind)) feed_view(SliceAxis::ports_of_target, o, packet, t, now);
+    feed_view(SliceAxis::hosts_of_port, o, packet, t, now);  // ICMP and ARP sweeps: port 0
+}
+
+// When a source reaches its second item on an axis, its window so far goes in too.
+void Detector::feed_view(SliceAxis axis, const Observed& o, const DecodedPacket& packet, const Track& t, Micros now) {
+    const bool by_port = axis == SliceAxis::ports_of_target;
+    const std::size_t items = by_port ? t.fast.distinct_ports() : t.fast.distinct_hosts();
+    if (items < 2) return;
+    const std::uint32_t touches_of_item = by_port ? t.fast.touches_of_port(o.port) : t.fast.touches_of_host(o.to);
+    if (items > 2 || touches_of_item > 1) return note_distributed(axis, o, &packet, now);
     for (std::size_t i = 0; i < t.fast.touches().size(); ++i) {
         const auto& touch = t.fast.touches()[i];
         Observed earlier = o;
         earlier.to = Ipv4{touch.target};
         earlier.port = Port{touch.port};
-        note_distributed(earlier, i + 1 == t.fast.touches().size() ? &packet : nullptr, now);
+        note_distributed(axis, earlier, i + 1 == t.fast.touches().size() ? &packet : nullptr, now);
     }
 }
 
@@ -330,21 +350,26 @@ bool Detector::on_answer(const Observed& o, Micros now) {
 }
 
 // A reply to a prober that is one of a distributed scan's sources: the port it found open (only
-// the reply's target's views are looked at: this runs for every reply).
+// the views of the reply's target and of its port are looked at: this runs for every reply).
 bool Detector::note_distributed_answer(const Observed& o) {
     bool any = false;
-    const std::uint32_t target = o.to.value();
-    for (auto it = targets_.lower_bound({target, ScanKind{}}); it != targets_.end() && it->first.first == target; ++it) {
-        const auto& [key, view] = *it;
-        Alert* alert = view.alert;
-        if (alert == nullptr || !kind_uses_ports(key.second)) continue;
-        const bool same = o.protocol == ipproto::tcp ? is_tcp_kind(key.second) : key.second == o.kind;
-        const bool ours = std::find(alert->sources.begin(), alert->sources.end(), o.from) != alert->sources.end();
-        if (!same || !ours) continue;
-        any = true;
-        if (o.role == Observed::Role::positive) alert->open.set(o.port.value());
-    }
+    const std::pair<SliceAxis, std::uint32_t> sides[] = {{SliceAxis::ports_of_target, o.to.value()},
+                                                         {SliceAxis::hosts_of_port, o.port.value()}};
+    for (const auto& [axis, key] : sides)
+        for (auto it = views_.lower_bound({axis, key, ScanKind{}}); it != views_.end() && it->first.axis == axis && it->first.key == key; ++it)
+            any = note_view_answer(it->first, o) || any;
     return any;
+}
+
+bool Detector::note_view_answer(const SliceKey& key, const Observed& o) {
+    Alert* alert = views_.at(key).alert;
+    if (alert == nullptr || !kind_uses_ports(key.kind)) return false;
+    const bool same = o.protocol == ipproto::tcp ? is_tcp_kind(key.kind) : key.kind == o.kind;
+    const bool ours = std::find(alert->sources.begin(), alert->sources.end(), o.from) != alert->sources.end();
+    const bool touched = alert->ports.test(o.port.value()) && alert->targets.count(o.to) > 0;
+    if (!same || !ours || !touched) return false;
+    if (o.role == Observed::Role::positive) alert->open.set(o.port.value());
+    return true;
 }
 
 // Why: TRW counts a connection as a success only when it was established; a SYN scanner's kernel
@@ -353,35 +378,32 @@ bool Detector::note_distributed_answer(const Observed& o) {
 // any data counts as failed: a half-open probe, not a client's session.
 void Detector::on_prober_reset(const DecodedPacket& packet, Micros now) {
     Source* s = find_source(packet.ip.src);
-    if (!s) return;
-    auto it = s->tracks.find(ScanKind::syn);
-    if (it == s->tracks.end()) return;
-    Track& t = it->second;
-    const bool in_fast = t.fast.abort(packet.ip.dst, packet.tcp->dport);
-    const bool in_slow = t.slow.abort(packet.ip.dst, packet.tcp->dport);
+    Track* t = find_track(s, ScanKind::syn);
+    if (!t) return;
+    const bool in_fast = t->fast.abort(packet.ip.dst, packet.tcp->dport);
+    const bool in_slow = t->slow.abort(packet.ip.dst, packet.tcp->dport);
     const bool changed = in_fast || in_slow;
-    if (changed) evaluate(*s, ScanKind::syn, t, now);
+    if (changed) evaluate(*s, ScanKind::syn, *t, now);
 }
 
 // A bare ACK: the third step of a handshake the source began (a connect scan, or any client),
 // session traffic, or else an ACK probe (-sA / -sW).
 void Detector::on_ack(const Observed& o, const DecodedPacket& packet, Micros now) {
-    if (Source* s = find_source(o.from)) {
-        if (auto it = s->tracks.find(ScanKind::syn); it != s->tracks.end() && it->second.alert && !o.payload &&
-                                                     it->second.alert->open.test(o.port.value())) {
-            ++it->second.alert->handshakes;  // an ACK to a port found open: the connect scan's third step
+    if (Track* t = find_track(find_source(o.from), ScanKind::syn)) {
+        Track& syn = *t;
+        if (syn.alert && !o.payload && syn.alert->open.test(o.port.value())) {
+            ++syn.alert->handshakes;  // an ACK to a port found open: the connect scan's third step
             return;
         }
-        if (auto it = s->tracks.find(ScanKind::syn); it != s->tracks.end() && it->second.fast.complete(o.to, o.port)) {
-            ++it->second.handshakes;
-            if (it->second.alert) ++it->second.alert->handshakes;
+        if (syn.fast.complete(o.to, o.port)) {
+            ++syn.handshakes;
+            if (syn.alert) ++syn.alert->handshakes;
             return;
         }
-        if (o.payload)
-            if (auto it = s->tracks.find(ScanKind::syn); it != s->tracks.end()) {
-                it->second.fast.saw_data(o.to, o.port);
-                it->second.slow.saw_data(o.to, o.port);
-            }
+        if (o.payload) {
+            syn.fast.saw_data(o.to, o.port);
+            syn.slow.saw_data(o.to, o.port);
+        }
     }
     if (o.payload || known_flow(packet) || !packet.tcp || packet.tcp->flags.bits() != TcpFlags::ack) return;
     Observed probe = o;
@@ -417,7 +439,7 @@ bool Detector::try_raise(Source& s, ScanKind kind, Track& t, Micros now) {
 
 void Detector::evaluate(Source& s, ScanKind kind, Track& t, Micros now) {
     if (t.alert || try_raise(s, kind, t, now)) return;
-    if (t.candidate || candidates_.size() >= kMaxCandidates || !near_threshold(kind, t)) return;
+    if (t.candidate || candidates_.size() >= config_.max_sources || !near_threshold(kind, t)) return;
     t.candidate = true;
     t.draft = draft_from(s, kind, reaches_threshold(kind, t.fast) ? t.fast : t.slow, now);
     candidates_.emplace_back(s.address.value(), kind);
@@ -483,21 +505,58 @@ Alert& Detector::raise(Source& s, ScanKind kind, Track& t, bool slow, Micros now
     a.handshakes = t.handshakes;
     a.evidence = t.evidence;
     a.kind = reported_kind(a);
-    // nmap -D: the same probes from several addresses at once; every decoy gets the replies,
-    // so the headers cannot tell which is real: each is reported, naming the others.
-    for (const auto& other : open_)
-        if (other->track_kind == kind && other->targets == a.targets && std::llabs(a.first - other->first) <= config_.window &&
-            !other->distributed) {
-            a.lockstep.push_back(other->sources.front());
-            other->lockstep.push_back(s.address);
-        }
+    note_lockstep(a, s.address);
     t.alert = &a;
     t.fast.clear();  // from now on the alert holds what the scan touches
     t.slow.clear();
-    raised_.push_back(&a);
+    open_alert(std::move(alert));
+    return a;
+}
+
+// At most --max-sources alerts open: past that the oldest raised one is ended now (reported as it
+// stands) rather than the sensor growing without bound under a flood of scanning sources.
+void Detector::open_alert(std::unique_ptr<Alert> alert) {
+    if (open_.size() >= config_.max_sources) {
+        retire(open_.front().get());
+        ++stats_.alerts_cut;
+    }
+    raised_.push_back(alert.get());
     open_.push_back(std::move(alert));
     ++stats_.alerts;
-    return a;
+}
+
+std::uint64_t Detector::lockstep_signature(const Alert& a) {
+    std::uint64_t h = 1469598103934665603ull ^ static_cast<std::uint64_t>(a.track_kind);
+    for (const Ipv4 t : a.targets) h = (h ^ t.value()) * 1099511628211ull;
+    return (h ^ a.target_count) * 1099511628211ull;
+}
+
+// nmap -D: the same probes from several addresses at once; the probes' headers cannot tell which
+// is real: each is reported, naming the others; judge_lockstep names the real one when what the
+// sources did besides probing proves it (decoys.hpp).
+void Detector::note_lockstep(Alert& a, Ipv4 source) {
+    a.lockstep_key = lockstep_signature(a);
+    LockstepGroup& g = lockstep_[a.lockstep_key];
+    if (g.crowd) return;
+    if (g.members.size() == kMaxDecoys) {  // more than nmap can send: not decoys
+        for (Alert* other : g.members) other->lockstep.clear();
+        g.members.clear();
+        g.crowd = true;
+        return;
+    }
+    for (Alert* other : g.members)
+        if (other->targets == a.targets && std::llabs(a.first - other->first) <= config_.window) {
+            a.lockstep.push_back(other->sources.front());
+            other->lockstep.push_back(source);
+        }
+    g.members.push_back(&a);
+}
+
+void Detector::forget_lockstep(const Alert* a) {
+    auto it = lockstep_.find(a->lockstep_key);
+    if (it == lockstep_.end()) return;
+    std::erase(it->second.members, a);
+    if (it->second.members.empty()) lockstep_.erase(it);
 }
 
 std::vector<const Alert*> Detector::take_raised() { return std::exchange(raised_, {}); }
@@ -516,8 +575,9 @@ void Detector::judge_lockstep(Alert& alert) {
 void Detector::close_alert(Alert* alert) {
     alert->kind = reported_kind(*alert);
     if (!alert->lockstep.empty()) judge_lockstep(*alert);
+    forget_lockstep(alert);
     if (alert->distributed) {
-        if (auto v = targets_.find({alert->view_target, alert->track_kind}); v != targets_.end()) v->second.alert = nullptr;
+        if (auto v = views_.find(alert->view); v != views_.end()) v->second.alert = nullptr;
         return;
     }
     if (Source* s = find_source(alert->sources.front()))
@@ -547,6 +607,7 @@ void Detector::retire(Alert* alert) {
 // A scan is over when it has been idle for its window (the slow window for slow scans).
 std::vector<std::unique_ptr<Alert>> Detector::take_finished(Micros now) {
     recheck_candidates(now);
+    recheck_views(now);
     std::vector<std::unique_ptr<Alert>> done = std::exchange(closed_, {});
     for (auto& alert : open_) {
         if (now - alert->last <= idle_limit(*alert)) continue;
@@ -561,6 +622,7 @@ std::vector<std::unique_ptr<Alert>> Detector::take_finished(Micros now) {
 // scan: its last answers would have come within the grace).
 std::vector<std::unique_ptr<Alert>> Detector::finish() {
     recheck_candidates(latest_ + config_.answer_grace + 1);
+    recheck_views(latest_ + config_.answer_grace + 1);
     for (auto& alert : open_) close_alert(alert.get());
     auto done = std::exchange(closed_, {});
     for (auto& alert : open_) done.push_back(std::move(alert));
@@ -570,103 +632,155 @@ std::vector<std::unique_ptr<Alert>> Detector::finish() {
 
 // --- distributed scans ---------------------------------------------------------------------
 
-void Detector::push_target(TargetView& v, const TargetTouch& t) {
-    v.touches.push_back(t);
-    if (v.pairs[(std::uint64_t{t.source} << 16) | t.port]++ > 0) return;
-    const auto ports = ++v.source_ports[t.source];
-    if (ports == 2) ++v.slices;
-    if (ports == config_.ports_threshold) ++v.whole;
-    ++v.port_sources[t.port];
+std::uint32_t Detector::slice_threshold(SliceAxis axis) const {
+    return axis == SliceAxis::ports_of_target ? config_.ports_threshold : config_.hosts_threshold;
 }
 
-void Detector::pop_target(TargetView& v) {
-    const TargetTouch t = v.touches.front();
+void Detector::push_slice(SliceAxis axis, SliceView& v, const SliceTouch& t) {
+    v.touches.push_back(t);
+    if (v.pairs[(std::uint64_t{t.source} << 32) | t.item]++ > 0) return;
+    const auto items = ++v.source_items[t.source];
+    if (items == 2) ++v.slices;
+    if (items == slice_threshold(axis)) ++v.whole;
+    ++v.item_sources[t.item];
+}
+
+void Detector::pop_slice(SliceAxis axis, SliceView& v) {
+    const SliceTouch t = v.touches.front();
     v.touches.pop_front();
-    auto pair = v.pairs.find((std::uint64_t{t.source} << 16) | t.port);
+    auto pair = v.pairs.find((std::uint64_t{t.source} << 32) | t.item);
     if (pair == v.pairs.end() || --pair->second > 0) return;
     v.pairs.erase(pair);
-    auto ports = v.source_ports.find(t.source);
-    if (ports->second == 2) --v.slices;
-    if (ports->second == config_.ports_threshold) --v.whole;
-    if (--ports->second == 0) v.source_ports.erase(ports);
-    auto sources = v.port_sources.find(t.port);
-    if (--sources->second == 0) v.port_sources.erase(sources);
+    auto items = v.source_items.find(t.source);
+    if (items->second == 2) --v.slices;
+    if (items->second == slice_threshold(axis)) --v.whole;
+    if (--items->second == 0) v.source_items.erase(items);
+    auto sources = v.item_sources.find(t.item);
+    if (--sources->second == 0) v.item_sources.erase(sources);
 }
 
-void Detector::expire_target(TargetView& v, Micros now) {
+void Detector::expire_view(SliceAxis axis, SliceView& v, Micros now) {
     while (!v.touches.empty() && (now - v.touches.front().at > config_.window || v.touches.size() >= kMaxTargetTouches))
-        pop_target(v);
+        pop_slice(axis, v);
 }
 
-// Sources below the threshold that probe one target: recorded per (target, kind), so that
-// disjoint slices of one port range from several sources add up to one scan.
-void Detector::note_distributed(const Observed& o, const DecodedPacket* packet, Micros now) {
-    const auto key = std::make_pair(o.to.value(), o.kind);
-    auto it = targets_.find(key);
-    if (it == targets_.end()) {
-        if (targets_.size() >= config_.max_sources) {  // bounded like the sources: drop the idle ones
-            std::erase_if(targets_, [&](const auto& e) { return !e.second.alert && (e.second.touches.empty() || now - e.second.touches.back().at > config_.window); });
-            if (targets_.size() >= config_.max_sources) return;
+// Sources below the threshold: recorded per (target, kind) and per (port, kind), so that
+// disjoint slices of one port range, or of one target set, from several sources add up to one scan.
+void Detector::note_distributed(SliceAxis axis, const Observed& o, const DecodedPacket* packet, Micros now) {
+    const bool by_port = axis == SliceAxis::ports_of_target;
+    const SliceKey key{axis, by_port ? o.to.value() : std::uint32_t{o.port.value()}, o.kind};
+    auto it = views_.find(key);
+    if (it == views_.end()) {
+        if (views_.size() >= config_.max_sources) {  // bounded like the sources: drop the idle ones
+            std::erase_if(views_, [&](const auto& e) {
+                return !e.second.alert && !e.second.candidate && (e.second.touches.empty() || now - e.second.touches.back().at > config_.window);
+            });
+            if (views_.size() >= config_.max_sources) return;
         }
-        it = targets_.emplace(key, TargetView{}).first;
+        it = views_.emplace(key, SliceView{}).first;
     }
-    TargetView& v = it->second;
-    expire_target(v, now);
-    push_target(v, TargetTouch{now, o.from.value(), o.port.value()});
+    SliceView& v = it->second;
+    expire_view(axis, v, now);
+    push_slice(axis, v, SliceTouch{now, o.from.value(), by_port ? std::uint32_t{o.port.value()} : o.to.value()});
     if (packet) v.evidence.add(*packet);
     if (Alert* a = v.alert) {
         if (packet) a->evidence.add(*packet);
         ++a->probes;
         a->ports.set(o.port.value());
+        a->add_target(o.to);
         a->last = now;
         if (std::find(a->sources.begin(), a->sources.end(), o.from) == a->sources.end()) {
             a->sources.push_back(o.from);
-            note_opened_before(*a, o.from, o.to.value(), o.kind);
+            note_opened_before(*a, o.from, o.kind);
         }
         return;
     }
-    evaluate_target(o.to.value(), o.kind, v, now);
+    evaluate_view(key, v, now);
 }
 
-// The ports of `target` that already answered `source` positively, before the alert was raised.
-void Detector::note_opened_before(Alert& a, Ipv4 source, std::uint32_t target, ScanKind kind) {
-    const Source* s = find_source(source);
-    if (s == nullptr) return;
-    const auto it = s->tracks.find(kind);
-    if (it == s->tracks.end()) return;
-    const auto& touches = it->second.fast.touches();
+// The ports of the alert's targets that already answered `source` positively, before the alert
+// was raised.
+void Detector::note_opened_before(Alert& a, Ipv4 source, ScanKind kind) {
+    const Track* t = find_track(find_source(source), kind);
+    if (!t) return;
+    const auto& touches = t->fast.touches();
     for (std::size_t i = 0; i < touches.size(); ++i)
-        if (touches[i].target == target && touches[i].accepted) a.open.set(touches[i].port);
+        if (touches[i].accepted && a.targets.count(Ipv4{touches[i].target}) && a.ports.test(touches[i].port)) a.open.set(touches[i].port);
 }
 
-// A distributed scan: at least two sources with a slice of two ports or more each (a client
+// The slices' own windows, answered: where benign fan-out exists (SYN: clients of many sites;
+// UDP: resolvers), most of the slices' attempts must have failed, as for one source (TRW);
+// `wait` while unanswered attempts could still decide it.
+Detector::SliceVerdict Detector::slices_failed(const SliceKey& key, const SliceView& v, Micros now) {
+    if (!needs_failures(key.kind)) return SliceVerdict::yes;
+    std::uint64_t failures = 0, successes = 0, pending = 0;
+    for (const auto& [source, n] : v.source_items) {
+        if (n < 2) continue;
+        Track* t = find_track(find_source(Ipv4{source}), key.kind);
+        if (!t) continue;
+        t->fast.expire(now, kForever, config_.answer_grace);  // ages, drops nothing
+        failures += t->fast.failures();
+        successes += t->fast.successes();
+        pending += t->fast.pending();
+    }
+    const std::uint64_t need = slice_threshold(key.axis) / 2;
+    if (failures >= need && failures >= successes) return SliceVerdict::yes;
+    const bool could = failures + pending >= need && failures + pending >= successes;
+    return could ? SliceVerdict::wait : SliceVerdict::no;
+}
+
+// A distributed scan: at least two sources with a slice of two items or more each (a client
 // touches one or two services), none a scan on its own, the slices (nearly) disjoint (distinct
-// ports at least 90% of distinct (source, port) pairs: clients of one server overlap), their
-// union at the threshold.
-void Detector::evaluate_target(std::uint32_t target, ScanKind kind, TargetView& v, Micros now) {
-    const std::size_t ports = v.port_sources.size();
-    if (v.slices < 2 || v.whole > 0 || ports < config_.ports_threshold || ports * 10 < v.pairs.size() * 9) return;
+// items at least 90% of distinct (source, item) pairs: clients of one server overlap), their
+// union at the threshold, and the slices failing as one scanner's probes do.
+void Detector::evaluate_view(const SliceKey& key, SliceView& v, Micros now) {
+    const std::size_t items = v.item_sources.size();
+    if (v.slices < 2 || v.whole > 0 || items < slice_threshold(key.axis) || items * 10 < v.pairs.size() * 9) return;
+    switch (slices_failed(key, v, now)) {
+        case SliceVerdict::no: return;
+        case SliceVerdict::wait:
+            if (!v.candidate && view_candidates_.size() < config_.max_sources) {
+                v.candidate = true;
+                view_candidates_.push_back(key);
+            }
+            return;
+        case SliceVerdict::yes: break;
+    }
     auto alert = std::make_unique<Alert>();
     Alert& a = *alert;
     a.id = next_id_++;
-    a.track_kind = kind;
-    a.kind = kind;
+    a.track_kind = key.kind;
+    a.kind = key.kind;
     a.distributed = true;
-    a.view_target = target;
-    a.add_target(Ipv4{target});
+    a.view = key;
     a.first = v.touches.front().at;
-    a.last = now;
-    for (const auto& [source, n] : v.source_ports)
+    a.last = v.touches.back().at;
+    for (const auto& [source, n] : v.source_items)
         if (n >= 2) a.sources.push_back(Ipv4{source});
     std::sort(a.sources.begin(), a.sources.end());
-    for (const auto& [port, n] : v.port_sources) a.ports.set(port);
-    for (const Ipv4 source : a.sources) note_opened_before(a, source, target, kind);
+    for (const auto& t : v.touches) {
+        const bool by_port = key.axis == SliceAxis::ports_of_target;
+        a.add_target(Ipv4{by_port ? key.key : t.item});
+        a.ports.set(by_port ? t.item : key.key);
+    }
+    for (const Ipv4 source : a.sources) note_opened_before(a, source, key.kind);
     a.probes = v.touches.size();
     a.evidence = v.evidence;
     v.alert = &a;
-    raised_.push_back(&a);
-    open_.push_back(std::move(alert));
-    ++stats_.alerts;
+    open_alert(std::move(alert));
+}
+
+// Views waiting for answers: looked at again once their probes have had time to be answered.
+void Detector::recheck_views(Micros now) {
+    std::erase_if(view_candidates_, [&](const SliceKey& key) {
+        auto it = views_.find(key);
+        if (it == views_.end()) return true;
+        SliceView& v = it->second;
+        if (!v.alert) evaluate_view(key, v, now);
+        if (!v.alert && !v.touches.empty() && now - v.touches.back().at <= config_.window + config_.answer_grace) return false;
+        v.candidate = false;
+        return true;
+    });
 }
 
 }  // namespace flagscan

@@ -56,6 +56,8 @@ std::optional<Ipv4Header> parse_ip_header(ByteView bytes, bool verify_checksum) 
     ip.later_fragment = (*bytes.be16(6) & 0x1fff) != 0;
     ip.more_fragments = (*bytes.be16(6) & 0x2000) != 0;
     ip.dont_fragment = (*bytes.be16(6) & 0x4000) != 0;
+    ip.tos = *bytes.u8(1);
+    ip.checksum = *bytes.be16(10);
     ip.ttl = *bytes.u8(8);
     ip.protocol = *bytes.u8(9);
     ip.src = Ipv4{*bytes.be32(12)};
@@ -73,12 +75,14 @@ std::optional<TcpHeader> parse_tcp(ByteView bytes) {
     tcp.flags = TcpFlags{*bytes.u8(13)};
     tcp.window = *bytes.be16(14);
     tcp.header_length = static_cast<std::uint8_t>((*bytes.u8(12) >> 4) * 4);
+    tcp.reserved = static_cast<std::uint8_t>(*bytes.u8(12) & 0x0f);
+    tcp.urgent = *bytes.be16(18);
     return tcp;
 }
 
 std::optional<UdpHeader> parse_udp(ByteView bytes) {
     if (!bytes.fits(0, 8)) return std::nullopt;
-    UdpHeader udp{Port{*bytes.be16(0)}, Port{*bytes.be16(2)}, *bytes.be16(4)};
+    UdpHeader udp{Port{*bytes.be16(0)}, Port{*bytes.be16(2)}, *bytes.be16(4), *bytes.be16(6)};
     for (std::size_t i = 0; i < UdpHeader::kHeadBytes; ++i) {
         const auto byte = bytes.u8(8 + i);
         if (!byte) break;
@@ -167,6 +171,20 @@ std::optional<LinkType> link_type_from_dlt(int dlt) {
         default:
             return std::nullopt;
     }
+}
+
+std::optional<ByteView> ipv4_payload(ByteView packet) {
+    auto ip = parse_ip_header(packet, false);
+    if (!ip || ip->total_length < ip->header_length) return std::nullopt;
+    return packet.first(ip->total_length).from(ip->header_length);
+}
+
+std::optional<ByteView> tcp_options(ByteView segment) {
+    auto offset = segment.u8(12);
+    if (!offset) return std::nullopt;
+    const std::size_t header_length = std::size_t{*offset} / 16 * 4;
+    if (header_length < 20 || !segment.fits(0, header_length)) return std::nullopt;
+    return segment.first(header_length).from(20);
 }
 
 std::optional<DecodedPacket> decode_ipv4(ByteView packet) {

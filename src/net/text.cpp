@@ -75,6 +75,13 @@ Result<std::string> unescape_c_string(std::string_view raw) {
     return out;
 }
 
+std::string_view trim_space(std::string_view text) {
+    constexpr std::string_view blanks = " \t\r\n\v\f";
+    const std::size_t first = text.find_first_not_of(blanks);
+    if (first == std::string_view::npos) return {};
+    return text.substr(first, text.find_last_not_of(blanks) - first + 1);
+}
+
 std::vector<std::string_view> split_on(std::string_view text, char separator) {
     std::vector<std::string_view> parts;
     std::size_t start = 0;

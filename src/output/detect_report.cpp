@@ -29,8 +29,8 @@ std::string sources_text(const Alert& a) {
 }
 
 // The table keeps lines readable: a long port list is cut (JSON lines carry it whole).
-std::string short_ports(const std::bitset<65536>& bits) {
-    std::string text = port_set_text(bits);
+std::string short_ports(const PortSet& ports) {
+    std::string text = port_set_text(ports);
     if (text.size() <= 60) return text;
     text.resize(text.rfind(',', 60));
     return text + ",...";
@@ -69,9 +69,8 @@ std::string iso_time(Micros since_epoch) {
     return buf;
 }
 
-std::string port_set_text(const std::bitset<65536>& bits) {
-    std::vector<std::uint16_t> ports;
-    for (std::size_t p = bits._Find_first(); p < bits.size(); p = bits._Find_next(p)) ports.push_back(static_cast<std::uint16_t>(p));
+std::string port_set_text(const PortSet& set) {
+    const std::vector<std::uint16_t> ports = set.sorted();
     return ports.empty() ? std::string{} : port_ranges(ports);
 }
 
@@ -118,12 +117,14 @@ void write_alert_json(std::ostream& out, const Alert& a) {
 
 void write_summary_json(std::ostream& out, const DetectStats& s) {
     out << "{\"type\":\"summary\",\"packets\":" << s.packets << ",\"sources_tracked\":" << s.sources_tracked
-        << ",\"sources_evicted\":" << s.sources_evicted << ",\"alerts\":" << s.alerts << "}\n";
+        << ",\"sources_evicted\":" << s.sources_evicted << ",\"alerts\":" << s.alerts << ",\"alerts_cut\":" << s.alerts_cut << "}\n";
 }
 
 void write_summary_normal(std::ostream& out, const DetectStats& s) {
     out << "flagscan detect: " << s.packets << " packets, " << s.sources_tracked << " sources tracked ("
-        << s.sources_evicted << " evicted by --max-sources), " << s.alerts << (s.alerts == 1 ? " alert\n" : " alerts\n");
+        << s.sources_evicted << " evicted by --max-sources), " << s.alerts << (s.alerts == 1 ? " alert" : " alerts");
+    if (s.alerts_cut > 0) out << " (" << s.alerts_cut << " ended early: more than --max-sources open at once)";
+    out << '\n';
 }
 
 }  // namespace flagscan

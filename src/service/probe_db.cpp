@@ -34,12 +34,7 @@ std::pair<std::string_view, std::string_view> split_word(std::string_view s) {
     return {s.substr(0, end), trim(s.substr(end))};
 }
 
-std::optional<int> parse_int(std::string_view text) {
-    int value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
+std::optional<int> parse_int(std::string_view text) { return parse_whole<int>(text); }
 
 // A delimited piece at text[pos] == delimiter's opening: returns the inside, `pos` ends after
 // the closing delimiter. Perl's q|..| m|..| p/../: the delimiter is any character.

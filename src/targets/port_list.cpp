@@ -20,11 +20,9 @@ Result<unsigned> parse_port(std::string_view text) {
         return c >= '0' && c <= '9';
     });
     if (!digits) return Error{"bad port spec " + quote_for_error(text) + ": not a port number"};
-    unsigned value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || value > 65535)
-        return Error{"bad port spec " + quote_for_error(text) + ": ports are 0-65535"};
-    return value;
+    const auto value = parse_whole<unsigned>(text);
+    if (!value || *value > 65535) return Error{"bad port spec " + quote_for_error(text) + ": ports are 0-65535"};
+    return *value;
 }
 
 // "N", "N-M", "-M" (from 1), "N-" (to 65535), "-" (1-65535).

@@ -47,21 +47,17 @@ Fields fields_of(std::string_view line) {
 std::optional<std::pair<Port, Protocol>> parse_port_proto(std::string_view text) {
     const std::size_t slash = text.find('/');
     if (slash == std::string_view::npos || slash == 0) return std::nullopt;
-    unsigned port = 0;
-    const char* end = text.data() + slash;
-    const auto [next, ec] = std::from_chars(text.data(), end, port);
-    if (ec != std::errc{} || next != end || port > 65535) return std::nullopt;
+    const auto port = parse_whole<unsigned>(text.substr(0, slash));
+    if (!port || *port > 65535) return std::nullopt;
     const std::string_view proto = text.substr(slash + 1);
-    if (proto == "tcp") return std::pair{Port{static_cast<std::uint16_t>(port)}, Protocol::tcp};
-    if (proto == "udp") return std::pair{Port{static_cast<std::uint16_t>(port)}, Protocol::udp};
+    if (proto == "tcp") return std::pair{Port{static_cast<std::uint16_t>(*port)}, Protocol::tcp};
+    if (proto == "udp") return std::pair{Port{static_cast<std::uint16_t>(*port)}, Protocol::udp};
     return std::nullopt;
 }
 
 std::optional<double> parse_frequency(std::string_view text) {
-    double value = 0.0;
-    const auto [next, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || next != text.data() + text.size() || !std::isfinite(value) || value < 0.0)
-        return std::nullopt;
+    const auto value = parse_whole<double>(text);
+    if (!value || !std::isfinite(*value) || *value < 0.0) return std::nullopt;
     return value;
 }
 

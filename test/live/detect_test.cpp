@@ -82,5 +82,31 @@ TEST_F(DetectLive, AlertsAppearDuringFlagscanAndNmapScans) {
     EXPECT_NE(detector.out.find("ALERT 2 "), std::string::npos) << detector.out;
 }
 
+// Ctrl-C: a sensor stopped by SIGINT still writes the alerts it holds (here a scan not over yet:
+// --window 60 keeps it open) and the summary, and exits 130 as an interrupted scan does.
+TEST_F(DetectLive, InterruptedSensorWritesWhatItHolds) {
+    std::string error;
+    const std::string iface = lab_host_interface(error);
+    ASSERT_FALSE(iface.empty()) << error;
+    const TempDir dir;
+    const std::string json = dir.path() + "/detect.jsonl";
+    ProcessResult detector;
+    std::thread watch([&] {
+        detector = run_process({"timeout", "--preserve-status", "-s", "INT", "6", flagscan_bin(), "detect", "-e", iface,
+                                "--window", "60", "-oJ", json},
+                               std::chrono::seconds(30));
+    });
+    std::this_thread::sleep_for(1500ms);  // the capture is open
+    const auto ours = scan({"-sS", "-p", "1-100", "-Pn", "-n"}, lab_address(2));
+    EXPECT_EQ(ours.process.exit_code, 0) << ours.process.describe();
+    EXPECT_TRUE(alerts_in(json).empty()) << "written before the interrupt: the window is 60 s";
+    watch.join();
+    EXPECT_EQ(detector.exit_code, 130) << detector.describe();
+    const auto alerts = alerts_in(json);
+    ASSERT_EQ(alerts.size(), 1u) << detector.describe();
+    EXPECT_EQ(member(alerts[0], "ports"), "1-100") << alerts[0];
+    EXPECT_NE(read_file(json).find("{\"type\":\"summary\""), std::string::npos) << read_file(json);
+}
+
 }  // namespace
 }  // namespace flagscan::live

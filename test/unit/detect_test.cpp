@@ -228,6 +228,73 @@ TEST(Detect, DistributedSlicesAreGrouped) {
     EXPECT_EQ(port_set_text(alerts[0]->ports), "1-12");
 }
 
+// Three sources, each SYN to port 22 of four of the twelve hosts (each below the hosts threshold):
+// one sweep split by hosts, answered by RSTs (refused: failures).
+TEST(Detect, DistributedHostSlicesAreGrouped) {
+    Detector d(DetectConfig{});
+    const Ipv4 sources[] = {{10, 77, 21, 11}, {10, 77, 21, 12}, {10, 77, 21, 13}};
+    for (std::uint8_t s = 0; s < 3; ++s)
+        for (std::uint8_t h = 1; h <= 4; ++h)
+            probe_port(d, kT0 + (s * 4 + h) * 1000, 22, S, R | A, sources[s], Ipv4{10, 77, 22, static_cast<std::uint8_t>(s * 4 + h)});
+    auto raised = d.take_raised();
+    ASSERT_EQ(raised.size(), 1u);  // raised as the sweep happens, not at the end
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 1u);
+    const Alert& a = *alerts[0];
+    EXPECT_TRUE(a.distributed);
+    EXPECT_EQ(a.sources.size(), 3u);
+    EXPECT_EQ(a.shape(), ScanShape::horizontal);
+    EXPECT_EQ(a.target_count, 12u);
+    EXPECT_EQ(port_set_text(a.ports), "22");
+    EXPECT_NE(a.remarks().find("3 sources, disjoint host slices of one port"), std::string::npos) << a.remarks();
+}
+
+// Unanswered slices fail once the answer grace has passed: the alert waits for that, then comes.
+TEST(Detect, DistributedHostSlicesOfSilentHostsAreGroupedOnceAged) {
+    Detector d(DetectConfig{});
+    for (std::uint8_t s = 0; s < 2; ++s)
+        for (std::uint8_t h = 1; h <= 5; ++h)
+            probe_port(d, kT0 + (s * 5 + h) * 1000, 3389, S, 0, Ipv4{10, 77, 21, static_cast<std::uint8_t>(11 + s)},
+                       Ipv4{10, 77, 22, static_cast<std::uint8_t>(s * 5 + h)});
+    EXPECT_TRUE(d.take_raised().empty());  // every probe still awaits its answer
+    EXPECT_TRUE(d.take_finished(kT0 + 2 * kSecond).empty());
+    auto raised = d.take_raised();
+    ASSERT_EQ(raised.size(), 1u);
+    EXPECT_TRUE(raised[0]->distributed);
+    EXPECT_EQ(raised[0]->target_count, 10u);
+}
+
+// Browsers: each client opens port 443 on four sites, every one accepted and used. Disjoint,
+// but a success each time: no scan (TRW).
+TEST(Detect, ClientsOfDisjointSitesAreNotDistributed) {
+    Detector d(DetectConfig{});
+    for (std::uint8_t c = 0; c < 3; ++c)
+        for (std::uint8_t h = 1; h <= 4; ++h) {
+            const Ipv4 client{10, 77, 23, static_cast<std::uint8_t>(c + 1)};
+            const Ipv4 site{10, 77, 24, static_cast<std::uint8_t>(c * 4 + h)};
+            const Micros at = kT0 + (c * 4 + h) * 1000;
+            probe_port(d, at, 443, S, S | A, client, site);
+            d.on_packet(tcp(client, site, 40000, 443, A), at + 200);
+        }
+    EXPECT_TRUE(all(d).empty());
+}
+
+// Two sources each pinging five of ten hosts: one ICMP sweep in slices.
+TEST(Detect, DistributedPingSweepIsGrouped) {
+    Detector d(DetectConfig{});
+    for (std::uint8_t s = 0; s < 2; ++s)
+        for (std::uint8_t h = 1; h <= 5; ++h) {
+            const Ipv4 from{10, 77, 21, static_cast<std::uint8_t>(11 + s)};
+            d.on_packet(decoded(make_icmp_query(from, Ipv4{10, 77, 22, static_cast<std::uint8_t>(s * 5 + h)}, icmp_type::echo, 7, h, {}, 64)),
+                        kT0 + (s * 5 + h) * 1000);
+        }
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_TRUE(alerts[0]->distributed);
+    EXPECT_EQ(alerts[0]->kind, ScanKind::icmp_echo);
+    EXPECT_EQ(alerts[0]->target_count, 10u);
+}
+
 TEST(Detect, ClientsSharingServicesAreNotDistributed) {
     Detector d(DetectConfig{});
     for (std::uint8_t c = 1; c <= 30; ++c)
@@ -243,6 +310,31 @@ TEST(Detect, SourcesAreCappedAndEvictionsCounted) {
     EXPECT_EQ(d.sources_in_memory(), 4u);
     EXPECT_EQ(d.stats().sources_evicted, 6u);
     EXPECT_EQ(d.stats().sources_tracked, 10u);
+}
+
+// More scans open at once than --max-sources: the oldest is ended early (written as it stands),
+// none is lost, and the count is reported.
+TEST(Detect, OpenAlertsAreCappedAndNoneIsLost) {
+    DetectConfig c;
+    c.max_sources = 4;
+    Detector d(c);
+    for (std::uint8_t s = 1; s <= 10; ++s)
+        for (std::uint16_t p = 1; p <= 12; ++p) probe_port(d, kT0 + s * 10'000 + p * 100, p, S, R | A, Ipv4{10, 77, 23, s});
+    EXPECT_EQ(d.take_raised().size(), 10u);
+    EXPECT_EQ(d.stats().alerts_cut, 6u);
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 10u);
+    for (const auto& a : alerts) EXPECT_EQ(port_set_text(a->ports), "1-12");
+}
+
+// nmap sends at most 128 decoys: 130 sources scanning one target at once are a crowd, not decoys.
+TEST(Detect, ACrowdIsNotDecoys) {
+    Detector d(DetectConfig{});
+    for (std::uint16_t p = 1; p <= 12; ++p)
+        for (std::uint8_t s = 1; s <= 130; ++s) probe_port(d, kT0 + p * 1000 + s, p, S, R | A, Ipv4{10, 77, 23, s});
+    auto alerts = all(d);
+    ASSERT_EQ(alerts.size(), 130u);
+    for (const auto& a : alerts) EXPECT_TRUE(a->lockstep.empty()) << a->remarks();
 }
 
 TEST(Detect, ScanEndsAfterIdleWindow) {
@@ -433,13 +525,32 @@ TEST(DetectReport, JsonLineHasTheSchema) {
         EXPECT_NE(line.find(field), std::string::npos) << field << " in " << line;
     std::ostringstream summary;
     write_summary_json(summary, d.stats());
-    EXPECT_EQ(summary.str(), "{\"type\":\"summary\",\"packets\":24,\"sources_tracked\":1,\"sources_evicted\":0,\"alerts\":1}\n");
+    EXPECT_EQ(summary.str(), "{\"type\":\"summary\",\"packets\":24,\"sources_tracked\":1,\"sources_evicted\":0,\"alerts\":1,\"alerts_cut\":0}\n");
+}
+
+// Past 512 ports the list becomes a bitmap: the same set either way.
+TEST(DetectReport, PortSetIsTheSameSetAsListOrBitmap) {
+    PortSet small, large;
+    for (std::uint16_t p = 1000; p > 0; p -= 2) large.set(p);  // 500 ports: still a list
+    large.set(65535);
+    large.set(0);
+    for (std::uint16_t p = 1; p <= 40; ++p) large.set(static_cast<std::uint16_t>(2000 + p));  // past 512: a bitmap
+    EXPECT_EQ(large.count(), 542u);
+    EXPECT_TRUE(large.test(0) && large.test(2) && large.test(1000) && large.test(2040) && large.test(65535));
+    EXPECT_FALSE(large.test(1) || large.test(999) || large.test(2041));
+    large.set(2040);  // again: no change
+    EXPECT_EQ(large.count(), 542u);
+    const std::string text = port_set_text(large);
+    EXPECT_TRUE(text.starts_with("0,2,4,6,8,")) << text;
+    EXPECT_TRUE(text.ends_with(",998,1000,2001-2040,65535")) << text;
+    EXPECT_TRUE(small.empty());
 }
 
 TEST(DetectReport, PortSetText) {
-    std::bitset<65536> bits;
-    for (int p : {1, 2, 3, 3306, 8080, 8081}) bits.set(p);
-    EXPECT_EQ(port_set_text(bits), "1-3,3306,8080-8081");
+    PortSet ports;
+    for (std::uint16_t p : {8081, 1, 3306, 2, 3, 8080, 3}) ports.set(p);
+    EXPECT_EQ(port_set_text(ports), "1-3,3306,8080-8081");
+    EXPECT_EQ(ports.count(), 6u);
     EXPECT_EQ(iso_time(kT0 + 123456), "2027-01-15T08:00:00.123456Z");
 }
 

@@ -1,7 +1,6 @@
 // Detector: port scans recognised from decoded packets, per source, in bounded memory; `now` is an argument.
 #pragma once
 
-#include <bitset>
 #include <cstdint>
 #include <deque>
 #include <list>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "flagscan/detect/decoys.hpp"
+#include "flagscan/detect/port_set.hpp"
 #include "flagscan/detect/probe_class.hpp"
 #include "flagscan/detect/tool_guess.hpp"
 #include "flagscan/engine/clock.hpp"
@@ -39,6 +39,16 @@ struct DetectConfig {
 enum class ScanShape : std::uint8_t { vertical, horizontal, block };
 std::string_view scan_shape_name(ScanShape shape);
 
+// A distributed scan is seen from one of two sides: the ports of one target split between its
+// sources (a vertical scan in slices), or the hosts probed on one port (a sweep in slices).
+enum class SliceAxis : std::uint8_t { ports_of_target, hosts_of_port };
+struct SliceKey {
+    SliceAxis axis = SliceAxis::ports_of_target;
+    std::uint32_t key = 0;  // the target's address, or the port
+    ScanKind kind = ScanKind::syn;
+    auto operator<=>(const SliceKey&) const = default;
+};
+
 // One scan: a source (or a group of sources) and a kind, with everything it touched.
 struct Alert {
     std::uint64_t id = 0;
@@ -46,8 +56,8 @@ struct Alert {
     ScanKind kind = ScanKind::syn;
     std::set<Ipv4> targets;              // at most kMaxListedTargets listed ...
     std::uint64_t target_count = 0;      // ... all counted
-    std::bitset<65536> ports;
-    std::bitset<65536> open;
+    PortSet ports;
+    PortSet open;
     bool uses_ports = true;
     std::uint64_t probes = 0;
     Micros first = 0;
@@ -61,7 +71,8 @@ struct Alert {
     DecoyVerdict decoys;                 // with lockstep: which source is the scanner (set when it closes)
     std::string remarks() const;         // note, and the lockstep sources and their verdict in words
     ScanKind track_kind = ScanKind::syn; // the per-source track it grew from (syn for connect)
-    std::uint32_t view_target = 0;       // distributed: the target whose view raised it
+    SliceKey view;                       // distributed: the view (target or port) that raised it
+    std::uint64_t lockstep_key = 0;      // its decoy group's signature (its targets when raised)
 
     static constexpr std::size_t kMaxListedTargets = 4096;
     ScanShape shape() const;
@@ -75,6 +86,7 @@ struct DetectStats {
     std::uint64_t sources_tracked = 0;  // sources given state, ever
     std::uint64_t sources_evicted = 0;  // by the --max-sources cap
     std::uint64_t alerts = 0;
+    std::uint64_t alerts_cut = 0;  // open alerts ended early to keep at most --max-sources open
 };
 
 // A FIFO over one vector that grows by doubling: unlike std::deque, an empty one allocates
@@ -146,6 +158,12 @@ public:
         return it == ports_.end() ? 0 : it->second;
     }
     std::size_t distinct_hosts() const { return hosts_.size(); }
+    std::uint32_t touches_of_host(Ipv4 host) const {
+        auto it = hosts_.find(host.value());
+        return it == hosts_.end() ? 0 : it->second;
+    }
+    // Touches neither answered nor aged yet.
+    std::uint64_t pending() const { return touches_.size() - successes_ - failures_; }
     std::uint64_t successes() const { return successes_; }
     std::uint64_t failures() const { return failures_; }
     // kMaxTouches distinct touches inside one window: no client does that (a scan at 1,600+/s).
@@ -204,6 +222,7 @@ private:
 
     Source& source_for(Ipv4 address);
     Source* find_source(Ipv4 address);
+    static Track* find_track(Source* s, ScanKind kind);  // nullptr when S is or has none
     void on_probe(const Observed& o, const DecodedPacket& packet, Micros now);
     bool on_answer(const Observed& o, Micros now);
     void on_ack(const Observed& o, const DecodedPacket& packet, Micros now);
@@ -219,14 +238,26 @@ private:
     bool try_raise(Source& s, ScanKind kind, Track& t, Micros now);
     bool near_threshold(ScanKind kind, const Track& t) const;
     std::unique_ptr<Alert> draft_from(const Source& s, ScanKind kind, const TouchWindow& w, Micros now) const;
-    static constexpr std::size_t kMaxCandidates = 4096;
     void close_alert(Alert* alert);
+    void open_alert(std::unique_ptr<Alert> alert);
+    // nmap -D: alerts of one kind raised on the same targets at once, grouped by a signature of
+    // (kind, targets); a group past nmap's 128 decoys is a crowd, not decoys, and stops growing.
+    static constexpr std::size_t kMaxDecoys = 128;
+    static std::uint64_t lockstep_signature(const Alert& a);
+    void note_lockstep(Alert& a, Ipv4 source);
+    void forget_lockstep(const Alert* a);
+    struct LockstepGroup {
+        std::vector<Alert*> members;
+        bool crowd = false;
+    };
+    std::unordered_map<std::uint64_t, LockstepGroup> lockstep_;
     void retire(Alert* alert);
     Micros idle_limit(const Alert& a) const;
     bool note_distributed_answer(const Observed& o);
-    void note_opened_before(Alert& a, Ipv4 source, std::uint32_t target, ScanKind kind);
-    void note_distributed(const Observed& o, const DecodedPacket* packet, Micros now);
+    void note_opened_before(Alert& a, Ipv4 source, ScanKind kind);
+    void note_distributed(SliceAxis axis, const Observed& o, const DecodedPacket* packet, Micros now);
     void feed_distributed(const Observed& o, const DecodedPacket& packet, const Track& t, Micros now);
+    bool note_view_answer(const SliceKey& key, const Observed& o);
     bool known_flow(const DecodedPacket& p) const;
     void remember_flow(const DecodedPacket& p);
 
@@ -234,7 +265,7 @@ private:
     DetectStats stats_;
     SourceList sources_;  // most recent first
     std::unordered_map<std::uint32_t, SourceList::iterator> by_address_;
-    std::vector<std::unique_ptr<Alert>> open_;
+    std::deque<std::unique_ptr<Alert>> open_;  // in the order raised: the oldest ends first when too many
     std::vector<std::unique_ptr<Alert>> closed_;
     std::vector<const Alert*> raised_;
     std::uint64_t next_id_ = 1;
@@ -243,32 +274,39 @@ private:
     // probes. Fixed size: a collision forgets an older session, which at worst lets an ACK count.
     std::vector<std::uint64_t> flows_;
 
-    // Distributed scans: per (target, kind), the sources' ports in the window, counted as they
-    // come and go so that each probe costs O(1).
-    struct TargetTouch {
+    // Distributed scans: per (target, kind) the sources' ports, and per (port, kind) the sources'
+    // hosts, in the window, counted as they come and go so that each probe costs O(1).
+    struct SliceTouch {
         Micros at = 0;
         std::uint32_t source = 0;
-        std::uint16_t port = 0;
+        std::uint32_t item = 0;  // the port (ports_of_target) or the host (hosts_of_port)
     };
-    struct TargetView {
-        std::deque<TargetTouch> touches;
-        std::unordered_map<std::uint64_t, std::uint32_t> pairs;         // (source, port) -> touches
-        std::unordered_map<std::uint32_t, std::uint32_t> source_ports;  // source -> distinct ports
-        std::unordered_map<std::uint16_t, std::uint32_t> port_sources;  // port -> distinct sources
-        std::uint32_t slices = 0;  // sources with 2 ports or more
+    struct SliceView {
+        std::deque<SliceTouch> touches;
+        std::unordered_map<std::uint64_t, std::uint32_t> pairs;         // (source, item) -> touches
+        std::unordered_map<std::uint32_t, std::uint32_t> source_items;  // source -> distinct items
+        std::unordered_map<std::uint32_t, std::uint32_t> item_sources;  // item -> distinct sources
+        std::uint32_t slices = 0;  // sources with 2 items or more
         std::uint32_t whole = 0;   // sources at the threshold on their own
         ToolEvidence evidence;     // of the probes seen since the view began
         Alert* alert = nullptr;
+        bool candidate = false;    // shaped like a distributed scan, its answers still awaited
     };
-    std::map<std::pair<std::uint32_t, ScanKind>, TargetView> targets_;
-    void push_target(TargetView& v, const TargetTouch& t);
-    void pop_target(TargetView& v);
+    std::map<SliceKey, SliceView> views_;
+    std::uint32_t slice_threshold(SliceAxis axis) const;
+    void push_slice(SliceAxis axis, SliceView& v, const SliceTouch& t);
+    void pop_slice(SliceAxis axis, SliceView& v);
+    void expire_view(SliceAxis axis, SliceView& v, Micros now);
+    void feed_view(SliceAxis axis, const Observed& o, const DecodedPacket& packet, const Track& t, Micros now);
+    enum class SliceVerdict : std::uint8_t { no, wait, yes };
+    SliceVerdict slices_failed(const SliceKey& key, const SliceView& v, Micros now);
+    void evaluate_view(const SliceKey& key, SliceView& v, Micros now);
+    std::vector<SliceKey> view_candidates_;
+    void recheck_views(Micros now);
     // Sources whose window reached a threshold while its touches still waited for answers: looked
     // at again by take_finished, when the unanswered ones have aged into failures.
     std::vector<std::pair<std::uint32_t, ScanKind>> candidates_;
     void recheck_candidates(Micros now);
-    void expire_target(TargetView& v, Micros now);
-    void evaluate_target(std::uint32_t target, ScanKind kind, TargetView& v, Micros now);
 };
 
 }  // namespace flagscan

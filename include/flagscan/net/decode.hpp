@@ -56,7 +56,9 @@ struct Ipv4Header {
     std::uint8_t header_length = 0;  // bytes, options included
     bool later_fragment = false;     // fragment offset != 0: no transport header here
     bool more_fragments = false;     // MF set: a later fragment follows (RFC 791 3.1)
-    bool dont_fragment = false;      // DF set (RFC 791 3.1): OS stacks set it (path MTU discovery)
+    bool dont_fragment = false;      // DF set (RFC 791 3.1)
+    std::uint8_t tos = 0;            // type of service byte (RFC 791 3.1; DSCP and ECN, RFC 2474, 3168)
+    std::uint16_t checksum = 0;      // the header checksum as carried (RFC 791 3.1)
 };
 
 struct TcpHeader {
@@ -67,12 +69,15 @@ struct TcpHeader {
     TcpFlags flags;
     std::uint16_t window = 0;
     std::uint8_t header_length = 0;  // bytes (data offset x 4), options included
+    std::uint16_t urgent = 0;        // urgent pointer (RFC 793 3.1)
+    std::uint8_t reserved = 0;       // the 4 bits between data offset and CWR (RFC 793 3.1; RFC 3540's NS is the lowest)
 };
 
 struct UdpHeader {
     Port sport;
     Port dport;
     std::uint16_t length = 0;
+    std::uint16_t checksum = 0;  // as carried; 0 means none (RFC 768)
     // The payload's first bytes as captured (fewer when the datagram or the snaplen is shorter):
     // what a scan detector reads of a probe's payload.
     static constexpr std::size_t kHeadBytes = 48;
@@ -123,6 +128,14 @@ bool is_icmp_error(std::uint8_t type);
 // Decodes an IPv4 packet (starting at the IP header). nullopt for non-IPv4, a header that lies
 // about its length, or a bad header checksum. Transport headers that are cut short are left empty.
 std::optional<DecodedPacket> decode_ipv4(ByteView packet);
+
+// The bytes an IPv4 packet carries past its header, cut at its total length: the transport
+// segment (for an ICMP error, its quote starts 8 bytes in). nullopt when the header is not IPv4 or
+// lies about its length; the checksum is not verified (decode_ipv4 does that).
+std::optional<ByteView> ipv4_payload(ByteView packet);
+// A TCP segment's options: bytes 20 up to its data offset (RFC 793 3.1). nullopt when the data
+// offset is below 5 or reaches past the segment.
+std::optional<ByteView> tcp_options(ByteView segment);
 
 // Strips the link header, then decode_ipv4; an Ethernet ARP frame gives a packet with `arp`
 // set. nullopt for other frames.

@@ -1,6 +1,7 @@
 // Small text helpers shared by the parsers: error quoting, C-style escapes, whole-file reads.
 #pragma once
 
+#include <charconv>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,20 @@ Result<std::string> unescape_c_string(std::string_view raw);
 // `text` cut at every `separator`; "a,,b" gives an empty middle part (callers report it), ""
 // gives one empty part.
 std::vector<std::string_view> split_on(std::string_view text, char separator);
+
+// `text` without the blanks (space, tab, CR, LF, VT, FF) at either end.
+std::string_view trim_space(std::string_view text);
+
+// `text` read whole as a number (std::from_chars: no locale, no spaces, no trailing junk, no sign
+// for unsigned types), or nullopt when it is not one or does not fit T. Every parser reads its
+// numbers through this one.
+template <class T>
+std::optional<T> parse_whole(std::string_view text) {
+    T value{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
 
 // A whole file's bytes; nullopt when it cannot be opened or read.
 std::optional<std::string> read_text_file(const std::string& path);

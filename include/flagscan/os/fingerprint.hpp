@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "flagscan/net/result.hpp"
+
 namespace flagscan {
 
 // One test line: its name (SEQ, OPS, WIN, ECN, T1-T7, U1, IE, or SCAN) and its attributes in
@@ -32,5 +34,24 @@ struct Fingerprint {
     // One test per line, in the order held (nmap's: SCAN SEQ OPS WIN ECN T1-T7 U1 IE).
     std::string str() const;
 };
+
+// One test's text, NAME(A=1%B=2), cut into views of it (no copy). Errors name the fault
+// only (the caller quotes the text): "missing '('", "attribute without a name or '='".
+struct FingerprintTestView {
+    std::string_view name;
+    std::vector<std::pair<std::string_view, std::string_view>> attributes;
+};
+Result<FingerprintTestView> split_fingerprint_test(std::string_view text);
+
+// A subject fingerprint from its text: nmap's printed form (lines "OS:SCAN(V=7.93%E=4...",
+// cut anywhere, as in nmap -O output and XML <osfingerprint fingerprint="...">) or the
+// one-test-per-line form of Fingerprint::str(). Blank lines and blanks around lines are
+// skipped. When a test appears twice (nmap prints each distinct SEQ of its tries), the
+// first is kept, as nmap's parser keeps it.
+Result<Fingerprint> parse_fingerprint(std::string_view text);
+
+// nmap's printed form: the tests end to end, cut every 72 characters, each line led by "OS:"
+// (osscan.cc mergeFPs, wrapped for submission).
+std::string wrap_fingerprint(const Fingerprint& fingerprint);
 
 }  // namespace flagscan
