@@ -11,6 +11,8 @@ checking with `ip route get` that the server's address routes through that veth.
   dns-client SRC DST NAME...      one A query per name (UDP 53), waits for each answer
   ports-client SRC DST PORT,...   one short exchange per port ("hello", read "ok hello"), in order
   backup SRC DST PORT CHUNKS SIZE GAP   one connection sending CHUNKS x SIZE bytes, GAP s apart
+  idle-sessions SRC DST PORT,... HOLD   one connection per port, one exchange each, then "ready";
+                                  idle HOLD s with TCP keep-alives every second, then all closed
 """
 import selectors
 import socket
@@ -121,10 +123,28 @@ def backup(src, dst, port, chunks, size, gap):
             pass
 
 
+def idle_sessions(src, dst, ports, hold):
+    conns = []
+    for port in ports.split(","):
+        c = socket.create_connection((dst, int(port)), timeout=3, source_address=(src, 0))
+        c.sendall(b"hello\n")
+        c.recv(100)
+        # Linux TCP keep-alive (tcp(7)): a bare ACK with seq - 1 after 1 s idle, then every second.
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+        conns.append(c)
+    print("ready", flush=True)
+    time.sleep(float(hold))
+    for c in conns:
+        c.close()
+        time.sleep(0.02)
+
+
 def main(argv):
     commands = {
         "serve-tcp": (serve_tcp, 2), "serve-udp": (serve_udp, 2), "ntp-client": (ntp_client, 5),
-        "ports-client": (ports_client, 3), "backup": (backup, 6),
+        "ports-client": (ports_client, 3), "backup": (backup, 6), "idle-sessions": (idle_sessions, 4),
     }
     if len(argv) >= 4 and argv[1] == "dns-client":
         dns_client(argv[2], argv[3], argv[4:])

@@ -56,6 +56,7 @@ SERVER_PIDS=()
 cleanup() {
     local pid
     for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    ip netns del "fsdc$SCAN_LAB" 2>/dev/null || true  # the live decoy (scan_nmap_decoys)
     bash "$LAB_SH" down "$SCAN_LAB" >/dev/null 2>&1 || true
     FLAGSCAN_LAB_LAYOUT=$WORK/benign.conf bash "$LAB_SH" down "$BENIGN_LAB" >/dev/null 2>&1 || true
     rm -rf "$WORK"
@@ -184,6 +185,39 @@ scan_nmap_distributed() {
     for i in "${pids[@]}"; do wait "$i"; done
 }
 
+# nmap -D: two decoys in the lab's on-link /27 besides the real source ($S.1): $S.40, which no
+# machine holds (the target's ARP for it goes unanswered), and $S.51, a live one: a namespace of
+# its own on a macvlan over the host veth (its own MAC on the lab's link, so its kernel answers
+# ARP and resets the target's SYN+ACKs, as a real bystander would). Never a decoy outside the lab.
+DECOY_NS=fsdc$SCAN_LAB
+DECOY_IF=fsdm$SCAN_LAB
+ABSENT_DECOY=$S.40
+LIVE_DECOY=$S.51
+live_decoy_up() {
+    ip netns add "$DECOY_NS"
+    ip link add "$DECOY_IF" link "$S_IF" type macvlan mode bridge
+    ip link set "$DECOY_IF" netns "$DECOY_NS"
+    ip -n "$DECOY_NS" addr add "$LIVE_DECOY/27" dev "$DECOY_IF"
+    ip -n "$DECOY_NS" link set lo up
+    ip -n "$DECOY_NS" link set "$DECOY_IF" up
+    ip -n "$DECOY_NS" route add "$S.2/32" dev "$DECOY_IF"  # the target, on the same link: its RSTs reach it
+}
+live_decoy_down() { ip netns del "$DECOY_NS" 2>/dev/null || true; }
+scan_nmap_decoys() {
+    live_decoy_up
+    nmap -sS -D "$ABSENT_DECOY,$LIVE_DECOY" -p 1-100 -Pn -n -T4 -e "$S_IF" "$S.2" >/dev/null
+    sleep 1  # the target's last ARP tries for the absent decoy
+    live_decoy_down
+}
+
+# nmap -sn of on-link addresses (the host veth's .33/27): nmap asks by ARP alone, from .33.
+ARP_SWEEP=$S.34-63
+scan_nmap_arp_sweep() { nmap -sn -n -T4 -e "$S_IF" --exclude "$S.50" "$ARP_SWEEP" >/dev/null; }
+# nmap -f: every probe in 8-byte IP fragments (the TCP flags ride in the second piece).
+scan_nmap_fragments() { nmap -sS -f -p 1-100 -Pn -n -T4 "$S.2" >/dev/null; }
+FLAGSCAN_UDP_PORTS=7,9,53,69,123,161,514,1004,1008,1900,5060,31337,40000-40010
+scan_flagscan_udp() { "$FLAGSCAN" -sU -p "$FLAGSCAN_UDP_PORTS" -Pn -n "$S.2" >/dev/null; }
+
 # Three sources sweeping port 22 over the /28, each its own slice of hosts (6, 5 and 5: each below
 # a 10-host threshold), at once.
 DIST_HOST_SLICES=("$S.16-21" "$S.22-26" "$S.27-31")
@@ -218,6 +252,7 @@ record_scans() {
     assert_lab_route "$S.2" "$S_IF"
     local a
     for a in $(seq 16 31); do assert_lab_route "$S.$a" "$S_IF"; done
+    for a in $(seq 34 63); do assert_lab_route "$S.$a" "$S_IF"; done  # the on-link /27: decoys, ARP sweep
     add_address "$S.50" "$S_IF"
     capture detect-nmap-connect "$S_IF" "$S" scan_nmap_connect
     capture detect-nmap-ping-sweep "$S_IF" "$S" scan_nmap_ping
@@ -227,6 +262,10 @@ record_scans() {
     capture detect-flagscan-syn "$S_IF" "$S" scan_flagscan_syn
     capture detect-nmap-slow "$S_IF" "$S" scan_nmap_slow
     record_distributed
+    capture detect-nmap-decoys "$S_IF" "$S" scan_nmap_decoys
+    capture detect-nmap-arp-sweep "$S_IF" "$S" scan_nmap_arp_sweep
+    capture detect-nmap-fragments "$S_IF" "$S" scan_nmap_fragments
+    capture detect-flagscan-udp "$S_IF" "$S" scan_flagscan_udp
     capture detect-nmap-distributed-hosts "$S_IF" "$S" scan_nmap_distributed_hosts
     bash "$LAB_SH" down "$SCAN_LAB"
 }
@@ -374,6 +413,23 @@ benign_backup() { python3 "$TRAFFIC" backup "$B.53" "$B.2" 873 150 4096 0.03; }
 # A client's health check of its own 15 services, every one answering.
 benign_services() { python3 "$TRAFFIC" ports-client "$B.1" "$B.2" "$(seq -s, 5000 5014)"; }
 
+# 15 sessions of one client opened before the capture starts (their SYNs and data are not in
+# it): keep-alive ACKs for 6 s, each acknowledged by the server, then every one closed.
+record_idle_sessions() {
+    wanted detect-benign-idle-sessions || return 0
+    local pid i
+    python3 "$TRAFFIC" idle-sessions "$B.1" "$B.2" "$(seq -s, 5000 5014)" 6 >"$WORK/idle.out" 2>&1 &
+    pid=$!
+    for ((i = 0; i < 100; i++)); do
+        grep -qs ready "$WORK/idle.out" && break
+        sleep 0.05
+    done
+    grep -qs ready "$WORK/idle.out" || { cat "$WORK/idle.out" >&2; exit 1; }
+    start_capture "$B_IF" "$B" "$HERE/detect-benign-idle-sessions.pcap"
+    wait "$pid"
+    stop_capture "$CAPTURE_PID" "$HERE/detect-benign-idle-sessions.pcap"
+}
+
 record_benign() {
     write_benign_layout
     export FLAGSCAN_LAB_LAYOUT=$WORK/benign.conf
@@ -393,6 +449,7 @@ record_benign() {
     capture detect-benign-ntp "$B_IF" "$B" benign_ntp
     capture detect-benign-backup "$B_IF" "$B" benign_backup
     capture detect-benign-services "$B_IF" "$B" benign_services
+    record_idle_sessions
     local pid
     for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     SERVER_PIDS=()

@@ -15,8 +15,13 @@ constexpr Micros kForever = std::numeric_limits<Micros>::max() / 2;
 
 bool is_tcp_kind(ScanKind k) { return k != ScanKind::udp && k != ScanKind::icmp_echo && k != ScanKind::icmp_timestamp && k != ScanKind::arp; }
 bool kind_uses_ports(ScanKind k) { return k != ScanKind::icmp_echo && k != ScanKind::icmp_timestamp && k != ScanKind::arp; }
-// Kinds whose benign look-alikes exist (clients connect, resolvers query): the failure rule applies.
-bool needs_failures(ScanKind k) { return k == ScanKind::syn || k == ScanKind::udp; }
+// Kinds whose benign look-alikes exist (clients connect, resolvers query; a session the capture
+// joined mid-flight sends bare ACKs as keep-alives and FIN+ACK as it closes): the failure rule
+// applies. An ACK or Maimon probe fails when refused (RST) or unanswered; a session's peer
+// acknowledges (answers_session).
+bool needs_failures(ScanKind k) {
+    return k == ScanKind::syn || k == ScanKind::udp || k == ScanKind::ack_window || k == ScanKind::maimon;
+}
 
 // Both directions of a TCP session hash alike.
 std::uint64_t flow_hash(const DecodedPacket& p) {
@@ -51,7 +56,8 @@ std::string Alert::remarks() const {
     if (lockstep.empty()) return note;
     std::string text = "lockstep with ";
     for (std::size_t i = 0; i < lockstep.size(); ++i) text += (i ? "," : "") + lockstep[i].str();
-    text += " (decoys, nmap -D: one of them is the scanner)";
+    text += " (decoys, nmap -D): ";
+    text += decoys.scanner ? "the scanner is " + decoys.scanner->str() : std::string("the scanner is not known");
     return note.empty() ? text : note + "; " + text;
 }
 
@@ -167,7 +173,7 @@ Detector::Source& Detector::source_for(Ipv4 address) {
         sources_.pop_back();
         ++stats_.sources_evicted;
     }
-    sources_.push_front(Source{address, {}});
+    sources_.push_front(Source{address, {}, {}});
     by_address_[address.value()] = sources_.begin();
     ++stats_.sources_tracked;
     return sources_.front();
@@ -194,6 +200,8 @@ void Detector::on_packet(const DecodedPacket& packet, Micros now, bool fragmente
     latest_ = std::max(latest_, now);
     const Observed o = observe(packet, fragmented);
     if (packet.tcp && (o.payload || o.role == Observed::Role::positive)) remember_flow(packet);
+    note_presence(packet, o);
+    if (answers_session(packet)) return;
     switch (o.role) {
         case Observed::Role::probe:
             if (packet.udp && answers_udp(packet, now)) return;
@@ -209,14 +217,61 @@ void Detector::on_packet(const DecodedPacket& packet, Micros now, bool fragmente
     }
 }
 
+// A segment with ACK (not RST) back to the one that sent an ACK or FIN+ACK in that flow: not a
+// probe's answer (RFC 793 3.4: a segment for no connection gets RST) but the peer of a session
+// whose start the capture missed (a keep-alive acknowledged, a close answered). That touch is a
+// success; the flow is a session from now on.
+bool Detector::answers_session(const DecodedPacket& p) {
+    if (!p.tcp || !p.tcp->flags.has(TcpFlags::ack) || p.tcp->flags.has(TcpFlags::rst) || p.tcp->flags.has(TcpFlags::syn)) return false;
+    Source* s = find_source(p.ip.dst);
+    if (s == nullptr) return false;
+    bool hit = false;
+    for (const ScanKind kind : {ScanKind::ack_window, ScanKind::maimon}) {
+        auto it = s->tracks.find(kind);
+        if (it == s->tracks.end() || it->second.alert) continue;
+        const bool in_fast = it->second.fast.answer(p.ip.src, p.tcp->sport, TouchWindow::Answer::positive);
+        const bool in_slow = it->second.slow.answer(p.ip.src, p.tcp->sport, TouchWindow::Answer::positive);
+        hit = hit || in_fast || in_slow;
+    }
+    if (hit) remember_flow(p);
+    return hit;
+}
+
 // A UDP datagram back from a port the other side probed is its answer (RFC 768 has no
 // handshake; an open service replies from the port it was sent to), not a probe of its own.
 bool Detector::answers_udp(const DecodedPacket& p, Micros now) {
     return on_answer(Observed{Observed::Role::positive, ScanKind::udp, ipproto::udp, p.ip.dst, p.ip.src, p.udp->sport}, now);
 }
 
+// What sources do besides probing (for decoys): ARP for and from them, the SYN+ACKs they are
+// sent and the RSTs their kernel answers them with (RFC 793 3.4: a segment for no connection),
+// their sessions' data; with the link sender of their own frames.
+void Detector::note_presence(const DecodedPacket& p, const Observed& o) {
+    if (p.arp) {
+        if (Source* asked = p.arp->operation == 1 ? find_source(p.arp->target_ip) : nullptr) ++asked->presence.arp_asked;
+        if (Source* s = find_source(p.arp->sender_ip)) {
+            ++s->presence.arp_sent;
+            s->presence.saw_own(p.arp->sender_mac);
+        }
+        return;
+    }
+    if (!p.tcp) return;
+    const bool synack = p.tcp->flags.has(TcpFlags::syn) && p.tcp->flags.has(TcpFlags::ack);
+    if (synack) {
+        if (Source* s = find_source(p.ip.dst)) ++s->presence.synacks;
+        return;
+    }
+    const bool reset = p.tcp->flags.has(TcpFlags::rst) && known_flow(p);
+    if (!reset && !o.payload) return;
+    if (Source* s = find_source(p.ip.src)) {
+        ++(reset ? s->presence.resets : s->presence.data);
+        s->presence.saw_own(p.link_src);
+    }
+}
+
 void Detector::on_probe(const Observed& o, const DecodedPacket& packet, Micros now) {
     Source& s = source_for(o.from);
+    s.presence.saw_probe(packet.link_src);
     Track& t = s.tracks[o.kind];
     if (t.alert && now - t.alert->last > idle_limit(*t.alert)) retire(t.alert);  // that scan was over: a new one
     if (Alert* a = t.alert) {  // a raised scan grows its alert only: its windows stay as they were
@@ -476,8 +531,9 @@ std::uint64_t Detector::lockstep_signature(const Alert& a) {
     return (h ^ a.target_count) * 1099511628211ull;
 }
 
-// nmap -D: the same probes from several addresses at once; every decoy gets the replies,
-// so the headers cannot tell which is real: each is reported, naming the others.
+// nmap -D: the same probes from several addresses at once; the probes' headers cannot tell which
+// is real: each is reported, naming the others; judge_lockstep names the real one when what the
+// sources did besides probing proves it (decoys.hpp).
 void Detector::note_lockstep(Alert& a, Ipv4 source) {
     a.lockstep_key = lockstep_signature(a);
     LockstepGroup& g = lockstep_[a.lockstep_key];
@@ -505,9 +561,20 @@ void Detector::forget_lockstep(const Alert* a) {
 
 std::vector<const Alert*> Detector::take_raised() { return std::exchange(raised_, {}); }
 
+// A lockstep alert's verdict: its source and the others, judged on what each did.
+void Detector::judge_lockstep(Alert& alert) {
+    std::vector<GroupMember> group;
+    for (const Ipv4 member : alert.sources) group.push_back({member, nullptr});
+    for (const Ipv4 member : alert.lockstep) group.push_back({member, nullptr});
+    for (auto& m : group)
+        if (const Source* s = find_source(m.address)) m.presence = &s->presence;
+    alert.decoys = judge_decoys(group);
+}
+
 // Detaches an alert from whatever feeds it (its source's track, its target view).
 void Detector::close_alert(Alert* alert) {
     alert->kind = reported_kind(*alert);
+    if (!alert->lockstep.empty()) judge_lockstep(*alert);
     forget_lockstep(alert);
     if (alert->distributed) {
         if (auto v = views_.find(alert->view); v != views_.end()) v->second.alert = nullptr;

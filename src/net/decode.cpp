@@ -82,7 +82,14 @@ std::optional<TcpHeader> parse_tcp(ByteView bytes) {
 
 std::optional<UdpHeader> parse_udp(ByteView bytes) {
     if (!bytes.fits(0, 8)) return std::nullopt;
-    return UdpHeader{Port{*bytes.be16(0)}, Port{*bytes.be16(2)}, *bytes.be16(4), *bytes.be16(6)};
+    UdpHeader udp{Port{*bytes.be16(0)}, Port{*bytes.be16(2)}, *bytes.be16(4), *bytes.be16(6)};
+    for (std::size_t i = 0; i < UdpHeader::kHeadBytes; ++i) {
+        const auto byte = bytes.u8(8 + i);
+        if (!byte) break;
+        udp.head[i] = *byte;
+        udp.head_length = static_cast<std::uint8_t>(i + 1);
+    }
+    return udp;
 }
 
 // The quoted datagram: its IP header (not checksum-verified: routers may have altered it,
@@ -218,16 +225,38 @@ std::optional<DecodedPacket> decode_arp(ByteView frame) {
     return out;
 }
 
+// The sender's link address: Ethernet's source (bytes 6-11); Linux cooked v1's address (length
+// at 4, address at 6) and v2's (length at 11, address at 12) when it is 6 bytes long.
+std::optional<MacAddress> link_source(LinkType link, ByteView frame) {
+    std::size_t at = 0;
+    switch (link) {
+        case LinkType::ethernet: at = 6; break;
+        case LinkType::linux_sll: if (frame.be16(4) != std::uint16_t{6}) return std::nullopt; at = 6; break;
+        case LinkType::linux_sll2: if (frame.u8(11) != std::uint8_t{6}) return std::nullopt; at = 12; break;
+        default: return std::nullopt;
+    }
+    if (!frame.fits(at, 6)) return std::nullopt;
+    MacAddress mac{};
+    for (std::size_t i = 0; i < mac.size(); ++i) mac[i] = *frame.u8(at + i);
+    return mac;
+}
+
 std::optional<DecodedPacket> decode_frame(LinkType link, ByteView frame) {
     if (link == LinkType::ethernet) {
-        if (auto arp = decode_arp(frame)) return arp;
+        if (auto arp = decode_arp(frame)) {
+            arp->link_src = link_source(link, frame);
+            return arp;
+        }
     }
     auto payload = link_payload(link, frame);
     if (!payload || payload->ethertype != ethertype::ipv4) return std::nullopt;
     auto packet = frame.from(payload->offset);
     if (!packet) return std::nullopt;
     auto decoded = decode_ipv4(*packet);
-    if (decoded) decoded->link_header = static_cast<std::uint16_t>(payload->offset);
+    if (decoded) {
+        decoded->link_header = static_cast<std::uint16_t>(payload->offset);
+        decoded->link_src = link_source(link, frame);
+    }
     return decoded;
 }
 

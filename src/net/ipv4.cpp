@@ -2,6 +2,7 @@
 #include "flagscan/net/ipv4.hpp"
 
 #include <charconv>
+#include <cstdio>
 
 namespace flagscan {
 
@@ -22,6 +23,12 @@ std::optional<Ipv4> Ipv4::parse(std::string_view text) {
     }
     if (p != end) return std::nullopt;
     return Ipv4{value};
+}
+
+std::string mac_text(const MacAddress& mac) {
+    char text[18];
+    std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    return text;
 }
 
 std::string Ipv4::str() const {

@@ -42,6 +42,20 @@ std::string rate_text(double pps) {
     return buf;
 }
 
+std::string address_array(const std::vector<Ipv4>& addresses) {
+    std::string text = "[";
+    for (std::size_t i = 0; i < addresses.size(); ++i) text += (i ? ",\"" : "\"") + addresses[i].str() + '"';
+    return text + "]";
+}
+
+// Decoys (nmap -D): the sources in lockstep, which one is the scanner (null: not known) and why.
+std::string decoy_fields(const Alert& a) {
+    if (a.lockstep.empty()) return ",\"lockstep\":[]";
+    const auto& v = a.decoys;
+    return ",\"lockstep\":" + address_array(a.lockstep) + ",\"scanner\":" + (v.scanner ? '"' + v.scanner->str() + '"' : std::string("null")) +
+           ",\"decoys\":" + address_array(v.decoys) + ",\"decoy_evidence\":\"" + json_string(v.evidence) + '"';
+}
+
 }  // namespace
 
 std::string iso_time(Micros since_epoch) {
@@ -83,13 +97,13 @@ void write_alert_block(std::ostream& out, const Alert& a) {
         << iso_time(a.last) << '\n'
         << "  tool     " << tool.tool << " (" << tool.evidence << ")\n";
     if (const auto remarks = a.remarks(); !remarks.empty()) out << "  note     " << remarks << '\n';
+    if (!a.lockstep.empty()) out << "  decoys   " << a.decoys.evidence << '\n';
 }
 
 void write_alert_json(std::ostream& out, const Alert& a) {
     const ToolGuess tool = a.tool();
-    out << "{\"type\":\"alert\",\"id\":" << a.id << ",\"sources\":[";
-    for (std::size_t i = 0; i < a.sources.size(); ++i) out << (i ? "," : "") << '"' << a.sources[i].str() << '"';
-    out << "],\"shape\":\"" << scan_shape_name(a.shape()) << "\",\"kind\":\"" << scan_kind_name(a.kind) << "\",\"targets\":[";
+    out << "{\"type\":\"alert\",\"id\":" << a.id << ",\"sources\":" << address_array(a.sources);
+    out << ",\"shape\":\"" << scan_shape_name(a.shape()) << "\",\"kind\":\"" << scan_kind_name(a.kind) << "\",\"targets\":[";
     std::size_t i = 0;
     for (const auto& t : a.targets) out << (i++ ? "," : "") << '"' << t.str() << '"';
     out << "],\"target_count\":" << a.target_count << ",\"ports\":\"" << (a.uses_ports ? port_set_text(a.ports) : "")
@@ -98,7 +112,7 @@ void write_alert_json(std::ostream& out, const Alert& a) {
         << iso_time(a.first) << "\",\"last\":\"" << iso_time(a.last) << "\",\"slow\":" << (a.slow ? "true" : "false")
         << ",\"distributed\":" << (a.distributed ? "true" : "false") << ",\"tool\":\"" << tool.tool
         << "\",\"tool_evidence\":\"" << json_string(tool.evidence) << "\",\"handshakes\":" << a.handshakes
-        << ",\"note\":\"" << json_string(a.remarks()) << "\"}\n";
+        << decoy_fields(a) << ",\"note\":\"" << json_string(a.remarks()) << "\"}\n";
 }
 
 void write_summary_json(std::ostream& out, const DetectStats& s) {

@@ -30,10 +30,7 @@ std::string udp_line(const DecodedPacket& p) {
 std::string arp_line(const DecodedPacket& p) {
     const auto& arp = *p.arp;
     if (arp.operation == 1) return "ARP who-has " + arp.target_ip.str() + " tell " + arp.sender_ip.str();
-    char mac[24];
-    std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", arp.sender_mac[0], arp.sender_mac[1], arp.sender_mac[2],
-                  arp.sender_mac[3], arp.sender_mac[4], arp.sender_mac[5]);
-    return "ARP reply " + arp.sender_ip.str() + " is-at " + mac;
+    return "ARP reply " + arp.sender_ip.str() + " is-at " + mac_text(arp.sender_mac);
 }
 
 std::string icmp_line(const DecodedPacket& p) {

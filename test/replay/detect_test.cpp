@@ -98,7 +98,9 @@ struct DetectCase {
 
 void PrintTo(const DetectCase& c, std::ostream* out) { *out << c.name; }
 
-const std::set<std::string> kStringKeys{"sources", "kind", "shape", "targets", "slow", "distributed", "tool"};
+const std::set<std::string> kStringKeys{"sources", "kind", "shape", "targets", "slow", "distributed", "tool",
+                                         "lockstep", "scanner", "decoys"};
+const std::set<std::string> kSetKeys{"sources", "targets", "lockstep", "decoys"};  // address lists, any order
 const std::set<std::string> kNumberKeys{"target_count", "port_count"};
 const std::set<std::string> kPortKeys{"ports", "ports-include", "ports-within", "open"};
 
@@ -244,7 +246,7 @@ std::string mismatch(const JsonObject& alert, const Condition& c) {
     if (!alert.contains(json_key)) return c.text() + ": the alert has no \"" + json_key + "\"";
     const std::string have = alert.at(json_key);
     bool ok = false;
-    if (c.key == "sources" || c.key == "targets") {
+    if (kSetKeys.contains(c.key)) {
         ok = word_set(have) == word_set(c.value);
     } else if (kStringKeys.contains(c.key)) {
         ok = have == c.value;

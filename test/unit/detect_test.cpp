@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "flagscan/cli/detect.hpp"
@@ -462,6 +464,51 @@ TEST(DetectTool, HabitsFromEachToolsSource) {
     EXPECT_EQ(hping.tool, "hping3");
 }
 
+// flagscan's UDP probes: TTL 64, DF clear, one source port per try, IP ids a keyed hash (random);
+// its built-in payloads spell FS / FSCN / FLAGSCAN. An OS stack's datagrams carry DF; nmap's TTL
+// is 37-59.
+TEST(DetectTool, FlagscanUdpProbes) {
+    auto raw = [](std::uint16_t sport, std::uint16_t dport) {  // the simulator sets DF; flagscan's template does not
+        auto d = udp(kScanner, kTarget, sport, dport);
+        d.ip.dont_fragment = false;
+        d.ip.id = static_cast<std::uint16_t>(dport * 7919);
+        return d;
+    };
+    auto flagscan = guess([&](std::uint16_t p) {
+        auto d = raw(43269, p);
+        return d;
+    });
+    EXPECT_EQ(flagscan.tool, "flagscan");
+    EXPECT_NE(flagscan.evidence.find("50/50 UDP probes with TTL 64 and DF clear"), std::string::npos) << flagscan.evidence;
+    EXPECT_NE(flagscan.evidence.find("49/49 from the previous probe's source port"), std::string::npos) << flagscan.evidence;
+    auto marked = guess([&](std::uint16_t p) {  // built-in payloads, a new source port each: the marks tell
+        auto d = raw(static_cast<std::uint16_t>(40000 + p), p);
+        if (p == 3) d.udp->head = {'F', 'S', 0, 0, 0, 1}, d.udp->head_length = 6;
+        if (p == 5) std::copy_n("FLAGSCAN", 8, d.udp->head.begin()), d.udp->head_length = 8;
+        return d;
+    });
+    EXPECT_EQ(marked.tool, "flagscan");
+    EXPECT_EQ(guess([&](std::uint16_t p) { return raw(static_cast<std::uint16_t>(40000 + p), p); }).tool,
+              "unknown");  // no mark, a new port each: hping3 -2, a client
+    auto resolver = guess([](std::uint16_t p) { return udp(kScanner, kTarget, 43269, p); });  // an OS stack: DF set
+    EXPECT_EQ(resolver.tool, "unknown");
+    auto nmap = guess([&](std::uint16_t p) {
+        auto d = raw(43269, p);
+        d.ip.ttl = static_cast<std::uint8_t>(37 + p % 23);
+        return d;
+    });
+    EXPECT_EQ(nmap.tool, "nmap");
+    UdpHeader sip{};
+    const std::string_view text = "OPTIONS sip:nobody@flagscan.invalid SIP/2.0";
+    std::copy(text.begin(), text.end(), sip.head.begin());
+    sip.head_length = static_cast<std::uint8_t>(text.size());
+    EXPECT_TRUE(has_flagscan_marks(sip));
+    UdpHeader dns{};
+    dns.head = {0x10, 0x00, 0x01, 0x00};
+    dns.head_length = 4;
+    EXPECT_FALSE(has_flagscan_marks(dns));
+}
+
 TEST(DetectReport, JsonLineHasTheSchema) {
     Detector d(DetectConfig{});
     for (std::uint16_t p = 1; p <= 12; ++p) probe_port(d, kT0 + p * 1000, p, S, p == 3 ? S | A : R | A);
@@ -570,6 +617,117 @@ TEST(Detect, DecoysAreNotedOnEachOther) {
     ASSERT_EQ(alerts.size(), 2u);
     EXPECT_NE(alerts[0]->remarks().find("lockstep with 10.77.21.5"), std::string::npos) << alerts[0]->remarks();
     EXPECT_NE(alerts[1]->remarks().find("lockstep with 10.77.21.1"), std::string::npos) << alerts[1]->remarks();
+}
+
+// Sessions the capture joined mid-flight (no SYN seen, no data yet): keep-alive ACKs both ways,
+// each acknowledged by the peer, then FIN+ACK closes answered by the peer's FIN+ACK. 16 such
+// sessions of one client are 16 "ports" of ACK and Maimon look-alikes, and no scan: the peer
+// acknowledged every one. The same segments refused with RST are nmap -sA / -sM.
+TEST(Detect, SessionsJoinedMidFlightAreNotAckOrMaimonScans) {
+    const Ipv4 server{10, 77, 21, 9};
+    Detector d(DetectConfig{});
+    Micros at = kT0;
+    for (int round = 0; round < 2; ++round)
+        for (std::uint16_t i = 0; i < 16; ++i) {
+            const auto port = static_cast<std::uint16_t>(5000 + i), client_port = static_cast<std::uint16_t>(41000 + i);
+            d.on_packet(tcp(kScanner, server, client_port, port, A, 502, 999), at += 1000);  // keep-alive: seq - 1
+            d.on_packet(tcp(server, kScanner, port, client_port, A, 509), at += 100);
+            d.on_packet(tcp(server, kScanner, port, client_port, A, 509, 7999), at += 1000);  // the server's own
+            d.on_packet(tcp(kScanner, server, client_port, port, A, 502), at += 100);
+        }
+    for (std::uint16_t i = 0; i < 16; ++i) {
+        const auto port = static_cast<std::uint16_t>(5000 + i), client_port = static_cast<std::uint16_t>(41000 + i);
+        d.on_packet(tcp(kScanner, server, client_port, port, Fi | A, 502), at += 1000);
+        d.on_packet(tcp(server, kScanner, port, client_port, Fi | A, 509), at += 100);
+        d.on_packet(tcp(kScanner, server, client_port, port, A, 502), at += 100);
+    }
+    for (const auto& a : all(d)) ADD_FAILURE() << scan_kind_name(a->kind) << " from " << a->sources.front().str();
+    Detector ack(DetectConfig{}), maimon(DetectConfig{});
+    for (std::uint16_t p = 1; p <= 12; ++p) {
+        probe_port(ack, kT0 + p * 1000, p, A, R);
+        probe_port(maimon, kT0 + p * 1000, p, Fi | A, R);
+    }
+    auto acks = all(ack), maimons = all(maimon);
+    ASSERT_EQ(acks.size(), 1u);
+    EXPECT_EQ(acks[0]->kind, ScanKind::ack_window);
+    ASSERT_EQ(maimons.size(), 1u);
+    EXPECT_EQ(maimons[0]->kind, ScanKind::maimon);
+}
+
+// nmap -D: one copy of each probe per source, all through the scanner's Ethernet handle. Port 22
+// is open: the target SYN+ACKs every source; only real machines answer (their kernels RST).
+struct DecoyScan {
+    const Ipv4 live{10, 77, 21, 50}, absent{10, 77, 21, 40};
+    const MacAddress scanner_mac{2, 0, 0, 0, 0, 1}, live_mac{2, 0, 0, 0, 0, 0x50};
+    Detector d{DetectConfig{}};
+
+    static DecodedPacket via(DecodedPacket p, const std::optional<MacAddress>& mac) {
+        p.link_src = mac;
+        return p;
+    }
+    // SOURCES probe ports 1-12 (12 open: SYN+ACK, the others RST); the ANSWERING sources reset
+    // the SYN+ACK from their MAC (nullopt: no link address).
+    void run(const std::vector<Ipv4>& sources, const std::optional<MacAddress>& probe_mac,
+             const std::map<std::uint32_t, std::optional<MacAddress>>& answering) {
+        Micros at = kT0;
+        for (std::uint16_t p = 1; p <= 12; ++p)
+            for (const Ipv4 src : sources) {
+                d.on_packet(via(tcp(src, kTarget, 40000, p, S), probe_mac), at += 100);
+                const bool open = p == 12;
+                d.on_packet(tcp(kTarget, src, p, 40000, open ? S | A : R | A, open ? 64240 : 0), at += 100);
+                const auto it = answering.find(src.value());
+                if (open && it != answering.end()) d.on_packet(via(tcp(src, kTarget, 40000, p, R, 0, 1001), it->second), at += 100);
+            }
+    }
+};
+
+TEST(DetectDecoys, TheSourceWhoseOwnFramesComeFromTheProbesMacIsTheScanner) {
+    DecoyScan t;
+    t.run({t.absent, kScanner, t.live}, t.scanner_mac, {{kScanner.value(), t.scanner_mac}, {t.live.value(), t.live_mac}});
+    auto alerts = t.d.finish();
+    ASSERT_EQ(alerts.size(), 3u);
+    for (const auto& a : alerts) {
+        ASSERT_TRUE(a->decoys.scanner) << a->decoys.evidence;
+        EXPECT_EQ(*a->decoys.scanner, kScanner);
+        EXPECT_EQ(std::set<Ipv4>(a->decoys.decoys.begin(), a->decoys.decoys.end()), (std::set<Ipv4>{t.absent, t.live}));
+        EXPECT_NE(a->decoys.evidence.find("every probe of the 3 sources came from one MAC, 02:00:00:00:00:01"), std::string::npos)
+            << a->decoys.evidence;
+        EXPECT_NE(a->remarks().find("the scanner is 10.77.21.1"), std::string::npos) << a->remarks();
+        std::ostringstream out;
+        write_alert_json(out, *a);
+        EXPECT_NE(out.str().find("\"scanner\":\"10.77.21.1\""), std::string::npos) << out.str();
+    }
+}
+
+TEST(DetectDecoys, WithoutMacsTheOnlySourceThatAnsweredIsTheScanner) {
+    DecoyScan t;  // raw IP capture: no link addresses; the decoy got SYN+ACKs and never answered
+    t.run({kScanner, t.absent}, std::nullopt, {{kScanner.value(), std::nullopt}});
+    auto alerts = t.d.finish();
+    ASSERT_EQ(alerts.size(), 2u);
+    for (const auto& a : alerts) {
+        ASSERT_TRUE(a->decoys.scanner) << a->decoys.evidence;
+        EXPECT_EQ(*a->decoys.scanner, kScanner);
+        EXPECT_EQ(a->decoys.decoys, std::vector<Ipv4>{t.absent});
+    }
+}
+
+TEST(DetectDecoys, NeverAGuess) {
+    DecoyScan routed;  // past a router: every frame from its MAC, and a live decoy answers too
+    routed.run({kScanner, routed.live}, routed.scanner_mac, {{kScanner.value(), routed.scanner_mac}, {routed.live.value(), routed.scanner_mac}});
+    for (const auto& a : routed.d.finish()) {
+        EXPECT_FALSE(a->decoys.scanner) << a->decoys.evidence;
+        EXPECT_TRUE(a->decoys.decoys.empty());
+        EXPECT_NE(a->decoys.evidence.find("2 of them answer from it too"), std::string::npos) << a->decoys.evidence;
+        std::ostringstream out;
+        write_alert_json(out, *a);
+        EXPECT_NE(out.str().find("\"scanner\":null"), std::string::npos) << out.str();
+    }
+    DecoyScan silent;  // nobody answered (the scanner's firewall drops its RSTs)
+    silent.run({kScanner, silent.absent}, std::nullopt, {});
+    for (const auto& a : silent.d.finish()) {
+        EXPECT_FALSE(a->decoys.scanner) << a->decoys.evidence;
+        EXPECT_NE(a->decoys.evidence.find("none of them answered"), std::string::npos) << a->decoys.evidence;
+    }
 }
 
 }  // namespace

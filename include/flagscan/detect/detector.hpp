@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "flagscan/detect/decoys.hpp"
 #include "flagscan/detect/port_set.hpp"
 #include "flagscan/detect/probe_class.hpp"
 #include "flagscan/detect/tool_guess.hpp"
@@ -67,7 +68,8 @@ struct Alert {
     ToolEvidence evidence;
     std::string note;                    // remarks (distributed: how many sources)
     std::vector<Ipv4> lockstep;          // other sources probing the same targets at once (decoys)
-    std::string remarks() const;         // note, and the lockstep sources in words
+    DecoyVerdict decoys;                 // with lockstep: which source is the scanner (set when it closes)
+    std::string remarks() const;         // note, and the lockstep sources and their verdict in words
     ScanKind track_kind = ScanKind::syn; // the per-source track it grew from (syn for connect)
     SliceKey view;                       // distributed: the view (target or port) that raised it
     std::uint64_t lockstep_key = 0;      // its decoy group's signature (its targets when raised)
@@ -214,6 +216,7 @@ private:
     struct Source {
         Ipv4 address;
         std::map<ScanKind, Track> tracks;
+        Presence presence;  // what it did besides probing: tells a scanner from its decoys
     };
     using SourceList = std::list<Source>;
 
@@ -224,7 +227,10 @@ private:
     bool on_answer(const Observed& o, Micros now);
     void on_ack(const Observed& o, const DecodedPacket& packet, Micros now);
     void on_prober_reset(const DecodedPacket& packet, Micros now);
+    void note_presence(const DecodedPacket& packet, const Observed& o);
+    void judge_lockstep(Alert& alert);
     bool answers_udp(const DecodedPacket& p, Micros now);
+    bool answers_session(const DecodedPacket& p);
     void evaluate(Source& s, ScanKind kind, Track& t, Micros now);
     bool is_scan(ScanKind kind, const TouchWindow& w, bool fast) const;
     bool reaches_threshold(ScanKind kind, const TouchWindow& w) const;

@@ -78,6 +78,11 @@ struct UdpHeader {
     Port dport;
     std::uint16_t length = 0;
     std::uint16_t checksum = 0;  // as carried; 0 means none (RFC 768)
+    // The payload's first bytes as captured (fewer when the datagram or the snaplen is shorter):
+    // what a scan detector reads of a probe's payload.
+    static constexpr std::size_t kHeadBytes = 48;
+    std::array<std::uint8_t, kHeadBytes> head{};
+    std::uint8_t head_length = 0;
 };
 
 // The probe an ICMP error quotes (RFC 792: the IP header plus at least 8 bytes of its data).
@@ -107,6 +112,9 @@ struct DecodedPacket {
     std::optional<UdpHeader> udp;
     std::optional<IcmpHeader> icmp;
     std::optional<ArpHeader> arp;  // ip then holds only src, dst and protocol (ipproto::arp)
+    // The link layer's sender address where the frame names one (Ethernet; Linux cooked v1 and v2
+    // with a 6-byte address): the machine that put it on this link (a router for routed traffic).
+    std::optional<MacAddress> link_src;
 };
 
 namespace icmp_type {

@@ -46,6 +46,8 @@ private:
 
 // An Ethernet (IEEE 802) hardware address.
 using MacAddress = std::array<std::uint8_t, 6>;
+// "02:00:5e:10:00:01": lowercase hex, colon-separated.
+std::string mac_text(const MacAddress& mac);
 
 }  // namespace flagscan
 
