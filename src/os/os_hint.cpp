@@ -18,9 +18,11 @@ constexpr std::array<std::uint16_t, 1> kWindow16384{16384};
 constexpr std::array<std::uint16_t, 3> kWindowsOfWindows{8192, 16384, 65535};
 
 // p0f.fp [tcp:response] s:unix:FreeBSD:8.x, 9.x, 8.x-9.x and s:unix:Mac OS X:10.x: window
-// 65535, TTL 64, DF.
-constexpr std::array<std::string_view, 9> kBsdLayouts{
-    "M,N,W", "M,N,W,S,T", "M,N,W,S,L", "M,N,W,N,N,T", "M,S,T", "M,S,L", "M,N,N,T", "M,N,N,T,S,L", "M,N,W,N,N,T,S,L"};
+// 65535, TTL 64, DF. "M" alone is derived, not p0f's: a SYN-ACK carries SACK permitted, window
+// scale and timestamps only when the SYN offered them (RFC 2018 2, RFC 7323 1.3), and a port
+// scanner's SYN (flagscan's, nmap's) offers an MSS alone; p0f's rows answer richer SYNs.
+constexpr std::array<std::string_view, 10> kBsdLayouts{
+    "M", "M,N,W", "M,N,W,S,T", "M,N,W,S,L", "M,N,W,N,N,T", "M,S,T", "M,S,L", "M,N,N,T", "M,N,N,T,S,L", "M,N,W,N,N,T,S,L"};
 // p0f.fp [tcp:response] s:unix:OpenBSD:5.x: window 16384, TTL 64, DF.
 constexpr std::array<std::string_view, 7> kOpenBsdLayouts{"M,N,N,S", "M,N,W",     "M,N,N,S,N,W", "M,N,N,T",
                                                           "M,N,N,S,N,N,T", "M,N,W,N,N,T", "M,N,N,S,N,W,N,N,T"};
