@@ -1,12 +1,14 @@
 // The passive OS hint: built SYN-ACKs (Linux, Windows, BSD option layouts, TTL edges) and the engine keeping the first.
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "flagscan/net/checksum.hpp"
 #include "flagscan/net/decode.hpp"
 #include "flagscan/os/os_hint.hpp"
+#include "flagscan/output/report.hpp"
 #include "sim_scan.hpp"
 
 namespace flagscan {
@@ -168,6 +170,31 @@ TEST(OsHint, EngineKeepsTheFirstSynAckPerHost) {
     EXPECT_EQ(seen->ttl, net.hosts[open_host].ttl);
     EXPECT_EQ(seen->window, 64240);
     EXPECT_EQ(scan.results->syn_ack(*scan.targets.hosts().index_of(closed_host)), nullptr);
+}
+
+// Normal output says it with --reason only (a line nmap has not); JSON's host object always.
+TEST(OsHint, ReportedWithReasonAndInJson) {
+    using namespace flagscan::testing;
+    const Ipv4 target{10, 77, 0, 2};
+    SimConfig net;
+    net.hosts[target].open = {22};
+    net.hosts[target].ttl = 62;
+    SimScan scan{one_host(target), port_range(20, 30), net};
+    scan.run();
+    const std::string expected = "unknown (TTL 64, window 64240, no options; 2 hops)";  // the sim offers no options
+    auto normal = [&](bool reason) {
+        std::ostringstream out;
+        ReportOptions options;
+        options.reason = reason;
+        write_normal(out, *scan.results, ServiceTable::from_etc_services(""), options, ScanSummary{});
+        return out.str();
+    };
+    EXPECT_NE(normal(true).find(" latency).\nOS hint: " + expected + "\nPORT "), std::string::npos)
+        << normal(true);
+    EXPECT_EQ(normal(false).find("OS hint"), std::string::npos);
+    std::ostringstream json;
+    write_jsonl(json, *scan.results, ReportOptions{}, ScanSummary{});
+    EXPECT_NE(json.str().find(R"("status":"up","os_hint":")" + expected + R"(","counts")"), std::string::npos) << json.str();
 }
 
 }  // namespace
