@@ -472,9 +472,18 @@ PacketOutcome Engine::on_packet(const DecodedPacket& packet, Micros ts) {
     }
     const PacketOutcome outcome = on_answer(*answer, ts);
     if (outcome.kind == Outcome::unmatched) note_unused(packet, Unused::unmatched, outcome.index);
-    if ((outcome.kind == Outcome::answer || outcome.kind == Outcome::late) && outcome.index)
+    if ((outcome.kind == Outcome::answer || outcome.kind == Outcome::late) && outcome.index) {
         results_->note_reply_packet(*outcome.index, packet.ip.src, our_port(packet));
+        note_syn_ack(packet, host_of(*outcome.index));
+    }
     return outcome;
+}
+
+// The passive OS hint's evidence: what a host's SYN-ACK says of its stack, kept at no cost in
+// packets (Results keeps the first per host).
+void Engine::note_syn_ack(const DecodedPacket& packet, std::uint32_t host) {
+    if (!packet.tcp || !packet.tcp->flags.has(TcpFlags::syn | TcpFlags::ack) || packet.tcp->flags.any(TcpFlags::rst)) return;
+    results_->note_syn_ack(host, SynAckSeen{packet.ip.ttl, packet.ip.dont_fragment, packet.tcp->window, packet.tcp->options});
 }
 
 // What the wire showed of a port's tries (its source ports and times, for --explain): from its

@@ -216,6 +216,7 @@ std::vector<std::uint32_t> Results::hosts_held() const {
 void Results::forget_host(std::uint32_t host_index) {
     if (keep_ == Keep::every_port) return;
     const std::uint64_t first = targets_->first_index_of(host_index);
+    syn_acks_.erase(host_index);
     if (hosts_.erase(host_index) == 0) return;
     for (std::uint64_t index = first; index < first + targets_->slot_count_of(host_index); ++index) listed_.erase(index);
 }

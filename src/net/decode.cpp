@@ -1,6 +1,8 @@
 // Frame and packet decoding (RFC 791 IPv4, RFC 793 TCP, RFC 768 UDP, RFC 792 ICMP) over ByteView.
 #include "flagscan/net/decode.hpp"
 
+#include <algorithm>
+
 #include "flagscan/net/checksum.hpp"
 
 namespace flagscan {
@@ -77,6 +79,10 @@ std::optional<TcpHeader> parse_tcp(ByteView bytes) {
     tcp.header_length = static_cast<std::uint8_t>((*bytes.u8(12) >> 4) * 4);
     tcp.reserved = static_cast<std::uint8_t>(*bytes.u8(12) & 0x0f);
     tcp.urgent = *bytes.be16(18);
+    if (auto options = tcp_options(bytes)) {
+        tcp.options.size = static_cast<std::uint8_t>(options->size());
+        std::copy_n(options->span().begin(), options->size(), tcp.options.bytes.begin());
+    }
     return tcp;
 }
 

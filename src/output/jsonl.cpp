@@ -35,6 +35,7 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
     if (const Reason reason = host_reason(summary, host); reason != Reason::none) out << R"(,"reason":")" << to_string(reason) << '"';
     if (const auto left = info.counts[static_cast<int>(PortState::unscanned)]; left > 0)
         out << R"(,"complete":false,"not_scanned":)" << left;  // interrupted: these ports are in no count
+    if (const auto hint = os_hint_of(results, host)) out << R"(,"os_hint":")" << json_string(*hint) << '"';
     out << R"(,"counts":{)";
     const char* separator = "";
     for (int s = 1; s < kPortStateCount; ++s) {

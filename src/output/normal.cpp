@@ -146,6 +146,9 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
         out << "ICMP rate limit met: the host sent about " << rate
             << " ICMP errors per second, and the probes that need them were slowed to match.\n";
     }
+    if (options.reason) {
+        if (const auto hint = os_hint_of(results, host)) out << "OS hint: " << *hint << '\n';  // no nmap line: flagscan's
+    }
     const HostListing listing = host_listing(results, host, options);
     write_not_scanned(out, listing, summary.interrupted);
     write_not_shown(out, results, host, listing);

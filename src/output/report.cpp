@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "flagscan/os/os_hint.hpp"
+
 namespace flagscan {
 
 std::string_view host_name(const ScanSummary& summary, std::uint32_t host) {
@@ -11,6 +13,12 @@ std::string_view host_name(const ScanSummary& summary, std::uint32_t host) {
 
 Reason host_reason(const ScanSummary& summary, std::uint32_t host) {
     return host < summary.host_reasons.size() ? summary.host_reasons[host] : summary.default_host_reason;
+}
+
+std::optional<std::string> os_hint_of(const Results& results, std::uint32_t host) {
+    const SynAckSeen* seen = results.syn_ack(host);
+    if (seen == nullptr) return std::nullopt;
+    return os_hint_text(os_hint(seen->ttl, seen->df, seen->window, seen->options.view()));
 }
 
 bool host_is_up(const Results& results, std::uint32_t host, const ReportOptions& options) {

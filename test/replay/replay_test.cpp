@@ -275,6 +275,22 @@ TEST(ReplayBadInput, DirectoryIsOneLineError) {
     EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
 }
 
+// ---- the passive OS hint (issue 15) ----------------------------------------------------------
+
+// nmap's SYN scan of the lab's Linux namespace: its SYN-ACKs (TTL 64, DF, window 64240, MSS
+// alone, as nmap's SYN offered MSS alone) name Linux in the host line of --reason output.
+TEST(ReplayOsHint, LabLinuxTargetIsLinux) {
+    ASSERT_FALSE(flagscan_bin().empty()) << "FLAGSCAN_BIN is not set";
+    const std::string capture = (fixtures_dir() / "lab-nmap-syn.pcap").string();
+    const ProcessResult result = run({flagscan_bin(), "--replay", capture, "-n", "--reason"}, std::chrono::seconds(30));
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+    EXPECT_NE(result.out.find(" latency).\nOS hint: Linux 2.6+ (TTL 64, window 64240, MSS 1460, options M; 0 hops)\n"),
+              std::string::npos)
+        << result.out;
+    const ProcessResult plain = run({flagscan_bin(), "--replay", capture, "-n"}, std::chrono::seconds(30));
+    EXPECT_EQ(plain.out.find("OS hint"), std::string::npos) << "without --reason, nmap's lines only:\n" << plain.out;
+}
+
 // ---- -sV replayed (issue 12): the versions the live scan reported ---------------------------
 
 // Each TCP port's <service> in an nmap-format XML file (nmap's or flagscan's), as

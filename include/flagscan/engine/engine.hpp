@@ -169,6 +169,7 @@ private:
                 const Correlator::Entry* entry);
     PortEvidence tries_seen(std::uint64_t index, const Correlator::Entry* entry, bool silent) const;
     void note_unused(const DecodedPacket& packet, Unused why, std::optional<std::uint64_t> index);
+    void note_syn_ack(const DecodedPacket& packet, std::uint32_t host);
     std::optional<std::uint64_t> port_spoken_of(const DecodedPacket& packet) const;
     void give_up_silent();
     void give_up_silent(std::uint32_t host);

@@ -12,6 +12,7 @@
 #include "flagscan/engine/clock.hpp"
 #include "flagscan/engine/checks_found.hpp"
 #include "flagscan/engine/services_found.hpp"
+#include "flagscan/net/decode.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/probe/port_state.hpp"
 #include "flagscan/probe/probe_kind.hpp"
@@ -68,6 +69,15 @@ struct HostResult {
     std::uint8_t dropped_states = 0;  // Keep::listed: bit s: the ports in state s were dropped (folded)
 };
 
+// The first SYN-ACK a host sent to one of the scan's probes, as the passive OS hint reads it
+// (os_hint): 46 bytes, kept only for the hosts that sent one.
+struct SynAckSeen {
+    std::uint8_t ttl = 0;
+    bool df = false;
+    std::uint16_t window = 0;
+    TcpOptionBytes options;
+};
+
 // The ports of one host that share a state, a lane (so a protocol) and a reason: what a
 // report's "Not shown" line counts. `first` is the first of them in report order (lane, then
 // port: lane << 16 | port), which orders groups of equal size as nmap does.
@@ -116,6 +126,8 @@ public:
     // A packet about the port that decided nothing (its unused_* fields and reply_from); the first
     // one is kept, and only while no reply decided.
     void note_unused(std::uint64_t index, const PortEvidence& packet);
+    // A SYN-ACK from the host answered one of the scan's probes: the first one is kept.
+    void note_syn_ack(std::uint32_t host_index, const SynAckSeen& seen) { syn_acks_.try_emplace(host_index, seen); }
     void note_icmp_limit(std::uint32_t host_index, double per_second) { record(host_index).result.icmp_limit = per_second; }
     // A resumed scan: what the host showed before the interrupt (replies, min_rtt, icmp_limit;
     // its counts follow from the verdicts set()).
@@ -137,6 +149,11 @@ public:
     // What the host showed. A host never heard of (or forgotten by forget_host) reads as every
     // port unscanned.
     HostResult host(std::uint32_t host_index) const;
+    // The host's first SYN-ACK, or nullptr (none, or the host was forgotten).
+    const SynAckSeen* syn_ack(std::uint32_t host_index) const {
+        const auto found = syn_acks_.find(host_index);
+        return found == syn_acks_.end() ? nullptr : &found->second;
+    }
     // The host's ports grouped by (state, lane, reason), in the order their first port comes.
     std::vector<PortGroup> groups(std::uint32_t host_index) const;
     std::uint64_t decided() const { return decided_; }
@@ -195,6 +212,7 @@ private:
     std::deque<std::uint64_t> silent_order_;                // their indices, oldest first
     std::vector<PortEvidence> evidence_;  // parallel to ports_ with keep_evidence, else empty
     std::unordered_map<std::uint32_t, HostRecord> hosts_;  // the hosts heard of, not forgotten
+    std::unordered_map<std::uint32_t, SynAckSeen> syn_acks_;  // the hosts that sent a SYN-ACK, not forgotten
     std::uint64_t decided_ = 0;
     std::uint64_t hosts_replied_ = 0;
     std::uint64_t hosts_with_open_ = 0;

@@ -61,6 +61,14 @@ struct Ipv4Header {
     std::uint16_t checksum = 0;      // the header checksum as carried (RFC 791 3.1)
 };
 
+// A TCP header's options as carried (RFC 793 3.1: at most 40 bytes), copied so that a decoded
+// packet stands alone (replies are held and read after their frame is gone).
+struct TcpOptionBytes {
+    std::array<std::uint8_t, 40> bytes{};
+    std::uint8_t size = 0;
+    ByteView view() const { return ByteView{std::span<const std::uint8_t>{bytes.data(), size}}; }
+};
+
 struct TcpHeader {
     Port sport;
     Port dport;
@@ -71,6 +79,7 @@ struct TcpHeader {
     std::uint8_t header_length = 0;  // bytes (data offset x 4), options included
     std::uint16_t urgent = 0;        // urgent pointer (RFC 793 3.1)
     std::uint8_t reserved = 0;       // the 4 bits between data offset and CWR (RFC 793 3.1; RFC 3540's NS is the lowest)
+    TcpOptionBytes options{};        // empty when there are none, or the capture cut them short
 };
 
 struct UdpHeader {

@@ -90,6 +90,9 @@ void for_each_listed_port(const Results& results, std::uint32_t host, const Host
 // "tcp", "udp", "icmp": the protocol a kind's probes use, as nmap prints it after a port.
 std::string_view protocol_name(const ProbeKind& kind);
 
+// The passive OS hint of the host from its first SYN-ACK (os_hint_text), nullopt when it sent none.
+std::optional<std::string> os_hint_of(const Results& results, std::uint32_t host);
+
 // Up: it answered, or -Pn assumed it up. Reported: up, and with --open, holding at least one
 // open, open|filtered or unfiltered port (nmap leaves the others out, yet counts them up).
 bool host_is_up(const Results& results, std::uint32_t host, const ReportOptions& options);
