@@ -48,7 +48,7 @@ OsScanConditions conditions_of(const OsPortChoice& ports, const OsDetectionSetti
     OsScanConditions c;
     c.open_tcp_port = ports.open_tcp ? ports.open_tcp->value() : -1;
     c.closed_tcp_port = ports.closed_tcp_known ? ports.closed_tcp.value() : -1;
-    c.closed_udp_port = ports.closed_udp_known ? ports.closed_udp.value() : -1;
+    c.closed_udp_port = ports.closed_udp.value();  // nmap counts its random one too (G=Y without -sU)
     c.udp_scan = s.udp_scan;
     c.distance = distance.value_or(-1);
     c.timing_level = s.timing_level;
@@ -113,6 +113,18 @@ OsMatchFound match_found(const OsDb& db, const OsMatch& m) {
     return found;
 }
 
+// nmap's <tcptssequence class> (osscan2.cc tsseq classes by the timestamps' mean rate).
+std::string timestamp_class(const SeqAnalysis& seq) {
+    if (!seq.ts) return {};
+    if (*seq.ts == "0") return "zero timestamp";
+    if (*seq.ts == "U") return "none returned (unsupported)";
+    const double hz = seq.timestamp_hz;
+    if (hz > 0 && hz < 5.66) return "2HZ";
+    if (hz > 70 && hz < 150) return "100HZ";
+    if (hz > 724 && hz < 1448) return "1000HZ";
+    return "other";
+}
+
 // nmap's lines after the verdict (output.cc printosscanoutput): uptime and sequence lines need -v.
 void add_sequence_facts(OsFound& found, const SeqAnalysis& seq, std::optional<int> distance, int verbose) {
     const std::time_t now = std::time(nullptr);
@@ -133,6 +145,7 @@ void add_sequence_facts(OsFound& found, const SeqAnalysis& seq, std::optional<in
         found.seq_values = hex_list(seq.isns);
         if (verbose > 0) found.after_lines.push_back("TCP Sequence Prediction: " + *text);
     }
+    found.ts_class = timestamp_class(seq);
     found.ipid_class = ip_id_text(seq.tcp_ip_ids);
     found.ipid_values = hex_list(seq.tcp_ids);
     if (verbose > 0) found.after_lines.push_back("IP ID Sequence Generation: " + found.ipid_class);
@@ -173,7 +186,7 @@ OsFound verdict(Ipv4 target, const OsPortChoice& ports, const HostTries& tries, 
     OsFound found;
     if (ports.open_tcp) found.ports_used.push_back({"open", "tcp", ports.open_tcp->value()});
     if (ports.closed_tcp_known) found.ports_used.push_back({"closed", "tcp", ports.closed_tcp.value()});
-    if (ports.closed_udp_known) found.ports_used.push_back({"closed", "udp", ports.closed_udp.value()});
+    found.ports_used.push_back({"closed", "udp", ports.closed_udp.value()});  // nmap lists its random one too
     for (const OsMatch& m : report.listed) found.matches.push_back(match_found(db, m));
     const Fingerprint merged = merge_fingerprints(scan_test(scan_facts(target, ports, s, distance, !not_ideal)), tries.fingerprints);
     found.fingerprint = wrap_fingerprint(merged);

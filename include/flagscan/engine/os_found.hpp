@@ -45,6 +45,7 @@ struct OsFound {
     std::optional<unsigned> seq_index;     // <tcpsequence>
     std::string seq_difficulty, seq_values;
     std::string ipid_class, ipid_values;   // <ipidsequence>
+    std::string ts_class;                  // <tcptssequence class>, "" when no timestamps were compared
     int tries = 0;
     int answered = 0;                      // probes answered in the try reported, of 16
 };
