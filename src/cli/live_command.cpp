@@ -700,6 +700,8 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     ScanConfig config = given;
     if (!config.seed_given) config.seed = random_u64();  // one order per scan, kept by a resume file
     const bool root = ::geteuid() == 0;
+    if (config.os.enabled && !root)
+        return err << "flagscan: OS detection (-O) sends raw packets and needs root (or CAP_NET_RAW): run it with sudo\n", 1;
     if (!config.kind_given && !config.udp_scan && !root) {  // as nmap does for users without raw sockets
         config.kind = connect_kind();
         err << "flagscan: not root: running a connect scan (-sT) instead of a SYN scan\n";
@@ -715,8 +717,6 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     auto loaded = probes_for(config, err);  // read before the first packet: a bad file sends nothing
     if (!loaded) return err << "flagscan: " << loaded.error() << '\n', 1;
     const std::optional<LoadedProbes> probes = std::move(loaded).value();
-    if (config.os.enabled && !root)
-        return err << "flagscan: OS detection (-O) sends raw packets and needs root (or CAP_NET_RAW): run it with sudo\n", 1;
     std::optional<OsDb> os_db;
     if (config.os.enabled) {  // read before the first packet: a missing or bad file sends nothing
         auto db = OsDb::load(config.os.db_path);
