@@ -17,6 +17,7 @@
 #include "flagscan/cli/scan_identity.hpp"
 #include "flagscan/cli/scan_plan.hpp"
 #include "flagscan/cli/signals.hpp"
+#include "flagscan/os/os_detection.hpp"
 #include "flagscan/output/packet_trace.hpp"
 #include "flagscan/service/banner.hpp"
 #include "flagscan/service/checks.hpp"
@@ -223,6 +224,7 @@ struct ScanContext {
     OutputSet& outputs;
     const ResumeState* resume;  // --resume: the interrupted run's state, else null
     const LoadedProbes* probes;  // -sV: nmap-service-probes (or the built-in set), else null
+    const OsDb* os_db;           // -O: nmap-os-db, else null
     std::ostream& out;
     std::ostream& err;
     const AddressSet& hosts;  // this shard's hosts when shards own whole hosts (discovery runs), else every host
@@ -595,6 +597,42 @@ void run_checks_phase(const ScanContext& context, Results& results) {
                 << run.conversations << " conversations, " << run.elapsed / kMillisecond << " ms)\n";
 }
 
+// The slowest host's round trip as the port scan measured it (0: none measured).
+Micros slowest_rtt(const Results& results) {
+    Micros rtt = 0;
+    for (const std::uint32_t host : results.hosts_held()) rtt = std::max(rtt, results.host(host).min_rtt);
+    return rtt;
+}
+
+// -O, the phase after -sV: nmap's 16 OS probes to each host that answered, from the ports the scan
+// found, through the scan's raw socket and capture; each host's verdict kept in `results`.
+void detect_os_phase(const ScanContext& context, Results& results) {
+    const ScanConfig& config = context.config;
+    if (!context.wire.raw || context.os_db == nullptr) return;
+    OsDetectionSettings settings;
+    settings.source = context.prepared.route.source;
+    settings.first_source_port = context.wire.block.os_base();
+    settings.max_tries = config.os.max_tries;
+    settings.guess = config.os.guess;
+    settings.limit = config.os.limit;
+    settings.print_fingerprint = config.os.print_fingerprint;
+    settings.udp_scan = config.udp_scan;
+    settings.on_link = on_attached_ethernet(context.prepared);
+    settings.verbose = config.verbosity;
+    settings.ttl = config.ttl.value_or(64);
+    settings.rtt = slowest_rtt(results);
+    settings.version = std::string(kVersion);
+    settings.seed = random_u64();
+    const SteadyClock clock;
+    const Micros started = clock.now();
+    const OsDetectionRun run = detect_os(results, *context.os_db, settings, context.wire.raw->sink, *context.wire.raw->capture,
+                                         clock, context.interrupts.flag());
+    if (config.verbosity == 0) return;
+    for (const std::string& note : run.notes) context.err << "flagscan: OS detection: " << note << '\n';
+    context.err << "flagscan: OS detection: " << run.matched << " of " << run.hosts << " hosts matched ("
+                << (clock.now() - started) / kMillisecond << " ms)\n";
+}
+
 // The port scan over the hosts discovery left up (all of them with -Pn), streamed to the outputs.
 int scan_ports(const ScanContext& context, const AddressSet& hosts, const Results* discovery, Micros started) {
     const ScanConfig& config = context.config;
@@ -613,7 +651,7 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     // Without discovery the shards split the port scan's own walk over host x port (masscan's
     // --shard); after discovery each shard already owns whole hosts (context.hosts) and scans all of theirs.
     if (discovery == nullptr) phase.settings.shard = config.shard.shard;
-    if (config.banners || config.version_detection || config.ftp_bounce || config.ident)
+    if (config.banners || config.version_detection || config.ftp_bounce || config.ident || config.os.enabled)
         phase.stream = nullptr;  // written when done (banners, services, owners in; -b: no engine streams)
     if (!resume_phase(context, "ports", results, phase.settings)) return 1;
     if (!config.no_dns) summary.host_names = names_of_targets(targets);  // before the scan, as nmap: names stream too
@@ -622,6 +660,8 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     if (!hosts.empty()) end = run_phase(context, phase);
     if (config.banners && end.end == ScanEnd::finished && !end.failed) grab_banners_phase(context, results);
     if (context.probes && end.end == ScanEnd::finished && !end.failed) detect_versions_phase(context, results, *context.probes);
+    if (config.os.enabled && end.end == ScanEnd::finished && !end.failed && !context.interrupts.interrupted())
+        detect_os_phase(context, results);
     if (config.ident && end.end == ScanEnd::finished && !end.failed) lookup_owners_phase(context, results);
     if (!config.checks.empty() && end.end == ScanEnd::finished && !end.failed && !context.interrupts.interrupted())
         run_checks_phase(context, results);
@@ -660,6 +700,8 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     ScanConfig config = given;
     if (!config.seed_given) config.seed = random_u64();  // one order per scan, kept by a resume file
     const bool root = ::geteuid() == 0;
+    if (config.os.enabled && !root)
+        return err << "flagscan: OS detection (-O) sends raw packets and needs root (or CAP_NET_RAW): run it with sudo\n", 1;
     if (!config.kind_given && !config.udp_scan && !root) {  // as nmap does for users without raw sockets
         config.kind = connect_kind();
         err << "flagscan: not root: running a connect scan (-sT) instead of a SYN scan\n";
@@ -675,9 +717,15 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     auto loaded = probes_for(config, err);  // read before the first packet: a bad file sends nothing
     if (!loaded) return err << "flagscan: " << loaded.error() << '\n', 1;
     const std::optional<LoadedProbes> probes = std::move(loaded).value();
+    std::optional<OsDb> os_db;
+    if (config.os.enabled) {  // read before the first packet: a missing or bad file sends nothing
+        auto db = OsDb::load(config.os.db_path);
+        if (!db) return err << "flagscan: " << db.error() << '\n', 1;
+        os_db.emplace(std::move(db).value());
+    }
     Wire wire{std::nullopt, port_block(config)};
     const bool socket_scan = is_connect_scan(config.kind) || is_bounce_scan(config.kind);  // no raw packets
-    const bool raw_needed = config.udp_scan || (!config.ping_only && !socket_scan) ||
+    const bool raw_needed = config.udp_scan || config.os.enabled || (!config.ping_only && !socket_scan) ||
                             (!config.skip_discovery && root);
     if (raw_needed) {
         auto raw = open_wire(config, *prepared, wire.block);
@@ -696,7 +744,8 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
                                                                            std::to_string(prepared->hosts.size()) + " hosts"
                                                                      : "every " + std::to_string(config.shard.shard.count) +
                                                                            "th probe of the port scan") << '\n';
-    const ScanContext context{config, *prepared, wire, interrupts, *outputs, resume, probes ? &*probes : nullptr, out, err,
+    const ScanContext context{config, *prepared, wire, interrupts, *outputs, resume, probes ? &*probes : nullptr,
+                              os_db ? &*os_db : nullptr, out, err,
                               hosts, scan_identity(config, prepared->ports, by_hosts)};
     const SteadyClock clock;
     const Micros started = clock.now();  // the time reported covers discovery too, as nmap's

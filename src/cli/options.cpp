@@ -133,6 +133,16 @@ cxxopts::Options make_options() {
         ("checks", "after -sV (implied), run weakness checks on the services it named: --checks (every safe "
                    "one), --checks intrusive (ftp-writable too), --checks ftp-anon,ssh-v1 (those), --checks list "
                    "(what each does)  [nmap: -sC, a small named set]", cxxopts::value<std::string>());
+    options.add_options("OS detection")
+        ("O,osscan", "after the port scan, nmap's OS detection: 16 probes to an open TCP port, a closed TCP "
+                     "port and a closed UDP port, matched against nmap-os-db; needs root  [nmap: -O]")
+        ("os-fingerprint", "with -O: print nmap's OS: fingerprint block even when a match was found")
+        ("osscan-guess", "with -O: always print the closest guesses with their accuracy  [nmap: --osscan-guess]")
+        ("fuzzy", "the same as --osscan-guess")
+        ("osscan-limit", "with -O: only hosts with at least one open and one closed TCP port  [nmap: --osscan-limit]")
+        ("max-os-tries", "with -O: at most N tries per host (default 5; 2 when the conditions are not "
+                         "ideal, as nmap)", cxxopts::value<int>())
+        ("os-db", "with -O: the OS database (default /usr/share/nmap/nmap-os-db)", cxxopts::value<std::string>());
     options.add_options("hidden")("scan-type", "an -s letter flagscan does not know", cxxopts::value<std::string>());
     options.add_options("Timing")
         ("T,timing", "timing template 0-5 (paranoid .. insane); default 3  [nmap: -T4]", cxxopts::value<int>())
@@ -506,6 +516,29 @@ Result<bool> fill_ident(const cxxopts::ParseResult& parsed, ScanConfig& config) 
     return true;
 }
 
+// -O and its options; the database is read when the scan starts (before any packet).
+Result<bool> fill_os(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    OsScanChoice& os = config.os;
+    os.enabled = parsed.count("osscan") > 0;
+    for (const char* option : {"os-fingerprint", "osscan-guess", "fuzzy", "osscan-limit", "max-os-tries", "os-db"})
+        if (parsed.count(option) && !os.enabled) return Error{std::string("--") + option + " goes with -O"};
+    if (!os.enabled) return true;
+    os.print_fingerprint = parsed.count("os-fingerprint") > 0;
+    os.guess = parsed.count("osscan-guess") > 0 || parsed.count("fuzzy") > 0;
+    os.limit = parsed.count("osscan-limit") > 0;
+    if (parsed.count("max-os-tries")) {
+        os.max_tries = parsed["max-os-tries"].as<int>();
+        if (os.max_tries < 1 || os.max_tries > 50) return Error{"bad --max-os-tries: use 1-50"};
+    }
+    if (parsed.count("os-db")) os.db_path = parsed["os-db"].as<std::string>();
+    if (os.db_path.empty()) return Error{"--os-db needs a file name"};
+    if (config.ping_only || config.list_only)
+        return Error{"-O probes the open and closed ports a port scan finds: it goes with no -sn and no -sL"};
+    if (config.offline) return Error{"--offline sends nothing, so nothing answers: it goes with no -O"};
+    if (!config.replay_path.empty()) return Error{"-O with --replay is not supported yet: replay the capture without -O"};
+    return true;
+}
+
 // --checks [safe|intrusive|NAME,...] (list is an action of its own, taken before).
 Result<bool> fill_checks(const cxxopts::ParseResult& parsed, ScanConfig& config) {
     if (!parsed.count("checks")) return true;
@@ -531,7 +564,7 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     if (config.udp_scan && is_connect_scan(config.kind))
         return Error{"-sU sends raw packets and needs root; it goes with -sS or another raw TCP scan, not with -sT"};
     for (auto step : {fill_output, fill_replay, fill_targets, fill_ports, fill_source, fill_discovery, fill_versions,
-                      fill_checks, fill_bounce, fill_ident, fill_offline}) {
+                      fill_checks, fill_bounce, fill_ident, fill_offline, fill_os}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
     }
     config.seed_given = parsed.count("seed") > 0;
@@ -652,7 +685,7 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv, const 
         auto parsed = options.parse(static_cast<int>(pointers.size()), pointers.data());
         if (parsed.count("help"))
             return CommandLine{CommandLine::Action::help, {},
-                               options.help({"Targets", "Ports and scan type", "Service detection", "Timing", "Shards", "Source", "Output", "Listing", "Replay", "General"})};
+                               options.help({"Targets", "Ports and scan type", "Service detection", "OS detection", "Timing", "Shards", "Source", "Output", "Listing", "Replay", "General"})};
         if (parsed.count("version")) return CommandLine{CommandLine::Action::version, {}, {}};
         if (parsed.count("checks") && parsed["checks"].as<std::string>() == "list")
             return CommandLine{CommandLine::Action::list_checks, {}, checks_listing()};

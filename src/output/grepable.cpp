@@ -41,6 +41,16 @@ std::string port_field(const Results& results, std::uint64_t index, const Servic
            std::string(protocol_name(results.kind(target.lane))) + '/' + owner + '/' + name + "//" + version + '/';
 }
 
+// -O, as nmap's -oG: "<TAB>OS: a | b" (the perfect matches), "<TAB>Seq Index: 262", "<TAB>IP ID Seq: All zeros".
+void write_os_fields(std::ostream& out, const OsFound& os) {
+    std::string names;
+    for (const OsMatchFound& m : os.matches)
+        if (m.accuracy == 100) names += (names.empty() ? "" : " | ") + m.name;
+    if (!names.empty()) out << "\tOS: " << names;
+    if (os.seq_index) out << "\tSeq Index: " << *os.seq_index;
+    if (!os.ipid_class.empty()) out << "\tIP ID Seq: " << os.ipid_class;
+}
+
 // "<TAB>Ports: a, b<TAB>Ignored State: closed (997)": the Ignored State only when a single state
 // is folded (nmap: "Grepable output supports only one ignored state").
 void write_ports_line(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
@@ -62,6 +72,7 @@ void write_ports_line(std::ostream& out, const Results& results, std::uint32_t h
     }
     if (folded_states == 1)
         out << "\tIgnored State: " << to_string(ignored) << " (" << listing.counts[static_cast<int>(ignored)] << ')';
+    if (const OsFound* os = results.os().find(host)) write_os_fields(out, *os);
     out << '\n';
 }
 

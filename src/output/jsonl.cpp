@@ -1,4 +1,5 @@
 // JSON lines output: one object per listed port, then one per host (what the normal report lists).
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -25,6 +26,26 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index, 
     out << "}\n";
 }
 
+// -O: "os":{"matches":[{"name","accuracy","cpe":[...]}],"fingerprint":"..."}, the CPEs of each
+// match's classes in their order, each once.
+std::string os_json(const OsFound& os) {
+    std::string text = R"(,"os":{"matches":[)";
+    for (std::size_t m = 0; m < os.matches.size(); ++m) {
+        const OsMatchFound& match = os.matches[m];
+        text += (m == 0 ? "" : ",") + std::string(R"({"name":")") + json_string(match.name) + R"(","accuracy":)" +
+                std::to_string(match.accuracy) + R"(,"cpe":[)";
+        std::vector<std::string> cpes;
+        for (const OsClassFound& c : match.classes)
+            for (const std::string& cpe : c.cpe)
+                if (std::find(cpes.begin(), cpes.end(), cpe) == cpes.end()) cpes.push_back(cpe);
+        for (std::size_t i = 0; i < cpes.size(); ++i) text += (i == 0 ? "\"" : ",\"") + json_string(cpes[i]) + '"';
+        text += "]}";
+    }
+    text += R"(],"fingerprint":")" + json_string(os.fingerprint) + '"';
+    if (os.distance) text += R"(,"distance":)" + std::to_string(*os.distance);
+    return text + "}";
+}
+
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ScanSummary& summary) {
     const HostResult info = results.host(host);
     out << R"({"ip":")" << results.targets().hosts().at(host).str() << '"';
@@ -45,7 +66,9 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
         out << separator << '"' << to_string(state) << "\":" << info.counts[s];
         separator = ",";
     }
-    out << "}}\n";
+    out << "}";
+    if (const OsFound* os = results.os().find(host)) out << os_json(*os);
+    out << "}\n";
 }
 
 }  // namespace

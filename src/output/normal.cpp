@@ -132,6 +132,16 @@ void write_port_table(std::ostream& out, const Results& results, std::uint32_t h
     out << table_text(rows, versions || owners, under) << unrecognized_services_text(fingerprints);
 }
 
+// -O: nmap's OS lines (output.cc printosscanoutput), the fingerprint when asked or nothing
+// matched, then uptime, distance and the sequence lines.
+void write_os(std::ostream& out, const Results& results, std::uint32_t host) {
+    const OsFound* os = results.os().find(host);
+    if (os == nullptr) return;
+    for (const std::string& line : os->lines) out << line << '\n';
+    if (os->print_fingerprint) out << "TCP/IP fingerprint:\n" << os->fingerprint << '\n';
+    for (const std::string& line : os->after_lines) out << line << '\n';
+}
+
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
                 const ReportOptions& options, const ScanSummary& summary) {
     const HostResult info = results.host(host);
@@ -153,6 +163,7 @@ void write_host(std::ostream& out, const Results& results, std::uint32_t host, c
     write_not_scanned(out, listing, summary.interrupted);
     write_not_shown(out, results, host, listing);
     write_port_table(out, results, host, listing, services, options);
+    write_os(out, results, host);
     if (const std::string service_info = service_info_line(results, host, name); !service_info.empty())
         out << service_info << '\n';
     out << '\n';

@@ -96,7 +96,11 @@ std::string service_info_line(const Results& results, std::uint32_t host, std::s
 }
 
 void write_service_detection_note(std::ostream& out, const Results& results, std::uint64_t hosts_up) {
-    if (results.services().performed() && hosts_up > 0) out << "Service detection performed.\n";
+    if (hosts_up == 0) return;
+    const bool os = results.os().performed(), services = results.services().performed();
+    if (os && services) out << "OS and Service detection performed.\n";
+    else if (os) out << "OS detection performed.\n";
+    else if (services) out << "Service detection performed.\n";
 }
 
 void keep_fingerprint(std::vector<std::string>& fingerprints, const ServiceFound& service) {

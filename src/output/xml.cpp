@@ -150,6 +150,34 @@ void write_ports(std::ostream& out, const Results& results, std::uint32_t host, 
     out << "</ports>\n";
 }
 
+// -O, as nmap's output.cc writes it: <os> (portused, osmatch with osclass and cpe, osfingerprint),
+// then uptime, distance, tcpsequence, ipidsequence.
+void write_os(std::ostream& out, const OsFound& os) {
+    out << "<os>";
+    for (const OsPortUsed& p : os.ports_used)
+        out << "<portused" << attribute("state", p.state) << attribute("proto", p.proto) << attribute("portid", p.port) << "/>\n";
+    for (const OsMatchFound& m : os.matches) {
+        out << "<osmatch" << attribute("name", m.name) << attribute("accuracy", m.accuracy) << attribute("line", m.line) << ">\n";
+        for (const OsClassFound& c : m.classes) {
+            out << "<osclass" << attribute("type", c.type) << attribute("vendor", c.vendor) << attribute("osfamily", c.family);
+            if (!c.generation.empty()) out << attribute("osgen", c.generation);
+            out << attribute("accuracy", c.accuracy) << ">";
+            for (const std::string& cpe : c.cpe) out << "<cpe>" << xml_escape(cpe) << "</cpe>";
+            out << "</osclass>\n";
+        }
+        out << "</osmatch>\n";
+    }
+    out << "<osfingerprint" << attribute("fingerprint", os.fingerprint) << "/>\n</os>\n";
+    if (os.uptime) out << "<uptime" << attribute("seconds", *os.uptime) << attribute("lastboot", os.lastboot) << "/>\n";
+    if (os.distance) out << "<distance" << attribute("value", *os.distance) << "/>\n";
+    if (os.seq_index)
+        out << "<tcpsequence" << attribute("index", std::int64_t{*os.seq_index}) << attribute("difficulty", os.seq_difficulty)
+            << attribute("values", os.seq_values) << "/>\n";
+    if (!os.ipid_class.empty())
+        out << "<ipidsequence" << attribute("class", os.ipid_class) << attribute("values", os.ipid_values) << "/>\n";
+    if (!os.ts_class.empty()) out << "<tcptssequence" << attribute("class", os.ts_class) << "/>\n";
+}
+
 // RFC 6298 2.2, the estimate after a first measurement R: SRTT = R, RTTVAR = R/2, RTO = SRTT +
 // 4 RTTVAR, here never below the scan's floor (nmap's --min-rtt-timeout). Microseconds, as nmap.
 void write_times(std::ostream& out, Micros rtt, const ScanSummary& summary) {
@@ -181,6 +209,7 @@ void write_xml_host(std::ostream& out, const Results& results, std::uint32_t hos
     out << "<host>";
     write_host_header(out, results, host, status, summary);
     if (status.up && !is_discovery(results)) write_ports(out, results, host, services, options);
+    if (const OsFound* os = results.os().find(host); status.up && os != nullptr) write_os(out, *os);
     if (status.up && status.rtt >= 0) write_times(out, status.rtt, summary);
     out << "</host>\n";
 }

@@ -1,5 +1,6 @@
 // The probe templates: built with libnet once per scan and lane, then only patched per probe.
 #include "flagscan/probe/probe_builder.hpp"
+#include "flagscan/probe/raw_packet.hpp"
 
 #include <libnet.h>
 
@@ -40,9 +41,11 @@ Result<std::vector<std::uint8_t>> coalesce(libnet_t* l) {
 
 // Builds the IPv4 header over whatever transport block is already in `l`, then joins the blocks.
 Result<std::vector<std::uint8_t>> finish_ipv4(libnet_t* l, std::uint32_t transport_len, std::uint8_t protocol,
-                                              std::uint8_t ttl) {
-    if (libnet_build_ipv4(static_cast<std::uint16_t>(LIBNET_IPV4_H + transport_len), 0, 0, 0, ttl, protocol, 0, 0, 0,
-                          nullptr, 0, l, 0) == -1)
+                                              std::uint8_t ttl, std::uint8_t tos = 0, std::uint16_t id = 0,
+                                              bool dont_fragment = false) {
+    constexpr std::uint16_t kDf = 0x4000;  // RFC 791 3.1: flags bit 1, Don't Fragment
+    if (libnet_build_ipv4(static_cast<std::uint16_t>(LIBNET_IPV4_H + transport_len), tos, id, dont_fragment ? kDf : 0,
+                          ttl, protocol, 0, 0, 0, nullptr, 0, l, 0) == -1)
         return Error{libnet_geterror(l)};
     return coalesce(l);
 }
@@ -90,10 +93,17 @@ Result<std::vector<std::uint8_t>> build_arp_template(libnet_t* l, const ProbeSha
     return coalesce(l);
 }
 
-Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const ProbeShape& shape) {
+Result<LibnetHandle> construction_context() {
     std::array<char, LIBNET_ERRBUF_SIZE> errbuf{};
     LibnetHandle l{libnet_init(LIBNET_NONE, nullptr, errbuf.data())};
     if (!l) return Error{std::string("libnet: ") + errbuf.data()};
+    return l;
+}
+
+Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const ProbeShape& shape) {
+    auto context = construction_context();
+    if (!context) return Error{context.error()};
+    LibnetHandle l = std::move(context).value();
     Result<std::vector<std::uint8_t>> bytes = Error{"probe kind " + std::string(kind.name) + " has no packet form"};
     if (kind.protocol == ipproto::tcp) bytes = build_tcp_template(l.get(), kind, shape);
     if (kind.protocol == ipproto::udp) bytes = build_udp_template(l.get(), shape);
@@ -120,7 +130,69 @@ std::size_t largest_payload(const UdpPayloads* payloads) {
     return largest;
 }
 
+// A raw packet's addresses and checksums, written over what libnet left (it builds with zeros).
+std::vector<std::uint8_t> finish_raw(std::vector<std::uint8_t> bytes, const RawIp& ip, std::size_t checksum_at,
+                                     bool pseudo_header) {
+    std::span<std::uint8_t> all{bytes};
+    put_be32(all, kOffIpSrc, ip.src.value());
+    put_be32(all, kOffIpDst, ip.dst.value());
+    put_be16(all, kOffIpSum, 0);
+    put_be16(all, kOffIpSum, ipv4_header_checksum(all.first(kIpHeader)));
+    auto transport = all.subspan(kIpHeader);
+    put_be16(transport, checksum_at, 0);
+    const std::uint16_t sum = pseudo_header ? transport_checksum(ip.src, ip.dst, all[9], transport)
+                                            : checksum_finish(checksum_add(transport));
+    // RFC 768: a UDP checksum that computes to 0 is sent as 0xffff (0 means "none").
+    put_be16(transport, checksum_at, sum == 0 && all[9] == ipproto::udp ? 0xffff : sum);
+    return bytes;
+}
+
 }  // namespace
+
+Result<std::vector<std::uint8_t>> build_raw_tcp(const RawIp& ip, const RawTcp& tcp) {
+    auto context = construction_context();
+    if (!context) return Error{context.error()};
+    libnet_t* l = context->get();
+    if (!tcp.options.empty() && libnet_build_tcp_options(tcp.options.data(), static_cast<std::uint32_t>(tcp.options.size()), l, 0) == -1)
+        return Error{std::string("libnet: ") + libnet_geterror(l)};
+    const auto len = static_cast<std::uint32_t>(LIBNET_TCP_H + tcp.options.size());
+    if (libnet_build_tcp(tcp.sport.value(), tcp.dport.value(), tcp.seq, tcp.ack, tcp.flags.bits(), tcp.window, 0,
+                         tcp.urgent, len, nullptr, 0, l, 0) == -1)
+        return Error{std::string("libnet: ") + libnet_geterror(l)};
+    auto bytes = finish_ipv4(l, len, IPPROTO_TCP, ip.ttl, ip.tos, ip.id, ip.dont_fragment);
+    if (!bytes) return Error{"libnet: " + bytes.error()};
+    // libnet leaves the 4 reserved bits 0 (RFC 793 3.1); RFC 3540 and nmap's ECN probe set them.
+    (*bytes)[kIpHeader + 12] = static_cast<std::uint8_t>(((*bytes)[kIpHeader + 12] & 0xf0) | (tcp.reserved & 0x0f));
+    return finish_raw(std::move(bytes).value(), ip, kOffTcpSum, true);
+}
+
+Result<std::vector<std::uint8_t>> build_raw_echo(const RawIp& ip, const RawEcho& echo) {
+    auto context = construction_context();
+    if (!context) return Error{context.error()};
+    libnet_t* l = context->get();
+    const std::vector<std::uint8_t> data(echo.data_length, 0);
+    if (libnet_build_icmpv4_echo(ICMP_ECHO, echo.code, 0, echo.id, echo.seq, data.empty() ? nullptr : data.data(),
+                                 static_cast<std::uint32_t>(data.size()), l, 0) == -1)
+        return Error{std::string("libnet: ") + libnet_geterror(l)};
+    auto bytes = finish_ipv4(l, static_cast<std::uint32_t>(LIBNET_ICMPV4_ECHO_H + data.size()), IPPROTO_ICMP, ip.ttl,
+                             ip.tos, ip.id, ip.dont_fragment);
+    if (!bytes) return Error{"libnet: " + bytes.error()};
+    return finish_raw(std::move(bytes).value(), ip, kOffIcmpSum, false);
+}
+
+Result<std::vector<std::uint8_t>> build_raw_udp(const RawIp& ip, const RawUdp& udp) {
+    auto context = construction_context();
+    if (!context) return Error{context.error()};
+    libnet_t* l = context->get();
+    const auto len = static_cast<std::uint32_t>(LIBNET_UDP_H + udp.payload.size());
+    if (libnet_build_udp(udp.sport.value(), udp.dport.value(), static_cast<std::uint16_t>(len), 0,
+                         udp.payload.empty() ? nullptr : udp.payload.data(), static_cast<std::uint32_t>(udp.payload.size()),
+                         l, 0) == -1)
+        return Error{std::string("libnet: ") + libnet_geterror(l)};
+    auto bytes = finish_ipv4(l, len, IPPROTO_UDP, ip.ttl, ip.tos, ip.id, ip.dont_fragment);
+    if (!bytes) return Error{"libnet: " + bytes.error()};
+    return finish_raw(std::move(bytes).value(), ip, kOffUdpSum, true);
+}
 
 ProbeBuilder::ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads)
     : lanes_(std::move(lanes)), payloads_(payloads) {

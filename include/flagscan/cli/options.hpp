@@ -10,6 +10,7 @@
 #include "flagscan/engine/timing.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/net/result.hpp"
+#include "flagscan/os/os_db.hpp"
 #include "flagscan/output/report.hpp"
 #include "flagscan/probe/probe_kind.hpp"
 #include "flagscan/service/checks.hpp"
@@ -28,6 +29,16 @@ struct PingPlan {
     std::vector<Port> ack;
     std::vector<Port> udp;
     bool given() const { return echo || timestamp || arp || !syn.empty() || !ack.empty() || !udp.empty(); }
+};
+
+// -O: nmap's OS detection after the port scan, and how it is reported.
+struct OsScanChoice {
+    bool enabled = false;       // -O, --osscan
+    bool print_fingerprint = false;  // --os-fingerprint: nmap's "OS:" block even when a match was found
+    bool guess = false;         // --osscan-guess, --fuzzy
+    bool limit = false;         // --osscan-limit: only hosts with an open and a closed TCP port
+    int max_tries = 5;          // --max-os-tries (nmap: 5 when the conditions are good, else 2)
+    std::string db_path{default_os_db_path};  // --os-db
 };
 
 struct ScanConfig {
@@ -81,6 +92,7 @@ struct ScanConfig {
     int version_intensity = version_intensity_default;  // --version-intensity 0-9, --version-light 2, --version-all 9
     ProbeFileChoice probe_files;             // --versiondb FILE, --datadir DIR: where nmap-service-probes is read
     std::vector<const Check*> checks;        // --checks: the weakness checks run after -sV (none: no --checks)
+    OsScanChoice os;                         // -O and its options
 };
 
 struct CommandLine {

@@ -21,13 +21,19 @@ struct PortBlock {
     std::uint16_t base = 0;
     std::uint8_t tries = 1;
     Port fixed;  // -g; 0: none
+    std::uint16_t os_ports = 0;  // -O: ports after the lanes' for the OS probes (kOsPortsPerTry a try)
     static constexpr unsigned kLanes = 2 * TargetSet::kMaxLanes;  // discovery + port scan
     static constexpr std::uint8_t kPortScanLane = TargetSet::kMaxLanes;  // where the port scan's lanes start
     Port last() const { return Port{static_cast<std::uint16_t>(base + kLanes * tries - 1)}; }
+    // The first of the -O ports: right after the lanes'.
+    Port os_base() const { return Port{static_cast<std::uint16_t>(last().value() + 1)}; }
     // The TCP and UDP ports replies come back to, as a BPF primitive after "dst " or "src ".
     std::string bpf_ports() const {
-        if (fixed.value() != 0) return "port " + std::to_string(fixed.value());
-        return "portrange " + std::to_string(base) + "-" + std::to_string(last().value());
+        const std::string os = os_ports == 0 ? std::string{}
+                                             : "portrange " + std::to_string(os_base().value()) + "-" +
+                                                   std::to_string(os_base().value() + os_ports - 1);
+        if (fixed.value() != 0) return os.empty() ? "port " + std::to_string(fixed.value()) : "(port " + std::to_string(fixed.value()) + " or " + os + ")";
+        return "portrange " + std::to_string(base) + "-" + std::to_string(last().value() + os_ports);
     }
 };
 

@@ -11,6 +11,7 @@
 
 #include "flagscan/engine/clock.hpp"
 #include "flagscan/engine/checks_found.hpp"
+#include "flagscan/engine/os_found.hpp"
 #include "flagscan/engine/services_found.hpp"
 #include "flagscan/net/decode.hpp"
 #include "flagscan/net/ipv4.hpp"
@@ -189,6 +190,9 @@ public:
     // What the weakness checks (--checks) found, by the same index: ports with findings only.
     ChecksFound& checks() { return checks_; }
     const ChecksFound& checks() const { return checks_; }
+    // What OS detection (-O) found, by host index.
+    OsTable& os() { return os_; }
+    const OsTable& os() const { return os_; }
 
 private:
     struct HostRecord {
@@ -221,6 +225,7 @@ private:
     std::unordered_map<std::uint64_t, std::string> banners_;  // by port index
     ServicesFound services_;
     ChecksFound checks_;
+    OsTable os_;
 };
 
 // An open TCP port of a scan, with its index in Results.

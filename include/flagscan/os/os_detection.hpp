@@ -1,0 +1,55 @@
+// OsDetection: the -O phase after the port scan: per host, the ports chosen, nmap's tries sent and matched, the verdict kept in Results.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "flagscan/engine/clock.hpp"
+#include "flagscan/engine/results.hpp"
+#include "flagscan/os/os_db.hpp"
+#include "flagscan/os/os_scan.hpp"
+#include "flagscan/wire/frame.hpp"
+
+namespace flagscan {
+
+struct OsDetectionSettings {
+    Ipv4 source;
+    Port first_source_port;  // kOsPortsPerTry x max_tries ports from here are ours (the capture sees them)
+    int max_tries = 5;
+    bool guess = false;              // --osscan-guess
+    bool limit = false;              // --osscan-limit
+    bool print_fingerprint = false;  // --os-fingerprint
+    bool udp_scan = false;           // -sU ran (nmap: a closed UDP port was known)
+    bool on_link = false;            // the targets are on our Ethernet (SCAN's DC=D)
+    int verbose = 0;
+    int timing_level = 3;
+    std::uint8_t ttl = 64;
+    Micros rtt = 0;                  // the scan's measured round trip, for the tries' waits
+    std::string version;             // SCAN's V
+    std::uint64_t seed = 0;
+};
+
+struct OsDetectionRun {
+    int hosts = 0;      // hosts probed
+    int matched = 0;    // with a match listed
+    std::vector<std::string> notes;  // -v lines: tries and probes answered per host
+    bool interrupted = false;
+};
+
+// The ports OS detection uses on one host (nmap's rules): the first open TCP port, the first
+// closed TCP port, the first closed UDP port; a closed one not found is a random port in
+// 30000-44780, as nmap picks it; no open TCP port: the probes that need one are not sent.
+struct OsPortChoice {
+    std::optional<Port> open_tcp;
+    Port closed_tcp, closed_udp;
+    bool closed_tcp_known = false, closed_udp_known = false;
+};
+OsPortChoice choose_os_ports(const Results& results, std::uint32_t host, std::uint64_t random);
+
+// Runs -O over every host of `results` that answered, one host after the other.
+OsDetectionRun detect_os(Results& results, const OsDb& db, const OsDetectionSettings& settings, FrameSink& sink,
+                         FrameSource& source, const Clock& clock, const std::atomic<bool>& stop);
+
+}  // namespace flagscan

@@ -1,0 +1,251 @@
+// OsDetection: nmap's -O over the hosts a port scan left, one host at a time: ports chosen, tries run, fingerprints matched and reported.
+#include "flagscan/os/os_detection.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+
+namespace flagscan {
+namespace {
+
+// nmap's random closed port when the scan found none (osscan2.cc: 30000 + random % 14781).
+Port random_closed_port(std::mt19937_64& random) { return Port{static_cast<std::uint16_t>(30000 + random() % 14781)}; }
+
+std::string hex_list(const std::vector<std::uint32_t>& values) {
+    std::string out;
+    for (const auto v : values) out += (out.empty() ? "" : ",") + hex(v);
+    return out;
+}
+
+std::string hex_list(const std::vector<std::uint16_t>& values) {
+    std::vector<std::uint32_t> wide(values.begin(), values.end());
+    return hex_list(wide);
+}
+
+// ctime without its newline: nmap's "since" and lastboot text.
+std::string ctime_line(std::time_t when) {
+    char text[64] = {};
+    std::strftime(text, sizeof text, "%a %b %e %H:%M:%S %Y", std::localtime(&when));
+    return text;
+}
+
+// One host's tries: their fingerprints, the best try's round and matches.
+struct HostTries {
+    std::vector<Fingerprint> fingerprints;
+    std::vector<OsRound> rounds;
+    std::size_t best = 0;
+    OsMatches matches;
+    double max_timing_ratio = 0;
+    bool interrupted = false;
+};
+
+double top_accuracy(const OsMatches& m) { return m.matches.empty() ? 0 : m.matches.front().accuracy; }
+
+OsScanConditions conditions_of(const OsPortChoice& ports, const OsDetectionSettings& s, std::optional<int> distance,
+                               double timing_ratio) {
+    OsScanConditions c;
+    c.open_tcp_port = ports.open_tcp ? ports.open_tcp->value() : -1;
+    c.closed_tcp_port = ports.closed_tcp_known ? ports.closed_tcp.value() : -1;
+    c.closed_udp_port = ports.closed_udp.value();  // nmap counts its random one too (G=Y without -sU)
+    c.udp_scan = s.udp_scan;
+    c.distance = distance.value_or(-1);
+    c.timing_level = s.timing_level;
+    c.max_timing_ratio = timing_ratio;
+    return c;
+}
+
+HostTries run_tries(Ipv4 target, const OsPortChoice& ports, const OsDb& db, const OsDetectionSettings& s,
+                    std::mt19937_64& random, FrameSink& sink, FrameSource& source, const Clock& clock,
+                    const std::atomic<bool>& stop) {
+    HostTries out;
+    OsTryPlan plan;
+    plan.src = s.source;
+    plan.dst = target;
+    plan.open_tcp = ports.open_tcp.value_or(Port{});
+    plan.open_known = ports.open_tcp.has_value();
+    plan.closed_tcp = ports.closed_tcp;
+    plan.closed_known = ports.closed_tcp_known;
+    plan.closed_udp = ports.closed_udp;
+    plan.ttl = s.ttl;
+    // Long enough for a reply from a slow host, short enough that the probes Linux never answers
+    // (T2, T3) cost little: nmap waits by its RTT estimate likewise.
+    plan.wait = std::clamp<Micros>(8 * s.rtt + 100 * kMillisecond, 150 * kMillisecond, 2 * kSecond);
+    for (int attempt = 0; attempt < s.max_tries; ++attempt) {
+        plan.first_source_port = Port{static_cast<std::uint16_t>(s.first_source_port.value() + attempt * kOsPortsPerTry)};
+        plan.seed = random();
+        auto made = OsTry::create(plan);
+        if (!made) break;
+        OsTry one = std::move(made).value();
+        if (!run_os_try(one, sink, source, clock, stop)) {
+            out.interrupted = true;
+            break;
+        }
+        out.rounds.push_back(one.round());
+        out.fingerprints.push_back(round_fingerprint(one.round()));
+        out.max_timing_ratio = std::max(out.max_timing_ratio, seq_timing_ratio(one.round()));
+        OsMatches matches = match_fingerprint(db, out.fingerprints.back());
+        if (out.fingerprints.size() == 1 || top_accuracy(matches) > top_accuracy(out.matches)) {
+            out.best = out.fingerprints.size() - 1;
+            out.matches = std::move(matches);
+        }
+        const auto ideal = !os_not_ideal_reason(conditions_of(ports, s, u1_distance(one.round()), out.max_timing_ratio));
+        if (!os_try_again(out.matches, attempt + 1, s.max_tries, ideal)) break;
+    }
+    return out;
+}
+
+int probes_answered(const OsRound& round) {
+    int n = 0;
+    for (const auto& e : round.probes) n += e.reply ? 1 : 0;
+    return n;
+}
+
+OsMatchFound match_found(const OsDb& db, const OsMatch& m) {
+    const OsEntry& entry = db.entry(m.entry);
+    OsMatchFound found{entry.name, m.percent(), entry.line, {}};
+    for (const OsClass& c : entry.classes) {
+        OsClassFound cls{c.device_type, c.vendor, c.family, c.generation, m.percent(), {}};
+        for (const OsCpe& cpe : c.cpe) cls.cpe.push_back(cpe.name);
+        found.classes.push_back(std::move(cls));
+    }
+    return found;
+}
+
+// nmap's <tcptssequence class> (osscan2.cc tsseq classes by the timestamps' mean rate).
+std::string timestamp_class(const SeqAnalysis& seq) {
+    if (!seq.ts) return {};
+    if (*seq.ts == "0") return "zero timestamp";
+    if (*seq.ts == "U") return "none returned (unsupported)";
+    const double hz = seq.timestamp_hz;
+    if (hz > 0 && hz < 5.66) return "2HZ";
+    if (hz > 70 && hz < 150) return "100HZ";
+    if (hz > 724 && hz < 1448) return "1000HZ";
+    return "other";
+}
+
+// nmap's lines after the verdict (output.cc printosscanoutput): uptime and sequence lines need -v.
+void add_sequence_facts(OsFound& found, const SeqAnalysis& seq, std::optional<int> distance, int verbose) {
+    const std::time_t now = std::time(nullptr);
+    if (seq.uptime) {
+        found.uptime = *seq.uptime;
+        found.lastboot = ctime_line(now - static_cast<std::time_t>(*seq.uptime));
+        char line[160];
+        std::snprintf(line, sizeof line, "Uptime guess: %.3f days (since %s)", double(*seq.uptime) / 86400.0, found.lastboot.c_str());
+        if (verbose > 0) found.after_lines.push_back(line);
+    }
+    if (distance) {
+        found.distance = *distance;
+        found.after_lines.push_back("Network Distance: " + std::to_string(*distance) + (*distance == 1 ? " hop" : " hops"));
+    }
+    if (const auto text = sequence_prediction_text(seq)) {
+        found.seq_index = seq.index;
+        found.seq_difficulty = sequence_difficulty_text(seq.index.value_or(0));
+        found.seq_values = hex_list(seq.isns);
+        if (verbose > 0) found.after_lines.push_back("TCP Sequence Prediction: " + *text);
+    }
+    found.ts_class = timestamp_class(seq);
+    found.ipid_class = ip_id_text(seq.tcp_ip_ids);
+    found.ipid_values = hex_list(seq.tcp_ids);
+    if (verbose > 0) found.after_lines.push_back("IP ID Sequence Generation: " + found.ipid_class);
+}
+
+OsScanFacts scan_facts(Ipv4 target, const OsPortChoice& ports, const OsDetectionSettings& s, std::optional<int> distance,
+                       bool good) {
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    OsScanFacts f;
+    f.version = s.version;
+    f.month = local.tm_mon + 1;
+    f.day = local.tm_mday;
+    if (ports.open_tcp) f.open_tcp = ports.open_tcp->value();
+    f.closed_tcp = ports.closed_tcp.value();
+    f.closed_udp = ports.closed_udp.value();
+    f.private_address = os_private_address(target);
+    f.distance = distance;
+    f.distance_method = s.on_link ? 'D' : distance ? 'I' : 0;
+    f.good = good;
+    f.time = static_cast<std::int64_t>(now);
+    f.platform = "x86_64-pc-linux-gnu";
+    return f;
+}
+
+OsFound verdict(Ipv4 target, const OsPortChoice& ports, const HostTries& tries, const OsDb& db, const OsDetectionSettings& s) {
+    const OsRound& round = tries.rounds[tries.best];
+    std::optional<int> distance = u1_distance(round);
+    if (!distance && s.on_link) distance = 1;
+    const auto not_ideal = os_not_ideal_reason(conditions_of(ports, s, distance, tries.max_timing_ratio));
+    OsReportOptions options;
+    options.osscan_guess = s.guess;
+    options.not_ideal = not_ideal;
+    options.unreliable = !ports.open_tcp || !ports.closed_tcp_known;
+    options.verbose = s.verbose;
+    const OsReport report = os_report(db, tries.matches, options);
+    OsFound found;
+    if (ports.open_tcp) found.ports_used.push_back({"open", "tcp", ports.open_tcp->value()});
+    if (ports.closed_tcp_known) found.ports_used.push_back({"closed", "tcp", ports.closed_tcp.value()});
+    found.ports_used.push_back({"closed", "udp", ports.closed_udp.value()});  // nmap lists its random one too
+    for (const OsMatch& m : report.listed) found.matches.push_back(match_found(db, m));
+    const Fingerprint merged = merge_fingerprints(scan_test(scan_facts(target, ports, s, distance, !not_ideal)), tries.fingerprints);
+    found.fingerprint = wrap_fingerprint(merged);
+    found.lines = report.lines();
+    found.print_fingerprint = report.print_fingerprint || s.print_fingerprint;
+    add_sequence_facts(found, analyse_seq(round), distance, s.verbose);
+    found.tries = static_cast<int>(tries.rounds.size());
+    found.answered = probes_answered(round);
+    return found;
+}
+
+}  // namespace
+
+OsPortChoice choose_os_ports(const Results& results, std::uint32_t host, std::uint64_t seed) {
+    std::mt19937_64 random{seed};
+    OsPortChoice choice;
+    for (const PlacedSlot placed : results.targets().slots_of(host)) {
+        const std::uint8_t protocol = results.kind(placed.slot.lane).protocol;
+        const PortState state = results.port(placed.index).state;
+        if (protocol == ipproto::tcp && state == PortState::open && !choice.open_tcp) choice.open_tcp = placed.slot.port;
+        if (protocol == ipproto::tcp && state == PortState::closed && !choice.closed_tcp_known) {
+            choice.closed_tcp = placed.slot.port;
+            choice.closed_tcp_known = true;
+        }
+        if (protocol == ipproto::udp && state == PortState::closed && !choice.closed_udp_known) {
+            choice.closed_udp = placed.slot.port;
+            choice.closed_udp_known = true;
+        }
+    }
+    if (!choice.closed_tcp_known) choice.closed_tcp = random_closed_port(random);
+    if (!choice.closed_udp_known) choice.closed_udp = random_closed_port(random);
+    return choice;
+}
+
+OsDetectionRun detect_os(Results& results, const OsDb& db, const OsDetectionSettings& settings, FrameSink& sink,
+                         FrameSource& source, const Clock& clock, const std::atomic<bool>& stop) {
+    OsDetectionRun run;
+    results.os().mark_performed();
+    std::mt19937_64 random{settings.seed};
+    for (const std::uint32_t host : results.hosts_held()) {
+        if (results.host(host).replies == 0) continue;
+        const Ipv4 target = results.targets().hosts().at(host);
+        const OsPortChoice ports = choose_os_ports(results, host, random());
+        if (settings.limit && (!ports.open_tcp || !ports.closed_tcp_known)) {
+            run.notes.push_back(target.str() + ": skipped (--osscan-limit): no open and closed TCP port both found");
+            continue;
+        }
+        const HostTries tries = run_tries(target, ports, db, settings, random, sink, source, clock, stop);
+        if (tries.interrupted) run.interrupted = true;
+        if (tries.rounds.empty()) break;
+        OsFound found = verdict(target, ports, tries, db, settings);
+        ++run.hosts;
+        run.matched += found.matches.empty() ? 0 : 1;
+        run.notes.push_back(target.str() + ": " + std::to_string(found.tries) + (found.tries == 1 ? " try" : " tries") +
+                            ", " + std::to_string(found.answered) + " of 16 probes answered in the best");
+        results.os().set(host, std::move(found));
+        if (run.interrupted) break;
+    }
+    return run;
+}
+
+}  // namespace flagscan

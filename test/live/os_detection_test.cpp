@@ -1,0 +1,187 @@
+// -O against the lab target beside nmap -O: the fingerprints agree test by test, and a sysctl changed in the target's namespace changes both alike.
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "flagscan/os/fingerprint.hpp"
+#include "live_support.hpp"
+
+namespace flagscan::live {
+namespace {
+
+// nmap's XML attribute text, its character references undone (the fingerprint's line breaks).
+std::string unescape(std::string text) {
+    const std::pair<std::string, std::string> refs[] = {{"&#xa;", "\n"}, {"&#10;", "\n"}, {"&quot;", "\""}, {"&lt;", "<"},
+                                                        {"&gt;", ">"}, {"&apos;", "'"}, {"&amp;", "&"}};
+    for (const auto& [from, to] : refs)
+        for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
+    return text;
+}
+
+std::string attribute_after(const std::string& xml, const std::string& element, const std::string& name) {
+    const auto at = xml.find("<" + element + " ");
+    if (at == std::string::npos) return {};
+    const auto end = xml.find('>', at);
+    const auto key = xml.find(" " + name + "=\"", at);
+    if (key == std::string::npos || key > end) return {};
+    const auto start = key + name.size() + 3;
+    return unescape(xml.substr(start, xml.find('"', start) - start));
+}
+
+struct OsRun {
+    ProcessResult process;
+    Fingerprint fingerprint;
+    std::string family;  // the top match's first class: "Linux"
+    std::string top;     // the top match's name
+};
+
+OsRun read_run(ProcessResult process, const std::string& xml_path) {
+    OsRun run{std::move(process), {}, {}, {}};
+    const std::string xml = read_file(xml_path);
+    if (auto fp = parse_fingerprint(attribute_after(xml, "osfingerprint", "fingerprint"))) run.fingerprint = *fp;
+    run.family = attribute_after(xml, "osclass", "osfamily");
+    run.top = attribute_after(xml, "osmatch", "name");
+    return run;
+}
+
+constexpr const char* kPorts = "22,80,1";
+
+class OsDetection : public LabTest {
+protected:
+    OsRun flagscan_os() {
+        TempDir dir;
+        const std::string xml = dir.path() + "/fs.xml";
+        auto p = run_process({flagscan_bin(), "-O", "-n", "-Pn", "-p", kPorts, "--os-fingerprint", "-oX", xml, lab_address(2)},
+                             std::chrono::seconds(120));
+        return read_run(std::move(p), xml);
+    }
+    OsRun nmap_os() {
+        TempDir dir;
+        const std::string xml = dir.path() + "/nmap.xml";
+        auto p = run_process({"nmap", "-O", "-n", "-Pn", "-p", kPorts, "-oX", xml, lab_address(2)}, std::chrono::seconds(180));
+        return read_run(std::move(p), xml);
+    }
+    void SetUp() override {
+        LabTest::SetUp();
+        if (!in_path("nmap")) GTEST_SKIP() << "nmap is not installed";
+    }
+};
+
+// Every test but SEQ is deterministic for one stack: equal line for line. SEQ's SP, ISR and TS
+// come from random ISNs and timestamp offsets: equal in class (TI CI II SS GCD exact, SP and ISR
+// within 0x18, TS within 1).
+void expect_same_fingerprint(const OsRun& ours, const OsRun& nmap) {
+    ASSERT_FALSE(ours.fingerprint.tests.empty()) << ours.process.out << ours.process.err;
+    ASSERT_FALSE(nmap.fingerprint.tests.empty()) << nmap.process.out << nmap.process.err;
+    for (const char* name : {"OPS", "WIN", "ECN", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "U1", "IE"}) {
+        const auto* a = ours.fingerprint.find(name);
+        const auto* b = nmap.fingerprint.find(name);
+        ASSERT_EQ(a == nullptr, b == nullptr) << name;
+        if (a != nullptr) {
+            EXPECT_EQ(a->str(), b->str()) << name;
+        }
+    }
+    const auto* a = ours.fingerprint.find("SEQ");
+    const auto* b = nmap.fingerprint.find("SEQ");
+    ASSERT_TRUE(a && b);
+    for (const char* exact : {"GCD", "TI", "CI", "II", "SS"}) {
+        const auto* x = a->find(exact);
+        const auto* y = b->find(exact);
+        EXPECT_EQ(x ? *x : "-", y ? *y : "-") << "SEQ." << exact << ": " << a->str() << " vs " << b->str();
+    }
+    auto near = [&](const char* attribute, long slack) {
+        const auto* x = a->find(attribute);
+        const auto* y = b->find(attribute);
+        ASSERT_EQ(x == nullptr, y == nullptr) << "SEQ." << attribute;
+        if (x == nullptr) return;
+        if (*x == "U" || *x == "Z" || *y == "U" || *y == "Z") {
+            EXPECT_EQ(*x, *y) << "SEQ." << attribute;
+            return;
+        }
+        EXPECT_LE(std::labs(std::stol(*x, nullptr, 16) - std::stol(*y, nullptr, 16)), slack)
+            << "SEQ." << attribute << ": " << a->str() << " vs " << b->str();
+    };
+    near("SP", 0x18);
+    near("ISR", 0x18);
+    near("TS", 1);
+    EXPECT_EQ(ours.family, nmap.family);
+}
+
+TEST_F(OsDetection, FingerprintEqualsNmapsTestByTest) {
+    const OsRun ours = flagscan_os();
+    ASSERT_EQ(ours.process.exit_code, 0) << ours.process.err;
+    const OsRun nmap = nmap_os();
+    ASSERT_EQ(nmap.process.exit_code, 0) << nmap.process.err;
+    expect_same_fingerprint(ours, nmap);
+    EXPECT_EQ(ours.top, nmap.top);
+    EXPECT_NE(ours.process.out.find("TCP/IP fingerprint:"), std::string::npos);
+    EXPECT_NE(ours.process.out.find("Network Distance: 1 hop"), std::string::npos);
+}
+
+// A sysctl of the target's namespace, set for the guard's lifetime and restored after.
+class Sysctl {
+public:
+    Sysctl(const std::string& key, const std::string& value) : key_(key) {
+        const auto old = run_process({"ip", "netns", "exec", ns(), "sysctl", "-n", key}, std::chrono::seconds(10));
+        old_ = old.out.substr(0, old.out.find('\n'));
+        ok_ = old.exit_code == 0 && set(value);
+    }
+    ~Sysctl() {
+        if (!old_.empty()) set(old_);
+    }
+    Sysctl(const Sysctl&) = delete;
+    Sysctl& operator=(const Sysctl&) = delete;
+    bool ok() const { return ok_; }
+
+private:
+    static std::string ns() { return "fslab" + std::to_string(lab_id()); }
+    bool set(const std::string& value) {
+        return run_process({"ip", "netns", "exec", ns(), "sysctl", "-qw", key_ + "=" + value}, std::chrono::seconds(10)).exit_code == 0;
+    }
+    std::string key_, old_;
+    bool ok_ = false;
+};
+
+struct SysctlCase {
+    const char* key;
+    const char* value;
+    const char* test;       // a test the change shows in
+    const char* attribute;  // its attribute
+};
+
+class OsDetectionSysctl : public OsDetection, public ::testing::WithParamInterface<SysctlCase> {};
+
+// The changed tests change the same way in both tools (and do change).
+TEST_P(OsDetectionSysctl, ChangedTestsChangeAlikeInBothTools) {
+    const SysctlCase c = GetParam();
+    const OsRun before = flagscan_os();
+    ASSERT_EQ(before.process.exit_code, 0) << before.process.err;
+    Sysctl changed(c.key, c.value);
+    ASSERT_TRUE(changed.ok()) << c.key;
+    const OsRun ours = flagscan_os();
+    ASSERT_EQ(ours.process.exit_code, 0) << ours.process.err;
+    const OsRun nmap = nmap_os();
+    ASSERT_EQ(nmap.process.exit_code, 0) << nmap.process.err;
+    expect_same_fingerprint(ours, nmap);
+    const auto* was = before.fingerprint.find(c.test);
+    const auto* now = ours.fingerprint.find(c.test);
+    ASSERT_TRUE(was && now) << c.test;
+    EXPECT_NE(was->find(c.attribute) ? *was->find(c.attribute) : "-", now->find(c.attribute) ? *now->find(c.attribute) : "-")
+        << c.key << " did not change " << c.test << "." << c.attribute;
+}
+
+INSTANTIATE_TEST_SUITE_P(Lab, OsDetectionSysctl,
+                         ::testing::Values(SysctlCase{"net.ipv4.tcp_timestamps", "0", "OPS", "O1"},
+                                           SysctlCase{"net.ipv4.ip_default_ttl", "128", "T1", "T"},
+                                           SysctlCase{"net.ipv4.tcp_window_scaling", "0", "OPS", "O1"}),
+                         [](const auto& info) {
+                             std::string name = info.param.key;
+                             name = name.substr(name.rfind('.') + 1) + "_" + info.param.value;
+                             for (char& ch : name)
+                                 if (ch == '.') ch = '_';
+                             return name;
+                         });
+
+}  // namespace
+}  // namespace flagscan::live
