@@ -139,7 +139,7 @@ std::string os_hint_text(const OsHint& hint) {
     text += ", window " + std::to_string(f.window);
     if (f.mss) text += ", MSS " + std::to_string(*f.mss);
     text += f.malformed ? ", options malformed" : f.options.empty() ? ", no options" : ", options " + f.options;
-    text += "; " + std::to_string(f.hops) + (f.hops == 1 ? " hop)" : " hops)");
+    text += "; distance " + std::to_string(f.hops + 1) + ")";  // nmap's Network Distance: a neighbour is 1
     return text;
 }
 

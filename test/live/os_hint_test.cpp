@@ -95,7 +95,7 @@ protected:
 // only when the SYN offered them), TTL 64, DF: Linux, on the same link.
 TEST_F(OsHintLive, DefaultTargetIsLinux) {
     const std::string hint = hint_of(lab_address(kNamespaceHost));
-    EXPECT_TRUE(matches(hint, R"(Linux 2\.6\+ \(TTL 64, window \d+, MSS 1460, options M; 0 hops\))")) << hint;
+    EXPECT_TRUE(matches(hint, R"(Linux 2\.6\+ \(TTL 64, window \d+, MSS 1460, options M; distance 1\))")) << hint;
 }
 
 // ip_default_ttl=128: the TTL a Windows host would send, with Linux's window and options, which
@@ -104,7 +104,7 @@ TEST_F(OsHintLive, DefaultTtl128IsNotLinuxAnyMore) {
     const NamespaceSysctl ttl{"net.ipv4.ip_default_ttl", "128"};
     ASSERT_TRUE(ttl.error().empty()) << ttl.error();
     const std::string hint = hint_of(lab_address(kNamespaceHost));
-    EXPECT_TRUE(matches(hint, R"(unknown \(TTL 128, window \d+, MSS 1460, options M; 0 hops\))")) << hint;
+    EXPECT_TRUE(matches(hint, R"(unknown \(TTL 128, window \d+, MSS 1460, options M; distance 1\))")) << hint;
 }
 
 // tcp_timestamps=0 (with TTL 128 too): the options do not change, since the scan's SYN offered
@@ -116,7 +116,7 @@ TEST_F(OsHintLive, TimestampsOffLeaveTheOptionsAsTheSynOfferedNone) {
     EXPECT_EQ(hint_of(lab_address(kNamespaceHost)), before);
     const NamespaceSysctl ttl{"net.ipv4.ip_default_ttl", "128"};
     ASSERT_TRUE(ttl.error().empty()) << ttl.error();
-    EXPECT_TRUE(matches(hint_of(lab_address(kNamespaceHost)), R"(unknown \(TTL 128, .*options M; 0 hops\))"));
+    EXPECT_TRUE(matches(hint_of(lab_address(kNamespaceHost)), R"(unknown \(TTL 128, .*options M; distance 1\))"));
 }
 
 // A route's advertised MSS (1200) changes the MSS and, Linux's window being a multiple of it,
@@ -125,7 +125,7 @@ TEST_F(OsHintLive, AdvertisedMssChangesMssAndWindow) {
     const AdvertisedMss mss{1200};
     ASSERT_TRUE(mss.error().empty()) << mss.error();
     const std::string hint = hint_of(lab_address(kNamespaceHost));
-    const std::regex linux_1200{R"(Linux 2\.6\+ \(TTL 64, window (\d+), MSS 1200, options M; 0 hops\))"};
+    const std::regex linux_1200{R"(Linux 2\.6\+ \(TTL 64, window (\d+), MSS 1200, options M; distance 1\))"};
     std::smatch window;
     ASSERT_TRUE(std::regex_match(hint, window, linux_1200)) << hint;
     EXPECT_EQ(std::stoi(window[1].str()) % 1200, 0) << hint;
@@ -136,7 +136,7 @@ TEST_F(OsHintLive, ForwardedHostIsOneHopAway) {
     if (layout().slow_hosts.empty()) GTEST_SKIP() << "layout.conf has no slow_hosts";
     const int offset = layout().slow_hosts.begin()->first;
     const std::string hint = hint_of(lab_address(kSlowFirst + offset));
-    EXPECT_TRUE(matches(hint, R"(.* \(TTL 64, window \d+, MSS \d+, options M; 1 hop\))")) << hint;
+    EXPECT_TRUE(matches(hint, R"(.* \(TTL 64, window \d+, MSS \d+, options M; distance 2\))")) << hint;
 }
 
 }  // namespace

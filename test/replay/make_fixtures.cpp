@@ -339,8 +339,7 @@ private:
             std::exit(1);
         }
         const int hops = 64 - ttl;
-        return R"js("os_hint":"unknown (TTL 64, window 64240, no options; )js" + std::to_string(hops) +
-               (hops == 1 ? " hop)\"," : " hops)\",");
+        return R"js("os_hint":"unknown (TTL 64, window 64240, no options; distance )js" + std::to_string(hops + 1) + ")\",";
     }
 
     std::string name_;

@@ -284,7 +284,7 @@ TEST(ReplayOsHint, LabLinuxTargetIsLinux) {
     const std::string capture = (fixtures_dir() / "lab-nmap-syn.pcap").string();
     const ProcessResult result = run({flagscan_bin(), "--replay", capture, "-n", "--reason"}, std::chrono::seconds(30));
     ASSERT_EQ(result.exit_code, 0) << result.describe();
-    EXPECT_NE(result.out.find(" latency).\nOS hint: Linux 2.6+ (TTL 64, window 64240, MSS 1460, options M; 0 hops)\n"),
+    EXPECT_NE(result.out.find(" latency).\nOS hint: Linux 2.6+ (TTL 64, window 64240, MSS 1460, options M; distance 1)\n"),
               std::string::npos)
         << result.out;
     const ProcessResult plain = run({flagscan_bin(), "--replay", capture, "-n"}, std::chrono::seconds(30));

@@ -83,7 +83,7 @@ TEST(OsHint, LinuxReplyToAFullSyn) {
     EXPECT_TRUE(hint.facts.sack);
     EXPECT_TRUE(hint.facts.timestamps);
     EXPECT_EQ(hint.facts.layout, "M,S,T,N,W");
-    EXPECT_EQ(os_hint_text(hint), "Linux 2.6+ (TTL 64, window 65160, MSS 1460, options M,S,T,N,W7; 1 hop)");
+    EXPECT_EQ(os_hint_text(hint), "Linux 2.6+ (TTL 64, window 65160, MSS 1460, options M,S,T,N,W7; distance 2)");
 }
 
 // A port scanner's SYN offers an MSS alone, so the reply carries MSS alone (what the lab shows).
@@ -92,7 +92,7 @@ TEST(OsHint, LinuxReplyToAScannersSyn) {
     EXPECT_EQ(hint.family, "Linux 2.6+");
     EXPECT_FALSE(hint.facts.timestamps);
     EXPECT_FALSE(hint.facts.wscale);
-    EXPECT_EQ(os_hint_text(hint), "Linux 2.6+ (TTL 64, window 64240, MSS 1460, options M; 0 hops)");
+    EXPECT_EQ(os_hint_text(hint), "Linux 2.6+ (TTL 64, window 64240, MSS 1460, options M; distance 1)");
 }
 
 TEST(OsHint, WindowsLayout) {
@@ -117,7 +117,7 @@ TEST(OsHint, OrderAndTtlMustAgree) {
     EXPECT_EQ(hint_of(64, true, 8192, kWindows).family, "unknown");
     EXPECT_EQ(hint_of(64, false, 64240, kLinux).family, "unknown");  // p0f's Linux rows set DF
     const OsHint unknown = hint_of(128, true, 64240, kLinux);
-    EXPECT_EQ(os_hint_text(unknown), "unknown (TTL 128, window 64240, MSS 1460, options M,S,T,N,W7; 0 hops)");
+    EXPECT_EQ(os_hint_text(unknown), "unknown (TTL 128, window 64240, MSS 1460, options M,S,T,N,W7; distance 1)");
 }
 
 TEST(OsHint, TtlRoundsUpAtEachEdge) {
@@ -135,15 +135,15 @@ TEST(OsHint, TtlRoundsUpAtEachEdge) {
 TEST(OsHint, NetworkDevicesAnswerWithTtl255) {
     const OsHint hint = hint_of(254, false, 4128, kMss1460);
     EXPECT_EQ(hint.family, "network device or Solaris");
-    EXPECT_EQ(os_hint_text(hint), "network device or Solaris (TTL 255, no DF, window 4128, MSS 1460, options M; 1 hop)");
+    EXPECT_EQ(os_hint_text(hint), "network device or Solaris (TTL 255, no DF, window 4128, MSS 1460, options M; distance 2)");
 }
 
 TEST(OsHint, NoOptionsAndBrokenOptionsStillGiveTheFacts) {
-    EXPECT_EQ(os_hint_text(hint_of(64, true, 5840, {})), "unknown (TTL 64, window 5840, no options; 0 hops)");
+    EXPECT_EQ(os_hint_text(hint_of(64, true, 5840, {})), "unknown (TTL 64, window 5840, no options; distance 1)");
     const OsHint broken = hint_of(64, true, 5840, Bytes{2, 1, 0, 0});  // an MSS with length 1
     EXPECT_TRUE(broken.facts.malformed);
     EXPECT_EQ(broken.family, "unknown");
-    EXPECT_EQ(os_hint_text(broken), "unknown (TTL 64, window 5840, options malformed; 0 hops)");
+    EXPECT_EQ(os_hint_text(broken), "unknown (TTL 64, window 5840, options malformed; distance 1)");
 }
 
 TEST(OsHint, EveryRowCitesItsSource) {
@@ -181,7 +181,7 @@ TEST(OsHint, ReportedWithReasonAndInJson) {
     net.hosts[target].ttl = 62;
     SimScan scan{one_host(target), port_range(20, 30), net};
     scan.run();
-    const std::string expected = "unknown (TTL 64, window 64240, no options; 2 hops)";  // the sim offers no options
+    const std::string expected = "unknown (TTL 64, window 64240, no options; distance 3)";  // the sim offers no options
     auto normal = [&](bool reason) {
         std::ostringstream out;
         ReportOptions options;

@@ -300,7 +300,7 @@ TEST(ReportOpen, LeavesOutHostsWithNothingPossiblyOpen) {
     const std::string json = jsonl_text(*scan.results, open_only());
     EXPECT_EQ(json,
               R"({"ip":"10.77.0.2","port":22,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
-              R"js({"ip":"10.77.0.2","status":"up","os_hint":"unknown (TTL 64, window 64240, no options; 0 hops)",)js"
+              R"js({"ip":"10.77.0.2","status":"up","os_hint":"unknown (TTL 64, window 64240, no options; distance 1)",)js"
               R"("counts":{"open":1,"closed":10,"filtered":0}})" "\n");
 }
 
@@ -337,7 +337,7 @@ TEST(ReportNotShown, EveryStateAbove25IsFoldedReasonByReason) {
     EXPECT_EQ(jsonl_text(*scan.results, ReportOptions{}),
               R"({"ip":"10.77.0.2","port":22,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
               R"({"ip":"10.77.0.2","port":80,"proto":"tcp","state":"open","reason":"syn-ack","ttl":64})" "\n"
-              R"js({"ip":"10.77.0.2","status":"up","os_hint":"unknown (TTL 64, window 64240, no options; 0 hops)",)js"
+              R"js({"ip":"10.77.0.2","status":"up","os_hint":"unknown (TTL 64, window 64240, no options; distance 1)",)js"
               R"("counts":{"open":2,"closed":135,"filtered":63}})" "\n");
     const auto listing = host_listing(*scan.results, 0, ReportOptions{});
     ASSERT_EQ(listing.not_shown.size(), 3u);

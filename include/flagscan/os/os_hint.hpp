@@ -51,7 +51,7 @@ SynAckFacts syn_ack_facts(std::uint8_t ttl, bool df, std::uint16_t window, ByteV
 const HintSignature* match_hint(const SynAckFacts& facts);
 OsHint os_hint(std::uint8_t ttl, bool df, std::uint16_t window, ByteView options);
 
-// "Linux 2.6+ (TTL 64, window 64240, MSS 1460, options M,S,T,N,W7; 0 hops)": the normal
+// "Linux 2.6+ (TTL 64, window 64240, MSS 1460, options M,S,T,N,W7; distance 1)": the normal
 // output's "OS hint:" line and JSON's "os_hint".
 std::string os_hint_text(const OsHint& hint);
 
