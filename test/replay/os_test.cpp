@@ -8,6 +8,7 @@
 
 #include "../support/fixture_files.hpp"
 #include "flagscan/capture/pcap_file.hpp"
+#include "flagscan/os/os_capture.hpp"
 #include "flagscan/os/os_tests.hpp"
 
 namespace {
@@ -19,100 +20,21 @@ using flagscan::testsupport::read_text;
 
 const Ipv4 kTarget{(10u << 24) | (77u << 16) | (27u << 8) | 2u};
 
-struct Packet {
-    Micros at;
-    DecodedPacket decoded;
-    std::vector<std::uint8_t> ip;  // from the IP header on
-    std::vector<std::uint8_t> frame;
-};
-
-std::vector<Packet> read_capture(const std::string& path) {
-    std::vector<Packet> out;
+// nmap's tries, rebuilt from the capture by the library (os_capture), and the ports they probed.
+OsCaptured rebuild_tries(const std::string& path) {
+    OsCapture capture;
     auto file = PcapFile::open(path);
-    if (!file) return ADD_FAILURE() << "cannot open " << path, out;
+    if (!file) return ADD_FAILURE() << "cannot open " << path, OsCaptured{};
     while (auto frame = file->next()) {
         auto record = file->record();
         std::span<const std::uint8_t> bytes = record.empty() ? frame->span() : record;
         auto decoded = decode_frame(frame->link.value_or(file->link()), ByteView{bytes});
         if (!decoded || decoded->arp) continue;
-        out.push_back({frame->ts, *decoded, {bytes.begin() + decoded->link_header, bytes.end()}, {bytes.begin(), bytes.end()}});
+        capture.add(*decoded, ByteView{bytes.subspan(decoded->link_header)}, ByteView{bytes}, frame->ts);
     }
-    return out;
-}
-
-// nmap's tries, rebuilt from the capture: a try starts at each SEQ1 probe; every OS probe is
-// recognised by its signature (os_probes), each reply goes to the probe it answers (TCP: our
-// source port; echo: its id; port unreachable: the quoted ports), first reply only.
-struct Tries {
-    std::vector<OsRound> rounds;
-    std::map<OsProbeId, Port> source_ports;  // of the last round
-    std::map<OsProbeId, std::uint16_t> echo_ids;
-    std::optional<std::uint16_t> closed_udp;
-    std::optional<std::array<std::uint8_t, 3>> mac_prefix;
-};
-
-void record_probe(Tries& t, const Packet& p, OsProbeId id) {
-    if (id == OsProbeId::seq1) {
-        t.rounds.emplace_back();
-        t.source_ports.clear();
-        t.echo_ids.clear();
-    }
-    if (t.rounds.empty()) return;
-    auto& round = t.rounds.back();
-    auto& e = round[id];
-    if (e.sent) {  // a resend
-        if (!e.reply) e.sent->retransmitted = true;
-        return;
-    }
-    OsSent sent;
-    sent.at = p.at;
-    sent.ttl = p.decoded.ip.ttl;
-    sent.ip_id = p.decoded.ip.id;
-    if (p.decoded.tcp) {
-        sent.seq = p.decoded.tcp->seq;
-        sent.ack = p.decoded.tcp->ack;
-        t.source_ports[id] = p.decoded.tcp->sport;
-        (os_probe(id).target == OsTarget::open_tcp ? round.open_tcp_known : round.closed_tcp_known) = true;
-    }
-    if (p.decoded.udp) {
-        sent.udp_checksum = p.decoded.udp->checksum;
-        t.source_ports[id] = p.decoded.udp->sport;
-        t.closed_udp = p.decoded.udp->dport.value();
-    }
-    if (p.decoded.icmp) t.echo_ids[id] = p.decoded.icmp->id;
-    if (p.frame.size() >= 3) t.mac_prefix = std::array<std::uint8_t, 3>{p.frame[0], p.frame[1], p.frame[2]};
-    e.sent = sent;
-}
-
-std::optional<OsProbeId> answered_probe(const Tries& t, const DecodedPacket& d) {
-    auto by_port = [&](Port ours) -> std::optional<OsProbeId> {
-        for (auto [id, port] : t.source_ports)
-            if (port == ours) return id;
-        return std::nullopt;
-    };
-    if (d.tcp) return by_port(d.tcp->dport);
-    if (d.icmp && d.icmp->type == icmp_type::echo_reply) {
-        for (auto [id, echo] : t.echo_ids)
-            if (echo == d.icmp->id) return id;
-    }
-    if (d.icmp && d.icmp->quoted && d.icmp->quoted->ip.protocol == ipproto::udp) return by_port(d.icmp->quoted->sport);
-    return std::nullopt;
-}
-
-Tries rebuild_tries(const std::vector<Packet>& packets) {
-    Tries t;
-    for (const auto& p : packets) {
-        if (p.decoded.ip.dst == kTarget) {
-            if (auto id = identify_os_probe(p.decoded, ByteView{p.ip})) record_probe(t, p, *id);
-            continue;
-        }
-        if (t.rounds.empty()) continue;
-        auto id = answered_probe(t, p.decoded);
-        if (!id) continue;
-        auto& e = t.rounds.back()[*id];
-        if (e.sent && !e.reply) e.reply = OsReply{p.at, p.decoded, p.ip};
-    }
-    return t;
+    const auto found = capture.targets().find(kTarget.value());
+    if (found == capture.targets().end()) return ADD_FAILURE() << "no OS probes to the target", OsCaptured{};
+    return found->second;
 }
 
 std::string fixture(const std::string& name) { return (fixtures_dir() / name).string(); }
@@ -124,7 +46,7 @@ protected:
         auto text = read_text(fixture("os-nmap-linux.fingerprint"));
         ASSERT_TRUE(text);
         for (const auto& line : lines_of(*text)) nmap_.push_back(line);
-        tries_ = rebuild_tries(read_capture(fixture("os-nmap-linux.pcap")));
+        tries_ = rebuild_tries(fixture("os-nmap-linux.pcap"));
     }
     // nmap's line of test NAME (its fingerprint holds one per name when every try agreed).
     std::vector<std::string> nmap_lines(const std::string& name) const {
@@ -134,7 +56,7 @@ protected:
         return out;
     }
     std::vector<std::string> nmap_;
-    Tries tries_;
+    OsCaptured tries_;
 };
 
 TEST_F(OsReplay, FindsNmapsFiveTriesAndEveryProbe) {
@@ -205,13 +127,15 @@ TEST_F(OsReplay, ScanLineFactsEqualNmaps) {
     const auto line = nmap_lines("SCAN");
     ASSERT_EQ(line.size(), 1u);
     ASSERT_TRUE(tries_.closed_udp);
+    EXPECT_EQ(tries_.open_tcp, Port{22});
+    EXPECT_EQ(tries_.closed_tcp, Port{1});
     OsScanFacts facts;
     facts.version = "7.93";
     facts.month = 12;
     facts.day = 3;
     facts.open_tcp = 22;
     facts.closed_tcp = 1;
-    facts.closed_udp = tries_.closed_udp;
+    facts.closed_udp = tries_.closed_udp->value();
     facts.private_address = true;  // 10/8
     facts.distance = u1_distance(tries_.rounds.back());
     facts.distance_method = 'D';  // on the link: nmap knows the MAC
