@@ -42,7 +42,8 @@ Result<PcapFile> learn_conversations(const ScanConfig& config, Survey& survey, s
         auto packet = decode_frame(link, ByteView{frame->span()});
         survey.tally.count(link, ByteView{frame->span()}, packet, packet && could_be_probe(*packet));
         if (!packet) continue;
-        survey.conversations.add(*packet, ordinal);
+        const ByteView whole{file->record().empty() ? frame->span() : file->record()};
+        survey.conversations.add(*packet, ordinal, ByteView{whole.span().subspan(packet->link_header)});
         if (packet->arp && packet->arp->operation == 2)
             survey.arp.insert({packet->arp->sender_ip.value(), packet->arp->target_ip.value()});
     }

@@ -5,9 +5,12 @@
 #include <deque>
 #include <unordered_map>
 
+#include "flagscan/os/os_probes.hpp"
+
 namespace flagscan {
 
-void Conversations::add(const DecodedPacket& packet, std::uint64_t ordinal) {
+void Conversations::add(const DecodedPacket& packet, std::uint64_t ordinal, ByteView ip) {
+    if (ip.size() > 0 && identify_os_probe(packet, ip)) os_probes_.insert(ordinal);
     const auto flow = flow_of(packet);
     if (!flow) return;
     if (packet.tcp) {
@@ -22,9 +25,11 @@ void Conversations::add(const DecodedPacket& packet, std::uint64_t ordinal) {
 // sides are ESTABLISHED), whatever its flags; no scan sends data and gets data back. After a
 // SYN,ACK, the SYN's side continues a handshake (a connect scan's ACK), and what the side that
 // accepted sends on it (a banner, a FIN) is no probe either. A datagram whose
-// reverse flow spoke first answers it (a DNS answer, an open UDP port's reply).
+// reverse flow spoke first answers it (a DNS answer, an open UDP port's reply). nmap's -O
+// probes (T4, T6 are ACKs, T2 a bare segment) are set aside, not read as a port scan's.
 Traffic Conversations::classify(const DecodedPacket& packet, std::uint64_t ordinal) const {
     const auto flow = flow_of(packet);
+    if (os_probes_.contains(ordinal)) return Traffic::os_probe;
     if (!flow) return Traffic::reply;
     if (packet.tcp) {
         if (tcp_data_.contains(*flow) && tcp_data_.contains(flow->reversed())) return Traffic::connection;
@@ -327,7 +332,7 @@ ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<s
             continue;
         }
         const Traffic traffic = conversations.classify(*packet, ordinal);
-        if (traffic == Traffic::connection || traffic == Traffic::handshake) continue;
+        if (traffic == Traffic::connection || traffic == Traffic::handshake || traffic == Traffic::os_probe) continue;
         const bool own_probe = traffic == Traffic::probe && packet->ip.src == scanner;
         if (own_probe && run.takes(*packet) && engine.replay_probe(*packet, frame->ts)) {
             ++counts.probes;

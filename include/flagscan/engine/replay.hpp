@@ -25,6 +25,7 @@ enum class Traffic : std::uint8_t {
     reply,       // anything else: RST, SYN,ACK, ICMP, a datagram answering an earlier one, ARP
     connection,  // a TCP conversation that carried data both ways (an SSH session, a web page)
     handshake,   // a segment after the peer's SYN,ACK on its flow (a connect scan's ACK, its data)
+    os_probe,    // one of nmap's -O probes (os_probes' signatures): -O's, never a port scan's
 };
 
 // The capture's conversations, learnt in a first pass over it, so that each packet can be told
@@ -33,14 +34,16 @@ enum class Traffic : std::uint8_t {
 // each UDP flow (of two UDP flows between the same ports, the later one answers).
 class Conversations {
 public:
-    // ORDINAL is the packet's place in the file.
-    void add(const DecodedPacket& packet, std::uint64_t ordinal);
+    // ORDINAL is the packet's place in the file; IP its whole bytes from the IP header on (for
+    // the OS probes' signatures, U1's 300-byte payload included: without them, none is known).
+    void add(const DecodedPacket& packet, std::uint64_t ordinal, ByteView ip = {});
     Traffic classify(const DecodedPacket& packet, std::uint64_t ordinal) const;
 
 private:
     std::unordered_set<Flow, FlowHash> tcp_data_;    // flows whose segments carried data
     std::unordered_set<Flow, FlowHash> syn_acked_;   // flows (the SYN's direction) a SYN,ACK answered
     std::unordered_map<Flow, std::uint64_t, FlowHash> udp_first_;  // ordinal of each UDP flow's first datagram
+    std::unordered_set<std::uint64_t> os_probes_;  // ordinals of nmap's -O probes
 };
 
 // A probe kind as a capture shows it: the protocol and, for TCP, the flags.
