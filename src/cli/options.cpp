@@ -535,7 +535,6 @@ Result<bool> fill_os(const cxxopts::ParseResult& parsed, ScanConfig& config) {
     if (config.ping_only || config.list_only)
         return Error{"-O probes the open and closed ports a port scan finds: it goes with no -sn and no -sL"};
     if (config.offline) return Error{"--offline sends nothing, so nothing answers: it goes with no -O"};
-    if (!config.replay_path.empty()) return Error{"-O with --replay is not supported yet: replay the capture without -O"};
     return true;
 }
 

@@ -7,8 +7,11 @@
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/runner.hpp"
 #include "flagscan/engine/replay.hpp"
+#include "flagscan/os/os_capture.hpp"
+#include "flagscan/os/os_detection.hpp"
 #include "flagscan/service/load.hpp"
 #include "flagscan/service/replay_versions.hpp"
+#include "flagscan/version.hpp"
 
 namespace flagscan {
 namespace {
@@ -166,6 +169,77 @@ void replay_versions_phase(const ScanConfig& config, Results& results, const Loa
             << " open TCP ports named (" << replayed.run.stats.connections << " captured connections)\n";
 }
 
+// nmap's -O tries, as the scanner's OS probes and their replies in the capture show them.
+struct CapturedOs {
+    OsCapture capture;
+    Micros last = 0;  // the last OS probe's or reply's time: when the fingerprint was taken
+};
+
+CapturedOs read_os_probes(const ScanConfig& config, Ipv4 scanner, std::ostream& err) {
+    CapturedOs out;
+    auto file = PcapFile::open(config.replay_path);
+    if (!file) return err << "flagscan: " << file.error() << '\n', out;
+    while (auto frame = file->next()) {
+        const LinkType link = frame->link.value_or(file->link());
+        const ByteView whole{file->record().empty() ? frame->span() : file->record()};
+        const auto packet = decode_frame(link, whole);
+        if (!packet || packet->arp || (packet->ip.src != scanner && packet->ip.dst != scanner)) continue;
+        const ByteView ethernet = link == LinkType::ethernet ? whole : ByteView{};
+        if (out.capture.add(*packet, ByteView{whole.span().subspan(packet->link_header)}, ethernet, frame->ts))
+            out.last = std::max(out.last, frame->ts);
+    }
+    return out;
+}
+
+// The port scan found PORT closed on HOST (else the OS probes went to a port picked at random).
+bool port_closed(const Results& results, std::uint32_t host, std::uint8_t protocol, Port port) {
+    for (const PlacedSlot placed : results.targets().slots_of(host))
+        if (placed.slot.port == port && results.kind(placed.slot.lane).protocol == protocol)
+            return results.port(placed.index).state == PortState::closed;
+    return false;
+}
+
+// -O over the capture, after its port scan: each host's tries rebuilt from the OS probes sent to
+// it (os_capture) and judged as a live -O judges its own, from the ports the probes went to.
+void replay_os_phase(const ScanConfig& config, Results& results, const OsDb& db, const ScanRun& run, Ipv4 scanner,
+                     const ArpReplies& arp, std::ostream& err) {
+    results.os().mark_performed();
+    const CapturedOs captured = read_os_probes(config, scanner, err);
+    OsDetectionSettings settings;
+    settings.source = scanner;
+    settings.guess = config.os.guess;
+    settings.limit = config.os.limit;
+    settings.print_fingerprint = config.os.print_fingerprint;
+    settings.udp_scan = std::ranges::any_of(run.kinds, [](const ProbeKind& k) { return k.protocol == ipproto::udp; });
+    settings.verbose = config.verbosity;
+    settings.version = std::string(kVersion);
+    settings.now_unix = captured.last / kSecond;
+    int judged = 0;
+    for (const std::uint32_t host : results.hosts_held()) {
+        const Ipv4 target = results.targets().hosts().at(host);
+        const auto found = captured.capture.targets().find(target.value());
+        if (found == captured.capture.targets().end() || found->second.rounds.empty()) continue;
+        const OsCaptured& tries = found->second;
+        OsPortChoice ports = choose_os_ports(results, host, 0);
+        if (tries.open_tcp) ports.open_tcp = tries.open_tcp;
+        if (tries.closed_tcp && *tries.closed_tcp != ports.closed_tcp) {
+            ports.closed_tcp = *tries.closed_tcp;
+            ports.closed_tcp_known = port_closed(results, host, ipproto::tcp, ports.closed_tcp);
+        }
+        if (tries.closed_udp && *tries.closed_udp != ports.closed_udp) {
+            ports.closed_udp = *tries.closed_udp;
+            ports.closed_udp_known = port_closed(results, host, ipproto::udp, ports.closed_udp);
+        }
+        OsDetectionSettings one = settings;
+        one.on_link = arp.contains({target.value(), scanner.value()});
+        if (one.on_link) one.mac_prefix = tries.mac_prefix;
+        results.os().set(host, os_verdict(target, ports, tries.rounds, db, one));
+        ++judged;
+    }
+    if (config.verbosity > 0)
+        err << "flagscan: OS detection (replayed): " << judged << " hosts with OS probes in the capture\n";
+}
+
 struct RunPlace {
     std::size_t n;      // from 1
     std::size_t count;  // scans replayed
@@ -174,7 +248,7 @@ struct RunPlace {
 // The third pass (one per scan): the engine over the frames, then the reports. False when a
 // report could not be written.
 bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& survey, const ScanRun& run, RunPlace place,
-                const LoadedProbes* probes, std::ostream& out, std::ostream& err) {
+                const LoadedProbes* probes, const OsDb* os_db, std::ostream& out, std::ostream& err) {
     auto file = PcapFile::open(config.replay_path);
     if (!file) return err << "flagscan: " << file.error() << '\n', false;
     const Ipv4 scanner = survey.scans.scanner;
@@ -202,11 +276,12 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
     if (!config.no_dns) summary.host_names = names_of_targets(targets);  // before any host streams out
     const ServiceTable services = ServiceTable::load_system();
     const ScanView view{results, services, config.report, summary, false};
-    stream_hosts(hooks, outputs, results, view, summary, probes == nullptr);  // -sV: hosts written once named
+    stream_hosts(hooks, outputs, results, view, summary, probes == nullptr && os_db == nullptr);  // -sV, -O: hosts written at the end
     const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); },
                                                survey.conversations, run, scanner, hooks);
     if (counts.frames == 0) outputs.start(view);
     if (probes != nullptr) replay_versions_phase(config, results, *probes, services, scanner, err);
+    if (os_db != nullptr) replay_os_phase(config, results, *os_db, run, scanner, survey.arp, err);
     summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;  // max - min
     summary.start_unix = counts.first < 0 ? 0 : counts.first / kSecond;  // the capture's clock
     summary.end_unix = counts.last < 0 ? 0 : counts.last / kSecond;
@@ -228,6 +303,12 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
     auto loaded = probes_for(config, err);  // -sV: read before the capture, as live
     if (!loaded) return err << "flagscan: " << loaded.error() << '\n', 1;
     const std::optional<LoadedProbes> probes = std::move(loaded).value();
+    std::optional<OsDb> os_db;
+    if (config.os.enabled) {  // read before the capture, as live
+        auto db = OsDb::load(config.os.db_path);
+        if (!db) return err << "flagscan: " << db.error() << '\n', 1;
+        os_db.emplace(std::move(db).value());
+    }
     auto survey = survey_capture(config, err);
     if (!survey) return err << "flagscan: " << survey.error() << '\n', 1;
     for (const auto& note : survey->scans.notes) err << "flagscan: " << note << '\n';
@@ -241,7 +322,7 @@ int run_replay_command(const ScanConfig& config, std::ostream& out, std::ostream
             err << "flagscan: the " << runs[i].name() << " scan (scan " << i + 1 << " of " << runs.size() << ") is written to "
                 << files_of(scan_config) << '\n';
         written = replay_run(scan_config, *scan_outputs, *survey, runs[i], RunPlace{i + 1, runs.size()}, probes ? &*probes : nullptr,
-                             out, err) && written;
+                             os_db ? &*os_db : nullptr, out, err) && written;
     }
     return written ? 0 : 2;
 }

@@ -56,6 +56,18 @@ OsScanConditions conditions_of(const OsPortChoice& ports, const OsDetectionSetti
     return c;
 }
 
+// A try done: its fingerprint matched, kept as the best when its top match beats the others'.
+void add_try(HostTries& out, const OsRound& round, const OsDb& db) {
+    out.rounds.push_back(round);
+    out.fingerprints.push_back(round_fingerprint(round));
+    out.max_timing_ratio = std::max(out.max_timing_ratio, seq_timing_ratio(round));
+    OsMatches matches = match_fingerprint(db, out.fingerprints.back());
+    if (out.fingerprints.size() == 1 || top_accuracy(matches) > top_accuracy(out.matches)) {
+        out.best = out.fingerprints.size() - 1;
+        out.matches = std::move(matches);
+    }
+}
+
 HostTries run_tries(Ipv4 target, const OsPortChoice& ports, const OsDb& db, const OsDetectionSettings& s,
                     std::mt19937_64& random, FrameSink& sink, FrameSource& source, const Clock& clock,
                     const std::atomic<bool>& stop) {
@@ -82,14 +94,7 @@ HostTries run_tries(Ipv4 target, const OsPortChoice& ports, const OsDb& db, cons
             out.interrupted = true;
             break;
         }
-        out.rounds.push_back(one.round());
-        out.fingerprints.push_back(round_fingerprint(one.round()));
-        out.max_timing_ratio = std::max(out.max_timing_ratio, seq_timing_ratio(one.round()));
-        OsMatches matches = match_fingerprint(db, out.fingerprints.back());
-        if (out.fingerprints.size() == 1 || top_accuracy(matches) > top_accuracy(out.matches)) {
-            out.best = out.fingerprints.size() - 1;
-            out.matches = std::move(matches);
-        }
+        add_try(out, one.round(), db);
         const auto ideal = !os_not_ideal_reason(conditions_of(ports, s, u1_distance(one.round()), out.max_timing_ratio));
         if (!os_try_again(out.matches, attempt + 1, s.max_tries, ideal)) break;
     }
@@ -126,8 +131,7 @@ std::string timestamp_class(const SeqAnalysis& seq) {
 }
 
 // nmap's lines after the verdict (output.cc printosscanoutput): uptime and sequence lines need -v.
-void add_sequence_facts(OsFound& found, const SeqAnalysis& seq, std::optional<int> distance, int verbose) {
-    const std::time_t now = std::time(nullptr);
+void add_sequence_facts(OsFound& found, const SeqAnalysis& seq, std::optional<int> distance, std::time_t now, int verbose) {
     if (seq.uptime) {
         found.uptime = *seq.uptime;
         found.lastboot = ctime_line(now - static_cast<std::time_t>(*seq.uptime));
@@ -152,8 +156,7 @@ void add_sequence_facts(OsFound& found, const SeqAnalysis& seq, std::optional<in
 }
 
 OsScanFacts scan_facts(Ipv4 target, const OsPortChoice& ports, const OsDetectionSettings& s, std::optional<int> distance,
-                       bool good) {
-    const std::time_t now = std::time(nullptr);
+                       bool good, std::time_t now) {
     std::tm local{};
     localtime_r(&now, &local);
     OsScanFacts f;
@@ -169,6 +172,7 @@ OsScanFacts scan_facts(Ipv4 target, const OsPortChoice& ports, const OsDetection
     f.good = good;
     f.time = static_cast<std::int64_t>(now);
     f.platform = "x86_64-pc-linux-gnu";
+    f.mac_prefix = s.mac_prefix;
     return f;
 }
 
@@ -183,22 +187,30 @@ OsFound verdict(Ipv4 target, const OsPortChoice& ports, const HostTries& tries, 
     options.unreliable = !ports.open_tcp || !ports.closed_tcp_known;
     options.verbose = s.verbose;
     const OsReport report = os_report(db, tries.matches, options);
+    const std::time_t now = s.now_unix ? static_cast<std::time_t>(*s.now_unix) : std::time(nullptr);
     OsFound found;
     if (ports.open_tcp) found.ports_used.push_back({"open", "tcp", ports.open_tcp->value()});
     if (ports.closed_tcp_known) found.ports_used.push_back({"closed", "tcp", ports.closed_tcp.value()});
     found.ports_used.push_back({"closed", "udp", ports.closed_udp.value()});  // nmap lists its random one too
     for (const OsMatch& m : report.listed) found.matches.push_back(match_found(db, m));
-    const Fingerprint merged = merge_fingerprints(scan_test(scan_facts(target, ports, s, distance, !not_ideal)), tries.fingerprints);
+    const Fingerprint merged = merge_fingerprints(scan_test(scan_facts(target, ports, s, distance, !not_ideal, now)), tries.fingerprints);
     found.fingerprint = wrap_fingerprint(merged);
     found.lines = report.lines();
     found.print_fingerprint = report.print_fingerprint || s.print_fingerprint;
-    add_sequence_facts(found, analyse_seq(round), distance, s.verbose);
+    add_sequence_facts(found, analyse_seq(round), distance, now, s.verbose);
     found.tries = static_cast<int>(tries.rounds.size());
     found.answered = probes_answered(round);
     return found;
 }
 
 }  // namespace
+
+OsFound os_verdict(Ipv4 target, const OsPortChoice& ports, const std::vector<OsRound>& rounds, const OsDb& db,
+                   const OsDetectionSettings& settings) {
+    HostTries tries;
+    for (const OsRound& round : rounds) add_try(tries, round, db);
+    return verdict(target, ports, tries, db, settings);
+}
 
 OsPortChoice choose_os_ports(const Results& results, std::uint32_t host, std::uint64_t seed) {
     std::mt19937_64 random{seed};

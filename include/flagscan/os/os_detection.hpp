@@ -1,8 +1,10 @@
 // OsDetection: the -O phase after the port scan: per host, the ports chosen, nmap's tries sent and matched, the verdict kept in Results.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,10 @@ struct OsDetectionSettings {
     Micros rtt = 0;                  // the scan's measured round trip, for the tries' waits
     std::string version;             // SCAN's V
     std::uint64_t seed = 0;
+    // When the fingerprint is taken (SCAN's D and TM, the boot time from the uptime): none, the
+    // clock's; a replay gives the capture's, so that its report is the same on every run.
+    std::optional<std::int64_t> now_unix;
+    std::optional<std::array<std::uint8_t, 3>> mac_prefix;  // SCAN's M, when the target's MAC is known (replay)
 };
 
 struct OsDetectionRun {
@@ -47,6 +53,11 @@ struct OsPortChoice {
     bool closed_tcp_known = false, closed_udp_known = false;
 };
 OsPortChoice choose_os_ports(const Results& results, std::uint32_t host, std::uint64_t random);
+
+// One host's verdict from its tries (live ones, or a capture's: os_capture): each try's
+// fingerprint matched, the best try's matches listed, the tries' fingerprints merged.
+OsFound os_verdict(Ipv4 target, const OsPortChoice& ports, const std::vector<OsRound>& rounds, const OsDb& db,
+                   const OsDetectionSettings& settings);
 
 // Runs -O over every host of `results` that answered, one host after the other.
 OsDetectionRun detect_os(Results& results, const OsDb& db, const OsDetectionSettings& settings, FrameSink& sink,
