@@ -65,6 +65,8 @@ std::string trim(std::string text) {
 using flagscan::testsupport::ProcessResult;
 
 ProcessResult run(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+    // What a report writes in local time (-O's SCAN D, as nmap's) is the same on every machine.
+    ::setenv("TZ", "UTC", 1);
     return flagscan::testsupport::run_process(argv, timeout);
 }
 
