@@ -9,6 +9,7 @@
 #include "flagscan/capture/pcap_file.hpp"
 #include "flagscan/engine/replay.hpp"
 #include "flagscan/net/checksum.hpp"
+#include "flagscan/os/os_scan.hpp"
 #include "flagscan/wire/sim_network.hpp"
 
 namespace flagscan {
@@ -50,7 +51,7 @@ struct Replayed {
 ScanSurvey::Conclusion survey(const Capture& capture, const ScanSurvey::Choice& choice, Conversations& conversations) {
     for (std::size_t i = 0; i < capture.frames.size(); ++i) {
         const auto& frame = capture.frames[i];
-        conversations.add(*decode_ipv4(ByteView{frame.span()}), i);
+        conversations.add(*decode_ipv4(ByteView{frame.span()}), i, ByteView{frame.span()});
     }
     ScanSurvey scans;
     for (std::size_t i = 0; i < capture.frames.size(); ++i) {
@@ -229,6 +230,26 @@ TEST(ReplaySurvey, AHandshakesAckIsNoAckScan) {
     ASSERT_EQ(r.survey.runs.size(), 1u);
     EXPECT_EQ(r.scan.name(), "SYN");
     EXPECT_EQ(r.at(22).state, PortState::open);
+}
+
+TEST(ReplaySurvey, OsProbesAreSetAsideNotAnAckScan) {
+    Capture c;  // a SYN scan, then -O's T4 (ACK to the open port) and T6 (ACK to the closed one)
+    c.probe(22, 1000);
+    c.probe(23, 2000);
+    c.reply(22, 1001, TcpFlags::syn | TcpFlags::ack);
+    c.reply(23, 2001, TcpFlags::rst | TcpFlags::ack);
+    for (const auto& [id, port] : {std::pair{OsProbeId::t4, 22}, std::pair{OsProbeId::t6, 23}}) {
+        OsProbeFields fields{kScanner, kTarget, Port{40000}, Port{static_cast<std::uint16_t>(port)}, 5000, 6000, 0, 7, 64};
+        auto built = build_os_probe(os_probe(id), fields);
+        ASSERT_TRUE(built);
+        c.add(built->packet);
+    }
+    const auto r = replay(c);  // without the OS probes set aside: an ACK scan of 22 and 23 too
+    ASSERT_EQ(r.survey.runs.size(), 1u);
+    EXPECT_EQ(r.scan.name(), "SYN");
+    EXPECT_EQ(r.counts.probes, 2u);
+    EXPECT_EQ(r.at(22).state, PortState::open);
+    EXPECT_EQ(r.at(23).state, PortState::closed);
 }
 
 TEST(ReplaySurvey, TwoScansAreTwoRunsInCaptureOrder) {
