@@ -2,8 +2,11 @@
 # record-os.sh: records nmap -O of the lab target (os-nmap-linux.pcap) and nmap's fingerprint of
 # it (os-nmap-linux.fingerprint), the ground truth of flagscan's OS fingerprint tests (issue 15).
 #
-#   sudo bash pcap-fixtures/record-os.sh BUILD_DIR [LAB_ID]
+#   sudo bash pcap-fixtures/record-os.sh BUILD_DIR [LAB_ID] [nmap|flagscan|all]
 #
+# The third argument picks what is recorded (default all): `nmap` the capture above, `flagscan`
+# flagscan's own -O of the same ports (os-flagscan-linux.pcap; its .args is -O and its .expected
+# the replay's JSON, written only when the replayed fingerprint's tests equal the live run's).
 # LAB_ID (default 27) is a lab.sh scan lab with test/lab/layout.conf: target 10.77.ID.2, TCP 22
 # and 80 open, TCP 1 closed (RST), every UDP port not listed in layout.conf closed (ICMP 3/3).
 # nmap scans only those three TCP ports (-p 1,22,80), so its OS scan has an open and a closed
@@ -19,8 +22,10 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=capture-wait.sh
 source "$HERE/capture-wait.sh"
 ROOT="$(cd "$HERE/.." && pwd)"
-BUILD="$(cd "${1:?usage: record-os.sh BUILD_DIR [LAB_ID]}" && pwd)"
+BUILD="$(cd "${1:?usage: record-os.sh BUILD_DIR [LAB_ID] [nmap|flagscan|all]}" && pwd)"
 LAB=${2:-27}
+WHAT=${3:-all}
+[[ $WHAT =~ ^(nmap|flagscan|all)$ ]] || { echo "record-os.sh: record nmap, flagscan or all" >&2; exit 2; }
 [[ $LAB =~ ^[0-9]{1,2}$ ]] || { echo "record-os.sh: lab ID is 0..99" >&2; exit 2; }
 [[ $(id -u) == 0 ]] || { echo "record-os.sh: run as root (lab, raw packets)" >&2; exit 1; }
 command -v nmap >/dev/null && command -v tcpdump >/dev/null || { echo "record-os.sh: needs nmap and tcpdump" >&2; exit 1; }
@@ -78,14 +83,49 @@ open(sys.argv[2], "w").write("".join(t + "\n" for t in tests))
 EOF
 }
 
+# The fingerprint's tests of a flagscan -oJ file (its "os" object), one a line, unwrapped.
+json_fingerprint() {
+    python3 - "$1" <<'EOF'
+import json, re, sys
+for line in open(sys.argv[1]):
+    os_ = json.loads(line).get("os")
+    if os_ and os_.get("fingerprint"):
+        text = "".join(l[3:] if l.startswith("OS:") else l for l in os_["fingerprint"].splitlines())
+        print("\n".join(re.findall(r"[A-Z0-9]+\([^)]*\)", text)))
+EOF
+}
+
+record_nmap() {
+    start_capture "$HERE/$NAME.pcap"
+    # -d: nmap writes its fingerprint (-oX <osfingerprint>) even when it matches a database entry.
+    nmap -n -Pn -O -d -p 1,22,80 -oN "$HERE/$NAME.nmap" -oX "$HERE/$NAME.xml" "$TARGET" >"$WORK/nmap.out"
+    stop_capture "$HERE/$NAME.pcap"
+    write_fingerprint "$HERE/$NAME.xml" "$HERE/$NAME.fingerprint"
+    chmod 644 "$HERE/$NAME".*
+    cat "$HERE/$NAME.fingerprint"
+}
+
+# flagscan's own -O of the same ports; the replay must give the live run's fingerprint, every
+# test but SCAN (whose TM is the clock's when the verdict is written, a moment apart).
+record_flagscan() {
+    local name=os-flagscan-linux
+    start_capture "$HERE/$name.pcap"
+    "$BUILD/flagscan" -sS -n -Pn -O --os-fingerprint -p 1,22,80 -oJ "$WORK/live.json" "$TARGET" >"$WORK/flagscan.out"
+    stop_capture "$HERE/$name.pcap"
+    echo "-O" >"$HERE/$name.args"
+    TZ=UTC "$BUILD/flagscan" --replay "$HERE/$name.pcap" -n --all-ports -oJ - -O >"$WORK/replay.json"
+    json_fingerprint "$WORK/live.json" | tail -n +2 >"$WORK/live.fp"
+    json_fingerprint "$WORK/replay.json" | tail -n +2 >"$WORK/replay.fp"
+    [[ -s $WORK/live.fp ]] || { echo "record-os.sh: the live -O gave no fingerprint" >&2; exit 1; }
+    diff "$WORK/live.fp" "$WORK/replay.fp" || { echo "record-os.sh: the replay's fingerprint is not the live one's" >&2; exit 1; }
+    cp "$WORK/replay.json" "$HERE/$name.expected"
+    chmod 644 "$HERE/$name".*
+    json_fingerprint "$WORK/replay.json"
+}
+
 bash "$LAB_SH" down "$LAB" >/dev/null 2>&1 || true
 bash "$LAB_SH" up "$LAB"
 assert_lab_route "$TARGET" "$IFACE"
-start_capture "$HERE/$NAME.pcap"
-# -d: nmap writes its fingerprint (-oX <osfingerprint>) even when it matches a database entry.
-nmap -n -Pn -O -d -p 1,22,80 -oN "$HERE/$NAME.nmap" -oX "$HERE/$NAME.xml" "$TARGET" >"$WORK/nmap.out"
-stop_capture "$HERE/$NAME.pcap"
-write_fingerprint "$HERE/$NAME.xml" "$HERE/$NAME.fingerprint"
-chmod 644 "$HERE/$NAME".*
-cat "$HERE/$NAME.fingerprint"
+[[ $WHAT == flagscan ]] || record_nmap
+[[ $WHAT == nmap ]] || record_flagscan
 bash "$LAB_SH" down "$LAB"
