@@ -99,14 +99,13 @@ std::optional<std::string> OsDbParser::points_line(std::string_view text) {
     if (!view) return error(view.error(), text);
     if (test_index(view->name)) return error("test given twice in MatchPoints", text);
     OsTestPoints test{std::string(view->name), {}, db_.slot_count(), false};
-    for (const auto& [name, value] : view->attributes) {
-        std::uint32_t points = 0;
-        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), points);
-        if (ec != std::errc{} || end != value.data() + value.size() || value.empty())
-            return error("points must be a whole number", text);
+    for (const auto& attribute : view->attributes) {
+        const auto name = attribute.first;  // not a structured binding: lambdas cannot capture those (clang 14)
+        const auto points = parse_whole<std::uint32_t>(attribute.second);
+        if (!points) return error("points must be a whole number", text);
         if (std::any_of(test.attributes.begin(), test.attributes.end(), [&](const auto& a) { return a.first == name; }))
             return error("attribute given twice", text);
-        test.attributes.emplace_back(std::string(name), points);
+        test.attributes.emplace_back(std::string(name), *points);
         db_.slot_test_.push_back(static_cast<std::uint16_t>(db_.tests_.size()));
     }
     test.has_r = std::any_of(test.attributes.begin(), test.attributes.end(), [](const auto& a) { return a.first == "R"; });
