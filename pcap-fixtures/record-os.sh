@@ -2,11 +2,14 @@
 # record-os.sh: records nmap -O of the lab target (os-nmap-linux.pcap) and nmap's fingerprint of
 # it (os-nmap-linux.fingerprint), the ground truth of flagscan's OS fingerprint tests (issue 15).
 #
-#   sudo bash pcap-fixtures/record-os.sh BUILD_DIR [LAB_ID] [nmap|flagscan|all]
+#   sudo bash pcap-fixtures/record-os.sh BUILD_DIR [LAB_ID] [nmap|flagscan|all] [LOSS]
 #
 # The third argument picks what is recorded (default all): `nmap` the capture above, `flagscan`
 # flagscan's own -O of the same ports (os-flagscan-linux.pcap; its .args is -O and its .expected
 # the replay's JSON, written only when the replayed fingerprint's tests equal the live run's).
+# LOSS (a percent, default 0): the lab drops that share of the target's packets (lab.sh loss), so
+# the tries lose probes and nmap resends them (OPS/WIN and T1 resends of SEQ packets among
+# them); the files are then named os-nmap-linux-loss.* and os-flagscan-linux-loss.*.
 # LAB_ID (default 27) is a lab.sh scan lab with test/lab/layout.conf: target 10.77.ID.2, TCP 22
 # and 80 open, TCP 1 closed (RST), every UDP port not listed in layout.conf closed (ICMP 3/3).
 # nmap scans only those three TCP ports (-p 1,22,80), so its OS scan has an open and a closed
@@ -22,9 +25,13 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=capture-wait.sh
 source "$HERE/capture-wait.sh"
 ROOT="$(cd "$HERE/.." && pwd)"
-BUILD="$(cd "${1:?usage: record-os.sh BUILD_DIR [LAB_ID] [nmap|flagscan|all]}" && pwd)"
+BUILD="$(cd "${1:?usage: record-os.sh BUILD_DIR [LAB_ID] [nmap|flagscan|all] [LOSS]}" && pwd)"
 LAB=${2:-27}
 WHAT=${3:-all}
+LOSS=${4:-0}
+[[ $LOSS =~ ^[0-9]{1,2}$ ]] || { echo "record-os.sh: LOSS is a percent, 0..99" >&2; exit 2; }
+SUFFIX=""
+((LOSS == 0)) || SUFFIX=-loss
 [[ $WHAT =~ ^(nmap|flagscan|all)$ ]] || { echo "record-os.sh: record nmap, flagscan or all" >&2; exit 2; }
 [[ $LAB =~ ^[0-9]{1,2}$ ]] || { echo "record-os.sh: lab ID is 0..99" >&2; exit 2; }
 [[ $(id -u) == 0 ]] || { echo "record-os.sh: run as root (lab, raw packets)" >&2; exit 1; }
@@ -35,7 +42,7 @@ export FLAGSCAN_LAB_SLOW_RESPONDER=$BUILD/test/lab/slow-responder
 
 TARGET=10.77.$LAB.2
 IFACE=fsh$LAB
-NAME=os-nmap-linux
+NAME=os-nmap-linux$SUFFIX
 WORK=$(mktemp -d /tmp/record-os-XXXXXX)
 CAPTURE_PID=""
 
@@ -108,7 +115,7 @@ record_nmap() {
 # flagscan's own -O of the same ports; the replay must give the live run's fingerprint, every
 # test but SCAN (whose TM is the clock's when the verdict is written, a moment apart).
 record_flagscan() {
-    local name=os-flagscan-linux
+    local name=os-flagscan-linux$SUFFIX
     start_capture "$HERE/$name.pcap"
     "$BUILD/flagscan" -sS -n -Pn -O --os-fingerprint -p 1,22,80 -oJ "$WORK/live.json" "$TARGET" >"$WORK/flagscan.out"
     stop_capture "$HERE/$name.pcap"
@@ -126,6 +133,7 @@ record_flagscan() {
 bash "$LAB_SH" down "$LAB" >/dev/null 2>&1 || true
 bash "$LAB_SH" up "$LAB"
 assert_lab_route "$TARGET" "$IFACE"
+((LOSS == 0)) || bash "$LAB_SH" loss "$LAB" "$LOSS"
 [[ $WHAT == flagscan ]] || record_nmap
 [[ $WHAT == nmap ]] || record_flagscan
 bash "$LAB_SH" down "$LAB"

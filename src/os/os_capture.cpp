@@ -46,6 +46,29 @@ void OsCapture::record_probe(OsCaptured& t, Pending& p, const DecodedPacket& dec
     e.sent = sent;
 }
 
+// nmap's OPS/WIN and T1 resends of SEQ packets (osscan2.cc buildTUIProbeList): SEQ i's
+// signature from the try's base port (SEQ1's) + 6 + i, or SEQ1's from + 13.
+bool OsCapture::record_seq_resend(OsCaptured& t, Pending& p, const DecodedPacket& d, OsProbeId id) {
+    const auto base = p.source_ports.find(OsProbeId::seq1);
+    if (!d.tcp || t.rounds.empty() || base == p.source_ports.end() || static_cast<std::size_t>(id) >= kOsSeqProbes) return false;
+    const unsigned offset = d.tcp->sport.value() - base->second.value();
+    const auto i = static_cast<std::size_t>(id);
+    if (offset == kOsOpsResendPortOffset + i) p.resend_ports[d.tcp->sport] = i;
+    else if (id == OsProbeId::seq1 && offset == kOsT1ResendPortOffset) p.resend_ports[d.tcp->sport] = kOsSeqProbes;
+    else return false;
+    return true;
+}
+
+bool OsCapture::add_seq_resend_reply(OsCaptured& t, const Pending& p, const DecodedPacket& d, ByteView ip, Micros at) {
+    if (!d.tcp) return false;
+    const auto it = p.resend_ports.find(d.tcp->dport);
+    if (it == p.resend_ports.end()) return false;
+    OsRound& round = t.rounds.back();
+    auto& slot = it->second < kOsSeqProbes ? round.ops_resend_replies[it->second] : round.t1_resend_reply;
+    if (!slot) slot = OsReply{at, d, {ip.span().begin(), ip.span().end()}};
+    return true;
+}
+
 std::optional<OsProbeId> OsCapture::answered_probe(const Pending& p, const DecodedPacket& d) {
     auto by_port = [&](Port ours) -> std::optional<OsProbeId> {
         for (const auto& [id, port] : p.source_ports)
@@ -64,11 +87,13 @@ std::optional<OsProbeId> OsCapture::answered_probe(const Pending& p, const Decod
 bool OsCapture::add(const DecodedPacket& decoded, ByteView ip, ByteView ethernet_destination, Micros at) {
     if (const auto id = identify_os_probe(decoded, ip)) {
         const std::uint32_t target = decoded.ip.dst.value();
-        record_probe(found_[target], pending_[target], decoded, ethernet_destination, at, *id);
+        if (!record_seq_resend(found_[target], pending_[target], decoded, *id))
+            record_probe(found_[target], pending_[target], decoded, ethernet_destination, at, *id);
         return true;
     }
     const auto t = found_.find(decoded.ip.src.value());
     if (t == found_.end() || t->second.rounds.empty()) return false;
+    if (add_seq_resend_reply(t->second, pending_[t->first], decoded, ip, at)) return true;
     const auto id = answered_probe(pending_[t->first], decoded);
     if (!id) return false;
     OsExchange& e = t->second.rounds.back()[*id];

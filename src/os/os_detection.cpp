@@ -150,6 +150,7 @@ void add_sequence_facts(OsFound& found, const SeqAnalysis& seq, std::optional<in
         if (verbose > 0) found.after_lines.push_back("TCP Sequence Prediction: " + *text);
     }
     found.ts_class = timestamp_class(seq);
+    found.ts_values = hex_list(seq.timestamps);
     found.ipid_class = ip_id_text(seq.tcp_ip_ids);
     found.ipid_values = hex_list(seq.tcp_ids);
     if (verbose > 0) found.after_lines.push_back("IP ID Sequence Generation: " + found.ipid_class);

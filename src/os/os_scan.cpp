@@ -60,6 +60,21 @@ Result<OsTry> OsTry::create(const OsTryPlan& plan) {
         auto built = build_os_probe(probe, fields);
         if (!built) return Error{built.error()};
         attempt.built_[static_cast<std::size_t>(probe.id)] = std::move(built).value();
+        if (!is_seq_probe(probe.id)) continue;
+        // nmap's resends of this SEQ packet (sendTOpsProbe, sendT1_7Probe): sequence number the base.
+        OsProbe resend = probe;
+        resend.tcp.seq_offset = 0;
+        const auto i = static_cast<std::size_t>(probe.id);
+        fields.ip_id = static_cast<std::uint16_t>(random());
+        fields.source_port = Port{static_cast<std::uint16_t>(plan.first_source_port.value() + kOsOpsResendPortOffset + i)};
+        auto ops = build_os_probe(resend, fields);
+        if (!ops) return Error{ops.error()};
+        attempt.ops_built_[i] = std::move(ops).value();
+        if (probe.id != OsProbeId::seq1) continue;
+        fields.source_port = Port{static_cast<std::uint16_t>(plan.first_source_port.value() + kOsT1ResendPortOffset)};
+        auto t1 = build_os_probe(resend, fields);
+        if (!t1) return Error{t1.error()};
+        attempt.t1_built_ = std::move(t1).value();
     }
     attempt.round_.open_tcp_known = plan.open_known;
     attempt.round_.closed_tcp_known = plan.closed_known;
@@ -75,17 +90,50 @@ std::vector<std::span<const std::uint8_t>> OsTry::due(Micros now) {
         sent.at = now;
         round_.probes[next_].sent = sent;
         out.emplace_back(built_[next_].packet);
+        sends_[next_] = 1;
         last_sent_ = now;
     }
-    if (next_ < kOsProbeCount || resent_ || now < last_sent_ + plan_.wait || all_answered()) return out;
-    resent_ = true;  // nmap resends what a try lost, once here: not the SEQ probes (their timing is the test)
-    for (std::size_t i = 0; i < kOsProbeCount; ++i) {
-        auto& e = round_.probes[i];
-        if (is_seq_probe(static_cast<OsProbeId>(i)) || e.reply || !wanted(i)) continue;
-        if (e.sent) e.sent->retransmitted = true;
-        out.emplace_back(built_[i].packet);
+    if (next_ < kOsProbeCount || now < last_sent_ + plan_.wait || all_answered()) return out;
+    if (!resending_) {  // nmap's TUI list, built once the SEQ probes are done
+        resending_ = true;
+        bool none_answered = true;
+        for (std::size_t i = 0; i < kOsSeqProbes; ++i) {
+            seq_resends_[i] = plan_.open_known && !round_.probes[i].reply;
+            none_answered = none_answered && !round_.probes[i].reply;
+        }
+        seq_resends_[kOsSeqProbes] = plan_.open_known && none_answered;
     }
-    last_sent_ = now;
+    const auto slots = to_resend();
+    for (const std::size_t slot : slots) {
+        if (slot < kOsProbeCount && round_.probes[slot].sent) round_.probes[slot].sent->retransmitted = true;
+        out.emplace_back(packet(slot));
+        ++sends_[slot];
+    }
+    if (!slots.empty()) last_sent_ = now;
+    return out;
+}
+
+bool OsTry::answered(std::size_t slot) const {
+    if (slot < kOsProbeCount) return round_.probes[slot].reply.has_value();
+    if (slot < kT1Slot) return round_.ops_resend_replies[slot - kOpsSlot].has_value();
+    return round_.t1_resend_reply.has_value();
+}
+
+bool OsTry::in_play(std::size_t slot) const {
+    if (slot < kOsProbeCount) return !is_seq_probe(static_cast<OsProbeId>(slot)) && wanted(slot);
+    return seq_resends_[slot - kOpsSlot];
+}
+
+std::span<const std::uint8_t> OsTry::packet(std::size_t slot) const {
+    if (slot < kOsProbeCount) return built_[slot].packet;
+    if (slot < kT1Slot) return ops_built_[slot - kOpsSlot].packet;
+    return t1_built_.packet;
+}
+
+std::vector<std::size_t> OsTry::to_resend() const {
+    std::vector<std::size_t> out;
+    for (std::size_t slot = 0; slot < kSlots; ++slot)
+        if (in_play(slot) && !answered(slot) && sends_[slot] < kOsMaxSends) out.push_back(slot);
     return out;
 }
 
@@ -110,7 +158,22 @@ std::optional<OsProbeId> OsTry::answered_probe(const DecodedPacket& d) const {
     return std::nullopt;
 }
 
+// A reply to an OPS/WIN or T1 resend: from the open port to the resend's source port.
+bool OsTry::on_seq_resend_reply(const DecodedPacket& d, std::span<const std::uint8_t> packet, Micros at) {
+    if (!d.tcp || d.ip.src != plan_.dst || d.ip.dst != plan_.src || d.tcp->sport != plan_.open_tcp) return false;
+    const unsigned offset = d.tcp->dport.value() - plan_.first_source_port.value();
+    std::optional<OsReply>* slot = nullptr;
+    if (offset >= kOsOpsResendPortOffset && offset < kOsOpsResendPortOffset + kOsSeqProbes &&
+        sends_[kOpsSlot + offset - kOsOpsResendPortOffset] > 0)
+        slot = &round_.ops_resend_replies[offset - kOsOpsResendPortOffset];
+    if (offset == kOsT1ResendPortOffset && sends_[kT1Slot] > 0) slot = &round_.t1_resend_reply;
+    if (slot == nullptr || slot->has_value()) return false;
+    *slot = OsReply{at, d, std::vector<std::uint8_t>(packet.begin(), packet.end())};
+    return true;
+}
+
 bool OsTry::on_reply(const DecodedPacket& decoded, std::span<const std::uint8_t> packet, Micros at) {
+    if (on_seq_resend_reply(decoded, packet, at)) return true;
     const auto id = answered_probe(decoded);
     if (!id) return false;
     auto& e = round_[*id];
@@ -134,7 +197,10 @@ int OsTry::answered() const {
 
 bool OsTry::finished(Micros now) const {
     if (start_ < 0 || next_ < kOsProbeCount) return false;
-    return all_answered() || (resent_ && now >= last_sent_ + plan_.wait);
+    if (all_answered()) return true;
+    // Before the first resend step nothing is known to be lost yet; after it, the try waits out
+    // the last send of whatever is left.
+    return resending_ && now >= last_sent_ + plan_.wait && to_resend().empty();
 }
 
 Micros OsTry::next_event() const {

@@ -11,7 +11,6 @@
 namespace flagscan {
 namespace {
 
-constexpr std::size_t kSeqSamples = 6;
 
 // ---- attribute order: nmap-os-db's MatchPoints, which is the order nmap prints ----
 
@@ -110,7 +109,7 @@ struct SeqSample {
 };
 std::vector<SeqSample> seq_samples(const OsRound& round) {
     std::vector<SeqSample> arrived;
-    for (std::size_t i = 0; i < kSeqSamples; ++i) {
+    for (std::size_t i = 0; i < kOsSeqProbes; ++i) {
         if (const auto* r = reply_of(round, static_cast<OsProbeId>(i)); r && r->decoded.tcp) arrived.push_back({i, r});
     }
     std::stable_sort(arrived.begin(), arrived.end(), [](auto& a, auto& b) { return a.reply->at < b.reply->at; });
@@ -219,6 +218,7 @@ void timestamp_tests(const SeqSeries& s, SeqAnalysis& a) {
         hz += mod_diff(s.timestamps[i], s.timestamps[i - 1]) / seconds / static_cast<double>(n - 1);
     }
     a.timestamp_hz = hz;
+    a.timestamps = s.timestamps;
     std::int64_t uptime = 0;
     if (hz <= 0) {  // no rate: no TS, yet nmap still dates the boot at the first probe
         a.uptime = 0;
@@ -471,7 +471,7 @@ namespace {
 std::optional<FingerprintTest> six_test(const OsRound& round, std::string_view name, char prefix,
                                         std::string (*value)(const TcpReply&)) {
     FingerprintTest t{std::string(name), {}};
-    for (std::size_t i = 0; i < kSeqSamples; ++i) {
+    for (std::size_t i = 0; i < kOsSeqProbes; ++i) {
         auto r = tcp_reply(reply_of(round, static_cast<OsProbeId>(i)));
         if (!r && round.ops_resend_replies[i]) r = tcp_reply(&*round.ops_resend_replies[i]);
         if (!r) return std::nullopt;
@@ -509,6 +509,7 @@ std::optional<FingerprintTest> t_test(const OsRound& round, int n) {
     if (n < 1 || n > 7) return std::nullopt;
     const OsProbeId id = n == 1 ? OsProbeId::seq1 : static_cast<OsProbeId>(static_cast<int>(OsProbeId::t2) + n - 2);
     const auto* reply = reply_of(round, id);
+    if (reply == nullptr && n == 1 && round.t1_resend_reply) reply = &*round.t1_resend_reply;  // same seq and ack as SEQ1
     auto r = tcp_reply(reply);
     if (!r) return std::nullopt;
     const OsSent sent = round[id].sent.value_or(OsSent{});

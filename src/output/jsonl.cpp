@@ -26,8 +26,9 @@ void write_port(std::ostream& out, const Results& results, std::uint64_t index, 
     out << "}\n";
 }
 
-// -O: "os":{"matches":[{"name","accuracy","cpe":[...]}],"fingerprint":"..."}, the CPEs of each
-// match's classes in their order, each once.
+// -O: "os":{"matches":[{"name","accuracy","cpe":[...]}],"fingerprint":"...","distance","tries",
+// "answered"}, the CPEs of each match's classes in their order, each once; answered: probes of the
+// best try's 16.
 std::string os_json(const OsFound& os) {
     std::string text = R"(,"os":{"matches":[)";
     for (std::size_t m = 0; m < os.matches.size(); ++m) {
@@ -43,6 +44,7 @@ std::string os_json(const OsFound& os) {
     }
     text += R"(],"fingerprint":")" + json_string(os.fingerprint) + '"';
     if (os.distance) text += R"(,"distance":)" + std::to_string(*os.distance);
+    if (os.tries > 0) text += R"(,"tries":)" + std::to_string(os.tries) + R"(,"answered":)" + std::to_string(os.answered);
     return text + "}";
 }
 

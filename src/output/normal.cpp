@@ -140,6 +140,10 @@ void write_os(std::ostream& out, const Results& results, std::uint32_t host) {
     for (const std::string& line : os->lines) out << line << '\n';
     if (os->print_fingerprint) out << "TCP/IP fingerprint:\n" << os->fingerprint << '\n';
     for (const std::string& line : os->after_lines) out << line << '\n';
+    // flagscan's own line: what the verdict rests on (16 probes a try; lost ones are retried).
+    if (os->tries > 0)
+        out << "OS probes answered: " << os->answered << " of 16"
+            << (os->tries == 1 ? std::string(" (1 try)") : " in the best of " + std::to_string(os->tries) + " tries") << '\n';
 }
 
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,

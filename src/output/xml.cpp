@@ -175,7 +175,9 @@ void write_os(std::ostream& out, const OsFound& os) {
             << attribute("values", os.seq_values) << "/>\n";
     if (!os.ipid_class.empty())
         out << "<ipidsequence" << attribute("class", os.ipid_class) << attribute("values", os.ipid_values) << "/>\n";
-    if (!os.ts_class.empty()) out << "<tcptssequence" << attribute("class", os.ts_class) << "/>\n";
+    if (!os.ts_class.empty())
+        out << "<tcptssequence" << attribute("class", os.ts_class) << (os.ts_values.empty() ? "" : attribute("values", os.ts_values))
+            << "/>\n";
 }
 
 // RFC 6298 2.2, the estimate after a first measurement R: SRTT = R, RTTVAR = R/2, RTO = SRTT +

@@ -41,12 +41,23 @@ std::string fixture(const std::string& name) { return (fixtures_dir() / name).st
 
 class OsReplay : public ::testing::Test {
 protected:
-    void SetUp() override {
+    void SetUp() override { load("os-nmap-linux"); }
+    void load(const std::string& name) {
         if (fixtures_dir().empty()) GTEST_SKIP() << "FLAGSCAN_FIXTURES is not set";
-        auto text = read_text(fixture("os-nmap-linux.fingerprint"));
+        auto text = read_text(fixture(name + ".fingerprint"));
         ASSERT_TRUE(text);
         for (const auto& line : lines_of(*text)) nmap_.push_back(line);
-        tries_ = rebuild_tries(fixture("os-nmap-linux.pcap"));
+        tries_ = rebuild_tries(fixture(name + ".pcap"));
+    }
+    // The tests of every try, merged as nmap prints them; each deterministic test's lines.
+    std::vector<std::string> merged_lines(const std::string& name) const {
+        std::vector<Fingerprint> fps;
+        for (const auto& round : tries_.rounds) fps.push_back(round_fingerprint(round));
+        const Fingerprint merged = merge_fingerprints(FingerprintTest{"SCAN", {}}, fps);
+        std::vector<std::string> out;
+        for (const auto& t : merged.tests)
+            if (t.name == name) out.push_back(t.str());
+        return out;
     }
     // nmap's line of test NAME (its fingerprint holds one per name when every try agreed).
     std::vector<std::string> nmap_lines(const std::string& name) const {
@@ -71,16 +82,8 @@ TEST_F(OsReplay, FindsNmapsFiveTriesAndEveryProbe) {
 }
 
 TEST_F(OsReplay, DeterministicTestsEqualNmaps) {
-    std::vector<Fingerprint> fps;
-    for (const auto& round : tries_.rounds) fps.push_back(round_fingerprint(round));
-    const auto scan = FingerprintTest{"SCAN", {}};
-    const Fingerprint merged = merge_fingerprints(scan, fps);
-    for (const auto* name : {"OPS", "WIN", "ECN", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "U1", "IE"}) {
-        std::vector<std::string> ours;
-        for (const auto& t : merged.tests)
-            if (t.name == name) ours.push_back(t.str());
-        EXPECT_EQ(ours, nmap_lines(name)) << name;
-    }
+    for (const auto* name : {"OPS", "WIN", "ECN", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "U1", "IE"})
+        EXPECT_EQ(merged_lines(name), nmap_lines(name)) << name;
 }
 
 // Linux answers nmap 7.93's tries alike: it reuses its source ports from try to try, and the
@@ -157,6 +160,38 @@ TEST_F(OsReplay, SequenceAndIpIdTexts) {
     ASSERT_TRUE(seq.uptime);
     EXPECT_EQ(*seq.uptime, 0);
     EXPECT_LT(seq_timing_ratio(tries_.rounds.front()), 1.4);
+}
+
+// nmap -O with 30% of the target's packets dropped (record-os.sh ... 30): nmap resent what was
+// lost, up to 4 sends a probe, and resent each unanswered SEQ packet for OPS/WIN from its base
+// port + 6 + i. Every try's tests, merged, are nmap's lines.
+class OsReplayLoss : public OsReplay {
+protected:
+    void SetUp() override { load("os-nmap-linux-loss"); }
+};
+
+TEST_F(OsReplayLoss, DeterministicTestsEqualNmaps) {
+    for (const auto* name : {"OPS", "WIN", "ECN", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "U1", "IE"})
+        EXPECT_EQ(merged_lines(name), nmap_lines(name)) << name;
+}
+
+// A try whose SEQ probe went unanswered still has OPS and WIN, from the resend's reply, equal
+// to nmap's lines; its SEQ test counts only the SEQ replies.
+TEST_F(OsReplayLoss, OpsAndWinComeFromTheResendsOfLostSeqProbes) {
+    int rounds_with_resends = 0;
+    for (const auto& round : tries_.rounds) {
+        bool resent = false;
+        for (std::size_t i = 0; i < kOsSeqProbes; ++i) resent = resent || (!round.probes[i].reply && round.ops_resend_replies[i]);
+        if (!resent) continue;
+        ++rounds_with_resends;
+        const auto ops = ops_test(round);
+        const auto win = win_test(round);
+        ASSERT_TRUE(ops && win);
+        EXPECT_EQ(std::vector<std::string>{ops->str()}, nmap_lines("OPS"));
+        EXPECT_EQ(std::vector<std::string>{win->str()}, nmap_lines("WIN"));
+        EXPECT_LT(analyse_seq(round).responses, 6);
+    }
+    EXPECT_GT(rounds_with_resends, 0) << "the capture shows no OPS/WIN resend answered";
 }
 
 }  // namespace

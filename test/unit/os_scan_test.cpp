@@ -82,7 +82,7 @@ OsTryPlan plan() {
     return p;
 }
 
-TEST(OsTry, SendsOnNmapsScheduleThenResendsTheUnansweredOnce) {
+TEST(OsTry, SendsOnNmapsScheduleThenResendsTheUnansweredUpToFourSends) {
     auto attempt = OsTry::create(plan());
     ASSERT_TRUE(attempt);
     EXPECT_EQ(attempt->due(0).size(), 1u);  // SEQ1
@@ -90,10 +90,58 @@ TEST(OsTry, SendsOnNmapsScheduleThenResendsTheUnansweredOnce) {
     EXPECT_EQ(attempt->due(100 * kMillisecond).size(), 1u);
     EXPECT_EQ(attempt->due(750 * kMillisecond).size(), 14u);  // everything else now due
     EXPECT_FALSE(attempt->finished(750 * kMillisecond));
-    EXPECT_EQ(attempt->due(1050 * kMillisecond).size(), 10u);  // IE1 IE2 U1 ECN T2-T7, not SEQ
+    // IE1 IE2 U1 ECN T2-T7, not SEQ; and nmap's OPS/WIN resends of the six SEQ packets, and T1's.
+    EXPECT_EQ(attempt->due(1050 * kMillisecond).size(), 10u + 6 + 1);
     EXPECT_FALSE(attempt->finished(1100 * kMillisecond));
-    EXPECT_TRUE(attempt->finished(1350 * kMillisecond));
+    EXPECT_EQ(attempt->due(1349 * kMillisecond).size(), 0u);
+    EXPECT_EQ(attempt->due(1350 * kMillisecond).size(), 10u + 6 + 1);
+    EXPECT_EQ(attempt->due(1650 * kMillisecond).size(), 10u + 6 + 1);  // the probes' 4th send
+    EXPECT_EQ(attempt->due(1950 * kMillisecond).size(), 6u + 1);       // the SEQ resends' 4th
+    EXPECT_FALSE(attempt->finished(2249 * kMillisecond));
+    EXPECT_TRUE(attempt->finished(2250 * kMillisecond));
+    EXPECT_EQ(attempt->due(2500 * kMillisecond).size(), 0u);
     EXPECT_TRUE(attempt->round()[OsProbeId::ie1].sent->retransmitted);
+}
+
+DecodedPacket tcp_reply_to(std::uint16_t our_port, std::uint16_t their_port) {
+    DecodedPacket reply;
+    reply.ip.src = kTarget;
+    reply.ip.dst = kUs;
+    reply.ip.protocol = ipproto::tcp;
+    TcpHeader tcp;
+    tcp.sport = Port{their_port};
+    tcp.dport = Port{our_port};
+    reply.tcp = tcp;
+    return reply;
+}
+
+// nmap's buildTUIProbeList: SEQ3 unanswered, so its packet goes again from port +6+2 (sequence
+// number the try's base) and the reply fills O3 and W3; no T1 resend, since SEQ1 was answered.
+TEST(OsTry, ResendsAnUnansweredSeqPacketForOpsAndWin) {
+    auto attempt = OsTry::create(plan());
+    ASSERT_TRUE(attempt);
+    const std::vector<std::uint8_t> bytes(40, 0);
+    attempt->due(0);
+    attempt->due(750 * kMillisecond);
+    for (std::uint16_t i : {0, 1, 3, 4, 5}) EXPECT_TRUE(attempt->on_reply(tcp_reply_to(40000 + i, 22), bytes, 760 * kMillisecond));
+    const auto resent = attempt->due(1050 * kMillisecond);
+    ASSERT_EQ(resent.size(), 10u + 1);
+    const auto ops = decode_ipv4(ByteView{resent.back()});
+    ASSERT_TRUE(ops && ops->tcp);
+    EXPECT_EQ(identify_os_probe(*ops, ByteView{resent.back()}), OsProbeId::seq3);  // SEQ3's options and window
+    EXPECT_EQ(ops->tcp->sport, Port{40008});
+    EXPECT_EQ(ops->tcp->dport, Port{22});
+    EXPECT_EQ(ops->tcp->seq, attempt->round()[OsProbeId::seq1].sent->seq);  // nmap's tcpSeqBase
+    EXPECT_FALSE(attempt->on_reply(tcp_reply_to(40000 + 13, 22), bytes, 1051 * kMillisecond));  // no T1 resend went
+    EXPECT_TRUE(attempt->on_reply(tcp_reply_to(40008, 22), bytes, 1052 * kMillisecond));
+    EXPECT_FALSE(attempt->on_reply(tcp_reply_to(40008, 22), bytes, 1053 * kMillisecond));  // the first only
+    EXPECT_TRUE(attempt->round().ops_resend_replies[2]);
+    EXPECT_FALSE(attempt->round()[OsProbeId::seq3].reply);  // never a SEQ sample
+    EXPECT_EQ(attempt->due(1350 * kMillisecond).size(), 10u);  // the others again, not OPS3's resend
+    EXPECT_EQ(attempt->due(1650 * kMillisecond).size(), 10u);
+    EXPECT_EQ(attempt->due(1950 * kMillisecond).size(), 0u);  // four sends each
+    EXPECT_FALSE(attempt->finished(1949 * kMillisecond));
+    EXPECT_TRUE(attempt->finished(1950 * kMillisecond));
 }
 
 TEST(OsTry, MatchesATcpReplyByPortsAndKeepsTheFirst) {

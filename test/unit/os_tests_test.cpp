@@ -418,6 +418,17 @@ TEST(OsTestsT, T1IsSeq1sReplyWithoutWindowOrOptions) {
     EXPECT_EQ(test_str(t_test(round, 1)), "T1(R=Y%DF=Y%T=40%S=O%A=S+%F=AS%RD=0%Q=)");
 }
 
+// Every SEQ probe lost: nmap resends SEQ1's packet as T1 (same sequence and ack numbers), and T1
+// reads its reply.
+TEST(OsTestsT, T1FromItsResendWhenSeq1WentUnanswered) {
+    auto round = seq_round({1, 2, 3, 4, 5, 6}, {}, {1, 2, 3, 4, 5, 6});
+    const OsReply answer = *round[OsProbeId::seq1].reply;
+    for (std::size_t i = 0; i < kOsSeqProbes; ++i) round.probes[i].reply.reset();
+    EXPECT_EQ(t_test(round, 1), std::nullopt);
+    round.t1_resend_reply = answer;
+    EXPECT_EQ(test_str(t_test(round, 1)), "T1(R=Y%DF=Y%T=40%S=O%A=S+%F=AS%RD=0%Q=)");
+}
+
 // ---- U1, IE ----
 
 constexpr std::uint16_t kUdpSum = 0xbeef;

@@ -46,6 +46,7 @@ struct OsFound {
     std::string seq_difficulty, seq_values;
     std::string ipid_class, ipid_values;   // <ipidsequence>
     std::string ts_class;                  // <tcptssequence class>, "" when no timestamps were compared
+    std::string ts_values;                 // <tcptssequence values>: the TSvals, hex, when they had a rate
     int tries = 0;
     int answered = 0;                      // probes answered in the try reported, of 16
 };

@@ -72,6 +72,13 @@ struct OsProbe {
     OsUdpFields udp;    // when UDP
 };
 
+// nmap's resends of the SEQ packets (osscan2.cc buildTUIProbeList), from the try's base source
+// port plus these: SEQ i's packet again (sequence number the try's base) for O_i and W_i when SEQ
+// i went unanswered; SEQ1's for T1 when all six did.
+inline constexpr std::uint8_t kOsOpsResendPortOffset = 6;  // + i (0-5)
+inline constexpr std::uint8_t kOsT1ResendPortOffset = 13;
+inline constexpr std::size_t kOsSeqProbes = 6;
+
 // Every probe, in sending order (index = OsProbeId).
 std::span<const OsProbe> os_probes();
 const OsProbe& os_probe(OsProbeId id);

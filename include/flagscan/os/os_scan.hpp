@@ -55,8 +55,13 @@ struct OsTryPlan {
 };
 
 // One try: the six SEQ probes 100 ms apart, then IE1 IE2 U1 ECN T2-T7 25 ms apart (os_probes'
-// send_offset); after `wait`, every probe but the SEQ ones still unanswered is sent once more
-// (nmap retransmits them within a try); after another `wait`, or once all answered, it ends.
+// send_offset). Then, each `wait` after the last send, every probe still unanswered goes again,
+// up to nmap's 4 sends of a probe (osscan2.cc updateActiveTUIProbes: expired at tryno 3); never
+// the SEQ probes, whose timing is their test. At the first of these steps come nmap's OPS/WIN
+// resends of each SEQ packet unanswered, and its T1 resend when no SEQ was answered
+// (buildTUIProbeList), sent and resent the same way. The try ends once all are answered, or
+// `wait` after the last send when nothing is left to send.
+inline constexpr std::uint8_t kOsMaxSends = 4;
 class OsTry {
 public:
     static Result<OsTry> create(const OsTryPlan& plan);
@@ -76,17 +81,30 @@ public:
 private:
     explicit OsTry(const OsTryPlan& plan) : plan_(plan) {}
     std::optional<OsProbeId> answered_probe(const DecodedPacket& decoded) const;
+    bool on_seq_resend_reply(const DecodedPacket& decoded, std::span<const std::uint8_t> packet, Micros at);
     bool all_answered() const;
     bool wanted(std::size_t probe) const;
 
+    // What a resend step may send: the 16 probes (0-15), the OPS/WIN resends (16-21), T1's (22).
+    static constexpr std::size_t kOpsSlot = kOsProbeCount, kT1Slot = kOsProbeCount + kOsSeqProbes, kSlots = kT1Slot + 1;
+    bool answered(std::size_t slot) const;
+    bool in_play(std::size_t slot) const;  // this try sends it at all
+    std::span<const std::uint8_t> packet(std::size_t slot) const;
+    // The slots the next resend step sends: in play, unanswered, sent fewer than kOsMaxSends times.
+    std::vector<std::size_t> to_resend() const;
+
     OsTryPlan plan_;
     std::array<OsBuilt, kOsProbeCount> built_{};
+    std::array<OsBuilt, kOsSeqProbes> ops_built_{};  // SEQ i's packet from port +6+i
+    OsBuilt t1_built_;                               // SEQ1's from port +13
+    std::array<std::uint8_t, kSlots> sends_{};
+    std::array<bool, kOsSeqProbes + 1> seq_resends_{};  // chosen at the first resend step: OPS i, T1
+    bool resending_ = false;                             // a resend step has been taken
     std::uint16_t echo_id_ = 0;
     OsRound round_;
     Micros start_ = -1;
-    std::size_t next_ = 0;         // next probe of the first pass
+    std::size_t next_ = 0;  // next probe of the first pass
     Micros last_sent_ = 0;
-    bool resent_ = false;
 };
 
 // The edge: sends a try's packets through `sink` and feeds it what `source` captures until it

@@ -45,6 +45,9 @@ struct OsRound {
     // Replies to nmap's OPS/WIN resends of SEQ probes left unanswered (source ports +6..+11):
     // they count for O1-O6 and W1-W6 only, never for SEQ.
     std::array<std::optional<OsReply>, 6> ops_resend_replies{};
+    // The reply to nmap's T1 resend (SEQ1's packet from source port +13), sent when all six SEQ
+    // probes went unanswered: T1 reads it when SEQ1 has no reply.
+    std::optional<OsReply> t1_resend_reply;
     bool open_tcp_known = false;    // an open TCP port was probed (SEQ/OPS/WIN/ECN/T1-T4)
     bool closed_tcp_known = false;  // a closed TCP port was probed (T5-T7)
 
@@ -97,6 +100,7 @@ struct SeqAnalysis {
     std::vector<std::uint16_t> tcp_ids, closed_ids, icmp_ids;
     std::optional<std::string> ts;        // TS: 0, U, or log2 of the rate (1, 7, 8 for 2, 100, 200 Hz)
     double timestamp_hz = 0;
+    std::vector<std::uint32_t> timestamps;  // the SEQ replies' TSvals with a rate (<tcptssequence values>)
     // Seconds up before the first SEQ probe (0 when over 2 years, or when the timestamps did not
     // move); set whenever nmap prints "Uptime guess" (last boot = that probe's send time - uptime).
     std::optional<std::int64_t> uptime;
