@@ -194,7 +194,9 @@ OsFound verdict(Ipv4 target, const OsPortChoice& ports, const HostTries& tries, 
     if (ports.closed_tcp_known) found.ports_used.push_back({"closed", "tcp", ports.closed_tcp.value()});
     found.ports_used.push_back({"closed", "udp", ports.closed_udp.value()});  // nmap lists its random one too
     for (const OsMatch& m : report.listed) found.matches.push_back(match_found(db, m));
-    const Fingerprint merged = merge_fingerprints(scan_test(scan_facts(target, ports, s, distance, !not_ideal, now)), tries.fingerprints);
+    OsScanFacts facts = scan_facts(target, ports, s, distance, !not_ideal, now);
+    if (!facts.mac_prefix && s.on_link) facts.mac_prefix = round.reply_mac_prefix;  // live: the replies' source
+    const Fingerprint merged = merge_fingerprints(scan_test(facts), tries.fingerprints);
     found.fingerprint = wrap_fingerprint(merged);
     found.lines = report.lines();
     found.print_fingerprint = report.print_fingerprint || s.print_fingerprint;

@@ -182,6 +182,10 @@ bool OsTry::on_reply(const DecodedPacket& decoded, std::span<const std::uint8_t>
     return true;
 }
 
+void OsTry::note_reply_mac(std::span<const std::uint8_t> mac) {
+    if (!round_.reply_mac_prefix && mac.size() >= 3) round_.reply_mac_prefix = std::array<std::uint8_t, 3>{mac[0], mac[1], mac[2]};
+}
+
 // nmap sends the probes that need an open TCP port only when the port scan found one.
 bool OsTry::wanted(std::size_t probe) const { return plan_.open_known || os_probes()[probe].target != OsTarget::open_tcp; }
 
@@ -221,7 +225,9 @@ bool run_os_try(OsTry& attempt, FrameSink& sink, FrameSource& source, const Cloc
         for (const Frame& frame : frames) {
             const auto decoded = decode_frame(frame.link.value_or(source.link()), ByteView{frame.span()});
             if (!decoded || decoded->arp) continue;
-            attempt.on_reply(*decoded, frame.span().subspan(decoded->link_header), frame.ts);
+            const bool kept = attempt.on_reply(*decoded, frame.span().subspan(decoded->link_header), frame.ts);
+            if (kept && frame.link.value_or(source.link()) == LinkType::ethernet && frame.span().size() >= 12)
+                attempt.note_reply_mac(frame.span().subspan(6, 6));
         }
     }
     return false;

@@ -1,6 +1,9 @@
 // -O against the lab target beside nmap -O: the fingerprints agree test by test, and a sysctl changed in the target's namespace changes both alike.
+#include <algorithm>
 #include <chrono>
 #include <map>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -134,6 +137,25 @@ void expect_same_fingerprint(const OsRun& ours, const OsRun& nmap) {
     near("ISR", 0x18);
     near("TS", 1);
     EXPECT_EQ(ours.family, nmap.family);
+    // SCAN's facts of the scan itself: the target's MAC prefix (on the link), distance, ports.
+    const auto* scan_ours = ours.fingerprint.find("SCAN");
+    const auto* scan_nmap = nmap.fingerprint.find("SCAN");
+    ASSERT_TRUE(scan_ours && scan_nmap);
+    for (const char* fact : {"M", "DS", "DC", "OT", "CT", "PV"}) {
+        const auto* x = scan_ours->find(fact);
+        const auto* y = scan_nmap->find(fact);
+        EXPECT_EQ(x ? *x : "-", y ? *y : "-") << "SCAN." << fact;
+    }
+}
+
+// The tests of a fingerprint's printed form, each as written ("T4(R=Y%DF=Y...)"), every try's.
+std::vector<std::string> printed_tests(const std::string& xml_fingerprint) {
+    std::string text;
+    std::istringstream lines(xml_fingerprint);
+    for (std::string line; std::getline(lines, line);) text += line.rfind("OS:", 0) == 0 ? line.substr(3) : line;
+    std::vector<std::string> tests;
+    for (std::size_t at = 0, end; (end = text.find(')', at)) != std::string::npos; at = end + 1) tests.push_back(text.substr(at, end + 1 - at));
+    return tests;
 }
 
 TEST_F(OsDetection, FingerprintEqualsNmapsTestByTest) {
@@ -153,6 +175,37 @@ TEST_F(OsDetection, FingerprintEqualsNmapsTestByTest) {
     EXPECT_EQ(db->entries()[matched.matches.front().entry].name, nmap.top) << nmap.fingerprint.str();
     EXPECT_NE(ours.process.out.find("TCP/IP fingerprint:"), std::string::npos);
     EXPECT_NE(ours.process.out.find("Network Distance: 1 hop"), std::string::npos);
+}
+
+// The lab drops 30% of the target's packets. Lost probes go again (up to four sends each, and
+// nmap's OPS/WIN resends of lost SEQ probes), so every test a clean run shows still comes out
+// whole in some try, the best try matches Linux, and the verdict says how many probes answered.
+TEST_F(OsDetection, LostRepliesAreResentAndTheVerdictSaysHowManyAnswered) {
+    const OsRun clean = flagscan_os();
+    ASSERT_EQ(clean.process.exit_code, 0) << clean.process.err;
+    TempDir dir;
+    const std::string xml = dir.path() + "/lossy.xml";
+    OsRun lossy;
+    {
+        LossGuard loss(30);
+        ASSERT_TRUE(loss.ok()) << loss.error();
+        lossy = read_run(run_process({flagscan_bin(), "-O", "-n", "-Pn", "-p", kPorts, "--osscan-guess", "-oX", xml, lab_address(2)},
+                                     std::chrono::seconds(120)),
+                         xml);
+    }
+    ASSERT_EQ(lossy.process.exit_code, 0) << lossy.process.err;
+    std::smatch said;
+    ASSERT_TRUE(std::regex_search(lossy.process.out, said, std::regex(R"(OS probes answered: (\d+) of 16 (\(1 try\)|in the best of \d tries))")))
+        << lossy.process.out;
+    EXPECT_GE(std::stoi(said[1]), 8);
+    const std::vector<std::string> lossy_tests = printed_tests(attribute_after(read_file(xml), "osfingerprint", "fingerprint"));
+    for (const char* name : {"OPS", "WIN", "ECN", "T1", "T4", "T5", "T6", "T7", "U1", "IE"}) {
+        const auto* want = clean.fingerprint.find(name);
+        ASSERT_TRUE(want) << name;
+        EXPECT_NE(std::find(lossy_tests.begin(), lossy_tests.end(), want->str()), lossy_tests.end())
+            << want->str() << " is in no try of the lossy run:\n" << lossy.process.out;
+    }
+    EXPECT_EQ(lossy.family, "Linux");
 }
 
 // A sysctl of the target's namespace, set for the guard's lifetime and restored after.

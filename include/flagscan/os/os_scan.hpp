@@ -70,6 +70,8 @@ public:
     std::vector<std::span<const std::uint8_t>> due(Micros now);
     // A captured packet: kept when it is the first reply to one of this try's probes.
     bool on_reply(const DecodedPacket& decoded, std::span<const std::uint8_t> packet, Micros at);
+    // The Ethernet source of a reply kept (the target's MAC, when it is on the link).
+    void note_reply_mac(std::span<const std::uint8_t> source_mac);
     bool finished(Micros now) const;
     // When due() or finished() next changes its answer.
     Micros next_event() const;

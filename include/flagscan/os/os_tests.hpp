@@ -48,6 +48,8 @@ struct OsRound {
     // The reply to nmap's T1 resend (SEQ1's packet from source port +13), sent when all six SEQ
     // probes went unanswered: T1 reads it when SEQ1 has no reply.
     std::optional<OsReply> t1_resend_reply;
+    // The first reply's Ethernet source, its first three bytes (SCAN's M when on the link).
+    std::optional<std::array<std::uint8_t, 3>> reply_mac_prefix;
     bool open_tcp_known = false;    // an open TCP port was probed (SEQ/OPS/WIN/ECN/T1-T4)
     bool closed_tcp_known = false;  // a closed TCP port was probed (T5-T7)
 
