@@ -618,6 +618,7 @@ void detect_os_phase(const ScanContext& context, Results& results) {
     settings.print_fingerprint = config.os.print_fingerprint;
     settings.udp_scan = config.udp_scan;
     settings.on_link = on_attached_ethernet(context.prepared);
+    if (context.prepared.route.mac) settings.link_subnet = context.prepared.route.subnet;  // per host when some are routed
     settings.verbose = config.verbosity;
     settings.ttl = config.ttl.value_or(64);
     settings.rtt = slowest_rtt(results);

@@ -1,7 +1,9 @@
 // OsDetection: nmap's -O over the hosts a port scan left, one host at a time: ports chosen, tries run, fingerprints matched and reported.
 #include "flagscan/os/os_detection.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <deque>
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -68,10 +70,24 @@ void add_try(HostTries& out, const OsRound& round, const OsDb& db) {
     }
 }
 
-HostTries run_tries(Ipv4 target, const OsPortChoice& ports, const OsDb& db, const OsDetectionSettings& s,
-                    std::mt19937_64& random, FrameSink& sink, FrameSource& source, const Clock& clock,
-                    const std::atomic<bool>& stop) {
-    HostTries out;
+// nmap OS-scans hosts in groups; this many at once, each host's SEQ probes still on time.
+constexpr std::size_t kOsParallelHosts = 16;
+
+// One host's -O under way: its ports, the tries done, the one in flight.
+struct HostJob {
+    std::uint32_t host = 0;
+    Ipv4 target;
+    OsPortChoice ports;
+    OsTryPlan plan;
+    HostTries tries;
+    std::optional<OsTry> current;
+    int attempt = 0;
+    bool on_link = false;  // on our Ethernet: SCAN's DC=D and M
+};
+
+// `rtt`: the host's own round trip as the port scan measured it (0: none measured, then the
+// slowest host's), so a near host's tries do not wait as long as a far one's.
+OsTryPlan try_plan(Ipv4 target, const OsPortChoice& ports, const OsDetectionSettings& s, Micros rtt) {
     OsTryPlan plan;
     plan.src = s.source;
     plan.dst = target;
@@ -81,24 +97,44 @@ HostTries run_tries(Ipv4 target, const OsPortChoice& ports, const OsDb& db, cons
     plan.closed_known = ports.closed_tcp_known;
     plan.closed_udp = ports.closed_udp;
     plan.ttl = s.ttl;
-    // Long enough for a reply from a slow host, short enough that the probes Linux never answers
-    // (T2, T3) cost little: nmap waits by its RTT estimate likewise.
-    plan.wait = std::clamp<Micros>(8 * s.rtt + 100 * kMillisecond, 150 * kMillisecond, 2 * kSecond);
-    for (int attempt = 0; attempt < s.max_tries; ++attempt) {
-        plan.first_source_port = Port{static_cast<std::uint16_t>(s.first_source_port.value() + attempt * kOsPortsPerTry)};
-        plan.seed = random();
-        auto made = OsTry::create(plan);
-        if (!made) break;
-        OsTry one = std::move(made).value();
-        if (!run_os_try(one, sink, source, clock, stop)) {
-            out.interrupted = true;
-            break;
-        }
-        add_try(out, one.round(), db);
-        const auto ideal = !os_not_ideal_reason(conditions_of(ports, s, u1_distance(one.round()), out.max_timing_ratio));
-        if (!os_try_again(out.matches, attempt + 1, s.max_tries, ideal)) break;
+    // A round trip and a half and 100 ms: long enough for a reply from a slow host, short enough
+    // that the probes Linux never answers (T2, T3), sent four times, cost little (nmap resends
+    // by its RTT estimate likewise). A reply after its resend still counts.
+    const Micros round_trip = rtt > 0 ? rtt : s.rtt;
+    plan.wait = std::clamp<Micros>(round_trip + round_trip / 2 + 100 * kMillisecond, 150 * kMillisecond, 2 * kSecond);
+    return plan;
+}
+
+// The job's next try, from its own block of source ports; false when it cannot be built.
+bool start_try(HostJob& job, const OsDetectionSettings& s, std::mt19937_64& random) {
+    job.plan.first_source_port = Port{static_cast<std::uint16_t>(s.first_source_port.value() + job.attempt * kOsPortsPerTry)};
+    job.plan.seed = random();
+    auto made = OsTry::create(job.plan);
+    if (!made) return false;
+    job.current.emplace(std::move(made).value());
+    return true;
+}
+
+// A try ended: kept, and the next one started when nmap's rule asks for it. False: the host is done.
+bool end_try(HostJob& job, const OsDb& db, const OsDetectionSettings& s, std::mt19937_64& random) {
+    add_try(job.tries, job.current->round(), db);
+    job.current.reset();
+    ++job.attempt;
+    const auto ideal = !os_not_ideal_reason(conditions_of(job.ports, s, u1_distance(job.tries.rounds.back()), job.tries.max_timing_ratio));
+    return os_try_again(job.tries.matches, job.attempt, s.max_tries, ideal) && start_try(job, s, random);
+}
+
+// A captured frame to the try of the host it comes from.
+void deliver(std::vector<HostJob>& active, const Frame& frame, LinkType link) {
+    const auto decoded = decode_frame(frame.link.value_or(link), ByteView{frame.span()});
+    if (!decoded || decoded->arp) return;
+    for (HostJob& job : active) {
+        if (job.target != decoded->ip.src || !job.current) continue;
+        const bool kept = job.current->on_reply(*decoded, frame.span().subspan(decoded->link_header), frame.ts);
+        if (kept && frame.link.value_or(link) == LinkType::ethernet && frame.span().size() >= 12)
+            job.current->note_reply_mac(frame.span().subspan(6, 6));
+        return;
     }
-    return out;
 }
 
 int probes_answered(const OsRound& round) {
@@ -241,6 +277,7 @@ OsDetectionRun detect_os(Results& results, const OsDb& db, const OsDetectionSett
     OsDetectionRun run;
     results.os().mark_performed();
     std::mt19937_64 random{settings.seed};
+    std::deque<HostJob> waiting;
     for (const std::uint32_t host : results.hosts_held()) {
         if (results.host(host).replies == 0) continue;
         const Ipv4 target = results.targets().hosts().at(host);
@@ -249,16 +286,57 @@ OsDetectionRun detect_os(Results& results, const OsDb& db, const OsDetectionSett
             run.notes.push_back(target.str() + ": skipped (--osscan-limit): no open and closed TCP port both found");
             continue;
         }
-        const HostTries tries = run_tries(target, ports, db, settings, random, sink, source, clock, stop);
-        if (tries.interrupted) run.interrupted = true;
-        if (tries.rounds.empty()) break;
-        OsFound found = verdict(target, ports, tries, db, settings);
+        const bool on_link = settings.on_link || (settings.link_subnet && settings.link_subnet->first <= target &&
+                                                  target <= settings.link_subnet->last);
+        waiting.push_back(HostJob{host, target, ports, try_plan(target, ports, settings, results.host(host).min_rtt), {},
+                                  std::nullopt, 0, on_link});
+    }
+    auto conclude = [&](HostJob& job) {  // the host's verdict from the tries it finished
+        if (job.tries.rounds.empty()) return;
+        OsDetectionSettings own = settings;
+        own.on_link = job.on_link;
+        OsFound found = verdict(job.target, job.ports, job.tries, db, own);
         ++run.hosts;
         run.matched += found.matches.empty() ? 0 : 1;
-        run.notes.push_back(target.str() + ": " + std::to_string(found.tries) + (found.tries == 1 ? " try" : " tries") +
+        run.notes.push_back(job.target.str() + ": " + std::to_string(found.tries) + (found.tries == 1 ? " try" : " tries") +
                             ", " + std::to_string(found.answered) + " of 16 probes answered in the best");
-        results.os().set(host, std::move(found));
-        if (run.interrupted) break;
+        results.os().set(job.host, std::move(found));
+    };
+    std::vector<HostJob> active;
+    std::vector<std::span<const std::uint8_t>> packets;
+    std::vector<Frame> frames;
+    for (;;) {
+        while (active.size() < kOsParallelHosts && !waiting.empty()) {
+            HostJob job = std::move(waiting.front());
+            waiting.pop_front();
+            if (start_try(job, settings, random)) active.push_back(std::move(job));
+        }
+        if (active.empty()) break;
+        if (stop.load()) {
+            run.interrupted = true;
+            for (HostJob& job : active) conclude(job);
+            break;
+        }
+        const Micros now = clock.now();
+        packets.clear();
+        for (HostJob& job : active) {
+            const auto due = job.current->due(now);
+            packets.insert(packets.end(), due.begin(), due.end());
+        }
+        if (!packets.empty()) sink.send(packets);
+        for (auto job = active.begin(); job != active.end();) {
+            if (!job->current->finished(now) || end_try(*job, db, settings, random)) {
+                ++job;
+                continue;
+            }
+            conclude(*job);
+            job = active.erase(job);
+        }
+        Micros next = now + kSecond;
+        for (const HostJob& job : active) next = std::min(next, job.current->next_event());
+        frames.clear();
+        source.wait(std::max(next, now + kMillisecond), frames);
+        for (const Frame& frame : frames) deliver(active, frame, source.link());
     }
     return run;
 }

@@ -213,26 +213,6 @@ Micros OsTry::next_event() const {
     return last_sent_ + plan_.wait;
 }
 
-bool run_os_try(OsTry& attempt, FrameSink& sink, FrameSource& source, const Clock& clock, const std::atomic<bool>& stop) {
-    std::vector<Frame> frames;
-    while (!stop.load()) {
-        const Micros now = clock.now();
-        const auto packets = attempt.due(now);
-        if (!packets.empty()) sink.send(packets);
-        if (attempt.finished(now)) return true;
-        frames.clear();
-        source.wait(std::max(attempt.next_event(), now + kMillisecond), frames);
-        for (const Frame& frame : frames) {
-            const auto decoded = decode_frame(frame.link.value_or(source.link()), ByteView{frame.span()});
-            if (!decoded || decoded->arp) continue;
-            const bool kept = attempt.on_reply(*decoded, frame.span().subspan(decoded->link_header), frame.ts);
-            if (kept && frame.link.value_or(source.link()) == LinkType::ethernet && frame.span().size() >= 12)
-                attempt.note_reply_mac(frame.span().subspan(6, 6));
-        }
-    }
-    return false;
-}
-
 bool os_try_again(const OsMatches& matches, int tries, int max_tries, bool ideal) {
     if (matches.perfect > 0 || tries >= max_tries) return false;
     return ideal || tries < 2;

@@ -12,6 +12,7 @@
 #include "flagscan/engine/results.hpp"
 #include "flagscan/os/os_db.hpp"
 #include "flagscan/os/os_scan.hpp"
+#include "flagscan/targets/address_set.hpp"
 #include "flagscan/wire/frame.hpp"
 
 namespace flagscan {
@@ -25,10 +26,11 @@ struct OsDetectionSettings {
     bool print_fingerprint = false;  // --os-fingerprint
     bool udp_scan = false;           // -sU ran (nmap: a closed UDP port was known)
     bool on_link = false;            // the targets are on our Ethernet (SCAN's DC=D)
+    std::optional<Ipv4Range> link_subnet;  // live: our Ethernet's network; a target inside it is on the link
     int verbose = 0;
     int timing_level = 3;
     std::uint8_t ttl = 64;
-    Micros rtt = 0;                  // the scan's measured round trip, for the tries' waits
+    Micros rtt = 0;                  // the slowest host's round trip: the tries' wait for a host with none of its own
     std::string version;             // SCAN's V
     std::uint64_t seed = 0;
     // When the fingerprint is taken (SCAN's D and TM, the boot time from the uptime): none, the
@@ -59,7 +61,8 @@ OsPortChoice choose_os_ports(const Results& results, std::uint32_t host, std::ui
 OsFound os_verdict(Ipv4 target, const OsPortChoice& ports, const std::vector<OsRound>& rounds, const OsDb& db,
                    const OsDetectionSettings& settings);
 
-// Runs -O over every host of `results` that answered, one host after the other.
+// Runs -O over every host of `results` that answered, up to 16 hosts at once (each its own
+// tries, one after the other), through one sink and one capture: a reply goes to its source's host.
 OsDetectionRun detect_os(Results& results, const OsDb& db, const OsDetectionSettings& settings, FrameSink& sink,
                          FrameSource& source, const Clock& clock, const std::atomic<bool>& stop);
 

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -108,10 +107,6 @@ private:
     std::size_t next_ = 0;  // next probe of the first pass
     Micros last_sent_ = 0;
 };
-
-// The edge: sends a try's packets through `sink` and feeds it what `source` captures until it
-// ends or `stop` is set. False when interrupted.
-bool run_os_try(OsTry& attempt, FrameSink& sink, FrameSource& source, const Clock& clock, const std::atomic<bool>& stop);
 
 // nmap's rule for another try (osscan2.cc): none after a perfect match or after `max_tries`;
 // only 2 (STANDARD_OS2_TRIES) when the fingerprint is not fit for submission.
