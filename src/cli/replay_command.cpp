@@ -230,10 +230,18 @@ void replay_os_phase(const ScanConfig& config, Results& results, const OsDb& db,
             ports.closed_udp = *tries.closed_udp;
             ports.closed_udp_known = port_closed(results, host, ipproto::udp, ports.closed_udp);
         }
+        if (settings.limit && (!ports.open_tcp || !ports.closed_tcp_known)) {  // --osscan-limit, as live
+            if (config.verbosity > 0)
+                err << "flagscan: OS detection: " << target.str() << ": skipped (--osscan-limit): no open and closed TCP port both found\n";
+            continue;
+        }
         OsDetectionSettings one = settings;
         one.on_link = arp.contains({target.value(), scanner.value()});
         if (one.on_link) one.mac_prefix = tries.mac_prefix;
-        results.os().set(host, os_verdict(target, ports, tries.rounds, db, one));
+        // --max-os-tries: the capture's first tries only, as a live scan would have stopped there.
+        const auto kept = std::min<std::size_t>(tries.rounds.size(), static_cast<std::size_t>(std::max(1, config.os.max_tries)));
+        const std::vector<OsRound> rounds(tries.rounds.begin(), tries.rounds.begin() + static_cast<std::ptrdiff_t>(kept));
+        results.os().set(host, os_verdict(target, ports, rounds, db, one));
         ++judged;
     }
     if (config.verbosity > 0)

@@ -293,6 +293,20 @@ TEST(ReplayOsHint, LabLinuxTargetIsLinux) {
     EXPECT_EQ(plain.out.find("OS hint"), std::string::npos) << "without --reason, nmap's lines only:\n" << plain.out;
 }
 
+// --max-os-tries in a replay: the capture's first tries only (nmap's capture holds five), as a
+// live scan with that limit would have stopped there.
+TEST(ReplayOs, MaxOsTriesKeepsTheFirstTries) {
+    ASSERT_FALSE(flagscan_bin().empty()) << "FLAGSCAN_BIN is not set";
+    const std::string capture = (fixtures_dir() / "os-nmap-linux-loss.pcap").string();
+    const ProcessResult all = run({flagscan_bin(), "--replay", capture, "-n", "-O"}, std::chrono::seconds(30));
+    ASSERT_EQ(all.exit_code, 0) << all.describe();
+    EXPECT_NE(all.out.find(" in the best of 5 tries\n"), std::string::npos) << all.out;
+    const ProcessResult one = run({flagscan_bin(), "--replay", capture, "-n", "-O", "--max-os-tries", "1"}, std::chrono::seconds(30));
+    ASSERT_EQ(one.exit_code, 0) << one.describe();
+    EXPECT_NE(one.out.find("OS probes answered: "), std::string::npos) << one.out;
+    EXPECT_NE(one.out.find(" of 16 (1 try)\n"), std::string::npos) << one.out;
+}
+
 // ---- -sV replayed (issue 12): the versions the live scan reported ---------------------------
 
 // Each TCP port's <service> in an nmap-format XML file (nmap's or flagscan's), as
