@@ -254,19 +254,27 @@ OsFound os_verdict(Ipv4 target, const OsPortChoice& ports, const std::vector<OsR
 OsPortChoice choose_os_ports(const Results& results, std::uint32_t host, std::uint64_t seed) {
     std::mt19937_64 random{seed};
     OsPortChoice choice;
+    auto closed = [&](std::uint8_t protocol, Port port) {  // the first of each protocol
+        if (protocol == ipproto::tcp && !choice.closed_tcp_known) {
+            choice.closed_tcp = port;
+            choice.closed_tcp_known = true;
+        }
+        if (protocol == ipproto::udp && !choice.closed_udp_known) {
+            choice.closed_udp = port;
+            choice.closed_udp_known = true;
+        }
+    };
     for (const PlacedSlot placed : results.targets().slots_of(host)) {
         const std::uint8_t protocol = results.kind(placed.slot.lane).protocol;
         const PortState state = results.port(placed.index).state;
         if (protocol == ipproto::tcp && state == PortState::open && !choice.open_tcp) choice.open_tcp = placed.slot.port;
-        if (protocol == ipproto::tcp && state == PortState::closed && !choice.closed_tcp_known) {
-            choice.closed_tcp = placed.slot.port;
-            choice.closed_tcp_known = true;
-        }
-        if (protocol == ipproto::udp && state == PortState::closed && !choice.closed_udp_known) {
-            choice.closed_udp = placed.slot.port;
-            choice.closed_udp_known = true;
-        }
+        if (state == PortState::closed) closed(protocol, placed.slot.port);
     }
+    // A large scan folds a host's closed ports into "Not shown" and drops their records: the
+    // group still knows its lowest port.
+    for (const PortGroup& group : results.groups(host))
+        if (group.state == PortState::closed && group.count > 0)
+            closed(results.kind(group.lane).protocol, Port{static_cast<std::uint16_t>(group.first & 0xFFFF)});
     if (!choice.closed_tcp_known) choice.closed_tcp = random_closed_port(random);
     if (!choice.closed_udp_known) choice.closed_udp = random_closed_port(random);
     return choice;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "flagscan/engine/results.hpp"
+#include "flagscan/os/os_detection.hpp"
 #include "flagscan/net/decode.hpp"
 #include "flagscan/output/report.hpp"
 #include "sim_scan.hpp"
@@ -180,6 +181,23 @@ TEST(ResultsListed, ReportsLetterForLetterWhatEveryPortReports) {
     }
     EXPECT_EQ(listed.results->hosts_replied(), every.results->hosts_replied());
     EXPECT_EQ(listed.results->hosts_with_open(), 2u);
+}
+
+// -O's ports (os_detection): a folded state's records are gone, yet its group still names its
+// lowest port, so a large scan's OS detection knows a closed port as a small one's does.
+TEST(ResultsListed, OsDetectionFindsAClosedPortInAFoldedState) {
+    for (const Keep keep : {Keep::every_port, Keep::listed}) {
+        SimScan scan = mixed_scan(keep);
+        scan.run();
+        const auto& hosts = scan.results->targets().hosts();
+        const auto held = scan.results->hosts_held();
+        const auto a = std::find_if(held.begin(), held.end(), [&](std::uint32_t h) { return hosts.at(h) == Ipv4{10, 0, 0, 1}; });
+        ASSERT_NE(a, held.end());
+        const OsPortChoice ports = choose_os_ports(*scan.results, *a, 1);
+        EXPECT_EQ(ports.open_tcp, Port{22});
+        EXPECT_TRUE(ports.closed_tcp_known) << (keep == Keep::listed ? "listed" : "every port");
+        EXPECT_EQ(ports.closed_tcp, Port{1});
+    }
 }
 
 TEST(ResultsListed, HoldsOnlyWhatIsListed) {
