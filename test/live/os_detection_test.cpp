@@ -333,7 +333,6 @@ INSTANTIATE_TEST_SUITE_P(Lab, OsDetectionSysctl,
                                            SysctlCase{"net.ipv4.ip_default_ttl", "128", "T1", "T"},
                                            SysctlCase{"net.ipv4.tcp_window_scaling", "0", "OPS", "O1"},
                                            SysctlCase{"net.ipv4.tcp_sack", "0", "OPS", "O1"},
-                                           SysctlCase{"net.ipv4.tcp_sack", "0", "ECN", "O"},
                                            // Linux answers an ECN SYN with ECN whenever tcp_ecn is
                                            // not 0 (the default, 2, already does): 1 changes
                                            // nothing; 0 turns the ECN test's CC from Y to N.
