@@ -445,6 +445,8 @@ start_slow_responder() {
     ip netns exec "$NS" setsid "$RESPONDER" "$SLOW_IF" $hosts $(responder_port_args) >"$log" 2>&1 </dev/null &
     echo $! >"$STATE_DIR/slow-responder.pid"
     wait_ready "$(cat "$STATE_DIR/slow-responder.pid")" "slow responder $RESPONDER" "$log"
+    # IPv4 only, as before the lab had IPv6: no MLD reports or link-local address into the TUN.
+    ns_sysctl "net/ipv6/conf/$SLOW_IF/disable_ipv6" 1
     in_ns ip link set "$SLOW_IF" up
     in_ns ip route add "$SLOW" dev "$SLOW_IF"
     ns_sysctl "net/ipv4/conf/$NS_IF/forwarding" 1
