@@ -270,7 +270,7 @@ make_ipv6() {
     # UDP port of the /120 filtered (port unreachable from fd77:ID::2, another host).
     local off
     for ((off = 0; off < 256; off++)); do
-        echo "address add $(subnet6_address "$off")/128 dev lo nodad"
+        printf 'address add %s:1%02x/128 dev lo nodad\n' "$NET6" "$off"  # subnet6_address, no fork
     done | in_ns ip -6 -batch -
     ip -6 route add "$SUBNET6" via "$NS_IP6" dev "$HOST_IF"
     local addr
