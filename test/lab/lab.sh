@@ -19,6 +19,17 @@
 #   layout.conf: OFFSET:MS, 0:50 1:200 2:500 3:1500 -> .64 50 ms, .65 200 ms, .66 500 ms, .67
 #   1500 ms; the other addresses of the /28 answer nothing. --loss does not reach them (their
 #   replies are forwarded, not sent by the namespace). Its pid: <state dir>/slow-responder.pid.
+# IPv6 (ULA, fd77:<ID>::/64, the ID's decimal digits written as the hex group): fsh<ID> holds
+#   fd77:<ID>::1/64, fsn<ID> fd77:<ID>::2/64 (both nodad, no router advertisements or
+#   solicitations); fd77:<ID>::100/120 is routed from the host via fd77:<ID>::2 and local
+#   (AnyIP) inside the namespace, the IPv6 twin of the /28: offset k -> fd77:<ID>::100 + k (hex),
+#   dropped_hosts 4 11 -> fd77:<ID>::104 and fd77:<ID>::10b drop everything. The same port layout
+#   (the listener holds [::]:PORT too; nft table ip6 fslab drops, or rejects with icmpv6 type
+#   admin-prohibited, as table ip fslab does), closed UDP ports answer ICMPv6 port unreachable,
+#   --loss and `lab.sh loss` drop the same share of IPv6 (neighbour discovery excepted, as ARP
+#   is for IPv4), --icmp-ratelimit off also sets net.ipv6.icmp.ratelimit 0. `lab.sh up` checks
+#   with `ip -6 route get` that these addresses route into the lab and nowhere else. IPv4 only:
+#   the wide and huge ranges, the on-link segment and the slow hosts.
 # Nothing is routed anywhere else: the namespace has no default route.
 # The services host (real daemons, 10.77.<ID>.128/30, namespace fssv<ID>) is test/lab/services.sh,
 # also run as `lab.sh services up|down|info ID`.
@@ -156,6 +167,16 @@ set_names() {
     SLOW=$NET.64/28
     SLOW_IF=fst$ID
     STATE_DIR=$STATE_ROOT/$ID
+    NET6=fd77:$ID:
+    NET6_PREFIX=$NET6:/64
+    HOST_IP6=$NET6:1
+    NS_IP6=$NET6:2
+    SUBNET6=$NET6:100/120
+}
+
+# Prints the IPv6 /120's address for offset $1 (0..255): fd77:ID::100 + offset, in hex.
+subnet6_address() {
+    printf '%s:1%02x\n' "$NET6" "$((10#$1))"
 }
 
 # Prints the on-link segment's addresses for the offsets in layout KEY.
@@ -194,15 +215,10 @@ require_tools() {
 
 make_links() {
     ip netns add "$NS"
+    ns_ipv6_conf
     in_ns ip link set lo up
-    # No IPv6 on the lab links: keeps captures free of router solicitations and DAD.
-    if [[ -e /proc/sys/net/ipv6 ]]; then
-        ns_sysctl net/ipv6/conf/default/disable_ipv6 1
-    fi
     ip link add "$HOST_IF" type veth peer name "$NS_IF" netns "$NS"
-    if [[ -e /proc/sys/net/ipv6/conf/$HOST_IF ]]; then
-        echo 1 >"/proc/sys/net/ipv6/conf/$HOST_IF/disable_ipv6"
-    fi
+    host_ipv6_conf
     ip addr add "$HOST_IP/30" dev "$HOST_IF"
     ip link set "$HOST_IF" up
     in_ns ip addr add "$NS_IP/30" dev "$NS_IF"
@@ -214,6 +230,60 @@ make_links() {
     in_ns ip route add local "$WIDE" dev lo
     ip route add "$WIDE" via "$NS_IP" dev "$HOST_IF"
     make_lan
+    make_ipv6
+}
+
+# IPv6 on in the namespace before its veth exists (the veth takes the namespace's defaults):
+# no DAD, no router advertisements, so the lab's addresses work at once and captures see no
+# router solicitations.
+ns_ipv6_conf() {
+    [[ -e /proc/sys/net/ipv6 ]] || die "the kernel has no IPv6 (/proc/sys/net/ipv6 is missing)"
+    local conf
+    for conf in all default lo; do
+        ns_sysctl "net/ipv6/conf/$conf/accept_ra" 0
+        ns_sysctl "net/ipv6/conf/$conf/accept_dad" 0
+        ns_sysctl "net/ipv6/conf/$conf/disable_ipv6" 0
+    done
+}
+
+# The same for the host's veth alone (no host-wide setting changes).
+host_ipv6_conf() {
+    local key value dir=/proc/sys/net/ipv6/conf/$HOST_IF
+    [[ -d $dir ]] || die "no IPv6 configuration for $HOST_IF"
+    for key in accept_ra=0 accept_dad=0 disable_ipv6=0; do
+        value=${key#*=} key=${key%%=*}
+        echo "$value" >"$dir/$key" || die "cannot set $dir/$key=$value"
+    done
+}
+
+# fd77:ID::1 (host) and ::2 (namespace) on the veth; the /120 routed and AnyIP like the /28.
+# Dies (the EXIT trap tears down) unless each lab address routes through the lab's veth.
+make_ipv6() {
+    [[ -z $(ip -6 route show exact "$NET6_PREFIX") ]] || die "$NET6_PREFIX is already routed on the host"
+    [[ -z $(ip -6 route show exact "$SUBNET6") ]] || die "$SUBNET6 is already routed on the host"
+    ip -6 addr add "$HOST_IP6/64" dev "$HOST_IF" nodad
+    in_ns ip -6 addr add "$NS_IP6/64" dev "$NS_IF" nodad
+    in_ns ip -6 route add local "$SUBNET6" dev lo
+    # Each address of the /120 also held by lo: an ICMPv6 error (port unreachable, nft's
+    # reject) leaves from the address its probe reached only if that address is assigned
+    # (icmp6_send, RFC 4443 2.2), as IPv4's does from an AnyIP one. Else nmap calls a closed
+    # UDP port of the /120 filtered (port unreachable from fd77:ID::2, another host).
+    local off
+    for ((off = 0; off < 256; off++)); do
+        printf 'address add %s:1%02x/128 dev lo nodad\n' "$NET6" "$off"  # subnet6_address, no fork
+    done | in_ns ip -6 -batch -
+    ip -6 route add "$SUBNET6" via "$NS_IP6" dev "$HOST_IF"
+    local addr
+    for addr in "$NS_IP6" "$(subnet6_address 0)" "$(subnet6_address 255)"; do
+        assert_lab_route6 "$addr"
+    done
+}
+
+# Dies unless the host sends to ADDR ($1) through the lab's veth (never the real network).
+assert_lab_route6() {
+    local route
+    route=$(ip -6 -o route get "$1" 2>&1) || die "ip -6 route get $1: $route"
+    [[ $route == *" dev $HOST_IF "* ]] || die "$1 does not route into lab $ID: $route"
 }
 
 # On-link segment: the host veth holds .33/27; each lan_hosts address is real on the namespace veth.
@@ -232,6 +302,8 @@ set_icmp_limits() {
     ns_sysctl net/ipv4/icmp_ratemask 0
     ns_sysctl net/ipv4/icmp_msgs_per_sec 1000000
     ns_sysctl net/ipv4/icmp_msgs_burst 1000000
+    # ICMPv6's per-destination limit (ms; the global bucket above is shared with IPv4).
+    ns_sysctl net/ipv6/icmp/ratelimit 0
 }
 
 # Prints the namespace's nftables ruleset built from layout.conf.
@@ -250,6 +322,27 @@ ruleset() {
     echo "  }"
     echo "}"
     arp_ruleset "$silent"
+    ruleset6
+}
+
+# Prints the namespace's table ip6 fslab: the IPv6 twin of table ip fslab's host and port rules.
+ruleset6() {
+    local offsets off hosts=()
+    offsets=$(layout_ints dropped_hosts 0 15)
+    for off in $offsets; do hosts+=("$(subnet6_address "$off")"); done
+    echo "table ip6 fslab {"
+    echo "  chain input {"
+    echo "    type filter hook input priority 0; policy accept;"
+    if ((${#hosts[@]})); then
+        echo "    ip6 daddr { $(comma_list "${hosts[*]}") } drop"
+    fi
+    port_rules tcp icmpv6
+    port_rules udp icmpv6
+    echo "  }"
+    echo "  chain egress {"
+    echo "    type filter hook output priority 0; policy accept;"
+    echo "  }"
+    echo "}"
 }
 
 # Prints the input rules dropping whole addresses: dropped_hosts, the wide range's, lan_silent.
@@ -268,16 +361,17 @@ host_rules() {
     fi
 }
 
-# Prints the input rules for PROTO (tcp or udp): dropped_PROTO, then rejected_PROTO.
+# Prints the input rules for PROTO (tcp or udp): dropped_PROTO, then rejected_PROTO, rejected
+# with ICMP ($2: icmp, the default, or icmpv6) type admin-prohibited.
 port_rules() {
-    local proto=$1 dropped rejected
+    local proto=$1 icmp=${2:-icmp} dropped rejected
     dropped=$(layout_ints "dropped_$proto" 1 65535)
     rejected=$(layout_ints "rejected_$proto" 1 65535)
     if [[ -n $dropped ]]; then
         echo "    $proto dport { $(comma_list "$dropped") } drop"
     fi
     if [[ -n $rejected ]]; then
-        echo "    $proto dport { $(comma_list "$rejected") } reject with icmp type admin-prohibited"
+        echo "    $proto dport { $(comma_list "$rejected") } reject with $icmp type admin-prohibited"
     fi
 }
 
@@ -351,6 +445,8 @@ start_slow_responder() {
     ip netns exec "$NS" setsid "$RESPONDER" "$SLOW_IF" $hosts $(responder_port_args) >"$log" 2>&1 </dev/null &
     echo $! >"$STATE_DIR/slow-responder.pid"
     wait_ready "$(cat "$STATE_DIR/slow-responder.pid")" "slow responder $RESPONDER" "$log"
+    # IPv4 only, as before the lab had IPv6: no MLD reports or link-local address into the TUN.
+    ns_sysctl "net/ipv6/conf/$SLOW_IF/disable_ipv6" 1
     in_ns ip link set "$SLOW_IF" up
     in_ns ip route add "$SLOW" dev "$SLOW_IF"
     ns_sysctl "net/ipv4/conf/$NS_IF/forwarding" 1
@@ -365,6 +461,8 @@ check_reachable() {
     [[ -n $port ]] || return 0
     timeout 5 bash -c "exec 3<>/dev/tcp/$NS_IP/$port" 2>/dev/null ||
         die "cannot connect to $NS_IP:$port from the host"
+    timeout 5 bash -c "exec 3<>/dev/tcp/$NS_IP6/$port" 2>/dev/null ||
+        die "cannot connect to [$NS_IP6]:$port from the host"
     local slow
     slow=$(slow_addresses | awk '{print $1}')
     slow=${slow%%:*}
@@ -379,15 +477,20 @@ check_loss() {
 }
 
 set_loss() {
-    local pct
+    local pct family
     check_loss "$1"
     pct=$((10#$1))
-    in_ns nft flush chain ip fslab egress
-    if ((pct == 100)); then
-        in_ns nft add rule ip fslab egress counter drop comment '"loss 100"'
-    elif ((pct > 0)); then
-        in_ns nft add rule ip fslab egress numgen random mod 100 '<' "$pct" counter drop comment "\"loss $pct\""
-    fi
+    for family in ip ip6; do
+        in_ns nft flush chain "$family" fslab egress
+        # Neighbour discovery stays whole, as ARP does for IPv4 (an ip table never sees ARP).
+        [[ $family == ip || pct -eq 0 ]] ||
+            in_ns nft add rule ip6 fslab egress icmpv6 type '{ nd-neighbor-solicit, nd-neighbor-advert }' accept
+        if ((pct == 100)); then
+            in_ns nft add rule "$family" fslab egress counter drop comment '"loss 100"'
+        elif ((pct > 0)); then
+            in_ns nft add rule "$family" fslab egress numgen random mod 100 '<' "$pct" counter drop comment "\"loss $pct\""
+        fi
+    done
 }
 
 # Names the failing command; the EXIT trap then tears the half-built lab down.
@@ -427,7 +530,7 @@ do_up() {
     check_reachable
     set_loss "$LOSS"
     UP_DONE=1
-    echo "lab $ID up: $NS, $HOST_IF $HOST_IP -> $NS_IP, $SUBNET, slow $SLOW, loss $LOSS%, icmp ratelimit $ICMP_RATELIMIT"
+    echo "lab $ID up: $NS, $HOST_IF $HOST_IP -> $NS_IP, $SUBNET, slow $SLOW, IPv6 $HOST_IP6 -> $NS_IP6, $SUBNET6, loss $LOSS%, icmp ratelimit $ICMP_RATELIMIT"
 }
 
 # --- down -----------------------------------------------------------------------------
@@ -456,11 +559,14 @@ do_down() {
     ip route del "$WIDE" 2>/dev/null || true
     if [[ $(ip route show exact "$HUGE") == *"dev $HOST_IF"* ]]; then ip route del "$HUGE"; fi
     ip route del "$SLOW" 2>/dev/null || true
+    ip -6 route del "$SUBNET6" dev "$HOST_IF" 2>/dev/null || true
     remove_namespace
     rm -rf "$STATE_DIR"
     check_namespace_removed
     [[ -z $(ip route show exact "$WIDE") ]] || die "route to $WIDE still exists"
     [[ -z $(ip route show exact "$SLOW") ]] || die "route to $SLOW still exists"
+    [[ -z $(ip -6 route show exact "$SUBNET6") ]] || die "route to $SUBNET6 still exists"
+    [[ -z $(ip -6 route show exact "$NET6_PREFIX") ]] || die "route to $NET6_PREFIX still exists"
     echo "lab $ID down"
 }
 
@@ -517,6 +623,13 @@ do_info() {
     echo "slow=$SLOW"
     echo "slow_if=$SLOW_IF"
     echo "slow_hosts=$(slow_addresses)"
+    echo "host_ip6=$HOST_IP6"
+    echo "ns_ip6=$NS_IP6"
+    echo "prefix6=$NET6_PREFIX"
+    echo "subnet6=$SUBNET6"
+    local off hosts6=()
+    for off in $(layout_get dropped_hosts); do hosts6+=("$(subnet6_address "$off")"); done
+    echo "dropped_hosts6=${hosts6[*]}"
     if ! ns_exists; then
         echo "state=down"
         return 0

@@ -1,4 +1,8 @@
-// lab-listener: holds TCP listeners and UDP echo sockets on 0.0.0.0:PORT so the lab's open ports answer.
+// lab-listener: holds TCP listeners and UDP echo sockets on 0.0.0.0:PORT and [::]:PORT so the lab's open ports answer.
+//
+// Each port gets an IPv4 socket and, when the kernel has IPv6, a separate IPv6-only one
+// (IPV6_V6ONLY): the IPv4 side stays exactly as it was, and each family answers from the
+// address its probe reached (IP_PKTINFO / IPV6_PKTINFO, RFC 3542 6), AnyIP ones included.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -78,17 +82,41 @@ bool bind_endpoint(int fd, Endpoint endpoint) {
            (!tcp || listen(fd, kBacklog) == 0);
 }
 
-// Returns a non-blocking socket bound to 0.0.0.0:port (listening if TCP), or -1 after printing why.
-int open_socket(Endpoint endpoint) {
+// The IPv6 twin of bind_endpoint: [::]:port, IPv6 only (the IPv4 socket holds IPv4). UDP also
+// gets IPV6_RECVPKTINFO and IP_FREEBIND: the reply's IPV6_PKTINFO source is an AnyIP address,
+// which the kernel accepts only from a socket allowed to use non-local addresses.
+bool bind_endpoint6(int fd, Endpoint endpoint) {
+    const int one = 1;
+    const bool tcp = endpoint.proto == Proto::tcp;
+    const bool configured =
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0 &&
+        (tcp ? setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0
+             : setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) == 0 &&
+                   setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one) == 0);
+    sockaddr_in6 addr{};
+    addr.sin6_family = AF_INET6;
+    addr.sin6_port = htons(endpoint.port);
+    addr.sin6_addr = in6addr_any;
+    return configured && bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
+           (!tcp || listen(fd, kBacklog) == 0);
+}
+
+// Returns a non-blocking socket of FAMILY bound to the wildcard address's port (listening if
+// TCP), or -1 after printing why. An IPv6 socket on a kernel without IPv6 is -2, silently.
+int open_socket(Endpoint endpoint, int family) {
     const int type = endpoint.proto == Proto::udp ? SOCK_DGRAM : SOCK_STREAM;
-    const int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
+        if (family == AF_INET6 && errno == EAFNOSUPPORT) {
+            return -2;
+        }
         std::fprintf(stderr, "lab-listener: socket: %s\n", std::strerror(errno));
         return -1;
     }
-    if (!bind_endpoint(fd, endpoint)) {
+    if (!(family == AF_INET6 ? bind_endpoint6(fd, endpoint) : bind_endpoint(fd, endpoint))) {
         const char* proto = endpoint.proto == Proto::udp ? "udp " : "";
-        std::fprintf(stderr, "lab-listener: %sport %u: %s\n", proto, endpoint.port, std::strerror(errno));
+        const char* v6 = family == AF_INET6 ? " (IPv6)" : "";
+        std::fprintf(stderr, "lab-listener: %sport %u%s: %s\n", proto, endpoint.port, v6, std::strerror(errno));
         close(fd);
         return -1;
     }
@@ -106,48 +134,72 @@ void drain_accepts(int listen_fd) {
     }
 }
 
-// The local address a datagram was sent to (from its IP_PKTINFO), or INADDR_ANY if absent.
-in_addr destination_of(msghdr& msg) {
+// Copies the control message LEVEL/TYPE of MSG (a pktinfo) into OUT; false if absent.
+template <typename Info>
+bool control_of(msghdr& msg, int level, int type, Info& out) {
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-            in_pktinfo info{};
-            std::memcpy(&info, CMSG_DATA(c), sizeof info);
-            return info.ipi_addr;
+        if (c->cmsg_level == level && c->cmsg_type == type) {
+            std::memcpy(&out, CMSG_DATA(c), sizeof out);
+            return true;
         }
     }
-    return in_addr{htonl(INADDR_ANY)};
+    return false;
 }
 
-// Sends LEN bytes of DATA to PEER from local address FROM (the address the probe reached).
-void send_reply(int fd, sockaddr_in peer, in_addr from, char* data, std::size_t len) {
-    iovec iov{data, len};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))] = {};
+// Sends LEN bytes of DATA to PEER, with INFO (an in_pktinfo or in6_pktinfo naming the local
+// address the probe reached) as control message LEVEL/TYPE when SET; else the route picks it.
+template <typename Peer, typename Info>
+void send_reply(int fd, Peer peer, int level, int type, const Info& info, bool set, const char* data,
+                std::size_t len) {
+    iovec iov{const_cast<char*>(data), len};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(Info))] = {};
     msghdr msg{};
     msg.msg_name = &peer;
     msg.msg_namelen = sizeof peer;
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    if (from.s_addr != htonl(INADDR_ANY)) {
+    if (set) {
         msg.msg_control = control;
         msg.msg_controllen = sizeof control;
         cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
-        in_pktinfo info{};
-        info.ipi_spec_dst = from;
+        c->cmsg_level = level;
+        c->cmsg_type = type;
+        c->cmsg_len = CMSG_LEN(sizeof(Info));
         std::memcpy(CMSG_DATA(c), &info, sizeof info);
     }
     // A failed send (buffer full, no route) loses one reply, as the network would: never fatal.
     (void)sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-// Answers pending datagrams: echoes the payload to its sender (1 byte for an empty one).
+// Echoes one received datagram (DATA, LEN) to PEER from the local address MSG's pktinfo names:
+// IP_PKTINFO's destination becomes the reply's ipi_spec_dst, IPV6_PKTINFO's its ipi6_addr.
+void reply_from_destination(int fd, const sockaddr_storage& peer, msghdr& msg, const char* data,
+                            std::size_t len) {
+    if (peer.ss_family == AF_INET && msg.msg_namelen == sizeof(sockaddr_in)) {
+        sockaddr_in to{};
+        std::memcpy(&to, &peer, sizeof to);
+        in_pktinfo got{};
+        const bool set = control_of(msg, IPPROTO_IP, IP_PKTINFO, got) && got.ipi_addr.s_addr != htonl(INADDR_ANY);
+        in_pktinfo info{};
+        info.ipi_spec_dst = got.ipi_addr;
+        send_reply(fd, to, IPPROTO_IP, IP_PKTINFO, info, set, data, len);
+    } else if (peer.ss_family == AF_INET6 && msg.msg_namelen == sizeof(sockaddr_in6)) {
+        sockaddr_in6 to{};
+        std::memcpy(&to, &peer, sizeof to);
+        in6_pktinfo got{};
+        const bool set = control_of(msg, IPPROTO_IPV6, IPV6_PKTINFO, got) && !IN6_IS_ADDR_UNSPECIFIED(&got.ipi6_addr);
+        in6_pktinfo info{};
+        info.ipi6_addr = got.ipi6_addr;  // the interface index stays 0: the route picks it
+        send_reply(fd, to, IPPROTO_IPV6, IPV6_PKTINFO, info, set, data, len);
+    }
+}
+
+// Answers pending datagrams (IPv4 or IPv6): echoes the payload to its sender (1 byte for an empty one).
 void echo_datagrams(int fd, std::vector<char>& buffer) {
     for (int n = 0; n < kMaxDatagramsPerEvent; ++n) {
-        sockaddr_in peer{};
+        sockaddr_storage peer{};
         iovec iov{buffer.data(), buffer.size()};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))];
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))];
         msghdr msg{};
         msg.msg_name = &peer;
         msg.msg_namelen = sizeof peer;
@@ -159,14 +211,11 @@ void echo_datagrams(int fd, std::vector<char>& buffer) {
         if (got < 0) {
             return;  // EAGAIN (queue empty) or a transient error: wait for the next event.
         }
-        if (msg.msg_namelen != sizeof peer || peer.sin_family != AF_INET) {
-            continue;
-        }
         const auto len = got == 0 ? std::size_t{1} : static_cast<std::size_t>(got);
         if (got == 0) {
             buffer[0] = '\0';
         }
-        send_reply(fd, peer, destination_of(msg), buffer.data(), len);
+        reply_from_destination(fd, peer, msg, buffer.data(), len);
     }
 }
 
@@ -220,11 +269,15 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "lab-listener: bad port '%s'\n", argv[i]);
             return 2;
         }
-        const int fd = open_socket(*endpoint);
-        if (fd < 0) {
-            return 1;
+        for (const int family : {AF_INET, AF_INET6}) {
+            const int fd = open_socket(*endpoint, family);
+            if (fd == -1) {
+                return 1;
+            }
+            if (fd >= 0) {
+                sockets.push_back({fd, endpoint->proto});
+            }
         }
-        sockets.push_back({fd, endpoint->proto});
     }
     return serve(sockets);
 }

@@ -4,6 +4,8 @@
 // addresses into this TUN device, and every answer a Linux stack with the layout's port rules
 // would give is written back after the destination address's delay. One thread, one poll loop,
 // a timer queue of finished replies: no thread per packet.
+// IPv4 only: the lab's IPv6 side (lab.sh) has no slow hosts; an IPv6 twin would need its own
+// header, ICMPv6 with its pseudo-header checksum and the RFC 4443 error rules, not a small change.
 //
 // usage: slow-responder TUN ADDR:MS... [--open-tcp P,P] [--rejected-tcp ..] [--dropped-tcp ..]
 //                                     [--open-udp ..] [--rejected-udp ..] [--dropped-udp ..]

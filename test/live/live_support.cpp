@@ -456,7 +456,7 @@ private:
             unplaced_.clear();
         } else if (!in_host_) {
             return;  // <hosthint> and the rest before the host proper
-        } else if (tag.name == "address" && attribute(tag, "addrtype") == "ipv4") {
+        } else if (tag.name == "address" && (attribute(tag, "addrtype") == "ipv4" || attribute(tag, "addrtype") == "ipv6")) {
             ip_ = attribute(tag, "addr");
         } else if (tag.name == "extraports") {
             open_extraports(tag);
@@ -525,7 +525,7 @@ private:
 
     void set(int port, Verdict verdict) {
         if (ip_.empty()) {
-            error_ = "a port before the host's IPv4 <address>";
+            error_ = "a port before the host's IP <address>";
         } else if (!verdicts_.emplace(PortKey{ip_, port}, std::move(verdict)).second) {
             error_ = ip_ + ": port " + std::to_string(port) + " given twice";
         }
@@ -622,6 +622,8 @@ int lab_id() {
 std::string lab_address(int last_octet) {
     return "10.77." + std::to_string(lab_id()) + "." + std::to_string(last_octet);
 }
+
+std::string lab_address6(const std::string& suffix) { return "fd77:" + std::to_string(lab_id()) + "::" + suffix; }
 
 bool in_path(const std::string& command) {
     std::istringstream dirs(env_or("PATH", ""));
@@ -807,6 +809,16 @@ std::string lab_host_interface(std::string& error) {
         if (line.starts_with("host_if=")) return line.substr(8);
     }
     error = "lab.sh info printed no host_if=:\n" + info.out;
+    return {};
+}
+
+std::string lab_route6_error(const std::string& address, const std::string& iface) {
+    if (iface.empty()) return "no lab interface to check " + address + " against";
+    const auto route = run_process({"ip", "-6", "-o", "route", "get", address}, std::chrono::seconds(10));
+    if (!route.exited() || route.exit_code != 0) return "ip -6 route get " + address + " failed: " + route.describe();
+    if (route.out.find(" dev " + iface + " ") == std::string::npos) {
+        return address + " does not route through " + iface + ": " + route.out;
+    }
     return {};
 }
 

@@ -168,12 +168,13 @@ VerdictMap states_only(VerdictMap verdicts);
 
 // ---- nmap's XML output (-oX) -----------------------------------------------------------------
 
-// Every TCP port of every host in nmap's XML, each with nmap's state and reason. nmap lists
-// only the ports outside its most common states and folds the rest into <extraports STATE
-// COUNT>, whose <extrareasons ports="1-21,23-79,..."> (nmap 7.80 and later) name them. An older
-// nmap's extraports without port lists are placed on the SCANNED ports the host's <port>
-// elements do not name, which is only possible when a host has one such group. Any port given
-// twice, a group whose count does not match, or XML that cannot be read: nullopt and ERROR.
+// Every TCP port of every host (IPv4 or IPv6) in nmap's XML, each with nmap's state and
+// reason. nmap lists only the ports outside its most common states and folds the rest into
+// <extraports STATE COUNT>, whose <extrareasons ports="1-21,23-79,..."> (nmap 7.80 and later)
+// name them. An older nmap's extraports without port lists are placed on the SCANNED ports
+// the host's <port> elements do not name, which is only possible when a host has one such
+// group. Any port given twice, a group whose count does not match, or XML that cannot be
+// read: nullopt and ERROR.
 std::optional<VerdictMap> read_nmap_xml(const std::string& path, const std::vector<int>& scanned,
                                         std::string& error);
 
@@ -197,6 +198,8 @@ using testsupport::run_process;
 std::string env_or(const char* name, const std::string& fallback);
 int lab_id();  // FLAGSCAN_LAB_ID (else FLAGSCAN_LAB_ID_DEFAULT, 11) + GTEST_SHARD_INDEX; -1 if invalid
 std::string lab_address(int last_octet);  // 10.77.<lab_id>.<last_octet>
+// fd77:<lab_id>::<suffix> (suffix in hex: "2" the namespace, "100".."1ff" the /120, as lab.sh).
+std::string lab_address6(const std::string& suffix);
 std::string flagscan_bin();  // FLAGSCAN_BIN
 std::string lab_script();    // FLAGSCAN_LAB (test/lab/lab.sh)
 
@@ -225,6 +228,11 @@ std::string port_argument(const std::vector<int>& ports);
 
 // The host side of the lab's veth, from `lab.sh info ID` (host_if=fsh<ID>); empty if unknown.
 std::string lab_host_interface(std::string& error);
+
+// Empty when `ip -6 route get ADDRESS` sends it through the lab's veth (IFACE, from
+// lab_host_interface), else why not: checked before any IPv6 packet leaves, so that nothing
+// ever goes to the host's real network (which may have a default IPv6 route).
+std::string lab_route6_error(const std::string& address, const std::string& iface);
 
 // tcpdump writing every packet of the lab's /24 seen on IFACE to FILE, for as long as it lives.
 // Immediate mode, so that no packet waits in a kernel buffer when it is stopped; -Z root, so
