@@ -92,8 +92,9 @@ TEST_F(Shaping, BadsumLeavesNoPortOpen) {
         std::vector<PortKey> duplicates;
         for (const auto& [key, verdict] : verdicts_of(result.output, duplicates)) {
             const bool firewall = rejected.contains(key.second);
-            const Verdict want = firewall ? Verdict{"filtered", "admin-prohibited"}
-                                          : Verdict{udp ? "open|filtered" : "filtered", "no-response"};
+            const Verdict rule = udp ? expected_udp_verdict(layout(), key.second, false)
+                                     : expected_syn_verdict(layout(), key.second, false);
+            const Verdict want = firewall ? rule : Verdict{udp ? "open|filtered" : "filtered", "no-response"};
             EXPECT_EQ(verdict, want) << key.second;
         }
     }
