@@ -56,7 +56,7 @@ std::vector<std::vector<std::uint8_t>> fragment_ipv4(std::span<const std::uint8_
         total - ihl <= data_per_fragment)
         return {std::vector<std::uint8_t>(packet.begin(), packet.end())};
     // A packet that is itself a fragment is split further: its offset and MF carry on (RFC 791 3.2).
-    const std::size_t base = std::size_t{flags & kOffsetMask} * 8;
+    const std::size_t base = static_cast<std::size_t>(flags & kOffsetMask) * 8;
     const bool last_more = flags & kMoreFragments;
     const auto header = packet.first(ihl);
     const auto later = later_header(header);

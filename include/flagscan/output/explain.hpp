@@ -18,7 +18,7 @@ struct ExplainContext {
     // waits are not what the capture shows), and silence lasted until the capture's end.
     bool replay = false;
     // What the probe-shaping options (-f, --data-length, --badsum) did to the probes, a sentence each.
-    std::vector<std::string> shaping;
+    std::vector<std::string> shaping{};
 };
 
 // Every row of the kind's rule table, with the RFC rule or stack behaviour behind it.

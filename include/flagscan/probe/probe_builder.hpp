@@ -20,7 +20,7 @@ struct ProbeShape {
     MacAddress source_mac{};      // ARP probes: our interface's address
     // --data-length: bytes appended to every TCP, UDP and ICMP probe; UDP sends them instead of
     // its protocol payloads (nmap). None: TCP and ICMP bare, UDP with the payload table's.
-    std::optional<std::vector<std::uint8_t>> data;
+    std::optional<std::vector<std::uint8_t>> data{};
     bool badsum = false;          // --badsum: TCP and UDP checksums wrong on purpose (wrong_checksum)
 };
 
