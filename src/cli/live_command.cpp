@@ -95,6 +95,7 @@ EngineConfig engine_config(const ScanConfig& config, const RouteChoice& route, c
     ec.timing = config.timing;
     ec.me = scanner_identity(route.source, block, first_lane);
     ec.seed = config.seed;  // drawn once per scan (run_live_command), or the resume file's
+    ec.tcp_data_length = config.data_length.value_or(0);  // a RST,ACK acknowledges it (RFC 793 3.3)
     return ec;
 }
 
