@@ -2,7 +2,6 @@
 // the bytes it would put on the wire for -f, -ff, --mtu 24, --data-length and --badsum, read back
 // from the pcap, fragments put back together and compared with the unshaped probes.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "../support/process.hpp"
+#include "../support/scratch_dir.hpp"
 #include "flagscan/net/bytes.hpp"
 #include "flagscan/net/checksum.hpp"
 #include "flagscan/net/decode.hpp"
@@ -63,13 +63,7 @@ protected:
         const char* bin = std::getenv("FLAGSCAN_BIN");
         if (bin == nullptr) GTEST_SKIP() << "FLAGSCAN_BIN is not set";
         bin_ = bin;
-        std::string pattern = (fs::temp_directory_path() / "flagscan-shaping-XXXXXX").string();
-        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-        dir_ = pattern;
-    }
-    void TearDown() override {
-        std::error_code error;
-        if (!dir_.empty()) fs::remove_all(dir_, error);
+        ASSERT_FALSE(dir_.empty()) << "no temporary directory";
     }
     // An offline scan of 4 ports of 10.77.73.2 (nothing sent) with `options`: its records, reassembled.
     Shaped scan(const std::vector<std::string>& options) {
@@ -91,7 +85,8 @@ protected:
         return shaped;
     }
     std::string bin_;
-    fs::path dir_;
+    testsupport::ScratchDir scratch_{"flagscan-shaping"};
+    const fs::path& dir_{scratch_.path()};
     int runs_ = 0;
 };
 

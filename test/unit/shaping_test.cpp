@@ -15,14 +15,8 @@ namespace flagscan {
 namespace {
 
 Probe sample_probe() {
-    Probe probe;
-    probe.src = Ipv4{10, 77, 73, 1};
-    probe.dst = Ipv4{10, 77, 73, 2};
-    probe.sport = Port{40000};
-    probe.dport = Port{22};
-    probe.seq = 0x01020304;
-    probe.ip_id = 0xbeef;
-    return probe;
+    return Probe{.src = Ipv4{10, 77, 73, 1}, .dst = Ipv4{10, 77, 73, 2}, .sport = Port{40000}, .dport = Port{22},
+                 .seq = 0x01020304, .ip_id = 0xbeef};
 }
 
 std::vector<std::uint8_t> built(const ProbeKind& kind, const ProbeShape& shape, const UdpPayloads* payloads = nullptr) {
