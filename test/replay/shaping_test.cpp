@@ -105,7 +105,9 @@ void expect_fragmented(const Shaped& shaped, std::size_t per, std::size_t pieces
             EXPECT_EQ((be16(f, 6) & 0x1fffu) * 8, i * per);
             EXPECT_EQ((be16(f, 6) & 0x2000) != 0, i + 1 < pieces.size());
             EXPECT_EQ(ipv4_header_checksum(std::span{f}.first(20)), 0);
-            if (i + 1 < pieces.size()) EXPECT_EQ(f.size(), 20 + per);
+            if (i + 1 < pieces.size()) {
+                EXPECT_EQ(f.size(), 20 + per);
+            }
         }
     }
 }
@@ -177,7 +179,9 @@ TEST_F(ShapingCapture, BadsumIsWrongByConstruction) {
         for (const auto& p : shaped.probes) {
             EXPECT_FALSE(transport_valid(p));
             EXPECT_EQ(ipv4_header_checksum(std::span{p}.first(20)), 0);
-            if (p[9] == 17) EXPECT_NE(be16(p, 26), 0);  // UDP: 0 would mean "no checksum"
+            if (p[9] == 17) {
+                EXPECT_NE(be16(p, 26), 0);  // UDP: 0 would mean "no checksum"
+            }
         }
     }
 }
