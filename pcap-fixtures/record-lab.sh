@@ -139,12 +139,14 @@ own_scan() {
     finish "$name" pcap "$kind" "$hosts" "$ports" "${live[@]}"
 }
 
-# nmap_scan NAME HOW EXT KIND PORTS: nmap -sKIND captured by HOW, checked against nmap's -oX.
+# nmap_scan NAME HOW EXT KIND PORTS [NMAP_OPTION]: nmap -sKIND (with NMAP_OPTION, e.g. -f) captured
+# by HOW, checked against nmap's -oX.
 nmap_scan() {
-    local name=$1 how=$2 ext=$3 kind=$4 ports=$5
+    local name=$1 how=$2 ext=$3 kind=$4 ports=$5 extra=()
+    [[ -n ${6:-} ]] && extra=("$6")
     if ((!REVERIFY)); then
         start_capture "$how" "$HERE/$name.$ext"
-        nmap "-s$kind" -p "$ports" -Pn -n -T4 -oX "$HERE/$name.nmap.xml" "$TARGET" >/dev/null
+        nmap "-s$kind" "${extra[@]}" -p "$ports" -Pn -n -T4 -oX "$HERE/$name.nmap.xml" "$TARGET" >/dev/null
         stop_capture "$HERE/$name.$ext"
     fi
     finish "$name" "$ext" "$kind" "$TARGET" "$ports" --nmap-xml "$HERE/$name.nmap.xml"
@@ -182,6 +184,7 @@ if [[ $ONLY != udp ]]; then
     echo "-sW" >"$HERE/lab-nmap-window.args"
     nmap_scan lab-nmap-window eth pcap W "$SMALL"
     nmap_scan lab-nmap-maimon eth pcap M "$SMALL"
+    nmap_scan lab-nmap-frag-syn eth pcap S "$SMALL" -f  # each SYN in 8-byte fragments: the replay reassembles
 
     hping_scan lab-hping3-syn-sll sll -S S
     hping_scan lab-hping3-fin eth -F F

@@ -65,6 +65,8 @@ def load_layout(path):
             line = line.split("#", 1)[0].strip()
             if "=" in line:
                 key, value = line.split("=", 1)
+                if ":" in value:  # OFFSET:MS pairs (slow_hosts): no port set, not read here
+                    continue
                 layout[key.strip()] = {int(v) for v in value.split()}
     return layout
 

@@ -30,6 +30,7 @@
 #include "flagscan/version.hpp"
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/wire/connect_driver.hpp"
+#include "flagscan/wire/fragments.hpp"
 #include "flagscan/wire/raw_socket_sink.hpp"
 
 namespace flagscan {
@@ -94,6 +95,7 @@ EngineConfig engine_config(const ScanConfig& config, const RouteChoice& route, c
     ec.timing = config.timing;
     ec.me = scanner_identity(route.source, block, first_lane);
     ec.seed = config.seed;  // drawn once per scan (run_live_command), or the resume file's
+    ec.tcp_data_length = config.data_length.value_or(0);  // a RST,ACK acknowledges it (RFC 793 3.3)
     return ec;
 }
 
@@ -244,7 +246,7 @@ LoopHooks phase_hooks(const ScanContext& context, const Phase& phase, const Engi
 
 PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink& sink, LiveCapture& capture) {
     const ScanConfig& config = context.config;
-    const ProbeShape shape{config.ttl.value_or(64), 1024, 1460, context.prepared.route.mac.value_or(MacAddress{})};
+    const ProbeShape shape = probe_shape(config, context.prepared.route.mac.value_or(MacAddress{}));
     auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &context.prepared.payloads);
     if (!builder) return context.err << "flagscan: " << builder.error() << '\n', refused();
     EngineConfig settings = phase.settings;
@@ -367,6 +369,10 @@ PhaseEnd run_phase(const ScanContext& context, const Phase& phase) {
     Wire& wire = context.wire;
     if (is_bounce_scan(*phase.plan->kinds.front())) return run_bounce_phase(context, phase);
     if (is_connect_scan(*phase.plan->kinds.front()) || !wire.raw) return run_connect_phase(context, phase);
+    if (phase.plan->kinds.front()->protocol != ipproto::arp && context.config.fragment_data > 0) {
+        FragmentingSink fragments{wire.raw->sink, context.config.fragment_data};  // -f, --mtu
+        return run_raw_phase(context, phase, fragments, *wire.raw->capture);
+    }
     if (phase.plan->kinds.front()->protocol != ipproto::arp)
         return run_raw_phase(context, phase, wire.raw->sink, *wire.raw->capture);
     auto link = LinkSink::open(context.prepared.route.interface);
@@ -675,7 +681,7 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
     summary.interrupted = end.end == ScanEnd::interrupted;
     const CaptureStats capture_stats = context.wire.raw ? context.wire.raw->capture->stop() : CaptureStats{};
-    const bool written = finish_reports(config, context.outputs, view, ExplainContext{}, context.out, context.err);
+    const bool written = finish_reports(config, context.outputs, view, ExplainContext{.replay = false, .shaping = shaping_sentences(config)}, context.out, context.err);
     if (capture_stats.dropped > 0 || config.verbosity > 0)
         context.err << "flagscan: capture saw " << capture_stats.received << ", dropped " << capture_stats.dropped
                     << " (kernel) " << capture_stats.if_dropped << " (interface)\n";

@@ -15,6 +15,7 @@
 #include "flagscan/engine/offline.hpp"
 #include "flagscan/net/text.hpp"
 #include "flagscan/targets/reserved.hpp"
+#include "flagscan/wire/fragments.hpp"
 #include "flagscan/wire/pcap_writer.hpp"
 
 namespace flagscan {
@@ -102,7 +103,7 @@ int run_offline_command(const ScanConfig& given, std::ostream& out, std::ostream
         return err << "flagscan: --offline writes the normal report (-oN) and JSON lines (-oJ) only\n", 1;
     auto scan = prepare_offline(config, err);
     if (!scan) return err << "flagscan: " << scan.error() << '\n', 1;
-    const ProbeShape shape{config.ttl.value_or(64), 1024, 1460, MacAddress{}};
+    const ProbeShape shape = probe_shape(config, MacAddress{});
     auto builder = ProbeBuilder::create(scan->plan.kinds, shape, &scan->payloads);
     if (!builder) return err << "flagscan: " << builder.error() << '\n', 1;
     auto sink = open_offline_sink(config);
@@ -129,7 +130,9 @@ int run_offline_command(const ScanConfig& given, std::ostream& out, std::ostream
         << targets.slot_count() << " ports) from " << me.source.str() << ", seed " << config.seed << '\n';
     const SteadyClock clock;
     const auto sleep_until = [&clock](Micros when) { std::this_thread::sleep_for(std::chrono::microseconds(when - clock.now())); };
-    const OfflineRun run = craft_offline(plan, sink->sink(), clock, interrupts.flag(), sleep_until);
+    FragmentingSink fragments{sink->sink(), config.fragment_data};  // -f, --mtu: the pieces a live scan sends
+    FrameSink& target = config.fragment_data > 0 ? static_cast<FrameSink&>(fragments) : sink->sink();
+    const OfflineRun run = craft_offline(plan, target, clock, interrupts.flag(), sleep_until);
 
     const bool written = !sink->file || sink->file->finish();
     if (!written) err << "flagscan: " << sink->file->error() << '\n';

@@ -169,6 +169,14 @@ cxxopts::Options make_options() {
         ("S,source-ip", "source address of the probes", cxxopts::value<std::string>())
         ("g,source-port", "send every TCP and UDP probe from this source port", cxxopts::value<unsigned>())
         ("ttl", "IP time-to-live of the probes (default 64)", cxxopts::value<unsigned>());
+    options.add_options("Probe shaping")
+        ("f,fragment", "send each raw probe as IP fragments of 8 data bytes (twice, -ff: 16)  [nmap: -f]")
+        ("mtu", "send each raw probe as IP fragments of N data bytes, a positive multiple of 8  [nmap: --mtu]",
+         cxxopts::value<long long>())
+        ("data-length", "append N random bytes (0-1400) to every TCP, UDP and ICMP probe; UDP then sends them "
+                        "instead of its protocol payloads (0: none)  [nmap: --data-length]", cxxopts::value<long long>())
+        ("badsum", "send TCP and UDP probes with a wrong checksum: a real stack drops them, so a reply comes "
+                   "from something that did not check  [nmap: --badsum]");
     options.add_options("Output")
         ("output-json", "write JSON lines to FILE (- for stdout)  [-oJ]", cxxopts::value<std::string>())
         ("output-normal", "write the normal report to FILE too (- for stdout)  [nmap: -oN]", cxxopts::value<std::string>())
@@ -407,6 +415,31 @@ Result<bool> fill_source(const cxxopts::ParseResult& parsed, ScanConfig& config)
     return true;
 }
 
+constexpr long long kMaxDataLength = 1400;  // nmap's limit: a probe still fits an Ethernet frame
+
+// -f (8 data bytes per fragment), -ff (16), --mtu N (RFC 791 3.2: fragment offsets count 8-byte
+// units, so every fragment but the last carries a multiple of 8); --data-length; --badsum.
+Result<bool> fill_shaping(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    const auto fragments = parsed.count("fragment");
+    if (fragments > 2) return Error{"-f is given once (8 bytes per fragment) or twice, -ff (16); use --mtu N for other sizes"};
+    if (fragments > 0 && parsed.count("mtu")) return Error{"give -f or --mtu, not both"};
+    config.fragment_data = 8 * fragments;
+    if (parsed.count("mtu")) {
+        const long long mtu = parsed["mtu"].as<long long>();
+        if (mtu <= 0 || mtu % 8 != 0 || mtu > 65528)
+            return Error{"bad --mtu " + std::to_string(mtu) + ": fragments carry a positive multiple of 8 data bytes (8, 16, 24, ...)"};
+        config.fragment_data = static_cast<std::size_t>(mtu);
+    }
+    if (parsed.count("data-length")) {
+        const long long length = parsed["data-length"].as<long long>();
+        if (length < 0 || length > kMaxDataLength)
+            return Error{"bad --data-length " + std::to_string(length) + ": use 0-" + std::to_string(kMaxDataLength)};
+        config.data_length = static_cast<std::uint16_t>(length);
+    }
+    config.badsum = parsed.count("badsum") > 0;
+    return true;
+}
+
 // One output on stdout at most, and one output per file (-oA's files included).
 Result<bool> check_output_paths(const ScanConfig& config) {
     const std::pair<std::string_view, std::string> outputs[] = {
@@ -563,7 +596,7 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     if (config.udp_scan && is_connect_scan(config.kind))
         return Error{"-sU sends raw packets and needs root; it goes with -sS or another raw TCP scan, not with -sT"};
     for (auto step : {fill_output, fill_replay, fill_targets, fill_ports, fill_source, fill_discovery, fill_versions,
-                      fill_checks, fill_bounce, fill_ident, fill_offline, fill_os}) {
+                      fill_checks, fill_bounce, fill_ident, fill_offline, fill_os, fill_shaping}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
     }
     config.seed_given = parsed.count("seed") > 0;
@@ -684,7 +717,7 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv, const 
         auto parsed = options.parse(static_cast<int>(pointers.size()), pointers.data());
         if (parsed.count("help"))
             return CommandLine{CommandLine::Action::help, {},
-                               options.help({"Targets", "Ports and scan type", "Service detection", "OS detection", "Timing", "Shards", "Source", "Output", "Listing", "Replay", "General"})};
+                               options.help({"Targets", "Ports and scan type", "Service detection", "OS detection", "Timing", "Shards", "Source", "Probe shaping", "Output", "Listing", "Replay", "General"})};
         if (parsed.count("version")) return CommandLine{CommandLine::Action::version, {}, {}};
         if (parsed.count("checks") && parsed["checks"].as<std::string>() == "list")
             return CommandLine{CommandLine::Action::list_checks, {}, checks_listing()};

@@ -93,4 +93,28 @@ ScanPlan connect_discovery_plan() {
     return plan;
 }
 
+ProbeShape probe_shape(const ScanConfig& config, MacAddress mac) {
+    ProbeShape shape{config.ttl.value_or(64), 1024, 1460, mac};
+    if (config.data_length) shape.data = random_data(*config.data_length, config.seed);
+    shape.badsum = config.badsum;
+    return shape;
+}
+
+std::vector<std::string> shaping_sentences(const ScanConfig& config) {
+    std::vector<std::string> said;
+    if (config.fragment_data > 0)
+        said.push_back("Each probe went out as IP fragments of at most " + std::to_string(config.fragment_data) +
+                       " data bytes (RFC 791 3.2: same IP id, MF on all but the last); the target put it back "
+                       "together before answering, unless a filter on the way dropped the pieces.");
+    if (config.data_length)
+        said.push_back("Each TCP, UDP and ICMP probe carried " + std::to_string(*config.data_length) +
+                       " random data bytes after its header" +
+                       (config.udp_scan ? std::string(", instead of any UDP protocol payload") : std::string()) + ".");
+    if (config.badsum)
+        said.push_back("Each TCP and UDP probe had a wrong checksum on purpose: a real stack drops it unanswered "
+                       "(RFC 1122 4.1.3.4, 4.2.2.7), so a reply came from something that did not check it, a "
+                       "firewall or middlebox.");
+    return said;
+}
+
 }  // namespace flagscan

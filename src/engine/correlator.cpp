@@ -17,8 +17,8 @@ std::uint8_t query_answered_by(std::uint8_t reply_type) {
 }  // namespace
 
 Correlator::Correlator(const ScannerIdentity& me, const CookieKey& key, std::vector<const ProbeKind*> kinds,
-                       EchoCheck check)
-    : me_(me), cookie_(key), kinds_(std::move(kinds)), check_(check) {}
+                       EchoCheck check, std::uint16_t tcp_data_length)
+    : me_(me), cookie_(key), kinds_(std::move(kinds)), check_(check), tcp_data_length_(tcp_data_length) {}
 
 // A probe carries its cookie in the seq (and, with ACK set, the ack) of TCP, the IP id of UDP
 // and the sequence number of an ICMP query; with a fixed source port, its lane-and-try number
@@ -27,7 +27,8 @@ Correlator::Sent Correlator::sent_by(std::uint8_t lane, std::uint8_t try_no, Por
                                      std::uint32_t number) const {
     const std::uint32_t seq = cookie + number * me_.seq_stride();
     const std::uint32_t ack = kinds_[lane]->flags.any(TcpFlags::ack) ? seq : 0;
-    return Sent{sport, seq, ack, try_no, udp_ip_id(cookie, number), lane};
+    const std::uint16_t data = kinds_[lane]->protocol == ipproto::tcp ? tcp_data_length_ : 0;
+    return Sent{sport, seq, ack, try_no, udp_ip_id(cookie, number), lane, data};
 }
 
 void Correlator::stamp(Probe& probe) const {
@@ -39,6 +40,7 @@ void Correlator::stamp(Probe& probe) const {
                               cookie_(me_.source, probe.dst, probe.dport, probe.sport), number);
     probe.seq = sent.seq;
     probe.ack = sent.ack;
+    probe.data_length = sent.data_length;
     if (kind.protocol == ipproto::udp) probe.ip_id = sent.ip_id;
 }
 
@@ -91,7 +93,7 @@ std::optional<Correlator::Sent> Correlator::sent_probe(Ipv4 target, std::uint8_t
 }
 
 // Every probe left from the fixed source port: what the reply echoes, against the cookie, gives
-// the lane-and-try number (number_echoed; our probes carry no data, so `acked` reads as `seq`), which must name a
+// the lane-and-try number (number_echoed; `acked` less our probes' data reads as `seq`), which must name a
 // lane of this protocol and a try within max_tries; a
 // forger who has not seen the probe hits one of the port_span() valid values in 2^32 (TCP) or
 // 65535 (UDP). A reply that echoes nothing (a UDP datagram, a bare SYN) names no try: it
@@ -118,7 +120,9 @@ std::optional<Correlator::Sent> Correlator::fixed_port_probe(Ipv4 target, std::u
 // the cookie, or the seq's distance from it in whole seq_stride() steps (none between steps).
 std::optional<std::uint32_t> Correlator::number_echoed(const Echo& echo, std::uint32_t cookie) const {
     if (echo.field == Echo::Field::ip_id) return udp_id_offset(cookie, static_cast<std::uint16_t>(echo.value));
-    const std::uint32_t distance = echo.value - cookie;
+    // `acked` is SEG.SEQ plus the data a RST,ACK acknowledged (RFC 793 3.3): ours carry tcp_data_length_.
+    const std::uint32_t data = echo.field == Echo::Field::acked ? tcp_data_length_ : 0;
+    const std::uint32_t distance = echo.value - data - cookie;
     const std::uint32_t stride = me_.seq_stride();
     if (distance % stride != 0) return std::nullopt;
     return distance / stride;

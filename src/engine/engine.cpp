@@ -37,7 +37,7 @@ EngineConfig with_lanes(EngineConfig config, const TargetSet& targets) {
 Engine::Engine(const TargetSet& targets, const EngineConfig& config, const CookieKey& key, Results& results)
     : targets_(&targets),
       config_(with_lanes(config, targets)),
-      correlator_(config_.me, key, results.kinds(), config.echo),
+      correlator_(config_.me, key, results.kinds(), config.echo, config.tcp_data_length),
       results_(&results),
       order_(targets.size(), config.seed, config.shard),
       rtt_(config.timing.initial_rto, config.timing.min_rto, config.timing.max_rto),

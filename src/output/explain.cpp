@@ -259,6 +259,7 @@ void write_rule_table(std::ostream& out, const ProbeKind& kind) {
 
 void write_explanations(std::ostream& out, const Results& results, const ReportOptions& options,
                         const ExplainContext& context) {
+    for (const auto& sentence : context.shaping) wrapped(out, "Probes: ", sentence);
     const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
     for (std::uint32_t host = 0; host < hosts; ++host) {
         if (host_is_reported(results, host, options)) explain_host(out, results, host, options, context);

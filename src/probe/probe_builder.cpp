@@ -100,6 +100,12 @@ Result<LibnetHandle> construction_context() {
     return l;
 }
 
+// --data-length's bytes after the transport header (and the ICMP header): the checksums computed
+// per probe cover them, the IP total length is written per probe. An ARP request has no data.
+void append_data(std::vector<std::uint8_t>& bytes, const ProbeKind& kind, const ProbeShape& shape) {
+    if (shape.data && kind.protocol != ipproto::arp) bytes.insert(bytes.end(), shape.data->begin(), shape.data->end());
+}
+
 Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const ProbeShape& shape) {
     auto context = construction_context();
     if (!context) return Error{context.error()};
@@ -111,6 +117,7 @@ Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const Pr
     if (kind.protocol == ipproto::arp) bytes = build_arp_template(l.get(), shape);
     if (!bytes) return Error{"libnet: " + bytes.error()};
     if (bytes->size() < kIpHeader + 8) return Error{"libnet built a short probe template"};
+    append_data(*bytes, kind, shape);
     return bytes;
 }
 
@@ -148,6 +155,25 @@ std::vector<std::uint8_t> finish_raw(std::vector<std::uint8_t> bytes, const RawI
 }
 
 }  // namespace
+
+std::uint16_t wrong_checksum(std::uint16_t correct) {
+    const auto low = static_cast<std::uint16_t>(correct ^ 0x00ff);
+    return low != 0 ? low : static_cast<std::uint16_t>(correct ^ 0xff00);
+}
+
+// splitmix64 (Steele, Lea, Flood 2014): eight well-mixed bytes per step from a counter.
+std::vector<std::uint8_t> random_data(std::size_t n, std::uint64_t seed) {
+    std::vector<std::uint8_t> out(n);
+    std::uint64_t state = seed;
+    for (std::size_t i = 0; i < n; i += 8) {
+        std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        for (std::size_t j = 0; j < 8 && i + j < n; ++j) out[i + j] = static_cast<std::uint8_t>(z >> (8 * j));
+    }
+    return out;
+}
 
 Result<std::vector<std::uint8_t>> build_raw_tcp(const RawIp& ip, const RawTcp& tcp) {
     auto context = construction_context();
@@ -194,8 +220,8 @@ Result<std::vector<std::uint8_t>> build_raw_udp(const RawIp& ip, const RawUdp& u
     return finish_raw(std::move(bytes).value(), ip, kOffUdpSum, true);
 }
 
-ProbeBuilder::ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads)
-    : lanes_(std::move(lanes)), payloads_(payloads) {
+ProbeBuilder::ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads, bool badsum)
+    : lanes_(std::move(lanes)), payloads_(payloads), badsum_(badsum) {
     const std::size_t payload = largest_payload(payloads_);
     for (const auto& lane : lanes_) {
         const std::size_t extra = lane.protocol == ipproto::udp ? payload : 0;
@@ -211,7 +237,8 @@ Result<ProbeBuilder> ProbeBuilder::create(std::span<const ProbeKind* const> kind
         if (!bytes) return Error{bytes.error()};
         lanes.push_back(Lane{kind->protocol, std::move(bytes).value()});
     }
-    return ProbeBuilder{std::move(lanes), payloads};
+    // --data-length replaces the UDP protocol payloads (nmap): its bytes are in the template.
+    return ProbeBuilder{std::move(lanes), shape.data ? nullptr : payloads, shape.badsum};
 }
 
 Result<ProbeBuilder> ProbeBuilder::create(const ProbeKind& kind, const ProbeShape& shape) {
@@ -228,7 +255,8 @@ std::size_t ProbeBuilder::build_tcp(const Probe& probe, const Lane& lane, std::s
     put_be32(tcp, kOffSeq, probe.seq);
     put_be32(tcp, kOffAck, probe.ack);
     put_be16(tcp, kOffTcpSum, 0);
-    put_be16(tcp, kOffTcpSum, transport_checksum(probe.src, probe.dst, ipproto::tcp, tcp));
+    const std::uint16_t sum = transport_checksum(probe.src, probe.dst, ipproto::tcp, tcp);
+    put_be16(tcp, kOffTcpSum, badsum_ ? wrong_checksum(sum) : sum);
     patch_ip(probe, out.first(kIpHeader), total);
     return total;
 }
@@ -246,7 +274,8 @@ std::size_t ProbeBuilder::build_udp(const Probe& probe, const Lane& lane, std::s
     put_be16(udp, kOffUdpLen, static_cast<std::uint16_t>(udp.size()));
     put_be16(udp, kOffUdpSum, 0);
     const std::uint16_t sum = transport_checksum(probe.src, probe.dst, ipproto::udp, udp);
-    put_be16(udp, kOffUdpSum, sum == 0 ? 0xffff : sum);
+    const std::uint16_t sent = sum == 0 ? 0xffff : sum;
+    put_be16(udp, kOffUdpSum, badsum_ ? wrong_checksum(sent) : sent);
     patch_ip(probe, out.first(kIpHeader), total);
     return total;
 }

@@ -1,7 +1,6 @@
 // The flagscan binary with --offline (no root, nothing sent): the probes it writes to -w, read
 // back from the pcap, and the reserved-range rule on a real command line.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "../support/process.hpp"
+#include "../support/scratch_dir.hpp"
 
 namespace {
 
@@ -65,15 +65,10 @@ class OfflineBinary : public ::testing::Test {
 protected:
     void SetUp() override {
         if (flagscan_bin().empty()) GTEST_SKIP() << "FLAGSCAN_BIN is not set";
-        std::string pattern = (fs::temp_directory_path() / "flagscan-offline-XXXXXX").string();
-        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-        dir_ = pattern;
+        ASSERT_FALSE(dir_.empty()) << "no temporary directory";
     }
-    void TearDown() override {
-        std::error_code error;
-        if (!dir_.empty()) fs::remove_all(dir_, error);
-    }
-    fs::path dir_;
+    flagscan::testsupport::ScratchDir scratch_{"flagscan-offline"};
+    const fs::path& dir_{scratch_.path()};
 };
 
 TEST_F(OfflineBinary, WritesEveryProbeOnceToThePcap) {

@@ -55,6 +55,23 @@ TEST(Correlator, ARstToASynWithDataAcknowledgesItsData) {
     EXPECT_FALSE(identify(correlator, reply(1021, kSynAck)));
 }
 
+// A live scan's own probes with --data-length 40: the keyed check (no table) expects the RST,ACK
+// to acknowledge the data too, also from a fixed source port (-g), where the ack names the try.
+TEST(Correlator, KeyedProbesWithDataAreAcknowledgedWithIt) {
+    for (const Port fixed : {Port{}, Port{53}}) {
+        const ScannerIdentity me{kScanner, Port{40000}, 3, 1, fixed};
+        const Correlator correlator{me, CookieKey{1, 2}, {&syn_kind()}, EchoCheck::keyed, 40};
+        const Probe probe = correlator.probe_for(Target{kTarget, Port{80}, 0, 0}, 0, 1, 7);
+        EXPECT_EQ(probe.data_length, 40);
+        const std::uint16_t to = probe.sport.value();
+        const auto rst = identify(correlator, reply(probe.seq + 41, kRstAck, to));
+        ASSERT_TRUE(rst) << fixed.value();
+        EXPECT_EQ(rst->try_no, 1);
+        EXPECT_FALSE(identify(correlator, reply(probe.seq + 1, kRstAck, to)));
+        EXPECT_TRUE(identify(correlator, reply(probe.seq + 1, kSynAck, to)));
+    }
+}
+
 // The same for a FIN with data: SEG.LEN = 1 (FIN) + 20.
 TEST(Correlator, ARstToAFinWithDataAcknowledgesItsData) {
     Correlator correlator = recorded(*probe_kind_by_letter('F'));

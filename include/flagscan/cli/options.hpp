@@ -71,6 +71,9 @@ struct ScanConfig {
     std::optional<Ipv4> source;              // -S
     std::optional<Port> source_port;         // -g
     std::optional<std::uint8_t> ttl;         // --ttl; none: 64 (raw probes)
+    std::size_t fragment_data = 0;           // -f 8, -ff 16, --mtu N: data bytes per IP fragment; 0: unfragmented
+    std::optional<std::uint16_t> data_length;  // --data-length: random bytes in every TCP/UDP/ICMP probe (none: UDP payloads)
+    bool badsum = false;                     // --badsum: TCP/UDP checksums wrong on purpose
     Timing timing;
     std::uint64_t seed = 0;
     bool seed_given = false;

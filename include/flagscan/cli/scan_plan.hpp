@@ -1,9 +1,11 @@
 // ScanPlan: which probe kinds a command line sends, to which ports: the lanes of a target set.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "flagscan/cli/options.hpp"
+#include "flagscan/probe/probe_builder.hpp"
 #include "flagscan/targets/services.hpp"
 #include "flagscan/targets/target_set.hpp"
 
@@ -30,5 +32,12 @@ ScanPlan arp_discovery_plan();
 // Host discovery without root: connect() to 80 and 443 (a refused connection proves the host
 // is up as well as an accepted one), read with the SYN ping's rows.
 ScanPlan connect_discovery_plan();
+
+// How the raw probes of a scan are shaped: --ttl, --data-length (random bytes from the scan's
+// seed), --badsum; `mac` is the interface's, for ARP.
+ProbeShape probe_shape(const ScanConfig& config, MacAddress mac);
+
+// What the shaping options do to the probes, one sentence each, for --explain (none: empty).
+std::vector<std::string> shaping_sentences(const ScanConfig& config);
 
 }  // namespace flagscan

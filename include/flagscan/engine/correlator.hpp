@@ -95,8 +95,10 @@ public:
     };
 
     // kinds[lane]: the probe kind each lane sends.
+    // tcp_data_length: the data bytes our TCP probes carry (--data-length), which a RST,ACK to
+    // them acknowledges beside the SYN or FIN (RFC 793 3.3: SEG.LEN).
     Correlator(const ScannerIdentity& me, const CookieKey& key, std::vector<const ProbeKind*> kinds,
-               EchoCheck check = EchoCheck::keyed);
+               EchoCheck check = EchoCheck::keyed, std::uint16_t tcp_data_length = 0);
 
     // The probe fields that carry the cookie (and, with a fixed source port, the source port),
     // for the sender.
@@ -203,6 +205,7 @@ private:
     CookieKey cookie_;
     std::vector<const ProbeKind*> kinds_;
     EchoCheck check_;
+    std::uint16_t tcp_data_length_ = 0;
     // EchoCheck::recorded: the latest tries of each probe (older ones are unlikely to be
     // answered after four more were sent, and matching them would need a list per probe).
     struct RecentTries {

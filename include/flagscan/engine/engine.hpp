@@ -41,6 +41,7 @@ struct EngineConfig {
     Shard shard{};                // the part of that walk this process runs (--shard I/N)
     Micros delivery_slack = 0;    // how late the frame source may hand a reply over (capture batching)
     EchoCheck echo = EchoCheck::keyed;  // recorded: a replay, whose probes come from a capture
+    std::uint16_t tcp_data_length = 0;  // --data-length: the data bytes every TCP probe carries
     // Continue an interrupted scan (same targets and seed): its Results hold the verdicts restored
     // from the resume file, which are never sent again.
     std::optional<ResumePoint> resume;

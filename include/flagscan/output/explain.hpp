@@ -2,6 +2,8 @@
 #pragma once
 
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "flagscan/engine/results.hpp"
 #include "flagscan/output/report.hpp"
@@ -15,6 +17,8 @@ struct ExplainContext {
     // The verdicts were re-derived from a capture: its sender is "the scanner" (flagscan's own
     // waits are not what the capture shows), and silence lasted until the capture's end.
     bool replay = false;
+    // What the probe-shaping options (-f, --data-length, --badsum) did to the probes, a sentence each.
+    std::vector<std::string> shaping{};
 };
 
 // Every row of the kind's rule table, with the RFC rule or stack behaviour behind it.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -17,7 +18,20 @@ struct ProbeShape {
     std::uint16_t window = 1024;  // what nmap's raw SYN uses
     std::uint16_t mss = 1460;     // 0: no options
     MacAddress source_mac{};      // ARP probes: our interface's address
+    // --data-length: bytes appended to every TCP, UDP and ICMP probe; UDP sends them instead of
+    // its protocol payloads (nmap). None: TCP and ICMP bare, UDP with the payload table's.
+    std::optional<std::vector<std::uint8_t>> data{};
+    bool badsum = false;          // --badsum: TCP and UDP checksums wrong on purpose (wrong_checksum)
 };
+
+// --badsum's checksum: CORRECT with its low byte inverted, or the high one when that would give 0.
+// Why this rule: a receiver adds the field into its one's-complement sum, where 0x0000 and 0xffff
+// are the same number (RFC 1071), and a UDP checksum of 0 means "none" (RFC 768): the value
+// returned is neither the correct one, nor its other spelling, nor 0.
+std::uint16_t wrong_checksum(std::uint16_t correct);
+
+// N bytes for --data-length, the same for the same seed (so an offline run is reproducible).
+std::vector<std::uint8_t> random_data(std::size_t n, std::uint64_t seed);
 
 class ProbeBuilder {
 public:
@@ -39,7 +53,7 @@ private:
         std::uint8_t protocol = 0;
         std::vector<std::uint8_t> bytes;  // IPv4 header + transport header (+ ICMP data)
     };
-    ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads);
+    ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads, bool badsum);
     std::size_t build_tcp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
     std::size_t build_udp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
     std::size_t build_icmp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
@@ -47,6 +61,7 @@ private:
 
     std::vector<Lane> lanes_;
     const UdpPayloads* payloads_ = nullptr;
+    bool badsum_ = false;
     std::size_t max_size_ = 0;
 };
 

@@ -1,0 +1,100 @@
+// Live probe shaping against the namespace lab: -f, -ff, --mtu 16 and --data-length keep every
+// port's state and reason as layout.conf says (the fragments seen on the veth by tcpdump);
+// --badsum leaves no port open: nothing answers at all.
+#include "live_support.hpp"
+
+namespace flagscan::live {
+namespace {
+
+constexpr int kNamespaceHost = 2;  // 10.77.ID.2, the namespace side of the veth
+
+// Every port the layout gives a role (TCP or UDP), and closed ones beside them.
+std::set<int> layout_ports(const std::set<int>& open, const std::set<int>& rejected, const std::set<int>& dropped) {
+    std::set<int> ports{7, 9, 1000, 1001, 1002, 1005, 1009, 1010, 40000};
+    for (const auto* role : {&open, &rejected, &dropped}) ports.insert(role->begin(), role->end());
+    return ports;
+}
+
+class Shaping : public LabTest {
+protected:
+    static std::set<int> tcp_ports() { return layout_ports(layout().open_tcp, layout().rejected_tcp, layout().dropped_tcp); }
+    static std::set<int> udp_ports() { return layout_ports(layout().open_udp, layout().rejected_udp, layout().dropped_udp); }
+    static std::string target() { return lab_address(kNamespaceHost); }
+
+    static VerdictMap expected(const std::set<int>& ports, bool udp) {
+        VerdictMap want;
+        for (const int port : ports)
+            want[{target(), port}] = udp ? expected_udp_verdict(layout(), port, false) : expected_syn_verdict(layout(), port, false);
+        return want;
+    }
+
+    // `flagscan KIND PORTS -Pn -n --all-ports SHAPING TARGET`: exit 0, readable lines.
+    static Scan shaped(const std::string& kind, const std::set<int>& ports, const std::vector<std::string>& shaping) {
+        std::vector<std::string> args{kind, "-p", port_argument({ports.begin(), ports.end()}), "-Pn", "-n", "--all-ports"};
+        args.insert(args.end(), shaping.begin(), shaping.end());
+        Scan result = scan(args, target());
+        EXPECT_TRUE(result.process.exited() && result.process.exit_code == 0) << result.process.describe();
+        EXPECT_TRUE(result.output.errors.empty()) << "unreadable output lines, first: " << result.output.errors.front();
+        return result;
+    }
+
+    static void expect_layout(const Scan& result, const VerdictMap& want) {
+        std::vector<PortKey> duplicates;
+        const std::string differences = describe_differences(want, verdicts_of(result.output, duplicates));
+        EXPECT_TRUE(duplicates.empty());
+        EXPECT_TRUE(differences.empty()) << "scan differs from layout.conf:\n" << differences;
+    }
+};
+
+// How many of a capture's packets are IP fragments (MF set or a non-zero offset), by tcpdump.
+int fragments_in(const std::string& pcap) {
+    const auto r = testsupport::run_process({"tcpdump", "-n", "-r", pcap, "ip[6:2] & 0x3fff != 0"}, std::chrono::seconds(30));
+    return static_cast<int>(std::count(r.out.begin(), r.out.end(), '\n'));
+}
+
+// -f, -ff, --mtu 16: each SYN in pieces on the veth (the host did not put them back together on
+// the way out), and every state and reason as unfragmented.
+TEST_F(Shaping, SynInFragmentsMatchesLayout) {
+    if (!in_path("tcpdump")) GTEST_SKIP() << "tcpdump is not installed";
+    std::string error;
+    const std::string iface = lab_host_interface(error);
+    ASSERT_FALSE(iface.empty()) << error;
+    for (const auto& option : std::vector<std::vector<std::string>>{{"-f"}, {"-ff"}, {"--mtu", "16"}}) {
+        SCOPED_TRACE(option.front());
+        const TempDir dir;
+        const std::string pcap = dir.path() + "/wire.pcap";
+        Tcpdump capture(iface, pcap, dir.path() + "/tcpdump.log");
+        ASSERT_TRUE(capture.error().empty()) << capture.error();
+        const auto result = shaped("-sS", tcp_ports(), option);
+        capture.stop();
+        expect_layout(result, expected(tcp_ports(), false));
+        EXPECT_GE(fragments_in(pcap), 2 * static_cast<int>(tcp_ports().size())) << "no fragments on the wire";
+    }
+}
+
+// UDP's cookie is in the IP id, which every fragment keeps and the ICMP error quotes.
+TEST_F(Shaping, UdpInFragmentsMatchesLayout) {
+    expect_layout(shaped("-sU", udp_ports(), {"-f"}), expected(udp_ports(), true));
+}
+
+TEST_F(Shaping, DataLengthKeepsStates) {
+    expect_layout(shaped("-sS", tcp_ports(), {"--data-length", "40"}), expected(tcp_ports(), false));
+    expect_layout(shaped("-sU", udp_ports(), {"--data-length", "8"}), expected(udp_ports(), true));
+}
+
+// RFC 1122 4.2.2.7 / 4.1.3.4: the target's stack drops every probe unread. Nothing answers at
+// all, not even the nftables reject rules: Linux's reject checks the checksum of the packet it
+// would quote (nf_send_unreach) and stays silent. TCP ports: filtered, UDP: open|filtered.
+TEST_F(Shaping, BadsumLeavesNoPortOpen) {
+    for (const bool udp : {false, true}) {
+        SCOPED_TRACE(udp ? "-sU" : "-sS");
+        const auto ports = udp ? udp_ports() : tcp_ports();
+        const auto result = shaped(udp ? "-sU" : "-sS", ports, {"--badsum", "--max-retries", "1"});
+        VerdictMap want;
+        for (const int port : ports) want[{target(), port}] = Verdict{udp ? "open|filtered" : "filtered", "no-response"};
+        expect_layout(result, want);
+    }
+}
+
+}  // namespace
+}  // namespace flagscan::live
