@@ -49,7 +49,7 @@ inline Bytes packet6(const Ipv6& src, const Ipv6& dst, std::vector<Extension> ch
                      const Bytes& payload, std::uint8_t hop_limit = 64) {
     std::size_t length = payload.size();
     for (const auto& e : chain) length += e.bytes.size();
-    Bytes out(40, 0);
+    Bytes out(8, 0);  // the addresses follow
     put_be32(out, 0, 0x6000'0000u | (0x2au << 20) | 0x12345u);  // traffic class 0x2a, flow label 0x12345
     put_be16(out, 4, static_cast<std::uint16_t>(length));
     out[6] = chain.empty() ? upper : chain.front().type;
