@@ -67,7 +67,9 @@ std::optional<Ipv4Header> parse_ip_header(ByteView bytes, bool verify_checksum) 
     return ip;
 }
 
-std::optional<TcpHeader> parse_tcp(ByteView bytes) {
+}  // namespace
+
+std::optional<TcpHeader> decode_tcp_segment(ByteView bytes) {
     if (!bytes.fits(0, 20)) return std::nullopt;
     TcpHeader tcp;
     tcp.sport = Port{*bytes.be16(0)};
@@ -86,7 +88,7 @@ std::optional<TcpHeader> parse_tcp(ByteView bytes) {
     return tcp;
 }
 
-std::optional<UdpHeader> parse_udp(ByteView bytes) {
+std::optional<UdpHeader> decode_udp_datagram(ByteView bytes) {
     if (!bytes.fits(0, 8)) return std::nullopt;
     UdpHeader udp{Port{*bytes.be16(0)}, Port{*bytes.be16(2)}, *bytes.be16(4), *bytes.be16(6)};
     for (std::size_t i = 0; i < UdpHeader::kHeadBytes; ++i) {
@@ -98,24 +100,31 @@ std::optional<UdpHeader> parse_udp(ByteView bytes) {
     return udp;
 }
 
+// RFC 792 (ICMP) and RFC 4443 4.1 (ICMPv6): a query's identifier and sequence at bytes 4-7;
+// TCP (RFC 793 3.1) and UDP (RFC 768): the ports at 0-3, TCP's sequence number at 4-7.
+std::optional<QuotedTransport> decode_quoted_transport(std::uint8_t protocol, ByteView transport) {
+    if (protocol == ipproto::icmp || protocol == ipproto::icmpv6) {
+        if (!transport.fits(0, 8)) return std::nullopt;
+        return QuotedTransport{Port{}, Port{}, std::nullopt, *transport.u8(0), *transport.be16(4), *transport.be16(6)};
+    }
+    if (!transport.fits(0, 4)) return std::nullopt;
+    QuotedTransport fields{Port{*transport.be16(0)}, Port{*transport.be16(2)}, std::nullopt};
+    if (protocol == ipproto::tcp) fields.tcp_seq = transport.be32(4);
+    return fields;
+}
+
+namespace {
+
 // The quoted datagram: its IP header (not checksum-verified: routers may have altered it,
 // RFC 1812 4.3.2.3) and the first 8 bytes of its transport header, which hold both ports.
 std::optional<QuotedProbe> parse_quote(ByteView quote) {
     auto ip = parse_ip_header(quote, false);
     if (!ip || ip->later_fragment) return std::nullopt;
     auto transport = quote.from(ip->header_length);
-    if (!transport || !transport->fits(0, 4)) return std::nullopt;
-    if (ip->protocol == ipproto::icmp) {
-        if (!transport->fits(0, 8)) return std::nullopt;
-        QuotedProbe probe{*ip, Port{}, Port{}, std::nullopt};
-        probe.query_type = *transport->u8(0);
-        probe.query_id = *transport->be16(4);
-        probe.query_seq = *transport->be16(6);
-        return probe;
-    }
-    QuotedProbe probe{*ip, Port{*transport->be16(0)}, Port{*transport->be16(2)}, std::nullopt};
-    if (ip->protocol == ipproto::tcp) probe.tcp_seq = transport->be32(4);
-    return probe;
+    if (!transport) return std::nullopt;
+    auto fields = decode_quoted_transport(ip->protocol, *transport);
+    if (!fields) return std::nullopt;
+    return QuotedProbe{*fields, *ip};
 }
 
 std::optional<IcmpHeader> parse_icmp(ByteView bytes) {
@@ -203,8 +212,8 @@ std::optional<DecodedPacket> decode_ipv4(ByteView packet) {
     auto payload = packet.first(ip->total_length).from(ip->header_length);
     if (!payload) return out;
     switch (ip->protocol) {
-        case ipproto::tcp: out.tcp = parse_tcp(*payload); break;
-        case ipproto::udp: out.udp = parse_udp(*payload); break;
+        case ipproto::tcp: out.tcp = decode_tcp_segment(*payload); break;
+        case ipproto::udp: out.udp = decode_udp_datagram(*payload); break;
         case ipproto::icmp: out.icmp = parse_icmp(*payload); break;
         default: break;
     }
@@ -247,6 +256,14 @@ std::optional<MacAddress> link_source(LinkType link, ByteView frame) {
     return mac;
 }
 
+std::optional<LinkPacket> link_packet(LinkType link, ByteView frame, std::uint16_t type) {
+    auto payload = link_payload(link, frame);
+    if (!payload || payload->ethertype != type) return std::nullopt;
+    auto packet = frame.from(payload->offset);
+    if (!packet) return std::nullopt;
+    return LinkPacket{*packet, static_cast<std::uint16_t>(payload->offset), link_source(link, frame)};
+}
+
 std::optional<DecodedPacket> decode_frame(LinkType link, ByteView frame) {
     if (link == LinkType::ethernet) {
         if (auto arp = decode_arp(frame)) {
@@ -254,16 +271,7 @@ std::optional<DecodedPacket> decode_frame(LinkType link, ByteView frame) {
             return arp;
         }
     }
-    auto payload = link_payload(link, frame);
-    if (!payload || payload->ethertype != ethertype::ipv4) return std::nullopt;
-    auto packet = frame.from(payload->offset);
-    if (!packet) return std::nullopt;
-    auto decoded = decode_ipv4(*packet);
-    if (decoded) {
-        decoded->link_header = static_cast<std::uint16_t>(payload->offset);
-        decoded->link_src = link_source(link, frame);
-    }
-    return decoded;
+    return decode_link_packet(link, frame, ethertype::ipv4, decode_ipv4);
 }
 
 }  // namespace flagscan

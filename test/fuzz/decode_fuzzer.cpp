@@ -2,8 +2,10 @@
 //
 // The input's first byte picks the link type; the rest is a captured frame. The frame is
 // decoded (decode_frame, then decode_ipv4 on the same bytes), and whatever decodes is handed to
-// a Correlator's cookie check and, when it passes, to the SYN rule table. The whole input is
-// also read as text by the command-line parsers: --scanflags, a dotted quad, -p, and targets
+// a Correlator's cookie check and, when it passes, to the SYN rule table. The same bytes go
+// through the IPv6 decoder (decode_frame6, decode_ipv6, ipv6_payload and its checksum). The whole
+// input is also read as text by the command-line parsers: --scanflags, a dotted quad, an IPv6
+// address (whose RFC 5952 text must parse back to it), prefix and range, -p, and targets
 // (split on whitespace, as -iL does) with a resolver that resolves nothing: no DNS, ever.
 #include <algorithm>
 #include <array>
@@ -18,9 +20,12 @@
 
 #include "flagscan/engine/correlator.hpp"
 #include "flagscan/net/bytes.hpp"
+#include "flagscan/net/checksum.hpp"
 #include "flagscan/net/decode.hpp"
+#include "flagscan/net/decode6.hpp"
 #include "flagscan/net/text.hpp"
 #include "flagscan/net/ipv4.hpp"
+#include "flagscan/net/ipv6.hpp"
 #include "flagscan/net/tcp_flags.hpp"
 #include "flagscan/probe/cookie.hpp"
 #include "flagscan/probe/probe_kind.hpp"
@@ -48,6 +53,37 @@ std::uint64_t fold(const DecodedPacket& p) {
     return sum;
 }
 
+std::uint64_t fold6(const Ipv6Header& ip) {
+    std::uint64_t sum = ip.src.high() ^ ip.src.low() ^ ip.dst.low() ^ ip.hop_limit ^ ip.traffic_class ^ ip.flow_label ^
+                        ip.payload_length ^ ip.next_header ^ ip.header_length ^ (ip.later_fragment() ? 1u : 0u);
+    for (std::size_t i = 0; i < ip.extension_count; ++i) sum ^= ip.extensions[i].type ^ ip.extensions[i].length;
+    if (ip.fragment) sum ^= ip.fragment->offset ^ ip.fragment->id ^ (ip.fragment->more ? 1u : 0u);
+    return sum;
+}
+
+std::uint64_t fold6(const DecodedPacket6& p) {
+    std::uint64_t sum = fold6(p.ip) ^ p.link_header;
+    if (p.tcp) sum ^= p.tcp->sport.value() ^ p.tcp->seq ^ p.tcp->ack ^ p.tcp->flags.bits() ^ p.tcp->options.size;
+    if (p.udp) sum ^= p.udp->dport.value() ^ p.udp->length ^ p.udp->head_length;
+    if (p.icmp6) {
+        const Icmp6Header& icmp = *p.icmp6;
+        sum ^= icmp.type ^ icmp.code ^ icmp.id ^ icmp.seq ^ icmp.mtu ^ icmp.pointer ^ icmp.checksum;
+        if (icmp.quoted) sum ^= fold6(icmp.quoted->ip) ^ icmp.quoted->dport.value() ^ icmp.quoted->tcp_seq.value_or(0);
+        if (icmp.neighbor) sum ^= icmp.neighbor->target.low() ^ (icmp.neighbor->link_address ? 1u : 0u);
+    }
+    return sum;
+}
+
+void decode_as_ipv6(LinkType link, ByteView frame) {
+    volatile std::uint64_t sink = 0;
+    if (auto packet = decode_frame6(link, frame)) sink = sink ^ fold6(*packet);
+    if (auto packet = decode_ipv6(frame)) {
+        sink = sink ^ fold6(*packet);
+        if (auto upper = ipv6_payload(frame))
+            sink = sink ^ transport_checksum(packet->ip.src, packet->ip.dst, packet->ip.next_header, upper->span());
+    }
+}
+
 // The kinds of the fuzzed correlator's lanes.
 const std::array<const ProbeKind*, 5> kLaneKinds{&syn_kind(), &udp_kind(), &ping_echo_kind(), &ping_timestamp_kind(),
                                                 &ping_arp_kind()};
@@ -71,6 +107,7 @@ void decode(const std::uint8_t* data, std::size_t size) {
     const ByteView frame{std::span<const std::uint8_t>(data + 1, size - 1)};
     if (auto packet = decode_frame(link, frame)) check_packet(correlator, *packet);
     if (auto packet = decode_ipv4(frame)) check_packet(correlator, *packet);
+    decode_as_ipv6(link, frame);
 }
 
 // Words separated by whitespace, as -iL reads a target file (the parser trims these six too).
@@ -144,9 +181,24 @@ std::uint64_t expansion_bound(std::string_view word) {
     return bound * (octets[last] ? runs(*octets[last]) : 128);
 }
 
+// RFC 5952 text is one of the RFC 4291 forms: it must parse back to the same address.
+void parse_ipv6_text(std::string_view text) {
+    if (auto ip = Ipv6::parse(text)) {
+        const auto again = Ipv6::parse(ip->str());
+        if (!again || *again != *ip) __builtin_trap();
+    }
+    if (auto prefix = parse_ipv6_prefix(text)) {
+        if (!prefix->contains(prefix->last()) || prefix->host_count() == 0) __builtin_trap();
+    }
+    if (auto range = parse_ipv6_range(text)) {
+        if (range->last < range->first || range->host_count() == 0) __builtin_trap();
+    }
+}
+
 void parse_text(std::string_view text) {
     if (auto flags = TcpFlags::parse(text)) (void)flags->str();
     if (auto ip = Ipv4::parse(text)) (void)ip->str();
+    parse_ipv6_text(text);
     if (auto ports = parse_ports(text)) (void)ports->size();
     if (auto spec = parse_port_spec(text)) (void)spec->udp.size();
     if (auto payloads = UdpPayloads::parse(text)) (void)payloads->for_port(Port{53}).size();

@@ -31,8 +31,12 @@ struct LinkPayload {
 // nullopt when the frame is too short for its link header or names no protocol we know.
 std::optional<LinkPayload> link_payload(LinkType link, ByteView frame);
 
+// IANA protocol numbers, which IPv6 uses as Next Header values too (RFC 8200 4).
 namespace ipproto {
 inline constexpr std::uint8_t icmp = 1, tcp = 6, udp = 17;
+// IPv6 extension headers (RFC 8200 4.3-4.7), IPsec (RFC 4303 ESP, RFC 4302 AH), ICMPv6 (RFC 4443).
+inline constexpr std::uint8_t hop_by_hop = 0, routing = 43, fragment = 44, esp = 50, ah = 51, icmpv6 = 58,
+                              no_next_header = 59, destination_options = 60;
 // Not an IP protocol: ARP (RFC 826), which flagscan's discovery sends on the link. A decoded
 // ARP packet carries it in ip.protocol, with the sender's address in ip.src and the target's in ip.dst.
 inline constexpr std::uint8_t arp = 254;
@@ -94,16 +98,20 @@ struct UdpHeader {
     std::uint8_t head_length = 0;
 };
 
-// The probe an ICMP error quotes (RFC 792: the IP header plus at least 8 bytes of its data).
-struct QuotedProbe {
-    Ipv4Header ip;
+// What an ICMP or ICMPv6 error's quote shows of the probe's transport header.
+struct QuotedTransport {
     Port sport;
     Port dport;
     std::optional<std::uint32_t> tcp_seq;  // present when the quote reaches bytes 4-7 of TCP
-    // A quoted ICMP query (echo, timestamp): its type, identifier and sequence (ports stay 0).
+    // A quoted ICMP or ICMPv6 query (echo, timestamp): its type, identifier and sequence (ports stay 0).
     std::uint8_t query_type = 0;
     std::uint16_t query_id = 0;
     std::uint16_t query_seq = 0;
+};
+
+// The probe an ICMP error quotes (RFC 792: the IP header plus at least 8 bytes of its data).
+struct QuotedProbe : QuotedTransport {
+    Ipv4Header ip;
 };
 
 struct IcmpHeader {
@@ -114,16 +122,21 @@ struct IcmpHeader {
     std::optional<QuotedProbe> quoted;  // for errors (types 3, 4, 5, 11, 12) that quote enough
 };
 
-struct DecodedPacket {
-    Ipv4Header ip;
+// What an IPv4 and an IPv6 packet decode to alike: where the IP header began in its frame, who
+// put the frame on the link, and the TCP or UDP header (read by the same functions for both).
+struct DecodedTransport {
     std::uint16_t link_header = 0;  // bytes before the IP header in the frame it came from
     std::optional<TcpHeader> tcp;
     std::optional<UdpHeader> udp;
-    std::optional<IcmpHeader> icmp;
-    std::optional<ArpHeader> arp;  // ip then holds only src, dst and protocol (ipproto::arp)
     // The link layer's sender address where the frame names one (Ethernet; Linux cooked v1 and v2
     // with a 6-byte address): the machine that put it on this link (a router for routed traffic).
     std::optional<MacAddress> link_src;
+};
+
+struct DecodedPacket : DecodedTransport {
+    Ipv4Header ip;
+    std::optional<IcmpHeader> icmp;
+    std::optional<ArpHeader> arp;  // ip then holds only src, dst and protocol (ipproto::arp)
 };
 
 namespace icmp_type {
@@ -145,6 +158,39 @@ std::optional<ByteView> ipv4_payload(ByteView packet);
 // A TCP segment's options: bytes 20 up to its data offset (RFC 793 3.1). nullopt when the data
 // offset is below 5 or reaches past the segment.
 std::optional<ByteView> tcp_options(ByteView segment);
+
+// A TCP header (RFC 793 3.1) at the start of `segment`, options copied; nullopt under 20 bytes.
+// IPv4 and IPv6 decoding both read TCP through this.
+std::optional<TcpHeader> decode_tcp_segment(ByteView segment);
+// A UDP header (RFC 768) and the payload's first bytes; nullopt under 8 bytes.
+std::optional<UdpHeader> decode_udp_datagram(ByteView datagram);
+// The start of a quoted transport header of `protocol`: the ICMP or ICMPv6 query's type, id and
+// seq (8 bytes needed), otherwise both ports (4 bytes) and, for TCP, the sequence number when the
+// quote reaches it. nullopt when too short.
+std::optional<QuotedTransport> decode_quoted_transport(std::uint8_t protocol, ByteView transport);
+
+// The network-layer packet a frame carries when its link header names `type` (an EtherType).
+struct LinkPacket {
+    ByteView packet;
+    std::uint16_t offset = 0;              // bytes of link header (and tags) before it
+    std::optional<MacAddress> link_src;    // as DecodedPacket::link_src
+};
+std::optional<LinkPacket> link_packet(LinkType link, ByteView frame, std::uint16_t type);
+
+// The frame's packet of EtherType `type` through `decode` (decode_ipv4, decode_ipv6), its result
+// told the link header's length and sender: what decode_frame and decode_frame6 share.
+template <class Decode>
+auto decode_link_packet(LinkType link, ByteView frame, std::uint16_t type, Decode decode)
+    -> decltype(decode(ByteView{})) {
+    auto carried = link_packet(link, frame, type);
+    if (!carried) return std::nullopt;
+    auto decoded = decode(carried->packet);
+    if (decoded) {
+        decoded->link_header = carried->offset;
+        decoded->link_src = carried->link_src;
+    }
+    return decoded;
+}
 
 // Strips the link header, then decode_ipv4; an Ethernet ARP frame gives a packet with `arp`
 // set. nullopt for other frames.
