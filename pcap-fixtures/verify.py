@@ -191,14 +191,15 @@ def main():
     if args.live:
         if verdict_lines(args.live) != verdict_lines(args.replay):
             fail(f"replay output differs from the live scan's {args.live}")
-        print("ok: replay's host and port lines are byte for byte the live scan's -oJ")
+        print("ok: replay's host and port lines are byte for byte the live scan's -oJ (in any order)")
 
 
 def verdict_lines(path):
-    """The host and port lines of a -oJ file: a live scan's also has a "scan" line first (its seed,
-    targets and shard, for merge) and a "summary" line last, which a replay has no value for."""
+    """The host and port lines of a -oJ file, sorted: a live scan writes each host as it finishes,
+    a replay in address order. A live scan's also has a "scan" line first (its seed, targets and
+    shard, for merge) and a "summary" line last, which a replay has no value for."""
     with open(path, "rb") as f:
-        return [line for line in f if json.loads(line).get("type") not in ("scan", "summary")]
+        return sorted(line for line in f if json.loads(line).get("type") not in ("scan", "summary"))
 
 
 if __name__ == "__main__":
