@@ -197,9 +197,11 @@ def main():
 def verdict_lines(path):
     """The host and port lines of a -oJ file, sorted: a live scan writes each host as it finishes,
     a replay in address order. A live scan's also has a "scan" line first (its seed, targets and
-    shard, for merge) and a "summary" line last, which a replay has no value for."""
+    shard, for merge) and a "summary" line last, which a replay has no value for. A host line's
+    reason "user-set" is the live command's -Pn, which no packet in the capture shows."""
     with open(path, "rb") as f:
-        return sorted(line for line in f if json.loads(line).get("type") not in ("scan", "summary"))
+        lines = [line for line in f if json.loads(line).get("type") not in ("scan", "summary")]
+    return sorted(line.replace(b'"reason":"user-set",', b"") if b'"status"' in line else line for line in lines)
 
 
 if __name__ == "__main__":
