@@ -1,5 +1,6 @@
 // The probe templates: built with libnet once per scan and lane, then only patched per probe.
 #include "flagscan/probe/probe_builder.hpp"
+#include "flagscan/probe/probe_template.hpp"
 #include "flagscan/probe/raw_packet.hpp"
 
 #include <libnet.h>
@@ -15,13 +16,8 @@
 #include "flagscan/net/decode.hpp"
 
 namespace flagscan {
-namespace {
 
-// RAII for a libnet context.
-struct LibnetDeleter {
-    void operator()(libnet_t* l) const { libnet_destroy(l); }
-};
-using LibnetHandle = std::unique_ptr<libnet_t, LibnetDeleter>;
+namespace {
 
 constexpr std::size_t kIpHeader = 20;
 constexpr std::size_t kOffIpLen = 2, kOffIpId = 4, kOffIpSum = 10, kOffIpSrc = 12, kOffIpDst = 16;
@@ -29,7 +25,10 @@ constexpr std::size_t kOffSport = 0, kOffDport = 2, kOffSeq = 4, kOffAck = 8, kO
 constexpr std::size_t kOffUdpLen = 4, kOffUdpSum = 6;
 constexpr std::size_t kOffIcmpSum = 2, kOffIcmpId = 4, kOffIcmpSeq = 6;
 
-// Joins the blocks built in `l` into the bytes of one packet.
+}  // namespace
+
+void LibnetDeleter::operator()(libnet_t* l) const { libnet_destroy(l); }
+
 Result<std::vector<std::uint8_t>> coalesce(libnet_t* l) {
     std::uint8_t* packet = nullptr;
     std::uint32_t size = 0;
@@ -38,6 +37,47 @@ Result<std::vector<std::uint8_t>> coalesce(libnet_t* l) {
     libnet_adv_free_packet(l, packet);
     return bytes;
 }
+
+Result<LibnetHandle> construction_context() {
+    std::array<char, LIBNET_ERRBUF_SIZE> errbuf{};
+    LibnetHandle l{libnet_init(LIBNET_NONE, nullptr, errbuf.data())};
+    if (!l) return Error{std::string("libnet: ") + errbuf.data()};
+    return l;
+}
+
+Result<std::uint32_t> build_tcp_header(libnet_t* l, const ProbeKind& kind, const ProbeShape& shape) {
+    std::array<std::uint8_t, 4> mss{2, 4, static_cast<std::uint8_t>(shape.mss >> 8), static_cast<std::uint8_t>(shape.mss)};
+    const bool with_mss = shape.mss != 0;
+    if (with_mss && libnet_build_tcp_options(mss.data(), mss.size(), l, 0) == -1) return Error{libnet_geterror(l)};
+    const std::uint32_t tcp_len = LIBNET_TCP_H + (with_mss ? mss.size() : 0);
+    if (libnet_build_tcp(0, 0, 0, 0, kind.flags.bits(), shape.window, 0, 0, tcp_len, nullptr, 0, l, 0) == -1)
+        return Error{libnet_geterror(l)};
+    return tcp_len;
+}
+
+void append_data(std::vector<std::uint8_t>& bytes, const ProbeKind& kind, const ProbeShape& shape) {
+    if (shape.data && kind.protocol != ipproto::arp) bytes.insert(bytes.end(), shape.data->begin(), shape.data->end());
+}
+
+void patch_tcp(const Probe& probe, std::span<std::uint8_t> tcp) {
+    put_be16(tcp, kOffSport, probe.sport.value());
+    put_be16(tcp, kOffDport, probe.dport.value());
+    put_be32(tcp, kOffSeq, probe.seq);
+    put_be32(tcp, kOffAck, probe.ack);
+}
+
+void patch_udp(const Probe& probe, std::span<std::uint8_t> udp) {
+    put_be16(udp, kOffSport, probe.sport.value());
+    put_be16(udp, kOffDport, probe.dport.value());
+    put_be16(udp, kOffUdpLen, static_cast<std::uint16_t>(udp.size()));
+}
+
+std::uint16_t udp_checksum_field(std::uint16_t sum, bool badsum) {
+    const std::uint16_t sent = sum == 0 ? 0xffff : sum;
+    return badsum ? wrong_checksum(sent) : sent;
+}
+
+namespace {
 
 // Builds the IPv4 header over whatever transport block is already in `l`, then joins the blocks.
 Result<std::vector<std::uint8_t>> finish_ipv4(libnet_t* l, std::uint32_t transport_len, std::uint8_t protocol,
@@ -51,13 +91,9 @@ Result<std::vector<std::uint8_t>> finish_ipv4(libnet_t* l, std::uint32_t transpo
 }
 
 Result<std::vector<std::uint8_t>> build_tcp_template(libnet_t* l, const ProbeKind& kind, const ProbeShape& shape) {
-    std::array<std::uint8_t, 4> mss{2, 4, static_cast<std::uint8_t>(shape.mss >> 8), static_cast<std::uint8_t>(shape.mss)};
-    const bool with_mss = shape.mss != 0;
-    if (with_mss && libnet_build_tcp_options(mss.data(), mss.size(), l, 0) == -1) return Error{libnet_geterror(l)};
-    const std::uint32_t tcp_len = LIBNET_TCP_H + (with_mss ? mss.size() : 0);
-    if (libnet_build_tcp(0, 0, 0, 0, kind.flags.bits(), shape.window, 0, 0, tcp_len, nullptr, 0, l, 0) == -1)
-        return Error{libnet_geterror(l)};
-    return finish_ipv4(l, tcp_len, IPPROTO_TCP, shape.ttl);
+    const auto tcp_len = build_tcp_header(l, kind, shape);
+    if (!tcp_len) return Error{tcp_len.error()};
+    return finish_ipv4(l, *tcp_len, IPPROTO_TCP, shape.ttl);
 }
 
 // The UDP header alone: the payload depends on the port and is appended per probe.
@@ -91,19 +127,6 @@ Result<std::vector<std::uint8_t>> build_arp_template(libnet_t* l, const ProbeSha
         libnet_build_ethernet(broadcast.data(), shape.source_mac.data(), ETHERTYPE_ARP, nullptr, 0, l, 0) == -1)
         return Error{libnet_geterror(l)};
     return coalesce(l);
-}
-
-Result<LibnetHandle> construction_context() {
-    std::array<char, LIBNET_ERRBUF_SIZE> errbuf{};
-    LibnetHandle l{libnet_init(LIBNET_NONE, nullptr, errbuf.data())};
-    if (!l) return Error{std::string("libnet: ") + errbuf.data()};
-    return l;
-}
-
-// --data-length's bytes after the transport header (and the ICMP header): the checksums computed
-// per probe cover them, the IP total length is written per probe. An ARP request has no data.
-void append_data(std::vector<std::uint8_t>& bytes, const ProbeKind& kind, const ProbeShape& shape) {
-    if (shape.data && kind.protocol != ipproto::arp) bytes.insert(bytes.end(), shape.data->begin(), shape.data->end());
 }
 
 Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const ProbeShape& shape) {
@@ -220,8 +243,8 @@ Result<std::vector<std::uint8_t>> build_raw_udp(const RawIp& ip, const RawUdp& u
     return finish_raw(std::move(bytes).value(), ip, kOffUdpSum, true);
 }
 
-ProbeBuilder::ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads, bool badsum)
-    : lanes_(std::move(lanes)), payloads_(payloads), badsum_(badsum) {
+ProbeBuilder::ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads, bool badsum, const AddressBook* book)
+    : lanes_(std::move(lanes)), payloads_(payloads), badsum_(badsum), book_(book) {
     const std::size_t payload = largest_payload(payloads_);
     for (const auto& lane : lanes_) {
         const std::size_t extra = lane.protocol == ipproto::udp ? payload : 0;
@@ -230,15 +253,15 @@ ProbeBuilder::ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads,
 }
 
 Result<ProbeBuilder> ProbeBuilder::create(std::span<const ProbeKind* const> kinds, const ProbeShape& shape,
-                                          const UdpPayloads* payloads) {
+                                          const UdpPayloads* payloads, const AddressBook* book) {
     std::vector<Lane> lanes;
     for (const ProbeKind* kind : kinds) {
-        auto bytes = build_template(*kind, shape);
+        auto bytes = book != nullptr ? build_template6(*kind, shape) : build_template(*kind, shape);
         if (!bytes) return Error{bytes.error()};
         lanes.push_back(Lane{kind->protocol, std::move(bytes).value()});
     }
     // --data-length replaces the UDP protocol payloads (nmap): its bytes are in the template.
-    return ProbeBuilder{std::move(lanes), shape.data ? nullptr : payloads, shape.badsum};
+    return ProbeBuilder{std::move(lanes), shape.data ? nullptr : payloads, shape.badsum, book};
 }
 
 Result<ProbeBuilder> ProbeBuilder::create(const ProbeKind& kind, const ProbeShape& shape) {
@@ -250,10 +273,7 @@ std::size_t ProbeBuilder::build_tcp(const Probe& probe, const Lane& lane, std::s
     const std::size_t total = lane.bytes.size();
     std::copy(lane.bytes.begin(), lane.bytes.end(), out.begin());
     auto tcp = out.subspan(kIpHeader, total - kIpHeader);
-    put_be16(tcp, kOffSport, probe.sport.value());
-    put_be16(tcp, kOffDport, probe.dport.value());
-    put_be32(tcp, kOffSeq, probe.seq);
-    put_be32(tcp, kOffAck, probe.ack);
+    patch_tcp(probe, tcp);
     put_be16(tcp, kOffTcpSum, 0);
     const std::uint16_t sum = transport_checksum(probe.src, probe.dst, ipproto::tcp, tcp);
     put_be16(tcp, kOffTcpSum, badsum_ ? wrong_checksum(sum) : sum);
@@ -269,13 +289,9 @@ std::size_t ProbeBuilder::build_udp(const Probe& probe, const Lane& lane, std::s
     std::copy(lane.bytes.begin(), lane.bytes.end(), out.begin());
     std::copy(payload.begin(), payload.end(), out.begin() + static_cast<std::ptrdiff_t>(lane.bytes.size()));
     auto udp = out.subspan(kIpHeader, total - kIpHeader);
-    put_be16(udp, kOffSport, probe.sport.value());
-    put_be16(udp, kOffDport, probe.dport.value());
-    put_be16(udp, kOffUdpLen, static_cast<std::uint16_t>(udp.size()));
+    patch_udp(probe, udp);
     put_be16(udp, kOffUdpSum, 0);
-    const std::uint16_t sum = transport_checksum(probe.src, probe.dst, ipproto::udp, udp);
-    const std::uint16_t sent = sum == 0 ? 0xffff : sum;
-    put_be16(udp, kOffUdpSum, badsum_ ? wrong_checksum(sent) : sent);
+    put_be16(udp, kOffUdpSum, udp_checksum_field(transport_checksum(probe.src, probe.dst, ipproto::udp, udp), badsum_));
     patch_ip(probe, out.first(kIpHeader), total);
     return total;
 }
@@ -305,6 +321,7 @@ std::size_t ProbeBuilder::build_arp(const Probe& probe, const Lane& lane, std::s
 
 std::size_t ProbeBuilder::build(const Probe& probe, std::span<std::uint8_t> out) const {
     const Lane& lane = lanes_[probe.lane < lanes_.size() ? probe.lane : 0];
+    if (book_ != nullptr) return build6(probe, lane, out);
     switch (lane.protocol) {
         case ipproto::udp: return build_udp(probe, lane, out);
         case ipproto::icmp: return build_icmp(probe, lane, out);
