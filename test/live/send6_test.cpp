@@ -129,10 +129,11 @@ TEST_F(Send6Lab, SynProbesThroughTheRawSink) {
     }
     for (const auto& target : {namespace_host(), subnet_host()}) {
         SCOPED_TRACE(target.str());
-        EXPECT_EQ(seen[{target, kOpen}], "syn-ack");
-        EXPECT_EQ(seen[{target, kClosed}], "rst");
-        EXPECT_EQ(seen[{target, kRejected}], "icmp6 1/1");
-        EXPECT_EQ(seen[{target, kDropped}], "");
+        const auto at = [&seen, &target](int port) { return seen[std::make_pair(target, port)]; };
+        EXPECT_EQ(at(kOpen), "syn-ack");
+        EXPECT_EQ(at(kClosed), "rst");
+        EXPECT_EQ(at(kRejected), "icmp6 1/1");
+        EXPECT_EQ(at(kDropped), "");
     }
 }
 
