@@ -137,6 +137,23 @@ TEST_F(Send6Lab, SynProbesThroughTheRawSink) {
     }
 }
 
+// --badsum over IPv6: the lab's kernel checks the TCP checksum (RFC 8200 8.1 makes it
+// mandatory) and drops our SYNs to an open and a closed port: nothing comes back.
+TEST_F(Send6Lab, BadsumSynsDrawNoReply) {
+    ProbeShape shape;
+    shape.badsum = true;
+    const ProbeKind* kinds[] = {&syn_kind()};
+    auto six = ProbeBuilder::create(kinds, shape, nullptr, &book_);
+    ASSERT_TRUE(six) << six.error();
+    const std::vector<Probe> probes{probe(target_key_, kOpen, 0), probe(target_key_, kClosed, 1)};
+    auto cap = capture();
+    ASSERT_TRUE(cap);
+    EXPECT_EQ(send(*six, probes).sent, probes.size());
+    for (const auto& reply : replies(*cap, 1000 * kMillisecond)) {
+        EXPECT_FALSE(reply.tcp && reply.ip.dst == us()) << "a reply from port " << reply.tcp->sport.value();
+    }
+}
+
 // UDP to an open (the listener echoes) and a closed port, and an ICMPv6 echo request: the
 // datagram comes back, the port unreachable (RFC 4443 3.1 code 4) quotes the flow label that
 // carries the cookie's 16 bits, the echo reply (4.2) returns identifier and sequence.
