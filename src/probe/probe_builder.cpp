@@ -17,6 +17,8 @@
 
 namespace flagscan {
 
+void LibnetDeleter::operator()(libnet_t* l) const { libnet_destroy(l); }
+
 namespace {
 
 constexpr std::size_t kIpHeader = 20;
@@ -26,8 +28,6 @@ constexpr std::size_t kOffUdpLen = 4, kOffUdpSum = 6;
 constexpr std::size_t kOffIcmpSum = 2, kOffIcmpId = 4, kOffIcmpSeq = 6;
 
 }  // namespace
-
-void LibnetDeleter::operator()(libnet_t* l) const { libnet_destroy(l); }
 
 Result<std::vector<std::uint8_t>> coalesce(libnet_t* l) {
     std::uint8_t* packet = nullptr;
@@ -53,28 +53,6 @@ Result<std::uint32_t> build_tcp_header(libnet_t* l, const ProbeKind& kind, const
     if (libnet_build_tcp(0, 0, 0, 0, kind.flags.bits(), shape.window, 0, 0, tcp_len, nullptr, 0, l, 0) == -1)
         return Error{libnet_geterror(l)};
     return tcp_len;
-}
-
-void append_data(std::vector<std::uint8_t>& bytes, const ProbeKind& kind, const ProbeShape& shape) {
-    if (shape.data && kind.protocol != ipproto::arp) bytes.insert(bytes.end(), shape.data->begin(), shape.data->end());
-}
-
-void patch_tcp(const Probe& probe, std::span<std::uint8_t> tcp) {
-    put_be16(tcp, kOffSport, probe.sport.value());
-    put_be16(tcp, kOffDport, probe.dport.value());
-    put_be32(tcp, kOffSeq, probe.seq);
-    put_be32(tcp, kOffAck, probe.ack);
-}
-
-void patch_udp(const Probe& probe, std::span<std::uint8_t> udp) {
-    put_be16(udp, kOffSport, probe.sport.value());
-    put_be16(udp, kOffDport, probe.dport.value());
-    put_be16(udp, kOffUdpLen, static_cast<std::uint16_t>(udp.size()));
-}
-
-std::uint16_t udp_checksum_field(std::uint16_t sum, bool badsum) {
-    const std::uint16_t sent = sum == 0 ? 0xffff : sum;
-    return badsum ? wrong_checksum(sent) : sent;
 }
 
 namespace {
@@ -127,6 +105,12 @@ Result<std::vector<std::uint8_t>> build_arp_template(libnet_t* l, const ProbeSha
         libnet_build_ethernet(broadcast.data(), shape.source_mac.data(), ETHERTYPE_ARP, nullptr, 0, l, 0) == -1)
         return Error{libnet_geterror(l)};
     return coalesce(l);
+}
+
+// --data-length's bytes after the transport header (and the ICMP header): the checksums computed
+// per probe cover them, the IP total length is written per probe. An ARP request has no data.
+void append_data(std::vector<std::uint8_t>& bytes, const ProbeKind& kind, const ProbeShape& shape) {
+    if (shape.data && kind.protocol != ipproto::arp) bytes.insert(bytes.end(), shape.data->begin(), shape.data->end());
 }
 
 Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const ProbeShape& shape) {
@@ -243,8 +227,8 @@ Result<std::vector<std::uint8_t>> build_raw_udp(const RawIp& ip, const RawUdp& u
     return finish_raw(std::move(bytes).value(), ip, kOffUdpSum, true);
 }
 
-ProbeBuilder::ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads, bool badsum, const AddressBook* book)
-    : lanes_(std::move(lanes)), payloads_(payloads), badsum_(badsum), book_(book) {
+ProbeBuilder::ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads, bool badsum)
+    : lanes_(std::move(lanes)), payloads_(payloads), badsum_(badsum) {
     const std::size_t payload = largest_payload(payloads_);
     for (const auto& lane : lanes_) {
         const std::size_t extra = lane.protocol == ipproto::udp ? payload : 0;
@@ -254,14 +238,15 @@ ProbeBuilder::ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads,
 
 Result<ProbeBuilder> ProbeBuilder::create(std::span<const ProbeKind* const> kinds, const ProbeShape& shape,
                                           const UdpPayloads* payloads, const AddressBook* book) {
+    if (book != nullptr) return create6(kinds, shape, payloads, book);
     std::vector<Lane> lanes;
     for (const ProbeKind* kind : kinds) {
-        auto bytes = book != nullptr ? build_template6(*kind, shape) : build_template(*kind, shape);
+        auto bytes = build_template(*kind, shape);
         if (!bytes) return Error{bytes.error()};
         lanes.push_back(Lane{kind->protocol, std::move(bytes).value()});
     }
     // --data-length replaces the UDP protocol payloads (nmap): its bytes are in the template.
-    return ProbeBuilder{std::move(lanes), shape.data ? nullptr : payloads, shape.badsum, book};
+    return ProbeBuilder{std::move(lanes), shape.data ? nullptr : payloads, shape.badsum};
 }
 
 Result<ProbeBuilder> ProbeBuilder::create(const ProbeKind& kind, const ProbeShape& shape) {
@@ -273,7 +258,10 @@ std::size_t ProbeBuilder::build_tcp(const Probe& probe, const Lane& lane, std::s
     const std::size_t total = lane.bytes.size();
     std::copy(lane.bytes.begin(), lane.bytes.end(), out.begin());
     auto tcp = out.subspan(kIpHeader, total - kIpHeader);
-    patch_tcp(probe, tcp);
+    put_be16(tcp, kOffSport, probe.sport.value());
+    put_be16(tcp, kOffDport, probe.dport.value());
+    put_be32(tcp, kOffSeq, probe.seq);
+    put_be32(tcp, kOffAck, probe.ack);
     put_be16(tcp, kOffTcpSum, 0);
     const std::uint16_t sum = transport_checksum(probe.src, probe.dst, ipproto::tcp, tcp);
     put_be16(tcp, kOffTcpSum, badsum_ ? wrong_checksum(sum) : sum);
@@ -289,9 +277,13 @@ std::size_t ProbeBuilder::build_udp(const Probe& probe, const Lane& lane, std::s
     std::copy(lane.bytes.begin(), lane.bytes.end(), out.begin());
     std::copy(payload.begin(), payload.end(), out.begin() + static_cast<std::ptrdiff_t>(lane.bytes.size()));
     auto udp = out.subspan(kIpHeader, total - kIpHeader);
-    patch_udp(probe, udp);
+    put_be16(udp, kOffSport, probe.sport.value());
+    put_be16(udp, kOffDport, probe.dport.value());
+    put_be16(udp, kOffUdpLen, static_cast<std::uint16_t>(udp.size()));
     put_be16(udp, kOffUdpSum, 0);
-    put_be16(udp, kOffUdpSum, udp_checksum_field(transport_checksum(probe.src, probe.dst, ipproto::udp, udp), badsum_));
+    const std::uint16_t sum = transport_checksum(probe.src, probe.dst, ipproto::udp, udp);
+    const std::uint16_t sent = sum == 0 ? 0xffff : sum;
+    put_be16(udp, kOffUdpSum, badsum_ ? wrong_checksum(sent) : sent);
     patch_ip(probe, out.first(kIpHeader), total);
     return total;
 }

@@ -23,6 +23,7 @@ constexpr std::size_t kEthernetHeader = 14;
 // Checksum fields (RFC 793 3.1, RFC 768, RFC 4443 2.1); an echo request's identifier and
 // sequence number (RFC 4443 4.1); a Neighbor Solicitation's target address (RFC 4861 4.3).
 constexpr std::size_t kOffTcpSum = 16, kOffUdpSum = 6, kOffIcmpSum = 2, kOffEchoId = 4, kOffEchoSeq = 6;
+constexpr std::size_t kOffSport = 0, kOffDport = 2, kOffSeq = 4, kOffAck = 8, kOffUdpLength = 4;
 constexpr std::size_t kOffNsTarget = 8;
 // RFC 4861 7.1.1: a node drops a Neighbor Discovery message whose hop limit is not 255 (so that
 // none can come from off the link).
@@ -98,6 +99,18 @@ std::uint16_t checksum6(const Ipv6& src, const Ipv6& dst, std::uint8_t next_head
     return transport_checksum(src, dst, next_header, upper);
 }
 
+// RFC 793 3.1 and RFC 768: the ports, TCP's cookie in seq and ack (as over IPv4), UDP's length.
+void patch_ports(const Probe& probe, std::uint8_t protocol, std::span<std::uint8_t> upper) {
+    put_be16(upper, kOffSport, probe.sport.value());
+    put_be16(upper, kOffDport, probe.dport.value());
+    if (protocol == ipproto::udp) {
+        put_be16(upper, kOffUdpLength, static_cast<std::uint16_t>(upper.size()));
+        return;
+    }
+    put_be32(upper, kOffSeq, probe.seq);
+    put_be32(upper, kOffAck, probe.ack);
+}
+
 // RFC 4291 2.7.1: the solicited-node multicast address of `target`, ff02::1:ff00:0/104 and
 // its low 24 bits: where a node listens for solicitations of its address.
 Ipv6 solicited_node(const Ipv6& target) {
@@ -131,8 +144,24 @@ Result<std::vector<std::uint8_t>> build_template6(const ProbeKind& kind, const P
     if (kind.protocol == ipproto::icmp) bytes = echo_template6(l, shape);
     if (kind.protocol == ipproto::arp) bytes = solicitation_template(l, shape);
     if (!bytes) return Error{"libnet: " + bytes.error()};
-    append_data(*bytes, kind, shape);
+    // --data-length: after the transport or echo header, as over IPv4 (checksums and the payload
+    // length are written per probe); not in a solicitation.
+    if (shape.data && kind.protocol != ipproto::arp) bytes->insert(bytes->end(), shape.data->begin(), shape.data->end());
     return bytes;
+}
+
+Result<ProbeBuilder> ProbeBuilder::create6(std::span<const ProbeKind* const> kinds, const ProbeShape& shape,
+                                           const UdpPayloads* payloads, const AddressBook* book) {
+    std::vector<Lane> lanes;
+    for (const ProbeKind* kind : kinds) {
+        auto bytes = build_template6(*kind, shape);
+        if (!bytes) return Error{bytes.error()};
+        lanes.push_back(Lane{kind->protocol, std::move(bytes).value()});
+    }
+    // --data-length replaces the UDP protocol payloads (nmap): its bytes are in the template.
+    ProbeBuilder builder{std::move(lanes), shape.data ? nullptr : payloads, shape.badsum};
+    builder.book_ = book;
+    return builder;
 }
 
 // The template (and a UDP probe's payload for its port) copied, then the IPv6 header and the
@@ -150,18 +179,17 @@ std::size_t ProbeBuilder::build6(const Probe& probe, const Lane& lane, std::span
     auto packet = out.first(lane.bytes.size() + payload.size());
     patch_ipv6(probe, packet, *src, *dst);
     auto upper = packet.subspan(kIp6Header);
-    if (udp) {
-        patch_udp(probe, upper);
-        put_be16(upper, kOffUdpSum, udp_checksum_field(checksum6(*src, *dst, ipproto::udp, upper, kOffUdpSum), badsum_));
-    } else if (lane.protocol == ipproto::icmp) {
+    if (lane.protocol == ipproto::icmp) {
         put_be16(upper, kOffEchoId, probe.sport.value());
         put_be16(upper, kOffEchoSeq, static_cast<std::uint16_t>(probe.seq));
         put_be16(upper, kOffIcmpSum, checksum6(*src, *dst, ipproto::icmpv6, upper, kOffIcmpSum));
-    } else {
-        patch_tcp(probe, upper);
-        const std::uint16_t sum = checksum6(*src, *dst, ipproto::tcp, upper, kOffTcpSum);
-        put_be16(upper, kOffTcpSum, badsum_ ? wrong_checksum(sum) : sum);
+        return packet.size();
     }
+    patch_ports(probe, lane.protocol, upper);
+    const std::size_t at = udp ? kOffUdpSum : kOffTcpSum;
+    std::uint16_t sum = checksum6(*src, *dst, lane.protocol, upper, at);
+    if (udp && sum == 0) sum = 0xffff;  // RFC 768, RFC 8200 8.1: a UDP checksum of 0 is never sent over IPv6
+    put_be16(upper, at, badsum_ ? wrong_checksum(sum) : sum);
     return packet.size();
 }
 

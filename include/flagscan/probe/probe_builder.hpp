@@ -57,19 +57,22 @@ public:
 private:
     struct Lane {
         std::uint8_t protocol = 0;
-        std::vector<std::uint8_t> bytes;  // IPv4 or IPv6 header + transport header (+ ICMP data)
+        std::vector<std::uint8_t> bytes;  // IPv4 header + transport header (+ ICMP data)
     };
-    ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads, bool badsum, const AddressBook* book);
+    ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads, bool badsum);
     std::size_t build_tcp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
     std::size_t build_udp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
     std::size_t build_icmp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
     std::size_t build_arp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
-    std::size_t build6(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;  // probe_builder6.cpp
+    // IPv6 (probe_builder6.cpp): lanes' bytes are IPv6 packets (or NDP frames), patched by build6.
+    static Result<ProbeBuilder> create6(std::span<const ProbeKind* const> kinds, const ProbeShape& shape,
+                                        const UdpPayloads* payloads, const AddressBook* book);
+    std::size_t build6(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
 
     std::vector<Lane> lanes_;
     const UdpPayloads* payloads_ = nullptr;
     bool badsum_ = false;
-    const AddressBook* book_ = nullptr;  // an IPv6 scan's
+    const AddressBook* book_ = nullptr;  // an IPv6 scan's (create6)
     std::size_t max_size_ = 0;
 };
 
