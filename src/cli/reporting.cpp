@@ -70,12 +70,15 @@ std::vector<std::string> names_of_targets(const TargetSet& targets) {
     return reverse_names(addresses, 2 * kSecond);
 }
 
-void add_packet_trace(LoopHooks& hooks, std::ostream& trace) {
-    hooks.sent = [&trace](const Probe&, std::span<const std::uint8_t> packet, Micros) {
-        auto decoded = decode_ipv4(ByteView{packet});
-        if (!decoded) decoded = decode_frame(LinkType::ethernet, ByteView{packet});  // an ARP request
-        if (decoded) trace << trace_sent(*decoded) << '\n';
-    };
+void trace_sent_packet(std::ostream& trace, std::span<const std::uint8_t> packet) {
+    auto decoded = decode_ipv4(ByteView{packet});
+    if (!decoded) decoded = decode_frame(LinkType::ethernet, ByteView{packet});  // an ARP request
+    if (decoded) trace << trace_sent(*decoded) << '\n';
+}
+
+void add_packet_trace(LoopHooks& hooks, std::ostream& trace, bool sent) {
+    if (sent)
+        hooks.sent = [&trace](const Probe&, std::span<const std::uint8_t> packet, Micros) { trace_sent_packet(trace, packet); };
     hooks.received = [&trace](const Frame&, const DecodedPacket& packet, const PacketOutcome& outcome) {
         if (outcome.kind != PacketOutcome::Kind::own) trace << trace_received(packet, outcome) << '\n';
     };

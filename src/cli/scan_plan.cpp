@@ -100,6 +100,21 @@ ProbeShape probe_shape(const ScanConfig& config, MacAddress mac) {
     return shape;
 }
 
+namespace {
+
+// -D: the sources every probe went out from, ours among them (the first 8 named).
+std::string decoy_sentence(const DecoyPlan& plan) {
+    std::string names;
+    for (std::size_t i = 0; i < plan.decoys.size() && i < 8; ++i) names += (i ? ", " : "") + plan.decoys[i].str();
+    if (plan.decoys.size() > 8) names += ", ...";
+    return "Each probe also went out from " + std::to_string(plan.decoys.size()) + " decoy source address" +
+           (plan.decoys.size() == 1 ? "" : "es") + " (" + names + "), ours as copy " + std::to_string(plan.me_at + 1) +
+           " of " + std::to_string(plan.copies()) + "; the target answered each copy to its source, so the decoys' "
+           "replies never reached us and no verdict rests on them.";
+}
+
+}  // namespace
+
 std::vector<std::string> shaping_sentences(const ScanConfig& config) {
     std::vector<std::string> said;
     if (config.fragment_data > 0)
@@ -114,6 +129,7 @@ std::vector<std::string> shaping_sentences(const ScanConfig& config) {
         said.push_back("Each TCP and UDP probe had a wrong checksum on purpose: a real stack drops it unanswered "
                        "(RFC 1122 4.1.3.4, 4.2.2.7), so a reply came from something that did not check it, a "
                        "firewall or middlebox.");
+    if (!config.decoys.empty()) said.push_back(decoy_sentence(plan_decoys(config.decoys, config.seed)));
     return said;
 }
 

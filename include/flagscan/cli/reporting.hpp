@@ -44,6 +44,9 @@ Result<std::optional<LoadedProbes>> probes_for(const ScanConfig& config, std::os
 std::vector<std::string> names_of_targets(const TargetSet& targets);
 
 // --packet-trace: a line per probe sent and per packet captured.
-void add_packet_trace(LoopHooks& hooks, std::ostream& trace);
+void add_packet_trace(LoopHooks& hooks, std::ostream& trace, bool sent = true);
+// One SENT line of --packet-trace for a packet as it went out (IPv4, or an ARP frame); for a sink
+// that sends copies the engine does not see (-D), which then traces them itself (sent = false above).
+void trace_sent_packet(std::ostream& trace, std::span<const std::uint8_t> packet);
 
 }  // namespace flagscan
