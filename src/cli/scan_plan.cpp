@@ -109,8 +109,8 @@ std::string decoy_sentence(const DecoyPlan& plan) {
     if (plan.decoys.size() > 8) names += ", ...";
     return "Each probe also went out from " + std::to_string(plan.decoys.size()) + " decoy source address" +
            (plan.decoys.size() == 1 ? "" : "es") + " (" + names + "), ours as copy " + std::to_string(plan.me_at + 1) +
-           " of " + std::to_string(plan.copies()) + "; the target answered each copy to its source, so the decoys' "
-           "replies never reached us and no verdict rests on them.";
+           " of " + std::to_string(plan.copies()) + "; a target answers each copy to its source address, so the "
+           "decoys' replies never reach us and no verdict rests on them.";
 }
 
 }  // namespace

@@ -72,6 +72,43 @@ TEST_F(Shaping, SynInFragmentsMatchesLayout) {
     }
 }
 
+// How many packets of a capture tcpdump's FILTER matches.
+int matching(const std::string& pcap, const std::string& filter) {
+    const auto r = testsupport::run_process({"tcpdump", "-n", "-r", pcap, filter}, std::chrono::seconds(30));
+    return static_cast<int>(std::count(r.out.begin(), r.out.end(), '\n'));
+}
+
+// -D: every SYN also from two unassigned lab addresses, .200 before ours and .201 after (the
+// namespace has no route to them, so the target's answers to them go nowhere; never an address
+// outside the lab, never RND live). The states are the layout's, the veth carries as many SYNs
+// from each decoy as from us and nothing to them, and --packet-trace shows every copy.
+TEST_F(Shaping, DecoysKeepTheLayout) {
+    if (!in_path("tcpdump")) GTEST_SKIP() << "tcpdump is not installed";
+    std::string error;
+    const std::string iface = lab_host_interface(error);
+    ASSERT_FALSE(iface.empty()) << error;
+    const std::string a = lab_address(200), b = lab_address(201), me = lab_address(1);
+    const TempDir dir;
+    const std::string pcap = dir.path() + "/wire.pcap";
+    Tcpdump capture(iface, pcap, dir.path() + "/tcpdump.log");
+    ASSERT_TRUE(capture.error().empty()) << capture.error();
+    const auto result = shaped("-sS", tcp_ports(), {"-D", a + ",ME," + b, "--packet-trace"});
+    capture.stop();
+    expect_layout(result, expected(tcp_ports(), false));
+    const auto syns_from = [&](const std::string& source) {
+        return matching(pcap, "src host " + source + " and dst host " + target() + " and tcp[tcpflags] == tcp-syn");
+    };
+    const int ours = syns_from(me);
+    EXPECT_GE(ours, static_cast<int>(tcp_ports().size()));
+    EXPECT_EQ(syns_from(a), ours);
+    EXPECT_EQ(syns_from(b), ours);
+    EXPECT_EQ(matching(pcap, "dst host " + a + " or dst host " + b), 0) << "an answer to a decoy reached the veth";
+    const std::string& trace = result.process.out;
+    std::size_t traced = 0;
+    for (auto at = trace.find("SENT  " + a + ":"); at != std::string::npos; at = trace.find("SENT  " + a + ":", at + 1)) ++traced;
+    EXPECT_EQ(traced, static_cast<std::size_t>(ours)) << trace.substr(0, 2000);
+}
+
 // UDP's cookie is in the IP id, which every fragment keeps and the ICMP error quotes.
 TEST_F(Shaping, UdpInFragmentsMatchesLayout) {
     expect_layout(shaped("-sU", udp_ports(), {"-f"}), expected(udp_ports(), true));
