@@ -536,6 +536,8 @@ void warn_ignored_by_connect(const ScanConfig& config, std::ostream& err) {
     const std::string scans = bounce ? "an FTP bounce scan's (-b)" : "a connect scan's (-sT)";
     if (config.ttl)
         err << "flagscan: warning: --ttl is not honored by " << scan << ": the kernel builds its packets\n";
+    if (!config.ip_options.empty())
+        err << "flagscan: warning: --ip-options is not honored by " << scan << ": the kernel builds its packets\n";
     if (!config.write_path.empty())
         err << "flagscan: warning: -w records flagscan's raw packets only; " << scans << " connections are "
             << (bounce ? "the FTP server's" : "the kernel's") << ": they are not recorded\n";

@@ -180,6 +180,10 @@ cxxopts::Options make_options() {
         ("D,decoys", "send every raw probe also from each decoy address, in the order given: IPv4 addresses, "
                      "ME (our own place; without it a random place), RND or RND:N (N random unicast addresses "
                      "from the seed), e.g. -D 10.0.0.5,ME,RND:2. Not with -sT  [nmap: -D]",
+         cxxopts::value<std::string>())
+        ("ip-options", "IPv4 options in every raw probe: R (record route), T (timestamps), U (timestamps and "
+                       "addresses), L ADDR... / S ADDR... (loose / strict source route: sent to the first hop, "
+                       "the target last), or bytes \\x01\\x07...; at most 40 bytes  [nmap: --ip-options]",
          cxxopts::value<std::string>());
     options.add_options("Output")
         ("output-json", "write JSON lines to FILE (- for stdout)  [-oJ]", cxxopts::value<std::string>())
@@ -434,6 +438,15 @@ Result<bool> fill_decoys(const cxxopts::ParseResult& parsed, ScanConfig& config)
     return true;
 }
 
+// --ip-options (probe/ip_options.hpp: nmap's spellings).
+Result<bool> fill_ip_options(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (!parsed.count("ip-options")) return true;
+    auto options = parse_ip_options(parsed["ip-options"].as<std::string>());
+    if (!options) return Error{options.error()};
+    config.ip_options = std::move(options).value();
+    return true;
+}
+
 // -f (8 data bytes per fragment), -ff (16), --mtu N (RFC 791 3.2: fragment offsets count 8-byte
 // units, so every fragment but the last carries a multiple of 8); --data-length; --badsum.
 Result<bool> fill_shaping(const cxxopts::ParseResult& parsed, ScanConfig& config) {
@@ -454,6 +467,7 @@ Result<bool> fill_shaping(const cxxopts::ParseResult& parsed, ScanConfig& config
         config.data_length = static_cast<std::uint16_t>(length);
     }
     config.badsum = parsed.count("badsum") > 0;
+    if (auto ip_options = fill_ip_options(parsed, config); !ip_options) return ip_options;
     return fill_decoys(parsed, config);
 }
 

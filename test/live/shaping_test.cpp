@@ -109,6 +109,35 @@ TEST_F(Shaping, DecoysKeepTheLayout) {
     EXPECT_EQ(traced, static_cast<std::size_t>(ours)) << trace.substr(0, 2000);
 }
 
+// --ip-options: record route, timestamps or router alert in every SYN (its header length on the
+// veth, counted by tcpdump), and the target's stack answers as without them: the layout's states,
+// except that with R or T the nftables reject stays silent (filtered, no-response), which is what
+// nmap -sS --ip-options R sees of lab 72 too; with the 4-byte router alert it answers.
+TEST_F(Shaping, IpOptionsKeepTheLayout) {
+    if (!in_path("tcpdump")) GTEST_SKIP() << "tcpdump is not installed";
+    std::string error;
+    const std::string iface = lab_host_interface(error);
+    ASSERT_FALSE(iface.empty()) << error;
+    for (const std::string options : {"R", "T", "\\x94\\x04\\x00\\x00"}) {
+        SCOPED_TRACE(options);
+        const TempDir dir;
+        const std::string pcap = dir.path() + "/wire.pcap";
+        Tcpdump capture(iface, pcap, dir.path() + "/tcpdump.log");
+        ASSERT_TRUE(capture.error().empty()) << capture.error();
+        const auto result = shaped("-sS", tcp_ports(), {"--ip-options", options});
+        capture.stop();
+        VerdictMap want = expected(tcp_ports(), false);
+        for (const int port : layout().rejected_tcp)
+            if (options.size() == 1) want[{target(), port}] = Verdict{"filtered", "no-response"};
+        expect_layout(result, want);
+        const int words = options.size() == 1 ? 15 : 6;
+        const int with = matching(pcap, "src host " + lab_address(1) + " and ip[0] & 0xf == " + std::to_string(words) +
+                                            " and tcp[tcpflags] == tcp-syn");
+        EXPECT_GE(with, static_cast<int>(tcp_ports().size()));
+        EXPECT_EQ(matching(pcap, "src host " + lab_address(1) + " and ip[0] & 0xf == 5 and tcp[tcpflags] == tcp-syn"), 0);
+    }
+}
+
 // UDP's cookie is in the IP id, which every fragment keeps and the ICMP error quotes.
 TEST_F(Shaping, UdpInFragmentsMatchesLayout) {
     expect_layout(shaped("-sU", udp_ports(), {"-f"}), expected(udp_ports(), true));

@@ -239,6 +239,29 @@ TEST_F(ShapingCapture, BadDecoysRefusedInOneLine) {
     }
 }
 
+// --ip-options R: every record a 60-byte header (IHL 15) holding nmap's record route, then the
+// same SYN as without it; with -f the later fragments drop the option (not copied, RFC 791 3.1).
+TEST_F(ShapingCapture, IpOptionsInEveryHeader) {
+    const auto plain = scan({});
+    const auto rr = scan({"--ip-options", "R"});
+    ASSERT_EQ(rr.wire.size(), 4u);
+    for (std::size_t i = 0; i < rr.wire.size(); ++i) {
+        const Bytes& p = rr.wire[i];
+        ASSERT_EQ(p.size(), 84u);
+        EXPECT_EQ(p[0], 0x4f);
+        EXPECT_EQ(be16(p, 2), 84u);
+        EXPECT_EQ(ipv4_header_checksum(std::span{p}.first(60)), 0);
+        EXPECT_EQ((std::vector<std::uint8_t>{p.begin() + 20, p.begin() + 24}), (std::vector<std::uint8_t>{1, 7, 39, 4}));
+        EXPECT_EQ(be16(p, 62), be16(plain.wire[i], 22));  // destination port, the walk's order
+        EXPECT_EQ(transport_checksum(address(p, 12), address(p, 16), 6, std::span{p}.subspan(60)), 0);
+    }
+    const auto f = scan({"--ip-options", "R", "-f"});
+    ASSERT_EQ(f.wire.size(), 12u);
+    for (std::size_t i = 0; i < f.wire.size(); ++i) EXPECT_EQ(f.wire[i][0], i % 3 == 0 ? 0x4f : 0x45) << i;
+    ASSERT_EQ(f.probes.size(), 4u);
+    EXPECT_EQ(f.probes[0].size(), 84u);
+}
+
 TEST_F(ShapingCapture, BadMtuRefusedInOneLine) {
     for (const auto& mtu : {"12", "0", "-16"}) {
         const auto r = run_process({bin_, "--offline", "-n", "-p", "22", "--mtu", mtu, "10.77.73.2"}, std::chrono::seconds(30));
