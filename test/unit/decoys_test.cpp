@@ -14,6 +14,7 @@
 #include "flagscan/targets/reserved.hpp"
 #include "flagscan/wire/decoys.hpp"
 #include "flagscan/wire/fragments.hpp"
+#include "sample_probes.hpp"
 #include "sim_scan.hpp"
 
 namespace flagscan {
@@ -23,14 +24,7 @@ using Bytes = std::vector<std::uint8_t>;
 const Ipv4 kMe{10, 77, 72, 1}, kTarget{10, 77, 72, 2}, kA{10, 77, 72, 200}, kB{10, 77, 72, 201};
 
 Bytes built(const ProbeKind& kind, const ProbeShape& shape = {}) {
-    const ProbeKind* kinds[] = {&kind};
-    auto builder = ProbeBuilder::create(kinds, shape, nullptr);
-    EXPECT_TRUE(builder) << builder.error();
-    if (!builder) return {};
-    Bytes out(builder->size());
-    const Probe probe{.src = kMe, .dst = kTarget, .sport = Port{40000}, .dport = Port{22}, .seq = 0x01020304, .ip_id = 0xbeef};
-    out.resize(builder->build(probe, out));
-    return out;
+    return testing::built_probe(kind, shape, {.src = kMe, .dst = kTarget, .sport = Port{40000}, .dport = Port{22}, .seq = 0x01020304, .ip_id = 0xbeef});
 }
 
 Ipv4 source_of(std::span<const std::uint8_t> ip) { return Ipv4{ByteView{ip}.be32(12).value_or(0)}; }
@@ -132,15 +126,7 @@ TEST(Decoys, BadsumStaysWrongAndNoUdpChecksumStaysNone) {
     EXPECT_EQ(with_source(arp, kA), arp);
 }
 
-struct Keeping final : FrameSink {
-    std::vector<Bytes> packets;
-    std::size_t limit = 1000;
-    std::size_t send(std::span<const std::span<const std::uint8_t>> batch) override {
-        const std::size_t n = std::min(limit, batch.size());
-        for (std::size_t i = 0; i < n; ++i) packets.emplace_back(batch[i].begin(), batch[i].end());
-        return n;
-    }
-};
+using Keeping = testing::KeepingSink;
 
 TEST(Decoys, SinkSendsEachProbeFromEverySourceInOrder) {
     const Bytes syn = built(syn_kind());

@@ -14,6 +14,7 @@
 #include "flagscan/probe/probe_builder.hpp"
 #include "flagscan/wire/decoys.hpp"
 #include "flagscan/wire/fragments.hpp"
+#include "sample_probes.hpp"
 
 namespace flagscan {
 namespace {
@@ -79,14 +80,7 @@ TEST(IpOptions, RefusedWithOneLine) {
 Bytes built(const ProbeKind& kind, const IpOptions& options) {
     ProbeShape shape;
     shape.ip_options = options;
-    const ProbeKind* kinds[] = {&kind};
-    auto builder = ProbeBuilder::create(kinds, shape, nullptr);
-    EXPECT_TRUE(builder) << builder.error();
-    if (!builder) return {};
-    Bytes out(builder->size());
-    const Probe probe{.src = kMe, .dst = kTarget, .sport = Port{40000}, .dport = Port{22}, .seq = 0x01020304, .ip_id = 0xbeef};
-    out.resize(builder->build(probe, out));
-    return out;
+    return testing::built_probe(kind, shape, {.src = kMe, .dst = kTarget, .sport = Port{40000}, .dport = Port{22}, .seq = 0x01020304, .ip_id = 0xbeef});
 }
 
 // RFC 791: IHL counts the options, the total length and the header checksum cover them; the
