@@ -2,9 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "flagscan/net/address_book.hpp"
+#include "flagscan/net/address_text.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/targets/address_set.hpp"
 
@@ -64,6 +68,14 @@ public:
     std::optional<std::uint64_t> index_of(std::uint64_t host, std::uint8_t lane, Port port) const;
     std::uint64_t host_count() const { return hosts_.size(); }
     const AddressSet& hosts() const { return hosts_; }
+    // An IPv6 scan: its hosts are AddressBook keys, and `book` holds their addresses (shared with
+    // the probe builder and the reply decoder of the same scan). Null for an IPv4 scan.
+    void set_address_book(std::shared_ptr<const AddressBook> book) { book_ = std::move(book); }
+    const AddressBook* address_book() const { return book_.get(); }
+    bool ipv6() const { return book_ != nullptr; }
+    // How reports write an address of the scan: an IPv6 host's own address (RFC 5952), else the IPv4.
+    std::string address_text(Ipv4 ip) const { return flagscan::address_text(book_.get(), ip); }
+    std::string host_text(std::uint64_t host) const { return address_text(hosts_.at(host)); }
     // Every (lane, port) scanned on some host, in the order given (sparse: lane, then port).
     const std::vector<Slot>& slots() const { return slots_; }
     std::uint64_t slot_count() const { return slots_.size(); }
@@ -118,6 +130,7 @@ private:
     PlacedSlot placed(std::uint64_t host, std::uint64_t k) const;
 
     AddressSet hosts_;
+    std::shared_ptr<const AddressBook> book_;
     std::vector<Slot> slots_;
     std::vector<std::vector<int>> slot_of_;  // per lane, 65536 entries
     std::vector<std::uint32_t> report_order_;
