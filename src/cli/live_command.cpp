@@ -30,6 +30,7 @@
 #include "flagscan/version.hpp"
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/wire/connect_driver.hpp"
+#include "flagscan/wire/decoys.hpp"
 #include "flagscan/wire/fragments.hpp"
 #include "flagscan/wire/raw_socket_sink.hpp"
 
@@ -235,17 +236,20 @@ struct ScanContext {
 
 // The observers every phase gets, in one place: packet trace, -vv timeline, streamed outputs.
 // (A connect scan traces its connections itself: trace_packets false.)
+// (A sink that sends copies of its own, -D, traces what it sends: sink_traces.)
 LoopHooks phase_hooks(const ScanContext& context, const Phase& phase, const Engine& engine, Micros started,
-                      bool trace_packets) {
+                      bool trace_packets, bool sink_traces = false) {
     LoopHooks hooks;
     if (trace_packets && context.config.packet_trace)
-        add_packet_trace(hooks, side_stream(context.config, context.out, context.err), phase.targets->address_book());
+        add_packet_trace(hooks, side_stream(context.config, context.out, context.err), phase.targets->address_book(),
+                         !sink_traces);
     if (context.config.verbosity >= 2) add_timeline(hooks, engine, started, context.err);
     if (phase.stream != nullptr) add_streaming(hooks, context.outputs, *phase.results, *phase.stream);
     return hooks;
 }
 
-PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink& sink, LiveCapture& capture) {
+PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink& sink, LiveCapture& capture,
+                       bool sink_traces = false) {
     const ScanConfig& config = context.config;
     const ProbeShape shape = probe_shape(config, context.prepared.route.mac.value_or(MacAddress{}));
     auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &context.prepared.payloads);
@@ -254,7 +258,7 @@ PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink
     settings.delivery_slack = capture.delivery_slack();
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
     const SteadyClock clock;
-    const LoopHooks hooks = phase_hooks(context, phase, engine, clock.now(), true);
+    const LoopHooks hooks = phase_hooks(context, phase, engine, clock.now(), true, sink_traces);
     const PhaseWatch watch{config, phase.plan->title, engine, *phase.results, context.out, context.err};
     const ScanEnd end = run_watched(watch, clock, hooks, [&](const LoopHooks& all) {
         return run_scan(engine, *builder, sink, capture, clock, context.interrupts.flag(), all);
@@ -371,12 +375,19 @@ PhaseEnd run_phase(const ScanContext& context, const Phase& phase) {
     Wire& wire = context.wire;
     if (is_bounce_scan(*phase.plan->kinds.front())) return run_bounce_phase(context, phase);
     if (is_connect_scan(*phase.plan->kinds.front()) || !wire.raw) return run_connect_phase(context, phase);
-    if (phase.plan->kinds.front()->protocol != ipproto::arp && context.config.fragment_data > 0) {
-        FragmentingSink fragments{wire.raw->sink, context.config.fragment_data};  // -f, --mtu
-        return run_raw_phase(context, phase, fragments, *wire.raw->capture);
+    if (phase.plan->kinds.front()->protocol != ipproto::arp) {
+        const ScanConfig& config = context.config;
+        FragmentingSink fragments{wire.raw->sink, config.fragment_data};  // -f, --mtu
+        FrameSink& shaped = config.fragment_data > 0 ? static_cast<FrameSink&>(fragments) : wire.raw->sink;
+        if (config.decoys.empty()) return run_raw_phase(context, phase, shaped, *wire.raw->capture);
+        DecoySink::Observer trace;  // -D: decoys first, then fragments; every copy traced in wire order
+        if (config.packet_trace)
+            trace = [&stream = side_stream(config, context.out, context.err)](std::span<const std::uint8_t> packet) {
+                trace_sent_packet(stream, packet);
+            };
+        DecoySink decoys{shaped, plan_decoys(config.decoys, config.seed), std::move(trace)};
+        return run_raw_phase(context, phase, decoys, *wire.raw->capture, true);
     }
-    if (phase.plan->kinds.front()->protocol != ipproto::arp)
-        return run_raw_phase(context, phase, wire.raw->sink, *wire.raw->capture);
     auto link = LinkSink::open(context.prepared.route.interface);
     if (!link) return context.err << "flagscan: " << link.error() << '\n', refused();
     return run_raw_phase(context, phase, *link, *wire.raw->capture);
@@ -527,6 +538,8 @@ void warn_ignored_by_connect(const ScanConfig& config, std::ostream& err) {
     const std::string scans = bounce ? "an FTP bounce scan's (-b)" : "a connect scan's (-sT)";
     if (config.ttl)
         err << "flagscan: warning: --ttl is not honored by " << scan << ": the kernel builds its packets\n";
+    if (!config.ip_options.empty())
+        err << "flagscan: warning: --ip-options is not honored by " << scan << ": the kernel builds its packets\n";
     if (!config.write_path.empty())
         err << "flagscan: warning: -w records flagscan's raw packets only; " << scans << " connections are "
             << (bounce ? "the FTP server's" : "the kernel's") << ": they are not recorded\n";
@@ -711,6 +724,10 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     const bool root = ::geteuid() == 0;
     if (config.os.enabled && !root)
         return err << "flagscan: OS detection (-O) sends raw packets and needs root (or CAP_NET_RAW): run it with sudo\n", 1;
+    if (!config.decoys.empty() && !root)
+        return err << "flagscan: -D sends raw packets from the decoys' addresses and needs root (or CAP_NET_RAW): run it with sudo\n", 1;
+    if (!config.decoys.empty() && (config.version_detection || config.os.enabled || config.banners || config.ident))
+        err << "flagscan: warning: -D decoys the raw probes only; -sV, -O, --banners and -I go from our own address alone\n";
     if (!config.kind_given && !config.udp_scan && !root) {  // as nmap does for users without raw sockets
         config.kind = connect_kind();
         err << "flagscan: not root: running a connect scan (-sT) instead of a SYN scan\n";

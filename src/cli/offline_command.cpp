@@ -15,6 +15,7 @@
 #include "flagscan/engine/offline.hpp"
 #include "flagscan/net/text.hpp"
 #include "flagscan/targets/reserved.hpp"
+#include "flagscan/wire/decoys.hpp"
 #include "flagscan/wire/fragments.hpp"
 #include "flagscan/wire/pcap_writer.hpp"
 
@@ -131,7 +132,9 @@ int run_offline_command(const ScanConfig& given, std::ostream& out, std::ostream
     const SteadyClock clock;
     const auto sleep_until = [&clock](Micros when) { std::this_thread::sleep_for(std::chrono::microseconds(when - clock.now())); };
     FragmentingSink fragments{sink->sink(), config.fragment_data};  // -f, --mtu: the pieces a live scan sends
-    FrameSink& target = config.fragment_data > 0 ? static_cast<FrameSink&>(fragments) : sink->sink();
+    FrameSink& shaped = config.fragment_data > 0 ? static_cast<FrameSink&>(fragments) : sink->sink();
+    DecoySink decoys{shaped, plan_decoys(config.decoys, config.seed)};  // -D: decoys first, then fragments
+    FrameSink& target = config.decoys.empty() ? shaped : static_cast<FrameSink&>(decoys);
     const OfflineRun run = craft_offline(plan, target, clock, interrupts.flag(), sleep_until);
 
     const bool written = !sink->file || sink->file->finish();

@@ -176,7 +176,15 @@ cxxopts::Options make_options() {
         ("data-length", "append N random bytes (0-1400) to every TCP, UDP and ICMP probe; UDP then sends them "
                         "instead of its protocol payloads (0: none)  [nmap: --data-length]", cxxopts::value<long long>())
         ("badsum", "send TCP and UDP probes with a wrong checksum: a real stack drops them, so a reply comes "
-                   "from something that did not check  [nmap: --badsum]");
+                   "from something that did not check  [nmap: --badsum]")
+        ("D,decoys", "send every raw probe also from each decoy address, in the order given: IPv4 addresses, "
+                     "ME (our own place; without it a random place), RND or RND:N (N random unicast addresses "
+                     "from the seed), e.g. -D 10.0.0.5,ME,RND:2. Not with -sT  [nmap: -D]",
+         cxxopts::value<std::string>())
+        ("ip-options", "IPv4 options in every raw probe: R (record route), T (timestamps), U (timestamps and "
+                       "addresses), L ADDR... / S ADDR... (loose / strict source route: sent to the first hop, "
+                       "the target last), or bytes \\x01\\x07...; at most 40 bytes  [nmap: --ip-options]",
+         cxxopts::value<std::string>());
     options.add_options("Output")
         ("output-json", "write JSON lines to FILE (- for stdout)  [-oJ]", cxxopts::value<std::string>())
         ("output-normal", "write the normal report to FILE too (- for stdout)  [nmap: -oN]", cxxopts::value<std::string>())
@@ -417,6 +425,28 @@ Result<bool> fill_source(const cxxopts::ParseResult& parsed, ScanConfig& config)
 
 constexpr long long kMaxDataLength = 1400;  // nmap's limit: a probe still fits an Ethernet frame
 
+// -D: the kernel builds a connect scan's packets (and the FTP server a bounce scan's), from our
+// own address only, so they cannot be decoyed (nmap refuses the same).
+Result<bool> fill_decoys(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (!parsed.count("decoys")) return true;
+    auto decoys = parse_decoys(parsed["decoys"].as<std::string>());
+    if (!decoys) return Error{decoys.error()};
+    if (config.tcp_scan && (is_connect_scan(config.kind) || is_bounce_scan(config.kind)))
+        return Error{"-D goes with raw scans only: a connect scan's (-sT) or FTP bounce scan's (-b) packets are built by "
+                     "the kernel from our own address, so no probe could come from a decoy"};
+    config.decoys = std::move(decoys).value();
+    return true;
+}
+
+// --ip-options (probe/ip_options.hpp: nmap's spellings).
+Result<bool> fill_ip_options(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (!parsed.count("ip-options")) return true;
+    auto options = parse_ip_options(parsed["ip-options"].as<std::string>());
+    if (!options) return Error{options.error()};
+    config.ip_options = std::move(options).value();
+    return true;
+}
+
 // -f (8 data bytes per fragment), -ff (16), --mtu N (RFC 791 3.2: fragment offsets count 8-byte
 // units, so every fragment but the last carries a multiple of 8); --data-length; --badsum.
 Result<bool> fill_shaping(const cxxopts::ParseResult& parsed, ScanConfig& config) {
@@ -437,7 +467,8 @@ Result<bool> fill_shaping(const cxxopts::ParseResult& parsed, ScanConfig& config
         config.data_length = static_cast<std::uint16_t>(length);
     }
     config.badsum = parsed.count("badsum") > 0;
-    return true;
+    if (auto ip_options = fill_ip_options(parsed, config); !ip_options) return ip_options;
+    return fill_decoys(parsed, config);
 }
 
 // One output on stdout at most, and one output per file (-oA's files included).

@@ -95,10 +95,13 @@ std::string received_text(const Frame& frame, const DecodedPacket& packet, const
 
 }  // namespace
 
-void add_packet_trace(LoopHooks& hooks, std::ostream& trace, const AddressBook* book) {
-    hooks.sent = [&trace](const Probe&, std::span<const std::uint8_t> packet, Micros) {
-        if (auto line = sent_text(packet)) trace << *line << '\n';
-    };
+void trace_sent_packet(std::ostream& trace, std::span<const std::uint8_t> packet) {
+    if (auto line = sent_text(packet)) trace << *line << '\n';
+}
+
+void add_packet_trace(LoopHooks& hooks, std::ostream& trace, const AddressBook* book, bool sent) {
+    if (sent)
+        hooks.sent = [&trace](const Probe&, std::span<const std::uint8_t> packet, Micros) { trace_sent_packet(trace, packet); };
     hooks.received = [&trace, book](const Frame& frame, const DecodedPacket& packet, const PacketOutcome& outcome) {
         if (outcome.kind != PacketOutcome::Kind::own) trace << received_text(frame, packet, outcome, book) << '\n';
     };

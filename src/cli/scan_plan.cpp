@@ -97,8 +97,24 @@ ProbeShape probe_shape(const ScanConfig& config, MacAddress mac) {
     ProbeShape shape{config.ttl.value_or(64), 1024, 1460, mac};
     if (config.data_length) shape.data = random_data(*config.data_length, config.seed);
     shape.badsum = config.badsum;
+    shape.ip_options = config.ip_options;
     return shape;
 }
+
+namespace {
+
+// -D: the sources every probe went out from, ours among them (the first 8 named).
+std::string decoy_sentence(const DecoyPlan& plan) {
+    std::string names;
+    for (std::size_t i = 0; i < plan.decoys.size() && i < 8; ++i) names += (i ? ", " : "") + plan.decoys[i].str();
+    if (plan.decoys.size() > 8) names += ", ...";
+    return "Each probe also went out from " + std::to_string(plan.decoys.size()) + " decoy source address" +
+           (plan.decoys.size() == 1 ? "" : "es") + " (" + names + "), ours as copy " + std::to_string(plan.me_at + 1) +
+           " of " + std::to_string(plan.copies()) + "; a target answers each copy to its source address, so the "
+           "decoys' replies never reach us and no verdict rests on them.";
+}
+
+}  // namespace
 
 std::vector<std::string> shaping_sentences(const ScanConfig& config) {
     std::vector<std::string> said;
@@ -114,6 +130,11 @@ std::vector<std::string> shaping_sentences(const ScanConfig& config) {
         said.push_back("Each TCP and UDP probe had a wrong checksum on purpose: a real stack drops it unanswered "
                        "(RFC 1122 4.1.3.4, 4.2.2.7), so a reply came from something that did not check it, a "
                        "firewall or middlebox.");
+    if (!config.ip_options.empty())
+        said.push_back("Each probe's IP header carried " + std::to_string(config.ip_options.bytes.size()) +
+                       " bytes of options (RFC 791 3.1): " + describe_ip_options(config.ip_options) +
+                       "; routers and hosts may drop such packets, and a reply does not echo them.");
+    if (!config.decoys.empty()) said.push_back(decoy_sentence(plan_decoys(config.decoys, config.seed)));
     return said;
 }
 

@@ -113,6 +113,13 @@ void append_data(std::vector<std::uint8_t>& bytes, const ProbeKind& kind, const 
     if (shape.data && kind.protocol != ipproto::arp) bytes.insert(bytes.end(), shape.data->begin(), shape.data->end());
 }
 
+// --ip-options (RFC 791 3.1): the options after the fixed header, the header length in words;
+// the total length and the checksum are written per probe.
+void insert_options(std::vector<std::uint8_t>& bytes, const IpOptions& options) {
+    bytes.insert(bytes.begin() + kIpHeader, options.bytes.begin(), options.bytes.end());
+    bytes[0] = static_cast<std::uint8_t>(0x40 | ((kIpHeader + options.bytes.size()) / 4));
+}
+
 Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const ProbeShape& shape) {
     auto context = construction_context();
     if (!context) return Error{context.error()};
@@ -125,14 +132,22 @@ Result<std::vector<std::uint8_t>> build_template(const ProbeKind& kind, const Pr
     if (!bytes) return Error{"libnet: " + bytes.error()};
     if (bytes->size() < kIpHeader + 8) return Error{"libnet built a short probe template"};
     append_data(*bytes, kind, shape);
+    if (kind.protocol != ipproto::arp) insert_options(*bytes, shape.ip_options);
     return bytes;
 }
 
-void patch_ip(const Probe& probe, std::span<std::uint8_t> ip, std::size_t total) {
+// A source route (--ip-options L/S, as nmap): the packet is addressed to the first hop and the
+// target takes the route's last slot (RFC 791 3.1); the TCP/UDP pseudo-header keeps the target,
+// the final destination (as Linux computes it for its own source-routed segments).
+void patch_ip(const Probe& probe, std::span<std::uint8_t> ip, std::size_t total, const IpOptions& options = {}) {
     put_be16(ip, kOffIpLen, static_cast<std::uint16_t>(total));
     put_be16(ip, kOffIpId, probe.ip_id);
     put_be32(ip, kOffIpSrc, probe.src.value());
     put_be32(ip, kOffIpDst, probe.dst.value());
+    if (options.first_hop && options.last_hop && ip.size() >= kIpHeader + options.bytes.size()) {
+        put_be32(ip, kOffIpDst, ByteView{ip}.be32(kIpHeader + *options.first_hop).value_or(probe.dst.value()));
+        put_be32(ip, kIpHeader + *options.last_hop, probe.dst.value());
+    }
     put_be16(ip, kOffIpSum, 0);
     put_be16(ip, kOffIpSum, ipv4_header_checksum(ip));
 }
@@ -243,10 +258,13 @@ Result<ProbeBuilder> ProbeBuilder::create(std::span<const ProbeKind* const> kind
     for (const ProbeKind* kind : kinds) {
         auto bytes = build_template(*kind, shape);
         if (!bytes) return Error{bytes.error()};
-        lanes.push_back(Lane{kind->protocol, std::move(bytes).value()});
+        const std::size_t ip_header = kind->protocol == ipproto::arp ? 0 : kIpHeader + shape.ip_options.bytes.size();
+        lanes.push_back(Lane{kind->protocol, std::move(bytes).value(), ip_header});
     }
     // --data-length replaces the UDP protocol payloads (nmap): its bytes are in the template.
-    return ProbeBuilder{std::move(lanes), shape.data ? nullptr : payloads, shape.badsum};
+    ProbeBuilder builder{std::move(lanes), shape.data ? nullptr : payloads, shape.badsum};
+    builder.options_ = shape.ip_options;
+    return builder;
 }
 
 Result<ProbeBuilder> ProbeBuilder::create(const ProbeKind& kind, const ProbeShape& shape) {
@@ -257,7 +275,7 @@ Result<ProbeBuilder> ProbeBuilder::create(const ProbeKind& kind, const ProbeShap
 std::size_t ProbeBuilder::build_tcp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const {
     const std::size_t total = lane.bytes.size();
     std::copy(lane.bytes.begin(), lane.bytes.end(), out.begin());
-    auto tcp = out.subspan(kIpHeader, total - kIpHeader);
+    auto tcp = out.subspan(lane.ip_header, total - lane.ip_header);
     put_be16(tcp, kOffSport, probe.sport.value());
     put_be16(tcp, kOffDport, probe.dport.value());
     put_be32(tcp, kOffSeq, probe.seq);
@@ -265,7 +283,7 @@ std::size_t ProbeBuilder::build_tcp(const Probe& probe, const Lane& lane, std::s
     put_be16(tcp, kOffTcpSum, 0);
     const std::uint16_t sum = transport_checksum(probe.src, probe.dst, ipproto::tcp, tcp);
     put_be16(tcp, kOffTcpSum, badsum_ ? wrong_checksum(sum) : sum);
-    patch_ip(probe, out.first(kIpHeader), total);
+    patch_ip(probe, out.first(lane.ip_header), total, options_);
     return total;
 }
 
@@ -276,7 +294,7 @@ std::size_t ProbeBuilder::build_udp(const Probe& probe, const Lane& lane, std::s
     const std::size_t total = lane.bytes.size() + payload.size();
     std::copy(lane.bytes.begin(), lane.bytes.end(), out.begin());
     std::copy(payload.begin(), payload.end(), out.begin() + static_cast<std::ptrdiff_t>(lane.bytes.size()));
-    auto udp = out.subspan(kIpHeader, total - kIpHeader);
+    auto udp = out.subspan(lane.ip_header, total - lane.ip_header);
     put_be16(udp, kOffSport, probe.sport.value());
     put_be16(udp, kOffDport, probe.dport.value());
     put_be16(udp, kOffUdpLen, static_cast<std::uint16_t>(udp.size()));
@@ -284,7 +302,7 @@ std::size_t ProbeBuilder::build_udp(const Probe& probe, const Lane& lane, std::s
     const std::uint16_t sum = transport_checksum(probe.src, probe.dst, ipproto::udp, udp);
     const std::uint16_t sent = sum == 0 ? 0xffff : sum;
     put_be16(udp, kOffUdpSum, badsum_ ? wrong_checksum(sent) : sent);
-    patch_ip(probe, out.first(kIpHeader), total);
+    patch_ip(probe, out.first(lane.ip_header), total, options_);
     return total;
 }
 
@@ -293,12 +311,12 @@ std::size_t ProbeBuilder::build_udp(const Probe& probe, const Lane& lane, std::s
 std::size_t ProbeBuilder::build_icmp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const {
     const std::size_t total = lane.bytes.size();
     std::copy(lane.bytes.begin(), lane.bytes.end(), out.begin());
-    auto icmp = out.subspan(kIpHeader, total - kIpHeader);
+    auto icmp = out.subspan(lane.ip_header, total - lane.ip_header);
     put_be16(icmp, kOffIcmpId, probe.sport.value());
     put_be16(icmp, kOffIcmpSeq, static_cast<std::uint16_t>(probe.seq));
     put_be16(icmp, kOffIcmpSum, 0);
     put_be16(icmp, kOffIcmpSum, checksum_finish(checksum_add(icmp)));
-    patch_ip(probe, out.first(kIpHeader), total);
+    patch_ip(probe, out.first(lane.ip_header), total, options_);
     return total;
 }
 

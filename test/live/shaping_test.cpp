@@ -1,6 +1,8 @@
 // Live probe shaping against the namespace lab: -f, -ff, --mtu 16 and --data-length keep every
 // port's state and reason as layout.conf says (the fragments seen on the veth by tcpdump);
 // --badsum leaves no port open: nothing answers at all.
+#include <memory>
+
 #include "live_support.hpp"
 
 namespace flagscan::live {
@@ -46,29 +48,97 @@ protected:
     }
 };
 
-// How many of a capture's packets are IP fragments (MF set or a non-zero offset), by tcpdump.
-int fragments_in(const std::string& pcap) {
-    const auto r = testsupport::run_process({"tcpdump", "-n", "-r", pcap, "ip[6:2] & 0x3fff != 0"}, std::chrono::seconds(30));
+// How many packets of a capture tcpdump's FILTER matches.
+int matching(const std::string& pcap, const std::string& filter) {
+    const auto r = testsupport::run_process({"tcpdump", "-n", "-r", pcap, filter}, std::chrono::seconds(30));
     return static_cast<int>(std::count(r.out.begin(), r.out.end(), '\n'));
 }
+
+// How many of a capture's packets are IP fragments (MF set or a non-zero offset).
+int fragments_in(const std::string& pcap) { return matching(pcap, "ip[6:2] & 0x3fff != 0"); }
+
+// tcpdump on the host side of the lab's veth into a fresh wire.pcap, for as long as it lives;
+// `error` says why not.
+struct VethCapture {
+    TempDir dir;
+    std::string pcap = dir.path() + "/wire.pcap";
+    std::unique_ptr<Tcpdump> tcpdump;
+    std::string error;
+    VethCapture() {
+        const std::string iface = lab_host_interface(error);
+        if (!iface.empty()) tcpdump = std::make_unique<Tcpdump>(iface, pcap, dir.path() + "/tcpdump.log");
+        if (tcpdump && !tcpdump->error().empty()) error = tcpdump->error();
+    }
+    void stop() {
+        if (tcpdump) tcpdump->stop();
+    }
+};
 
 // -f, -ff, --mtu 16: each SYN in pieces on the veth (the host did not put them back together on
 // the way out), and every state and reason as unfragmented.
 TEST_F(Shaping, SynInFragmentsMatchesLayout) {
     if (!in_path("tcpdump")) GTEST_SKIP() << "tcpdump is not installed";
-    std::string error;
-    const std::string iface = lab_host_interface(error);
-    ASSERT_FALSE(iface.empty()) << error;
     for (const auto& option : std::vector<std::vector<std::string>>{{"-f"}, {"-ff"}, {"--mtu", "16"}}) {
         SCOPED_TRACE(option.front());
-        const TempDir dir;
-        const std::string pcap = dir.path() + "/wire.pcap";
-        Tcpdump capture(iface, pcap, dir.path() + "/tcpdump.log");
-        ASSERT_TRUE(capture.error().empty()) << capture.error();
+        VethCapture capture;
+        ASSERT_TRUE(capture.error.empty()) << capture.error;
+        const std::string& pcap = capture.pcap;
         const auto result = shaped("-sS", tcp_ports(), option);
         capture.stop();
         expect_layout(result, expected(tcp_ports(), false));
         EXPECT_GE(fragments_in(pcap), 2 * static_cast<int>(tcp_ports().size())) << "no fragments on the wire";
+    }
+}
+
+// -D: every SYN also from two unassigned lab addresses, .200 before ours and .201 after (the
+// namespace has no route to them, so the target's answers to them go nowhere; never an address
+// outside the lab, never RND live). The states are the layout's, the veth carries as many SYNs
+// from each decoy as from us and nothing to them, and --packet-trace shows every copy.
+TEST_F(Shaping, DecoysKeepTheLayout) {
+    if (!in_path("tcpdump")) GTEST_SKIP() << "tcpdump is not installed";
+    const std::string a = lab_address(200), b = lab_address(201), me = lab_address(1);
+    VethCapture capture;
+    ASSERT_TRUE(capture.error.empty()) << capture.error;
+    const std::string& pcap = capture.pcap;
+    const auto result = shaped("-sS", tcp_ports(), {"-D", a + ",ME," + b, "--packet-trace"});
+    capture.stop();
+    expect_layout(result, expected(tcp_ports(), false));
+    const auto syns_from = [&](const std::string& source) {
+        return matching(pcap, "src host " + source + " and dst host " + target() + " and tcp[tcpflags] == tcp-syn");
+    };
+    const int ours = syns_from(me);
+    EXPECT_GE(ours, static_cast<int>(tcp_ports().size()));
+    EXPECT_EQ(syns_from(a), ours);
+    EXPECT_EQ(syns_from(b), ours);
+    EXPECT_EQ(matching(pcap, "dst host " + a + " or dst host " + b), 0) << "an answer to a decoy reached the veth";
+    const std::string& trace = result.process.out;
+    std::size_t traced = 0;
+    for (auto at = trace.find("SENT  " + a + ":"); at != std::string::npos; at = trace.find("SENT  " + a + ":", at + 1)) ++traced;
+    EXPECT_EQ(traced, static_cast<std::size_t>(ours)) << trace.substr(0, 2000);
+}
+
+// --ip-options: record route, timestamps or router alert in every SYN (its header length on the
+// veth, counted by tcpdump), and the target's stack answers as without them: the layout's states,
+// except that with R or T the nftables reject stays silent (filtered, no-response), which is what
+// nmap -sS --ip-options R sees of lab 72 too; with the 4-byte router alert it answers.
+TEST_F(Shaping, IpOptionsKeepTheLayout) {
+    if (!in_path("tcpdump")) GTEST_SKIP() << "tcpdump is not installed";
+    for (const std::string options : {"R", "T", "\\x94\\x04\\x00\\x00"}) {
+        SCOPED_TRACE(options);
+        VethCapture capture;
+        ASSERT_TRUE(capture.error.empty()) << capture.error;
+        const std::string& pcap = capture.pcap;
+        const auto result = shaped("-sS", tcp_ports(), {"--ip-options", options});
+        capture.stop();
+        VerdictMap want = expected(tcp_ports(), false);
+        for (const int port : layout().rejected_tcp)
+            if (options.size() == 1) want[{target(), port}] = Verdict{"filtered", "no-response"};
+        expect_layout(result, want);
+        const int words = options.size() == 1 ? 15 : 6;
+        const int with = matching(pcap, "src host " + lab_address(1) + " and ip[0] & 0xf == " + std::to_string(words) +
+                                            " and tcp[tcpflags] == tcp-syn");
+        EXPECT_GE(with, static_cast<int>(tcp_ports().size()));
+        EXPECT_EQ(matching(pcap, "src host " + lab_address(1) + " and ip[0] & 0xf == 5 and tcp[tcpflags] == tcp-syn"), 0);
     }
 }
 

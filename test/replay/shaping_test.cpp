@@ -186,6 +186,82 @@ TEST_F(ShapingCapture, BadsumIsWrongByConstruction) {
     }
 }
 
+// -D a,ME,b: each probe three times in a row, from a, from us, from b; each copy the same probe
+// with valid checksums for its source. With -f, decoys first, then every copy in fragments.
+TEST_F(ShapingCapture, DecoysInTheOrderGiven) {
+    const auto plain = scan({});
+    const Ipv4 a{10, 77, 73, 200}, b{10, 77, 73, 201};
+    for (const bool fragmented : {false, true}) {
+        SCOPED_TRACE(fragmented ? "-D -f" : "-D");
+        std::vector<std::string> options{"-D", "10.77.73.200,ME,10.77.73.201"};
+        if (fragmented) options.push_back("-f");
+        const auto shaped = scan(options);
+        ASSERT_EQ(shaped.wire.size(), fragmented ? 36u : 12u);
+        ASSERT_EQ(shaped.probes.size(), 12u);
+        for (std::size_t i = 0; i < shaped.probes.size(); ++i) {
+            const Bytes& p = shaped.probes[i];
+            const Bytes& ours = shaped.probes[i / 3 * 3 + 1];  // the cookie key is each run's own: compare within it
+            EXPECT_EQ(address(p, 12), (i % 3 == 0 ? a : i % 3 == 1 ? address(plain.probes[0], 12) : b)) << i;
+            EXPECT_EQ(address(p, 16), address(ours, 16));
+            EXPECT_EQ(be16(p, 22), be16(plain.probes[i / 3], 22));  // the walk's order (same seed)
+            EXPECT_EQ(be16(p, 4), be16(ours, 4));                   // one IP id
+            EXPECT_TRUE(std::equal(p.begin() + 20, p.begin() + 36, ours.begin() + 20));  // ports, seq, ack, flags
+            EXPECT_EQ(ipv4_header_checksum(std::span{p}.first(20)), 0);
+            EXPECT_TRUE(transport_valid(p));
+        }
+    }
+}
+
+// RND:N from the seed: the same addresses for the same seed, none reserved, ours at a place the seed draws.
+TEST_F(ShapingCapture, RandomDecoysReproduce) {
+    const auto first = scan({"-D", "RND:4"});
+    const auto again = scan({"-D", "RND:4"});
+    ASSERT_EQ(first.wire.size(), 20u);
+    ASSERT_EQ(again.wire.size(), 20u);
+    for (std::size_t i = 0; i < first.wire.size(); ++i) EXPECT_EQ(address(first.wire[i], 12), address(again.wire[i], 12));
+    const auto plain = scan({});
+    std::size_t ours = 0;
+    for (const auto& p : first.wire) {
+        const Ipv4 src = address(p, 12);
+        ours += src == address(plain.wire[0], 12);
+        EXPECT_NE(src.octet(0), 10);
+        EXPECT_LT(src.octet(0), 224);
+        EXPECT_TRUE(transport_valid(p));
+    }
+    EXPECT_EQ(ours, 4u);
+}
+
+TEST_F(ShapingCapture, BadDecoysRefusedInOneLine) {
+    for (const auto& decoys : {"10.0.0.300", "RND:x", "RND:1000"}) {
+        const auto r = run_process({bin_, "--offline", "-n", "-p", "22", "-D", decoys, "10.77.73.2"}, std::chrono::seconds(30));
+        EXPECT_EQ(r.exit_code, 1) << r.describe();
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+}
+
+// --ip-options R: every record a 60-byte header (IHL 15) holding nmap's record route, then the
+// same SYN as without it; with -f the later fragments drop the option (not copied, RFC 791 3.1).
+TEST_F(ShapingCapture, IpOptionsInEveryHeader) {
+    const auto plain = scan({});
+    const auto rr = scan({"--ip-options", "R"});
+    ASSERT_EQ(rr.wire.size(), 4u);
+    for (std::size_t i = 0; i < rr.wire.size(); ++i) {
+        const Bytes& p = rr.wire[i];
+        ASSERT_EQ(p.size(), 84u);
+        EXPECT_EQ(p[0], 0x4f);
+        EXPECT_EQ(be16(p, 2), 84u);
+        EXPECT_EQ(ipv4_header_checksum(std::span{p}.first(60)), 0);
+        EXPECT_EQ((std::vector<std::uint8_t>{p.begin() + 20, p.begin() + 24}), (std::vector<std::uint8_t>{1, 7, 39, 4}));
+        EXPECT_EQ(be16(p, 62), be16(plain.wire[i], 22));  // destination port, the walk's order
+        EXPECT_EQ(transport_checksum(address(p, 12), address(p, 16), 6, std::span{p}.subspan(60)), 0);
+    }
+    const auto f = scan({"--ip-options", "R", "-f"});
+    ASSERT_EQ(f.wire.size(), 12u);
+    for (std::size_t i = 0; i < f.wire.size(); ++i) EXPECT_EQ(f.wire[i][0], i % 3 == 0 ? 0x4f : 0x45) << i;
+    ASSERT_EQ(f.probes.size(), 4u);
+    EXPECT_EQ(f.probes[0].size(), 84u);
+}
+
 TEST_F(ShapingCapture, BadMtuRefusedInOneLine) {
     for (const auto& mtu : {"12", "0", "-16"}) {
         const auto r = run_process({bin_, "--offline", "-n", "-p", "22", "--mtu", mtu, "10.77.73.2"}, std::chrono::seconds(30));

@@ -10,6 +10,7 @@
 #include "flagscan/net/reassembly.hpp"
 #include "flagscan/probe/probe_builder.hpp"
 #include "flagscan/wire/fragments.hpp"
+#include "sample_probes.hpp"
 
 namespace flagscan {
 namespace {
@@ -20,13 +21,7 @@ Probe sample_probe() {
 }
 
 std::vector<std::uint8_t> built(const ProbeKind& kind, const ProbeShape& shape, const UdpPayloads* payloads = nullptr) {
-    const ProbeKind* kinds[] = {&kind};
-    auto builder = ProbeBuilder::create(kinds, shape, payloads);
-    EXPECT_TRUE(builder) << builder.error();
-    if (!builder) return {};
-    std::vector<std::uint8_t> out(builder->size());
-    out.resize(builder->build(sample_probe(), out));
-    return out;
+    return testing::built_probe(kind, shape, sample_probe(), payloads);
 }
 
 std::uint16_t field(std::span<const std::uint8_t> bytes, std::size_t at) { return ByteView{bytes}.be16(at).value_or(0); }
@@ -105,15 +100,7 @@ TEST(Fragments, OnlyCopiedOptionsInLaterFragments) {
     EXPECT_EQ(ipv4_header_checksum(std::span{pieces[1]}.first(24)), 0);
 }
 
-struct Keeping final : FrameSink {
-    std::vector<std::vector<std::uint8_t>> packets;
-    std::size_t limit = 1000;
-    std::size_t send(std::span<const std::span<const std::uint8_t>> batch) override {
-        const std::size_t n = std::min(limit, batch.size());
-        for (std::size_t i = 0; i < n; ++i) packets.emplace_back(batch[i].begin(), batch[i].end());
-        return n;
-    }
-};
+using Keeping = testing::KeepingSink;
 
 TEST(Fragments, SinkSendsThePiecesAndCountsWholeProbes) {
     const auto syn = built(syn_kind(), ProbeShape{});

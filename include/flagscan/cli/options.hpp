@@ -12,11 +12,13 @@
 #include "flagscan/net/result.hpp"
 #include "flagscan/os/os_db.hpp"
 #include "flagscan/output/report.hpp"
+#include "flagscan/probe/ip_options.hpp"
 #include "flagscan/probe/probe_kind.hpp"
 #include "flagscan/service/checks.hpp"
 #include "flagscan/service/ftp_bounce.hpp"
 #include "flagscan/service/load.hpp"
 #include "flagscan/targets/address_set.hpp"
+#include "flagscan/wire/decoys.hpp"
 
 namespace flagscan {
 
@@ -74,6 +76,8 @@ struct ScanConfig {
     std::size_t fragment_data = 0;           // -f 8, -ff 16, --mtu N: data bytes per IP fragment; 0: unfragmented
     std::optional<std::uint16_t> data_length;  // --data-length: random bytes in every TCP/UDP/ICMP probe (none: UDP payloads)
     bool badsum = false;                     // --badsum: TCP/UDP checksums wrong on purpose
+    std::vector<DecoyEntry> decoys;          // -D as typed; empty: no decoys
+    IpOptions ip_options;                    // --ip-options; empty: none
     Timing timing;
     std::uint64_t seed = 0;
     bool seed_given = false;

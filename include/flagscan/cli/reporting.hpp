@@ -45,6 +45,9 @@ std::vector<std::string> names_of_targets(const TargetSet& targets);
 
 // --packet-trace: a line per probe sent and per packet captured. `book`: an IPv6 scan's (its
 // packets are shown as the wire carried them, IPv6 addresses and ICMPv6), null for IPv4.
-void add_packet_trace(LoopHooks& hooks, std::ostream& trace, const AddressBook* book = nullptr);
+// `sent` false: a sink that sends copies the engine does not see (-D) traces what it sends itself.
+void add_packet_trace(LoopHooks& hooks, std::ostream& trace, const AddressBook* book = nullptr, bool sent = true);
+// One SENT line of --packet-trace for a packet as it went out (for a sink that traces itself).
+void trace_sent_packet(std::ostream& trace, std::span<const std::uint8_t> packet);
 
 }  // namespace flagscan

@@ -8,6 +8,7 @@
 
 #include "flagscan/engine/probe.hpp"
 #include "flagscan/net/result.hpp"
+#include "flagscan/probe/ip_options.hpp"
 #include "flagscan/probe/probe_kind.hpp"
 #include "flagscan/probe/udp_payloads.hpp"
 
@@ -24,6 +25,7 @@ struct ProbeShape {
     // its protocol payloads (nmap). None: TCP and ICMP bare, UDP with the payload table's.
     std::optional<std::vector<std::uint8_t>> data{};
     bool badsum = false;          // --badsum: TCP and UDP checksums wrong on purpose (wrong_checksum)
+    IpOptions ip_options{};       // --ip-options: in every IPv4 header (not ARP)
 };
 
 // --badsum's checksum: CORRECT with its low byte inverted, or the high one when that would give 0.
@@ -58,6 +60,7 @@ private:
     struct Lane {
         std::uint8_t protocol = 0;
         std::vector<std::uint8_t> bytes;  // IPv4 header + transport header (+ ICMP data)
+        std::size_t ip_header = 20;       // with --ip-options, 20 + their bytes
     };
     ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads, bool badsum);
     std::size_t build_tcp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
@@ -74,6 +77,7 @@ private:
     bool badsum_ = false;
     const AddressBook* book_ = nullptr;  // an IPv6 scan's (create6)
     std::size_t max_size_ = 0;
+    IpOptions options_;  // --ip-options; a source route's hop offsets count from the options' start
 };
 
 }  // namespace flagscan
