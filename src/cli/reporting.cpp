@@ -70,10 +70,10 @@ std::vector<std::string> names_of_targets(const TargetSet& targets) {
     return reverse_names(addresses, 2 * kSecond);
 }
 
-void add_packet_trace(LoopHooks& hooks, std::ostream& trace) {
-    hooks.sent = [&trace](const Probe&, std::span<const std::uint8_t> packet, Micros) {
-        auto decoded = decode_ipv4(ByteView{packet});
-        if (!decoded) decoded = decode_frame(LinkType::ethernet, ByteView{packet});  // an ARP request
+void add_packet_trace(LoopHooks& hooks, std::ostream& trace, FrameDecoder decoder) {
+    hooks.sent = [&trace, decoder](const Probe&, std::span<const std::uint8_t> packet, Micros) {
+        auto decoded = decoder.decode_packet(ByteView{packet});
+        if (!decoded) decoded = decoder.decode(LinkType::ethernet, ByteView{packet});  // an ARP request, a solicitation
         if (decoded) trace << trace_sent(*decoded) << '\n';
     };
     hooks.received = [&trace](const Frame&, const DecodedPacket& packet, const PacketOutcome& outcome) {

@@ -10,6 +10,7 @@
 #include "flagscan/cli/options.hpp"
 #include "flagscan/cli/outputs.hpp"
 #include "flagscan/engine/scan_loop.hpp"
+#include "flagscan/net/translate6.hpp"
 #include "flagscan/output/explain.hpp"
 #include "flagscan/output/report.hpp"
 #include "flagscan/service/load.hpp"
@@ -44,6 +45,7 @@ Result<std::optional<LoadedProbes>> probes_for(const ScanConfig& config, std::os
 std::vector<std::string> names_of_targets(const TargetSet& targets);
 
 // --packet-trace: a line per probe sent and per packet captured.
-void add_packet_trace(LoopHooks& hooks, std::ostream& trace);
+// DECODER: how the scan reads its packets (an IPv6 scan's through its book), for its own probes too.
+void add_packet_trace(LoopHooks& hooks, std::ostream& trace, FrameDecoder decoder = FrameDecoder{});
 
 }  // namespace flagscan
