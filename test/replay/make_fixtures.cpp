@@ -226,6 +226,9 @@ public:
 
     void expect(Ipv4 host, std::uint16_t port, Verdict verdict) { current()[{host.value(), port}] = std::move(verdict); }
     void expect(std::uint16_t port, Verdict verdict) { expect(kTarget, port, std::move(verdict)); }
+    // How the JSON names HOST: an IPv6 capture's hosts are AddressBook keys (0.0.0.N, in address
+    // order) written as their addresses.
+    void name_host(Ipv4 host, std::string text) { host_names_[host.value()] = std::move(text); }
     void args(std::string line) { args_ = std::move(line); }
     // A capture holding several scans: the verdicts declared from now on are scan NAME's, and
     // each of its JSON lines names it ("scan":"FIN"), after the scans declared before it.
@@ -304,7 +307,8 @@ private:
         std::uint8_t syn_ack_ttl = 0;  // of the host's first port decided by a SYN-ACK (0: none)
         for (auto it = verdicts.begin(); it != verdicts.end(); ++it) {
             const auto& [key, verdict] = *it;
-            const std::string ip = Ipv4{key.first}.str();
+            const auto named_host = host_names_.find(key.first);
+            const std::string ip = named_host != host_names_.end() ? named_host->second : Ipv4{key.first}.str();
             out += R"({"ip":")" + ip + '"' + named + R"(,"port":)" + std::to_string(key.second) + R"(,"proto":")" +
                    verdict.proto + R"(","state":")" + verdict.state + R"(","reason":")" + verdict.reason + '"';
             if (verdict.ttl != 0) out += R"(,"ttl":)" + std::to_string(verdict.ttl);
@@ -352,6 +356,7 @@ private:
     std::string stderr_;
     std::string skip_;
     std::string host_reason_;
+    std::map<std::uint32_t, std::string> host_names_;
     std::size_t snaplen_ = 256;
 };
 
@@ -1033,7 +1038,7 @@ Bytes ipv6_tcp(bool outgoing, std::uint16_t port, std::uint8_t flags) {
     put_be32(t, 8, outgoing ? 0 : 0xf0000001u + port);
     tcp[12] = 0x50;
     tcp[13] = flags;
-    put_be16(t, 14, outgoing ? 1024 : 0);
+    put_be16(t, 14, outgoing ? 1024 : flags == (S | A) ? 64240 : 0);
     Bytes ip{0x60, 0, 0, 0, 0, 20, 6, 64};
     ip = concat(concat(ip, outgoing ? scanner : target), outgoing ? target : scanner);
     Bytes pseudo = concat(Bytes(ip.begin() + 8, ip.end()), {0, 0, 0, 20, 0, 0, 0, 6});
@@ -1041,18 +1046,30 @@ Bytes ipv6_tcp(bool outgoing, std::uint16_t port, std::uint8_t flags) {
     return concat(ip, tcp);
 }
 
-// Captures that hold a scan flagscan cannot read, each refused with the reason rather than
-// "no probes": an IPv6-only SYN scan; a SYN scan captured with snaplen 40 and with 48 (tcpdump
-// -s: the TCP header ends 54 bytes into an Ethernet frame); probes in 8-byte fragments whose
-// second piece is missing, so that none can be reassembled.
-void unreadable_scans(const fs::path& dir) {
-    Fixture v6("built-ipv6-only", Link::ethernet);
+// An IPv6 SYN scan (2001:db8::1 to 2001:db8::10, Ethernet): read through the replay's book, whose
+// keys follow address order (::1 -> 0.0.0.1, ::10 -> 0.0.0.2): 22 SYN,ACK open, 23 RST,ACK
+// closed (RFC 793), 24 silent filtered (no-response), as for IPv4.
+void ipv6_scan(const fs::path& dir) {
+    Fixture v6("built-ipv6-syn", Link::ethernet);
     for (std::uint16_t port : {22, 23, 24}) v6.raw_frame(concat(ethernet_header(true, 0x86dd), ipv6_tcp(true, port, S)));
     v6.raw_frame(concat(ethernet_header(false, 0x86dd), ipv6_tcp(false, 22, S | A)));
     v6.raw_frame(concat(ethernet_header(false, 0x86dd), ipv6_tcp(false, 23, R | A)));
-    v6.write_pcap(dir / "built-ipv6-only.pcap");
-    Fixture::write_text(dir / "built-ipv6-only.fails", "IPv6 replay comes with issue 13\n");
+    const Ipv4 target{0, 0, 0, 2};
+    v6.name_host(target, "2001:db8::10");
+    v6.expect(target, 22, open_syn_ack());
+    v6.expect(target, 23, closed());
+    v6.expect(target, 24, kNoResponseFiltered);
+    v6.skip("the JSON names IPv6 hosts by their keys (0.0.0.N) until the reports write them through "
+            "TargetSet::address_text (outputs6): remove this file then");
+    v6.write_pcap(dir / "built-ipv6-syn.pcap");
+    v6.write_results(dir);
+}
 
+// Captures that hold a scan flagscan cannot read, each refused with the reason rather than
+// "no probes": a SYN scan captured with snaplen 40 and with 48 (tcpdump
+// -s: the TCP header ends 54 bytes into an Ethernet frame); probes in 8-byte fragments whose
+// second piece is missing, so that none can be reassembled.
+void unreadable_scans(const fs::path& dir) {
     for (std::size_t snaplen : {40, 48}) {
         Fixture cut = small_syn_scan("built-snaplen-" + std::to_string(snaplen));
         cut.snaplen(snaplen);
@@ -1476,6 +1493,7 @@ int main(int argc, char** argv) {
     for (const auto& fixture : fixtures) fixture.write(dir);
     damaged_files(dir);
     unreadable_scans(dir);
+    ipv6_scan(dir);
     pcapng_two_link_types(dir);
     std::printf("make_fixtures: wrote %zu captures and the damaged files into %s\n", fixtures.size(), argv[1]);
     return 0;
