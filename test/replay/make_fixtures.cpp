@@ -517,7 +517,7 @@ Fixture late_reply() {
 // Malformed frames between good ones. Skipped and counted (not IPv4, or an IPv4 header that
 // cannot be trusted): a frame too short for its link header, an IP header cut short, version 6
 // behind the IPv4 ethertype, IHL below 5, IHL past the bytes captured, a total length shorter
-// than the header, a bad header checksum, IPv6. Decoded but answering nothing: a total
+// than the header, a bad header checksum, IPv6 between unspecified addresses (::, RFC 4291 2.5.2). Decoded but answering nothing: a total
 // length that leaves no room for the TCP header, an ARP reply (read since ARP discovery). Benign and used: a total length larger than
 // the bytes captured (a snaplen cut) and Ethernet padding after a short datagram. Ports whose
 // only answer was broken end as silence: filtered (no-response).
@@ -587,7 +587,7 @@ Fixture malformed() {
     f.expect(35, kNoResponseFiltered);
     f.in(rst_to(p[6]));
     f.expect(36, closed());
-    f.stderr_contains("skipped 8 that were not IPv4 or were malformed");
+    f.stderr_contains("skipped 8 that were neither IPv4 nor IPv6 or were malformed");
     return f;
 }
 
