@@ -330,7 +330,7 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
     const bool written = finish_reports(config, outputs, view, ExplainContext{.replay = true}, out, err);
     if (counts.undecodable > 0 || config.verbosity > 0)
         err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes of the " << run.name()
-            << " scan; skipped " << counts.undecodable << " that were neither IPv4 nor IPv6 or were malformed; "
+            << " scan; skipped " << counts.undecodable << " that were malformed, not IP, or ICMPv6 that answers no probe; "
             << engine.stats().strays << " packets answered nothing of this scan\n";
     return written;
 }

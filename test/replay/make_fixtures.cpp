@@ -587,7 +587,7 @@ Fixture malformed() {
     f.expect(35, kNoResponseFiltered);
     f.in(rst_to(p[6]));
     f.expect(36, closed());
-    f.stderr_contains("skipped 8 that were neither IPv4 nor IPv6 or were malformed");
+    f.stderr_contains("skipped 8 that were malformed, not IP, or ICMPv6 that answers no probe");
     return f;
 }
 

@@ -1,6 +1,8 @@
 // IPv6 replies translated into the engine's packets (keys, RFC 7915 5.2 ICMP), then read by the correlator and rule rows.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "flagscan/engine/correlator.hpp"
 #include "flagscan/net/translate6.hpp"
 #include "ipv6_packets.hpp"
@@ -26,11 +28,13 @@ struct Scan {
 
 // An Ethernet frame carrying an IPv6 packet (RFC 2464: EtherType 0x86dd).
 Bytes ethernet6(const Bytes& packet, const MacAddress& from = {2, 0, 0, 0, 0, 2}) {
-    Bytes frame{2, 0, 0, 0, 0, 1};
-    frame.insert(frame.end(), from.begin(), from.end());
-    frame.push_back(0x86);
-    frame.push_back(0xdd);
-    frame.insert(frame.end(), packet.begin(), packet.end());
+    Bytes frame(14 + packet.size(), 0);
+    frame[0] = 2;
+    frame[5] = 1;
+    std::copy(from.begin(), from.end(), frame.begin() + 6);
+    frame[12] = 0x86;
+    frame[13] = 0xdd;
+    std::copy(packet.begin(), packet.end(), frame.begin() + 14);
     return frame;
 }
 
@@ -281,8 +285,9 @@ TEST(FrameDecoder, EachScanReadsItsFamilies) {
     const Bytes v6 = ethernet6(test6::packet6(kTarget6, kScanner6, {}, ipproto::tcp,
                                               test6::tcp6(kTarget6, kScanner6, Port{80}, Port{kOurPort}, 7, TcpFlags{TcpFlags::rst})));
     Bytes v4 = make_tcp_packet(Ipv4{192, 0, 2, 10}, Ipv4{192, 0, 2, 1}, Port{80}, Port{kOurPort}, 7, 0, TcpFlags{TcpFlags::rst}, 0, 64);
-    Bytes v4_frame{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00};
-    v4_frame.insert(v4_frame.end(), v4.begin(), v4.end());
+    Bytes v4_frame = ethernet6(v4);
+    v4_frame[12] = 0x08;  // EtherType IPv4
+    v4_frame[13] = 0x00;
     const ByteView six{v6}, four{v4_frame};
     EXPECT_FALSE(FrameDecoder::ipv4().decode(LinkType::ethernet, six));
     EXPECT_TRUE(FrameDecoder::ipv4().decode(LinkType::ethernet, four));

@@ -126,7 +126,7 @@ private:
 
 struct ReplayCounts {
     std::uint64_t frames = 0;
-    std::uint64_t undecodable = 0;  // neither IPv4 nor IPv6 (nor ARP), or malformed (short headers, lying lengths, bad checksums)
+    std::uint64_t undecodable = 0;  // malformed (short headers, lying lengths, bad checksums), not IP or ARP, or ICMPv6 RFC 7915 drops
     std::uint64_t probes = 0;
     Micros first = -1;  // the earliest timestamp of the run's probes and the packets that answered them
     Micros last = -1;   // the latest (records need not be in time order)
