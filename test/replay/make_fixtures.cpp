@@ -33,6 +33,7 @@
 #include "flagscan/net/checksum.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/net/tcp_flags.hpp"
+#include "../unit/ipv6_packets.hpp"
 #include "flagscan/wire/sim_network.hpp"
 
 namespace {
@@ -1046,6 +1047,47 @@ Bytes ipv6_tcp(bool outgoing, std::uint16_t port, std::uint8_t flags) {
     return concat(ip, tcp);
 }
 
+// An IPv6 UDP scan from 2001:db8::1 port 40000 to 2001:db8::10, each probe's cookie in the low
+// 16 bits of its flow label (as flagscan's, IPV6.md), answered as RFC 4443 and RFC 7915 5.2 say:
+// 7 ICMPv6 1/4 port unreachable quoting it: **closed** (3/3); 8 1/1 administratively prohibited:
+// **filtered** (3/10, host-prohibited); 9 1/4 whose outer packet carries hop-by-hop and
+// destination options and whose quote a destination options header: **closed**, read past them
+// (RFC 8200 4); 10 an error quoting another flow label (another probe's): names no probe,
+// **open|filtered** (no-response), as 11 that is silent; 12 a UDP answer: **open**.
+void ipv6_udp_scan(const fs::path& dir) {
+    namespace t6 = flagscan::test6;
+    const Ipv6 scanner = *Ipv6::parse("2001:db8::1"), target = *Ipv6::parse("2001:db8::10");
+    Fixture f("built-ipv6-udp", Link::ethernet);
+    const auto frame = [](bool outgoing, const Bytes& packet) { return concat(ethernet_header(outgoing, 0x86dd), packet); };
+    const auto probe = [&](std::uint16_t port, std::vector<t6::Extension> chain = {}) {
+        return t6::packet6(scanner, target, std::move(chain), ipproto::udp, t6::udp6(scanner, target, Port{40000}, Port{port}, {}));
+    };
+    const auto error = [&](std::uint8_t code, const Bytes& quoted, std::vector<t6::Extension> chain = {}) {
+        return t6::packet6(target, scanner, std::move(chain), ipproto::icmpv6, t6::icmp6(target, scanner, 1, code, 0, quoted));
+    };
+    for (std::uint16_t port = 7; port <= 12; ++port)
+        f.raw_frame(frame(true, port == 9 ? probe(port, {t6::destination_options()}) : probe(port)));
+    f.raw_frame(frame(false, error(4, probe(7))));
+    f.raw_frame(frame(false, error(1, probe(8))));
+    f.raw_frame(frame(false, error(4, probe(9, {t6::destination_options()}), {t6::hop_by_hop(), t6::destination_options(1)})));
+    Bytes other = probe(10);
+    other[3] ^= 0x01;  // flow label 0x12344: not the probe's
+    f.raw_frame(frame(false, error(4, other)));
+    f.raw_frame(frame(false, t6::packet6(target, scanner, {}, ipproto::udp, t6::udp6(target, scanner, Port{12}, Port{40000}, {1, 2}))));
+    const Ipv4 key{0, 0, 0, 2};  // ::1 -> 0.0.0.1, ::10 -> 0.0.0.2 (address order)
+    f.name_host(key, "2001:db8::10");
+    f.expect(key, 7, {"closed", "port-unreach", kLinuxTtl, "udp"});
+    f.expect(key, 8, {"filtered", "host-prohibited", kLinuxTtl, "udp"});
+    f.expect(key, 9, {"closed", "port-unreach", kLinuxTtl, "udp"});
+    f.expect(key, 10, {"open|filtered", "no-response", 0, "udp"});
+    f.expect(key, 11, {"open|filtered", "no-response", 0, "udp"});
+    f.expect(key, 12, {"open", "udp-response", kLinuxTtl, "udp"});
+    f.skip("the JSON names IPv6 hosts by their keys (0.0.0.N) until the reports write them through "
+           "TargetSet::address_text (outputs6): remove this file then");
+    f.write_pcap(dir / "built-ipv6-udp.pcap");
+    f.write_results(dir);
+}
+
 // An IPv6 SYN scan (2001:db8::1 to 2001:db8::10, Ethernet): read through the replay's book, whose
 // keys follow address order (::1 -> 0.0.0.1, ::10 -> 0.0.0.2): 22 SYN,ACK open, 23 RST,ACK
 // closed (RFC 793), 24 silent filtered (no-response), as for IPv4.
@@ -1063,6 +1105,7 @@ void ipv6_scan(const fs::path& dir) {
             "TargetSet::address_text (outputs6): remove this file then");
     v6.write_pcap(dir / "built-ipv6-syn.pcap");
     v6.write_results(dir);
+    ipv6_udp_scan(dir);
 }
 
 // Captures that hold a scan flagscan cannot read, each refused with the reason rather than
