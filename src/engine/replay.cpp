@@ -5,6 +5,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "flagscan/net/address_text.hpp"
 #include "flagscan/os/os_probes.hpp"
 
 namespace flagscan {
@@ -124,12 +125,6 @@ Ipv4 ScanSurvey::pick_scanner(const Choice& choice) const {
            })->first;
 }
 
-namespace {
-
-std::string text_of(const AddressBook* book, Ipv4 ip) { return book != nullptr ? book->text(ip) : ip.str(); }
-
-}  // namespace
-
 // Every other address whose probes look like a scan: said, with how to replay it instead.
 std::vector<std::string> ScanSurvey::scanner_notes(Ipv4 scanner, const Choice& choice) const {
     std::vector<std::string> notes;
@@ -138,9 +133,9 @@ std::vector<std::string> ScanSurvey::scanner_notes(Ipv4 scanner, const Choice& c
     const std::uint64_t mine = it == senders_.end() ? 0 : it->second.probes();
     for (const auto& [address, sender] : senders_) {
         if (address == scanner || sender.scan_probes() == 0) continue;
-        const std::string other = text_of(choice.book, address);
+        const std::string other = address_text(choice.book, address);
         notes.push_back("a second scanner is in the capture: " + other + " sent " + std::to_string(sender.scan_probes()) +
-                        " probes; replaying " + text_of(choice.book, scanner) + "'s " + std::to_string(mine) +
+                        " probes; replaying " + address_text(choice.book, scanner) + "'s " + std::to_string(mine) +
                         (given ? ", as --scanner asks" : " (the most; --scanner " + other + " replays the other)"));
     }
     return notes;
@@ -243,8 +238,8 @@ Result<ScanSurvey::Conclusion> ScanSurvey::conclude(const Choice& choice) const 
     if (senders_.empty()) return Error{"the capture holds no TCP or UDP probes (no scan to replay)"};
     const Ipv4 scanner = pick_scanner(choice);
     const auto it = senders_.find(scanner);
-    if (it == senders_.end()) return Error{"the capture holds no probes from the scanner " + text_of(choice.book, scanner)};
-    Conclusion out{scanner, text_of(choice.book, scanner), {}, scanner_notes(scanner, choice)};
+    if (it == senders_.end()) return Error{"the capture holds no probes from the scanner " + address_text(choice.book, scanner)};
+    Conclusion out{scanner, address_text(choice.book, scanner), {}, scanner_notes(scanner, choice)};
     Ordered order;  // the scanner's probe groups, in capture order
     for (const auto& [signature, group] : it->second.groups) order.emplace_back(signature, &group);
     std::ranges::sort(order, [](const auto& a, const auto& b) { return a.second->first < b.second->first; });

@@ -10,7 +10,6 @@
 #include "flagscan/cli/options.hpp"
 #include "flagscan/cli/outputs.hpp"
 #include "flagscan/engine/scan_loop.hpp"
-#include "flagscan/net/translate6.hpp"
 #include "flagscan/output/explain.hpp"
 #include "flagscan/output/report.hpp"
 #include "flagscan/service/load.hpp"
@@ -44,8 +43,8 @@ Result<std::optional<LoadedProbes>> probes_for(const ScanConfig& config, std::os
 // names), or the hosts a replay is about to replay.
 std::vector<std::string> names_of_targets(const TargetSet& targets);
 
-// --packet-trace: a line per probe sent and per packet captured.
-// DECODER: how the scan reads its packets (an IPv6 scan's through its book), for its own probes too.
-void add_packet_trace(LoopHooks& hooks, std::ostream& trace, FrameDecoder decoder = FrameDecoder{});
+// --packet-trace: a line per probe sent and per packet captured. `book`: an IPv6 scan's (its
+// packets are shown as the wire carried them, IPv6 addresses and ICMPv6), null for IPv4.
+void add_packet_trace(LoopHooks& hooks, std::ostream& trace, const AddressBook* book = nullptr);
 
 }  // namespace flagscan
