@@ -183,14 +183,4 @@ std::optional<DecodedPacket> FrameDecoder::decode(LinkType link, ByteView frame)
     return decode_frame(link, frame);
 }
 
-std::optional<DecodedPacket> FrameDecoder::decode_packet(ByteView packet) const {
-    const auto first = packet.u8(0);
-    if (first && (*first >> 4) == 6) {
-        if (known_ == nullptr) return std::nullopt;
-        return translated(decode_ipv6(packet));
-    }
-    if (known_ != nullptr && growing_ == nullptr) return std::nullopt;
-    return decode_ipv4(packet);
-}
-
 }  // namespace flagscan

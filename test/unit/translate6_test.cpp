@@ -298,13 +298,6 @@ TEST(FrameDecoder, EachScanReadsItsFamilies) {
     const FrameDecoder replay = FrameDecoder::adding(scan.book);
     EXPECT_TRUE(replay.decode(LinkType::ethernet, six));
     EXPECT_TRUE(replay.decode(LinkType::ethernet, four));
-    // A raw packet (our own probe, for --packet-trace): by its version nibble.
-    const auto probe = live6.decode_packet(ByteView{tcp_probe(22, 1, TcpFlags{TcpFlags::syn})});
-    ASSERT_TRUE(probe);
-    EXPECT_EQ(probe->ip.src, scan.me);
-    EXPECT_EQ(probe->link_header, 0);
-    EXPECT_TRUE(FrameDecoder::ipv4().decode_packet(ByteView{v4}));
-    EXPECT_FALSE(FrameDecoder::ipv4().decode_packet(ByteView{tcp_probe(22, 1, TcpFlags{TcpFlags::syn})}));
 }
 
 // The unspecified address is no scan's: not translated, not even by a replay.

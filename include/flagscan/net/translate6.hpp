@@ -28,8 +28,8 @@ std::optional<DecodedPacket> translate6(const DecodedPacket6& packet, AddressBoo
 // A live scan's: BookUse::look_up over a book it does not change.
 std::optional<DecodedPacket> translate6(const DecodedPacket6& packet, const AddressBook& book);
 
-// What one scan makes of a captured frame, the one place every path (live loop, replay, packet
-// trace) asks: an IPv4 scan reads IPv4 and ARP frames (decode_frame); a live IPv6 scan reads
+// What one scan makes of a captured frame, the one place every path (live loop, replay and the
+// hooks they feed, packet trace included) asks: an IPv4 scan reads IPv4 and ARP frames (decode_frame); a live IPv6 scan reads
 // IPv6 frames only, through its book (look_up); a replay reads both, learning IPv6 addresses as
 // it meets them (add; its keys, in 0.0.0.0/8, never name an IPv4 host of a capture).
 class FrameDecoder {
@@ -41,9 +41,6 @@ public:
     static FrameDecoder adding(AddressBook& book);  // a replay
 
     std::optional<DecodedPacket> decode(LinkType link, ByteView frame) const;
-    // A packet without link header (a raw socket's, our own probe for --packet-trace): IPv4 or IPv6
-    // by its version nibble.
-    std::optional<DecodedPacket> decode_packet(ByteView packet) const;
 
 private:
     std::optional<DecodedPacket> translated(const std::optional<DecodedPacket6>& packet) const;
