@@ -228,7 +228,7 @@ public:
     void expect(Ipv4 host, std::uint16_t port, Verdict verdict) { current()[{host.value(), port}] = std::move(verdict); }
     void expect(std::uint16_t port, Verdict verdict) { expect(kTarget, port, std::move(verdict)); }
     // How the JSON names HOST: an IPv6 capture's hosts are AddressBook keys (0.0.0.N, in address
-    // order) written as their addresses.
+    // order), which the reports write as the addresses they stand for.
     void name_host(Ipv4 host, std::string text) { host_names_[host.value()] = std::move(text); }
     void args(std::string line) { args_ = std::move(line); }
     // A capture holding several scans: the verdicts declared from now on are scan NAME's, and
@@ -1082,8 +1082,6 @@ void ipv6_udp_scan(const fs::path& dir) {
     f.expect(key, 10, {"open|filtered", "no-response", 0, "udp"});
     f.expect(key, 11, {"open|filtered", "no-response", 0, "udp"});
     f.expect(key, 12, {"open", "udp-response", kLinuxTtl, "udp"});
-    f.skip("the JSON names IPv6 hosts by their keys (0.0.0.N) until the reports write them through "
-           "TargetSet::address_text (outputs6): remove this file then");
     f.write_pcap(dir / "built-ipv6-udp.pcap");
     f.write_results(dir);
 }
@@ -1101,8 +1099,6 @@ void ipv6_scan(const fs::path& dir) {
     v6.expect(target, 22, open_syn_ack());
     v6.expect(target, 23, closed());
     v6.expect(target, 24, kNoResponseFiltered);
-    v6.skip("the JSON names IPv6 hosts by their keys (0.0.0.N) until the reports write them through "
-            "TargetSet::address_text (outputs6): remove this file then");
     v6.write_pcap(dir / "built-ipv6-syn.pcap");
     v6.write_results(dir);
     ipv6_udp_scan(dir);
