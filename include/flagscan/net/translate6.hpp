@@ -28,10 +28,11 @@ std::optional<DecodedPacket> translate6(const DecodedPacket6& packet, AddressBoo
 // A live scan's: BookUse::look_up over a book it does not change.
 std::optional<DecodedPacket> translate6(const DecodedPacket6& packet, const AddressBook& book);
 
-// What one scan makes of a captured frame, the one place every path (live loop, replay and the
-// hooks they feed, packet trace included) asks: an IPv4 scan reads IPv4 and ARP frames (decode_frame); a live IPv6 scan reads
-// IPv6 frames only, through its book (look_up); a replay reads both, learning IPv6 addresses as
-// it meets them (add; its keys, in 0.0.0.0/8, never name an IPv4 host of a capture).
+// What one scan makes of a captured frame, the one place every path asks (the live loop, every
+// pass of a replay; the hooks they feed get its packets): an IPv4 scan reads IPv4 and ARP frames
+// (decode_frame); a live IPv6 scan reads IPv6 frames only, through its book (look_up); a replay
+// reads both, learning IPv6 addresses as it meets them (add; its keys, in 0.0.0.0/8, never name
+// an IPv4 host of a capture).
 class FrameDecoder {
 public:
     FrameDecoder() = default;  // an IPv4 scan
