@@ -281,8 +281,8 @@ HostVerdicts nmap_verdicts(const std::string& xml) {
     return out;
 }
 
-// flagscan's -oJ port lines, hosts in the order reported (address order, whether the JSON names
-// them by address or, before the reports wrote IPv6, by their 0.0.0.N keys, given in address order).
+// flagscan's -oJ port lines, hosts in the order reported: the replay's book gives keys in
+// address order, and hosts are reported in key order.
 // RFC 7915 5.2 translates ICMPv6 1/1 (administratively prohibited) to ICMP 3/10, whose reason is
 // host-prohibited; nmap calls ICMPv6 1/1 admin-prohibited: read as that here.
 HostVerdicts flagscan_verdicts(const std::string& json) {
