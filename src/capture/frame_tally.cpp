@@ -6,14 +6,10 @@
 
 namespace flagscan {
 
-void FrameTally::count(LinkType link, ByteView frame, const std::optional<DecodedPacket>& packet, bool probe) {
+void FrameTally::count(LinkType, ByteView, const std::optional<DecodedPacket>& packet, bool probe) {
     ++frames_;
     probes_ += probe ? 1 : 0;
-    if (!packet) {
-        auto payload = link_payload(link, frame);
-        if (payload && payload->ethertype == ethertype::ipv6) ++ipv6_;
-        return;
-    }
+    if (!packet) return;
     if (packet->tcp || packet->udp || packet->ip.later_fragment) return;
     if (packet->ip.protocol == ipproto::tcp) {
         ++cut_tcp_;
@@ -36,9 +32,6 @@ std::string join(const std::vector<std::string>& parts) {
 std::optional<std::string> FrameTally::why_no_probes(const PcapFile& file) const {
     if (probes_ > 0) return std::nullopt;
     std::vector<std::string> why;
-    if (ipv6_ > 0)
-        why.push_back(std::to_string(ipv6_) + " of its " + std::to_string(frames_) +
-                      " frames are IPv6, which flagscan does not replay yet (IPv6 replay comes with issue 13)");
     if (cut_tcp_ > 0)
         why.push_back(std::to_string(cut_tcp_) + " TCP segments are cut before the end of their TCP header: the " +
                       "capture's snaplen is " + std::to_string(file.snaplen()) + " bytes, too short for a TCP header " +

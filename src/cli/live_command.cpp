@@ -73,12 +73,25 @@ Result<RawSocketSink> open_sink(const ScanConfig& config, const RouteChoice& rou
 
 // Replies to us: TCP and UDP to our lane-and-try ports (or to the -g port), ICMP errors, echo
 // and timestamp replies. With -w, also our own probes, so the file holds both directions in the
-// kernel's order and with its timestamps.
-CaptureOptions capture_options(const std::string& device, Ipv4 source, const std::string& ports, const std::string& write_path) {
-    const std::string me = source.str();
-    std::string filter = "(dst host " + me + " and (((tcp or udp) and dst " + ports +
-                         ") or (icmp and (icmp[0] == 3 or icmp[0] == 0 or icmp[0] == 14)))) or (arp dst host " + me + ")";
-    if (!write_path.empty())
+// kernel's order and with its timestamps. BOOK: an IPv6 scan's, whose SOURCE is a key: the filter
+// is then `ip6` with our address, ICMPv6 errors (types 1-4, RFC 4443 3), echo replies (129) and
+// Neighbor Advertisements (136, RFC 4861 4.4); a packet whose fixed header names an extension
+// header next (hop-by-hop 0, routing 43, fragment 44, destination options 60, RFC 8200 4) is
+// taken whole, since BPF reads ports and ICMPv6 types at fixed offsets: the decoder walks them.
+CaptureOptions capture_options(const std::string& device, Ipv4 source, const std::string& ports, const std::string& write_path,
+                               const AddressBook* book = nullptr) {
+    const std::string me = book != nullptr ? book->text(source) : source.str();
+    std::string filter =
+        book != nullptr
+            ? "ip6 dst host " + me + " and (((tcp or udp) and dst " + ports +
+                  ") or (icmp6 and ((icmp6[0] >= 1 and icmp6[0] <= 4) or icmp6[0] == 129 or icmp6[0] == 136)) or "
+                  "ip6[6] == 0 or ip6[6] == 43 or ip6[6] == 44 or ip6[6] == 60)"
+            : "(dst host " + me + " and (((tcp or udp) and dst " + ports +
+                  ") or (icmp and (icmp[0] == 3 or icmp[0] == 0 or icmp[0] == 14)))) or (arp dst host " + me + ")";
+    if (!write_path.empty() && book != nullptr)  // our TCP, UDP, echo requests and solicitations
+        filter = "(" + filter + ") or (ip6 src host " + me + " and (((tcp or udp) and src " + ports +
+                 ") or (icmp6 and (icmp6[0] == 128 or icmp6[0] == 135))))";
+    else if (!write_path.empty())
         filter = "(" + filter + ") or (src host " + me + " and (((tcp or udp) and src " + ports +
                  ") or (icmp and (icmp[0] == 8 or icmp[0] == 13)))) or (arp src host " + me + ")";
     CaptureOptions options;

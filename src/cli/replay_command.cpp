@@ -20,8 +20,14 @@ namespace {
 // attached Ethernet up, even with -Pn.
 using ArpReplies = std::set<std::pair<std::uint32_t, std::uint32_t>>;
 
-// What the passes before the replay learn: the conversations, the scans, who answered ARP.
+// What the passes before the replay learn: the IPv6 addresses, the conversations, the scans, who
+// answered ARP (or, over IPv6, Neighbor Advertisement).
 struct Survey {
+    // Every IPv6 address of the capture under a key (AddressBook), in address order, so that
+    // hosts are reported in that order as IPv4 ones are; empty for an IPv4 capture. Every pass
+    // reads frames through `decoder` (FrameDecoder::adding over it).
+    std::shared_ptr<AddressBook> book = std::make_shared<AddressBook>();
+    FrameDecoder decoder = FrameDecoder::adding(*book);
     Conversations conversations;
     ScanSurvey::Conclusion scans;
     ArpReplies arp;
@@ -36,13 +42,39 @@ bool could_be_probe(const DecodedPacket& packet) {
     return packet.tcp && !packet.tcp->flags.any(TcpFlags::rst) && !packet.tcp->flags.has(TcpFlags::syn | TcpFlags::ack);
 }
 
-// The first pass: conversations (a packet's place among them needs the whole capture) and ARP.
-Result<PcapFile> learn_conversations(const ScanConfig& config, Survey& survey, std::ostream& err) {
+// The IPv6 addresses a packet names: its own, its quote's, a neighbor message's target.
+void add_addresses(const DecodedPacket6& packet, std::set<Ipv6>& out) {
+    out.insert({packet.ip.src, packet.ip.dst});
+    if (!packet.icmp6) return;
+    if (packet.icmp6->quoted) out.insert({packet.icmp6->quoted->ip.src, packet.icmp6->quoted->ip.dst});
+    if (packet.icmp6->neighbor) out.insert(packet.icmp6->neighbor->target);
+}
+
+// The first pass: the capture's IPv6 addresses, keyed in address order (the unspecified
+// address names no host, RFC 4291 2.5.2). An IPv4 capture leaves the book empty.
+Result<PcapFile> learn_addresses(const ScanConfig& config, AddressBook& book) {
     auto file = PcapFile::open(config.replay_path);
+    if (!file) return Error{file.error()};
+    std::set<Ipv6> addresses;
+    while (auto frame = file->next()) {
+        const LinkType link = frame->link.value_or(file->link());
+        const auto payload = link_payload(link, ByteView{frame->span()});
+        if (!payload || payload->ethertype != ethertype::ipv6) continue;
+        if (const auto packet = decode_frame6(link, ByteView{frame->span()})) add_addresses(*packet, addresses);
+    }
+    addresses.erase(Ipv6{});
+    for (const Ipv6& address : addresses)
+        if (!book.key_for(address)) break;  // full: the rest get no key, and their packets are skipped
+    return PcapFile::open(config.replay_path);
+}
+
+// The second pass: conversations (a packet's place among them needs the whole capture) and ARP.
+Result<PcapFile> learn_conversations(const ScanConfig& config, Survey& survey, std::ostream& err) {
+    auto file = learn_addresses(config, *survey.book);
     if (!file) return Error{file.error()};
     for (std::uint64_t ordinal = 0; auto frame = file->next(); ++ordinal) {
         const LinkType link = frame->link.value_or(file->link());
-        auto packet = decode_frame(link, ByteView{frame->span()});
+        auto packet = survey.decoder.decode(link, ByteView{frame->span()});
         survey.tally.count(link, ByteView{frame->span()}, packet, packet && could_be_probe(*packet));
         if (!packet) continue;
         const ByteView whole{file->record().empty() ? frame->span() : file->record()};
@@ -57,17 +89,18 @@ Result<PcapFile> learn_conversations(const ScanConfig& config, Survey& survey, s
     return PcapFile::open(config.replay_path);
 }
 
-// The second pass: who scanned, how, whom; each scan in the capture becomes a run.
+// The third pass: who scanned, how, whom; each scan in the capture becomes a run.
 Result<Survey> survey_capture(const ScanConfig& config, std::ostream& err) {
     Survey survey;
     auto file = learn_conversations(config, survey, err);
     if (!file) return Error{file.error()};
     ScanSurvey scans;
     for (std::uint64_t ordinal = 0; auto frame = file->next(); ++ordinal) {
-        auto packet = decode_frame(frame->link.value_or(file->link()), ByteView{frame->span()});
+        auto packet = survey.decoder.decode(frame->link.value_or(file->link()), ByteView{frame->span()});
         if (packet) scans.add(*packet, survey.conversations.classify(*packet, ordinal), ordinal);
     }
-    const ScanSurvey::Choice choice{config.scanner, config.kind_given ? &config.kind : nullptr, config.udp_scan};
+    const ScanSurvey::Choice choice{config.scanner, config.kind_given ? &config.kind : nullptr, config.udp_scan,
+                                    survey.book->empty() ? nullptr : survey.book.get()};
     auto concluded = scans.conclude(choice);
     if (!concluded) return Error{config.replay_path + ": " + survey.why_no_probes.value_or(concluded.error())};
     survey.scans = std::move(*concluded);
@@ -144,7 +177,7 @@ void stream_hosts(LoopHooks& hooks, OutputSet& outputs, Results& results, const 
 // -sV over the capture, after its port scan: the connections from the scanner to the open TCP
 // ports, reassembled in one more pass, then each port's probe walk played over them.
 void replay_versions_phase(const ScanConfig& config, Results& results, const LoadedProbes& probes, const ServiceTable& services,
-                           Ipv4 scanner, std::ostream& err) {
+                           Ipv4 scanner, const FrameDecoder& decoder, std::ostream& err) {
     const std::vector<WalkedPort> ports = name_walked_ports(results, probes.db, services, false);
     auto file = PcapFile::open(config.replay_path);
     if (!file) return void(err << "flagscan: " << file.error() << '\n');
@@ -152,7 +185,7 @@ void replay_versions_phase(const ScanConfig& config, Results& results, const Loa
     while (auto frame = file->next()) {
         const LinkType link = frame->link.value_or(file->link());
         const ByteView whole{file->record().empty() ? frame->span() : file->record()};
-        if (auto packet = decode_frame(link, whole)) streams.add(*packet, whole, frame->ts);
+        if (auto packet = decoder.decode(link, whole)) streams.add(*packet, whole, frame->ts);
     }
     streams.finish();
     const ReplayedVersions replayed = replay_versions(results, ports, probes.db, config.version_intensity, streams);
@@ -260,7 +293,8 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
     auto file = PcapFile::open(config.replay_path);
     if (!file) return err << "flagscan: " << file.error() << '\n', false;
     const Ipv4 scanner = survey.scans.scanner;
-    const TargetSet targets = run.targets();
+    TargetSet targets = run.targets();
+    if (!survey.book->empty()) targets.set_address_book(survey.book);  // reports write IPv6 hosts through it
     std::vector<const ProbeKind*> kinds;
     for (const auto& kind : run.kinds) kinds.push_back(&kind);
     // --explain alone reads the evidence; every port is kept: a capture may probe a port again
@@ -286,9 +320,9 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
     const ScanView view{results, services, config.report, summary, false};
     stream_hosts(hooks, outputs, results, view, summary, probes == nullptr && os_db == nullptr);  // -sV, -O: hosts written at the end
     const ReplayCounts counts = replay_capture(engine, file->link(), [&file] { return file->next(); },
-                                               survey.conversations, run, scanner, hooks);
+                                               survey.conversations, run, scanner, hooks, survey.decoder);
     if (counts.frames == 0) outputs.start(view);
-    if (probes != nullptr) replay_versions_phase(config, results, *probes, services, scanner, err);
+    if (probes != nullptr) replay_versions_phase(config, results, *probes, services, scanner, survey.decoder, err);
     if (os_db != nullptr) replay_os_phase(config, results, *os_db, run, scanner, survey.arp, err);
     summary.elapsed_seconds = counts.first < 0 ? 0 : double(counts.last - counts.first) / kSecond;  // max - min
     summary.start_unix = counts.first < 0 ? 0 : counts.first / kSecond;  // the capture's clock
@@ -296,7 +330,7 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
     const bool written = finish_reports(config, outputs, view, ExplainContext{.replay = true}, out, err);
     if (counts.undecodable > 0 || config.verbosity > 0)
         err << "flagscan: " << counts.frames << " frames, " << counts.probes << " probes of the " << run.name()
-            << " scan; skipped " << counts.undecodable << " that were not IPv4 or were malformed; "
+            << " scan; skipped " << counts.undecodable << " that were malformed, not IP, or ICMPv6 that answers no probe; "
             << engine.stats().strays << " packets answered nothing of this scan\n";
     return written;
 }

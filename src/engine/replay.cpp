@@ -5,6 +5,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "flagscan/net/address_text.hpp"
 #include "flagscan/os/os_probes.hpp"
 
 namespace flagscan {
@@ -125,15 +126,17 @@ Ipv4 ScanSurvey::pick_scanner(const Choice& choice) const {
 }
 
 // Every other address whose probes look like a scan: said, with how to replay it instead.
-std::vector<std::string> ScanSurvey::scanner_notes(Ipv4 scanner, bool given) const {
+std::vector<std::string> ScanSurvey::scanner_notes(Ipv4 scanner, const Choice& choice) const {
     std::vector<std::string> notes;
+    const bool given = choice.scanner.has_value();
     const auto it = senders_.find(scanner);
     const std::uint64_t mine = it == senders_.end() ? 0 : it->second.probes();
     for (const auto& [address, sender] : senders_) {
         if (address == scanner || sender.scan_probes() == 0) continue;
-        notes.push_back("a second scanner is in the capture: " + address.str() + " sent " + std::to_string(sender.scan_probes()) +
-                        " probes; replaying " + scanner.str() + "'s " + std::to_string(mine) +
-                        (given ? ", as --scanner asks" : " (the most; --scanner " + address.str() + " replays the other)"));
+        const std::string other = address_text(choice.book, address);
+        notes.push_back("a second scanner is in the capture: " + other + " sent " + std::to_string(sender.scan_probes()) +
+                        " probes; replaying " + address_text(choice.book, scanner) + "'s " + std::to_string(mine) +
+                        (given ? ", as --scanner asks" : " (the most; --scanner " + other + " replays the other)"));
     }
     return notes;
 }
@@ -173,7 +176,7 @@ void ScanSurvey::add_group(ScanRun& run, const Ordered& order, std::size_t i, co
 Result<ScanRun> ScanSurvey::given_run(const Choice& choice, const Ordered& order, std::vector<bool>& used, Conclusion& out) {
     ScanRun run;
     run.kind_inferred = false;
-    const std::string scanner = out.scanner.str();
+    const std::string& scanner = out.scanner_text;
     if (choice.tcp != nullptr) {
         const ProbeKind& kind = *choice.tcp;
         const auto pick = busiest(order, ipproto::tcp, kind.flags.bits());
@@ -219,7 +222,7 @@ void ScanSurvey::left_out_notes(const Ordered& order, const std::vector<bool>& u
         const std::string why =
             g.is_scan() ? "another scan (" + option_for(order[i].first) + " replays it)" : "one port of one host is no scan";
         out.notes.push_back("left out " + std::to_string(g.probes) + " " + order[i].first.str(g.probes) + " of " +
-                            out.scanner.str() + " to " + std::to_string(g.hosts.size()) +
+                            out.scanner_text + " to " + std::to_string(g.hosts.size()) +
                             (g.hosts.size() == 1 ? " host, " : " hosts, ") + std::to_string(g.port_count) +
                             (g.port_count == 1 ? " port: " : " ports: ") + why);
     }
@@ -235,8 +238,8 @@ Result<ScanSurvey::Conclusion> ScanSurvey::conclude(const Choice& choice) const 
     if (senders_.empty()) return Error{"the capture holds no TCP or UDP probes (no scan to replay)"};
     const Ipv4 scanner = pick_scanner(choice);
     const auto it = senders_.find(scanner);
-    if (it == senders_.end()) return Error{"the capture holds no probes from the scanner " + scanner.str()};
-    Conclusion out{scanner, {}, scanner_notes(scanner, choice.scanner.has_value())};
+    if (it == senders_.end()) return Error{"the capture holds no probes from the scanner " + address_text(choice.book, scanner)};
+    Conclusion out{scanner, address_text(choice.book, scanner), {}, scanner_notes(scanner, choice)};
     Ordered order;  // the scanner's probe groups, in capture order
     for (const auto& [signature, group] : it->second.groups) order.emplace_back(signature, &group);
     std::ranges::sort(order, [](const auto& a, const auto& b) { return a.second->first < b.second->first; });
@@ -318,7 +321,8 @@ std::optional<Port> cut_source_port(const Frame& frame, const DecodedPacket& pac
 }  // namespace
 
 ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<std::optional<Frame>()>& next,
-                            const Conversations& conversations, const ScanRun& run, Ipv4 scanner, const LoopHooks& hooks) {
+                            const Conversations& conversations, const ScanRun& run, Ipv4 scanner, const LoopHooks& hooks,
+                            const FrameDecoder& decoder) {
     ReplayCounts counts;
     EarlyReplies early;
     Micros end = -1;  // the capture's latest timestamp: how long silence was waited for
@@ -326,7 +330,7 @@ ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<s
         const std::uint64_t ordinal = counts.frames++;
         end = std::max(end, frame->ts);
         if (hooks.tick) hooks.tick(frame->ts);  // what the frames before this one settled
-        auto packet = decode_frame(frame->link.value_or(link), ByteView{frame->span()});
+        auto packet = decoder.decode(frame->link.value_or(link), ByteView{frame->span()});
         if (!packet) {
             ++counts.undecodable;
             continue;

@@ -5,6 +5,8 @@
 #include <array>
 #include <vector>
 
+#include "flagscan/net/translate6.hpp"
+
 namespace flagscan {
 namespace {
 
@@ -28,9 +30,11 @@ private:
     std::array<std::span<const std::uint8_t>, kBatch> views_{};
 };
 
+// Each frame read as the scan reads it (an IPv6 scan's through its book), then to the engine.
 void deliver(Engine& engine, LinkType link, const std::vector<Frame>& frames, const LoopHooks& hooks) {
+    const FrameDecoder decoder = FrameDecoder::looking_up(engine.targets().address_book());
     for (const auto& frame : frames) {
-        auto packet = decode_frame(link, ByteView{frame.span()});
+        auto packet = decoder.decode(link, ByteView{frame.span()});
         if (!packet) continue;
         const PacketOutcome outcome = engine.on_packet(*packet, frame.ts);
         if (hooks.received) hooks.received(frame, *packet, outcome);

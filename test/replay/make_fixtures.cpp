@@ -33,6 +33,7 @@
 #include "flagscan/net/checksum.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/net/tcp_flags.hpp"
+#include "../unit/ipv6_packets.hpp"
 #include "flagscan/wire/sim_network.hpp"
 
 namespace {
@@ -226,6 +227,9 @@ public:
 
     void expect(Ipv4 host, std::uint16_t port, Verdict verdict) { current()[{host.value(), port}] = std::move(verdict); }
     void expect(std::uint16_t port, Verdict verdict) { expect(kTarget, port, std::move(verdict)); }
+    // How the JSON names HOST: an IPv6 capture's hosts are AddressBook keys (0.0.0.N, in address
+    // order), which the reports write as the addresses they stand for.
+    void name_host(Ipv4 host, std::string text) { host_names_[host.value()] = std::move(text); }
     void args(std::string line) { args_ = std::move(line); }
     // A capture holding several scans: the verdicts declared from now on are scan NAME's, and
     // each of its JSON lines names it ("scan":"FIN"), after the scans declared before it.
@@ -304,7 +308,8 @@ private:
         std::uint8_t syn_ack_ttl = 0;  // of the host's first port decided by a SYN-ACK (0: none)
         for (auto it = verdicts.begin(); it != verdicts.end(); ++it) {
             const auto& [key, verdict] = *it;
-            const std::string ip = Ipv4{key.first}.str();
+            const auto named_host = host_names_.find(key.first);
+            const std::string ip = named_host != host_names_.end() ? named_host->second : Ipv4{key.first}.str();
             out += R"({"ip":")" + ip + '"' + named + R"(,"port":)" + std::to_string(key.second) + R"(,"proto":")" +
                    verdict.proto + R"(","state":")" + verdict.state + R"(","reason":")" + verdict.reason + '"';
             if (verdict.ttl != 0) out += R"(,"ttl":)" + std::to_string(verdict.ttl);
@@ -352,6 +357,7 @@ private:
     std::string stderr_;
     std::string skip_;
     std::string host_reason_;
+    std::map<std::uint32_t, std::string> host_names_;
     std::size_t snaplen_ = 256;
 };
 
@@ -512,7 +518,7 @@ Fixture late_reply() {
 // Malformed frames between good ones. Skipped and counted (not IPv4, or an IPv4 header that
 // cannot be trusted): a frame too short for its link header, an IP header cut short, version 6
 // behind the IPv4 ethertype, IHL below 5, IHL past the bytes captured, a total length shorter
-// than the header, a bad header checksum, IPv6. Decoded but answering nothing: a total
+// than the header, a bad header checksum, IPv6 between unspecified addresses (::, RFC 4291 2.5.2). Decoded but answering nothing: a total
 // length that leaves no room for the TCP header, an ARP reply (read since ARP discovery). Benign and used: a total length larger than
 // the bytes captured (a snaplen cut) and Ethernet padding after a short datagram. Ports whose
 // only answer was broken end as silence: filtered (no-response).
@@ -582,7 +588,7 @@ Fixture malformed() {
     f.expect(35, kNoResponseFiltered);
     f.in(rst_to(p[6]));
     f.expect(36, closed());
-    f.stderr_contains("skipped 8 that were not IPv4 or were malformed");
+    f.stderr_contains("skipped 8 that were malformed, not IP, or ICMPv6 that answers no probe");
     return f;
 }
 
@@ -1033,7 +1039,7 @@ Bytes ipv6_tcp(bool outgoing, std::uint16_t port, std::uint8_t flags) {
     put_be32(t, 8, outgoing ? 0 : 0xf0000001u + port);
     tcp[12] = 0x50;
     tcp[13] = flags;
-    put_be16(t, 14, outgoing ? 1024 : 0);
+    put_be16(t, 14, outgoing ? 1024 : flags == (S | A) ? 64240 : 0);
     Bytes ip{0x60, 0, 0, 0, 0, 20, 6, 64};
     ip = concat(concat(ip, outgoing ? scanner : target), outgoing ? target : scanner);
     Bytes pseudo = concat(Bytes(ip.begin() + 8, ip.end()), {0, 0, 0, 20, 0, 0, 0, 6});
@@ -1041,18 +1047,68 @@ Bytes ipv6_tcp(bool outgoing, std::uint16_t port, std::uint8_t flags) {
     return concat(ip, tcp);
 }
 
-// Captures that hold a scan flagscan cannot read, each refused with the reason rather than
-// "no probes": an IPv6-only SYN scan; a SYN scan captured with snaplen 40 and with 48 (tcpdump
-// -s: the TCP header ends 54 bytes into an Ethernet frame); probes in 8-byte fragments whose
-// second piece is missing, so that none can be reassembled.
-void unreadable_scans(const fs::path& dir) {
-    Fixture v6("built-ipv6-only", Link::ethernet);
+// An IPv6 UDP scan from 2001:db8::1 port 40000 to 2001:db8::10, each probe's cookie in the low
+// 16 bits of its flow label (as flagscan's, IPV6.md), answered as RFC 4443 and RFC 7915 5.2 say:
+// 7 ICMPv6 1/4 port unreachable quoting it: **closed** (3/3); 8 1/1 administratively prohibited:
+// **filtered** (3/10, host-prohibited); 9 1/4 whose outer packet carries hop-by-hop and
+// destination options and whose quote a destination options header: **closed**, read past them
+// (RFC 8200 4); 10 an error quoting another flow label (another probe's): names no probe,
+// **open|filtered** (no-response), as 11 that is silent; 12 a UDP answer: **open**.
+void ipv6_udp_scan(const fs::path& dir) {
+    namespace t6 = flagscan::test6;
+    const Ipv6 scanner = *Ipv6::parse("2001:db8::1"), target = *Ipv6::parse("2001:db8::10");
+    Fixture f("built-ipv6-udp", Link::ethernet);
+    const auto frame = [](bool outgoing, const Bytes& packet) { return concat(ethernet_header(outgoing, 0x86dd), packet); };
+    const auto probe = [&](std::uint16_t port, std::vector<t6::Extension> chain = {}) {
+        return t6::packet6(scanner, target, std::move(chain), ipproto::udp, t6::udp6(scanner, target, Port{40000}, Port{port}, {}));
+    };
+    const auto error = [&](std::uint8_t code, const Bytes& quoted, std::vector<t6::Extension> chain = {}) {
+        return t6::packet6(target, scanner, std::move(chain), ipproto::icmpv6, t6::icmp6(target, scanner, 1, code, 0, quoted));
+    };
+    for (std::uint16_t port = 7; port <= 12; ++port)
+        f.raw_frame(frame(true, port == 9 ? probe(port, {t6::destination_options()}) : probe(port)));
+    f.raw_frame(frame(false, error(4, probe(7))));
+    f.raw_frame(frame(false, error(1, probe(8))));
+    f.raw_frame(frame(false, error(4, probe(9, {t6::destination_options()}), {t6::hop_by_hop(), t6::destination_options(1)})));
+    Bytes other = probe(10);
+    other[3] ^= 0x01;  // flow label 0x12344: not the probe's
+    f.raw_frame(frame(false, error(4, other)));
+    f.raw_frame(frame(false, t6::packet6(target, scanner, {}, ipproto::udp, t6::udp6(target, scanner, Port{12}, Port{40000}, {1, 2}))));
+    const Ipv4 key{0, 0, 0, 2};  // ::1 -> 0.0.0.1, ::10 -> 0.0.0.2 (address order)
+    f.name_host(key, "2001:db8::10");
+    f.expect(key, 7, {"closed", "port-unreach", kLinuxTtl, "udp"});
+    f.expect(key, 8, {"filtered", "host-prohibited", kLinuxTtl, "udp"});
+    f.expect(key, 9, {"closed", "port-unreach", kLinuxTtl, "udp"});
+    f.expect(key, 10, {"open|filtered", "no-response", 0, "udp"});
+    f.expect(key, 11, {"open|filtered", "no-response", 0, "udp"});
+    f.expect(key, 12, {"open", "udp-response", kLinuxTtl, "udp"});
+    f.write_pcap(dir / "built-ipv6-udp.pcap");
+    f.write_results(dir);
+}
+
+// An IPv6 SYN scan (2001:db8::1 to 2001:db8::10, Ethernet): read through the replay's book, whose
+// keys follow address order (::1 -> 0.0.0.1, ::10 -> 0.0.0.2): 22 SYN,ACK open, 23 RST,ACK
+// closed (RFC 793), 24 silent filtered (no-response), as for IPv4.
+void ipv6_scan(const fs::path& dir) {
+    Fixture v6("built-ipv6-syn", Link::ethernet);
     for (std::uint16_t port : {22, 23, 24}) v6.raw_frame(concat(ethernet_header(true, 0x86dd), ipv6_tcp(true, port, S)));
     v6.raw_frame(concat(ethernet_header(false, 0x86dd), ipv6_tcp(false, 22, S | A)));
     v6.raw_frame(concat(ethernet_header(false, 0x86dd), ipv6_tcp(false, 23, R | A)));
-    v6.write_pcap(dir / "built-ipv6-only.pcap");
-    Fixture::write_text(dir / "built-ipv6-only.fails", "IPv6 replay comes with issue 13\n");
+    const Ipv4 target{0, 0, 0, 2};
+    v6.name_host(target, "2001:db8::10");
+    v6.expect(target, 22, open_syn_ack());
+    v6.expect(target, 23, closed());
+    v6.expect(target, 24, kNoResponseFiltered);
+    v6.write_pcap(dir / "built-ipv6-syn.pcap");
+    v6.write_results(dir);
+    ipv6_udp_scan(dir);
+}
 
+// Captures that hold a scan flagscan cannot read, each refused with the reason rather than
+// "no probes": a SYN scan captured with snaplen 40 and with 48 (tcpdump
+// -s: the TCP header ends 54 bytes into an Ethernet frame); probes in 8-byte fragments whose
+// second piece is missing, so that none can be reassembled.
+void unreadable_scans(const fs::path& dir) {
     for (std::size_t snaplen : {40, 48}) {
         Fixture cut = small_syn_scan("built-snaplen-" + std::to_string(snaplen));
         cut.snaplen(snaplen);
@@ -1476,6 +1532,7 @@ int main(int argc, char** argv) {
     for (const auto& fixture : fixtures) fixture.write(dir);
     damaged_files(dir);
     unreadable_scans(dir);
+    ipv6_scan(dir);
     pcapng_two_link_types(dir);
     std::printf("make_fixtures: wrote %zu captures and the damaged files into %s\n", fixtures.size(), argv[1]);
     return 0;

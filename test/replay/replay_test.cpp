@@ -39,6 +39,7 @@
 #include "../support/fixture_files.hpp"
 #include "../support/nmap_xml.hpp"
 #include "../support/process.hpp"
+#include "flagscan/net/ipv6.hpp"
 
 namespace {
 
@@ -210,6 +211,7 @@ TEST_P(ReplayXml, WritesNmapXml) {
     const Fixture& fixture = GetParam();
     ASSERT_TRUE(fixture.problem.empty()) << fixture.problem;
     const fs::path base = fixture.capture.parent_path() / fixture.name;
+    if (const auto skip = read_text(base.string() + ".skip")) GTEST_SKIP() << fixture.name << ": " << trim(*skip);
     if (const auto missing = flagscan::testsupport::xmllint_missing()) GTEST_SKIP() << *missing;
     const fs::path xml = fs::temp_directory_path() / ("flagscan-replay-" + std::to_string(getpid()) + "-" + fixture.name + ".xml");
     std::vector<std::string> argv{flagscan_bin(), "--replay", fixture.capture.string(), "-n", "-oX", xml.string()};
@@ -251,6 +253,75 @@ std::vector<Fixture> replaying() {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ReplayXml, ::testing::ValuesIn(replaying()),
                          [](const ::testing::TestParamInfo<Fixture>& info) { return test_name(info.param.name); });
+
+// ---- IPv6 captures (issue 16): every port against nmap's own XML -----------------------------
+
+// One host's verdicts as "PORT/PROTO STATE REASON", sorted; hosts in address order.
+using HostVerdicts = std::vector<std::vector<std::string>>;
+
+// nmap's -oX: each host's ports, hosts sorted by address (RFC 4291 numeric order).
+HostVerdicts nmap_verdicts(const std::string& xml) {
+    const std::regex host_re{R"re(<host [\s\S]*?</host>)re"};
+    const std::regex address_re{R"re(<address addr="([^"]+)" addrtype="ipv6"/>)re"};
+    const std::regex port_re{R"re(<port protocol="(\w+)" portid="(\d+)"><state state="([^"]+)" reason="([^"]+)")re"};
+    std::vector<std::pair<flagscan::Ipv6, std::vector<std::string>>> hosts;
+    for (auto h = std::sregex_iterator(xml.begin(), xml.end(), host_re); h != std::sregex_iterator(); ++h) {
+        const std::string block = h->str();
+        std::smatch address;
+        if (!std::regex_search(block, address, address_re)) continue;
+        std::vector<std::string> ports;
+        for (auto p = std::sregex_iterator(block.begin(), block.end(), port_re); p != std::sregex_iterator(); ++p)
+            ports.push_back((*p)[2].str() + "/" + (*p)[1].str() + " " + (*p)[3].str() + " " + (*p)[4].str());
+        std::ranges::sort(ports);
+        hosts.emplace_back(flagscan::Ipv6::parse(address[1].str()).value_or(flagscan::Ipv6{}), std::move(ports));
+    }
+    std::ranges::sort(hosts, {}, [](const auto& host) { return host.first; });
+    HostVerdicts out;
+    for (auto& host : hosts) out.push_back(std::move(host.second));
+    return out;
+}
+
+// flagscan's -oJ port lines, hosts in the order reported: the replay's book gives keys in
+// address order, and hosts are reported in key order.
+// RFC 7915 5.2 translates ICMPv6 1/1 (administratively prohibited) to ICMP 3/10, whose reason is
+// host-prohibited; nmap calls ICMPv6 1/1 admin-prohibited: read as that here.
+HostVerdicts flagscan_verdicts(const std::string& json) {
+    const std::regex line_re{R"re(^\{"ip":"([^"]+)","port":(\d+),"proto":"(\w+)","state":"([^"]+)","reason":"([^"]+)")re"};
+    HostVerdicts out;
+    std::string last;
+    for (const auto& line : lines_of(json)) {
+        std::smatch m;
+        if (!std::regex_search(line, m, line_re)) continue;
+        if (out.empty() || m[1].str() != last) out.emplace_back();
+        last = m[1].str();
+        const std::string reason = m[5].str() == "host-prohibited" ? "admin-prohibited" : m[5].str();
+        out.back().push_back(m[2].str() + "/" + m[3].str() + " " + m[4].str() + " " + reason);
+    }
+    for (auto& ports : out) std::ranges::sort(ports);
+    return out;
+}
+
+class Ipv6Replay : public ::testing::TestWithParam<std::string> {};
+
+// nmap -6 captured on the IPv6 lab (record-lab6.sh): the replay, through its book, gives every
+// port of every host nmap's own state and reason (NAME.nmap.xml).
+TEST_P(Ipv6Replay, StatesEqualNmaps) {
+    ASSERT_FALSE(flagscan_bin().empty()) << "FLAGSCAN_BIN is not set";
+    const fs::path base = fixtures_dir() / GetParam();
+    const auto xml = read_text(base.string() + ".nmap.xml");
+    ASSERT_TRUE(xml) << base << ".nmap.xml is missing";
+    const ProcessResult result =
+        run({flagscan_bin(), "--replay", base.string() + ".pcap", "-n", "--all-ports", "-oJ", "-"}, std::chrono::seconds(60));
+    ASSERT_EQ(result.exit_code, 0) << result.describe();
+    const HostVerdicts nmap = nmap_verdicts(*xml);
+    ASSERT_FALSE(nmap.empty());
+    EXPECT_EQ(flagscan_verdicts(result.out), nmap) << result.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Captures, Ipv6Replay,
+                         ::testing::Values("lab6-nmap-syn", "lab6-nmap-fin", "lab6-nmap-ack", "lab6-nmap-udp",
+                                           "lab6-nmap-syn-prefix"),
+                         [](const auto& info) { return test_name(info.param); });
 
 // ---- what no fixture file can hold -------------------------------------------------------
 

@@ -76,6 +76,8 @@ public:
     // Fills `out` with the probes due at `now` (retransmissions first), stamped and recorded as
     // sent at `now`. Returns how many.
     std::size_t poll_sends(Micros now, std::span<Probe> out);
+    // The scan's targets (an IPv6 scan's carry its AddressBook: how its frames are read).
+    const TargetSet& targets() const { return *targets_; }
     // A decoded packet the capture saw at time `ts`.
     PacketOutcome on_packet(const DecodedPacket& packet, Micros ts);
     // An answer known without a packet to decode: what a connect() scan's socket reported.

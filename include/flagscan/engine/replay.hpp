@@ -14,6 +14,7 @@
 #include "flagscan/engine/scan_loop.hpp"
 #include "flagscan/net/bytes.hpp"
 #include "flagscan/net/flow.hpp"
+#include "flagscan/net/translate6.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/wire/frame.hpp"
 
@@ -77,9 +78,11 @@ public:
         std::optional<Ipv4> scanner;
         const ProbeKind* tcp = nullptr;
         bool udp = false;
+        const AddressBook* book = nullptr;  // a capture with IPv6: how the notes write its keys
     };
     struct Conclusion {
         Ipv4 scanner;
+        std::string scanner_text;         // as the notes write it (an IPv6 scanner's own address)
         std::vector<ScanRun> runs;        // in capture order
         std::vector<std::string> notes;   // for stderr: what was left out and why, other scanners, contradictions
     };
@@ -115,7 +118,7 @@ private:
     static std::vector<ScanRun> found_runs(const Ordered& order, std::vector<bool>& used);
     void left_out_notes(const Ordered& order, const std::vector<bool>& used, Conclusion& out) const;
     Ipv4 pick_scanner(const Choice& choice) const;
-    std::vector<std::string> scanner_notes(Ipv4 scanner, bool given) const;
+    std::vector<std::string> scanner_notes(Ipv4 scanner, const Choice& choice) const;
     std::map<Ipv4, Sender> senders_;
     std::uint64_t connection_packets_ = 0;
     std::uint64_t handshake_packets_ = 0;
@@ -123,7 +126,7 @@ private:
 
 struct ReplayCounts {
     std::uint64_t frames = 0;
-    std::uint64_t undecodable = 0;  // not IPv4, or malformed (short headers, lying lengths, bad checksums)
+    std::uint64_t undecodable = 0;  // malformed (short headers, lying lengths, bad checksums), not IP or ARP, or ICMPv6 RFC 7915 drops
     std::uint64_t probes = 0;
     Micros first = -1;  // the earliest timestamp of the run's probes and the packets that answered them
     Micros last = -1;   // the latest (records need not be in time order)
@@ -132,9 +135,10 @@ struct ReplayCounts {
 // Feeds every frame to the engine: the run's probes to replay_probe (the same record the live
 // sender makes), replies to on_packet; connections and other scans' probes are left out. The
 // capture's timestamps are the clock (hooks.tick gets each frame's before it is read). At the
-// end, probes still unanswered get the verdict for silence.
+// end, probes still unanswered get the verdict for silence. DECODER reads the frames as the
+// passes before did (a capture with IPv6: FrameDecoder::adding over the replay's book).
 ReplayCounts replay_capture(Engine& engine, LinkType link, const std::function<std::optional<Frame>()>& next,
                             const Conversations& conversations, const ScanRun& run, Ipv4 scanner,
-                            const LoopHooks& hooks = {});
+                            const LoopHooks& hooks = {}, const FrameDecoder& decoder = FrameDecoder{});
 
 }  // namespace flagscan

@@ -57,7 +57,7 @@ struct Ipv4Header {
     std::uint8_t protocol = 0;
     std::uint16_t id = 0;
     std::uint16_t total_length = 0;
-    std::uint8_t header_length = 0;  // bytes, options included
+    std::uint16_t header_length = 0;  // bytes, options included (an IPv6 packet translated: its extension headers too)
     bool later_fragment = false;     // fragment offset != 0: no transport header here
     bool more_fragments = false;     // MF set: a later fragment follows (RFC 791 3.1)
     bool dont_fragment = false;      // DF set (RFC 791 3.1)
