@@ -22,7 +22,7 @@ private:
     AddressBook* growing_ = nullptr;
 };
 
-// The header fields a rule row or a report reads, as IPv6 carries them (IPV6.md's mapping):
+// The header fields a rule row or a report reads, as IPv6 carries them (translate6.hpp's mapping):
 // hop limit as TTL, traffic class as TOS (both the same DSCP/ECN byte, RFC 2474, 3168), the flow
 // label's low 16 bits as the IP identification (where our UDP probes carry their cookie; RFC 6437
 // lets the source choose the label, and an ICMPv6 error quotes it whole). RFC 8200 5: no router
@@ -58,11 +58,21 @@ struct IcmpCode {
 std::optional<IcmpCode> unreachable_of(std::uint8_t code) {
     switch (code) {
         case icmp6_unreachable::no_route: return IcmpCode{icmp_type::unreachable, 1};          // -> host unreachable
-        case icmp6_unreachable::admin_prohibited: return IcmpCode{icmp_type::unreachable, 10};  // -> host admin prohibited
+        // RFC 7915 says 10 (host administratively prohibited). flagscan reads it as 13,
+        // "communication administratively prohibited" (RFC 1812 5.2.7.1), the same words as
+        // RFC 4443's code 1: what a firewall's reject sends over IPv4 too, and the reason nmap -6
+        // gives the packet (admin-prohibited).
+        case icmp6_unreachable::admin_prohibited: return IcmpCode{icmp_type::unreachable, 13};
         case icmp6_unreachable::beyond_scope: return IcmpCode{icmp_type::unreachable, 1};      // -> host unreachable
         case icmp6_unreachable::address: return IcmpCode{icmp_type::unreachable, 1};           // -> host unreachable
         case icmp6_unreachable::port: return IcmpCode{icmp_type::unreachable, 3};              // -> port unreachable
-        default: return std::nullopt;  // "Other Code values: Silently drop"
+        // RFC 4443 3.1's codes 5 (source address failed ingress/egress policy) and 6 (reject
+        // route to destination), newer than RFC 7915's table ("Other Code values: Silently
+        // drop"), are policy refusals as code 1 is: read as 13, so that a port behind them is
+        // filtered by an answer rather than called silent.
+        case icmp6_unreachable::source_policy:
+        case icmp6_unreachable::reject_route: return IcmpCode{icmp_type::unreachable, 13};
+        default: return std::nullopt;  // RFC 7915 5.2: "Other Code values: Silently drop"
     }
 }
 

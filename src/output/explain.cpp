@@ -21,7 +21,7 @@ constexpr std::size_t kWidth = 92;
 constexpr std::string_view kIpv6Note =
     "the scan went over IPv6. Its ICMPv6 errors are read as the ICMP errors RFC 7915 5.2 turns them into, so "
     "the rules below name ICMP codes: destination unreachable 1/4 (port unreachable) as 3/3, 1/1 (administratively "
-    "prohibited) as 3/10, 1/0, 1/2 and 1/3 (no route, beyond scope, address unreachable) as 3/1; packet too big "
+    "prohibited; and 1/5, 1/6, policy refusals) as 3/13 (nmap's admin-prohibited, where the RFC says 3/10), 1/0, 1/2 and 1/3 (no route, beyond scope, address unreachable) as 3/1; packet too big "
     "as 3/4; time exceeded 3/x as 11/x; parameter problem 4/0 as 12/0 and 4/1 as 3/2; echo reply 129 as 0. The "
     "reports' \"ttl\" is IPv6's hop limit.";
 
@@ -79,9 +79,10 @@ std::string icmp6_words(std::uint8_t type, std::uint8_t code) {
     if (type == icmp_type::unreachable) {
         switch (code) {
             case 3: return "ICMPv6 destination unreachable, code 4 (port unreachable, RFC 4443 3.1" + read_as;
-            case 10:
-                return "ICMPv6 destination unreachable, code 1 (communication with the destination administratively "
-                       "prohibited, RFC 4443 3.1" + read_as;
+            case 13:
+                return "ICMPv6 destination unreachable, code 1, 5 or 6 (communication with the destination "
+                       "administratively prohibited, source address failed policy, or reject route, RFC 4443 3.1" +
+                       read_as;
             case 1:
                 return "ICMPv6 destination unreachable, code 0, 2 or 3 (no route, beyond the scope of the source "
                        "address, or address unreachable, RFC 4443 3.1" + read_as;

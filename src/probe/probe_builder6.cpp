@@ -57,7 +57,7 @@ Result<std::vector<std::uint8_t>> udp_template6(libnet_t* l, const ProbeShape& s
     return finish_ipv6(l, LIBNET_UDP_H, ipproto::udp, shape.ttl);
 }
 
-// RFC 4443 4.1: an echo request without data, as the IPv4 echo lane sends (IPV6.md).
+// RFC 4443 4.1: an echo request without data, as the IPv4 echo lane sends (translate6.hpp).
 Result<std::vector<std::uint8_t>> echo_template6(libnet_t* l, const ProbeShape& shape) {
     if (libnet_build_icmpv6_echo(icmp6_type::echo_request, 0, 0, 0, 0, nullptr, 0, l, 0) == -1)
         return Error{libnet_geterror(l)};
@@ -82,7 +82,7 @@ void put_address(std::span<std::uint8_t> out, std::size_t at, const Ipv6& addres
 
 // RFC 8200 3: version 6 and traffic class 0; the flow label's low 16 bits are the probe's ip_id
 // (RFC 6437 lets the source choose it; an ICMPv6 error quotes it with the whole header, so a UDP
-// probe's 16 cookie bits come back there, as IPv4's IP identification: IPV6.md); payload
+// probe's 16 cookie bits come back there, as IPv4's IP identification: translate6.hpp); payload
 // length; the addresses. The hop limit is the template's (--ttl).
 void patch_ipv6(const Probe& probe, std::span<std::uint8_t> packet, const Ipv6& src, const Ipv6& dst) {
     put_be32(packet, 0, 0x6000'0000U | probe.ip_id);

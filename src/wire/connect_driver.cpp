@@ -130,7 +130,7 @@ Result<ConnectDriver> ConnectDriver::open(std::optional<Ipv4> source, std::strin
     return ConnectDriver{std::move(epoll), source, std::move(device), max_age, std::max<std::size_t>(capacity, 1), book};
 }
 
-// IPv6: the key's address (IPV6.md: the engine names hosts by keys, the wire by addresses).
+// IPv6: the key's address (address_book.hpp: the engine names hosts by keys, the wire by addresses).
 std::optional<SocketAddress> ConnectDriver::address_of(Ipv4 host, Port port) const {
     if (book_ == nullptr) return any_address(socket_address(host, port));
     const auto address = book_->address_of(host);

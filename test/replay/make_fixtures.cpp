@@ -1048,9 +1048,9 @@ Bytes ipv6_tcp(bool outgoing, std::uint16_t port, std::uint8_t flags) {
 }
 
 // An IPv6 UDP scan from 2001:db8::1 port 40000 to 2001:db8::10, each probe's cookie in the low
-// 16 bits of its flow label (as flagscan's, IPV6.md), answered as RFC 4443 and RFC 7915 5.2 say:
+// 16 bits of its flow label (as flagscan's, translate6.hpp), answered as RFC 4443 and RFC 7915 5.2 say:
 // 7 ICMPv6 1/4 port unreachable quoting it: **closed** (3/3); 8 1/1 administratively prohibited:
-// **filtered** (3/10, host-prohibited); 9 1/4 whose outer packet carries hop-by-hop and
+// **filtered** (read as 3/13, admin-prohibited); 9 1/4 whose outer packet carries hop-by-hop and
 // destination options and whose quote a destination options header: **closed**, read past them
 // (RFC 8200 4); 10 an error quoting another flow label (another probe's): names no probe,
 // **open|filtered** (no-response), as 11 that is silent; 12 a UDP answer: **open**.
@@ -1077,7 +1077,7 @@ void ipv6_udp_scan(const fs::path& dir) {
     const Ipv4 key{0, 0, 0, 2};  // ::1 -> 0.0.0.1, ::10 -> 0.0.0.2 (address order)
     f.name_host(key, "2001:db8::10");
     f.expect(key, 7, {"closed", "port-unreach", kLinuxTtl, "udp"});
-    f.expect(key, 8, {"filtered", "host-prohibited", kLinuxTtl, "udp"});
+    f.expect(key, 8, {"filtered", "admin-prohibited", kLinuxTtl, "udp"});
     f.expect(key, 9, {"closed", "port-unreach", kLinuxTtl, "udp"});
     f.expect(key, 10, {"open|filtered", "no-response", 0, "udp"});
     f.expect(key, 11, {"open|filtered", "no-response", 0, "udp"});

@@ -282,9 +282,8 @@ HostVerdicts nmap_verdicts(const std::string& xml) {
 }
 
 // flagscan's -oJ port lines, hosts in the order reported: the replay's book gives keys in
-// address order, and hosts are reported in key order.
-// RFC 7915 5.2 translates ICMPv6 1/1 (administratively prohibited) to ICMP 3/10, whose reason is
-// host-prohibited; nmap calls ICMPv6 1/1 admin-prohibited: read as that here.
+// address order, and hosts are reported in key order. ICMPv6 1/1 is read as ICMP 3/13
+// (translate6.cpp): admin-prohibited, as nmap -6 calls it.
 HostVerdicts flagscan_verdicts(const std::string& json) {
     const std::regex line_re{R"re(^\{"ip":"([^"]+)","port":(\d+),"proto":"(\w+)","state":"([^"]+)","reason":"([^"]+)")re"};
     HostVerdicts out;
@@ -294,8 +293,7 @@ HostVerdicts flagscan_verdicts(const std::string& json) {
         if (!std::regex_search(line, m, line_re)) continue;
         if (out.empty() || m[1].str() != last) out.emplace_back();
         last = m[1].str();
-        const std::string reason = m[5].str() == "host-prohibited" ? "admin-prohibited" : m[5].str();
-        out.back().push_back(m[2].str() + "/" + m[3].str() + " " + m[4].str() + " " + reason);
+        out.back().push_back(m[2].str() + "/" + m[3].str() + " " + m[4].str() + " " + m[5].str());
     }
     for (auto& ports : out) std::ranges::sort(ports);
     return out;

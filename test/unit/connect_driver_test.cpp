@@ -203,7 +203,7 @@ struct Loopback6Socket {
     }
 };
 
-// -sT over IPv6 (IPV6.md): the probes name [::1] by its AddressBook key, the driver connects to
+// -sT over IPv6: the probes name [::1] by its AddressBook key, the driver connects to
 // the key's address (and binds -S's key's); the answers name the key again.
 TEST(ConnectDriver, Ipv6TargetsThroughTheAddressBook) {
     Loopback6Socket open{true}, closed{false};

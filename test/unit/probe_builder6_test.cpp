@@ -55,7 +55,7 @@ std::uint16_t verify(const std::vector<std::uint8_t>& packet, const Ipv6Header& 
 }
 
 // RFC 8200 3 as the probe sets it: version 6, the addresses of the keys, the flow label's low
-// 16 bits the probe's ip_id (IPV6.md), the payload length, the hop limit --ttl gives.
+// 16 bits the probe's ip_id (translate6.hpp), the payload length, the hop limit --ttl gives.
 void expect_header(const Built& built, const Probe& probe, std::uint8_t next_header, std::uint8_t hop_limit) {
     ASSERT_TRUE(built.decoded);
     const Ipv6Header& ip = built.decoded->ip;

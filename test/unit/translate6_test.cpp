@@ -134,8 +134,8 @@ TEST(Translate6, IcmpErrorsFollowRfc7915) {
         std::optional<std::pair<int, int>> icmp;
     };
     const Row rows[] = {
-        {1, 0, std::pair{3, 1}},   {1, 1, std::pair{3, 10}}, {1, 2, std::pair{3, 1}},  {1, 3, std::pair{3, 1}},
-        {1, 4, std::pair{3, 3}},   {1, 5, std::nullopt},     {1, 6, std::nullopt},     {2, 0, std::pair{3, 4}},
+        {1, 0, std::pair{3, 1}},   {1, 1, std::pair{3, 13}}, {1, 2, std::pair{3, 1}},  {1, 3, std::pair{3, 1}},
+        {1, 4, std::pair{3, 3}},   {1, 5, std::pair{3, 13}}, {1, 6, std::pair{3, 13}},     {2, 0, std::pair{3, 4}},
         {3, 0, std::pair{11, 0}},  {3, 1, std::pair{11, 1}}, {4, 0, std::pair{12, 0}}, {4, 1, std::pair{3, 2}},
         {4, 2, std::nullopt},      {7, 0, std::nullopt},
     };
@@ -176,7 +176,7 @@ TEST(Translate6, AdminProhibitedIsFiltered) {
     const Correlator syn = replaying(scan, syn_kind(), 113, 1000, 0);
     const auto error = live(scan, icmp6_error(kTarget6, 1, 1, tcp_probe(113, 1000, TcpFlags{TcpFlags::syn})));
     EXPECT_EQ(verdict(syn, syn_kind(), error), PortState::filtered);
-    EXPECT_EQ(error->icmp->code, 10);
+    EXPECT_EQ(error->icmp->code, 13);
 }
 
 // From a router the live scan does not know: still ours, from elsewhere (port unreach from a

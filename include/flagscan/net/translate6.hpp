@@ -15,7 +15,7 @@ namespace flagscan {
 // each new one the next key.
 enum class BookUse : std::uint8_t { look_up, add };
 
-// The IPv6 packet as the engine reads an IPv4 one (the field mapping of doc IPV6.md):
+// The IPv6 packet as the engine reads an IPv4 one:
 // addresses -> AddressBook keys; hop limit -> ttl; traffic class -> tos; flow label's low 16 bits
 // -> ip.id (our UDP probes carry their cookie there); ICMPv6 -> ICMP as RFC 7915 5.2 says, an
 // error's quoted probe translated likewise; a Neighbor Advertisement -> an ARP reply. nullopt

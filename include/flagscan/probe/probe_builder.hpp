@@ -42,7 +42,7 @@ public:
     // Builds each lane's template once with libnet (context LIBNET_NONE: construction only, no
     // root). kinds[lane] is the lane's probe kind; UDP probes carry payloads[port] when known
     // (payloads may be null: empty datagrams). The payload table must outlive the builder.
-    // With a `book` (an IPv6 scan: Probe.src and dst are its keys, IPV6.md) every probe is an
+    // With a `book` (an IPv6 scan: Probe.src and dst are its keys, net/address_book.hpp) every probe is an
     // IPv6 packet to and from the keys' addresses, and the ARP lane a Neighbor Solicitation;
     // the book must outlive the builder. Null: IPv4.
     static Result<ProbeBuilder> create(std::span<const ProbeKind* const> kinds, const ProbeShape& shape,

@@ -59,7 +59,7 @@ class ConnectDriver {
 public:
     // `source` binds the sockets to an address (-S); `device` to an interface (-e, needs
     // CAP_NET_RAW). `max_age`: a socket still connecting after this long is given up (closed).
-    // With a `book` (an IPv6 scan, IPV6.md) the sockets are IPv6 ones: each probe's target and
+    // With a `book` (an IPv6 scan, net/address_book.hpp) the sockets are IPv6 ones: each probe's target and
     // `source` are keys, connected to and bound to their addresses; the book must outlive the driver.
     static Result<ConnectDriver> open(std::optional<Ipv4> source, std::string device, Micros max_age,
                                       std::size_t capacity, const AddressBook* book = nullptr);
