@@ -60,14 +60,14 @@ std::vector<std::string> names_of_hosts_up(const Results& discovery) {
     const auto hosts = static_cast<std::uint32_t>(discovery.targets().host_count());
     for (std::uint32_t host = 0; host < hosts; ++host)
         addresses.push_back(up_evidence(discovery, host) ? discovery.targets().hosts().at(host) : Ipv4{});
-    return reverse_names(addresses, 2 * kSecond);
+    return reverse_names(addresses, 2 * kSecond, discovery.targets().address_book());
 }
 
 std::vector<std::string> names_of_targets(const TargetSet& targets) {
     if (targets.host_count() > kNamedHostsUpTo) return {};
     std::vector<Ipv4> addresses;
     for (std::uint64_t host = 0; host < targets.host_count(); ++host) addresses.push_back(targets.hosts().at(host));
-    return reverse_names(addresses, 2 * kSecond);
+    return reverse_names(addresses, 2 * kSecond, targets.address_book());
 }
 
 void add_packet_trace(LoopHooks& hooks, std::ostream& trace) {
