@@ -1,6 +1,7 @@
 // Resolving the command line's targets and exclusions into the set of hosts to scan or list (IPv4 or IPv6).
 #include "flagscan/cli/hosts.hpp"
 
+#include "flagscan/net/text.hpp"
 #include "flagscan/targets/reserved.hpp"
 
 namespace flagscan {
@@ -16,12 +17,16 @@ Result<bool> tell_unresolved(bool none_resolved, const std::vector<std::string>&
     return true;
 }
 
-// The --exclude and --excludefile expressions of the scan's family: a blocklist may hold both
-// (zmap's and masscan's do), and an address of the other family cannot be a target anyway.
+// The --exclude and --excludefile expressions that may name the scan's hosts: names, and the
+// addresses of its family. A blocklist may hold both families (zmap's and masscan's do), and an
+// address of the other family cannot be a target anyway.
 std::vector<TargetExpression> excludes_for(const ScanConfig& config, bool ipv6) {
     std::vector<TargetExpression> kept;
-    for (const auto& expression : config.excludes)
-        if (names_ipv6(expression.text) == ipv6) kept.push_back(expression);
+    for (const auto& expression : config.excludes) {
+        const std::string_view text = trim_space(expression.text);
+        const bool other = ipv6 ? is_ipv4_syntax(text.substr(0, text.find('/'))) : names_ipv6(text);
+        if (!other) kept.push_back(expression);
+    }
     return kept;
 }
 
