@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <tuple>
 
 #include "flagscan/net/text.hpp"
 #include "flagscan/wire/fd.hpp"
@@ -181,20 +182,17 @@ std::vector<Ipv6Route> kernel_ipv6_routes() {
     return text ? parse_ipv6_routes(*text) : std::vector<Ipv6Route>{};
 }
 
-std::optional<Ipv6Route> route_for(std::span<const Ipv6Route> routes, Ipv6 target) {
+std::optional<Ipv6Route> route_for(std::span<const Ipv6Route> routes, Ipv6 target, const std::string& device) {
     const Ipv6Route* best = nullptr;
-    for (const Ipv6Route& route : routes) {
-        if (!route.destination.contains(target)) continue;
-        const bool longer = best == nullptr || route.destination.length > best->destination.length;
-        const bool cheaper = best != nullptr && route.destination.length == best->destination.length && route.metric < best->metric;
-        if (longer || cheaper) best = &route;
-    }
+    const auto rank = [&](const Ipv6Route& r) { return std::tuple{-int{r.destination.length}, r.metric, r.device != device}; };
+    for (const Ipv6Route& route : routes)
+        if (route.destination.contains(target) && (best == nullptr || rank(route) < rank(*best))) best = &route;
     if (best == nullptr) return std::nullopt;
     return *best;
 }
 
 bool on_link(std::span<const Ipv6Route> routes, Ipv6 target, const std::string& interface) {
-    const auto route = route_for(routes, target);
+    const auto route = route_for(routes, target, interface);
     return route && route->next_hop == Ipv6{} && (route->flags & (kRtfGateway | kRtfReject)) == 0 && route->device == interface;
 }
 

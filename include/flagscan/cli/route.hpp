@@ -60,8 +60,8 @@ std::vector<Ipv6Route> parse_ipv6_routes(std::string_view text);
 // The kernel's IPv6 routes, from /proc/net/ipv6_route; empty when it cannot be read.
 std::vector<Ipv6Route> kernel_ipv6_routes();
 // The route `target` takes: the longest matching prefix, then the lowest metric (RFC 4861 5.2's
-// longest-prefix match); nullopt when none matches.
-std::optional<Ipv6Route> route_for(std::span<const Ipv6Route> routes, Ipv6 target);
+// longest-prefix match), then one through `device` (fe80::/64 is on every link); nullopt when none matches.
+std::optional<Ipv6Route> route_for(std::span<const Ipv6Route> routes, Ipv6 target, const std::string& device = {});
 // True when `target` is reached on the link of `interface` without a router (no next hop, no
 // gateway, not a reject route): a Neighbor Solicitation finds it (RFC 4861 7.2), as ARP does for IPv4.
 bool on_link(std::span<const Ipv6Route> routes, Ipv6 target, const std::string& interface);
