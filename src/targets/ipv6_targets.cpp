@@ -19,7 +19,8 @@ Ipv6 before(Ipv6 address) {  // address - 1; address is not ::
 }
 
 std::string too_many() {
-    return "too many addresses: one IPv6 scan walks at most " + std::to_string(AddressBook::kCapacity) + " (a /104)";
+    return "too many addresses: one IPv6 scan walks at most " + std::to_string(AddressBook::kCapacity) +
+           " (2^24 - 1: a /105 fits, a /104 does not)";
 }
 
 std::string mixed(std::string_view text) {

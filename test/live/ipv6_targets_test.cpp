@@ -93,7 +93,7 @@ TEST_F(Ipv6Targets, ListScanImpliedByTheTargetsWithExclusionsAndAFile) {
 TEST_F(Ipv6Targets, BadPrefixMixAndMulticastAreRefused) {
     const std::string wide = lab_address6("") + "/64";
     expect_refused(sandboxed({"-6", "-sL", "-n", wide}),
-                   "flagscan: bad target '" + wide + "': too many addresses: one IPv6 scan walks at most 16777215 (a /104)");
+                   "flagscan: bad target '" + wide + "': too many addresses: one IPv6 scan walks at most 16777215 (2^24 - 1: a /105 fits, a /104 does not)");
     expect_refused(sandboxed({"-sL", "-n", lab_address6("100"), lab_address(2)}),
                    "flagscan: cannot mix IPv4 and IPv6 targets in one scan: run two scans ('" + lab_address(2) + "' is IPv4)");
     expect_refused(sandboxed({"-6", "-sL", "-n", lab_address6("100/129")}), "is not an IPv6 prefix");
@@ -103,8 +103,9 @@ TEST_F(Ipv6Targets, BadPrefixMixAndMulticastAreRefused) {
     expect_refused(sandboxed({"-O", "-n", lab_address6("100")}), "flagscan: -O is not available over IPv6 yet");
 }
 
-// A name resolves to its AAAA address: an /etc/hosts entry seen only by this run (a private mount
-// namespace; an empty network namespace too, so that no DNS query can leave either).
+// A name resolves to its AAAA address, and an address to its name: an /etc/hosts entry seen only
+// by this run (a private mount namespace; an empty network namespace too, so that no DNS query
+// can leave either).
 TEST_F(Ipv6Targets, NamesResolveToIpv6FromAPrivateHostsFile) {
     const TempDir dir;
     std::ofstream(dir.path() + "/hosts") << "127.0.0.1 localhost\n" << lab_address6("1a0") << " lab6.flagscan.test\n";
@@ -119,6 +120,14 @@ TEST_F(Ipv6Targets, NamesResolveToIpv6FromAPrivateHostsFile) {
               (std::vector<std::string>{lab_address6("1a0"), lab_address6("1a1"), lab_address6("1a2"), lab_address6("1a3")}));
     EXPECT_NE(result.err.find("flagscan: warning: cannot resolve 'gone6.flagscan.test'; skipping it"), std::string::npos)
         << result.describe();
+    // Without -n, the reverse name of each address (ip6.arpa, answered by the same private file;
+    // the others find no name server they could reach).
+    const auto named = run_process({"unshare", "--net", "--mount", "--propagation", "private", "--", "sh", "-c", script,
+                                    flagscan_bin(), "-6", "-sL", "lab6.flagscan.test/127"},
+                                   kListTimeout);
+    ASSERT_EQ(named.exit_code, 0) << named.describe();
+    EXPECT_EQ(lines_after(named.out, "flagscan scan report for "),
+              (std::vector<std::string>{"lab6.flagscan.test (" + lab_address6("1a0") + ")", lab_address6("1a1")}));
 }
 
 // The prepare step on the lab: the kernel's source for the /120 (fd77:ID::1 on the host's veth),

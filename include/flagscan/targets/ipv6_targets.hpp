@@ -38,7 +38,7 @@ bool names_ipv6(std::string_view expression);
 //   "host.example/120"   a name with a prefix
 // Errors are one line naming the expression: IPv4 syntax ("cannot mix IPv4 and IPv6 targets in
 // one scan: run two scans"), more addresses than AddressBook::kCapacity ("... one IPv6 scan walks
-// at most 16777215 addresses (a /104)"), a malformed address. False, and nothing added, for a
+// at most 16777215 ..."), a malformed address. False, and nothing added, for a
 // well-formed name that does not resolve.
 Result<bool> expand_target6(std::string_view expression, const Resolver6& resolve, Ipv6Ranges& out);
 

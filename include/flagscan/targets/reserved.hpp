@@ -40,7 +40,7 @@ Result<bool> refuse_never_unicast(const AddressSet& hosts);
 
 // The same for an IPv6 scan: multicast (ff00::/8, RFC 4291 2.7) is never scanned; an error when
 // `hosts` reach into it. (IPv6 has no broadcast; there is no reserved-block rule: an IPv6 scan
-// walks at most a /104, never a range wide enough to hold blocks it did not mean.)
+// walks less than a /104, never a range wide enough to hold blocks it did not mean.)
 Result<bool> refuse_never_unicast(const Ipv6Ranges& hosts);
 
 // One line for stderr about what the rule left out: how many addresses, and of which blocks

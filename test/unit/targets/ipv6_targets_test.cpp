@@ -71,12 +71,12 @@ TEST(Ipv6Targets, ThePrefixLimitIsTheBookCapacity) {
         const auto parsed = parse_all({{too_wide, ""}});
         ASSERT_FALSE(parsed) << too_wide;
         EXPECT_EQ(parsed.error(), "bad target '" + std::string(too_wide) +
-                                      "': too many addresses: one IPv6 scan walks at most 16777215 (a /104)");
+                                      "': too many addresses: one IPv6 scan walks at most 16777215 (2^24 - 1: a /105 fits, a /104 does not)");
     }
     const auto range = parse_all({{"fd00::1-fd00::100:0", "big.txt line 7"}});  // 2^24 addresses
     ASSERT_FALSE(range);
     EXPECT_EQ(range.error(), "big.txt line 7: bad target 'fd00::1-fd00::100:0': too many addresses: one IPv6 scan walks at most "
-                             "16777215 (a /104)");
+                             "16777215 (2^24 - 1: a /105 fits, a /104 does not)");
     const auto fits = parse_all({{"fd00::1-fd00::ff:ffff", ""}, {"fd00::/105", ""}});  // 2^24 - 1 and 2^23
     ASSERT_TRUE(fits) << fits.error();
 }
@@ -86,7 +86,7 @@ TEST(Ipv6Targets, TheTotalLimitToo) {
     ASSERT_TRUE(parsed) << parsed.error();
     const auto booked = book_targets(parsed->addresses);
     ASSERT_FALSE(booked);
-    EXPECT_EQ(booked.error(), "the targets hold 25165824 IPv6 addresses: too many addresses: one IPv6 scan walks at most 16777215 (a /104)");
+    EXPECT_EQ(booked.error(), "the targets hold 25165824 IPv6 addresses: too many addresses: one IPv6 scan walks at most 16777215 (2^24 - 1: a /105 fits, a /104 does not)");
 }
 
 TEST(Ipv6Targets, NoIpv4InAnIpv6Scan) {
