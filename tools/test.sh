@@ -3,7 +3,7 @@
 # once: the live suite on the normal build (build/), the unit and replay suites under
 # AddressSanitizer + UndefinedBehaviorSanitizer (build-san/, gcc -O1: a failing check, a memory
 # error or undefined behaviour all fail them); then the fuzzers for a bounded time (build-fuzz/,
-# clang): the packet decoder's (FLAGSCAN_FUZZ_SECONDS, default 60), the replay path's
+# clang): the packet decoder's (FLAGSCAN_FUZZ_SECONDS, default 30), the replay path's
 # (FLAGSCAN_REPLAY_FUZZ_SECONDS, 30) and the service probe file parser and matcher's
 # (FLAGSCAN_SERVICE_FUZZ_SECONDS, 20). Each suite is built and run once: the unit tests are most
 # of the compile time, so they are built only where they are checked hardest.
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 bash tools/build.sh
 
-fuzz_seconds=${FLAGSCAN_FUZZ_SECONDS:-60}
+fuzz_seconds=${FLAGSCAN_FUZZ_SECONDS:-30}
 passed=0 failed=0 skipped=0 status=0
 
 # Adds one meson run's GoogleTest cases (its JUnit log) to the totals. A run that failed while
@@ -29,7 +29,7 @@ count_junit() {  # LOG RUN_STATUS
 
 # 1. The live suite, normal build (what a user runs, at -O2, against the lab).
 step=0 started=$SECONDS
-meson test -C build --print-errorlogs --num-processes 2 --suite live || step=$?
+meson test -C build --print-errorlogs --num-processes 3 --suite live || step=$?
 count_junit build/meson-logs/testlog.junit.xml "$step"
 ((step == 0)) || status=1
 echo "test.sh: live suite: $((SECONDS - started)) s"

@@ -309,7 +309,8 @@ struct ScanContext {
 LoopHooks phase_hooks(const ScanContext& context, const Phase& phase, const Engine& engine, Micros started,
                       bool trace_packets) {
     LoopHooks hooks;
-    if (trace_packets && context.config.packet_trace) add_packet_trace(hooks, side_stream(context.config, context.out, context.err));
+    if (trace_packets && context.config.packet_trace)
+        add_packet_trace(hooks, side_stream(context.config, context.out, context.err), phase.targets->address_book());
     if (context.config.verbosity >= 2) add_timeline(hooks, engine, started, context.err);
     if (phase.stream != nullptr) add_streaming(hooks, context.outputs, *phase.results, *phase.stream);
     return hooks;
@@ -360,8 +361,9 @@ PhaseEnd run_connect_phase(const ScanContext& context, const Phase& phase) {
     const SteadyClock clock;
     const Micros started = clock.now();
     if (config.packet_trace) {
-        driver->trace([&trace = side_stream(config, context.out, context.err), started](const ConnectEvent& event) {
-            trace << trace_connect(event.target, event.port, event.error, event.when - started) << '\n';
+        driver->trace([&trace = side_stream(config, context.out, context.err), started,
+                       book = phase.targets->address_book()](const ConnectEvent& event) {
+            trace << trace_connect(event.target, event.port, event.error, event.when - started, book) << '\n';
         });
     }
     const LoopHooks hooks = phase_hooks(context, phase, engine, started, false);

@@ -11,6 +11,7 @@
 
 #include "flagscan/output/formats.hpp"
 #include "flagscan/version.hpp"
+#include "flagscan/net/ipv6.hpp"
 #include "flagscan/net/text.hpp"
 
 namespace flagscan {
@@ -186,9 +187,13 @@ std::string merged_scan_line(const Members& first_line) {
     return line + "}";
 }
 
-std::optional<std::uint32_t> address_key(const std::string& ip) {
-    const auto address = Ipv4::parse(ip);
-    return address ? std::optional<std::uint32_t>{address->value()} : std::nullopt;
+// A host's place in address order: an IPv4 address as its IPv4-mapped IPv6 address (RFC 4291
+// 2.5.5.2), so that one key orders the hosts of an IPv4 scan and of an IPv6 scan (RFC 5952 text).
+using AddressKey = Ipv6;
+
+std::optional<AddressKey> address_key(const std::string& ip) {
+    if (const auto v4 = Ipv4::parse(ip)) return Ipv6::mapped(*v4);
+    return Ipv6::parse(ip);
 }
 
 // ---- JSON lines ----
@@ -233,9 +238,9 @@ std::vector<std::string> count_order(std::string_view line) {
 // Every input read by READ into `files`, `hosts` and `identities`, each checked to be a shard of one scan;
 // the lines naming the shards missing.
 template <typename File, typename Host>
-Result<std::vector<std::string>> read_shards(const std::vector<MergeInput>& inputs, std::map<std::uint32_t, Host>& hosts,
+Result<std::vector<std::string>> read_shards(const std::vector<MergeInput>& inputs, std::map<AddressKey, Host>& hosts,
                                              std::vector<File>& files, std::vector<Identity>& identities,
-                                             Result<File> (*read)(const MergeInput&, std::map<std::uint32_t, Host>&)) {
+                                             Result<File> (*read)(const MergeInput&, std::map<AddressKey, Host>&)) {
     if (inputs.empty()) return Error{"nothing to merge"};
     for (const auto& input : inputs) {
         auto file = read(input, hosts);
@@ -248,7 +253,7 @@ Result<std::vector<std::string>> read_shards(const std::vector<MergeInput>& inpu
     return check_shards(identities, inputs);
 }
 
-Result<JsonFile> read_jsonl(const MergeInput& input, std::map<std::uint32_t, JsonHost>& hosts) {
+Result<JsonFile> read_jsonl(const MergeInput& input, std::map<AddressKey, JsonHost>& hosts) {
     JsonFile file;
     std::istringstream lines(input.text);
     std::string line;
@@ -308,7 +313,7 @@ std::string host_line(const JsonHost& host) {
 }  // namespace
 
 Result<Merged> merge_jsonl(const std::vector<MergeInput>& inputs) {
-    std::map<std::uint32_t, JsonHost> hosts;
+    std::map<AddressKey, JsonHost> hosts;
     std::vector<JsonFile> files;
     std::vector<Identity> identities;
     auto missing = read_shards(inputs, hosts, files, identities, read_jsonl);
@@ -482,7 +487,7 @@ struct XmlFile {
     bool success = true;
 };
 
-Result<XmlFile> read_xml(const MergeInput& input, std::map<std::uint32_t, XmlHost>& hosts) {
+Result<XmlFile> read_xml(const MergeInput& input, std::map<AddressKey, XmlHost>& hosts) {
     const std::string_view text = input.text;
     XmlFile file;
     const auto comment = text.find("<!-- flagscan-scan {");
@@ -518,7 +523,7 @@ Result<XmlFile> read_xml(const MergeInput& input, std::map<std::uint32_t, XmlHos
 }  // namespace
 
 Result<Merged> merge_xml(const std::vector<MergeInput>& inputs) {
-    std::map<std::uint32_t, XmlHost> hosts;
+    std::map<AddressKey, XmlHost> hosts;
     std::vector<XmlFile> files;
     std::vector<Identity> identities;
     auto missing = read_shards(inputs, hosts, files, identities, read_xml);

@@ -127,7 +127,7 @@ int run_offline_command(const ScanConfig& given, std::ostream& out, std::ostream
     ScanSummary summary{title, now_text(), 0, false, {}, scan->hosts.size()};
     for (std::ostream* normal : outputs.normal) write_normal_header(*normal, summary);
     err << "flagscan: offline: " << walk.size() << " probes (" << targets.host_count() << " addresses x "
-        << targets.slot_count() << " ports) from " << me.source.str() << ", seed " << config.seed << '\n';
+        << targets.slot_count() << " ports) from " << targets.address_text(me.source) << ", seed " << config.seed << '\n';
     const SteadyClock clock;
     const auto sleep_until = [&clock](Micros when) { std::this_thread::sleep_for(std::chrono::microseconds(when - clock.now())); };
     FragmentingSink fragments{sink->sink(), config.fragment_data};  // -f, --mtu: the pieces a live scan sends

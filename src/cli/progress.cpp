@@ -104,7 +104,7 @@ public:
         redraw_ = drawn_;
         erase();
         side_stream(watch_.config, watch_.out, watch_.err) << "Discovered open port " << target.port.value() << '/'
-                                                           << protocol_name(kind) << " on " << target.ip.str() << '\n'
+                                                           << protocol_name(kind) << " on " << targets.address_text(target.ip) << '\n'
                                                            << std::flush;
     }
 

@@ -232,7 +232,7 @@ void replay_os_phase(const ScanConfig& config, Results& results, const OsDb& db,
         }
         if (settings.limit && (!ports.open_tcp || !ports.closed_tcp_known)) {  // --osscan-limit, as live
             if (config.verbosity > 0)
-                err << "flagscan: OS detection: " << target.str() << ": skipped (--osscan-limit): no open and closed TCP port both found\n";
+                err << "flagscan: OS detection: " << results.targets().address_text(target) << ": skipped (--osscan-limit): no open and closed TCP port both found\n";
             continue;
         }
         OsDetectionSettings one = settings;
@@ -269,10 +269,10 @@ bool replay_run(const ScanConfig& config, OutputSet& outputs, const Survey& surv
     const EngineConfig settings = replay_engine_config(config, scanner);
     Engine engine{targets, settings, CookieKey{0, 0}, results};
     LoopHooks hooks;
-    if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err));
+    if (config.packet_trace) add_packet_trace(hooks, side_stream(config, out, err), targets.address_book());
     if (!outputs.stdout_taken_by_other()) {
         out << (place.n > 1 ? "\n" : "") << "Replaying " << config.replay_path << ": " << run.name() << " scan by "
-            << scanner.str() << (run.kind_inferred ? " (both read from the capture" : " (scan type as given");
+            << targets.address_text(scanner) << (run.kind_inferred ? " (both read from the capture" : " (scan type as given");
         if (place.count > 1) out << "; scan " << place.n << " of " << place.count;
         out << ")\n";
     }

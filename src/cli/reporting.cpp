@@ -70,14 +70,37 @@ std::vector<std::string> names_of_targets(const TargetSet& targets) {
     return reverse_names(addresses, 2 * kSecond, targets.address_book());
 }
 
-void add_packet_trace(LoopHooks& hooks, std::ostream& trace) {
+namespace {
+
+// A probe as sent: an IPv4 or IPv6 packet, or an Ethernet frame (ARP, or IPv6's neighbor solicitation).
+std::optional<std::string> sent_text(std::span<const std::uint8_t> packet) {
+    if (auto v4 = decode_ipv4(ByteView{packet})) return trace_sent(*v4);
+    if (auto v6 = decode_ipv6(ByteView{packet})) return trace_sent6(*v6);
+    if (auto arp = decode_frame(LinkType::ethernet, ByteView{packet})) return trace_sent(*arp);
+    if (auto ndp = decode_frame6(LinkType::ethernet, ByteView{packet})) return trace_sent6(*ndp);
+    return std::nullopt;
+}
+
+// A reply of an IPv6 scan came as IPv6 and was translated (keys for addresses, ICMP for ICMPv6):
+// the trace shows the packet as it came, read again from its frame; without one, the translated
+// packet with its keys written through the book.
+std::string received_text(const Frame& frame, const DecodedPacket& packet, const PacketOutcome& outcome,
+                          const AddressBook* book) {
+    const auto bytes = frame.span();
+    if (book != nullptr && packet.link_header < bytes.size()) {
+        if (auto original = decode_ipv6(ByteView{bytes.subspan(packet.link_header)})) return trace_received6(*original, outcome);
+    }
+    return trace_received(packet, outcome, book);
+}
+
+}  // namespace
+
+void add_packet_trace(LoopHooks& hooks, std::ostream& trace, const AddressBook* book) {
     hooks.sent = [&trace](const Probe&, std::span<const std::uint8_t> packet, Micros) {
-        auto decoded = decode_ipv4(ByteView{packet});
-        if (!decoded) decoded = decode_frame(LinkType::ethernet, ByteView{packet});  // an ARP request
-        if (decoded) trace << trace_sent(*decoded) << '\n';
+        if (auto line = sent_text(packet)) trace << *line << '\n';
     };
-    hooks.received = [&trace](const Frame&, const DecodedPacket& packet, const PacketOutcome& outcome) {
-        if (outcome.kind != PacketOutcome::Kind::own) trace << trace_received(packet, outcome) << '\n';
+    hooks.received = [&trace, book](const Frame& frame, const DecodedPacket& packet, const PacketOutcome& outcome) {
+        if (outcome.kind != PacketOutcome::Kind::own) trace << received_text(frame, packet, outcome, book) << '\n';
     };
 }
 

@@ -1,4 +1,4 @@
-// Parallel, time-bounded reverse DNS with getnameinfo, for IPv4 and IPv6 addresses.
+// Parallel, time-bounded reverse DNS with getnameinfo.
 #include "flagscan/cli/reverse_dns.hpp"
 
 #include <arpa/inet.h>
@@ -9,7 +9,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -20,8 +19,8 @@ namespace {
 constexpr std::size_t kWorkers = 8;
 
 // Shared by the caller and the workers, so that a worker still blocked in getnameinfo when
-// the caller has gone on keeps it alive. An IPv4 address is held as ::ffff:a.b.c.d (RFC 4291
-// 2.5.5.2), and :: stands for "do not look up".
+// the caller has gone on keeps it alive (which is why it holds the addresses themselves, an
+// IPv4 one as ::ffff:a.b.c.d, and no pointer to the scan's book).
 struct Lookups {
     explicit Lookups(std::vector<Ipv6> ips) : addresses(std::move(ips)), names(addresses.size()) {}
     std::vector<Ipv6> addresses;
@@ -32,9 +31,9 @@ struct Lookups {
     std::size_t done = 0;
 };
 
-std::string name_of(const sockaddr* address, socklen_t length) {
+std::string name_of(const sockaddr* address, socklen_t size) {
     char host[NI_MAXHOST] = {};
-    const int status = getnameinfo(address, length, host, sizeof host, nullptr, 0, NI_NAMEREQD);
+    const int status = getnameinfo(address, size, host, sizeof host, nullptr, 0, NI_NAMEREQD);
     return status == 0 ? std::string(host) : std::string();
 }
 
@@ -49,19 +48,17 @@ std::string name_of(Ipv6 ip) {
     sockaddr_in6 address{};
     address.sin6_family = AF_INET6;
     const Ipv6::Bytes bytes = ip.bytes();
-    std::memcpy(address.sin6_addr.s6_addr, bytes.data(), bytes.size());
+    std::copy(bytes.begin(), bytes.end(), address.sin6_addr.s6_addr);
     return name_of(reinterpret_cast<const sockaddr*>(&address), sizeof address);
 }
 
-// What each lookup asks about: 0.0.0.0 and a key not in `book` are placeholders (::).
-std::vector<Ipv6> lookup_addresses(const std::vector<Ipv4>& addresses, const AddressBook* book) {
-    std::vector<Ipv6> out;
-    out.reserve(addresses.size());
-    for (const Ipv4 ip : addresses) {
-        if (book != nullptr) out.push_back(book->address_of(ip).value_or(Ipv6{}));
-        else out.push_back(ip == Ipv4{} ? Ipv6{} : Ipv6::mapped(ip));
+// What to look up for `ip`: a key's IPv6 address, else the IPv4 address mapped; :: for 0.0.0.0.
+Ipv6 lookup_address(Ipv4 ip, const AddressBook* book) {
+    if (ip == Ipv4{}) return Ipv6{};
+    if (book != nullptr) {
+        if (const auto address = book->address_of(ip)) return *address;
     }
-    return out;
+    return Ipv6::mapped(ip);
 }
 
 void work(const std::shared_ptr<Lookups>& lookups) {
@@ -79,7 +76,10 @@ void work(const std::shared_ptr<Lookups>& lookups) {
 
 std::vector<std::string> reverse_names(const std::vector<Ipv4>& addresses, Micros budget, const AddressBook* book) {
     if (addresses.empty()) return {};
-    auto lookups = std::make_shared<Lookups>(lookup_addresses(addresses, book));
+    std::vector<Ipv6> wanted;
+    wanted.reserve(addresses.size());
+    for (const Ipv4 ip : addresses) wanted.push_back(lookup_address(ip, book));
+    auto lookups = std::make_shared<Lookups>(std::move(wanted));
     for (std::size_t i = 0; i < std::min(kWorkers, addresses.size()); ++i) std::thread(work, lookups).detach();
     std::unique_lock lock{lookups->mutex};
     lookups->finished.wait_for(lock, std::chrono::microseconds(budget),

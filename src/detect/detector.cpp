@@ -357,12 +357,12 @@ bool Detector::note_distributed_answer(const Observed& o) {
                                                          {SliceAxis::hosts_of_port, o.port.value()}};
     for (const auto& [axis, key] : sides)
         for (auto it = views_.lower_bound({axis, key, ScanKind{}}); it != views_.end() && it->first.axis == axis && it->first.key == key; ++it)
-            any = note_view_answer(it->first, o) || any;
+            any = note_view_answer(it->first, it->second, o) || any;
     return any;
 }
 
-bool Detector::note_view_answer(const SliceKey& key, const Observed& o) {
-    Alert* alert = views_.at(key).alert;
+bool Detector::note_view_answer(const SliceKey& key, const SliceView& view, const Observed& o) {
+    Alert* alert = view.alert;
     if (alert == nullptr || !kind_uses_ports(key.kind)) return false;
     const bool same = o.protocol == ipproto::tcp ? is_tcp_kind(key.kind) : key.kind == o.kind;
     const bool ours = std::find(alert->sources.begin(), alert->sources.end(), o.from) != alert->sources.end();

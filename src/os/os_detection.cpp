@@ -291,7 +291,8 @@ OsDetectionRun detect_os(Results& results, const OsDb& db, const OsDetectionSett
         const Ipv4 target = results.targets().hosts().at(host);
         const OsPortChoice ports = choose_os_ports(results, host, random());
         if (settings.limit && (!ports.open_tcp || !ports.closed_tcp_known)) {
-            run.notes.push_back(target.str() + ": skipped (--osscan-limit): no open and closed TCP port both found");
+            run.notes.push_back(results.targets().address_text(target) +
+                                ": skipped (--osscan-limit): no open and closed TCP port both found");
             continue;
         }
         const bool on_link = settings.on_link || (settings.link_subnet && settings.link_subnet->first <= target &&
@@ -306,8 +307,9 @@ OsDetectionRun detect_os(Results& results, const OsDb& db, const OsDetectionSett
         OsFound found = verdict(job.target, job.ports, job.tries, db, own);
         ++run.hosts;
         run.matched += found.matches.empty() ? 0 : 1;
-        run.notes.push_back(job.target.str() + ": " + std::to_string(found.tries) + (found.tries == 1 ? " try" : " tries") +
-                            ", " + std::to_string(found.answered) + " of 16 probes answered in the best");
+        run.notes.push_back(results.targets().address_text(job.target) + ": " + std::to_string(found.tries) +
+                            (found.tries == 1 ? " try" : " tries") + ", " + std::to_string(found.answered) +
+                            " of 16 probes answered in the best");
         results.os().set(job.host, std::move(found));
     };
     std::vector<HostJob> active;

@@ -9,10 +9,21 @@
 #include <utility>
 #include <vector>
 
+#include "flagscan/net/address_text.hpp"
+
 namespace flagscan {
 namespace {
 
 constexpr std::size_t kWidth = 92;
+
+// An IPv6 scan reads its replies by the IPv4 rule tables, as a stateless translator would pass
+// them on (RFC 7915 5.2); the explanation says so once, before the rules that name ICMP codes.
+constexpr std::string_view kIpv6Note =
+    "the scan went over IPv6. Its ICMPv6 errors are read as the ICMP errors RFC 7915 5.2 turns them into, so "
+    "the rules below name ICMP codes: destination unreachable 1/4 (port unreachable) as 3/3, 1/1 (administratively "
+    "prohibited) as 3/10, 1/0, 1/2 and 1/3 (no route, beyond scope, address unreachable) as 3/1; packet too big "
+    "as 3/4; time exceeded 3/x as 11/x; parameter problem 4/0 as 12/0 and 4/1 as 3/2; echo reply 129 as 0. The "
+    "reports' \"ttl\" is IPv6's hop limit.";
 
 // Prints `text` wrapped at kWidth, the first line after `label`, the others indented to match.
 void wrapped(std::ostream& out, std::string_view label, std::string_view text) {
@@ -40,8 +51,9 @@ std::string duration(Micros us) {
     return text;
 }
 
-std::string probe_words(const ProbeKind& kind) {
+std::string probe_words(const ProbeKind& kind, bool ipv6 = false) {
     if (kind.protocol == ipproto::udp) return "a UDP datagram, carrying the port's protocol payload when one is known";
+    if (kind.icmp_type == icmp_type::echo && ipv6) return "an ICMPv6 echo request (type 128, RFC 4443 4.1)";
     if (kind.icmp_type == icmp_type::echo) return "an ICMP echo request (type 8)";
     if (kind.icmp_type == icmp_type::timestamp) return "an ICMP timestamp request (type 13)";
     return kind.flags.bits() == 0 ? std::string("a TCP segment with no flags at all")
@@ -59,44 +71,82 @@ std::string icmp_type_words(std::uint8_t type) {
     }
 }
 
-// Who sent an ICMP error: the target, or someone on the way (RFC 1812 4.3.2: a router may
-// report about a datagram it forwards; only the target's own word is about its port).
-std::string icmp_sender(Ipv4 from, Ipv4 target) {
-    if (from.value() == 0) return "";
-    return from == target ? ", from " + from.str() + " (the target itself)" : ", from " + from.str() + ", a router, not the target";
+// An IPv6 scan's ICMP evidence is ICMPv6 that the scan read as ICMP (RFC 7915 5.2's table, see
+// net/translate6): the ICMPv6 message(s) that table turns into ICMP TYPE/CODE, in RFC 4443's words.
+// Three ICMPv6 codes become host unreachable, so that one names them all.
+std::string icmp6_words(std::uint8_t type, std::uint8_t code) {
+    const std::string read_as = "; read as ICMP " + std::to_string(type) + "/" + std::to_string(code) + ", RFC 7915 5.2)";
+    if (type == icmp_type::unreachable) {
+        switch (code) {
+            case 3: return "ICMPv6 destination unreachable, code 4 (port unreachable, RFC 4443 3.1" + read_as;
+            case 10:
+                return "ICMPv6 destination unreachable, code 1 (communication with the destination administratively "
+                       "prohibited, RFC 4443 3.1" + read_as;
+            case 1:
+                return "ICMPv6 destination unreachable, code 0, 2 or 3 (no route, beyond the scope of the source "
+                       "address, or address unreachable, RFC 4443 3.1" + read_as;
+            case 4: return "ICMPv6 packet too big (type 2, RFC 4443 3.2" + read_as;
+            case 2: return "ICMPv6 parameter problem, code 1 (unrecognized next header, RFC 4443 3.4" + read_as;
+            default: break;
+        }
+    }
+    if (type == icmp_type::time_exceeded)
+        return "ICMPv6 time exceeded, code " + std::to_string(code) + " (type 3, RFC 4443 3.3" + read_as;
+    if (type == icmp_type::parameter_problem)
+        return "ICMPv6 parameter problem, code 0 (erroneous header field, RFC 4443 3.4" + read_as;
+    if (type == icmp_type::echo_reply) return "ICMPv6 echo reply (type 129, RFC 4443 4.2" + read_as;
+    return "ICMPv6 message (read as ICMP type " + std::to_string(type) + " code " + std::to_string(code) + ")";
 }
 
-std::string reply_words(const PortResult& port, const PortEvidence& seen, Ipv4 ip, Port number) {
+// "ttl 64", or over IPv6 "hop limit 64" (RFC 8200 3: the field that replaced it).
+std::string ttl_words(const TargetSet& targets, std::uint8_t ttl) {
+    return (targets.ipv6() ? "hop limit " : "ttl ") + std::to_string(ttl);
+}
+
+// Who sent an ICMP error: the target, or someone on the way (RFC 1812 4.3.2: a router may
+// report about a datagram it forwards; only the target's own word is about its port).
+std::string icmp_sender(const TargetSet& targets, Ipv4 from, Ipv4 target) {
+    if (from.value() == 0) return "";
+    const std::string text = targets.address_text(from);
+    return from == target ? ", from " + text + " (the target itself)" : ", from " + text + ", a router, not the target";
+}
+
+std::string reply_words(const TargetSet& targets, const PortResult& port, const PortEvidence& seen, Ipv4 ip, Port number) {
     const std::string after = port.rtt_us ? ", after " + duration(port.rtt_us) : "";
-    if (port.reply_kind == ReplyEvidence::Kind::udp)
-        return "a UDP datagram from " + ip.str() + ":" + std::to_string(number.value()) + ", ttl " + std::to_string(port.ttl) +
-               after + ".";
-    if (port.reply_kind == ReplyEvidence::Kind::icmp_unreachable)
-        return "ICMP destination unreachable, code " + std::to_string(port.icmp_code) + " (" + std::string(to_string(port.reason)) +
-               ")" + icmp_sender(seen.reply_from, ip) + ", ttl " + std::to_string(port.ttl) + after + ".";
-    return TcpFlags{port.reply_flags}.str() + " from " + ip.str() + ":" + std::to_string(number.value()) + ", ttl " +
-           std::to_string(port.ttl) + ", window " + std::to_string(port.reply_window) + after + ".";
+    const std::string from = " from " + endpoint_text(targets.address_text(ip), number);
+    if (port.reply_kind == ReplyEvidence::Kind::udp) return "a UDP datagram" + from + ", " + ttl_words(targets, port.ttl) + after + ".";
+    if (port.reply_kind == ReplyEvidence::Kind::icmp_unreachable) {
+        const std::string what = targets.ipv6() ? icmp6_words(icmp_type::unreachable, port.icmp_code) + " "
+                                                : "ICMP destination unreachable, code " + std::to_string(port.icmp_code) + " ";
+        return what + "(" + std::string(to_string(port.reason)) + ")" + icmp_sender(targets, seen.reply_from, ip) + ", " +
+               ttl_words(targets, port.ttl) + after + ".";
+    }
+    return TcpFlags{port.reply_flags}.str() + from + ", " + ttl_words(targets, port.ttl) + ", window " +
+           std::to_string(port.reply_window) + after + ".";
 }
 
 // A packet about the port that decided nothing: what it was.
-std::string unused_packet(const PortEvidence& seen, Ipv4 ip, Port number) {
-    const std::string from_port = " from " + ip.str() + ":" + std::to_string(number.value());
+std::string unused_packet(const TargetSet& targets, const PortEvidence& seen, Ipv4 ip, Port number) {
+    const std::string from_port = " from " + endpoint_text(targets.address_text(ip), number);
+    const std::string sender = icmp_sender(targets, seen.reply_from, ip);
+    if (seen.unused_protocol == ipproto::icmp && targets.ipv6())
+        return "an " + icmp6_words(seen.unused_detail, seen.unused_code) + sender + ", about a probe to this port";
     if (seen.unused_protocol == ipproto::icmp)
         return "an ICMP " + icmp_type_words(seen.unused_detail) + " (type " + std::to_string(seen.unused_detail) + " code " +
-               std::to_string(seen.unused_code) + ")" + icmp_sender(seen.reply_from, ip) + ", about a probe to this port";
+               std::to_string(seen.unused_code) + ")" + sender + ", about a probe to this port";
     if (seen.unused_protocol == ipproto::udp) return "a UDP datagram" + from_port;
     if (seen.unused == Unused::cut) return "a TCP segment" + from_port;
     return "a " + TcpFlags{seen.unused_detail}.str() + from_port;
 }
 
 // "Back:" when no reply decided: nothing, or what came and why it was not used.
-std::string nothing_words(const PortEvidence& seen, const ProbeKind& kind, Ipv4 ip, Port number) {
-    const std::string packet = unused_packet(seen, ip, number);
+std::string nothing_words(const TargetSet& targets, const PortEvidence& seen, const ProbeKind& kind, Ipv4 ip, Port number) {
+    const std::string packet = unused_packet(targets, seen, ip, number);
     const bool icmp = seen.unused_protocol == ipproto::icmp;
     if (seen.unused != Unused::none && icmp && seen.unused_detail != icmp_type::unreachable)
-        return "nothing that decides. The capture holds " + packet +
-               ", but of the ICMP errors only destination unreachable speaks of a port (RFC 1122 3.2.2.1); this one "
-               "says something about the path, not the port, so it decides nothing.";
+        return "nothing that decides. The capture holds " + packet + ", but of the ICMP errors only destination " +
+               "unreachable speaks of a port (RFC 1122 3.2.2.1" + (targets.ipv6() ? "; for ICMPv6, RFC 4443 3.1" : "") +
+               "); this one says something about the path, not the port, so it decides nothing.";
     switch (seen.unused) {
         case Unused::none: return "nothing.";
         case Unused::stray:
@@ -161,8 +211,10 @@ void explain_port(std::ostream& out, const Results& results, std::uint64_t index
     const ProbeKind& kind = results.kind(target.lane);
     out << "  " << target.port.value() << '/' << protocol_name(kind) << " is " << to_string(port.state) << note << '\n';
     wrapped(out, "    Sent:   ", sent_words(port, seen, kind, context));
-    wrapped(out, "    Back:   ", port.reply_kind == ReplyEvidence::Kind::none ? nothing_words(seen, kind, target.ip, target.port)
-                                                                             : reply_words(port, seen, target.ip, target.port));
+    const TargetSet& targets = results.targets();
+    wrapped(out, "    Back:   ", port.reply_kind == ReplyEvidence::Kind::none
+                                     ? nothing_words(targets, seen, kind, target.ip, target.port)
+                                     : reply_words(targets, port, seen, target.ip, target.port));
     if (port.rule < kind.rules.size()) {
         const Rule& rule = kind.rules[port.rule];
         wrapped(out, "    Rule " + std::to_string(port.rule + 1) + ": ", describe_rule(rule, kind.purpose));
@@ -213,8 +265,8 @@ void explain_lane(std::ostream& out, const Results& results, std::uint32_t host,
                   const ReportOptions& options, const ExplainContext& context) {
     const ProbeKind& kind = results.kind(lane);
     const auto& targets = results.targets();
-    out << "Why each " << protocol_name(kind) << " port of " << targets.hosts().at(host).str() << " is in its state ("
-        << kind.name << " scan: " << probe_words(kind) << "):\n";
+    out << "Why each " << protocol_name(kind) << " port of " << targets.host_text(host) << " is in its state ("
+        << kind.name << " scan: " << probe_words(kind, targets.ipv6()) << "):\n";
     const HostListing listing = host_listing(results, host, options);
     for_each_listed_port(results, host, listing, [&](std::uint64_t index) {
         if (targets.at(index).lane == lane) explain_port(out, results, index, context, "");
@@ -260,6 +312,7 @@ void write_rule_table(std::ostream& out, const ProbeKind& kind) {
 void write_explanations(std::ostream& out, const Results& results, const ReportOptions& options,
                         const ExplainContext& context) {
     for (const auto& sentence : context.shaping) wrapped(out, "Probes: ", sentence);
+    if (results.targets().ipv6()) wrapped(out, "IPv6:   ", kIpv6Note);
     const auto hosts = static_cast<std::uint32_t>(results.targets().host_count());
     for (std::uint32_t host = 0; host < hosts; ++host) {
         if (host_is_reported(results, host, options)) explain_host(out, results, host, options, context);

@@ -128,7 +128,7 @@ HostStatus discovery_status(const Results& discovery, std::uint32_t host, const 
     status.written = status.up || summary.verbosity > 0;
     if (!evidence) return status.reason = to_string(Reason::no_response), status;
     const PortResult& slot = discovery.port(*evidence);
-    status.reason = to_string(slot.reason);
+    status.reason = host_reason_name(discovery.targets(), slot.reason);
     status.reason_ttl = slot.ttl;
     status.rtt = discovery.host(host).min_rtt >= 0 ? discovery.host(host).min_rtt
                  : slot.rtt_us != 0              ? Micros{slot.rtt_us}
@@ -149,7 +149,7 @@ HostStatus port_scan_status(const Results& results, std::uint32_t host, const Re
     }
     status.written = host_is_reported(results, host, options);
     const Reason reason = host_reason(summary, host);
-    status.reason = reason != Reason::none     ? to_string(reason)
+    status.reason = reason != Reason::none     ? host_reason_name(results.targets(), reason)
                     : options.hosts_assumed_up ? to_string(Reason::user_set)
                                                : std::string_view{"unknown-response"};
     status.rtt = results.host(host).min_rtt;

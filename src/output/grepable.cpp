@@ -10,7 +10,7 @@ namespace {
 
 // "Host: 10.0.0.2 (name)": nmap's first field, the name empty when none was looked up.
 std::string host_field(const Results& results, std::uint32_t host, const ScanSummary& summary) {
-    return "Host: " + results.targets().hosts().at(host).str() + " (" + std::string(host_name(summary, host)) + ")";
+    return "Host: " + results.targets().host_text(host) + " (" + std::string(host_name(summary, host)) + ")";
 }
 
 // "# Ports scanned: TCP(3;22,80-81) UDP(0;) SCTP(0;) PROTOCOLS(0;)": what -v adds to the header.

@@ -13,7 +13,7 @@ namespace {
 void write_port(std::ostream& out, const Results& results, std::uint64_t index, const ScanSummary& summary) {
     const auto target = results.targets().at(index);
     const auto& port = results.port(index);
-    out << R"({"ip":")" << target.ip.str() << '"';
+    out << R"({"ip":")" << results.targets().address_text(target.ip) << '"';
     if (!summary.scan.empty()) out << R"(,"scan":")" << json_string(summary.scan) << '"';
     out << R"(,"port":)" << target.port.value() << R"(,"proto":")"
         << protocol_name(results.kind(target.lane)) << R"(","state":")"
@@ -50,12 +50,13 @@ std::string os_json(const OsFound& os) {
 
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ScanSummary& summary) {
     const HostResult info = results.host(host);
-    out << R"({"ip":")" << results.targets().hosts().at(host).str() << '"';
+    out << R"({"ip":")" << results.targets().host_text(host) << '"';
     if (!summary.scan.empty()) out << R"(,"scan":")" << json_string(summary.scan) << '"';
     if (const auto name = host_name(summary, host); !name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
     if (info.icmp_limit > 0) out << R"(,"icmp_rate_limit":)" << info.icmp_limit;
     out << R"(,"status":"up")";
-    if (const Reason reason = host_reason(summary, host); reason != Reason::none) out << R"(,"reason":")" << to_string(reason) << '"';
+    if (const Reason reason = host_reason(summary, host); reason != Reason::none)
+        out << R"(,"reason":")" << host_reason_name(results.targets(), reason) << '"';
     if (const auto left = info.counts[static_cast<int>(PortState::unscanned)]; left > 0)
         out << R"(,"complete":false,"not_scanned":)" << left;  // interrupted: these ports are in no count
     if (const auto hint = os_hint_of(results, host)) out << R"(,"os_hint":")" << json_string(*hint) << '"';

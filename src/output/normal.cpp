@@ -28,7 +28,7 @@ std::string pad(std::string text, std::size_t width) {
 void write_not_shown(std::ostream& out, const Results& results, std::uint32_t host, const HostListing& listing) {
     if (listing.not_shown.empty()) return;
     if (listing.folded_ports() == listing.scanned())
-        out << "All " << listing.scanned() << " scanned ports on " << results.targets().hosts().at(host).str()
+        out << "All " << listing.scanned() << " scanned ports on " << results.targets().host_text(host)
             << " are in ignored states.\n";
     out << "Not shown: ";
     const char* separator = "";
@@ -51,13 +51,13 @@ void write_not_scanned(std::ostream& out, const HostListing& listing, bool inter
 // "Host is up (0.000120s latency)."; with --reason, how it was judged up, as nmap's "Host is
 // up, received arp-response (0.000120s latency)." `known`: how it was judged up whether shown or
 // not; none in a replay, where a host that sent nothing back was only taken as up by the scanner.
-void write_host_up(std::ostream& out, const HostResult& info, Reason shown, Reason known) {
+void write_host_up(std::ostream& out, const TargetSet& targets, const HostResult& info, Reason shown, Reason known) {
     if (info.min_rtt < 0 && known == Reason::none) {
         out << "Host sent nothing back in the capture (the scanner probed it as up).\n";
         return;
     }
     out << "Host is up";
-    if (shown != Reason::none) out << ", received " << to_string(shown);
+    if (shown != Reason::none) out << ", received " << host_reason_name(targets, shown);
     if (info.min_rtt >= 0) {
         char latency[48];
         std::snprintf(latency, sizeof latency, "%.6fs", static_cast<double>(info.min_rtt) / kSecond);
@@ -149,11 +149,11 @@ void write_os(std::ostream& out, const Results& results, std::uint32_t host) {
 void write_host(std::ostream& out, const Results& results, std::uint32_t host, const ServiceTable& services,
                 const ReportOptions& options, const ScanSummary& summary) {
     const HostResult info = results.host(host);
-    const std::string ip = results.targets().hosts().at(host).str();
+    const std::string ip = results.targets().host_text(host);
     const std::string_view name = host_name(summary, host);
     out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
     const Reason known = host_reason(summary, host);
-    write_host_up(out, info, options.reason ? known : Reason::none, known);
+    write_host_up(out, results.targets(), info, options.reason ? known : Reason::none, known);
     if (info.icmp_limit > 0) {
         char rate[32];
         std::snprintf(rate, sizeof rate, "%.1f", info.icmp_limit);

@@ -39,6 +39,11 @@ std::uint64_t hosts_up(const Results& results, const ReportOptions& options) {
     return options.hosts_assumed_up ? results.targets().host_count() : results.hosts_replied();
 }
 
+std::string_view host_reason_name(const TargetSet& targets, Reason reason) {
+    if (targets.ipv6() && reason == Reason::arp_response) return "nd-response";
+    return to_string(reason);
+}
+
 std::string_view protocol_name(const ProbeKind& kind) {
     switch (kind.protocol) {
         case ipproto::tcp: return "tcp";

@@ -44,7 +44,8 @@ void write_host_header(std::ostream& out, const Results& results, std::uint32_t 
                        const ScanSummary& summary) {
     out << "<status" << attribute("state", status.up ? "up" : "down") << attribute("reason", status.reason)
         << attribute("reason_ttl", status.reason_ttl) << "/>\n";
-    out << "<address" << attribute("addr", results.targets().hosts().at(host).str()) << attribute("addrtype", "ipv4")
+    const TargetSet& targets = results.targets();  // nmap.dtd: addrtype (ipv4 | ipv6 | mac)
+    out << "<address" << attribute("addr", targets.host_text(host)) << attribute("addrtype", targets.ipv6() ? "ipv6" : "ipv4")
         << "/>\n";
     const std::string_view name = host_name(summary, host);
     if (!status.up && name.empty()) return;

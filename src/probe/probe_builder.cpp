@@ -1,5 +1,6 @@
 // The probe templates: built with libnet once per scan and lane, then only patched per probe.
 #include "flagscan/probe/probe_builder.hpp"
+#include "flagscan/probe/probe_template.hpp"
 #include "flagscan/probe/raw_packet.hpp"
 
 #include <libnet.h>
@@ -15,13 +16,10 @@
 #include "flagscan/net/decode.hpp"
 
 namespace flagscan {
-namespace {
 
-// RAII for a libnet context.
-struct LibnetDeleter {
-    void operator()(libnet_t* l) const { libnet_destroy(l); }
-};
-using LibnetHandle = std::unique_ptr<libnet_t, LibnetDeleter>;
+void LibnetDeleter::operator()(libnet_t* l) const { libnet_destroy(l); }
+
+namespace {
 
 constexpr std::size_t kIpHeader = 20;
 constexpr std::size_t kOffIpLen = 2, kOffIpId = 4, kOffIpSum = 10, kOffIpSrc = 12, kOffIpDst = 16;
@@ -29,7 +27,8 @@ constexpr std::size_t kOffSport = 0, kOffDport = 2, kOffSeq = 4, kOffAck = 8, kO
 constexpr std::size_t kOffUdpLen = 4, kOffUdpSum = 6;
 constexpr std::size_t kOffIcmpSum = 2, kOffIcmpId = 4, kOffIcmpSeq = 6;
 
-// Joins the blocks built in `l` into the bytes of one packet.
+}  // namespace
+
 Result<std::vector<std::uint8_t>> coalesce(libnet_t* l) {
     std::uint8_t* packet = nullptr;
     std::uint32_t size = 0;
@@ -38,6 +37,25 @@ Result<std::vector<std::uint8_t>> coalesce(libnet_t* l) {
     libnet_adv_free_packet(l, packet);
     return bytes;
 }
+
+Result<LibnetHandle> construction_context() {
+    std::array<char, LIBNET_ERRBUF_SIZE> errbuf{};
+    LibnetHandle l{libnet_init(LIBNET_NONE, nullptr, errbuf.data())};
+    if (!l) return Error{std::string("libnet: ") + errbuf.data()};
+    return l;
+}
+
+Result<std::uint32_t> build_tcp_header(libnet_t* l, const ProbeKind& kind, const ProbeShape& shape) {
+    std::array<std::uint8_t, 4> mss{2, 4, static_cast<std::uint8_t>(shape.mss >> 8), static_cast<std::uint8_t>(shape.mss)};
+    const bool with_mss = shape.mss != 0;
+    if (with_mss && libnet_build_tcp_options(mss.data(), mss.size(), l, 0) == -1) return Error{libnet_geterror(l)};
+    const std::uint32_t tcp_len = LIBNET_TCP_H + (with_mss ? mss.size() : 0);
+    if (libnet_build_tcp(0, 0, 0, 0, kind.flags.bits(), shape.window, 0, 0, tcp_len, nullptr, 0, l, 0) == -1)
+        return Error{libnet_geterror(l)};
+    return tcp_len;
+}
+
+namespace {
 
 // Builds the IPv4 header over whatever transport block is already in `l`, then joins the blocks.
 Result<std::vector<std::uint8_t>> finish_ipv4(libnet_t* l, std::uint32_t transport_len, std::uint8_t protocol,
@@ -51,13 +69,9 @@ Result<std::vector<std::uint8_t>> finish_ipv4(libnet_t* l, std::uint32_t transpo
 }
 
 Result<std::vector<std::uint8_t>> build_tcp_template(libnet_t* l, const ProbeKind& kind, const ProbeShape& shape) {
-    std::array<std::uint8_t, 4> mss{2, 4, static_cast<std::uint8_t>(shape.mss >> 8), static_cast<std::uint8_t>(shape.mss)};
-    const bool with_mss = shape.mss != 0;
-    if (with_mss && libnet_build_tcp_options(mss.data(), mss.size(), l, 0) == -1) return Error{libnet_geterror(l)};
-    const std::uint32_t tcp_len = LIBNET_TCP_H + (with_mss ? mss.size() : 0);
-    if (libnet_build_tcp(0, 0, 0, 0, kind.flags.bits(), shape.window, 0, 0, tcp_len, nullptr, 0, l, 0) == -1)
-        return Error{libnet_geterror(l)};
-    return finish_ipv4(l, tcp_len, IPPROTO_TCP, shape.ttl);
+    const auto tcp_len = build_tcp_header(l, kind, shape);
+    if (!tcp_len) return Error{tcp_len.error()};
+    return finish_ipv4(l, *tcp_len, IPPROTO_TCP, shape.ttl);
 }
 
 // The UDP header alone: the payload depends on the port and is appended per probe.
@@ -91,13 +105,6 @@ Result<std::vector<std::uint8_t>> build_arp_template(libnet_t* l, const ProbeSha
         libnet_build_ethernet(broadcast.data(), shape.source_mac.data(), ETHERTYPE_ARP, nullptr, 0, l, 0) == -1)
         return Error{libnet_geterror(l)};
     return coalesce(l);
-}
-
-Result<LibnetHandle> construction_context() {
-    std::array<char, LIBNET_ERRBUF_SIZE> errbuf{};
-    LibnetHandle l{libnet_init(LIBNET_NONE, nullptr, errbuf.data())};
-    if (!l) return Error{std::string("libnet: ") + errbuf.data()};
-    return l;
 }
 
 // --data-length's bytes after the transport header (and the ICMP header): the checksums computed
@@ -230,7 +237,8 @@ ProbeBuilder::ProbeBuilder(std::vector<Lane> lanes, const UdpPayloads* payloads,
 }
 
 Result<ProbeBuilder> ProbeBuilder::create(std::span<const ProbeKind* const> kinds, const ProbeShape& shape,
-                                          const UdpPayloads* payloads) {
+                                          const UdpPayloads* payloads, const AddressBook* book) {
+    if (book != nullptr) return create6(kinds, shape, payloads, book);
     std::vector<Lane> lanes;
     for (const ProbeKind* kind : kinds) {
         auto bytes = build_template(*kind, shape);
@@ -305,6 +313,7 @@ std::size_t ProbeBuilder::build_arp(const Probe& probe, const Lane& lane, std::s
 
 std::size_t ProbeBuilder::build(const Probe& probe, std::span<std::uint8_t> out) const {
     const Lane& lane = lanes_[probe.lane < lanes_.size() ? probe.lane : 0];
+    if (book_ != nullptr) return build6(probe, lane, out);
     switch (lane.protocol) {
         case ipproto::udp: return build_udp(probe, lane, out);
         case ipproto::icmp: return build_icmp(probe, lane, out);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <random>
 
+#include "flagscan/net/address_text.hpp"
 #include "flagscan/net/decode.hpp"
 #include "flagscan/service/banner.hpp"
 #include "flagscan/service/check_dialogs.hpp"
@@ -155,7 +156,7 @@ bool plan_port(const Results& results, std::uint64_t index, const ChecksSettings
         if (!check->applies_to(name)) continue;
         any = true;
         const CheckPort port{target.ip, target.port, name, service->tunnel, results.services().owner(index), random()};
-        Talk talk{index, check, target.ip.str() + ":" + std::to_string(target.port.value()), nullptr, std::nullopt};
+        Talk talk{index, check, endpoint_text(results.targets().address_text(target.ip), target.port), nullptr, std::nullopt};
         if (check->judge != nullptr) {
             if (port.owner == nullptr) ++without_owner;
             else talk.judged = check->judge(port);

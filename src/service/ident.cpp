@@ -5,6 +5,8 @@
 #include <deque>
 #include <utility>
 
+#include "flagscan/net/address_text.hpp"
+
 namespace flagscan {
 namespace {
 
@@ -240,14 +242,14 @@ std::vector<IdentHost> hosts_with_open_tcp(const Results& results) {
 
 // The hosts whose 113 takes a connection: open in the scan, else a connect() that succeeds
 // (closed or filtered in the scan: not tried again). Each other host gets a note.
-std::vector<IdentHost> reachable(std::vector<IdentHost> hosts, ConversationDriver& driver, const Clock& clock,
-                                 const std::atomic<bool>& stop, IdentRun& run) {
+std::vector<IdentHost> reachable(std::vector<IdentHost> hosts, const TargetSet& targets, ConversationDriver& driver,
+                                 const Clock& clock, const std::atomic<bool>& stop, IdentRun& run) {
     std::deque<ReachDialog> checks;
     std::vector<std::pair<std::size_t, ReachDialog*>> checked;
     for (std::size_t i = 0; i < hosts.size(); ++i) {
         const auto scanned = hosts[i].scanned;
         if (scanned == PortState::closed || scanned == PortState::filtered) {
-            run.notes.push_back(hosts[i].ip.str() + ": identd not reachable on 113 (the port scan found it " +
+            run.notes.push_back(targets.address_text(hosts[i].ip) + ": identd not reachable on 113 (the port scan found it " +
                                 std::string(to_string(*scanned)) + ")");
             continue;
         }
@@ -261,7 +263,7 @@ std::vector<IdentHost> reachable(std::vector<IdentHost> hosts, ConversationDrive
     for (const auto& [i, check] : checked) {
         up[i] = check->ending == Ending::open;
         if (!up[i] && check->ending)
-            run.notes.push_back(hosts[i].ip.str() + ": identd not reachable on 113 (" + std::string(to_string(*check->ending)) + ")");
+            run.notes.push_back(targets.address_text(hosts[i].ip) + ": identd not reachable on 113 (" + std::string(to_string(*check->ending)) + ")");
     }
     std::vector<IdentHost> kept;
     for (std::size_t i = 0; i < hosts.size(); ++i) {
@@ -366,7 +368,7 @@ IdentRun lookup_owners(Results& results, const IdentSettings& settings, const Cl
     std::vector<IdentHost> hosts = hosts_with_open_tcp(results);
     run.hosts = hosts.size();
     for (const IdentHost& host : hosts) run.ports += host.ports.size();
-    hosts = reachable(std::move(hosts), *driver, clock, stop, run);
+    hosts = reachable(std::move(hosts), results.targets(), *driver, clock, stop, run);
     run.reached = hosts.size();
     std::deque<Talk> talks;  // stable addresses: the driver holds the dialogs
     for (IdentHost& host : hosts) {
@@ -379,7 +381,8 @@ IdentRun lookup_owners(Results& results, const IdentSettings& settings, const Cl
             results.services().set_owner(talk.index, *talk.query->owner());
             ++run.owners;
         } else {
-            run.notes.push_back(talk.ip.str() + ":" + std::to_string(talk.port.value()) + ": no owner: " + why_no_owner(talk));
+            run.notes.push_back(endpoint_text(results.targets().address_text(talk.ip), talk.port) +
+                                ": no owner: " + why_no_owner(talk));
         }
     }
     run.stats = driver->stats();

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "flagscan/net/address_book.hpp"
+
 namespace flagscan {
 namespace {
 
@@ -35,6 +37,27 @@ sockaddr_in socket_address(Ipv4 ip, Port port) {
     a.sin_addr.s_addr = htonl(ip.value());
     return a;
 }
+
+sockaddr_in6 socket_address(const Ipv6& ip, Port port) {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port.value());
+    const auto bytes = ip.bytes();
+    std::memcpy(&a.sin6_addr, bytes.data(), bytes.size());
+    return a;
+}
+
+namespace {
+
+template <typename Address>
+SocketAddress any_address(const Address& address) {
+    SocketAddress a;
+    std::memcpy(&a.storage, &address, sizeof address);
+    a.length = sizeof address;
+    return a;
+}
+
+}  // namespace
 
 void abort_connection(int fd) {
     const linger hard{1, 0};
@@ -101,10 +124,27 @@ Result<std::size_t> connection_budget(std::size_t limit, std::size_t open_now) {
 }
 
 Result<ConnectDriver> ConnectDriver::open(std::optional<Ipv4> source, std::string device, Micros max_age,
-                                          std::size_t capacity) {
+                                          std::size_t capacity, const AddressBook* book) {
     Fd epoll{::epoll_create1(EPOLL_CLOEXEC)};
     if (!epoll) return Error{std::string("cannot create an epoll instance: ") + std::strerror(errno)};
-    return ConnectDriver{std::move(epoll), source, std::move(device), max_age, std::max<std::size_t>(capacity, 1)};
+    return ConnectDriver{std::move(epoll), source, std::move(device), max_age, std::max<std::size_t>(capacity, 1), book};
+}
+
+// IPv6: the key's address (IPV6.md: the engine names hosts by keys, the wire by addresses).
+std::optional<SocketAddress> ConnectDriver::address_of(Ipv4 host, Port port) const {
+    if (book_ == nullptr) return any_address(socket_address(host, port));
+    const auto address = book_->address_of(host);
+    if (!address) return std::nullopt;
+    return any_address(socket_address(*address, port));
+}
+
+// -S: the socket leaves from our chosen address (not ours: EADDRNOTAVAIL, the scan stops).
+ConnectDriver::Attempt ConnectDriver::bind_source(int fd) {
+    const auto me = address_of(*source_, Port{0});
+    const std::string name = book_ != nullptr ? book_->text(*source_) : source_->str();
+    if (!me) return fail("no IPv6 address for the source " + name);
+    if (::bind(fd, me->get(), me->length) == 0) return Attempt::done;
+    return errno == EADDRINUSE ? short_of(errno) : fail("cannot bind to " + name + ": " + std::strerror(errno));
 }
 
 void ConnectDriver::note(const Probe& probe, int error, Micros now) const {
@@ -152,19 +192,19 @@ void ConnectDriver::start(const Probe& probe, Micros now, std::vector<TimedAnswe
 // keeps the probe until a socket ends or expires).
 ConnectDriver::Attempt ConnectDriver::attempt(const Probe& probe, Micros now, std::vector<TimedAnswer>& out) {
     if (pending_.size() >= capacity_ && !close_expired(now)) return short_of(EMFILE);
-    Fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
-    if (!fd && is_local_shortage(errno) && close_expired(now)) fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    const int family = book_ != nullptr ? AF_INET6 : AF_INET;
+    Fd fd{::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+    if (!fd && is_local_shortage(errno) && close_expired(now)) fd.reset(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) return is_local_shortage(errno) ? short_of(errno) : fail(std::string("cannot open a socket: ") + std::strerror(errno));
     if (!device_.empty() &&
         ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, device_.c_str(), static_cast<socklen_t>(device_.size())) != 0)
         return fail("cannot bind to interface '" + device_ + "': " + std::strerror(errno));
     if (source_) {
-        const sockaddr_in me = socket_address(*source_, Port{0});
-        if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&me), sizeof me) != 0)  // not ours: EADDRNOTAVAIL
-            return errno == EADDRINUSE ? short_of(errno) : fail("cannot bind to " + source_->str() + ": " + std::strerror(errno));
+        if (const Attempt bound = bind_source(fd.get()); bound != Attempt::done || failure_) return bound;
     }
-    const sockaddr_in to = socket_address(probe.dst, probe.dport);
-    const int error = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 ? 0 : errno;
+    const auto to = address_of(probe.dst, probe.dport);
+    if (!to) return fail("no IPv6 address for the target key " + probe.dst.str());
+    const int error = ::connect(fd.get(), to->get(), to->length) == 0 ? 0 : errno;
     if (is_local_shortage(error)) return short_of(error);
     short_since_ = -1;
     note(probe, error, now);

@@ -1,4 +1,4 @@
-// Batched sending over a raw IPv4 socket (IP_HDRINCL via IPPROTO_RAW) with sendmmsg.
+// Batched sending over a raw IPv4 or IPv6 socket (header included via IPPROTO_RAW) with sendmmsg.
 #include "flagscan/wire/raw_socket_sink.hpp"
 
 #include <linux/if_ether.h>
@@ -29,17 +29,44 @@ sockaddr_in destination_of(std::span<const std::uint8_t> packet) {
     return to;
 }
 
-}  // namespace
+// RFC 8200 3: the destination is bytes 24-39 of the fixed header. The port stays 0: a raw
+// IPv6 socket refuses any other than its own protocol there (raw(7)).
+sockaddr_in6 destination6_of(std::span<const std::uint8_t> packet, std::uint32_t scope) {
+    constexpr std::size_t kOffDst = 24;
+    sockaddr_in6 to{};
+    to.sin6_family = AF_INET6;
+    to.sin6_scope_id = scope;
+    if (packet.size() >= kOffDst + sizeof to.sin6_addr)
+        std::memcpy(&to.sin6_addr, packet.data() + kOffDst, sizeof to.sin6_addr);
+    return to;
+}
 
-Result<RawSocketSink> RawSocketSink::open(const std::string& device) {
-    Fd fd{::socket(AF_INET, SOCK_RAW, IPPROTO_RAW)};
-    if (!fd) return Error{std::string("cannot open a raw socket: ") + std::strerror(errno)};
+// A send-only raw socket of `family` that takes whole IP packets (IPPROTO_RAW: the header is
+// ours), with a large send buffer, pinned to `device` when one is named.
+Result<Fd> open_raw(int family, const std::string& device) {
+    Fd fd{::socket(family, SOCK_RAW, IPPROTO_RAW)};
+    const char* which = family == AF_INET6 ? "raw IPv6 socket" : "raw socket";
+    if (!fd) return Error{std::string("cannot open a ") + which + ": " + std::strerror(errno)};
     int size = kSendBuffer;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     if (!device.empty() &&
         ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, device.c_str(), static_cast<socklen_t>(device.size())) != 0)
-        return Error{"cannot bind the raw socket to '" + device + "': " + std::strerror(errno)};
-    return RawSocketSink{std::move(fd)};
+        return Error{std::string("cannot bind the ") + which + " to '" + device + "': " + std::strerror(errno)};
+    return fd;
+}
+
+}  // namespace
+
+Result<RawSocketSink> RawSocketSink::open(const std::string& device) {
+    auto fd = open_raw(AF_INET, device);
+    if (!fd) return Error{fd.error()};
+    return RawSocketSink{std::move(fd).value(), false, 0};
+}
+
+Result<RawSocketSink> RawSocketSink::open_ipv6(const std::string& device) {
+    auto fd = open_raw(AF_INET6, device);
+    if (!fd) return Error{fd.error()};
+    return RawSocketSink{std::move(fd).value(), true, device.empty() ? 0 : if_nametoindex(device.c_str())};
 }
 
 namespace {
@@ -85,6 +112,10 @@ std::size_t send_batches(int fd, std::span<const std::span<const std::uint8_t>> 
 }  // namespace
 
 std::size_t RawSocketSink::send(std::span<const std::span<const std::uint8_t>> packets) {
+    if (ipv6_) {
+        const auto address_of = [this](std::span<const std::uint8_t> packet) { return destination6_of(packet, scope_); };
+        return send_batches<sockaddr_in6>(fd_.get(), packets, address_of, stats_);
+    }
     return send_batches<sockaddr_in>(fd_.get(), packets, destination_of, stats_);
 }
 

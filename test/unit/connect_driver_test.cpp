@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "flagscan/net/address_book.hpp"
 #include "flagscan/output/packet_trace.hpp"
 #include "flagscan/wire/connect_driver.hpp"
 
@@ -185,6 +186,47 @@ TEST(ConnectDriver, TraceLinesAreNmaps) {
               "CONN (0.0250s) TCP localhost > 10.77.25.2:23 => Connection refused");
     EXPECT_EQ(trace_connect(target, Port{113}, EHOSTUNREACH, 1124700),
               "CONN (1.1247s) TCP localhost > 10.77.25.2:113 => No route to host");
+}
+
+// A socket on [::1] on a port the kernel picks, listening or not; port 0 when this machine
+// has no IPv6 loopback.
+struct Loopback6Socket {
+    Fd fd{::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+    Port port{0};
+    explicit Loopback6Socket(bool listening) {
+        sockaddr_in6 a = socket_address(*Ipv6::parse("::1"), Port{0});
+        socklen_t length = sizeof a;
+        if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            (listening && ::listen(fd.get(), 64) != 0) || ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &length) != 0)
+            return;
+        port = Port{ntohs(a.sin6_port)};
+    }
+};
+
+// -sT over IPv6 (IPV6.md): the probes name [::1] by its AddressBook key, the driver connects to
+// the key's address (and binds -S's key's); the answers name the key again.
+TEST(ConnectDriver, Ipv6TargetsThroughTheAddressBook) {
+    Loopback6Socket open{true}, closed{false};
+    if (open.port.value() == 0 || closed.port.value() == 0) GTEST_SKIP() << "no IPv6 loopback here";
+    AddressBook book;
+    const Ipv4 key = book.add(Ipv6Range{*Ipv6::parse("::1"), *Ipv6::parse("::1")}).value();
+    auto driver = ConnectDriver::open(key, "", kSecond, 16, &book);  // -S ::1 too
+    ASSERT_TRUE(driver) << driver.error();
+    Probe to_open = probe_to(open.port), to_closed = probe_to(closed.port);
+    to_open.dst = to_closed.dst = key;
+    const auto answers = run(*driver, {to_open, to_closed});
+    ASSERT_EQ(answers.size(), 2u);
+    EXPECT_EQ(answers.at(open.port.value()).target, key);
+    EXPECT_EQ(answers.at(open.port.value()).evidence.flags, evidence_for_connect_error(0)->flags);
+    EXPECT_EQ(answers.at(closed.port.value()).evidence.flags, evidence_for_connect_error(ECONNREFUSED)->flags);
+    EXPECT_FALSE(driver->failure());
+
+    Probe stray = to_open;  // a key the book does not hold: the scan stops with the reason
+    stray.dst = Ipv4{0, 0, 0, 77};
+    std::vector<TimedAnswer> out;
+    driver->start(stray, 0, out);
+    ASSERT_TRUE(driver->failure());
+    EXPECT_NE(driver->failure()->find("0.0.0.77"), std::string::npos) << *driver->failure();
 }
 
 }  // namespace

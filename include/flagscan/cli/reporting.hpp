@@ -43,7 +43,8 @@ Result<std::optional<LoadedProbes>> probes_for(const ScanConfig& config, std::os
 // names), or the hosts a replay is about to replay.
 std::vector<std::string> names_of_targets(const TargetSet& targets);
 
-// --packet-trace: a line per probe sent and per packet captured.
-void add_packet_trace(LoopHooks& hooks, std::ostream& trace);
+// --packet-trace: a line per probe sent and per packet captured. `book`: an IPv6 scan's (its
+// packets are shown as the wire carried them, IPv6 addresses and ICMPv6), null for IPv4.
+void add_packet_trace(LoopHooks& hooks, std::ostream& trace, const AddressBook* book = nullptr);
 
 }  // namespace flagscan

@@ -257,7 +257,8 @@ private:
     void note_opened_before(Alert& a, Ipv4 source, ScanKind kind);
     void note_distributed(SliceAxis axis, const Observed& o, const DecodedPacket* packet, Micros now);
     void feed_distributed(const Observed& o, const DecodedPacket& packet, const Track& t, Micros now);
-    bool note_view_answer(const SliceKey& key, const Observed& o);
+    struct SliceView;
+    bool note_view_answer(const SliceKey& key, const SliceView& view, const Observed& o);
     bool known_flow(const DecodedPacket& p) const;
     void remember_flow(const DecodedPacket& p);
 

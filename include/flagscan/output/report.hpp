@@ -87,6 +87,10 @@ void for_each_listed_port(const Results& results, std::uint32_t host, const Repo
 void for_each_listed_port(const Results& results, std::uint32_t host, const HostListing& listing,
                           const std::function<void(std::uint64_t index)>& visit);
 
+// How a host was found up, in nmap's words (to_string), except that an IPv6 scan's ARP lane is
+// neighbor discovery (RFC 4861 7.2), whose answer nmap -6 calls "nd-response".
+std::string_view host_reason_name(const TargetSet& targets, Reason reason);
+
 // "tcp", "udp", "icmp": the protocol a kind's probes use, as nmap prints it after a port.
 std::string_view protocol_name(const ProbeKind& kind);
 

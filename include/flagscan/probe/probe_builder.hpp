@@ -13,6 +13,8 @@
 
 namespace flagscan {
 
+class AddressBook;
+
 struct ProbeShape {
     std::uint8_t ttl = 64;
     std::uint16_t window = 1024;  // what nmap's raw SYN uses
@@ -38,14 +40,18 @@ public:
     // Builds each lane's template once with libnet (context LIBNET_NONE: construction only, no
     // root). kinds[lane] is the lane's probe kind; UDP probes carry payloads[port] when known
     // (payloads may be null: empty datagrams). The payload table must outlive the builder.
+    // With a `book` (an IPv6 scan: Probe.src and dst are its keys, IPV6.md) every probe is an
+    // IPv6 packet to and from the keys' addresses, and the ARP lane a Neighbor Solicitation;
+    // the book must outlive the builder. Null: IPv4.
     static Result<ProbeBuilder> create(std::span<const ProbeKind* const> kinds, const ProbeShape& shape,
-                                       const UdpPayloads* payloads = nullptr);
+                                       const UdpPayloads* payloads = nullptr, const AddressBook* book = nullptr);
     static Result<ProbeBuilder> create(const ProbeKind& kind, const ProbeShape& shape);
 
-    // The largest probe this builder writes: the IPv4 packet, no link header (an ARP probe is
-    // a whole Ethernet frame: it goes out through a link-layer socket).
+    // The largest probe this builder writes: the IPv4 or IPv6 packet, no link header (an ARP or
+    // NDP probe is a whole Ethernet frame: it goes out through a link-layer socket).
     std::size_t size() const { return max_size_; }
-    // Writes the probe's packet into out (out.size() >= size()); returns its length.
+    // Writes the probe's packet into out (out.size() >= size()); returns its length, 0 (nothing
+    // to send) for an IPv6 probe whose src or dst is not a key of the book.
     std::size_t build(const Probe& probe, std::span<std::uint8_t> out) const;
 
 private:
@@ -58,10 +64,15 @@ private:
     std::size_t build_udp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
     std::size_t build_icmp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
     std::size_t build_arp(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
+    // IPv6 (probe_builder6.cpp): lanes' bytes are IPv6 packets (or NDP frames), patched by build6.
+    static Result<ProbeBuilder> create6(std::span<const ProbeKind* const> kinds, const ProbeShape& shape,
+                                        const UdpPayloads* payloads, const AddressBook* book);
+    std::size_t build6(const Probe& probe, const Lane& lane, std::span<std::uint8_t> out) const;
 
     std::vector<Lane> lanes_;
     const UdpPayloads* payloads_ = nullptr;
     bool badsum_ = false;
+    const AddressBook* book_ = nullptr;  // an IPv6 scan's (create6)
     std::size_t max_size_ = 0;
 };
 

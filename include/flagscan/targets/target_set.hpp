@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "flagscan/net/address_book.hpp"
+#include "flagscan/net/address_text.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/targets/address_set.hpp"
 
@@ -73,7 +74,7 @@ public:
     const AddressBook* address_book() const { return book_.get(); }
     bool ipv6() const { return book_ != nullptr; }
     // How reports write an address of the scan: an IPv6 host's own address (RFC 5952), else the IPv4.
-    std::string address_text(Ipv4 ip) const { return book_ ? book_->text(ip) : ip.str(); }
+    std::string address_text(Ipv4 ip) const { return flagscan::address_text(book_.get(), ip); }
     std::string host_text(std::uint64_t host) const { return address_text(hosts_.at(host)); }
     // Every (lane, port) scanned on some host, in the order given (sparse: lane, then port).
     const std::vector<Slot>& slots() const { return slots_; }

@@ -15,10 +15,13 @@
 #include "flagscan/engine/clock.hpp"
 #include "flagscan/engine/correlator.hpp"
 #include "flagscan/engine/scan_loop.hpp"
+#include "flagscan/net/ipv6.hpp"
 #include "flagscan/net/result.hpp"
 #include "flagscan/wire/fd.hpp"
 
 namespace flagscan {
+
+class AddressBook;
 
 struct TimedAnswer {
     Answer answer;
@@ -27,6 +30,13 @@ struct TimedAnswer {
 
 // One step of a connection, for --packet-trace: connect() called (error: EINPROGRESS, or the
 // outcome the kernel knew at once) or its outcome (0: connected, else the socket's error).
+// An IPv4 or IPv6 socket address, as connect() and bind() take it.
+struct SocketAddress {
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
 struct ConnectEvent {
     Ipv4 target;
     Port port;
@@ -49,8 +59,10 @@ class ConnectDriver {
 public:
     // `source` binds the sockets to an address (-S); `device` to an interface (-e, needs
     // CAP_NET_RAW). `max_age`: a socket still connecting after this long is given up (closed).
+    // With a `book` (an IPv6 scan, IPV6.md) the sockets are IPv6 ones: each probe's target and
+    // `source` are keys, connected to and bound to their addresses; the book must outlive the driver.
     static Result<ConnectDriver> open(std::optional<Ipv4> source, std::string device, Micros max_age,
-                                      std::size_t capacity);
+                                      std::size_t capacity, const AddressBook* book = nullptr);
 
     // Starts connect() for the probe (closing the socket of its previous try, if still open);
     // an outcome the kernel knows at once is appended to `out`.
@@ -82,9 +94,12 @@ private:
         std::uint8_t lane;
     };
     enum class Attempt { done, short_of_resources };
-    ConnectDriver(Fd epoll, std::optional<Ipv4> source, std::string device, Micros max_age, std::size_t capacity)
+    ConnectDriver(Fd epoll, std::optional<Ipv4> source, std::string device, Micros max_age, std::size_t capacity,
+                  const AddressBook* book)
         : epoll_(std::move(epoll)), source_(source), device_(std::move(device)), max_age_(max_age),
-          capacity_(capacity) {}
+          capacity_(capacity), book_(book) {}
+    std::optional<SocketAddress> address_of(Ipv4 host, Port port) const;  // nullopt: a key not in the book
+    Attempt bind_source(int fd);
     Attempt attempt(const Probe& probe, Micros now, std::vector<TimedAnswer>& out);
     Attempt short_of(int error);
     Attempt fail(std::string why);
@@ -101,6 +116,7 @@ private:
     std::string device_;
     Micros max_age_;
     std::size_t capacity_;
+    const AddressBook* book_;  // an IPv6 scan's, else null
     Micros next_sweep_ = 0;
     Micros short_since_ = -1;                            // when starting a probe first failed, none started since
     int shortage_ = 0;                                   // the error of the last shortage
@@ -122,6 +138,7 @@ bool is_local_shortage(int error);
 
 // The socket address of a target port, for connect() and bind().
 sockaddr_in socket_address(Ipv4 ip, Port port);
+sockaddr_in6 socket_address(const Ipv6& ip, Port port);
 
 // Makes the socket's close() send RST at once (SO_LINGER 0): no FIN handshake, no TIME_WAIT
 // holding a local port, and the service sees the connection end as a SYN scan's would.

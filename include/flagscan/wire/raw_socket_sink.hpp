@@ -1,4 +1,4 @@
-// RawSocketSink and LinkSink: send finished IPv4 packets (or Ethernet frames) many per system call.
+// RawSocketSink and LinkSink: send finished IPv4 or IPv6 packets (or Ethernet frames) many per system call.
 #pragma once
 
 #include <string>
@@ -23,13 +23,19 @@ class RawSocketSink final : public FrameSink {
 public:
     // Needs root or CAP_NET_RAW. `device` (may be empty) pins the socket to an interface (-e).
     static Result<RawSocketSink> open(const std::string& device);
+    // The same for IPv6 packets (from their fixed header on, as ProbeBuilder writes them with an
+    // AddressBook): an AF_INET6 raw socket, which Linux gives IPV6_HDRINCL for IPPROTO_RAW, so
+    // the kernel routes each packet by its destination and sends its header as written.
+    static Result<RawSocketSink> open_ipv6(const std::string& device);
 
     std::size_t send(std::span<const std::span<const std::uint8_t>> packets) override;
     const SinkStats& stats() const { return stats_; }
 
 private:
-    explicit RawSocketSink(Fd fd) : fd_(std::move(fd)) {}
+    RawSocketSink(Fd fd, bool ipv6, std::uint32_t scope) : fd_(std::move(fd)), ipv6_(ipv6), scope_(scope) {}
     Fd fd_;
+    bool ipv6_ = false;
+    std::uint32_t scope_ = 0;  // IPv6: -e's interface index, the zone of a link-local destination (RFC 4007)
     SinkStats stats_;
 };
 
