@@ -1,4 +1,4 @@
-// -sL, the list scan: every target, with its reverse DNS name unless -n; no packet is sent.
+// -sL, the list scan: every target (IPv4, or IPv6 in RFC 5952 form), with its reverse DNS name unless -n; no packet is sent.
 #include <algorithm>
 #include <fstream>
 #include <memory>
@@ -11,6 +11,7 @@
 #include "flagscan/cli/reverse_dns.hpp"
 #include "flagscan/cli/runner.hpp"
 #include "flagscan/cli/text_outputs.hpp"
+#include "flagscan/targets/ipv6_targets.hpp"
 
 namespace flagscan {
 namespace {
@@ -21,9 +22,8 @@ constexpr std::uint64_t kBlock = 1024;
 constexpr Micros kNamesBudget = 2 * kSecond;
 
 // One host: "flagscan scan report for name (10.0.0.1)" as nmap's list scan prints it, and a
-// JSON line {"ip":"10.0.0.1","hostname":"name","status":"listed"}.
-void write_listed(const TextOutputs& outputs, Ipv4 ip, const std::string& name) {
-    const std::string address = ip.str();
+// JSON line {"ip":"10.0.0.1","hostname":"name","status":"listed"} ("fd00::1" for an IPv6 one).
+void write_listed(const TextOutputs& outputs, const std::string& address, const std::string& name) {
     for (std::ostream* normal : outputs.normal)
         *normal << "flagscan scan report for " << (name.empty() ? address : name + " (" + address + ")") << '\n';
     if (outputs.json == nullptr) return;
@@ -32,11 +32,32 @@ void write_listed(const TextOutputs& outputs, Ipv4 ip, const std::string& name) 
     *outputs.json << R"(,"status":"listed"})" << '\n';
 }
 
+// The hosts to list: IPv4 addresses, or an IPv6 scan's keys with the book that holds their addresses.
+struct Listed {
+    AddressSet hosts;
+    std::shared_ptr<const AddressBook> book;
+};
+
+Result<Listed> listed_hosts(const ScanConfig& config, std::ostream& err) {
+    if (!config.ipv6) {
+        auto hosts = command_line_hosts(config, resolve_with_system, err);
+        if (!hosts) return Error{hosts.error()};
+        return Listed{std::move(hosts).value(), nullptr};
+    }
+    auto addresses = command_line_hosts6(config, resolve6_with_system, err);
+    if (!addresses) return Error{addresses.error()};
+    auto booked = book_targets(*addresses);
+    if (!booked) return Error{booked.error()};
+    return Listed{std::move(booked->keys), std::move(booked->book)};
+}
+
 }  // namespace
 
 int run_list_command(const ScanConfig& config, std::ostream& out, std::ostream& err) {
-    const auto hosts = command_line_hosts(config, resolve_with_system, err);
-    if (!hosts) return err << "flagscan: " << hosts.error() << '\n', 1;
+    auto listed = listed_hosts(config, err);
+    if (!listed) return err << "flagscan: " << listed.error() << '\n', 1;
+    const AddressSet* hosts = &listed->hosts;
+    const AddressBook* book = listed->book.get();
     const SteadyClock clock;
     const Micros started = clock.now();
     ScanSummary summary{"list scan", now_text(), 0, false, {}, hosts->size()};
@@ -46,8 +67,9 @@ int run_list_command(const ScanConfig& config, std::ostream& out, std::ostream& 
     for (std::uint64_t first = 0; first < hosts->size(); first += kBlock) {
         std::vector<Ipv4> block;
         for (std::uint64_t i = first; i < std::min(hosts->size(), first + kBlock); ++i) block.push_back(hosts->at(i));
-        const auto names = config.no_dns ? std::vector<std::string>(block.size()) : reverse_names(block, kNamesBudget);
-        for (std::size_t i = 0; i < block.size(); ++i) write_listed(outputs, block[i], names[i]);
+        const auto names = config.no_dns ? std::vector<std::string>(block.size()) : reverse_names(block, kNamesBudget, book);
+        for (std::size_t i = 0; i < block.size(); ++i)
+            write_listed(outputs, book != nullptr ? book->text(block[i]) : block[i].str(), names[i]);
     }
     summary.elapsed_seconds = double(clock.now() - started) / kSecond;
     for (std::ostream* normal : outputs.normal) write_normal_footer(*normal, hosts->size(), 0, summary);

@@ -1,6 +1,7 @@
 // The live scan command: targets, route, raw socket, capture, engine, reports.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -26,6 +27,7 @@
 #include "flagscan/service/ftp_bounce.hpp"
 #include "flagscan/service/ident.hpp"
 #include "flagscan/targets/address_set.hpp"
+#include "flagscan/targets/ipv6_targets.hpp"
 #include "flagscan/targets/reserved.hpp"
 #include "flagscan/version.hpp"
 #include "flagscan/targets/port_list.hpp"
@@ -37,27 +39,71 @@
 namespace flagscan {
 namespace {
 
-// Any number of targets (up to all of IPv4): the walk and the outputs hold nothing per address
-// that is not reported. Multicast and broadcast are never scanned (reserved.hpp).
-Result<AddressSet> prepare_hosts(const ScanConfig& config, std::ostream& err) {
+// A scan's hosts as the engine walks them: IPv4 addresses, or an IPv6 scan's AddressBook keys
+// (net/address_book.hpp) with the book and the addresses they stand for.
+struct ScanHosts {
+    AddressSet hosts;
+    std::shared_ptr<AddressBook> book;  // IPv6: the targets' addresses under keys 0.0.0.1, ... in order; else null
+    Ipv6Ranges addresses;               // IPv6: the targets, sorted and disjoint
+};
+
+// Any number of targets (up to all of IPv4; an IPv6 scan up to AddressBook::kCapacity): the walk
+// and the outputs hold nothing per address that is not reported. Multicast and broadcast are
+// never scanned (reserved.hpp).
+Result<ScanHosts> prepare_hosts(const ScanConfig& config, std::ostream& err) {
+    if (config.ipv6) {
+        auto addresses = command_line_hosts6(config, resolve6_with_system, err);
+        if (!addresses) return Error{addresses.error()};
+        if (auto ok = refuse_never_unicast(*addresses); !ok) return Error{ok.error()};
+        auto booked = book_targets(*addresses);
+        if (!booked) return Error{booked.error()};
+        return ScanHosts{std::move(booked->keys), std::move(booked->book), std::move(addresses).value()};
+    }
     auto hosts = command_line_hosts(config, resolve_with_system, err);
     if (!hosts) return Error{hosts.error()};
     if (auto ok = refuse_never_unicast(*hosts); !ok) return Error{ok.error()};
-    return hosts;
+    return ScanHosts{std::move(hosts).value(), nullptr, {}};
 }
 
-// One scan goes out of one interface: every target range must route through it.
-Result<RouteChoice> prepare_route(const AddressSet& hosts, const ScanConfig& config) {
-    auto route = choose_route(hosts.ranges().front().first, config.interface, config.source);
+// One scan goes out of one interface: every target range must route through it. `choose` gives
+// the route to an address (choose_route, choose_route6).
+template <class Ranges, class Choose>
+auto one_interface(const Ranges& ranges, Choose choose) -> decltype(choose(ranges.front().first)) {
+    auto route = choose(ranges.front().first);
     if (!route) return route;
-    for (const auto& range : hosts.ranges()) {
-        auto other = choose_route(range.first, config.interface, config.source);
+    for (const auto& range : ranges) {
+        auto other = choose(range.first);
         if (!other) return other;
         if (other->interface != route->interface)
             return Error{"targets are reached through different interfaces (" + route->interface + ", " +
                          other->interface + "): scan them separately or choose one with -e"};
     }
     return route;
+}
+
+Result<RouteChoice> prepare_route(const AddressSet& hosts, const ScanConfig& config) {
+    return one_interface(hosts.ranges(), [&](Ipv4 target) { return choose_route(target, config.interface, config.source); });
+}
+
+// The route of a scan: for IPv6, in addresses (route6) and in keys (route: the engine's, its
+// source the key the source address takes in the book).
+struct ScanRoute {
+    RouteChoice route;
+    std::optional<RouteChoice6> route6;
+};
+
+// An IPv6 scan's route: one interface for every target, as for IPv4; the targets are on the
+// attached link (NDP discovery, the ARP lane) when the kernel's table routes each without a router.
+Result<ScanRoute> prepare_route6(const ScanHosts& hosts, const ScanConfig& config) {
+    auto route6 = one_interface(hosts.addresses, [&](Ipv6 target) { return choose_route6(target, config.interface, config.source6); });
+    if (!route6) return Error{route6.error()};
+    const auto routes = kernel_ipv6_routes();
+    const bool attached = std::all_of(hosts.addresses.begin(), hosts.addresses.end(), [&](const Ipv6Range& range) {
+        return on_link(routes, range.first, route6->interface) && on_link(routes, range.last, route6->interface);
+    });
+    auto keyed = keyed_route(*route6, hosts.addresses, attached, *hosts.book);
+    if (!keyed) return Error{keyed.error()};
+    return ScanRoute{*keyed, *route6};
 }
 
 Result<RawSocketSink> open_sink(const ScanConfig& config, const RouteChoice& route) {
@@ -137,13 +183,23 @@ void add_timeline(LoopHooks& hooks, const Engine& engine, Micros started, std::o
 }
 
 struct Prepared {
-    AddressSet hosts;
+    AddressSet hosts;  // IPv6: the targets' keys in `book`
     ServiceTable services;
     ScanPlan ports;  // empty with -sn
-    RouteChoice route;
+    RouteChoice route;  // IPv6: source is our source address's key; subnet spans the targets' keys when all are on the link
     UdpPayloads payloads;
     std::optional<Ipv4> bounce_server;  // -b: the FTP server's address
+    std::shared_ptr<AddressBook> book;   // IPv6: every address of the scan under its key (targets, then our source); else null
+    std::optional<RouteChoice6> route6;  // IPv6: the route in addresses
 };
+
+// A target set over `hosts` (the prepared ones or some of them) that writes an IPv6 scan's keys as
+// their addresses: every TargetSet of a live scan is built here.
+TargetSet scan_targets(const Prepared& prepared, const AddressSet& hosts, const std::vector<Slot>& slots) {
+    TargetSet targets{hosts, slots};
+    targets.set_address_book(prepared.book);
+    return targets;
+}
 
 // -b: the FTP server's address; a name is resolved now, before anything is sent.
 Result<std::optional<Ipv4>> bounce_address(const ScanConfig& config) {
@@ -157,9 +213,12 @@ Result<std::optional<Ipv4>> bounce_address(const ScanConfig& config) {
 
 // The route a scan's packets take: to the targets, or with -b and -Pn, where nothing but the
 // FTP server is talked to, to the server (the targets may be out of our reach: that is the point).
-Result<RouteChoice> scan_route(const AddressSet& hosts, const ScanConfig& config, std::optional<Ipv4> bounce_server) {
-    if (bounce_server && config.skip_discovery) return choose_route(*bounce_server, config.interface, config.source);
-    return prepare_route(hosts, config);
+Result<ScanRoute> scan_route(const ScanHosts& hosts, const ScanConfig& config, std::optional<Ipv4> bounce_server) {
+    if (hosts.book) return prepare_route6(hosts, config);  // -b is refused over IPv6 (options.cpp)
+    auto route = bounce_server && config.skip_discovery ? choose_route(*bounce_server, config.interface, config.source)
+                                                        : prepare_route(hosts.hosts, config);
+    if (!route) return Error{route.error()};
+    return ScanRoute{*route, std::nullopt};
 }
 
 // --explain keeps every probe's evidence (about 40 bytes each, Keep::every_port): a scan whose
@@ -182,13 +241,25 @@ Result<Prepared> prepare(const ScanConfig& config, std::ostream& err) {
         if (!ports) return Error{ports.error()};
         plan = std::move(ports).value();
     }
-    if (auto fits = explain_fits(config, *hosts, plan); !fits) return Error{fits.error()};
+    if (auto fits = explain_fits(config, hosts->hosts, plan); !fits) return Error{fits.error()};
     auto bounce = bounce_address(config);
     if (!bounce) return Error{bounce.error()};
     auto route = scan_route(*hosts, config, *bounce);
     if (!route) return Error{route.error()};
     auto payloads = config.udp_scan || !config.ping.udp.empty() ? UdpPayloads::load_system() : UdpPayloads{};
-    return Prepared{std::move(hosts).value(), std::move(services), std::move(plan), *route, std::move(payloads), *bounce};
+    return Prepared{std::move(hosts->hosts), std::move(services), std::move(plan), route->route, std::move(payloads), *bounce,
+                    std::move(hosts->book), route->route6};
+}
+
+// -v, an IPv6 scan: where its addresses went, in one line.
+void describe_ipv6(const Prepared& prepared, std::ostream& err) {
+    const RouteChoice& route = prepared.route;
+    const auto& ranges = prepared.hosts.ranges();
+    err << "flagscan: IPv6 targets: " << prepared.hosts.size() << ", as keys " << ranges.front().first.str() << "-"
+        << ranges.back().last.str() << "; source " << prepared.route6->source.str() << " (key " << route.source.str()
+        << ") on " << route.interface;
+    if (prepared.route6->subnet) err << " (" << prepared.route6->subnet->str() << ")";
+    err << "; targets on the link: " << (route.subnet ? "yes" : "no") << '\n';
 }
 
 // The raw edges of a scan: one socket to send, one capture for every phase's replies.
@@ -516,7 +587,7 @@ Discovery discover(const ScanContext& context) {
     const ScanPlan plan = arp ? arp_discovery_plan() : raw ? discovery_plan(config.ping) : connect_discovery_plan();
     if (!raw && config.ping.given())
         context.err << "flagscan: not root: -P options need raw packets; discovering with connect() to 80 and 443\n";
-    Discovery discovery{std::make_unique<TargetSet>(context.hosts, plan.slots), std::nullopt, std::nullopt};
+    Discovery discovery{std::make_unique<TargetSet>(scan_targets(prepared, context.hosts, plan.slots)), std::nullopt, std::nullopt};
     Results& found = discovery.found.emplace(*discovery.targets, plan.kinds);
     const SteadyClock clock;
     const Micros started = clock.now();
@@ -673,7 +744,7 @@ int scan_ports(const ScanContext& context, const AddressSet& hosts, const Result
     const ScanConfig& config = context.config;
     const Prepared& prepared = context.prepared;
     const SteadyClock clock;
-    const TargetSet targets{hosts, prepared.ports.slots};
+    const TargetSet targets = scan_targets(prepared, hosts, prepared.ports.slots);
     Results results{targets, prepared.ports.kinds, config.explain};  // --explain alone reads the evidence
     if (discovery != nullptr) carry_latency(*discovery, results);
     ScanSummary summary = scan_summary(context, prepared.ports.title, context.hosts.size());
@@ -753,6 +824,10 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     if (!outputs) return err << "flagscan: " << outputs.error() << '\n', 1;
     auto prepared = prepare(config, err);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
+    if (prepared->book && config.verbosity > 0) describe_ipv6(*prepared, err);
+    // Until the IPv6 probe builder, sink and reply translation are wired in (send6, recv6), an IPv6
+    // scan stops here: its keys must never leave as IPv4 destinations.
+    if (prepared->book) return err << "flagscan: scanning over IPv6 is not wired in yet: -sL lists IPv6 targets\n", 1;
     auto loaded = probes_for(config, err);  // read before the first packet: a bad file sends nothing
     if (!loaded) return err << "flagscan: " << loaded.error() << '\n', 1;
     const std::optional<LoadedProbes> probes = std::move(loaded).value();

@@ -10,6 +10,7 @@
 
 #include "flagscan/output/formats.hpp"
 #include "flagscan/targets/address_set.hpp"
+#include "flagscan/targets/ipv6_targets.hpp"
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/net/text.hpp"
 
@@ -70,13 +71,16 @@ bool is_checks_value(std::string_view arg) {
 cxxopts::Options make_options() {
     cxxopts::Options options("flagscan", "flagscan: a port scanner that crafts its own packets (libnet) and reads the "
                                          "replies (libpcap).\nnmap's spellings work: -sS -Pn -p- -T4 -oJ FILE.");
-    options.custom_help("[options] TARGET...\n\n  TARGET: 10.0.0.1, 10.0.0.0/24, 10.0.0-3.1-254, 10.0.0.1,3, host.name");
+    options.custom_help("[options] TARGET...\n\n  TARGET: 10.0.0.1, 10.0.0.0/24, 10.0.0-3.1-254, 10.0.0.1,3, host.name;\n"
+                        "  IPv6: fd00::1, fd00:1::/120, fd00::1-fd00::ff, -6 host.name");
     // clang-format off
     options.add_options("Targets")
         ("input-file", "read targets from FILE (- for stdin)  [nmap: -iL]", cxxopts::value<std::vector<std::string>>())
         ("exclude", "exclude these targets (comma-separated)", cxxopts::value<std::vector<std::string>>())
         ("excludefile", "exclude the targets listed in FILE: nmap's syntax, or a zmap/masscan blocklist "
                         "(CIDRs, addresses, ranges a.b.c.d-e.f.g.h, # comments)", cxxopts::value<std::vector<std::string>>())
+        ("6,ipv6", "scan IPv6 targets (implied by an IPv6 address, prefix or range among the targets); names "
+                   "resolve to their IPv6 addresses  [nmap: -6]")
         ("include-reserved", "scan the reserved blocks of RFC 6890 (10/8, 127/8, 240/4, ...) also where a target "
                              "only reaches them as part of a larger range (0.0.0.0/0); multicast and broadcast never")
         ("n,no-dns", "never do reverse DNS lookups")
@@ -408,7 +412,8 @@ Result<bool> fill_source(const cxxopts::ParseResult& parsed, ScanConfig& config)
     if (parsed.count("source-ip")) {
         const auto text = parsed["source-ip"].as<std::string>();
         config.source = Ipv4::parse(text);
-        if (!config.source) return Error{"bad source address '" + text + "'"};
+        if (!config.source && names_ipv6(text)) config.source6 = Ipv6::parse(text);
+        if (!config.source && !config.source6) return Error{"bad source address " + quote_for_error(text)};
     }
     if (parsed.count("source-port")) {
         const unsigned port = parsed["source-port"].as<unsigned>();
@@ -612,6 +617,34 @@ Result<bool> fill_checks(const cxxopts::ParseResult& parsed, ScanConfig& config)
     return true;
 }
 
+// What IPv6 cannot do: one line each, before anything is resolved or sent.
+std::optional<std::string> refused_over_ipv6(const ScanConfig& config) {
+    if (config.ping.timestamp) return "-PP (ICMP timestamp) has no IPv6 counterpart, as in nmap: use -PE, -PS, -PA or -PU";
+    const std::pair<bool, const char*> not_yet[] = {
+        {config.os.enabled, "-O"},          {!config.checks.empty(), "--checks"},
+        {config.version_detection, "-sV"}, {config.banners, "--banners"},
+        {config.ftp_bounce.has_value(), "-b (FTP bounce scan)"}, {config.ident, "-I"},
+        {config.fragment_data > 0, "-f/--mtu (IP fragments)"}, {config.offline, "--offline"},
+    };
+    for (const auto& [given, option] : not_yet)
+        if (given) return std::string(option) + " is not available over IPv6 yet";
+    return std::nullopt;
+}
+
+// -6, or an IPv6 target (nmap wants -6; the address says it as well): an IPv6 scan, whose -S must
+// be IPv6 too. Whether every target is IPv6 is the target parser's to say (command_line_hosts6).
+Result<bool> fill_ipv6(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    config.ipv6 = parsed.count("ipv6") > 0 ||
+                  std::any_of(config.targets.begin(), config.targets.end(), [](const auto& t) { return names_ipv6(t.text); });
+    if (!config.ipv6 && config.source6)
+        return Error{"-S " + config.source6->str() + " is an IPv6 address: the targets are IPv4 (an IPv6 scan takes -6 or IPv6 targets)"};
+    if (!config.ipv6) return true;
+    if (config.source) return Error{"-S " + config.source->str() + " is an IPv4 address: an IPv6 scan needs an IPv6 source"};
+    if (!config.replay_path.empty()) return true;  // the capture says what was scanned
+    if (auto refused = refused_over_ipv6(config)) return Error{*refused};
+    return true;
+}
+
 Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     ScanConfig config;
     auto kind = chosen_kind(parsed);
@@ -627,7 +660,7 @@ Result<ScanConfig> build_config(const cxxopts::ParseResult& parsed) {
     if (config.udp_scan && is_connect_scan(config.kind))
         return Error{"-sU sends raw packets and needs root; it goes with -sS or another raw TCP scan, not with -sT"};
     for (auto step : {fill_output, fill_replay, fill_targets, fill_ports, fill_source, fill_discovery, fill_versions,
-                      fill_checks, fill_bounce, fill_ident, fill_offline, fill_os, fill_shaping}) {
+                      fill_checks, fill_bounce, fill_ident, fill_offline, fill_os, fill_shaping, fill_ipv6}) {
         if (auto ok = step(parsed, config); !ok) return Error{ok.error()};
     }
     config.seed_given = parsed.count("seed") > 0;

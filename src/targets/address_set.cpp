@@ -35,10 +35,6 @@ std::uint64_t count_of(const Ipv4Range& r) { return std::uint64_t{r.last.value()
 Ipv4 ipv4_of(std::uint64_t value) { return Ipv4{static_cast<std::uint32_t>(value)}; }
 
 
-Error bad_target(std::string_view expression, std::string_view why) {
-    return Error{"bad target " + quote_for_error(expression) + ": " + std::string(why)};
-}
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 std::string_view trim(std::string_view s) {
@@ -164,33 +160,11 @@ std::optional<unsigned> parse_prefix(std::string_view text) {
     return value;
 }
 
-bool is_octet_syntax(std::string_view text) {
-    return std::all_of(text.begin(), text.end(), [](char c) {
-        return is_digit(c) || c == '.' || c == ',' || c == '-' || c == '*';
-    });
-}
-
 // A label inet_aton would read as a number (decimal, octal "017" or hex "0x1f").
 bool is_numeric_label(std::string_view label) {
     if (label.size() >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X'))
         return std::all_of(label.begin() + 2, label.end(), is_hex);
     return all_digits(label);
-}
-
-// Letters, digits, '-', '_' and '.', labels of 1-63 characters, at most 253 in all.
-std::optional<std::string> host_name_problem(std::string_view name) {
-    if (name.size() > 254 || (name.size() == 254 && name.back() != '.')) return "host name is too long";
-    std::string_view body = name.back() == '.' ? name.substr(0, name.size() - 1) : name;
-    bool all_numeric = true;
-    for (std::string_view label : split_on(body, '.')) {
-        if (label.empty() || label.size() > 63) return "not a valid host name";
-        for (char c : label)
-            if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '_') return "not a valid host name";
-        all_numeric = all_numeric && is_numeric_label(label);
-    }
-    // getaddrinfo would take "0x0a.1" as 10.0.0.1; nmap's syntax is the dotted quad only.
-    if (all_numeric) return "not a dotted-quad address (hex, octal and short forms are not accepted)";
-    return std::nullopt;
 }
 
 Result<bool> expand_name(std::string_view expression, std::string_view name, unsigned prefix,
@@ -201,14 +175,6 @@ Result<bool> expand_name(std::string_view expression, std::string_view name, uns
     if (addresses.empty()) return false;
     out.push_back(cidr(addresses.front(), prefix));  // the first address, as nmap does
     return true;
-}
-
-// The message for a well-formed name that did not resolve.
-std::string cannot_resolve(std::string_view expression) {
-    const std::string_view text = trim(expression);
-    const std::string_view name = text.substr(0, text.find('/'));
-    if (name.size() == text.size()) return "cannot resolve " + quote_for_error(name);
-    return "cannot resolve " + quote_for_error(name) + " in target " + quote_for_error(text);
 }
 
 Result<bool> expand_address(std::string_view expression, std::string_view text, std::optional<unsigned> prefix,
@@ -259,7 +225,7 @@ Result<bool> expand_target(std::string_view expression, const Resolver& resolve,
         out.push_back(range->value());
         return true;
     }
-    if (is_octet_syntax(host)) return expand_address(text, host, prefix, out);
+    if (is_ipv4_syntax(host)) return expand_address(text, host, prefix, out);
     return expand_name(text, host, prefix.value_or(32), resolve, out);
 }
 
@@ -338,15 +304,72 @@ std::vector<Token> join_spaced_ranges(std::vector<Token> tokens) {
     return joined;
 }
 
-std::string where(const TargetExpression& expression) {
-    return expression.origin.empty() ? std::string{} : expression.origin + ": ";
-}
-
 struct AddrinfoFree {
     void operator()(addrinfo* list) const { freeaddrinfo(list); }
 };
 
+// A name's addresses of one family (AF_INET: Sockaddr sockaddr_in), each once, in the resolver's
+// order; empty when it does not resolve.
+template <class Address, class Sockaddr, class Read>
+std::vector<Address> system_addresses(std::string_view name, int family, Read read) {
+    if (name.empty() || name.find('\0') != std::string_view::npos) return {};
+    const std::string host(name);
+    addrinfo hints{};
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+    addrinfo* raw = nullptr;
+    if (getaddrinfo(host.c_str(), nullptr, &hints, &raw) != 0) return {};
+    const std::unique_ptr<addrinfo, AddrinfoFree> list(raw);
+    std::vector<Address> addresses;
+    for (const addrinfo* p = list.get(); p != nullptr; p = p->ai_next) {
+        if (p->ai_family != family || p->ai_addr == nullptr || p->ai_addrlen < sizeof(Sockaddr)) continue;
+        Sockaddr address{};
+        std::memcpy(&address, p->ai_addr, sizeof address);
+        const Address ip = read(address);
+        if (std::find(addresses.begin(), addresses.end(), ip) == addresses.end()) addresses.push_back(ip);
+    }
+    return addresses;
+}
+
 }  // namespace
+
+// ---- shared with the IPv6 parser ----
+
+Error bad_target(std::string_view expression, std::string_view why) {
+    return Error{"bad target " + quote_for_error(expression) + ": " + std::string(why)};
+}
+
+std::string cannot_resolve(std::string_view expression) {
+    const std::string_view text = trim(expression);
+    const std::string_view name = text.substr(0, text.find('/'));
+    if (name.size() == text.size()) return "cannot resolve " + quote_for_error(name);
+    return "cannot resolve " + quote_for_error(name) + " in target " + quote_for_error(text);
+}
+
+std::string origin_of(const TargetExpression& expression) {
+    return expression.origin.empty() ? std::string{} : expression.origin + ": ";
+}
+
+std::optional<std::string> host_name_problem(std::string_view name) {
+    if (name.size() > 254 || (name.size() == 254 && name.back() != '.')) return "host name is too long";
+    std::string_view body = name.back() == '.' ? name.substr(0, name.size() - 1) : name;
+    bool all_numeric = true;
+    for (std::string_view label : split_on(body, '.')) {
+        if (label.empty() || label.size() > 63) return "not a valid host name";
+        for (char c : label)
+            if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '_') return "not a valid host name";
+        all_numeric = all_numeric && is_numeric_label(label);
+    }
+    // getaddrinfo would take "0x0a.1" as 10.0.0.1; nmap's syntax is the dotted quad only.
+    if (all_numeric) return "not a dotted-quad address (hex, octal and short forms are not accepted)";
+    return std::nullopt;
+}
+
+bool is_ipv4_syntax(std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        return is_digit(c) || c == '.' || c == ',' || c == '-' || c == '*';
+    });
+}
 
 // ---- AddressSet ----
 
@@ -427,23 +450,13 @@ std::optional<std::uint64_t> AddressSet::index_of(Ipv4 ip) const {
 // ---- parsing ----
 
 std::vector<Ipv4> resolve_with_system(std::string_view name) {
-    if (name.empty() || name.find('\0') != std::string_view::npos) return {};
-    const std::string host(name);
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
-    addrinfo* raw = nullptr;
-    if (getaddrinfo(host.c_str(), nullptr, &hints, &raw) != 0) return {};
-    const std::unique_ptr<addrinfo, AddrinfoFree> list(raw);
-    std::vector<Ipv4> addresses;
-    for (const addrinfo* p = list.get(); p != nullptr; p = p->ai_next) {
-        if (p->ai_family != AF_INET || p->ai_addr == nullptr || p->ai_addrlen < sizeof(sockaddr_in)) continue;
-        sockaddr_in sin{};
-        std::memcpy(&sin, p->ai_addr, sizeof sin);
-        const Ipv4 ip{ntohl(sin.sin_addr.s_addr)};
-        if (std::find(addresses.begin(), addresses.end(), ip) == addresses.end()) addresses.push_back(ip);
-    }
-    return addresses;
+    return system_addresses<Ipv4, sockaddr_in>(name, AF_INET, [](const sockaddr_in& sin) { return Ipv4{ntohl(sin.sin_addr.s_addr)}; });
+}
+
+std::vector<Ipv6> resolve6_with_system(std::string_view name) {
+    return system_addresses<Ipv6, sockaddr_in6>(name, AF_INET6, [](const sockaddr_in6& sin6) {
+        return Ipv6::from_bytes(std::span<const std::uint8_t, 16>{sin6.sin6_addr.s6_addr, 16});
+    });
 }
 
 Result<bool> add_target(AddressSet& out, std::string_view expression, const Resolver& resolve) {
@@ -495,8 +508,8 @@ Result<ParsedTargets> parse_target_list(std::span<const TargetExpression> expres
     for (const TargetExpression& expression : expressions) {
         const std::size_t from = ranges.size();
         Result<bool> ok = expand_target(expression.text, resolve, ranges);
-        if (!ok) return Error{where(expression) + ok.error()};
-        if (!ok.value()) unresolved.push_back(where(expression) + cannot_resolve(expression.text));
+        if (!ok) return Error{origin_of(expression) + ok.error()};
+        if (!ok.value()) unresolved.push_back(origin_of(expression) + cannot_resolve(expression.text));
         if (rule != ReservedRule::keep) keep_unreserved(ranges, from, rule, kept);
     }
     if (rule == ReservedRule::keep) return ParsedTargets{build_set(ranges), std::move(unresolved), {}};

@@ -64,6 +64,12 @@ Result<bool> refuse_never_unicast(const AddressSet& hosts) {
     return true;
 }
 
+Result<bool> refuse_never_unicast(const Ipv6Ranges& hosts) {
+    constexpr Ipv6 kMulticast{0xff00'0000'0000'0000ULL, 0};  // ff00::/8, RFC 4291 2.7: to the end of the space
+    if (hosts.empty() || hosts.back().last < kMulticast) return true;
+    return Error{"refusing to scan multicast addresses (ff00::/8, RFC 4291 2.7): " + std::max(hosts.back().first, kMulticast).str()};
+}
+
 std::string reserved_note(const AddressSet& left_out, ReservedRule rule) {
     std::string names;
     for (const ReservedBlock& b : blocks) {

@@ -1,6 +1,9 @@
 // The command line: nmap spellings, long forms, and one clear error line for bad input.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include "flagscan/cli/options.hpp"
 
 namespace flagscan {
@@ -343,6 +346,68 @@ TEST(Options, HelpListsServiceDetection) {
     for (const char* option : {"--service-version", "--version-intensity", "--version-light", "--version-all",
                                "--versiondb", "--datadir", "[nmap: -sV]"})
         EXPECT_NE(line->help.find(option), std::string::npos) << option;
+}
+
+// -6 / --ipv6 (nmap's), or an IPv6 target among the command line's or an -iL file's: an IPv6 scan.
+TEST(Ipv6Targets, OptionSixAndImpliedByATarget) {
+    for (const auto& args : std::vector<std::vector<std::string>>{{"-6", "-sL", "-n", "box6.test"},
+                                                                 {"--ipv6", "-sL", "-n", "box6.test"},
+                                                                 {"-sL", "-n", "fd77:73::100/126"},
+                                                                 {"-sS", "-p", "22", "box6.test", "fd77:73::1-fd77:73::9"}}) {
+        auto line = parse(args);
+        ASSERT_TRUE(line) << line.error();
+        EXPECT_TRUE(line->config.ipv6) << args.front();
+    }
+    auto ipv4 = parse({"-sL", "-n", "box.test", "10.0.0.1"});
+    ASSERT_TRUE(ipv4) << ipv4.error();
+    EXPECT_FALSE(ipv4->config.ipv6);
+    const std::string path = ::testing::TempDir() + "ipv6_targets_option.txt";
+    std::ofstream(path) << "# lab\nfd77:73::100 - fd77:73::103\n";
+    auto listed = parse({"-sL", "-n", "-iL", path});
+    std::remove(path.c_str());
+    ASSERT_TRUE(listed) << listed.error();
+    EXPECT_TRUE(listed->config.ipv6);
+    EXPECT_EQ(listed->config.targets.front().text, "fd77:73::100-fd77:73::103");
+}
+
+TEST(Ipv6Targets, OptionSourceAddressOfEitherFamily) {
+    auto six = parse({"-6", "-S", "fd77:73::1", "-e", "fsh73", "fd77:73::2"});
+    ASSERT_TRUE(six) << six.error();
+    EXPECT_EQ(six->config.source6->str(), "fd77:73::1");
+    EXPECT_FALSE(six->config.source);
+    const std::pair<std::vector<std::string>, std::string> cases[] = {
+        {{"-S", "fd77:73::1", "10.0.0.1"}, "-S fd77:73::1 is an IPv6 address: the targets are IPv4 (an IPv6 scan takes -6 or IPv6 targets)"},
+        {{"-S", "10.77.73.1", "fd77:73::2"}, "-S 10.77.73.1 is an IPv4 address: an IPv6 scan needs an IPv6 source"},
+        {{"-S", "fd77::73::1", "fd77:73::2"}, "bad source address 'fd77::73::1'"},
+    };
+    for (const auto& [args, message] : cases) {
+        auto line = parse(args);
+        ASSERT_FALSE(line) << args.at(1);
+        EXPECT_EQ(line.error(), message);
+    }
+}
+
+// What IPv6 cannot do (yet, or ever): one line each, before anything is resolved or sent.
+TEST(Ipv6Targets, OptionRefusals) {
+    const std::pair<std::vector<std::string>, std::string> cases[] = {
+        {{"-6", "-sn", "-PP", "box6.test"}, "-PP (ICMP timestamp) has no IPv6 counterpart, as in nmap: use -PE, -PS, -PA or -PU"},
+        {{"-O", "fd00::1"}, "-O is not available over IPv6 yet"},
+        {{"-sV", "fd00::1"}, "-sV is not available over IPv6 yet"},
+        {{"--checks", "fd00::1"}, "--checks is not available over IPv6 yet"},
+        {{"--banners", "fd00::1"}, "--banners is not available over IPv6 yet"},
+        {{"-b", "ftp.test", "fd00::1"}, "-b (FTP bounce scan) is not available over IPv6 yet"},
+        {{"-I", "fd00::1"}, "-I is not available over IPv6 yet"},
+        {{"-f", "fd00::1"}, "-f/--mtu (IP fragments) is not available over IPv6 yet"},
+        {{"--mtu", "16", "-6", "box6.test"}, "-f/--mtu (IP fragments) is not available over IPv6 yet"},
+        {{"--offline", "fd00::1"}, "--offline is not available over IPv6 yet"},
+    };
+    for (const auto& [args, message] : cases) {
+        auto line = parse(args);
+        ASSERT_FALSE(line) << args.at(0);
+        EXPECT_EQ(line.error(), message);
+    }
+    EXPECT_TRUE(parse({"-sn", "-PE", "-PS22", "-PA80", "-PU53", "fd00::1"}));
+    EXPECT_TRUE(parse({"-O", "10.0.0.1"}));  // IPv4 keeps them all
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "flagscan/cli/shards.hpp"
 #include "flagscan/engine/timing.hpp"
 #include "flagscan/net/ipv4.hpp"
+#include "flagscan/net/ipv6.hpp"
 #include "flagscan/net/result.hpp"
 #include "flagscan/os/os_db.hpp"
 #include "flagscan/output/report.hpp"
@@ -46,6 +47,7 @@ struct OsScanChoice {
 struct ScanConfig {
     std::vector<TargetExpression> targets;   // from the command line and -iL
     std::vector<TargetExpression> excludes;  // from --exclude and --excludefile
+    bool ipv6 = false;                       // -6, or implied by an IPv6 target: every target is IPv6
     std::string ports_spec;                  // -p; empty: --top-ports
     std::size_t top_ports = 1000;
     bool top_ports_given = false;            // --top-ports N with -p: the N most common of those ports (nmap)
@@ -70,7 +72,8 @@ struct ScanConfig {
     bool skip_discovery = false;             // -Pn
     bool no_dns = false;                     // -n
     std::string interface;                   // -e
-    std::optional<Ipv4> source;              // -S
+    std::optional<Ipv4> source;              // -S with an IPv4 address
+    std::optional<Ipv6> source6;             // -S with an IPv6 address (an IPv6 scan)
     std::optional<Port> source_port;         // -g
     std::optional<std::uint8_t> ttl;         // --ttl; none: 64 (raw probes)
     std::size_t fragment_data = 0;           // -f 8, -ff 16, --mtu N: data bytes per IP fragment; 0: unfragmented

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "flagscan/net/ipv4.hpp"
+#include "flagscan/net/ipv6.hpp"
 #include "flagscan/net/result.hpp"
 
 namespace flagscan {
@@ -46,6 +47,12 @@ using Resolver = std::function<std::vector<Ipv4>(std::string_view name)>;
 
 // The system resolver (getaddrinfo, AF_INET only).
 std::vector<Ipv4> resolve_with_system(std::string_view name);
+
+// The same for an IPv6 scan (targets/ipv6_targets.hpp): a name's IPv6 addresses (AAAA).
+using Resolver6 = std::function<std::vector<Ipv6>(std::string_view name)>;
+
+// The system resolver (getaddrinfo, AF_INET6 only: no IPv4-mapped answers).
+std::vector<Ipv6> resolve6_with_system(std::string_view name);
 
 // One target expression and where it was read, so that a message about it can say where.
 struct TargetExpression {
@@ -99,5 +106,19 @@ Result<std::vector<TargetExpression>> read_target_file(const std::string& path);
 
 // Splits "a,b,c" (the --exclude argument) into expressions.
 std::vector<std::string> split_list(std::string_view text);
+
+// What the IPv4 and the IPv6 parsers (ipv6_targets.hpp) say alike:
+// "bad target 'EXPRESSION': WHY".
+Error bad_target(std::string_view expression, std::string_view why);
+// "cannot resolve 'name'", or "cannot resolve 'name' in target 'name/24'".
+std::string cannot_resolve(std::string_view expression);
+// "FILE line N: " before a message about an expression read from a file; "" on the command line.
+std::string origin_of(const TargetExpression& expression);
+// Why `name` is not a host name (letters, digits, '-', '_' and '.', labels of 1-63 characters,
+// at most 253 in all, not all numeric labels as inet_aton reads them); nullopt when it is one.
+std::optional<std::string> host_name_problem(std::string_view name);
+// True when `text` (a target without its "/prefix") is written in nmap's IPv4 syntax: digits,
+// '.', ',', '-' and '*' only ("10.0.0.1", "10.0.0-3.1,5").
+bool is_ipv4_syntax(std::string_view text);
 
 }  // namespace flagscan

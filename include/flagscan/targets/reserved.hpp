@@ -9,6 +9,7 @@
 
 #include "flagscan/net/result.hpp"
 #include "flagscan/targets/address_set.hpp"
+#include "flagscan/targets/ipv6_targets.hpp"
 
 namespace flagscan {
 
@@ -36,6 +37,11 @@ void reserved_to_leave_out(std::span<const Ipv4Range> ranges, ReservedRule rule,
 // Multicast and broadcast (the never_unicast blocks) are never scanned: an error naming the
 // first one `hosts` holds (the reserved rule has already left out those merely inside a range).
 Result<bool> refuse_never_unicast(const AddressSet& hosts);
+
+// The same for an IPv6 scan: multicast (ff00::/8, RFC 4291 2.7) is never scanned; an error when
+// `hosts` reach into it. (IPv6 has no broadcast; there is no reserved-block rule: an IPv6 scan
+// walks less than a /104, never a range wide enough to hold blocks it did not mean.)
+Result<bool> refuse_never_unicast(const Ipv6Ranges& hosts);
 
 // One line for stderr about what the rule left out: how many addresses, and of which blocks
 // ("left out 592708865 reserved addresses (RFC 6890: 0.0.0.0/8, 10.0.0.0/8, ...): ...").
