@@ -107,7 +107,8 @@ Result<ScanRoute> prepare_route6(const ScanHosts& hosts, const ScanConfig& confi
 }
 
 Result<RawSocketSink> open_sink(const ScanConfig& config, const RouteChoice& route) {
-    auto sink = RawSocketSink::open(config.interface.empty() ? std::string{} : route.interface);
+    const std::string device = config.interface.empty() ? std::string{} : route.interface;
+    auto sink = config.ipv6 ? RawSocketSink::open_ipv6(device) : RawSocketSink::open(device);
     if (!sink && ::geteuid() != 0 && config.udp_scan)
         return Error{"a UDP scan (-sU) sends raw packets and needs root (or CAP_NET_RAW): run it with sudo"};
     if (!sink && ::geteuid() != 0)
@@ -271,7 +272,8 @@ struct RawWire {
 Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, const PortBlock& block) {
     auto sink = open_sink(config, prepared.route);
     if (!sink) return Error{sink.error()};
-    const auto options = capture_options(prepared.route.interface, prepared.route.source, block.bpf_ports(), config.write_path);
+    const auto options = capture_options(prepared.route.interface, prepared.route.source, block.bpf_ports(), config.write_path,
+                                         prepared.book.get());
     auto capture = LiveCapture::open(options);
     if (!capture) return Error{capture.error()};
     (*capture)->start();
@@ -336,7 +338,7 @@ PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink
                        bool sink_traces = false) {
     const ScanConfig& config = context.config;
     const ProbeShape shape = probe_shape(config, context.prepared.route.mac.value_or(MacAddress{}));
-    auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &context.prepared.payloads);
+    auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &context.prepared.payloads, phase.targets->address_book());
     if (!builder) return context.err << "flagscan: " << builder.error() << '\n', refused();
     EngineConfig settings = phase.settings;
     settings.delivery_slack = capture.delivery_slack();
@@ -371,8 +373,10 @@ PhaseEnd run_connect_phase(const ScanContext& context, const Phase& phase) {
     const auto window = connect_window(settings.timing.max_window, context.err);
     if (!window) return refused();
     settings.timing.max_window = *window;
-    auto driver = ConnectDriver::open(config.source, config.interface, settings.timing.max_rto + kSecond,
-                                      static_cast<std::size_t>(*window));
+    // An IPv6 scan's -S is its source's key (the driver finds the address in the book).
+    const std::optional<Ipv4> source = config.ipv6 && config.source6 ? std::optional{context.prepared.route.source} : config.source;
+    auto driver = ConnectDriver::open(source, config.interface, settings.timing.max_rto + kSecond,
+                                      static_cast<std::size_t>(*window), phase.targets->address_book());
     if (!driver) return context.err << "flagscan: " << driver.error() << '\n', refused();
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
     const SteadyClock clock;
@@ -584,7 +588,7 @@ Discovery discover(const ScanContext& context) {
     const Prepared& prepared = context.prepared;
     const bool raw = context.wire.raw.has_value();
     const bool arp = raw && (config.skip_discovery || use_arp(config, prepared, context.err));
-    const ScanPlan plan = arp ? arp_discovery_plan() : raw ? discovery_plan(config.ping) : connect_discovery_plan();
+    const ScanPlan plan = arp ? arp_discovery_plan() : raw ? discovery_plan(config.ping, config.ipv6) : connect_discovery_plan();
     if (!raw && config.ping.given())
         context.err << "flagscan: not root: -P options need raw packets; discovering with connect() to 80 and 443\n";
     Discovery discovery{std::make_unique<TargetSet>(scan_targets(prepared, context.hosts, plan.slots)), std::nullopt, std::nullopt};
@@ -825,9 +829,6 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     auto prepared = prepare(config, err);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
     if (prepared->book && config.verbosity > 0) describe_ipv6(*prepared, err);
-    // Until the IPv6 probe builder, sink and reply translation are wired in (send6, recv6), an IPv6
-    // scan stops here: its keys must never leave as IPv4 destinations.
-    if (prepared->book) return err << "flagscan: scanning over IPv6 is not wired in yet: -sL lists IPv6 targets\n", 1;
     auto loaded = probes_for(config, err);  // read before the first packet: a bad file sends nothing
     if (!loaded) return err << "flagscan: " << loaded.error() << '\n', 1;
     const std::optional<LoadedProbes> probes = std::move(loaded).value();

@@ -625,6 +625,7 @@ std::optional<std::string> refused_over_ipv6(const ScanConfig& config) {
         {config.version_detection, "-sV"}, {config.banners, "--banners"},
         {config.ftp_bounce.has_value(), "-b (FTP bounce scan)"}, {config.ident, "-I"},
         {config.fragment_data > 0, "-f/--mtu (IP fragments)"}, {config.offline, "--offline"},
+        {!config.decoys.empty(), "-D (decoys)"}, {!config.ip_options.empty(), "--ip-options (IPv4 header options)"},
     };
     for (const auto& [given, option] : not_yet)
         if (given) return std::string(option) + " is not available over IPv6 yet";

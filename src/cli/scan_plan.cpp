@@ -59,7 +59,7 @@ Result<ScanPlan> port_scan_plan(const ScanConfig& config, const ServiceTable& se
     return plan;
 }
 
-ScanPlan discovery_plan(const PingPlan& ping) {
+ScanPlan discovery_plan(const PingPlan& ping, bool ipv6) {
     ScanPlan plan;
     plan.title = "host discovery";
     PingPlan ip_methods = ping;
@@ -68,7 +68,7 @@ ScanPlan discovery_plan(const PingPlan& ping) {
         add_lane(plan, ping_echo_kind(), {Port{0}});
         add_lane(plan, ping_syn_kind(), {Port{443}});
         add_lane(plan, ping_ack_kind(), {Port{80}});
-        add_lane(plan, ping_timestamp_kind(), {Port{0}});
+        if (!ipv6) add_lane(plan, ping_timestamp_kind(), {Port{0}});
         return plan;
     }
     if (ping.echo) add_lane(plan, ping_echo_kind(), {Port{0}});

@@ -17,7 +17,7 @@ Result<Ipv4> AddressBook::add(Ipv6Range range) {
     const std::uint64_t count = range.host_count();
     if (count > kCapacity - size())
         return Error{"too many IPv6 addresses: one scan walks at most " + std::to_string(kCapacity) +
-                     " (a /104); " + range.first.str() + " - " + range.last.str() + " holds more than the rest"};
+                     " (2^24 - 1); " + range.first.str() + " - " + range.last.str() + " holds more than the rest"};
     auto after = by_address_.upper_bound(range.last);
     if (after != by_address_.begin() && entries_[std::prev(after)->second].range.last >= range.first)
         return Error{"IPv6 range " + range.first.str() + " - " + range.last.str() + " overlaps one given before"};

@@ -23,8 +23,8 @@ struct ScanPlan {
 Result<ScanPlan> port_scan_plan(const ScanConfig& config, const ServiceTable& services);
 
 // Host discovery: one lane per method. With no -P option, nmap's default for root: ICMP echo,
-// TCP SYN to 443, TCP ACK to 80, ICMP timestamp.
-ScanPlan discovery_plan(const PingPlan& ping);
+// TCP SYN to 443, TCP ACK to 80, and over IPv4 ICMP timestamp (IPv6 has none: ICMPv6 echo, SYN, ACK).
+ScanPlan discovery_plan(const PingPlan& ping, bool ipv6 = false);
 
 // Host discovery on the directly attached Ethernet: ARP requests only (-PR, nmap's default there).
 ScanPlan arp_discovery_plan();

@@ -27,7 +27,7 @@ class AddressBook {
 public:
     static constexpr std::uint32_t kFirstKey = 1;
     static constexpr std::uint32_t kLastKey = 0x00ff'ffff;
-    // The most addresses one book holds (a /104's worth, less 0.0.0.0).
+    // The most addresses one book holds (2^24 - 1: every address of 0.0.0.0/8 but 0.0.0.0).
     static constexpr std::uint64_t kCapacity = kLastKey;
 
     static constexpr bool is_key(Ipv4 ip) { return ip.value() >= kFirstKey && ip.value() <= kLastKey; }
