@@ -43,7 +43,7 @@ void write_discovery_normal_host(std::ostream& out, const Results& discovery, st
     out << "flagscan scan report for " << (name.empty() ? ip : std::string(name) + " (" + ip + ")") << '\n';
     out << "Host is up, received " << host_reason_name(discovery.targets(), slot.reason);
     if (slot.ttl != 0) out << " ttl " << int{slot.ttl};
-    if (slot.reason != Reason::localhost_response) out << " to " << kind.name;
+    if (slot.reason != Reason::localhost_response) out << " to " << ping_method_name(discovery.targets(), kind);
     if (slot.reason != Reason::localhost_response && uses_ports(kind)) out << ' ' << target.port.value();
     if (slot.rtt_us != 0) out << " (" << seconds(slot.rtt_us) << " latency)";
     out << ".\n";
@@ -66,7 +66,7 @@ void write_discovery_jsonl_host(std::ostream& out, const Results& discovery, std
     const ProbeKind& kind = discovery.kind(target.lane);
     out << R"({"ip":")" << discovery.targets().address_text(target.ip) << '"';
     if (const auto name = host_name(summary, host); !name.empty()) out << R"(,"hostname":")" << json_string(name) << '"';
-    out << R"(,"status":"up","reason":")" << host_reason_name(discovery.targets(), slot.reason) << R"(","method":")" << json_string(kind.name) << '"';
+    out << R"(,"status":"up","reason":")" << host_reason_name(discovery.targets(), slot.reason) << R"(","method":")" << json_string(ping_method_name(discovery.targets(), kind)) << '"';
     if (uses_ports(kind)) out << R"(,"port":)" << target.port.value();
     if (slot.ttl != 0) out << R"(,"ttl":)" << int{slot.ttl};
     if (slot.rtt_us != 0) out << R"(,"rtt_us":)" << slot.rtt_us;

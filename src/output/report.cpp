@@ -44,6 +44,14 @@ std::string_view host_reason_name(const TargetSet& targets, Reason reason) {
     return to_string(reason);
 }
 
+// IPv6's ARP is Neighbor Discovery (RFC 4861) and its echo is ICMPv6's (RFC 4443 4.1).
+std::string_view ping_method_name(const TargetSet& targets, const ProbeKind& kind) {
+    if (!targets.ipv6()) return kind.name;
+    if (kind.protocol == ipproto::arp) return "neighbor solicitation";
+    if (kind.name == "ICMP echo") return "ICMPv6 echo";
+    return kind.name;
+}
+
 std::string_view protocol_name(const ProbeKind& kind) {
     switch (kind.protocol) {
         case ipproto::tcp: return "tcp";

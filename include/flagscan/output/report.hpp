@@ -90,6 +90,9 @@ void for_each_listed_port(const Results& results, std::uint32_t host, const Host
 // How a host was found up, in nmap's words (to_string), except that an IPv6 scan's ARP lane is
 // neighbor discovery (RFC 4861 7.2), whose answer nmap -6 calls "nd-response".
 std::string_view host_reason_name(const TargetSet& targets, Reason reason);
+// How reports name a discovery method (a ProbeKind's name): over IPv6, ARP is "neighbor
+// solicitation" and ICMP echo "ICMPv6 echo".
+std::string_view ping_method_name(const TargetSet& targets, const ProbeKind& kind);
 
 // "tcp", "udp", "icmp": the protocol a kind's probes use, as nmap prints it after a port.
 std::string_view protocol_name(const ProbeKind& kind);
