@@ -57,7 +57,7 @@ struct SynUdpScan6 {
         set(0, Port{22}, 0, open);
         PortResult prohibited = verdict(PortState::filtered, Reason::admin_prohibited, 64);
         prohibited.reply_kind = ReplyEvidence::Kind::icmp_unreachable;
-        prohibited.icmp_code = 10;  // ICMPv6 1/1 as RFC 7915 5.2 reads it
+        prohibited.icmp_code = 13;  // ICMPv6 1/1 as translate6 reads it (nmap's admin-prohibited)
         set(0, Port{80}, 0, prohibited);
         results.note_reply_packet(index(0, Port{80}, 0), Ipv4{1}, Port{40000});
         for (std::uint16_t p = 1000; p <= 1029; ++p) set(0, Port{p}, 0, verdict(PortState::closed, Reason::reset, 64));
@@ -238,8 +238,8 @@ TEST_F(Ipv6Output, ExplainSpeaksIcmpv6AndHopLimit) {
                         "RFC 7915 5.2) (port-unreach), from fd77:1::2 (the target itself), hop limit 64"),
               std::string::npos)
         << text;
-    EXPECT_NE(text.find("ICMPv6 destination unreachable, code 1 (communication with the destination administratively "
-                        "prohibited"),
+    EXPECT_NE(text.find("ICMPv6 destination unreachable, code 1, 5 or 6 (communication with the destination "
+                        "administratively prohibited"),
               std::string::npos)
         << text;
     expect_no_keys(text);
