@@ -29,14 +29,9 @@ class Ipv6Lab : public LabTest {
 protected:
     // nmap -6 -n ARGS TARGETS, after every target has been shown to route into the lab.
     static ProcessResult nmap6(std::vector<std::string> args, const std::vector<std::string>& targets) {
-        std::string error;
-        const std::string iface = lab_host_interface(error);
-        for (const auto& target : targets) {
-            const std::string address = target.substr(0, target.find('/'));
-            if (const auto why = lab_route6_error(address, iface); !why.empty()) {
-                ADD_FAILURE() << error << why;
-                return {};
-            }
+        if (const auto why = lab_targets6_error(targets); !why.empty()) {
+            ADD_FAILURE() << why;
+            return {};
         }
         args.insert(args.begin(), {"nmap", "-6", "-n"});
         args.insert(args.end(), targets.begin(), targets.end());

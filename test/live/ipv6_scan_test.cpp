@@ -30,16 +30,9 @@ protected:
     // Every target routes into the lab (fd77:ID::/64 through its veth), or the test fails before
     // a packet is sent.
     static bool routed_into_lab(const std::vector<std::string>& targets) {
-        std::string error;
-        const std::string iface = lab_host_interface(error);
-        for (const auto& target : targets) {
-            const std::string address = target.substr(0, target.find('/'));
-            if (const auto why = lab_route6_error(address, iface); !why.empty()) {
-                ADD_FAILURE() << error << why;
-                return false;
-            }
-        }
-        return true;
+        const std::string why = lab_targets6_error(targets);
+        if (!why.empty()) ADD_FAILURE() << why;
+        return why.empty();
     }
 
     // `flagscan -6 -n ARGS -p PORTS` of TARGETS: its port lines, checked readable and unique.

@@ -822,6 +822,16 @@ std::string lab_route6_error(const std::string& address, const std::string& ifac
     return {};
 }
 
+std::string lab_targets6_error(const std::vector<std::string>& targets) {
+    std::string error;
+    const std::string iface = lab_host_interface(error);
+    for (const auto& target : targets) {
+        const std::string address = target.substr(0, target.find('/'));
+        if (const auto why = lab_route6_error(address, iface); !why.empty()) return error + why;
+    }
+    return {};
+}
+
 Tcpdump::Tcpdump(const std::string& iface, const std::string& file, const std::string& log) : log_(log) {
     const std::string filter = "net 10.77." + std::to_string(lab_id()) + ".0/24";
     std::vector<std::string> argv{"tcpdump", "-i", iface, "--immediate-mode", "-s", "256", "-U",

@@ -233,6 +233,9 @@ std::string lab_host_interface(std::string& error);
 // lab_host_interface), else why not: checked before any IPv6 packet leaves, so that nothing
 // ever goes to the host's real network (which may have a default IPv6 route).
 std::string lab_route6_error(const std::string& address, const std::string& iface);
+// The same for every target (an address or a prefix, whose first address is checked) through
+// the lab's veth: empty when all route into the lab, else why the first does not.
+std::string lab_targets6_error(const std::vector<std::string>& targets);
 
 // tcpdump writing every packet of the lab's /24 seen on IFACE to FILE, for as long as it lives.
 // Immediate mode, so that no packet waits in a kernel buffer when it is stopped; -Z root, so
