@@ -6,8 +6,10 @@
 
 namespace flagscan {
 
+// A sample is taken as at most max_: a longer round trip gives the RTO max_ as well, and a
+// replayed capture's clock may jump by years, which 7 * srtt_ would overflow.
 void RttEstimator::sample(Micros rtt) {
-    rtt = std::max<Micros>(rtt, 0);
+    rtt = std::clamp<Micros>(rtt, 0, max_);
     if (samples_++ == 0) {  // RFC 6298 2.2
         srtt_ = rtt;
         rttvar_ = rtt / 2;

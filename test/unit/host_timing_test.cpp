@@ -1,8 +1,10 @@
 // Per-host timing: hosts at very different distances in one scan, each judged by its own clock.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 
+#include "flagscan/engine/rtt.hpp"
 #include "sim_scan.hpp"
 
 namespace flagscan {
@@ -237,6 +239,24 @@ TEST(HostTiming, ANearHostWithASilentPortFinishesBeforeAFarOne) {
     ASSERT_GE(far_done, 0);
     EXPECT_LT(near_done + 2 * kSecond, far_done);
     for (std::uint16_t port = 20; port <= 30; ++port) EXPECT_EQ(scan.at(near, port).state, truth(syn_kind(), port));
+}
+
+}  // namespace
+}  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+// RFC 6298 arithmetic over a replayed capture whose clock jumps (the replay fuzzer's find): a
+// sample of centuries counts as the largest timeout, and nothing overflows (UBSan checks).
+TEST(RttEstimator, HugeSamplesCountAsTheLargestTimeout) {
+    RttEstimator rtt{kSecond, 100 * kMillisecond, 10 * kSecond};
+    rtt.sample(std::numeric_limits<Micros>::max() / 2);
+    rtt.sample(std::numeric_limits<Micros>::max());
+    rtt.sample(std::numeric_limits<Micros>::max());
+    EXPECT_EQ(rtt.rto(), 10 * kSecond);
+    for (int i = 0; i < 200; ++i) rtt.sample(kMillisecond);  // and it comes back down as RFC 6298 2.3 says
+    EXPECT_EQ(rtt.rto(), 100 * kMillisecond);
 }
 
 }  // namespace
