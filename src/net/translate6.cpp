@@ -2,6 +2,7 @@
 #include "flagscan/net/translate6.hpp"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 namespace flagscan {
@@ -54,43 +55,15 @@ struct IcmpCode {
     std::uint8_t code = 0;
 };
 
-// RFC 7915 5.2, ICMPv6 Destination Unreachable (type 1) to ICMPv4 type 3, by code.
-std::optional<IcmpCode> unreachable_of(std::uint8_t code) {
-    switch (code) {
-        case icmp6_unreachable::no_route: return IcmpCode{icmp_type::unreachable, 1};          // -> host unreachable
-        // RFC 7915 says 10 (host administratively prohibited). flagscan reads it as 13,
-        // "communication administratively prohibited" (RFC 1812 5.2.7.1), the same words as
-        // RFC 4443's code 1: what a firewall's reject sends over IPv4 too, and the reason nmap -6
-        // gives the packet (admin-prohibited).
-        case icmp6_unreachable::admin_prohibited: return IcmpCode{icmp_type::unreachable, 13};
-        case icmp6_unreachable::beyond_scope: return IcmpCode{icmp_type::unreachable, 1};      // -> host unreachable
-        case icmp6_unreachable::address: return IcmpCode{icmp_type::unreachable, 1};           // -> host unreachable
-        case icmp6_unreachable::port: return IcmpCode{icmp_type::unreachable, 3};              // -> port unreachable
-        // RFC 4443 3.1's codes 5 (source address failed ingress/egress policy) and 6 (reject
-        // route to destination), newer than RFC 7915's table ("Other Code values: Silently
-        // drop"), are policy refusals as code 1 is: read as 13, so that a port behind them is
-        // filtered by an answer rather than called silent.
-        case icmp6_unreachable::source_policy:
-        case icmp6_unreachable::reject_route: return IcmpCode{icmp_type::unreachable, 13};
-        default: return std::nullopt;  // RFC 7915 5.2: "Other Code values: Silently drop"
-    }
-}
-
-// RFC 7915 5.2: the ICMPv4 type and code of an ICMPv6 message; nullopt for what it drops
-// (ND and MLD, other informational messages, unknown errors, the codes it names no mapping for).
+// RFC 7915 5.2: the ICMPv4 type and code of an ICMPv6 message (icmp6_readings' row for it);
+// nullopt for what it drops (ND and MLD, other informational messages, unknown errors, the codes
+// it names no mapping for: "Other Code values: Silently drop").
 std::optional<IcmpCode> icmp_of(const Icmp6Header& icmp) {
-    switch (icmp.type) {
-        case icmp6_type::echo_request: return IcmpCode{icmp_type::echo, 0};        // 5.2 Echo Request -> 8
-        case icmp6_type::echo_reply: return IcmpCode{icmp_type::echo_reply, 0};    // 5.2 Echo Reply -> 0
-        case icmp6_type::unreachable: return unreachable_of(icmp.code);            // 5.2 Destination Unreachable
-        case icmp6_type::packet_too_big: return IcmpCode{icmp_type::unreachable, 4};  // 5.2 Packet Too Big -> 3/4
-        case icmp6_type::time_exceeded: return IcmpCode{icmp_type::time_exceeded, icmp.code};  // 5.2 -> 11, code kept
-        case icmp6_type::parameter_problem:  // 5.2 Parameter Problem: 0 -> 12/0; 1 (next header) -> 3/2; others dropped
-            if (icmp.code == 0) return IcmpCode{icmp_type::parameter_problem, 0};
-            if (icmp.code == 1) return IcmpCode{icmp_type::unreachable, 2};
-            return std::nullopt;
-        default: return std::nullopt;
+    for (const Icmp6Reading& row : icmp6_readings()) {
+        if (row.type6 != icmp.type || (row.code6 != Icmp6Reading::any && row.code6 != icmp.code)) continue;
+        return IcmpCode{row.type4, row.code4 == Icmp6Reading::kept ? icmp.code : static_cast<std::uint8_t>(row.code4)};
     }
+    return std::nullopt;
 }
 
 // The probe an error quotes, its IPv6 header translated as the packet's own (RFC 7915 5.3: the
@@ -157,6 +130,43 @@ std::optional<DecodedPacket> translate(const DecodedPacket6& packet, const Keys&
 
 }  // namespace
 
+// RFC 7915 5.2's table, row by row, in RFC 4443's words.
+std::span<const Icmp6Reading> icmp6_readings() {
+    using R = Icmp6Reading;
+    constexpr std::string_view unreachable = "destination unreachable", rfc_unreachable = "RFC 4443 3.1";
+    constexpr std::string_view problem = "parameter problem", rfc_problem = "RFC 4443 3.4";
+    static constexpr std::array rows{
+        R{icmp6_type::unreachable, icmp6_unreachable::no_route, icmp_type::unreachable, 1, unreachable, "no route", rfc_unreachable},
+        // RFC 7915 says 10 (host administratively prohibited). flagscan reads it as 13,
+        // "communication administratively prohibited" (RFC 1812 5.2.7.1), the same words as
+        // RFC 4443's code 1: what a firewall's reject sends over IPv4 too, and the reason nmap -6
+        // gives the packet (admin-prohibited).
+        R{icmp6_type::unreachable, icmp6_unreachable::admin_prohibited, icmp_type::unreachable, 13, unreachable,
+          "communication with the destination administratively prohibited", rfc_unreachable},
+        R{icmp6_type::unreachable, icmp6_unreachable::beyond_scope, icmp_type::unreachable, 1, unreachable,
+          "beyond the scope of the source address", rfc_unreachable},
+        R{icmp6_type::unreachable, icmp6_unreachable::address, icmp_type::unreachable, 1, unreachable, "address unreachable",
+          rfc_unreachable},
+        R{icmp6_type::unreachable, icmp6_unreachable::port, icmp_type::unreachable, 3, unreachable, "port unreachable",
+          rfc_unreachable},
+        // RFC 4443 3.1's codes 5 (source address failed ingress/egress policy) and 6 (reject
+        // route to destination), newer than RFC 7915's table ("Other Code values: Silently
+        // drop"), are policy refusals as code 1 is: read as 13, so that a port behind them is
+        // filtered by an answer rather than called silent.
+        R{icmp6_type::unreachable, icmp6_unreachable::source_policy, icmp_type::unreachable, 13, unreachable,
+          "source address failed policy", rfc_unreachable},
+        R{icmp6_type::unreachable, icmp6_unreachable::reject_route, icmp_type::unreachable, 13, unreachable, "reject route",
+          rfc_unreachable},
+        R{icmp6_type::packet_too_big, R::any, icmp_type::unreachable, 4, "packet too big", "", "RFC 4443 3.2"},
+        R{icmp6_type::time_exceeded, R::any, icmp_type::time_exceeded, R::kept, "time exceeded", "", "RFC 4443 3.3"},
+        R{icmp6_type::parameter_problem, 0, icmp_type::parameter_problem, 0, problem, "erroneous header field", rfc_problem},
+        R{icmp6_type::parameter_problem, 1, icmp_type::unreachable, 2, problem, "unrecognized next header", rfc_problem},
+        R{icmp6_type::echo_request, R::any, icmp_type::echo, 0, "echo request", "", "RFC 4443 4.1"},
+        R{icmp6_type::echo_reply, R::any, icmp_type::echo_reply, 0, "echo reply", "", "RFC 4443 4.2"},
+    };
+    return rows;
+}
+
 std::optional<DecodedPacket> translate6(const DecodedPacket6& packet, AddressBook& book, BookUse use) {
     if (use == BookUse::look_up) return translate(packet, Keys{std::as_const(book)});
     return translate(packet, Keys{book});
@@ -179,16 +189,14 @@ FrameDecoder FrameDecoder::adding(AddressBook& book) {
     return decoder;
 }
 
-std::optional<DecodedPacket> FrameDecoder::translated(const std::optional<DecodedPacket6>& packet) const {
-    if (!packet) return std::nullopt;
-    if (growing_ != nullptr) return translate6(*packet, *growing_, BookUse::add);
-    return translate6(*packet, *known_);
+std::optional<DecodedPacket> FrameDecoder::translated(const DecodedPacket6& packet) const {
+    if (growing_ != nullptr) return translate6(packet, *growing_, BookUse::add);
+    return translate6(packet, *known_);
 }
 
 std::optional<DecodedPacket> FrameDecoder::decode(LinkType link, ByteView frame) const {
     if (known_ == nullptr) return decode_frame(link, frame);
-    const auto payload = link_payload(link, frame);
-    if (payload && payload->ethertype == ethertype::ipv6) return translated(decode_frame6(link, frame));
+    if (const auto packet = decode_frame6(link, frame)) return translated(*packet);
     if (growing_ == nullptr) return std::nullopt;  // a live IPv6 scan: no IPv4 packet is about it
     return decode_frame(link, frame);
 }

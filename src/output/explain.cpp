@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "flagscan/net/address_text.hpp"
+#include "flagscan/net/translate6.hpp"
 
 namespace flagscan {
 namespace {
@@ -71,32 +72,34 @@ std::string icmp_type_words(std::uint8_t type) {
     }
 }
 
-// An IPv6 scan's ICMP evidence is ICMPv6 that the scan read as ICMP (RFC 7915 5.2's table, see
-// net/translate6): the ICMPv6 message(s) that table turns into ICMP TYPE/CODE, in RFC 4443's words.
-// Three ICMPv6 codes become host unreachable, so that one names them all.
-std::string icmp6_words(std::uint8_t type, std::uint8_t code) {
-    const std::string read_as = "; read as ICMP " + std::to_string(type) + "/" + std::to_string(code) + ", RFC 7915 5.2)";
-    if (type == icmp_type::unreachable) {
-        switch (code) {
-            case 3: return "ICMPv6 destination unreachable, code 4 (port unreachable, RFC 4443 3.1" + read_as;
-            case 13:
-                return "ICMPv6 destination unreachable, code 1, 5 or 6 (communication with the destination "
-                       "administratively prohibited, source address failed policy, or reject route, RFC 4443 3.1" +
-                       read_as;
-            case 1:
-                return "ICMPv6 destination unreachable, code 0, 2 or 3 (no route, beyond the scope of the source "
-                       "address, or address unreachable, RFC 4443 3.1" + read_as;
-            case 4: return "ICMPv6 packet too big (type 2, RFC 4443 3.2" + read_as;
-            case 2: return "ICMPv6 parameter problem, code 1 (unrecognized next header, RFC 4443 3.4" + read_as;
-            default: break;
-        }
+// "a, b or c" (Oxford comma: "a, b, or c").
+std::string joined(const std::vector<std::string>& items, bool oxford = false) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) out += i + 1 < items.size() ? ", " : (oxford && items.size() > 2 ? ", or " : " or ");
+        out += items[i];
     }
-    if (type == icmp_type::time_exceeded)
-        return "ICMPv6 time exceeded, code " + std::to_string(code) + " (type 3, RFC 4443 3.3" + read_as;
-    if (type == icmp_type::parameter_problem)
-        return "ICMPv6 parameter problem, code 0 (erroneous header field, RFC 4443 3.4" + read_as;
-    if (type == icmp_type::echo_reply) return "ICMPv6 echo reply (type 129, RFC 4443 4.2" + read_as;
-    return "ICMPv6 message (read as ICMP type " + std::to_string(type) + " code " + std::to_string(code) + ")";
+    return out;
+}
+
+// An IPv6 scan's ICMP evidence is ICMPv6 that the scan read as ICMP TYPE/CODE: the ICMPv6
+// message(s) translate6's table (icmp6_readings) reads so, in RFC 4443's words.
+std::string icmp6_words(std::uint8_t type, std::uint8_t code) {
+    std::vector<const Icmp6Reading*> rows;
+    for (const Icmp6Reading& row : icmp6_readings())
+        if (row.type4 == type && (row.code4 == Icmp6Reading::kept || row.code4 == code)) rows.push_back(&row);
+    const std::string read_as = "; read as ICMP " + std::to_string(type) + "/" + std::to_string(code) + ", RFC 7915 5.2)";
+    if (rows.empty()) return "ICMPv6 message (read as ICMP type " + std::to_string(type) + " code " + std::to_string(code) + ")";
+    std::vector<std::string> codes, meanings;
+    for (const auto* row : rows) {
+        if (row->code6 != Icmp6Reading::any) codes.push_back(std::to_string(row->code6));
+        else if (row->code4 == Icmp6Reading::kept) codes.push_back(std::to_string(code));
+        if (!row->meaning.empty()) meanings.emplace_back(row->meaning);
+    }
+    const Icmp6Reading& first = *rows.front();
+    const std::string what = meanings.empty() ? "type " + std::to_string(first.type6) : joined(meanings, true);
+    return "ICMPv6 " + std::string(first.name) + (codes.empty() ? "" : ", code " + joined(codes)) + " (" + what + ", " +
+           std::string(first.section) + read_as;
 }
 
 // "ttl 64", or over IPv6 "hop limit 64" (RFC 8200 3: the field that replaced it).

@@ -1,13 +1,32 @@
 // Captured IPv6 packets turned into the IPv4-keyed DecodedPacket the engine reads (RFC 7915-style, AddressBook keys).
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <span>
+#include <string_view>
 
 #include "flagscan/net/address_book.hpp"
 #include "flagscan/net/decode.hpp"
 #include "flagscan/net/decode6.hpp"
 
 namespace flagscan {
+
+// One row of the ICMPv6-to-ICMP table translate6 reads errors and echoes by (RFC 7915 5.2, the
+// policy codes read as flagscan does): ICMPv6 type and code (`any`: every code), the ICMP type and
+// code it reads as (`kept`: the ICMPv6 code), and RFC 4443's words: the message's name, the
+// code's meaning (empty when the type says it all) and the section.
+struct Icmp6Reading {
+    static constexpr int any = -1, kept = -1;
+    std::uint8_t type6 = 0;
+    int code6 = any;
+    std::uint8_t type4 = 0;
+    int code4 = kept;
+    std::string_view name;
+    std::string_view meaning;
+    std::string_view section;
+};
+std::span<const Icmp6Reading> icmp6_readings();
 
 // How the translation names an IPv6 address: a live scan knows every address it may hear about
 // (its targets and its own source) and looks them up, so a packet naming another one is no
@@ -44,7 +63,7 @@ public:
     std::optional<DecodedPacket> decode(LinkType link, ByteView frame) const;
 
 private:
-    std::optional<DecodedPacket> translated(const std::optional<DecodedPacket6>& packet) const;
+    std::optional<DecodedPacket> translated(const DecodedPacket6& packet) const;
     const AddressBook* known_ = nullptr;
     AddressBook* growing_ = nullptr;
 };
