@@ -6,7 +6,8 @@
 # clang): the packet decoder's (FLAGSCAN_FUZZ_SECONDS, default 30), the replay path's
 # (FLAGSCAN_REPLAY_FUZZ_SECONDS, 30) and the service probe file parser and matcher's
 # (FLAGSCAN_SERVICE_FUZZ_SECONDS, 20). Each suite is built and run once: the unit tests are most
-# of the compile time, so they are built only where they are checked hardest.
+# of the compile time, so they are built only where they are checked hardest, and the sanitizer and
+# fuzz trees start building in the background while the live suite waits on the lab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
@@ -27,17 +28,6 @@ count_junit() {  # LOG RUN_STATUS
   passed=$((passed + total - bad - skip)) failed=$((failed + bad)) skipped=$((skipped + skip))
 }
 
-# 1. The live suite, normal build (what a user runs, at -O2, against the lab).
-step=0 started=$SECONDS
-meson test -C build --print-errorlogs --num-processes 3 --suite live || step=$?
-count_junit build/meson-logs/testlog.junit.xml "$step"
-((step == 0)) || status=1
-echo "test.sh: live suite: $((SECONDS - started)) s"
-
-# 2. The suites that need neither root nor a network, under ASan + UBSan. Any report fails the
-# test: ASan always stops; UBSan stops at the first report (halt_on_error).
-export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:detect_leaks=1
-export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_summary=1
 configure() {  # DIR OPTION...: set up once; configure again only when the options change
   local dir=$1 stamp=$1/test-sh-options
   shift
@@ -45,18 +35,48 @@ configure() {  # DIR OPTION...: set up once; configure again only when the optio
   if [[ -f $dir/build.ninja ]]; then meson configure "$dir" "$@" >/dev/null; else meson setup "$dir" "$@" >/dev/null; fi
   echo "$*" >"$stamp"
 }
-step=0 started=$SECONDS
-rm -f build-san/meson-logs/testlog.junit.xml
-# -O1 as the ASan manual suggests (and a third faster to build here than -O2);
-# -Wno-maybe-uninitialized: gcc 12 with -fsanitize warns wrongly inside libstdc++'s <regex>
-# (which cxxopts uses); the normal build keeps the warning.
-# Line tables only (-g1): a report's stack still names file and line, and the build is faster.
-configure build-san -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 -Ddebug=false \
-  '-Dcpp_args=-Wno-maybe-uninitialized -g1' || step=$?
-# Only what the unit and replay suites run is built here (not the live tests, the lab's helpers
-# or the fuzzers): the ASan build is the slowest step of CI.
+# The sanitizer build (-O1 as the ASan manual suggests, and a third faster to build here than -O2;
+# -Wno-maybe-uninitialized: gcc 12 with -fsanitize warns wrongly inside libstdc++'s <regex>, which
+# cxxopts uses, the normal build keeps the warning; line tables only, -g1: a report's stack still
+# names file and line) and the fuzz build (clang, libFuzzer). Only what the unit and replay suites
+# run is built in build-san (not the live tests, the lab's helpers or the fuzzers).
+san_options=(-Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 -Ddebug=false '-Dcpp_args=-Wno-maybe-uninitialized -g1')
 san_targets=(flagscan test/unit_tests test/replay/replay_tests test/replay/detect_replay_tests
   test/replay/os_replay_tests test/replay/make_fixtures)
+fuzz_options=(-Dfuzz=true -Dtests=false -Doptimization=1 -Ddebug=false -Dcpp_args=-gline-tables-only)
+fuzzers=(decode_fuzzer replay_fuzzer service_fuzzer detect_fuzzer)
+configured=0
+configure build-san "${san_options[@]}" && CXX=clang++ configure build-fuzz "${fuzz_options[@]}" || configured=$?
+
+# 0. The live suite mostly waits on the lab's timeouts: while it runs, the sanitizer and fuzz
+# trees are built in the background, one job at a time at the lowest priority (its own process
+# group, ended when the live suite is: steps 2 and 3 then build what is left at full speed). A
+# failure here is not reported: steps 2 and 3 build again and report theirs.
+background=
+if ((configured == 0)); then
+  setsid nice -n 19 bash -c 'ninja -C build-san -j1 "$@" >/dev/null 2>&1; ninja -C build-fuzz -j1 '"${fuzzers[*]}"' >/dev/null 2>&1' \
+    background-build "${san_targets[@]}" &
+  background=$!
+fi
+
+# 1. The live suite, normal build (what a user runs, at -O2, against the lab).
+step=0 started=$SECONDS
+meson test -C build --print-errorlogs --num-processes 3 --suite live || step=$?
+count_junit build/meson-logs/testlog.junit.xml "$step"
+((step == 0)) || status=1
+echo "test.sh: live suite: $((SECONDS - started)) s"
+if [[ -n $background ]]; then
+  kill -TERM -- "-$background" 2>/dev/null || true
+  wait "$background" 2>/dev/null || true
+fi
+
+# 2. The suites that need neither root nor a network, under ASan + UBSan. Any report fails the
+# test: ASan always stops; UBSan stops at the first report (halt_on_error).
+export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_summary=1
+step=0 started=$SECONDS
+rm -f build-san/meson-logs/testlog.junit.xml
+step=$configured
 if ((step == 0)); then
   ninja -C build-san "${san_targets[@]}" >build-san/test-sh-build.log 2>&1 || { step=$?; tail -n 60 build-san/test-sh-build.log; }
 fi
@@ -92,9 +112,9 @@ run_fuzzer() {  # NAME SECONDS SEED_DIR
 step=0 started=$SECONDS
 fuzz_dir=$(mktemp -d)
 trap 'rm -rf "$fuzz_dir"' EXIT
-CXX=clang++ configure build-fuzz -Dfuzz=true -Dtests=false -Doptimization=1 -Ddebug=false -Dcpp_args=-gline-tables-only || step=$?
+step=$configured
 if ((step == 0)); then
-  meson compile -C build-fuzz decode_fuzzer replay_fuzzer service_fuzzer detect_fuzzer >"$fuzz_dir/build.log" 2>&1 ||
+  meson compile -C build-fuzz "${fuzzers[@]}" >"$fuzz_dir/build.log" 2>&1 ||
     { step=$?; tail -n 60 "$fuzz_dir/build.log"; }
 fi
 if ((step == 0)); then
