@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# record-lab6.sh: records the IPv6 lab6-nmap-* captures of pcap-fixtures/ (nmap -6 on the lab's IPv6 side).
+# record-lab6.sh: records the IPv6 lab6-* captures of pcap-fixtures/ (nmap -6's and flagscan -6's on the lab's IPv6 side).
 #
 #   sudo bash pcap-fixtures/record-lab6.sh BUILD_DIR [LAB_ID]   record, then write each .expected
+#   sudo bash pcap-fixtures/record-lab6.sh --only nmap|flagscan BUILD_DIR [LAB_ID]   one tool's only
 #   bash pcap-fixtures/record-lab6.sh --expected-only BUILD_DIR   no root: .expected from the captures there are
 #
 # Brings scan lab LAB_ID up (test/lab/lab.sh: fd77:ID::1 on the host veth fshID, fd77:ID::2 in
@@ -12,12 +13,23 @@
 # `--replay NAME.pcap -n --all-ports -oJ -` by BUILD_DIR/flagscan (its JSON must write IPv6 hosts
 # by address: TargetSet::address_text). The suite's Ipv6Replay.StatesEqualNmaps checks every
 # port's state and reason against NAME.nmap.xml. Every nmap run is -n with literal lab addresses.
+# flagscan's own lab6-flagscan-* captures are its -w files of `flagscan -6 -n -Pn --all-ports`
+# scans, checked with verify.py: every port as layout.conf says, and the replay's host and port
+# lines byte for byte the live scan's -oJ.
 set -Eeuo pipefail
 set -m
 
-EXPECTED_ONLY=0
+EXPECTED_ONLY=0 ONLY=
 [[ ${1:-} == --expected-only ]] && { EXPECTED_ONLY=1; shift; }
-NAMES=(lab6-nmap-syn lab6-nmap-fin lab6-nmap-ack lab6-nmap-udp lab6-nmap-syn-prefix)
+[[ ${1:-} == --only ]] && { ONLY=${2:?--only takes nmap or flagscan}; shift 2; }
+[[ -z $ONLY || $ONLY == nmap || $ONLY == flagscan ]] || { echo "record-lab6.sh: --only takes nmap or flagscan" >&2; exit 2; }
+NMAP_NAMES=(lab6-nmap-syn lab6-nmap-fin lab6-nmap-ack lab6-nmap-udp lab6-nmap-syn-prefix)
+OWN_NAMES=(lab6-flagscan-syn lab6-flagscan-udp lab6-flagscan-syn-prefix)
+case $ONLY in
+    nmap) NAMES=("${NMAP_NAMES[@]}") ;;
+    flagscan) NAMES=("${OWN_NAMES[@]}") ;;
+    *) NAMES=("${NMAP_NAMES[@]}" "${OWN_NAMES[@]}") ;;
+esac
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=capture-wait.sh
@@ -87,9 +99,29 @@ record() {
     chmod 644 "$HERE/$name.pcap" "$HERE/$name.nmap.xml"
 }
 
-record lab6-nmap-syn "$TARGET" -sS -p "$TCP_PORTS"
-record lab6-nmap-fin "$TARGET" -sF -p "$TCP_PORTS"
-record lab6-nmap-ack "$TARGET" -sA -p "$TCP_PORTS"
-record lab6-nmap-udp "$TARGET" -sU -p "$UDP_PORTS"
-record lab6-nmap-syn-prefix "$PREFIX" -sS -p 22,23,113,135
+# own_scan NAME KIND PORTS TARGET HOSTS: flagscan -6's own -w capture of TARGET, verified
+# (verify.py: layout.conf's verdicts for HOSTS, the replay's lines the live scan's -oJ).
+own_scan() {
+    local name=$1 kind=$2 ports=$3 target=$4 hosts=$5
+    assert_lab_route "${target%/*}"
+    rm -f "$HERE/$name.pcap" "$HERE/$name.expected"
+    "$FLAGSCAN" -6 "-s$kind" -p "$ports" -Pn -n --all-ports -w "$HERE/$name.pcap" -oJ "$WORK/$name.live" "$target" >/dev/null
+    chmod 644 "$HERE/$name.pcap"
+    "$FLAGSCAN" --replay "$HERE/$name.pcap" -n --all-ports -oJ "$WORK/$name.replay" >/dev/null
+    python3 "$HERE/verify.py" "$WORK/$name.replay" --kind "$kind" --layout "$ROOT/test/lab/layout.conf" --lab "$LAB" \
+        --hosts "$hosts" --ports "$ports" --live "$WORK/$name.live"
+}
+
+if [[ $ONLY != flagscan ]]; then
+    record lab6-nmap-syn "$TARGET" -sS -p "$TCP_PORTS"
+    record lab6-nmap-fin "$TARGET" -sF -p "$TCP_PORTS"
+    record lab6-nmap-ack "$TARGET" -sA -p "$TCP_PORTS"
+    record lab6-nmap-udp "$TARGET" -sU -p "$UDP_PORTS"
+    record lab6-nmap-syn-prefix "$PREFIX" -sS -p 22,23,113,135
+fi
+if [[ $ONLY != nmap ]]; then
+    own_scan lab6-flagscan-syn S "$TCP_PORTS" "$TARGET" "$TARGET"
+    own_scan lab6-flagscan-udp U "$UDP_PORTS" "$TARGET" "$TARGET"
+    own_scan lab6-flagscan-syn-prefix S 22,23,113,135 "$PREFIX" "$(printf "fd77:$LAB::%x," {256..271} | sed 's/,$//')"
+fi
 write_expected

@@ -74,7 +74,9 @@ def load_layout(path):
 def expected_from_layout(layout, lab, kind, hosts, ports):
     opened, closed, rejected, dropped = KINDS[kind]
     proto = protocol(kind)
-    dropped_hosts = {f"10.77.{lab}.{16 + off}" for off in layout.get("dropped_hosts", set())}
+    # The /28 10.77.LAB.16 of IPv4, the /120 fd77:LAB::100 of IPv6: dropped_hosts are offsets in both.
+    offsets = layout.get("dropped_hosts", set())
+    dropped_hosts = {f"10.77.{lab}.{16 + off}" for off in offsets} | {f"fd77:{lab}::{0x100 + off:x}" for off in offsets}
     out = {}
     for host in hosts:
         for port in ports:
