@@ -77,6 +77,26 @@ protected:
         const std::string differences = describe_differences(expected(kind, ports, udp), *actual);
         EXPECT_TRUE(differences.empty()) << kind.option << " -6 differs from layout.conf:\n" << differences;
     }
+
+    // nmap -6 on the same ports and hosts with the same scan KIND: port for port the same states and reasons.
+    static void expect_agreement_with_nmap(const ScanKind& kind, bool udp) {
+        const std::vector<int> ports = layout_ports(layout(), udp);
+        const std::string proto = udp ? "udp" : "tcp";
+        const auto ours = scan6({std::string(kind.option), "-Pn", "--reason"}, ports, targets(), proto);
+        if (!ours) return;
+        const TempDir dir;
+        const std::string xml = dir.path() + "/nmap.xml";
+        std::vector<std::string> argv{"nmap", "-6", "-n", std::string(kind.option), "-Pn", "--reason", "-T4", "-p", port_argument(ports), "-oX", xml};
+        for (const auto& target : targets()) argv.push_back(target);
+        const auto nmap = run_process(argv, kNmapTimeout);
+        ASSERT_TRUE(nmap.exited() && nmap.exit_code == 0) << nmap.describe();
+        std::string error;
+        const auto theirs = read_nmap_xml(xml, ports, error, proto);
+        ASSERT_TRUE(theirs) << error;
+        const std::string differences = describe_differences(*theirs, *ours);
+        EXPECT_TRUE(differences.empty()) << "flagscan -6 " << kind.option << " differs from nmap -6 " << kind.option
+                                         << " (expected: nmap's):\n" << differences;
+    }
 };
 
 class Ipv6KindScan : public Ipv6Scan, public ::testing::WithParamInterface<ScanKind> {};
@@ -112,23 +132,15 @@ TEST_F(Ipv6Scan, ConnectScanStatesMatchLayout) {
     EXPECT_TRUE(differences.empty()) << "-sT -6 differs from layout.conf:\n" << differences;
 }
 
-// nmap -6 -sS on the same ports and hosts: port for port the same states and reasons.
 TEST_F(Ipv6Scan, SynScanAgreesWithNmap) {
     if (!in_path("nmap")) GTEST_SKIP() << "nmap is not installed";
-    const std::vector<int> ports = layout_ports(layout(), false);
-    const auto ours = scan6({"-sS", "-Pn", "--reason"}, ports, targets(), "tcp");
-    if (!ours) return;
-    const TempDir dir;
-    const std::string xml = dir.path() + "/nmap.xml";
-    std::vector<std::string> argv{"nmap", "-6", "-n", "-sS", "-Pn", "--reason", "-T4", "-p", port_argument(ports), "-oX", xml};
-    for (const auto& target : targets()) argv.push_back(target);
-    const auto nmap = run_process(argv, kNmapTimeout);
-    ASSERT_TRUE(nmap.exited() && nmap.exit_code == 0) << nmap.describe();
-    std::string error;
-    const auto theirs = read_nmap_xml(xml, ports, error);
-    ASSERT_TRUE(theirs) << error;
-    const std::string differences = describe_differences(*theirs, *ours);
-    EXPECT_TRUE(differences.empty()) << "flagscan -6 -sS differs from nmap -6 -sS (expected: nmap's):\n" << differences;
+    expect_agreement_with_nmap(kLinuxTcpScanKinds.front(), false);  // -sS
+}
+
+// UDP: an answer is open, ICMPv6 1/4 closed, 1/1 filtered, silence open|filtered, as nmap -6 -sU says.
+TEST_F(Ipv6Scan, UdpScanAgreesWithNmap) {
+    if (!in_path("nmap")) GTEST_SKIP() << "nmap is not installed";
+    expect_agreement_with_nmap(kUdpScan, true);
 }
 
 // -sn over the /120: exactly the addresses that are not dropped_hosts are up (NDP on the link

@@ -426,7 +426,7 @@ std::string attribute(const XmlTag& tag, const std::string& name) {
 // Walks nmap's <host> elements, filling a VerdictMap; the first problem ends the walk.
 class NmapXmlReader {
 public:
-    explicit NmapXmlReader(const std::vector<int>& scanned) : scanned_(scanned) {}
+    NmapXmlReader(const std::vector<int>& scanned, std::string_view protocol) : scanned_(scanned), protocol_(protocol) {}
 
     std::optional<VerdictMap> read(const std::vector<XmlTag>& tags, std::string& error) {
         for (const auto& tag : tags) {
@@ -463,7 +463,7 @@ private:
         } else if (tag.name == "extrareasons" && in_extraports_) {
             place_extrareasons(tag);
         } else if (tag.name == "port") {
-            port_ = attribute(tag, "protocol") == "tcp" ? attribute_number(tag, "portid") : std::nullopt;
+            port_ = attribute(tag, "protocol") == protocol_ ? attribute_number(tag, "portid") : std::nullopt;
         } else if (tag.name == "state" && port_) {
             set(static_cast<int>(*port_), {attribute(tag, "state"), attribute(tag, "reason")});
         }
@@ -532,6 +532,7 @@ private:
     }
 
     const std::vector<int>& scanned_;
+    std::string_view protocol_;
     VerdictMap verdicts_;
     std::string error_;
     bool in_host_ = false;
@@ -545,7 +546,7 @@ private:
 }  // namespace
 
 std::optional<VerdictMap> read_nmap_xml(const std::string& path, const std::vector<int>& scanned,
-                                        std::string& error) {
+                                        std::string& error, std::string_view protocol) {
     std::ifstream in(path);
     if (!in) {
         error = "cannot read " + path;
@@ -558,7 +559,7 @@ std::optional<VerdictMap> read_nmap_xml(const std::string& path, const std::vect
         error = path + ": malformed XML";
         return std::nullopt;
     }
-    auto verdicts = NmapXmlReader(scanned).read(*tags, error);
+    auto verdicts = NmapXmlReader(scanned, protocol).read(*tags, error);
     if (!verdicts) error = path + ": " + error;
     return verdicts;
 }

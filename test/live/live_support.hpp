@@ -168,15 +168,16 @@ VerdictMap states_only(VerdictMap verdicts);
 
 // ---- nmap's XML output (-oX) -----------------------------------------------------------------
 
-// Every TCP port of every host (IPv4 or IPv6) in nmap's XML, each with nmap's state and
+// Every port of one protocol of every host (IPv4 or IPv6) in nmap's XML, each with nmap's state and
 // reason. nmap lists only the ports outside its most common states and folds the rest into
 // <extraports STATE COUNT>, whose <extrareasons ports="1-21,23-79,..."> (nmap 7.80 and later)
 // name them. An older nmap's extraports without port lists are placed on the SCANNED ports
 // the host's <port> elements do not name, which is only possible when a host has one such
 // group. Any port given twice, a group whose count does not match, or XML that cannot be
 // read: nullopt and ERROR.
+// Only the ports of PROTOCOL ("tcp", "udp") are read.
 std::optional<VerdictMap> read_nmap_xml(const std::string& path, const std::vector<int>& scanned,
-                                        std::string& error);
+                                        std::string& error, std::string_view protocol = "tcp");
 
 // A port's <service> in -oX (nmap's and flagscan's): name, product, version, tunnel ("ssl").
 struct XmlService {
