@@ -833,7 +833,7 @@ std::string lab_targets6_error(const std::vector<std::string>& targets) {
 }
 
 Tcpdump::Tcpdump(const std::string& iface, const std::string& file, const std::string& log) : log_(log) {
-    const std::string filter = "net 10.77." + std::to_string(lab_id()) + ".0/24";
+    const std::string filter = "net 10.77." + std::to_string(lab_id()) + ".0/24 or net " + lab_address6("") + "/64";
     std::vector<std::string> argv{"tcpdump", "-i", iface, "--immediate-mode", "-s", "256", "-U",
                                   "-Z", "root", "-n", "-w", file, filter};
     pid_ = fork();

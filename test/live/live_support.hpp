@@ -237,7 +237,7 @@ std::string lab_route6_error(const std::string& address, const std::string& ifac
 // the lab's veth: empty when all route into the lab, else why the first does not.
 std::string lab_targets6_error(const std::vector<std::string>& targets);
 
-// tcpdump writing every packet of the lab's /24 seen on IFACE to FILE, for as long as it lives.
+// tcpdump writing every packet of the lab's /24 and IPv6 /64 seen on IFACE to FILE, for as long as it lives.
 // Immediate mode, so that no packet waits in a kernel buffer when it is stopped; -Z root, so
 // that it can write into the test's private temporary directory.
 class Tcpdump {
