@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -887,6 +888,17 @@ void Tcpdump::wait_until_listening() {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     error_ = "tcpdump not listening after 10 s: " + read_file(log_);
+}
+
+int pcap_matching(const std::string& pcap, const std::string& filter) {
+    const auto r = run_process({"tcpdump", "-n", "-r", pcap, filter}, std::chrono::seconds(30));
+    return static_cast<int>(std::count(r.out.begin(), r.out.end(), '\n'));
+}
+
+VethCapture::VethCapture() {
+    const std::string iface = lab_host_interface(error);
+    if (!iface.empty()) tcpdump = std::make_unique<Tcpdump>(iface, pcap, dir.path() + "/tcpdump.log");
+    if (tcpdump && !tcpdump->error().empty()) error = tcpdump->error();
 }
 
 }  // namespace flagscan::live

@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <set>
@@ -260,6 +261,22 @@ private:
     pid_t pid_ = -1;
     std::string log_;
     std::string error_;
+};
+
+// How many packets of the capture PCAP tcpdump's FILTER matches.
+int pcap_matching(const std::string& pcap, const std::string& filter);
+
+// tcpdump on the host side of the lab's veth into a fresh wire.pcap, for as long as it lives;
+// `error` says why not.
+struct VethCapture {
+    TempDir dir;
+    std::string pcap = dir.path() + "/wire.pcap";
+    std::unique_ptr<Tcpdump> tcpdump;
+    std::string error;
+    VethCapture();
+    void stop() {
+        if (tcpdump) tcpdump->stop();
+    }
 };
 
 // ---- the lab fixture ---------------------------------------------------------------------

@@ -1,8 +1,6 @@
 // Live probe shaping over IPv6 against the lab's fd77:ID::2: decoys keep the layout (every copy on
 // the veth and in --packet-trace, as nmap -6 -D); fragments as Linux takes them: it reassembles
 // fragments of any size once the first holds the whole TCP header, but its nftables reject is silent.
-#include <memory>
-
 #include "live_support.hpp"
 
 namespace flagscan::live {
@@ -46,30 +44,8 @@ protected:
     }
 };
 
-// How many packets of a capture tcpdump's FILTER matches.
-int matching(const std::string& pcap, const std::string& filter) {
-    const auto r = testsupport::run_process({"tcpdump", "-n", "-r", pcap, filter}, std::chrono::seconds(30));
-    return static_cast<int>(std::count(r.out.begin(), r.out.end(), '\n'));
-}
-
 // Our probes' IPv6 fragments: a Fragment header right after the fixed header (RFC 8200 4.5).
 std::string our_fragments() { return "ip6 src host " + lab_address6("1") + " and ip6[6] == 44"; }
-
-// tcpdump on the host side of the lab's veth into a fresh wire.pcap, for as long as it lives.
-struct VethCapture {
-    TempDir dir;
-    std::string pcap = dir.path() + "/wire.pcap";
-    std::unique_ptr<Tcpdump> tcpdump;
-    std::string error;
-    VethCapture() {
-        const std::string iface = lab_host_interface(error);
-        if (!iface.empty()) tcpdump = std::make_unique<Tcpdump>(iface, pcap, dir.path() + "/tcpdump.log");
-        if (tcpdump && !tcpdump->error().empty()) error = tcpdump->error();
-    }
-    void stop() {
-        if (tcpdump) tcpdump->stop();
-    }
-};
 
 // -D a,ME,b over IPv6: a and b unassigned addresses of the lab's /64 (the target's answers to
 // them wait for a neighbour that never answers; never RND live). The layout's states, as many
@@ -82,14 +58,14 @@ TEST_F(Shaping6, DecoysKeepTheLayout) {
     const auto result = expect_layout({"-D", a + ",ME," + b, "--packet-trace"});
     capture.stop();
     const auto syns_from = [&](const std::string& source) {
-        return matching(capture.pcap, "ip6 src host " + source + " and ip6 dst host " + target() +
+        return pcap_matching(capture.pcap, "ip6 src host " + source + " and ip6 dst host " + target() +
                                           " and ip6[6] == 6 and ip6[53] & 0x12 == 0x02");
     };
     const int ours = syns_from(me);
     EXPECT_GE(ours, static_cast<int>(tcp_ports().size()));
     EXPECT_EQ(syns_from(a), ours);
     EXPECT_EQ(syns_from(b), ours);
-    EXPECT_EQ(matching(capture.pcap, "ip6 dst host " + a + " or ip6 dst host " + b), 0) << "an answer to a decoy reached the veth";
+    EXPECT_EQ(pcap_matching(capture.pcap, "ip6 dst host " + a + " or ip6 dst host " + b), 0) << "an answer to a decoy reached the veth";
     const std::string& trace = result.process.out;
     std::size_t traced = 0;
     for (auto at = trace.find("SENT  [" + a + "]:"); at != std::string::npos; at = trace.find("SENT  [" + a + "]:", at + 1)) ++traced;
@@ -132,13 +108,13 @@ TEST_F(Shaping6, SmallFragmentsWithTheWholeHeaderFirstMatchLayout) {
         shaping.insert(shaping.end(), {"--data-length", "20"});
         expect_layout(shaping, true);
         capture.stop();
-        EXPECT_GE(matching(capture.pcap, our_fragments()), pieces * static_cast<int>(tcp_ports().size()));
+        EXPECT_GE(pcap_matching(capture.pcap, our_fragments()), pieces * static_cast<int>(tcp_ports().size()));
     }
     VethCapture capture;
     ASSERT_TRUE(capture.error.empty()) << capture.error;
     const auto plain = expect_layout({"-f"});
     capture.stop();
-    EXPECT_EQ(matching(capture.pcap, our_fragments()), 0);
+    EXPECT_EQ(pcap_matching(capture.pcap, our_fragments()), 0);
     EXPECT_NE(plain.process.err.find("RFC 8200 4.5"), std::string::npos) << plain.process.err;
 }
 
@@ -150,7 +126,7 @@ TEST_F(Shaping6, MinimumMtuFragmentsMatchLayout) {
     ASSERT_TRUE(capture.error.empty()) << capture.error;
     expect_layout({"--mtu", "1232", "--data-length", "1400"}, true);
     capture.stop();
-    EXPECT_GE(matching(capture.pcap, our_fragments() + " and ip6[4:2] == 1240"), static_cast<int>(tcp_ports().size()));
+    EXPECT_GE(pcap_matching(capture.pcap, our_fragments() + " and ip6[4:2] == 1240"), static_cast<int>(tcp_ports().size()));
 }
 
 }  // namespace
