@@ -473,7 +473,9 @@ PhaseEnd run_phase(const ScanContext& context, const Phase& phase) {
             trace = [&stream = side_stream(config, context.out, context.err)](std::span<const std::uint8_t> packet) {
                 trace_sent_packet(stream, packet);
             };
-        DecoySink decoys{shaped, plan_decoys(config.decoys, config.seed), std::move(trace)};
+        const auto& route6 = context.prepared.route6;  // an IPv6 scan: its decoys, RND drawn in our /64
+        const auto source6 = route6 ? std::optional{route6->source} : std::nullopt;
+        DecoySink decoys{shaped, plan_decoys(config.decoys, config.seed, source6), std::move(trace)};
         return run_raw_phase(context, phase, decoys, *wire.raw->capture, true);
     }
     auto link = LinkSink::open(context.prepared.route.interface);
@@ -816,6 +818,10 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         return err << "flagscan: -D sends raw packets from the decoys' addresses and needs root (or CAP_NET_RAW): run it with sudo\n", 1;
     if (!config.decoys.empty() && (config.version_detection || config.os.enabled || config.banners || config.ident))
         err << "flagscan: warning: -D decoys the raw probes only; -sV, -O, --banners and -I go from our own address alone\n";
+    if (config.ipv6 && config.fragment_data > 0)  // fragments.hpp: what fragment_ipv6 does, and why
+        err << "flagscan: note: over IPv6 each probe's first fragment holds its whole TCP/UDP/ICMPv6 header (RFC 8200 "
+               "4.5), so a probe no longer than that goes whole (--data-length makes it longer); many networks drop "
+               "IPv6 fragments (RFC 7872): ports filtered with -f may be that\n";
     if (!config.kind_given && !config.udp_scan && !root) {  // as nmap does for users without raw sockets
         config.kind = connect_kind();
         err << "flagscan: not root: running a connect scan (-sT) instead of a SYN scan\n";

@@ -174,16 +174,18 @@ cxxopts::Options make_options() {
         ("g,source-port", "send every TCP and UDP probe from this source port", cxxopts::value<unsigned>())
         ("ttl", "IP time-to-live of the probes (default 64)", cxxopts::value<unsigned>());
     options.add_options("Probe shaping")
-        ("f,fragment", "send each raw probe as IP fragments of 8 data bytes (twice, -ff: 16)  [nmap: -f]")
+        ("f,fragment", "send each raw probe as IP fragments of 8 data bytes (twice, -ff: 16); over IPv6 the "
+                       "first fragment holds the whole TCP/UDP/ICMPv6 header (RFC 8200 4.5)  [nmap: -f]")
         ("mtu", "send each raw probe as IP fragments of N data bytes, a positive multiple of 8  [nmap: --mtu]",
          cxxopts::value<long long>())
         ("data-length", "append N random bytes (0-1400) to every TCP, UDP and ICMP probe; UDP then sends them "
                         "instead of its protocol payloads (0: none)  [nmap: --data-length]", cxxopts::value<long long>())
         ("badsum", "send TCP and UDP probes with a wrong checksum: a real stack drops them, so a reply comes "
                    "from something that did not check  [nmap: --badsum]")
-        ("D,decoys", "send every raw probe also from each decoy address, in the order given: IPv4 addresses, "
-                     "ME (our own place; without it a random place), RND or RND:N (N random unicast addresses "
-                     "from the seed), e.g. -D 10.0.0.5,ME,RND:2. Not with -sT  [nmap: -D]",
+        ("D,decoys", "send every raw probe also from each decoy address, in the order given: IPv4 addresses "
+                     "(IPv6 with -6), ME (our own place; without it a random place), RND or RND:N (N random "
+                     "unicast addresses from the seed; over IPv6 in our own /64), e.g. -D 10.0.0.5,ME,RND:2. "
+                     "Not with -sT  [nmap: -D]",
          cxxopts::value<std::string>())
         ("ip-options", "IPv4 options in every raw probe: R (record route), T (timestamps), U (timestamps and "
                        "addresses), L ADDR... / S ADDR... (loose / strict source route: sent to the first hop, "
@@ -624,11 +626,14 @@ std::optional<std::string> refused_over_ipv6(const ScanConfig& config) {
         {config.os.enabled, "-O"},          {!config.checks.empty(), "--checks"},
         {config.version_detection, "-sV"}, {config.banners, "--banners"},
         {config.ftp_bounce.has_value(), "-b (FTP bounce scan)"}, {config.ident, "-I"},
-        {config.fragment_data > 0, "-f/--mtu (IP fragments)"}, {config.offline, "--offline"},
-        {!config.decoys.empty(), "-D (decoys)"}, {!config.ip_options.empty(), "--ip-options (IPv4 header options)"},
+        {config.offline, "--offline"},
     };
     for (const auto& [given, option] : not_yet)
         if (given) return std::string(option) + " is not available over IPv6 yet";
+    // RFC 8200 4: IPv6 has no options field; what IPv4 options did, extension headers do.
+    if (!config.ip_options.empty())
+        return "--ip-options sets the IPv4 header's options field (RFC 791 3.1), which an IPv6 header has not: "
+               "there is no --ip-options over IPv6";
     return std::nullopt;
 }
 
@@ -637,6 +642,7 @@ std::optional<std::string> refused_over_ipv6(const ScanConfig& config) {
 Result<bool> fill_ipv6(const cxxopts::ParseResult& parsed, ScanConfig& config) {
     config.ipv6 = parsed.count("ipv6") > 0 ||
                   std::any_of(config.targets.begin(), config.targets.end(), [](const auto& t) { return names_ipv6(t.text); });
+    if (auto mixed = decoys_refused(config.decoys, config.ipv6)) return Error{*mixed};
     if (!config.ipv6 && config.source6)
         return Error{"-S " + config.source6->str() + " is an IPv6 address: the targets are IPv4 (an IPv6 scan takes -6 or IPv6 targets)"};
     if (!config.ipv6) return true;

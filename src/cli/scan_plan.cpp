@@ -104,12 +104,22 @@ ProbeShape probe_shape(const ScanConfig& config, MacAddress mac) {
 namespace {
 
 // -D: the sources every probe went out from, ours among them (the first 8 named).
-std::string decoy_sentence(const DecoyPlan& plan) {
+// An IPv6 scan's RND addresses are drawn in the /64 of a source the route picks later: named so.
+std::string decoy_sentence(const DecoyPlan& plan, std::span<const DecoyEntry> entries, bool ipv6) {
+    std::vector<std::string> named;
+    for (const Ipv4 ip : plan.decoys) named.push_back(ip.str());
+    std::uint32_t random6 = 0;
+    for (const auto& entry : entries) {
+        if (ipv6 && entry.kind == DecoyEntry::Kind::address6) named.push_back(entry.address6.str());
+        if (ipv6 && entry.kind == DecoyEntry::Kind::random) random6 += entry.count;
+    }
+    if (random6 > 0) named.push_back(std::to_string(random6) + " random in our own /64");
     std::string names;
-    for (std::size_t i = 0; i < plan.decoys.size() && i < 8; ++i) names += (i ? ", " : "") + plan.decoys[i].str();
-    if (plan.decoys.size() > 8) names += ", ...";
-    return "Each probe also went out from " + std::to_string(plan.decoys.size()) + " decoy source address" +
-           (plan.decoys.size() == 1 ? "" : "es") + " (" + names + "), ours as copy " + std::to_string(plan.me_at + 1) +
+    for (std::size_t i = 0; i < named.size() && i < 8; ++i) names += (i ? ", " : "") + named[i];
+    if (named.size() > 8) names += ", ...";
+    const std::size_t decoys = plan.copies() - 1;
+    return "Each probe also went out from " + std::to_string(decoys) + " decoy source address" +
+           (decoys == 1 ? "" : "es") + " (" + names + "), ours as copy " + std::to_string(plan.me_at + 1) +
            " of " + std::to_string(plan.copies()) + "; a target answers each copy to its source address, so the "
            "decoys' replies never reach us and no verdict rests on them.";
 }
@@ -119,9 +129,16 @@ std::string decoy_sentence(const DecoyPlan& plan) {
 std::vector<std::string> shaping_sentences(const ScanConfig& config) {
     std::vector<std::string> said;
     if (config.fragment_data > 0)
-        said.push_back("Each probe went out as IP fragments of at most " + std::to_string(config.fragment_data) +
-                       " data bytes (RFC 791 3.2: same IP id, MF on all but the last); the target put it back "
-                       "together before answering, unless a filter on the way dropped the pieces.");
+        said.push_back(config.ipv6
+                           ? "Each probe went out as IPv6 fragments (RFC 8200 4.5: one Fragment header "
+                             "Identification, M on all but the last), the first holding its whole TCP, UDP or "
+                             "ICMPv6 header (a target discards a first fragment without it and answers Parameter "
+                             "Problem code 3), the later ones " + std::to_string(config.fragment_data) +
+                                 " data bytes; the target put it back together before answering, unless it or a "
+                                 "filter on the way dropped the pieces (many networks drop IPv6 fragments, RFC 7872)."
+                           : "Each probe went out as IP fragments of at most " + std::to_string(config.fragment_data) +
+                                 " data bytes (RFC 791 3.2: same IP id, MF on all but the last); the target put it "
+                                 "back together before answering, unless a filter on the way dropped the pieces.");
     if (config.data_length)
         said.push_back("Each TCP, UDP and ICMP probe carried " + std::to_string(*config.data_length) +
                        " random data bytes after its header" +
@@ -134,7 +151,10 @@ std::vector<std::string> shaping_sentences(const ScanConfig& config) {
         said.push_back("Each probe's IP header carried " + std::to_string(config.ip_options.bytes.size()) +
                        " bytes of options (RFC 791 3.1): " + describe_ip_options(config.ip_options) +
                        "; routers and hosts may drop such packets, and a reply does not echo them.");
-    if (!config.decoys.empty()) said.push_back(decoy_sentence(plan_decoys(config.decoys, config.seed)));
+    if (!config.decoys.empty()) {
+        const auto source6 = config.ipv6 ? std::optional{config.source6.value_or(Ipv6{})} : std::nullopt;
+        said.push_back(decoy_sentence(plan_decoys(config.decoys, config.seed, source6), config.decoys, config.ipv6));
+    }
     return said;
 }
 

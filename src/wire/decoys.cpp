@@ -6,12 +6,14 @@
 
 #include "flagscan/net/bytes.hpp"
 #include "flagscan/net/checksum.hpp"
+#include "flagscan/net/decode6.hpp"
 #include "flagscan/targets/reserved.hpp"
 
 namespace flagscan {
 namespace {
 
 constexpr std::size_t kOffFlags = 6, kOffProtocol = 9, kOffSum = 10, kOffSource = 12;
+constexpr std::size_t kOffSource6 = 8;  // RFC 8200 3
 constexpr std::uint16_t kOffsetMask = 0x1fff;
 
 // splitmix64 (Steele, Lea, Flood 2014): the n-th well-mixed value of a seed, without state.
@@ -47,22 +49,41 @@ Result<DecoyEntry> parse_entry(std::string_view item) {
                          std::to_string(kMaxDecoys)};
         return DecoyEntry{DecoyEntry::Kind::random, {}, n};
     }
+    if (const auto ip6 = Ipv6::parse(item)) {
+        // RFC 4291 2.7: a multicast address is never a source; 2.5.2: nor the unspecified ::.
+        if (ip6->group(0) >> 8 == 0xff || *ip6 == Ipv6{})
+            return Error{"bad -D element '" + std::string(item) + "': a multicast or unspecified address is never a source (RFC 4291 2.5.2, 2.7)"};
+        return DecoyEntry{DecoyEntry::Kind::address6, {}, 0, *ip6};
+    }
     const auto ip = Ipv4::parse(item);
     if (!ip)
-        return Error{"bad -D element '" + std::string(item) + "': give IPv4 addresses, ME or RND[:N] (no names: -D resolves none)"};
+        return Error{"bad -D element '" + std::string(item) + "': give IPv4 or IPv6 addresses, ME or RND[:N] (no names: -D resolves none)"};
     if (never_a_source(*ip))
         return Error{"bad -D element '" + std::string(item) + "': a multicast or broadcast address is never a source (RFC 1122 3.2.1.3)"};
     return DecoyEntry{DecoyEntry::Kind::address, *ip, 0};
 }
 
-// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over the 16-bit words of the old and new source.
-std::uint16_t adjusted(std::uint16_t sum, Ipv4 old_source, Ipv4 new_source) {
+// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over the 16-bit words of the old and new source
+// (two for IPv4, eight for IPv6: the sum is the same one's-complement sum whatever the width).
+std::uint16_t adjusted(std::uint16_t sum, std::span<const std::uint8_t> old_source, std::span<const std::uint8_t> new_source) {
     std::uint32_t acc = static_cast<std::uint16_t>(~sum);
-    for (const std::uint32_t word : {old_source.value() >> 16, old_source.value() & 0xffff})
-        acc += static_cast<std::uint16_t>(~word);
-    acc += (new_source.value() >> 16) + (new_source.value() & 0xffff);
-    while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+    for (std::size_t at = 0; at + 1 < old_source.size(); at += 2) {
+        acc += static_cast<std::uint16_t>(~((old_source[at] << 8) | old_source[at + 1]));
+        acc += static_cast<std::uint32_t>((new_source[at] << 8) | new_source[at + 1]);
+        while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+    }
     return static_cast<std::uint16_t>(~acc);
+}
+
+// The transport checksum at AT of OUT (a copy of PACKET) adjusted for the source now at
+// SOURCE_AT (RFC 1624); a UDP checksum of 0 (none computed, RFC 768) stays 0, and a computed 0
+// is sent as 0xffff (RFC 768; over IPv6, RFC 8200 8.1).
+void adjust_transport_sum(std::span<std::uint8_t> out, std::span<const std::uint8_t> packet, std::size_t at, bool udp,
+                          std::size_t source_at, std::size_t source_size) {
+    const std::uint16_t sum = ByteView{packet}.be16(at).value_or(0);
+    if (udp && sum == 0) return;
+    const std::uint16_t now = adjusted(sum, packet.subspan(source_at, source_size), out.subspan(source_at, source_size));
+    put_be16(out, at, udp && now == 0 ? 0xffff : now);
 }
 
 // Where a TCP (RFC 793) or UDP (RFC 768) checksum sits in `ip`, when this packet holds it.
@@ -105,15 +126,35 @@ Ipv4 random_decoy(std::uint64_t seed, std::uint64_t n) {
     }
 }
 
-DecoyPlan plan_decoys(std::span<const DecoyEntry> entries, std::uint64_t seed) {
+Ipv6 random_decoy6(std::uint64_t seed, std::uint64_t n, const Ipv6& source) {
+    constexpr std::uint64_t kAnycastIids = 0xfdff'ffff'ffff'ff80ULL;  // RFC 2526 2: the top 128 of an EUI-64 /64
+    for (std::uint64_t draw = 0;; ++draw) {
+        const Ipv6 ip{source.high(), mixed(seed ^ 0x6465636f7936ULL, n * 64 + draw)};
+        if (ip.low() != 0 && ip.low() < kAnycastIids && ip != source) return ip;
+    }
+}
+
+std::optional<std::string> decoys_refused(std::span<const DecoyEntry> entries, bool ipv6) {
+    const auto other = ipv6 ? DecoyEntry::Kind::address : DecoyEntry::Kind::address6;
+    const auto wrong = std::ranges::find(entries, other, &DecoyEntry::kind);
+    if (wrong == entries.end()) return std::nullopt;
+    const std::string text = ipv6 ? wrong->address.str() : wrong->address6.str();
+    return ipv6 ? "-D " + text + " is an IPv4 address: an IPv6 scan's probes can only come from IPv6 decoys"
+                : "-D " + text + " is an IPv6 address: an IPv4 scan's probes can only come from IPv4 decoys";
+}
+
+DecoyPlan plan_decoys(std::span<const DecoyEntry> entries, std::uint64_t seed, std::optional<Ipv6> source6) {
     DecoyPlan plan;
     std::optional<std::size_t> me_at;
     std::uint64_t drawn = 0;
     for (const auto& entry : entries) {
-        if (entry.kind == DecoyEntry::Kind::me) me_at = plan.decoys.size();
-        if (entry.kind == DecoyEntry::Kind::address) plan.decoys.push_back(entry.address);
-        for (std::uint32_t i = 0; entry.kind == DecoyEntry::Kind::random && i < entry.count; ++i)
-            plan.decoys.push_back(random_decoy(seed, drawn++));
+        if (entry.kind == DecoyEntry::Kind::me) me_at = plan.copies() - 1;
+        if (entry.kind == DecoyEntry::Kind::address && !source6) plan.decoys.push_back(entry.address);
+        if (entry.kind == DecoyEntry::Kind::address6 && source6) plan.decoys6.push_back(entry.address6);
+        for (std::uint32_t i = 0; entry.kind == DecoyEntry::Kind::random && i < entry.count; ++i, ++drawn) {
+            if (source6) plan.decoys6.push_back(random_decoy6(seed, drawn, *source6));
+            if (!source6) plan.decoys.push_back(random_decoy(seed, drawn));
+        }
     }
     plan.me_at = me_at ? *me_at : static_cast<std::size_t>(mixed(seed, ~std::uint64_t{0}) % plan.copies());
     return plan;
@@ -124,17 +165,24 @@ std::vector<std::uint8_t> with_source(std::span<const std::uint8_t> packet, Ipv4
     const std::size_t ihl = packet.empty() ? 0 : std::size_t{packet[0] & 0x0fu} * 4;
     if (packet.size() < 20 || (packet[0] >> 4) != 4 || ihl < 20 || ihl > packet.size()) return out;
     std::span<std::uint8_t> ip{out};
-    const Ipv4 old_source{ByteView{packet}.be32(kOffSource).value_or(0)};
     put_be32(ip, kOffSource, source.value());
     put_be16(ip, kOffSum, 0);
     put_be16(ip, kOffSum, ipv4_header_checksum(ip.first(ihl)));
-    if (const auto at = transport_sum_at(ip, ihl)) {
-        const std::uint16_t sum = ByteView{packet}.be16(*at).value_or(0);
-        const bool udp = packet[kOffProtocol] == 17;
-        if (udp && sum == 0) return out;  // RFC 768: no checksum was computed
-        const std::uint16_t now = adjusted(sum, old_source, source);
-        put_be16(ip, *at, udp && now == 0 ? 0xffff : now);
-    }
+    if (const auto at = transport_sum_at(ip, ihl)) adjust_transport_sum(ip, packet, *at, packet[kOffProtocol] == 17, kOffSource, 4);
+    return out;
+}
+
+std::vector<std::uint8_t> with_source(std::span<const std::uint8_t> packet, const Ipv6& source) {
+    std::vector<std::uint8_t> out(packet.begin(), packet.end());
+    const auto decoded = decode_ipv6(ByteView{packet});
+    if (!decoded) return out;
+    const auto bytes = source.bytes();
+    std::copy(bytes.begin(), bytes.end(), out.begin() + kOffSource6);
+    const std::uint8_t next = decoded->ip.next_header;
+    const std::size_t at = decoded->ip.header_length + (next == ipproto::tcp ? 16 : next == ipproto::udp ? 6 : 2);
+    const bool checksummed = next == ipproto::tcp || next == ipproto::udp || next == ipproto::icmpv6;
+    if (checksummed && !decoded->ip.later_fragment() && at + 2 <= packet.size())  // a later fragment holds no header
+        adjust_transport_sum(out, packet, at, next == ipproto::udp, kOffSource6, 16);
     return out;
 }
 
@@ -142,14 +190,16 @@ std::size_t DecoySink::send(std::span<const std::span<const std::uint8_t>> packe
     std::vector<std::vector<std::uint8_t>> copies;  // the decoys' (ours are the packets themselves)
     std::vector<std::span<const std::uint8_t>> views;
     std::vector<std::size_t> ends;  // views.size() after each packet
-    copies.reserve(packets.size() * plan_.decoys.size());
+    copies.reserve(packets.size() * (plan_.copies() - 1));  // no reallocation: views point into it
     for (const auto& packet : packets) {
-        const bool ipv4 = !packet.empty() && (packet[0] >> 4) == 4;
-        for (std::size_t i = 0; ipv4 && i < plan_.decoys.size(); ++i) {
+        const int version = packet.empty() ? 0 : packet[0] >> 4;
+        const std::size_t decoys = version == 4 ? plan_.decoys.size() : version == 6 ? plan_.decoys6.size() : 0;
+        for (std::size_t i = 0; i < decoys; ++i) {
             if (i == plan_.me_at) views.push_back(packet);
-            views.push_back(copies.emplace_back(with_source(packet, plan_.decoys[i])));
+            views.push_back(copies.emplace_back(version == 4 ? with_source(packet, plan_.decoys[i])
+                                                             : with_source(packet, plan_.decoys6[i])));
         }
-        if (!ipv4 || plan_.me_at >= plan_.decoys.size()) views.push_back(packet);
+        if (plan_.me_at >= decoys) views.push_back(packet);
         ends.push_back(views.size());
     }
     const std::size_t sent = inner_.send(views);

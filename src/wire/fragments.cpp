@@ -1,7 +1,8 @@
-// IPv4 fragmentation (RFC 791 3.2) of finished packets, and the sink that sends the pieces.
+// IPv4 (RFC 791 3.2) and IPv6 (RFC 8200 4.5) fragmentation of finished packets, and the sink that sends the pieces.
 #include "flagscan/wire/fragments.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "flagscan/net/bytes.hpp"
 #include "flagscan/net/checksum.hpp"
@@ -44,6 +45,54 @@ std::vector<std::uint8_t> one_fragment(std::span<const std::uint8_t> header, std
     return out;
 }
 
+using Pieces = std::vector<std::vector<std::uint8_t>>;
+
+// The one split both versions share: DATA in pieces, the first FIRST bytes, then PER each (the
+// last what is left); MAKE(piece, offset, last) builds each fragment.
+template <class Make>
+Pieces split(std::span<const std::uint8_t> data, std::size_t first, std::size_t per, Make make) {
+    Pieces out;
+    for (std::size_t at = 0; at < data.size();) {
+        const std::size_t n = std::min(at == 0 ? first : per, data.size() - at);
+        out.push_back(make(data.subspan(at, n), at, at + n == data.size()));
+        at += n;
+    }
+    return out;
+}
+
+constexpr std::size_t kIp6Header = 40, kOff6PayloadLength = 4, kOff6NextHeader = 6, kFragmentHeader = 8;
+constexpr std::uint8_t kHopByHop = 0, kRouting = 43, kFragment = 44, kDestinationOptions = 60;
+constexpr std::uint8_t kTcp = 6, kUdp = 17, kIcmpv6 = 58;
+
+// Where an IPv6 packet's parts end (RFC 8200 4.5): the unfragmentable part (the header, and the
+// extension headers up to the last Hop-by-Hop or Routing header), the byte in it naming the first
+// fragmentable header, and the end of the upper-layer header (TCP with its options, UDP's 8
+// bytes, ICMPv6's 8: RFC 7112's "IPv6 Header Chain").
+struct Ipv6Parts {
+    std::size_t unfragmentable = kIp6Header;
+    std::size_t names_next = kOff6NextHeader;
+    std::size_t chain_end = kIp6Header;
+};
+
+// nullopt for a packet cut short in its header chain, or already a fragment.
+std::optional<Ipv6Parts> ipv6_parts(std::span<const std::uint8_t> packet) {
+    Ipv6Parts parts;
+    std::size_t at = kIp6Header;
+    std::uint8_t next = packet[kOff6NextHeader];
+    while (next == kHopByHop || next == kRouting || next == kDestinationOptions) {
+        if (at + 2 > packet.size()) return std::nullopt;
+        const std::size_t length = (std::size_t{packet[at + 1]} + 1) * 8;  // RFC 8200 4.3: 8-byte units past the first 8
+        if (next != kDestinationOptions) parts = {at + length, at, at + length};
+        next = packet[at];
+        at += length;
+    }
+    std::size_t upper = next == kUdp || next == kIcmpv6 ? 8 : 0;
+    if (next == kTcp && at + 13 <= packet.size()) upper = std::size_t{packet[at + 12]} / 16 * 4;  // data offset
+    if (next == kFragment || at + upper > packet.size()) return std::nullopt;
+    parts.chain_end = at + upper;
+    return parts;
+}
+
 }  // namespace
 
 std::vector<std::vector<std::uint8_t>> fragment_ipv4(std::span<const std::uint8_t> packet, std::size_t data_per_fragment) {
@@ -61,21 +110,53 @@ std::vector<std::vector<std::uint8_t>> fragment_ipv4(std::span<const std::uint8_
     const auto header = packet.first(ihl);
     const auto later = later_header(header);
     const auto data = packet.subspan(ihl, total - ihl);
-    std::vector<std::vector<std::uint8_t>> out;
-    for (std::size_t at = 0; at < data.size(); at += data_per_fragment) {
-        const std::size_t n = std::min(data_per_fragment, data.size() - at);
-        const bool more = at + n < data.size() || last_more;
-        out.push_back(one_fragment(at == 0 ? header : std::span<const std::uint8_t>{later}, data.subspan(at, n),
-                                   base + at, more, flags));
-    }
-    return out;
+    return split(data, data_per_fragment, data_per_fragment,
+                 [&](std::span<const std::uint8_t> piece, std::size_t at, bool last) {
+                     return one_fragment(at == 0 ? header : std::span<const std::uint8_t>{later}, piece, base + at,
+                                         !last || last_more, flags);
+                 });
+}
+
+std::vector<std::vector<std::uint8_t>> fragment_ipv6(std::span<const std::uint8_t> packet, std::size_t data_per_fragment,
+                                                     std::uint32_t identification) {
+    const std::vector<std::uint8_t> whole(packet.begin(), packet.end());
+    const std::size_t payload = ByteView{packet}.be16(kOff6PayloadLength).value_or(0);
+    if (packet.size() < kIp6Header || (packet[0] >> 4) != 6 || payload == 0 || data_per_fragment == 0 ||
+        data_per_fragment % 8 != 0)
+        return {whole};
+    const auto datagram = packet.first(std::min(packet.size(), kIp6Header + payload));
+    const auto parts = ipv6_parts(datagram);
+    if (!parts) return {whole};
+    const std::size_t chain = (parts->chain_end - parts->unfragmentable + 7) / 8 * 8;
+    const auto rest = datagram.subspan(parts->unfragmentable);
+    const std::size_t first = std::max(data_per_fragment, chain);
+    if (rest.size() <= first) return {whole};
+    std::vector<std::uint8_t> header(datagram.begin(), datagram.begin() + static_cast<long>(parts->unfragmentable));
+    const std::uint8_t next = header[parts->names_next];
+    header[parts->names_next] = kFragment;
+    return split(rest, first, data_per_fragment, [&](std::span<const std::uint8_t> piece, std::size_t at, bool last) {
+        std::vector<std::uint8_t> out = header;
+        out.resize(header.size() + kFragmentHeader + piece.size());
+        std::span<std::uint8_t> bytes{out};
+        bytes[header.size()] = next;  // then a reserved byte, 0
+        put_be16(bytes, header.size() + 2, static_cast<std::uint16_t>(at | (last ? 0 : 1)));  // offset / 8 << 3 | M
+        put_be32(bytes, header.size() + 4, identification);
+        std::copy(piece.begin(), piece.end(), out.begin() + static_cast<long>(header.size() + kFragmentHeader));
+        put_be16(bytes, kOff6PayloadLength, static_cast<std::uint16_t>(out.size() - kIp6Header));
+        return out;
+    });
 }
 
 std::size_t FragmentingSink::send(std::span<const std::span<const std::uint8_t>> packets) {
     std::vector<std::vector<std::uint8_t>> pieces;
     std::vector<std::size_t> ends;  // pieces.size() after each packet
     for (const auto& packet : packets) {
-        auto fragments = fragment_ipv4(packet, per_fragment_);
+        // RFC 8200 4.5: one Identification for the pieces of one packet, another for the next:
+        // the probe's flow label (its cookie bits, probe_builder6.cpp) over a count of the packets.
+        const bool ipv6 = !packet.empty() && (packet[0] >> 4) == 6;
+        const std::uint32_t flow = ByteView{packet}.be32(0).value_or(0) & 0xfffff;
+        auto fragments = ipv6 ? fragment_ipv6(packet, per_fragment_, flow << 12 | (sent_++ & 0xfff))
+                              : fragment_ipv4(packet, per_fragment_);
         for (auto& fragment : fragments) pieces.push_back(std::move(fragment));
         ends.push_back(pieces.size());
     }

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -834,7 +835,7 @@ std::string lab_targets6_error(const std::vector<std::string>& targets) {
 }
 
 Tcpdump::Tcpdump(const std::string& iface, const std::string& file, const std::string& log) : log_(log) {
-    const std::string filter = "net 10.77." + std::to_string(lab_id()) + ".0/24";
+    const std::string filter = "net 10.77." + std::to_string(lab_id()) + ".0/24 or net " + lab_address6("") + "/64";
     std::vector<std::string> argv{"tcpdump", "-i", iface, "--immediate-mode", "-s", "256", "-U",
                                   "-Z", "root", "-n", "-w", file, filter};
     pid_ = fork();
@@ -888,6 +889,17 @@ void Tcpdump::wait_until_listening() {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     error_ = "tcpdump not listening after 10 s: " + read_file(log_);
+}
+
+int pcap_matching(const std::string& pcap, const std::string& filter) {
+    const auto r = run_process({"tcpdump", "-n", "-r", pcap, filter}, std::chrono::seconds(30));
+    return static_cast<int>(std::count(r.out.begin(), r.out.end(), '\n'));
+}
+
+VethCapture::VethCapture() {
+    const std::string iface = lab_host_interface(error);
+    if (!iface.empty()) tcpdump = std::make_unique<Tcpdump>(iface, pcap, dir.path() + "/tcpdump.log");
+    if (tcpdump && !tcpdump->error().empty()) error = tcpdump->error();
 }
 
 }  // namespace flagscan::live

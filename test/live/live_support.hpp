@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <set>
@@ -238,7 +239,7 @@ std::string lab_route6_error(const std::string& address, const std::string& ifac
 // the lab's veth: empty when all route into the lab, else why the first does not.
 std::string lab_targets6_error(const std::vector<std::string>& targets);
 
-// tcpdump writing every packet of the lab's /24 seen on IFACE to FILE, for as long as it lives.
+// tcpdump writing every packet of the lab's /24 and IPv6 /64 seen on IFACE to FILE, for as long as it lives.
 // Immediate mode, so that no packet waits in a kernel buffer when it is stopped; -Z root, so
 // that it can write into the test's private temporary directory.
 class Tcpdump {
@@ -261,6 +262,22 @@ private:
     pid_t pid_ = -1;
     std::string log_;
     std::string error_;
+};
+
+// How many packets of the capture PCAP tcpdump's FILTER matches.
+int pcap_matching(const std::string& pcap, const std::string& filter);
+
+// tcpdump on the host side of the lab's veth into a fresh wire.pcap, for as long as it lives;
+// `error` says why not.
+struct VethCapture {
+    TempDir dir;
+    std::string pcap = dir.path() + "/wire.pcap";
+    std::unique_ptr<Tcpdump> tcpdump;
+    std::string error;
+    VethCapture();
+    void stop() {
+        if (tcpdump) tcpdump->stop();
+    }
 };
 
 // ---- the lab fixture ---------------------------------------------------------------------

@@ -1,8 +1,6 @@
 // Live probe shaping against the namespace lab: -f, -ff, --mtu 16 and --data-length keep every
 // port's state and reason as layout.conf says (the fragments seen on the veth by tcpdump);
 // --badsum leaves no port open: nothing answers at all.
-#include <memory>
-
 #include "live_support.hpp"
 
 namespace flagscan::live {
@@ -48,31 +46,8 @@ protected:
     }
 };
 
-// How many packets of a capture tcpdump's FILTER matches.
-int matching(const std::string& pcap, const std::string& filter) {
-    const auto r = testsupport::run_process({"tcpdump", "-n", "-r", pcap, filter}, std::chrono::seconds(30));
-    return static_cast<int>(std::count(r.out.begin(), r.out.end(), '\n'));
-}
-
 // How many of a capture's packets are IP fragments (MF set or a non-zero offset).
-int fragments_in(const std::string& pcap) { return matching(pcap, "ip[6:2] & 0x3fff != 0"); }
-
-// tcpdump on the host side of the lab's veth into a fresh wire.pcap, for as long as it lives;
-// `error` says why not.
-struct VethCapture {
-    TempDir dir;
-    std::string pcap = dir.path() + "/wire.pcap";
-    std::unique_ptr<Tcpdump> tcpdump;
-    std::string error;
-    VethCapture() {
-        const std::string iface = lab_host_interface(error);
-        if (!iface.empty()) tcpdump = std::make_unique<Tcpdump>(iface, pcap, dir.path() + "/tcpdump.log");
-        if (tcpdump && !tcpdump->error().empty()) error = tcpdump->error();
-    }
-    void stop() {
-        if (tcpdump) tcpdump->stop();
-    }
-};
+int fragments_in(const std::string& pcap) { return pcap_matching(pcap, "ip[6:2] & 0x3fff != 0"); }
 
 // -f, -ff, --mtu 16: each SYN in pieces on the veth (the host did not put them back together on
 // the way out), and every state and reason as unfragmented.
@@ -104,13 +79,13 @@ TEST_F(Shaping, DecoysKeepTheLayout) {
     capture.stop();
     expect_layout(result, expected(tcp_ports(), false));
     const auto syns_from = [&](const std::string& source) {
-        return matching(pcap, "src host " + source + " and dst host " + target() + " and tcp[tcpflags] == tcp-syn");
+        return pcap_matching(pcap, "src host " + source + " and dst host " + target() + " and tcp[tcpflags] == tcp-syn");
     };
     const int ours = syns_from(me);
     EXPECT_GE(ours, static_cast<int>(tcp_ports().size()));
     EXPECT_EQ(syns_from(a), ours);
     EXPECT_EQ(syns_from(b), ours);
-    EXPECT_EQ(matching(pcap, "dst host " + a + " or dst host " + b), 0) << "an answer to a decoy reached the veth";
+    EXPECT_EQ(pcap_matching(pcap, "dst host " + a + " or dst host " + b), 0) << "an answer to a decoy reached the veth";
     const std::string& trace = result.process.out;
     std::size_t traced = 0;
     for (auto at = trace.find("SENT  " + a + ":"); at != std::string::npos; at = trace.find("SENT  " + a + ":", at + 1)) ++traced;
@@ -135,10 +110,10 @@ TEST_F(Shaping, IpOptionsKeepTheLayout) {
             if (options.size() == 1) want[{target(), port}] = Verdict{"filtered", "no-response"};
         expect_layout(result, want);
         const int words = options.size() == 1 ? 15 : 6;
-        const int with = matching(pcap, "src host " + lab_address(1) + " and ip[0] & 0xf == " + std::to_string(words) +
+        const int with = pcap_matching(pcap, "src host " + lab_address(1) + " and ip[0] & 0xf == " + std::to_string(words) +
                                             " and tcp[tcpflags] == tcp-syn");
         EXPECT_GE(with, static_cast<int>(tcp_ports().size()));
-        EXPECT_EQ(matching(pcap, "src host " + lab_address(1) + " and ip[0] & 0xf == 5 and tcp[tcpflags] == tcp-syn"), 0);
+        EXPECT_EQ(pcap_matching(pcap, "src host " + lab_address(1) + " and ip[0] & 0xf == 5 and tcp[tcpflags] == tcp-syn"), 0);
     }
 }
 

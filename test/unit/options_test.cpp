@@ -397,8 +397,8 @@ TEST(Ipv6Targets, OptionRefusals) {
         {{"--banners", "fd00::1"}, "--banners is not available over IPv6 yet"},
         {{"-b", "ftp.test", "fd00::1"}, "-b (FTP bounce scan) is not available over IPv6 yet"},
         {{"-I", "fd00::1"}, "-I is not available over IPv6 yet"},
-        {{"-f", "fd00::1"}, "-f/--mtu (IP fragments) is not available over IPv6 yet"},
-        {{"--mtu", "16", "-6", "box6.test"}, "-f/--mtu (IP fragments) is not available over IPv6 yet"},
+        {{"--ip-options", "R", "fd00::1"}, "--ip-options sets the IPv4 header's options field (RFC 791 3.1), which an "
+                                             "IPv6 header has not: there is no --ip-options over IPv6"},
         {{"--offline", "fd00::1"}, "--offline is not available over IPv6 yet"},
     };
     for (const auto& [args, message] : cases) {
@@ -408,6 +408,7 @@ TEST(Ipv6Targets, OptionRefusals) {
     }
     EXPECT_TRUE(parse({"-sn", "-PE", "-PS22", "-PA80", "-PU53", "fd00::1"}));
     EXPECT_TRUE(parse({"-O", "10.0.0.1"}));  // IPv4 keeps them all
+    EXPECT_TRUE(parse({"-f", "-D", "fd00::5,ME", "fd00::1"}));  // shaping6_test.cpp: fragments and decoys over IPv6
 }
 
 }  // namespace
