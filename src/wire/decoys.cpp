@@ -90,7 +90,7 @@ void adjust_transport_sum(std::span<std::uint8_t> out, std::span<const std::uint
 std::optional<std::size_t> transport_sum_at(std::span<const std::uint8_t> ip, std::size_t ihl) {
     const std::uint16_t flags = ByteView{ip}.be16(kOffFlags).value_or(1);
     if ((flags & kOffsetMask) != 0) return std::nullopt;  // a later fragment: the header is in the first
-    const std::size_t at = ip[kOffProtocol] == 6 ? ihl + 16 : ip[kOffProtocol] == 17 ? ihl + 6 : 0;
+    const std::size_t at = ip[kOffProtocol] == ipproto::tcp ? ihl + 16 : ip[kOffProtocol] == ipproto::udp ? ihl + 6 : 0;
     if (at == 0 || at + 2 > ip.size()) return std::nullopt;
     return at;
 }
@@ -168,7 +168,7 @@ std::vector<std::uint8_t> with_source(std::span<const std::uint8_t> packet, Ipv4
     put_be32(ip, kOffSource, source.value());
     put_be16(ip, kOffSum, 0);
     put_be16(ip, kOffSum, ipv4_header_checksum(ip.first(ihl)));
-    if (const auto at = transport_sum_at(ip, ihl)) adjust_transport_sum(ip, packet, *at, packet[kOffProtocol] == 17, kOffSource, 4);
+    if (const auto at = transport_sum_at(ip, ihl)) adjust_transport_sum(ip, packet, *at, packet[kOffProtocol] == ipproto::udp, kOffSource, 4);
     return out;
 }
 

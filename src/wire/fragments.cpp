@@ -6,6 +6,7 @@
 
 #include "flagscan/net/bytes.hpp"
 #include "flagscan/net/checksum.hpp"
+#include "flagscan/net/decode.hpp"
 
 namespace flagscan {
 namespace {
@@ -61,8 +62,6 @@ Pieces split(std::span<const std::uint8_t> data, std::size_t first, std::size_t 
 }
 
 constexpr std::size_t kIp6Header = 40, kOff6PayloadLength = 4, kOff6NextHeader = 6, kFragmentHeader = 8;
-constexpr std::uint8_t kHopByHop = 0, kRouting = 43, kFragment = 44, kDestinationOptions = 60;
-constexpr std::uint8_t kTcp = 6, kUdp = 17, kIcmpv6 = 58;
 
 // Where an IPv6 packet's parts end (RFC 8200 4.5): the unfragmentable part (the header, and the
 // extension headers up to the last Hop-by-Hop or Routing header), the byte in it naming the first
@@ -79,16 +78,16 @@ std::optional<Ipv6Parts> ipv6_parts(std::span<const std::uint8_t> packet) {
     Ipv6Parts parts;
     std::size_t at = kIp6Header;
     std::uint8_t next = packet[kOff6NextHeader];
-    while (next == kHopByHop || next == kRouting || next == kDestinationOptions) {
+    while (next == ipproto::hop_by_hop || next == ipproto::routing || next == ipproto::destination_options) {
         if (at + 2 > packet.size()) return std::nullopt;
         const std::size_t length = (std::size_t{packet[at + 1]} + 1) * 8;  // RFC 8200 4.3: 8-byte units past the first 8
-        if (next != kDestinationOptions) parts = {at + length, at, at + length};
+        if (next != ipproto::destination_options) parts = {at + length, at, at + length};
         next = packet[at];
         at += length;
     }
-    std::size_t upper = next == kUdp || next == kIcmpv6 ? 8 : 0;
-    if (next == kTcp && at + 13 <= packet.size()) upper = std::size_t{packet[at + 12]} / 16 * 4;  // data offset
-    if (next == kFragment || at + upper > packet.size()) return std::nullopt;
+    std::size_t upper = next == ipproto::udp || next == ipproto::icmpv6 ? 8 : 0;
+    if (next == ipproto::tcp && at + 13 <= packet.size()) upper = std::size_t{packet[at + 12]} / 16 * 4;  // data offset
+    if (next == ipproto::fragment || at + upper > packet.size()) return std::nullopt;
     parts.chain_end = at + upper;
     return parts;
 }
@@ -133,7 +132,7 @@ std::vector<std::vector<std::uint8_t>> fragment_ipv6(std::span<const std::uint8_
     if (rest.size() <= first) return {whole};
     std::vector<std::uint8_t> header(datagram.begin(), datagram.begin() + static_cast<long>(parts->unfragmentable));
     const std::uint8_t next = header[parts->names_next];
-    header[parts->names_next] = kFragment;
+    header[parts->names_next] = ipproto::fragment;
     return split(rest, first, data_per_fragment, [&](std::span<const std::uint8_t> piece, std::size_t at, bool last) {
         std::vector<std::uint8_t> out = header;
         out.resize(header.size() + kFragmentHeader + piece.size());
