@@ -392,11 +392,8 @@ TEST(Ipv6Targets, OptionRefusals) {
     const std::pair<std::vector<std::string>, std::string> cases[] = {
         {{"-6", "-sn", "-PP", "box6.test"}, "-PP (ICMP timestamp) has no IPv6 counterpart, as in nmap: use -PE, -PS, -PA or -PU"},
         {{"-O", "fd00::1"}, "-O is not available over IPv6 yet"},
-        {{"-sV", "fd00::1"}, "-sV is not available over IPv6 yet"},
-        {{"--checks", "fd00::1"}, "--checks is not available over IPv6 yet"},
-        {{"--banners", "fd00::1"}, "--banners is not available over IPv6 yet"},
-        {{"-b", "ftp.test", "fd00::1"}, "-b (FTP bounce scan) is not available over IPv6 yet"},
-        {{"-I", "fd00::1"}, "-I is not available over IPv6 yet"},
+        {{"-b", "ftp.test", "fd00::1"},
+         "-b (FTP bounce scan) is IPv4 only, as in nmap: PORT names an IPv4 address (RFC 959); EPRT bouncing (RFC 2428) is not done"},
         {{"-f", "fd00::1"}, "-f/--mtu (IP fragments) is not available over IPv6 yet"},
         {{"--mtu", "16", "-6", "box6.test"}, "-f/--mtu (IP fragments) is not available over IPv6 yet"},
         {{"--offline", "fd00::1"}, "--offline is not available over IPv6 yet"},
@@ -407,6 +404,7 @@ TEST(Ipv6Targets, OptionRefusals) {
         EXPECT_EQ(line.error(), message);
     }
     EXPECT_TRUE(parse({"-sn", "-PE", "-PS22", "-PA80", "-PU53", "fd00::1"}));
+    EXPECT_TRUE(parse({"-sV", "--banners", "-I", "--checks", "fd00::1"}));  // the service layer speaks IPv6
     EXPECT_TRUE(parse({"-O", "10.0.0.1"}));  // IPv4 keeps them all
 }
 
