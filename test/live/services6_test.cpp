@@ -44,6 +44,16 @@ std::map<int, std::set<std::string>> findings_by_port(const std::string& jsonl, 
     return found;
 }
 
+// The normal output's port table lines ("53/udp    open   domain   dnsmasq 2.90"), in order.
+std::vector<std::string> port_lines(const std::string& normal) {
+    std::vector<std::string> lines;
+    const std::regex port_line{R"(^[0-9]+/(tcp|udp) )"};
+    std::istringstream in{normal};
+    for (std::string line; std::getline(in, line);)
+        if (std::regex_search(line, port_line)) lines.push_back(line);
+    return lines;
+}
+
 std::vector<int> tcp_ports(const ServicesConf& conf) {
     std::vector<int> ports;
     for (const ServiceRow& r : conf.rows) ports.push_back(r.port);
@@ -92,12 +102,13 @@ TEST_F(Services6, VersionsAreTheIpv4ScansPortForPort) {
     ASSERT_TRUE(six) << error;
     EXPECT_EQ(six->size(), services().rows.size()) << ours6.out;
     EXPECT_EQ(*six, *four) << ours6.out << "\n" << ours4.out;
+    EXPECT_EQ(port_lines(ours6.out), port_lines(ours4.out));  // the same service and version lines
     for (const ServiceRow& r : services().rows) {
         ASSERT_TRUE(six->contains(r.port)) << r.port;
         const std::string name = (six->at(r.port).tunnel == "ssl" ? "ssl/" : "") + six->at(r.port).name;
         EXPECT_EQ(name, r.service) << "port " << r.port;
     }
-    EXPECT_NE(ours6.out.find("Nmap scan report for " + services_address6() + "\n"), std::string::npos) << ours6.out;
+    EXPECT_NE(ours6.out.find("flagscan scan report for " + services_address6() + "\n"), std::string::npos) << ours6.out;
     const std::string xml = read_file(v6);
     EXPECT_NE(xml.find("addr=\"" + services_address6() + "\" addrtype=\"ipv6\""), std::string::npos) << xml;
 }
@@ -107,26 +118,15 @@ TEST_F(Services6, VersionsAreTheIpv4ScansPortForPort) {
 TEST_F(Services6, UdpVersionsAreTheIpv4ScansPortForPort) {
     std::string list;
     for (const ServiceRow& r : services().udp_rows) list += (list.empty() ? "U:" : ",") + std::to_string(r.port);
-    const TempDir dir;
-    const std::string v4 = dir.path() + "/v4.xml", v6 = dir.path() + "/v6.xml";
-    auto v4_run = std::async(std::launch::async, [&] {
-        return run_process({flagscan_bin(), "-sU", "-sV", "-p", list, "-Pn", "-n", "-oX", v4, services_address()},
-                           std::chrono::seconds(240));
-    });
-    const auto ours6 = run_process({flagscan_bin(), "-6", "-sU", "-sV", "-p", list, "-Pn", "-n", "-oX", v6, services_address6()},
-                                   std::chrono::seconds(240));
-    const auto ours4 = v4_run.get();
-    ASSERT_TRUE(ours4.exited() && ours4.exit_code == 0) << ours4.describe();
-    ASSERT_TRUE(ours6.exited() && ours6.exit_code == 0) << ours6.describe();
-    std::string error;
-    const auto four = read_xml_services(v4, error);
-    ASSERT_TRUE(four) << error;
-    const auto six = read_xml_services(v6, error);
-    ASSERT_TRUE(six) << error;
-    EXPECT_EQ(six->size(), services().udp_rows.size()) << ours6.out;
-    EXPECT_EQ(*six, *four) << ours6.out << "\n" << ours4.out;
+    const auto both = run_both({"-sU", "-sV", "-p", list, "-Pn", "-n"}, std::chrono::seconds(240));
+    ASSERT_TRUE(both.v4.exited() && both.v4.exit_code == 0) << both.v4.describe();
+    ASSERT_TRUE(both.v6.exited() && both.v6.exit_code == 0) << both.v6.describe();
+    const auto four = port_lines(both.v4.out), six = port_lines(both.v6.out);
+    EXPECT_EQ(six.size(), services().udp_rows.size()) << both.v6.out;
+    EXPECT_EQ(six, four) << both.v6.out << "\n" << both.v4.out;
+    EXPECT_NE(both.v6.out.find("53/udp    open            domain          dnsmasq "), std::string::npos) << both.v6.out;
     const std::string port = std::to_string(row("udp-unknown")->port);
-    EXPECT_NE(ours6.out.find("SF-Port" + port + "-UDP:V="), std::string::npos) << ours6.out;
+    EXPECT_NE(both.v6.out.find("SF-Port" + port + "-UDP:V="), std::string::npos) << both.v6.out;
 }
 
 // -6 -sV beside `nmap -6 -sV -n -Pn` on the same ports: name, product, version and tunnel.
