@@ -60,21 +60,41 @@ std::vector<int> tcp_ports(const ServicesConf& conf) {
     return ports;
 }
 
-// The same flagscan command line over IPv4 and over IPv6 (-6 and the IPv6 address), at once.
+// flagscan with `options` against the services host over IPv4, or over IPv6 (-6 and its IPv6 address).
+std::vector<std::string> flagscan(const std::vector<std::string>& options, bool ipv6) {
+    std::vector<std::string> argv{flagscan_bin()};
+    if (ipv6) argv.push_back("-6");
+    argv.insert(argv.end(), options.begin(), options.end());
+    argv.push_back(ipv6 ? services_address6() : services_address());
+    return argv;
+}
+
+// The same command line over IPv4 and over IPv6, at once.
 struct Pair {
     ProcessResult v4, v6;
 };
 Pair run_both(const std::vector<std::string>& options, std::chrono::seconds limit) {
-    auto with = [&](const std::string& address, bool ipv6) {
-        std::vector<std::string> argv{flagscan_bin()};
-        if (ipv6) argv.push_back("-6");
-        argv.insert(argv.end(), options.begin(), options.end());
-        argv.push_back(address);
-        return run_process(argv, limit);
-    };
-    auto v4 = std::async(std::launch::async, [&] { return with(services_address(), false); });
-    ProcessResult v6 = with(services_address6(), true);
+    auto v4 = std::async(std::launch::async, [&] { return run_process(flagscan(options, false), limit); });
+    ProcessResult v6 = run_process(flagscan(options, true), limit);
     return Pair{v4.get(), std::move(v6)};
+}
+
+// A scan (flagscan's or nmap's, its target last) written with -oX to `path`, and its TCP services read back.
+struct Scanned {
+    ProcessResult result;
+    std::string xml;
+    std::map<int, XmlService> services;
+    std::string error;
+    bool ok() const { return result.exited() && result.exit_code == 0 && error.empty(); }
+    std::string why() const { return error + "\n" + result.describe(); }
+};
+Scanned scan_xml(std::vector<std::string> argv, const std::string& path) {
+    argv.insert(argv.end() - 1, {"-oX", path});
+    Scanned scanned;
+    scanned.result = run_process(argv, std::chrono::seconds(400));
+    if (auto found = read_xml_services(path, scanned.error)) scanned.services = std::move(found).value();
+    scanned.xml = read_file(path);
+    return scanned;
 }
 
 class Services6 : public ServicesLabTest {};
@@ -84,33 +104,23 @@ class Services6 : public ServicesLabTest {};
 // its IPv6 address.
 TEST_F(Services6, VersionsAreTheIpv4ScansPortForPort) {
     const TempDir dir;
-    const std::string v4 = dir.path() + "/v4.xml", v6 = dir.path() + "/v6.xml";
     const std::string ports = port_argument(tcp_ports(services()));
-    auto v4_run = std::async(std::launch::async, [&] {
-        return run_process({flagscan_bin(), "-sT", "-sV", "-p", ports, "-Pn", "-n", "-oX", v4, services_address()},
-                           std::chrono::seconds(240));
-    });
-    const auto ours6 = run_process({flagscan_bin(), "-6", "-sT", "-sV", "-p", ports, "-Pn", "-n", "-oX", v6, services_address6()},
-                                   std::chrono::seconds(240));
-    const auto ours4 = v4_run.get();
-    ASSERT_TRUE(ours4.exited() && ours4.exit_code == 0) << ours4.describe();
-    ASSERT_TRUE(ours6.exited() && ours6.exit_code == 0) << ours6.describe();
-    std::string error;
-    const auto four = read_xml_services(v4, error);
-    ASSERT_TRUE(four) << error;
-    const auto six = read_xml_services(v6, error);
-    ASSERT_TRUE(six) << error;
-    EXPECT_EQ(six->size(), services().rows.size()) << ours6.out;
-    EXPECT_EQ(*six, *four) << ours6.out << "\n" << ours4.out;
-    EXPECT_EQ(port_lines(ours6.out), port_lines(ours4.out));  // the same service and version lines
+    const std::vector<std::string> options{"-sT", "-sV", "-p", ports, "-Pn", "-n"};
+    auto v4_run = std::async(std::launch::async, [&] { return scan_xml(flagscan(options, false), dir.path() + "/v4.xml"); });
+    const Scanned six = scan_xml(flagscan(options, true), dir.path() + "/v6.xml");
+    const Scanned four = v4_run.get();
+    ASSERT_TRUE(four.ok()) << four.why();
+    ASSERT_TRUE(six.ok()) << six.why();
+    EXPECT_EQ(six.services.size(), services().rows.size()) << six.result.out;
+    EXPECT_EQ(six.services, four.services) << six.result.out << "\n" << four.result.out;
+    EXPECT_EQ(port_lines(six.result.out), port_lines(four.result.out));  // the same service and version lines
     for (const ServiceRow& r : services().rows) {
-        ASSERT_TRUE(six->contains(r.port)) << r.port;
-        const std::string name = (six->at(r.port).tunnel == "ssl" ? "ssl/" : "") + six->at(r.port).name;
-        EXPECT_EQ(name, r.service) << "port " << r.port;
+        ASSERT_TRUE(six.services.contains(r.port)) << r.port;
+        const XmlService& found = six.services.at(r.port);
+        EXPECT_EQ((found.tunnel == "ssl" ? "ssl/" : "") + found.name, r.service) << "port " << r.port;
     }
-    EXPECT_NE(ours6.out.find("flagscan scan report for " + services_address6() + "\n"), std::string::npos) << ours6.out;
-    const std::string xml = read_file(v6);
-    EXPECT_NE(xml.find("addr=\"" + services_address6() + "\" addrtype=\"ipv6\""), std::string::npos) << xml;
+    EXPECT_NE(six.result.out.find("flagscan scan report for " + services_address6() + "\n"), std::string::npos) << six.result.out;
+    EXPECT_NE(six.xml.find("addr=\"" + services_address6() + "\" addrtype=\"ipv6\""), std::string::npos) << six.xml;
 }
 
 // -6 -sU -sV: the UDP daemons over IPv6 answer the same probes (DNS, NTP, SNMP, the stub whose
@@ -133,24 +143,16 @@ TEST_F(Services6, UdpVersionsAreTheIpv4ScansPortForPort) {
 TEST_F(Services6, VersionsAreNmapsOverIpv6) {
     if (!in_path("nmap")) GTEST_SKIP() << "nmap is not installed: nothing to compare -6 -sV with";
     const TempDir dir;
-    const std::string ours_xml = dir.path() + "/flagscan.xml", theirs_xml = dir.path() + "/nmap.xml";
     const std::string ports = port_argument(tcp_ports(services()));
     auto nmap_run = std::async(std::launch::async, [&] {
-        return run_process({"nmap", "-6", "-sV", "-p", ports, "-Pn", "-n", "-oX", theirs_xml, services_address6()},
-                           std::chrono::seconds(400));
+        return scan_xml({"nmap", "-6", "-sV", "-p", ports, "-Pn", "-n", services_address6()}, dir.path() + "/nmap.xml");
     });
-    const auto ours = run_process({flagscan_bin(), "-6", "-sV", "-p", ports, "-Pn", "-n", "-oX", ours_xml, services_address6()},
-                                  std::chrono::seconds(240));
-    const auto nmap = nmap_run.get();
-    ASSERT_TRUE(ours.exited() && ours.exit_code == 0) << ours.describe();
-    ASSERT_TRUE(nmap.exited() && nmap.exit_code == 0) << nmap.describe();
-    std::string error;
-    const auto mine = read_xml_services(ours_xml, error);
-    ASSERT_TRUE(mine) << error;
-    const auto theirs = read_xml_services(theirs_xml, error);
-    ASSERT_TRUE(theirs) << error;
-    EXPECT_EQ(theirs->size(), services().rows.size()) << nmap.out;
-    EXPECT_EQ(*mine, *theirs) << ours.out << "\n" << nmap.out;
+    const Scanned ours = scan_xml(flagscan({"-sV", "-p", ports, "-Pn", "-n"}, true), dir.path() + "/flagscan.xml");
+    const Scanned nmap = nmap_run.get();
+    ASSERT_TRUE(ours.ok()) << ours.why();
+    ASSERT_TRUE(nmap.ok()) << nmap.why();
+    EXPECT_EQ(nmap.services.size(), services().rows.size()) << nmap.result.out;
+    EXPECT_EQ(ours.services, nmap.services) << ours.result.out << "\n" << nmap.result.out;
 }
 
 // --banners over IPv6: the same first bytes from every daemon as over IPv4.
