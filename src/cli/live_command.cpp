@@ -367,15 +367,19 @@ std::optional<double> connect_window(double wanted, std::ostream& err) {
     return window;
 }
 
+// What sockets bind to with -S: an IPv6 scan's source is its key (the sockets find the address in the book).
+std::optional<Ipv4> socket_source(const ScanContext& context) {
+    const ScanConfig& config = context.config;
+    return config.ipv6 && config.source6 ? std::optional{context.prepared.route.source} : config.source;
+}
+
 PhaseEnd run_connect_phase(const ScanContext& context, const Phase& phase) {
     const ScanConfig& config = context.config;
     EngineConfig settings = phase.settings;
     const auto window = connect_window(settings.timing.max_window, context.err);
     if (!window) return refused();
     settings.timing.max_window = *window;
-    // An IPv6 scan's -S is its source's key (the driver finds the address in the book).
-    const std::optional<Ipv4> source = config.ipv6 && config.source6 ? std::optional{context.prepared.route.source} : config.source;
-    auto driver = ConnectDriver::open(source, config.interface, settings.timing.max_rto + kSecond,
+    auto driver = ConnectDriver::open(socket_source(context), config.interface, settings.timing.max_rto + kSecond,
                                       static_cast<std::size_t>(*window), phase.targets->address_book());
     if (!driver) return context.err << "flagscan: " << driver.error() << '\n', refused();
     Engine engine{*phase.targets, settings, CookieKey::random(), *phase.results};
@@ -635,13 +639,21 @@ void warn_ignored_by_connect(const ScanConfig& config, std::ostream& err) {
             << (bounce ? "the FTP server's" : "the kernel's") << ": they are not recorded\n";
 }
 
+// The service phases' connections: from -S, through -e, and over IPv6 to the keys of an IPv6 scan's book.
+ConversationLimits conversation_limits(const ScanContext& context, const Results& results) {
+    ConversationLimits limits;
+    limits.source = socket_source(context);
+    limits.device = context.config.interface;
+    limits.book = results.targets().address_book();
+    return limits;
+}
+
 // --banners, the phase after the port scan: the first bytes each open TCP port sends, kept in
 // `results` for every output.
 void grab_banners_phase(const ScanContext& context, Results& results) {
     const ScanConfig& config = context.config;
     BannerSettings settings;
-    settings.limits.source = config.source;
-    settings.limits.device = config.interface;
+    settings.limits = conversation_limits(context, results);
     const SteadyClock clock;
     const BannerRun run = grab_banners(results, settings, clock, context.interrupts.flag());
     if (run.failure) context.err << "flagscan: --banners: " << *run.failure << '\n';
@@ -655,9 +667,7 @@ void grab_banners_phase(const ScanContext& context, Results& results) {
 // fingerprint) kept in `results` for every output.
 void detect_versions_phase(const ScanContext& context, Results& results, const LoadedProbes& probes) {
     const ScanConfig& config = context.config;
-    ConversationLimits limits;
-    limits.source = config.source;
-    limits.device = config.interface;
+    const ConversationLimits limits = conversation_limits(context, results);
     const SteadyClock clock;
     const Micros started = clock.now();
     const FingerprintStamp stamp = fingerprint_stamp(kVersion, config.version_intensity, std::time(nullptr));
@@ -676,8 +686,7 @@ void detect_versions_phase(const ScanContext& context, Results& results, const L
 void lookup_owners_phase(const ScanContext& context, Results& results) {
     const ScanConfig& config = context.config;
     IdentSettings settings;
-    settings.limits.source = config.source;
-    settings.limits.device = config.interface;
+    settings.limits = conversation_limits(context, results);
     settings.limits.connect_timeout = 3 * kSecond;
     const SteadyClock clock;
     const IdentRun run = lookup_owners(results, settings, clock, context.interrupts.flag());
@@ -695,8 +704,7 @@ void run_checks_phase(const ScanContext& context, Results& results) {
     const ScanConfig& config = context.config;
     ChecksSettings settings;
     settings.checks = config.checks;
-    settings.limits.source = config.source;
-    settings.limits.device = config.interface;
+    settings.limits = conversation_limits(context, results);
     settings.seed = random_u64();
     const SteadyClock clock;
     const ChecksRun run = run_checks(results, settings, clock, context.interrupts.flag());

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "flagscan/net/address_text.hpp"
 #include "flagscan/service/banner.hpp"
 #include "flagscan/service/ftp_bounce.hpp"
 
@@ -186,7 +187,13 @@ std::optional<CheckFinding> FtpWritableDialog::finding() const {
     return found("ftp-writable", escape_banner(output));
 }
 
-FtpBounceDialog::FtpBounceDialog(Ipv4 target) : address_(bounce_address(target)) {}
+FtpBounceDialog::FtpBounceDialog(Ipv4 target, bool ipv6) {
+    constexpr Port kPort{65535};
+    const Ipv6 loopback6{0, 1};  // ::1 (RFC 4291 2.5.3)
+    verb_ = ipv6 ? "EPRT" : "PORT";
+    argument_ = ipv6 ? eprt_argument(loopback6, kPort) : port_argument(bounce_address(target), kPort);
+    to_ = endpoint_text(ipv6 ? loopback6.str() : bounce_address(target).str(), kPort);
+}
 
 // The server's own loopback: asking it to connect there reaches no third host, and it is an
 // address other than ours unless we are on its loopback too (then 127.0.0.2, not our 127.0.0.1).
@@ -194,19 +201,20 @@ Ipv4 FtpBounceDialog::bounce_address(Ipv4 target) {
     return target.octet(0) == 127 ? Ipv4{127, 0, 0, 2} : Ipv4{127, 0, 0, 1};
 }
 
-Step FtpBounceDialog::logged_in(const FtpReply&) { return command("PORT " + port_argument(address_, Port{65535})); }
+Step FtpBounceDialog::logged_in(const FtpReply&) { return command(verb_ + " " + argument_); }
 
 // RFC 959 4.1.2 and RFC 2577: a server that checks the address answers PORT with a 5xx (vsftpd
-// "500 Illegal PORT command.", pyftpdlib 501); 2xx took it; 425 tried to connect to it.
+// "500 Illegal PORT command.", pyftpdlib 501); 2xx took it; 425 tried to connect to it. RFC 2428
+// 2: EPRT's the same (522: the server does not speak that network protocol, no finding).
 Step FtpBounceDialog::turn(const FtpReply& reply) {
     if (reply.first_digit() == 2 || reply.code == 425) accepted_ = reply;
-    said_ = std::string(accepted_ ? "PORT to " : "refused PORT to ") + address_.str() + ":65535 (" + reply.line() + ")";
+    said_ = std::string(accepted_ ? "" : "refused ") + verb_ + " to " + to_ + " (" + reply.line() + ")";
     return quit();
 }
 
 std::optional<CheckFinding> FtpBounceDialog::finding() const {
     if (!accepted_) return std::nullopt;
-    return found("ftp-bounce", "bounce working: PORT to " + address_.str() + ":65535, an address other than ours, was accepted (" +
+    return found("ftp-bounce", "bounce working: " + verb_ + " to " + to_ + ", an address other than ours, was accepted (" +
                                    escape_banner(accepted_->line()) + ")");
 }
 

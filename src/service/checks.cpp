@@ -31,7 +31,7 @@ constexpr Check kChecks[] = {
      CheckCategory::intrusive, kFtp, [](const CheckPort& p) { return make<FtpWritableDialog>(p.nonce); }, nullptr},
     {"ftp-bounce", "the server accepts PORT to an address other than ours (its own loopback: no third host is "
                    "contacted)",
-     CheckCategory::safe, kFtp, [](const CheckPort& p) { return make<FtpBounceDialog>(p.address); }, nullptr},
+     CheckCategory::safe, kFtp, [](const CheckPort& p) { return make<FtpBounceDialog>(p.address, p.ipv6); }, nullptr},
     {"telnet-cleartext", "a telnet login prompt is offered (every option refused, nothing typed)", CheckCategory::safe,
      kTelnet, [](const CheckPort&) { return make<TelnetLoginDialog>(); }, nullptr},
     {"ssh-v1", "the server still speaks SSH protocol 1 (identification SSH-1.x; nothing sent)", CheckCategory::safe, kSsh,
@@ -155,7 +155,8 @@ bool plan_port(const Results& results, std::uint64_t index, const ChecksSettings
     for (const Check* check : settings.checks) {
         if (!check->applies_to(name)) continue;
         any = true;
-        const CheckPort port{target.ip, target.port, name, service->tunnel, results.services().owner(index), random()};
+        const CheckPort port{target.ip, target.port, name, service->tunnel, results.services().owner(index), random(),
+                             results.targets().ipv6()};
         Talk talk{index, check, endpoint_text(results.targets().address_text(target.ip), target.port), nullptr, std::nullopt};
         if (check->judge != nullptr) {
             if (port.owner == nullptr) ++without_owner;

@@ -223,14 +223,16 @@ bool ConversationDriver::State::connect(Id id, Micros now) {
     c.received.clear();
     c.first_byte = -1;
     const bool udp = c.endpoint.transport == Transport::udp;
-    Fd fd{::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+    const auto to = socket_address(limits.book, c.endpoint.target, c.endpoint.port);
+    if (!to) return end_wait(id, Ending::failed, WaitEnd::full, EAFNOSUPPORT, now), true;  // a key not in the book
+    Fd fd{::socket(to->storage.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
     if (!fd && is_local_shortage(errno)) return requeue(id, errno, now), false;
     if (!fd) return end_wait(id, Ending::failed, WaitEnd::full, errno, now), true;
     if (!limits.device.empty())
         ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, limits.device.c_str(), static_cast<socklen_t>(limits.device.size()));
     if (limits.source) {
-        const sockaddr_in me = socket_address(*limits.source, Port{0});
-        if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&me), sizeof me) != 0 && is_local_shortage(errno))
+        const auto me = socket_address(limits.book, *limits.source, Port{0});
+        if (me && ::bind(fd.get(), me->get(), me->length) != 0 && is_local_shortage(errno))
             return requeue(id, errno, now), false;
     }
     c.fd = std::move(fd);
@@ -238,8 +240,7 @@ bool ConversationDriver::State::connect(Id id, Micros now) {
     ++hosts[c.endpoint.target.value()].open;
     ++c.generation;
     c.connected_at = -1;
-    const sockaddr_in to = socket_address(c.endpoint.target, c.endpoint.port);
-    const int error = ::connect(c.fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 ? 0 : errno;
+    const int error = ::connect(c.fd.get(), to->get(), to->length) == 0 ? 0 : errno;
     if (is_local_shortage(error)) return requeue(id, error, now), false;
     short_since = -1;
     ++stats.connections;
@@ -254,10 +255,11 @@ bool ConversationDriver::State::connect(Id id, Micros now) {
 void ConversationDriver::State::on_connected(Id id, Micros now) {
     Conversation& c = conversations[id];
     c.connected_at = now;
-    sockaddr_in me{};
-    socklen_t length = sizeof me;
-    if (::getsockname(c.fd.get(), reinterpret_cast<sockaddr*>(&me), &length) == 0 && me.sin_family == AF_INET)
-        c.dialog->connected(LocalEnd{Ipv4{ntohl(me.sin_addr.s_addr)}, Port{ntohs(me.sin_port)}});
+    SocketAddress me;
+    me.length = sizeof me.storage;
+    if (::getsockname(c.fd.get(), reinterpret_cast<sockaddr*>(&me.storage), &me.length) == 0) {
+        if (const auto end = scan_endpoint(limits.book, me)) c.dialog->connected(LocalEnd{end->first, end->second});
+    }
     if (!c.tls_link) return start_sending(id, now);
     if (!tls) {
         auto context = TlsContext::create();

@@ -74,6 +74,10 @@ std::string port_argument(Ipv4 address, Port port) {
     return text + std::to_string(port.value() >> 8) + "," + std::to_string(port.value() & 0xff);
 }
 
+std::string eprt_argument(const Ipv6& address, Port port) {
+    return "|2|" + address.str() + "|" + std::to_string(port.value()) + "|";
+}
+
 // RFC 959 5.4's state diagram for USER and PASS: 230 logs in, 331 asks for PASS, 332 for ACCT.
 LoginMove login_move(LoginStage stage, const FtpReply& reply) {
     switch (stage) {

@@ -59,6 +59,29 @@ SocketAddress any_address(const Address& address) {
 
 }  // namespace
 
+// IPv6: the key's address (address_book.hpp: the engine names hosts by keys, the wire by addresses).
+std::optional<SocketAddress> socket_address(const AddressBook* book, Ipv4 ip, Port port) {
+    if (book == nullptr) return any_address(socket_address(ip, port));
+    const auto address = book->address_of(ip);
+    if (!address) return std::nullopt;
+    return any_address(socket_address(*address, port));
+}
+
+std::optional<std::pair<Ipv4, Port>> scan_endpoint(const AddressBook* book, const SocketAddress& address) {
+    if (address.storage.ss_family == AF_INET) {
+        sockaddr_in in{};
+        std::memcpy(&in, &address.storage, sizeof in);
+        return std::pair{Ipv4{ntohl(in.sin_addr.s_addr)}, Port{ntohs(in.sin_port)}};
+    }
+    if (address.storage.ss_family != AF_INET6) return std::nullopt;
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, &address.storage, sizeof in6);
+    std::array<std::uint8_t, 16> bytes{};
+    std::memcpy(bytes.data(), &in6.sin6_addr, bytes.size());
+    const auto key = book != nullptr ? book->key_of(Ipv6::from_bytes(bytes)) : std::nullopt;
+    return std::pair{key.value_or(Ipv4{}), Port{ntohs(in6.sin6_port)}};
+}
+
 void abort_connection(int fd) {
     const linger hard{1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
@@ -130,17 +153,10 @@ Result<ConnectDriver> ConnectDriver::open(std::optional<Ipv4> source, std::strin
     return ConnectDriver{std::move(epoll), source, std::move(device), max_age, std::max<std::size_t>(capacity, 1), book};
 }
 
-// IPv6: the key's address (address_book.hpp: the engine names hosts by keys, the wire by addresses).
-std::optional<SocketAddress> ConnectDriver::address_of(Ipv4 host, Port port) const {
-    if (book_ == nullptr) return any_address(socket_address(host, port));
-    const auto address = book_->address_of(host);
-    if (!address) return std::nullopt;
-    return any_address(socket_address(*address, port));
-}
 
 // -S: the socket leaves from our chosen address (not ours: EADDRNOTAVAIL, the scan stops).
 ConnectDriver::Attempt ConnectDriver::bind_source(int fd) {
-    const auto me = address_of(*source_, Port{0});
+    const auto me = socket_address(book_, *source_, Port{0});
     const std::string name = book_ != nullptr ? book_->text(*source_) : source_->str();
     if (!me) return fail("no IPv6 address for the source " + name);
     if (::bind(fd, me->get(), me->length) == 0) return Attempt::done;
@@ -202,7 +218,7 @@ ConnectDriver::Attempt ConnectDriver::attempt(const Probe& probe, Micros now, st
     if (source_) {
         if (const Attempt bound = bind_source(fd.get()); bound != Attempt::done || failure_) return bound;
     }
-    const auto to = address_of(probe.dst, probe.dport);
+    const auto to = socket_address(book_, probe.dst, probe.dport);
     if (!to) return fail("no IPv6 address for the target key " + probe.dst.str());
     const int error = ::connect(fd.get(), to->get(), to->length) == 0 ? 0 : errno;
     if (is_local_shortage(error)) return short_of(error);

@@ -8,8 +8,8 @@ from pyftpdlib.servers import FTPServer
 
 
 def main(argv):
-    if len(argv) != 3 or not argv[1].isdigit():
-        print("usage: bounce_ftpd.py PORT ROOT", file=sys.stderr)
+    if len(argv) not in (3, 4) or not argv[1].isdigit():
+        print("usage: bounce_ftpd.py PORT ROOT [ADDRESS]", file=sys.stderr)
         return 2
     authorizer = DummyAuthorizer()
     authorizer.add_anonymous(argv[2], perm="elr")  # list and read only: ftp-writable's safe case
@@ -21,7 +21,8 @@ def main(argv):
     # The weakness the lab plants: PORT to a third host, and to its privileged ports, is obeyed.
     BounceHandler.permit_foreign_addresses = True
     BounceHandler.permit_privileged_ports = True
-    server = FTPServer(("0.0.0.0", int(argv[1])), BounceHandler)
+    # ADDRESS (an IPv6 one: a second server beside the IPv4 one), else every IPv4 address.
+    server = FTPServer((argv[3] if len(argv) == 4 else "0.0.0.0", int(argv[1])), BounceHandler)
     server.serve_forever()
     return 0
 

@@ -5,6 +5,10 @@
 #   namespace fssv<ID>; veth fsvh<ID> (host, 10.77.<ID>.129/30) <-> fsvn<ID> (namespace,
 #   10.77.<ID>.130/30). Nothing else is routed: the namespace has no default route and reaches
 #   only the host's .129 (lab.sh uses .0/30, .16/28, .32/27, .64/28 of the same /24).
+#   IPv6 on the same veth (the -6 service tests): fsvh<ID> fd77:<ID>:5::1/64, fsvn<ID>
+#   fd77:<ID>:5::2/64 (nodad, no router advertisements or solicitations; lab.sh's fd77:<ID>::/64
+#   is another /64), and every daemon listens on fd77:<ID>:5::2 too, as the same program with the
+#   same configuration (vsftpd and pyftpdlib as a second process bound to the IPv6 address).
 #   services.conf (the truth) lists each port: the daemon, the service nmap names, the user ident
 #   answers, the weaknesses planted and the checks a port is the safe case of. The daemons run
 #   as Debian runs them, from configurations generated here and passed with each one's own
@@ -98,6 +102,8 @@ set_names() {
     HOST_IP=10.77.$ID.129
     NS_IP=10.77.$ID.130
     SV=$STATE_ROOT/sv$ID
+    HOST_IP6=fd77:$ID:5::1
+    NS_IP6=fd77:$ID:5::2
 }
 
 
@@ -120,15 +126,23 @@ require_tools() {
 # --- network --------------------------------------------------------------------------
 
 make_links() {
+    [[ -e /proc/sys/net/ipv6 ]] || die "the kernel has no IPv6 (/proc/sys/net/ipv6 is missing)"
     ip netns add "$NS"
     in_ns ip link set lo up
-    # No IPv6 on the lab links: keeps captures free of router solicitations and DAD.
-    [[ ! -e /proc/sys/net/ipv6 ]] || in_ns sh -c 'echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6'
+    # IPv6 without DAD or router advertisements (as lab.sh): the addresses work at once and no
+    # router solicitation goes out. The veth takes the namespace's defaults.
+    in_ns sh -c 'for c in all default lo; do for k in accept_ra=0 accept_dad=0 disable_ipv6=0; do
+        echo "${k#*=}" >"/proc/sys/net/ipv6/conf/$c/${k%%=*}"; done; done'
     ip link add "$HOST_IF" type veth peer name "$NS_IF" netns "$NS"
-    [[ ! -e /proc/sys/net/ipv6/conf/$HOST_IF ]] || echo 1 >"/proc/sys/net/ipv6/conf/$HOST_IF/disable_ipv6"
+    local key
+    for key in accept_ra=0 accept_dad=0 disable_ipv6=0; do
+        echo "${key#*=}" >"/proc/sys/net/ipv6/conf/$HOST_IF/${key%%=*}"
+    done
     ip addr add "$HOST_IP/30" dev "$HOST_IF"
+    ip -6 addr add "$HOST_IP6/64" dev "$HOST_IF" nodad
     ip link set "$HOST_IF" up
     in_ns ip addr add "$NS_IP/30" dev "$NS_IF"
+    in_ns ip -6 addr add "$NS_IP6/64" dev "$NS_IF" nodad
     in_ns ip link set "$NS_IF" up
 }
 
@@ -155,6 +169,8 @@ make_state() {
     write_sshd_conf >"$SV/sshd_config"
     write_vsftpd_conf >"$SV/vsftpd.conf"
     write_vsftpd_safe_conf >"$SV/vsftpd-safe.conf"
+    vsftpd_ipv6 <"$SV/vsftpd.conf" >"$SV/vsftpd6.conf"
+    vsftpd_ipv6 <"$SV/vsftpd-safe.conf" >"$SV/vsftpd6-safe.conf"
     write_inetd_conf >"$SV/inetd.conf"
     # sleep: telnetd drops what the pty holds when the program exits at once.
     printf '#!/bin/sh\necho "telnet logins are disabled here"\nsleep 1\n' >"$SV/telnet-notice"
@@ -177,6 +193,7 @@ write_sshd_conf() {
     cat <<EOF
 Port ${PORT_OF[ssh]}
 ListenAddress 0.0.0.0
+ListenAddress [$NS_IP6]
 HostKey $SV/ssh/ssh_host_ed25519_key
 HostKey $SV/ssh/ssh_host_ecdsa_key
 PidFile $SV/pids/sshd.self.pid
@@ -200,6 +217,11 @@ secure_chroot_dir=$SV/empty
 xferlog_enable=YES
 dirmessage_enable=NO
 EOF
+}
+
+# The same vsftpd on the IPv6 address alone (vsftpd's listen and listen_ipv6 exclude each other).
+vsftpd_ipv6() {
+    sed -e 's/^listen=YES$/listen=NO/' -e "s/^listen_ipv6=NO\$/listen_ipv6=YES\nlisten_address6=$NS_IP6/"
 }
 
 # Port 21: anonymous login, incoming/ writable (upload, mkdir, rename, delete); vsftpd refuses
@@ -238,11 +260,14 @@ EOF
 }
 
 # telnetd as Debian's inetd.conf line has it (without tcpd): a login prompt on 23; on 2323 a
-# telnetd that runs a notice instead of login(1), so no login is ever offered.
+# telnetd that runs a notice instead of login(1), so no login is ever offered. The same on the
+# IPv6 address ("ADDRESS:PORT": inetd splits at the last colon; a wildcard tcp6 would take IPv4 too).
 write_inetd_conf() {
     cat <<EOF
 ${PORT_OF[telnet]} stream tcp nowait root /usr/sbin/telnetd telnetd
 ${PORT_OF[telnet-safe]} stream tcp nowait root /usr/sbin/telnetd telnetd -h -E $SV/telnet-notice
+$NS_IP6:${PORT_OF[telnet]} stream tcp6 nowait root /usr/sbin/telnetd telnetd
+$NS_IP6:${PORT_OF[telnet-safe]} stream tcp6 nowait root /usr/sbin/telnetd telnetd -h -E $SV/telnet-notice
 EOF
 }
 
@@ -264,7 +289,9 @@ http {
 $(nginx_temp_paths "$SV/nginx-tmp")
     server {
         listen ${PORT_OF[http]};
+        listen [$NS_IP6]:${PORT_OF[http]};
         listen ${PORT_OF[https]} ssl;
+        listen [$NS_IP6]:${PORT_OF[https]} ssl;
         ssl_certificate $SV/tls/cert.pem;
         ssl_certificate_key $SV/tls/key.pem;
         root $SV/www;
@@ -289,6 +316,7 @@ http {
 $(nginx_temp_paths "$SV/nginx-root-tmp")
     server {
         listen ${PORT_OF[http-root]};
+        listen [$NS_IP6]:${PORT_OF[http-root]};
         root $SV/www;
     }
 }
@@ -311,6 +339,7 @@ http {
 $(nginx_temp_paths "$SV/nginx-safe/tmp")
     server {
         listen ${PORT_OF[http-safe]};
+        listen [$NS_IP6]:${PORT_OF[http-safe]};
         root $SV/www;
     }
 }
@@ -345,7 +374,7 @@ EOF
 # No persistence, reachable from the host (protected-mode would answer -DENIED without a password).
 write_redis_conf() {
     cat <<EOF
-bind 0.0.0.0
+bind 0.0.0.0 $NS_IP6
 port ${PORT_OF[redis]}
 protected-mode no
 daemonize no
@@ -363,6 +392,7 @@ write_chrony_conf() {
     cat <<EOF
 port ${PORT_OF[ntp]}
 bindaddress $NS_IP
+bindaddress $NS_IP6
 allow all
 cmdport 0
 pidfile $SV/pids/chronyd.self.pid
@@ -373,8 +403,9 @@ EOF
 # default allows it from localhost only), SNMPv3 engine discovery as every snmpd answers it.
 write_snmpd_conf() {
     cat <<EOF
-agentAddress udp:$NS_IP:${PORT_OF[snmp]}
+agentAddress udp:$NS_IP:${PORT_OF[snmp]},udp6:[$NS_IP6]:${PORT_OF[snmp]}
 rocommunity public $HOST_IP
+rocommunity6 public $HOST_IP6
 sysLocation flagscan services host $ID
 sysContact root@fssv$ID.flagscan.lab
 EOF
@@ -408,7 +439,10 @@ start_daemons() {
     start sshd /usr/sbin/sshd -D -e -f "$SV/sshd_config"
     start vsftpd /usr/sbin/vsftpd "$SV/vsftpd.conf"
     start vsftpd-safe /usr/sbin/vsftpd "$SV/vsftpd-safe.conf"
+    start vsftpd6 /usr/sbin/vsftpd "$SV/vsftpd6.conf"
+    start vsftpd6-safe /usr/sbin/vsftpd "$SV/vsftpd6-safe.conf"
     start pyftpdlib $(as_user nobody nogroup) /usr/bin/python3 "$SV/bounce_ftpd.py" "${PORT_OF[ftp-bounce]}" "$SV/ftp-ro"
+    start pyftpdlib6 $(as_user nobody nogroup) /usr/bin/python3 "$SV/bounce_ftpd.py" "${PORT_OF[ftp-bounce]}" "$SV/ftp-ro" "$NS_IP6"
     start inetd /usr/sbin/inetutils-inetd -d --pidfile="$SV/pids/inetd.self.pid" "$SV/inetd.conf"
     start nginx /usr/sbin/nginx -e "$SV/logs/nginx-error.log" -c "$SV/nginx.conf"
     start nginx-root /usr/sbin/nginx -e "$SV/logs/nginx-root-error.log" -c "$SV/nginx-root.conf"
@@ -417,21 +451,22 @@ start_daemons() {
     start redis $(as_user redis redis) /usr/bin/redis-server "$SV/redis.conf"
     start stubs $(as_user nobody nogroup) /usr/bin/python3 "$SV/stub_services.py" \
         "tcpwrapped:${PORT_OF[tcpwrapped]}" "banner:${PORT_OF[ssh1-stub]}:SSH-1.99-OpenSSH_3.9p1" \
-        "udp:${PORT_OF[udp-unknown]}:flagscan lab: hello"
+        "udp:${PORT_OF[udp-unknown]}:flagscan lab: hello" "--ipv6=$NS_IP6"
     start dnsmasq /usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
-        --bind-interfaces --listen-address="$NS_IP" --port="${PORT_OF[dns]}" --user=dnsmasq --group=nogroup \
+        --bind-interfaces --listen-address="$NS_IP" --listen-address="$NS_IP6" --port="${PORT_OF[dns]}" --user=dnsmasq --group=nogroup \
         --pid-file="$SV/pids/dnsmasq.self.pid" --log-facility=-
     start chronyd /usr/sbin/chronyd -d -x -u _chrony -f "$SV/chrony.conf"
     start snmpd env SNMP_PERSISTENT_DIR="$SV/snmp" /usr/sbin/snmpd -f -Lo -C -c "$SV/snmpd.conf" \
         -u Debian-snmp -g Debian-snmp -p "$SV/pids/snmpd.self.pid"
 }
 
-# Waits until every port of services.conf listens in the namespace; dies naming the missing
-# ones, with the logs of the daemons that exited.
+# Waits until every port of services.conf listens in the namespace, on IPv4 and on IPv6; dies
+# naming the missing ones, with the logs of the daemons that exited.
 wait_listening() {
     local missing i
     for ((i = 0; i < 200; i++)); do
-        missing=$(missing_ports "${PORTS[*]}" -Hltn)$(missing_ports "${UDP_PORTS[*]}" -Hlun /udp)
+        missing=$(missing_ports "${PORTS[*]}" -Hltn4)$(missing_ports "${UDP_PORTS[*]}" -Hlun4 /udp)
+        missing+=$(missing_ports "${PORTS[*]}" -Hltn6 " (IPv6)")$(missing_ports "${UDP_PORTS[*]}" -Hlun6 "/udp (IPv6)")
         [[ -n $missing ]] || return 0
         sleep 0.05
     done
@@ -491,7 +526,7 @@ do_up() {
     start_daemons
     wait_listening
     UP_DONE=1
-    echo "services $ID up: $NS, $HOST_IF $HOST_IP -> $NS_IP, ports ${PORTS[*]} udp ${UDP_PORTS[*]}"
+    echo "services $ID up: $NS, $HOST_IF $HOST_IP -> $NS_IP, $HOST_IP6 -> $NS_IP6, ports ${PORTS[*]} udp ${UDP_PORTS[*]}"
 }
 
 # --- down -----------------------------------------------------------------------------
@@ -531,6 +566,8 @@ do_info() {
     echo "ns_if=$NS_IF"
     echo "host_ip=$HOST_IP"
     echo "services_ip=$NS_IP"
+    echo "host_ip6=$HOST_IP6"
+    echo "services_ip6=$NS_IP6"
     echo "conf=$CONF"
     echo "state_dir=$SV"
     validate_conf

@@ -4,7 +4,7 @@ import socket
 import sys
 import threading
 
-USAGE = "usage: stub_services.py tcpwrapped:PORT | banner:PORT:TEXT | udp:PORT:TEXT ..."
+USAGE = "usage: stub_services.py [--ipv6=ADDRESS] tcpwrapped:PORT | banner:PORT:TEXT | udp:PORT:TEXT ..."
 
 
 def serve(sock, banner):
@@ -53,19 +53,25 @@ def parse(arg):
 
 
 def main(argv):
-    specs = [parse(a) for a in argv[1:]]
+    """Each stub on 0.0.0.0, and with --ipv6=ADDRESS on that IPv6 address as well."""
+    args = argv[1:]
+    addresses = [(socket.AF_INET, "0.0.0.0")]
+    if args and args[-1].startswith("--ipv6="):
+        addresses.append((socket.AF_INET6, args.pop()[len("--ipv6="):]))
+    specs = [parse(a) for a in args]
     if not specs or None in specs:
         print(USAGE, file=sys.stderr)
         return 2
     threads = []
-    for kind, port, text in specs:
-        if kind == "udp":
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.bind(("0.0.0.0", port))
-            threads.append(threading.Thread(target=answer_datagrams, args=(sock, text), daemon=True))
-            continue
-        sock = socket.create_server(("0.0.0.0", port), reuse_port=False)
-        threads.append(threading.Thread(target=serve, args=(sock, text), daemon=True))
+    for (family, address) in addresses:
+        for kind, port, text in specs:
+            if kind == "udp":
+                sock = socket.socket(family, socket.SOCK_DGRAM)
+                sock.bind((address, port))
+                threads.append(threading.Thread(target=answer_datagrams, args=(sock, text), daemon=True))
+                continue
+            sock = socket.create_server((address, port), family=family, reuse_port=False)
+            threads.append(threading.Thread(target=serve, args=(sock, text), daemon=True))
     for t in threads:
         t.start()
     for t in threads:

@@ -90,6 +90,7 @@ std::string services_conf_path() {
 }
 
 std::string services_address() { return lab_address(130); }
+std::string services_address6() { return "fd77:" + std::to_string(lab_id()) + ":5::2"; }
 
 std::string services_command(const std::string& verb, std::string* out) {
     if (lab_script().empty()) return "FLAGSCAN_LAB is not set (path to test/lab/lab.sh)";

@@ -37,6 +37,7 @@ struct ServicesConf {
 
 std::string services_conf_path();  // FLAGSCAN_SERVICES_CONF, else services.conf beside lab.sh
 std::string services_address();    // 10.77.<lab_id>.130
+std::string services_address6();   // fd77:<lab_id>:5::2, the same host over IPv6
 
 // Runs `lab.sh services VERB <lab_id()>`; empty on success, else why not. OUT gets stdout.
 std::string services_command(const std::string& verb, std::string* out = nullptr);

@@ -266,6 +266,31 @@ TEST(FtpBounce, RefusedPortIsNoFinding) {
     EXPECT_EQ(FtpBounceDialog::bounce_address(Ipv4{127, 0, 0, 1}), (Ipv4{127, 0, 0, 2}));  // never our own loopback
 }
 
+// RFC 2428: over an IPv6 control connection PORT cannot name an address; EPRT to ::1 asks the
+// same. pyftpdlib tries it (425), vsftpd refuses it (500).
+TEST(FtpBounce, Ipv6AsksWithEprtToTheIpv6Loopback) {
+    const std::pair<std::string, std::string> cases[] = {
+        {"425 Can't connect to specified address.", "EPRT to [::1]:65535 (425 Can't connect to specified address.)"},
+        {"500 Illegal EPRT command.", "refused EPRT to [::1]:65535 (500 Illegal EPRT command.)"},
+    };
+    for (const auto& [reply, said] : cases) {
+        FtpBounceDialog dialog{Ipv4{0, 0, 0, 1}, true};
+        Script s{dialog};
+        for (const char* line : {"220 ready.\r\n", "331 Password, please.\r\n"}) s.reply(line);
+        EXPECT_EQ(s.reply("230 Login successful.\r\n").payload, "EPRT |2|::1|65535|\r\n");
+        EXPECT_EQ(s.reply(reply + "\r\n").payload, "QUIT\r\n");
+        EXPECT_EQ(dialog.said(), said);
+        EXPECT_EQ(dialog.finding().has_value(), reply.starts_with("425"));
+    }
+    FtpBounceDialog accepting{Ipv4{0, 0, 0, 1}, true};
+    Script s{accepting};
+    for (const char* line : {"220 ready.\r\n", "331 Password, please.\r\n", "230 Login successful.\r\n", "200 Active data connection established.\r\n"})
+        s.reply(line);
+    ASSERT_TRUE(accepting.finding());
+    EXPECT_EQ(accepting.finding()->output,
+              "bounce working: EPRT to [::1]:65535, an address other than ours, was accepted (200 Active data connection established.)");
+}
+
 TEST(TelnetLogin, RefusesEveryOptionUntilThePrompt) {
     TelnetLoginDialog dialog;
     Script s{dialog};

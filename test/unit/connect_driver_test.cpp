@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -227,6 +228,36 @@ TEST(ConnectDriver, Ipv6TargetsThroughTheAddressBook) {
     driver->start(stray, 0, out);
     ASSERT_TRUE(driver->failure());
     EXPECT_NE(driver->failure()->find("0.0.0.77"), std::string::npos) << *driver->failure();
+}
+
+// The sockets' addresses of a scan's hosts: IPv4 as itself; an IPv6 scan's key as its address,
+// and getsockname's IPv6 answer read back as the key (0.0.0.0 when the book does not hold it).
+TEST(SocketAddress, KeysBecomeIpv6AddressesAndBack) {
+    const auto v4 = socket_address(nullptr, Ipv4{10, 77, 75, 2}, Port{22});
+    ASSERT_TRUE(v4);
+    EXPECT_EQ(v4->storage.ss_family, AF_INET);
+    EXPECT_EQ(v4->length, sizeof(sockaddr_in));
+    EXPECT_EQ(scan_endpoint(nullptr, *v4), (std::pair{Ipv4{10, 77, 75, 2}, Port{22}}));
+
+    AddressBook book;
+    const Ipv6 address = *Ipv6::parse("fd77:75:5::2");
+    const Ipv4 key = book.add(Ipv6Range{address, address}).value();
+    const auto v6 = socket_address(&book, key, Port{443});
+    ASSERT_TRUE(v6);
+    EXPECT_EQ(v6->storage.ss_family, AF_INET6);
+    EXPECT_EQ(v6->length, sizeof(sockaddr_in6));
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&v6->storage);
+    EXPECT_EQ(ntohs(in6->sin6_port), 443);
+    EXPECT_EQ(std::memcmp(&in6->sin6_addr, address.bytes().data(), 16), 0);
+    EXPECT_EQ(scan_endpoint(&book, *v6), (std::pair{key, Port{443}}));
+    EXPECT_FALSE(socket_address(&book, Ipv4{0, 0, 0, 99}, Port{443}));  // a key the book does not hold
+
+    SocketAddress stranger;  // an IPv6 address outside the book: its port, no key
+    const sockaddr_in6 other = socket_address(*Ipv6::parse("fd77:75:5::9"), Port{40000});
+    std::memcpy(&stranger.storage, &other, sizeof other);
+    stranger.length = sizeof other;
+    EXPECT_EQ(scan_endpoint(&book, stranger), (std::pair{Ipv4{}, Port{40000}}));
+    EXPECT_FALSE(scan_endpoint(&book, SocketAddress{}));  // AF_UNSPEC
 }
 
 }  // namespace

@@ -69,6 +69,9 @@ TEST(FtpReplies, GarbageIsMalformed) {
 TEST(PortArgument, HostThenPortBytes) {
     EXPECT_EQ(port_argument(Ipv4{10, 77, 25, 130}, Port{6379}), "10,77,25,130,24,235");
     EXPECT_EQ(port_argument(Ipv4{192, 0, 2, 1}, Port{21}), "192,0,2,1,0,21");
+    // RFC 2428 2: net-prt 2, the IPv6 text form (RFC 5952), the port in decimal, "|" around each.
+    EXPECT_EQ(eprt_argument(Ipv6{0, 1}, Port{65535}), "|2|::1|65535|");
+    EXPECT_EQ(eprt_argument(*Ipv6::parse("fd77:75:5::2"), Port{21}), "|2|fd77:75:5::2|21|");
 }
 
 // Plays a dialog against scripted exchanges: each one what the server said (and how the

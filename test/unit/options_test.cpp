@@ -392,13 +392,10 @@ TEST(Ipv6Targets, OptionRefusals) {
     const std::pair<std::vector<std::string>, std::string> cases[] = {
         {{"-6", "-sn", "-PP", "box6.test"}, "-PP (ICMP timestamp) has no IPv6 counterpart, as in nmap: use -PE, -PS, -PA or -PU"},
         {{"-O", "fd00::1"}, "-O is not available over IPv6 yet"},
-        {{"-sV", "fd00::1"}, "-sV is not available over IPv6 yet"},
-        {{"--checks", "fd00::1"}, "--checks is not available over IPv6 yet"},
-        {{"--banners", "fd00::1"}, "--banners is not available over IPv6 yet"},
-        {{"-b", "ftp.test", "fd00::1"}, "-b (FTP bounce scan) is not available over IPv6 yet"},
-        {{"-I", "fd00::1"}, "-I is not available over IPv6 yet"},
         {{"--ip-options", "R", "fd00::1"}, "--ip-options sets the IPv4 header's options field (RFC 791 3.1), which an "
                                              "IPv6 header has not: there is no --ip-options over IPv6"},
+        {{"-b", "ftp.test", "fd00::1"},
+         "-b (FTP bounce scan) is IPv4 only, as in nmap: PORT names an IPv4 address (RFC 959); EPRT bouncing (RFC 2428) is not done"},
         {{"--offline", "fd00::1"}, "--offline is not available over IPv6 yet"},
     };
     for (const auto& [args, message] : cases) {
@@ -407,6 +404,7 @@ TEST(Ipv6Targets, OptionRefusals) {
         EXPECT_EQ(line.error(), message);
     }
     EXPECT_TRUE(parse({"-sn", "-PE", "-PS22", "-PA80", "-PU53", "fd00::1"}));
+    EXPECT_TRUE(parse({"-sV", "--banners", "-I", "--checks", "fd00::1"}));  // the service layer speaks IPv6
     EXPECT_TRUE(parse({"-O", "10.0.0.1"}));  // IPv4 keeps them all
     EXPECT_TRUE(parse({"-f", "-D", "fd00::5,ME", "fd00::1"}));  // shaping6_test.cpp: fragments and decoys over IPv6
 }

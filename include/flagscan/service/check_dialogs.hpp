@@ -73,17 +73,21 @@ private:
 };
 
 // ftp-bounce: PORT to the FTP server's own loopback (never a third host; an address other than
-// ours all the same), unprivileged port 65535: 2xx, or 425 after trying it, is accepted.
+// ours all the same), unprivileged port 65535: 2xx, or 425 after trying it, is accepted. Over
+// IPv6 (`ipv6`: the control connection is IPv6) PORT cannot name an IPv6 address: EPRT to ::1
+// (RFC 2428 2), the IPv6 loopback, asks the same.
 class FtpBounceDialog final : public FtpCheckDialog {
 public:
-    explicit FtpBounceDialog(Ipv4 target);
+    explicit FtpBounceDialog(Ipv4 target, bool ipv6 = false);
     std::optional<CheckFinding> finding() const override;
     static Ipv4 bounce_address(Ipv4 target);
 
 private:
     Step logged_in(const FtpReply& reply) override;
     Step turn(const FtpReply& reply) override;
-    Ipv4 address_;
+    std::string verb_;      // PORT or EPRT
+    std::string argument_;  // its argument
+    std::string to_;        // where it points, as text: "127.0.0.1:65535", "[::1]:65535"
     std::optional<FtpReply> accepted_;
 };
 

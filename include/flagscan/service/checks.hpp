@@ -26,12 +26,13 @@ std::string_view to_string(CheckCategory category);
 
 // What a check is told of its port: where, what -sV named there, and who runs it (-I).
 struct CheckPort {
-    Ipv4 address;
+    Ipv4 address;                        // an IPv6 scan's key (net/address_book.hpp) when `ipv6`
     Port port;
     std::string service;                 // -sV's name ("ftp", "http"), without "ssl/"
     ServiceTunnel tunnel = ServiceTunnel::none;
     const std::string* owner = nullptr;  // identd's answer for the port (-I), or null
     std::uint64_t nonce = 0;             // random, for names a check makes (ftp-writable's directory)
+    bool ipv6 = false;                   // the connection is IPv6 (-6)
 };
 
 // A check's lines exchanged, as its evidence: "> " what was sent, "< " what came back, each

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "flagscan/engine/clock.hpp"
+#include "flagscan/net/address_book.hpp"
 #include "flagscan/net/ipv4.hpp"
 #include "flagscan/net/result.hpp"
 #include "flagscan/service/tls.hpp"
@@ -55,7 +56,8 @@ std::string_view to_string(Ending ending);
 enum class WaitEnd : std::uint8_t { full, quiet, enough, bound, closed, cut };
 
 // Our end of a connection just made (getsockname): the address and port it leaves from, what a
-// service on the far side sees as its client (RFC 1413's port-on-client).
+// service on the far side sees as its client (RFC 1413's port-on-client). In an IPv6 scan the
+// address is our source's key in the book (0.0.0.0 when the book does not hold it).
 struct LocalEnd {
     Ipv4 address;
     Port port;
@@ -107,8 +109,11 @@ struct ConversationLimits {
     std::size_t per_host = 10;            // connections open to one address at once
     Micros connect_timeout = 5 * kSecond;
     std::size_t max_received = 64 * 1024;  // bytes kept per step; reading stops there (memory: max_sockets x this)
-    std::optional<Ipv4> source;           // -S: bind to this address
+    std::optional<Ipv4> source;           // -S: bind to this address (a key of `book` in an IPv6 scan)
     std::string device;                   // -e: bind to this interface
+    // An IPv6 scan's book (net/address_book.hpp): endpoints and `source` are its keys and the
+    // sockets IPv6 ones, connected to the keys' addresses. Null: IPv4. It must outlive the driver.
+    const AddressBook* book = nullptr;
 };
 
 struct ConversationStats {

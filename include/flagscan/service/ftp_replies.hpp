@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "flagscan/net/ipv4.hpp"
+#include "flagscan/net/ipv6.hpp"
 
 namespace flagscan {
 
@@ -34,6 +35,9 @@ bool holds_final_reply(std::string_view bytes);
 
 // PORT's argument for an address and port (RFC 959 4.1.2): "h1,h2,h3,h4,p1,p2".
 std::string port_argument(Ipv4 address, Port port);
+// EPRT's argument for an IPv6 address and port (RFC 2428 2: net-prt 2 is IPv6, the address in
+// its text form, "|" as the delimiter): "|2|::1|65535|".
+std::string eprt_argument(const Ipv6& address, Port port);
 
 // The login (RFC 959 5.4, USER then PASS): what to do after the reply to the greeting, to USER
 // or to PASS. 230 to USER logs in without a password; 331 asks for one; 332 for an account.

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "flagscan/engine/clock.hpp"
@@ -98,7 +99,6 @@ private:
                   const AddressBook* book)
         : epoll_(std::move(epoll)), source_(source), device_(std::move(device)), max_age_(max_age),
           capacity_(capacity), book_(book) {}
-    std::optional<SocketAddress> address_of(Ipv4 host, Port port) const;  // nullopt: a key not in the book
     Attempt bind_source(int fd);
     Attempt attempt(const Probe& probe, Micros now, std::vector<TimedAnswer>& out);
     Attempt short_of(int error);
@@ -139,6 +139,13 @@ bool is_local_shortage(int error);
 // The socket address of a target port, for connect() and bind().
 sockaddr_in socket_address(Ipv4 ip, Port port);
 sockaddr_in6 socket_address(const Ipv6& ip, Port port);
+// The same for a scan's host: with a `book` (an IPv6 scan) `ip` is a key and the address its IPv6
+// one (net/address_book.hpp), else `ip` itself; nullopt for a key the book does not hold.
+std::optional<SocketAddress> socket_address(const AddressBook* book, Ipv4 ip, Port port);
+// The reverse, for what getsockname() says: an IPv4 address as itself, an IPv6 one as its key in
+// `book` (0.0.0.0, never a key, when there is no book or it does not hold the address), and the
+// port; nullopt for another family.
+std::optional<std::pair<Ipv4, Port>> scan_endpoint(const AddressBook* book, const SocketAddress& address);
 
 // Makes the socket's close() send RST at once (SO_LINGER 0): no FIN handshake, no TIME_WAIT
 // holding a local port, and the service sees the connection end as a SYN scan's would.
