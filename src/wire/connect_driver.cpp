@@ -153,7 +153,6 @@ Result<ConnectDriver> ConnectDriver::open(std::optional<Ipv4> source, std::strin
     return ConnectDriver{std::move(epoll), source, std::move(device), max_age, std::max<std::size_t>(capacity, 1), book};
 }
 
-
 // -S: the socket leaves from our chosen address (not ours: EADDRNOTAVAIL, the scan stops).
 ConnectDriver::Attempt ConnectDriver::bind_source(int fd) {
     const auto me = socket_address(book_, *source_, Port{0});
