@@ -143,6 +143,12 @@ std::vector<std::string> shaping_sentences(const ScanConfig& config) {
         said.push_back("Each TCP, UDP and ICMP probe carried " + std::to_string(*config.data_length) +
                        " random data bytes after its header" +
                        (config.udp_scan ? std::string(", instead of any UDP protocol payload") : std::string()) + ".");
+    if (config.ttl)
+        said.push_back("Each probe left with " + std::string(config.ipv6 ? "hop limit " : "TTL ") + std::to_string(*config.ttl) +
+                       (config.ipv6 ? " (RFC 8200 3)" : " (RFC 791 3.1)") +
+                       ": each router on the way takes one off, and the one that takes the last drops the probe and "
+                       "may answer with an ICMP time exceeded (RFC 792; RFC 4443 3.3 over IPv6), so a probe with "
+                       "too few hops never reaches the target and its port reads as if filtered.");
     if (config.badsum)
         said.push_back("Each TCP and UDP probe had a wrong checksum on purpose: a real stack drops it unanswered "
                        "(RFC 1122 4.1.3.4, 4.2.2.7), so a reply came from something that did not check it, a "

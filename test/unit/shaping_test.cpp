@@ -209,6 +209,12 @@ TEST(ShapingOptions, ExplainSaysWhatWasDone) {
     EXPECT_NE(said[1].find("5 random data bytes"), std::string::npos);
     EXPECT_NE(said[1].find("UDP protocol payload"), std::string::npos);
     EXPECT_NE(said[2].find("wrong checksum"), std::string::npos);
+    const auto ttl = shaping_sentences(parse({"--ttl", "3", "10.0.0.1"})->config);
+    ASSERT_EQ(ttl.size(), 1u);
+    EXPECT_NE(ttl[0].find("TTL 3 (RFC 791 3.1)"), std::string::npos) << ttl[0];
+    const auto hops = shaping_sentences(parse({"--ttl", "3", "fd00::1"})->config);
+    ASSERT_EQ(hops.size(), 1u);
+    EXPECT_NE(hops[0].find("hop limit 3 (RFC 8200 3)"), std::string::npos) << hops[0];
 }
 
 }  // namespace
