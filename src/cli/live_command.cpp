@@ -2,14 +2,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "flagscan/capture/live_capture.hpp"
 #include "flagscan/cli/hosts.hpp"
 #include "flagscan/cli/merge.hpp"
+#include "flagscan/cli/neighbors.hpp"
 #include "flagscan/cli/progress.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/resume_file.hpp"
@@ -19,6 +22,7 @@
 #include "flagscan/cli/scan_plan.hpp"
 #include "flagscan/cli/signals.hpp"
 #include "flagscan/os/os_detection.hpp"
+#include "flagscan/probe/spoof_mac.hpp"
 #include "flagscan/output/packet_trace.hpp"
 #include "flagscan/service/banner.hpp"
 #include "flagscan/service/checks.hpp"
@@ -33,6 +37,7 @@
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/wire/connect_driver.hpp"
 #include "flagscan/wire/decoys.hpp"
+#include "flagscan/wire/ethernet_sink.hpp"
 #include "flagscan/wire/fragments.hpp"
 #include "flagscan/wire/raw_socket_sink.hpp"
 
@@ -192,7 +197,13 @@ struct Prepared {
     std::optional<Ipv4> bounce_server;  // -b: the FTP server's address
     std::shared_ptr<AddressBook> book;   // IPv6: every address of the scan under its key (targets, then our source); else null
     std::optional<RouteChoice6> route6;  // IPv6: the route in addresses
+    std::optional<MacAddress> spoofed_mac;  // --spoof-mac: the source of every frame we send
 };
+
+// The Ethernet source our frames carry (ARP, NDP, and with --spoof-mac every raw probe).
+MacAddress frame_source(const Prepared& prepared) {
+    return prepared.spoofed_mac.value_or(prepared.route.mac.value_or(MacAddress{}));
+}
 
 // A target set over `hosts` (the prepared ones or some of them) that writes an IPv6 scan's keys as
 // their addresses: every TargetSet of a live scan is built here.
@@ -249,7 +260,21 @@ Result<Prepared> prepare(const ScanConfig& config, std::ostream& err) {
     if (!route) return Error{route.error()};
     auto payloads = config.udp_scan || !config.ping.udp.empty() ? UdpPayloads::load_system() : UdpPayloads{};
     return Prepared{std::move(hosts->hosts), std::move(services), std::move(plan), route->route, std::move(payloads), *bounce,
-                    std::move(hosts->book), route->route6};
+                    std::move(hosts->book), route->route6, std::nullopt};
+}
+
+// --spoof-mac: the MAC drawn from the scan's seed (a resumed scan draws the same), said as nmap
+// says it; refused on an interface without an Ethernet address (loopback, tunnels).
+Result<bool> choose_spoofed_mac(const ScanConfig& config, Prepared& prepared, std::ostream& err) {
+    if (config.spoof_mac.empty()) return true;
+    if (!prepared.route.mac)
+        return Error{"--spoof-mac needs an Ethernet interface, and '" + prepared.route.interface + "' is not one"};
+    const auto vendors = load_mac_prefixes();
+    auto mac = parse_spoof_mac(config.spoof_mac, vendors, config.seed);
+    if (!mac) return Error{mac.error()};
+    prepared.spoofed_mac = *mac;
+    err << "flagscan: " << spoofing_line(*mac, vendors) << '\n';
+    return true;
 }
 
 // -v, an IPv6 scan: where its addresses went, in one line.
@@ -263,21 +288,119 @@ void describe_ipv6(const Prepared& prepared, std::ostream& err) {
     err << "; targets on the link: " << (route.subnet ? "yes" : "no") << '\n';
 }
 
+// --spoof-mac's edge: IP packets framed from the spoofed MAC and sent through a link-layer
+// socket; the neighbours' MACs from the kernel's table and from the replies the capture sees.
+struct SpoofedLink {
+    SpoofedLink(LinkSink sink, ProbeBuilder builder) : link(std::move(sink)), asker(std::move(builder)) {}
+    LinkSink link;
+    ProbeBuilder asker;  // ARP requests / Neighbor Solicitations from the spoofed MAC
+    NeighborCache cache;
+    std::optional<EthernetSink> ethernet;
+};
+
 // The raw edges of a scan: one socket to send, one capture for every phase's replies.
 struct RawWire {
     RawSocketSink sink;
+    std::unique_ptr<SpoofedLink> spoofed;  // --spoof-mac, else null (before the capture, whose tap uses it)
     std::unique_ptr<LiveCapture> capture;
+    // Where the raw IP probes go: the raw socket, or with --spoof-mac the Ethernet framing.
+    FrameSink& ip_sink() { return spoofed ? static_cast<FrameSink&>(*spoofed->ethernet) : sink; }
 };
+
+// Whom each destination's frames are handed to, as the kernel's routes say (RFC 1122 3.3.1.1,
+// RFC 4861 5.2): the destination itself on the link, else its gateway.
+EthernetSink::NextHop next_hops(const Prepared& prepared) {
+    const std::string device = prepared.route.interface;
+    if (prepared.book) {
+        return [routes = kernel_ipv6_routes(), device](const Ipv6& destination) -> std::optional<Ipv6> {
+            const auto route = route_for(routes, destination, device);
+            if (!route) return std::nullopt;
+            return route->next_hop == Ipv6{} ? destination : route->next_hop;
+        };
+    }
+    return [routes = kernel_ipv4_routes(), device](const Ipv6& destination) -> std::optional<Ipv6> {
+        const auto v4 = destination.v4_mapped();
+        const auto hop = v4 ? next_hop4(routes, *v4, device) : std::nullopt;
+        return hop ? std::optional{Ipv6::mapped(*hop)} : std::nullopt;
+    };
+}
+
+// The ARP request (RFC 826) or Neighbor Solicitation (RFC 4861 7.2.2) for `hop` from the spoofed
+// MAC. An IPv6 router the targets are reached through takes a key in the scan's book (the
+// builder writes keys' addresses); only the engine's thread asks, and only it reads the book.
+EthernetSink::Ask asker(const SpoofedLink& link, const Prepared& prepared) {
+    return [&link, &prepared](const Ipv6& hop) {
+        Probe probe;
+        probe.src = prepared.route.source;
+        const auto key = prepared.book ? prepared.book->key_for(hop) : hop.v4_mapped();
+        if (!key) return std::vector<std::uint8_t>{};
+        probe.dst = *key;
+        std::vector<std::uint8_t> frame(link.asker.size());
+        frame.resize(link.asker.build(probe, frame));
+        return frame;
+    };
+}
+
+// Before the first probe: every gateway the targets are reached through resolved (the kernel's
+// table, else asked from the spoofed MAC for up to a second), or the scan refused in one line.
+// Targets on the link are resolved as the scan goes (ARP or NDP discovery finds them first).
+Result<bool> resolve_gateways(SpoofedLink& link, const Prepared& prepared, const EthernetSink::NextHop& next_hop) {
+    for (const Neighbor& neighbor : kernel_neighbors(prepared.route.interface)) link.cache.learn(neighbor.address, neighbor.mac);
+    std::vector<Ipv6> gateways;
+    for (const auto& range : prepared.hosts.ranges()) {
+        const auto first = prepared.book ? prepared.book->address_of(range.first) : std::optional{Ipv6::mapped(range.first)};
+        const auto hop = first ? next_hop(*first) : std::nullopt;
+        if (hop && hop != first && std::ranges::find(gateways, *hop) == gateways.end()) gateways.push_back(*hop);
+    }
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    for (const Ipv6& gateway : gateways) {
+        while (!link.cache.find(gateway) && std::chrono::steady_clock::now() < until) {
+            link.ethernet->ask(gateway);
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        const auto v4 = gateway.v4_mapped();
+        if (!link.cache.find(gateway))
+            return Error{"--spoof-mac: cannot resolve the gateway " + (v4 ? v4->str() : gateway.str()) + " on " +
+                         prepared.route.interface + " (no neighbour entry, no answer to our " +
+                         (v4 ? "ARP request" : "solicitation") + ")"};
+    }
+    return true;
+}
+
+Result<std::unique_ptr<SpoofedLink>> open_spoofed(const ScanConfig& config, const Prepared& prepared) {
+    auto sink = LinkSink::open(prepared.route.interface);
+    if (!sink) return Error{sink.error()};
+    const ProbeKind* arp[] = {&ping_arp_kind()};
+    auto builder = ProbeBuilder::create(arp, probe_shape(config, frame_source(prepared)), nullptr, prepared.book.get());
+    if (!builder) return Error{builder.error()};
+    auto link = std::make_unique<SpoofedLink>(std::move(sink).value(), std::move(builder).value());
+    link->ethernet.emplace(link->link, *prepared.spoofed_mac, next_hops(prepared), link->cache, asker(*link, prepared));
+    return link;
+}
 
 Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, const PortBlock& block) {
     auto sink = open_sink(config, prepared.route);
     if (!sink) return Error{sink.error()};
-    const auto options = capture_options(prepared.route.interface, prepared.route.source, block.bpf_ports(), config.write_path,
-                                         prepared.book.get());
+    std::unique_ptr<SpoofedLink> spoofed;
+    if (prepared.spoofed_mac) {
+        auto opened = open_spoofed(config, prepared);
+        if (!opened) return Error{opened.error()};
+        spoofed = std::move(opened).value();
+    }
+    auto options = capture_options(prepared.route.interface, prepared.route.source, block.bpf_ports(), config.write_path,
+                                   prepared.book.get());
+    if (spoofed) {  // replies to the spoofed MAC (the ARP we send asks for them there) are seen, and teach it MACs
+        options.promiscuous = true;
+        options.tap = [&cache = spoofed->cache](std::span<const std::uint8_t> frame) { cache.learn_from(LinkType::ethernet, frame); };
+    }
     auto capture = LiveCapture::open(options);
     if (!capture) return Error{capture.error()};
     (*capture)->start();
-    return RawWire{std::move(sink).value(), std::move(capture).value()};
+    if (spoofed) {
+        const auto hops = next_hops(prepared);
+        if (auto resolved = resolve_gateways(*spoofed, prepared, hops); !resolved) return Error{resolved.error()};
+    }
+    return RawWire{std::move(sink).value(), std::move(spoofed), std::move(capture).value()};
 }
 
 // How one run of the engine went, for the verbose counters and --explain.
@@ -337,7 +460,7 @@ LoopHooks phase_hooks(const ScanContext& context, const Phase& phase, const Engi
 PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink& sink, LiveCapture& capture,
                        bool sink_traces = false) {
     const ScanConfig& config = context.config;
-    const ProbeShape shape = probe_shape(config, context.prepared.route.mac.value_or(MacAddress{}));
+    const ProbeShape shape = probe_shape(config, frame_source(context.prepared));
     auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &context.prepared.payloads, phase.targets->address_book());
     if (!builder) return context.err << "flagscan: " << builder.error() << '\n', refused();
     EngineConfig settings = phase.settings;
@@ -350,6 +473,11 @@ PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink
         return run_scan(engine, *builder, sink, capture, clock, context.interrupts.flag(), all);
     });
     if (config.verbosity > 0) write_stats(context.err, engine);
+    if (config.verbosity > 0 && context.wire.raw->spoofed) {
+        const EthernetSinkStats& framed = context.wire.raw->spoofed->ethernet->stats();
+        context.err << "flagscan: --spoof-mac: " << framed.unresolved << " probes waited for a next hop's MAC, "
+                    << framed.asked << " ARP/NDP requests sent for one\n";
+    }
     return PhaseEnd{end, false, false, end == ScanEnd::interrupted ? engine.resume_point() : ResumePoint{}};
 }
 
@@ -465,8 +593,8 @@ PhaseEnd run_phase(const ScanContext& context, const Phase& phase) {
     if (is_connect_scan(*phase.plan->kinds.front()) || !wire.raw) return run_connect_phase(context, phase);
     if (phase.plan->kinds.front()->protocol != ipproto::arp) {
         const ScanConfig& config = context.config;
-        FragmentingSink fragments{wire.raw->sink, config.fragment_data};  // -f, --mtu
-        FrameSink& shaped = config.fragment_data > 0 ? static_cast<FrameSink&>(fragments) : wire.raw->sink;
+        FragmentingSink fragments{wire.raw->ip_sink(), config.fragment_data};  // -f, --mtu
+        FrameSink& shaped = config.fragment_data > 0 ? static_cast<FrameSink&>(fragments) : wire.raw->ip_sink();
         if (config.decoys.empty()) return run_raw_phase(context, phase, shaped, *wire.raw->capture);
         DecoySink::Observer trace;  // -D: decoys first, then fragments; every copy traced in wire order
         if (config.packet_trace)
@@ -735,7 +863,7 @@ void detect_os_phase(const ScanContext& context, Results& results) {
     settings.seed = random_u64();
     const SteadyClock clock;
     const Micros started = clock.now();
-    const OsDetectionRun run = detect_os(results, *context.os_db, settings, context.wire.raw->sink, *context.wire.raw->capture,
+    const OsDetectionRun run = detect_os(results, *context.os_db, settings, context.wire.raw->ip_sink(), *context.wire.raw->capture,
                                          clock, context.interrupts.flag());
     if (config.verbosity == 0) return;
     for (const std::string& note : run.notes) context.err << "flagscan: OS detection: " << note << '\n';
@@ -816,6 +944,10 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         return err << "flagscan: -D sends raw packets from the decoys' addresses and needs root (or CAP_NET_RAW): run it with sudo\n", 1;
     if (!config.decoys.empty() && (config.version_detection || config.os.enabled || config.banners || config.ident))
         err << "flagscan: warning: -D decoys the raw probes only; -sV, -O, --banners and -I go from our own address alone\n";
+    if (!config.spoof_mac.empty() && !root)
+        return err << "flagscan: --spoof-mac sends Ethernet frames and needs root (or CAP_NET_RAW): run it with sudo\n", 1;
+    if (!config.spoof_mac.empty() && (config.version_detection || config.banners || config.ident || !config.checks.empty()))
+        err << "flagscan: warning: --spoof-mac spoofs the raw probes only; -sV, --banners, -I and --checks connect from our own MAC\n";
     if (!config.kind_given && !config.udp_scan && !root) {  // as nmap does for users without raw sockets
         config.kind = connect_kind();
         err << "flagscan: not root: running a connect scan (-sT) instead of a SYN scan\n";
@@ -829,6 +961,7 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     auto prepared = prepare(config, err);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
     if (prepared->book && config.verbosity > 0) describe_ipv6(*prepared, err);
+    if (auto spoofed = choose_spoofed_mac(config, *prepared, err); !spoofed) return err << "flagscan: " << spoofed.error() << '\n', 1;
     auto loaded = probes_for(config, err);  // read before the first packet: a bad file sends nothing
     if (!loaded) return err << "flagscan: " << loaded.error() << '\n', 1;
     const std::optional<LoadedProbes> probes = std::move(loaded).value();
