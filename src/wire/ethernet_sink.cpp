@@ -28,6 +28,8 @@ std::optional<MacAddress> NeighborCache::find(const Ipv6& address) const {
 
 void NeighborCache::learn_from(LinkType link, std::span<const std::uint8_t> frame) {
     const ByteView bytes{frame};
+    const auto carried = link_payload(link, bytes);  // the capture thread sees every reply: decode only ARP and IPv6
+    if (!carried || (carried->ethertype != ethertype::arp && carried->ethertype != ethertype::ipv6)) return;
     if (const auto packet = decode_frame(link, bytes); packet && packet->arp && packet->arp->operation == 2)
         return learn(Ipv6::mapped(packet->arp->sender_ip), packet->arp->sender_mac);
     const auto packet6 = decode_frame6(link, bytes);
