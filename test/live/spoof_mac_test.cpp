@@ -1,6 +1,7 @@
 // Live --spoof-mac against the namespace lab: -sS of the layout ports keeps every state over IPv4
 // and IPv6, and tcpdump inside the namespace sees every SYN (and the ARP / NDP before them) come
-// from the spoofed MAC, none from the real one; an ARP ping of the attached /27 still finds its
+// from the spoofed MAC, none from the real one; routed targets' gateway is resolved from the
+// spoofed MAC when the kernel has no entry; an ARP ping of the attached /27 still finds its
 // hosts; loopback is refused in one line.
 #include <memory>
 
@@ -94,6 +95,38 @@ TEST_F(SpoofMac, Ipv6SynScanKeepsTheLayoutAndArrivesFromTheSpoofedMac) {
     const std::string syns = " and ip6 dst host " + target + " and ip6[6] == 6 and ip6[53] == 2";
     EXPECT_GE(matching(arrived.pcap, "ether src " + std::string(kSpoofed) + syns), static_cast<int>(tcp_ports().size()));
     EXPECT_EQ(matching(arrived.pcap, "ether src " + real_mac() + syns), 0) << "a SYN came from the real MAC";
+}
+
+// Targets behind the namespace (the routed /28 and /120): with the host's neighbour table
+// flushed, the gateway's MAC comes from our own ARP request / Neighbor Solicitation from the
+// spoofed MAC, answered through the capture, before the first probe; the states are the layout's.
+TEST_F(SpoofMac, RoutedTargetsResolveTheGatewayThemselves) {
+    std::string error;
+    const std::string host_if = lab_host_interface(error);
+    ASSERT_TRUE(error.empty()) << error;
+    for (const std::string& target : {lab_address(17), lab_address6("101")}) {
+        SCOPED_TRACE(target);
+        const bool v6 = target.find(':') != std::string::npos;
+        // The namespace knows us for now, so that it asks nothing of the host (an ARP request or
+        // solicitation would put the gateway back into the host's table, RFC 826, RFC 4861 7.2.3).
+        run_process({"ip", "netns", "exec", lab_namespace(), "ip", "neigh", "replace", v6 ? lab_address6("1") : lab_address(1),
+                     "lladdr", real_mac(), "dev", namespace_interface(), "nud", "reachable"},
+                    std::chrono::seconds(10));
+        for (const char* family : {"-4", "-6"})
+            run_process({"ip", family, "neigh", "flush", "dev", host_if}, std::chrono::seconds(10));
+        if (v6) {
+            const std::string why = lab_targets6_error({target});
+            ASSERT_TRUE(why.empty()) << why;
+        }
+        const Scan result = scan({"-sS", "-Pn", "-n", "-v", "-p", "22,113,135,1000", "--spoof-mac", kSpoofed}, target);
+        ASSERT_TRUE(result.process.exited() && result.process.exit_code == 0) << result.process.describe();
+        EXPECT_NE(result.process.err.find(", 1 ARP/NDP requests sent for one"), std::string::npos) << result.process.err;
+        VerdictMap want;
+        for (const int port : {22, 113, 135, 1000}) want[{target, port}] = expected_syn_verdict(layout(), port, false);
+        std::vector<PortKey> duplicates;
+        const std::string differences = describe_differences(want, verdicts_of(result.output, "tcp", duplicates));
+        EXPECT_TRUE(differences.empty()) << differences;
+    }
 }
 
 // -sn -PR of the attached /27: the namespace's answering addresses and ours, as without --spoof-mac.
