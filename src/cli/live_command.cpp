@@ -2,17 +2,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <memory>
 #include <optional>
-#include <thread>
 
 #include "flagscan/capture/live_capture.hpp"
 #include "flagscan/cli/hosts.hpp"
 #include "flagscan/cli/merge.hpp"
-#include "flagscan/cli/neighbors.hpp"
 #include "flagscan/cli/progress.hpp"
 #include "flagscan/cli/reporting.hpp"
 #include "flagscan/cli/resume_file.hpp"
@@ -21,6 +18,7 @@
 #include "flagscan/cli/scan_identity.hpp"
 #include "flagscan/cli/scan_plan.hpp"
 #include "flagscan/cli/signals.hpp"
+#include "flagscan/cli/spoofed_link.hpp"
 #include "flagscan/os/os_detection.hpp"
 #include "flagscan/probe/spoof_mac.hpp"
 #include "flagscan/output/packet_trace.hpp"
@@ -37,7 +35,6 @@
 #include "flagscan/targets/port_list.hpp"
 #include "flagscan/wire/connect_driver.hpp"
 #include "flagscan/wire/decoys.hpp"
-#include "flagscan/wire/ethernet_sink.hpp"
 #include "flagscan/wire/fragments.hpp"
 #include "flagscan/wire/raw_socket_sink.hpp"
 
@@ -288,102 +285,22 @@ void describe_ipv6(const Prepared& prepared, std::ostream& err) {
     err << "; targets on the link: " << (route.subnet ? "yes" : "no") << '\n';
 }
 
-// --spoof-mac's edge: IP packets framed from the spoofed MAC and sent through a link-layer
-// socket; the neighbours' MACs from the kernel's table and from the replies the capture sees.
-struct SpoofedLink {
-    SpoofedLink(LinkSink sink, ProbeBuilder builder) : link(std::move(sink)), asker(std::move(builder)) {}
-    LinkSink link;
-    ProbeBuilder asker;  // ARP requests / Neighbor Solicitations from the spoofed MAC
-    NeighborCache cache;
-    std::optional<EthernetSink> ethernet;
-};
-
 // The raw edges of a scan: one socket to send, one capture for every phase's replies.
 struct RawWire {
     RawSocketSink sink;
     std::unique_ptr<SpoofedLink> spoofed;  // --spoof-mac, else null (before the capture, whose tap uses it)
     std::unique_ptr<LiveCapture> capture;
     // Where the raw IP probes go: the raw socket, or with --spoof-mac the Ethernet framing.
-    FrameSink& ip_sink() { return spoofed ? static_cast<FrameSink&>(*spoofed->ethernet) : sink; }
+    FrameSink& ip_sink() { return spoofed ? spoofed->sink() : sink; }
 };
-
-// Whom each destination's frames are handed to, as the kernel's routes say (RFC 1122 3.3.1.1,
-// RFC 4861 5.2): the destination itself on the link, else its gateway.
-EthernetSink::NextHop next_hops(const Prepared& prepared) {
-    const std::string device = prepared.route.interface;
-    if (prepared.book) {
-        return [routes = kernel_ipv6_routes(), device](const Ipv6& destination) -> std::optional<Ipv6> {
-            const auto route = route_for(routes, destination, device);
-            if (!route) return std::nullopt;
-            return route->next_hop == Ipv6{} ? destination : route->next_hop;
-        };
-    }
-    return [routes = kernel_ipv4_routes(), device](const Ipv6& destination) -> std::optional<Ipv6> {
-        const auto v4 = destination.v4_mapped();
-        const auto hop = v4 ? next_hop4(routes, *v4, device) : std::nullopt;
-        return hop ? std::optional{Ipv6::mapped(*hop)} : std::nullopt;
-    };
-}
-
-// The ARP request (RFC 826) or Neighbor Solicitation (RFC 4861 7.2.2) for `hop` from the spoofed
-// MAC. An IPv6 router the targets are reached through takes a key in the scan's book (the
-// builder writes keys' addresses); only the engine's thread asks, and only it reads the book.
-EthernetSink::Ask asker(const SpoofedLink& link, const Prepared& prepared) {
-    return [&link, &prepared](const Ipv6& hop) {
-        Probe probe;
-        probe.src = prepared.route.source;
-        const auto key = prepared.book ? prepared.book->key_for(hop) : hop.v4_mapped();
-        if (!key) return std::vector<std::uint8_t>{};
-        probe.dst = *key;
-        std::vector<std::uint8_t> frame(link.asker.size());
-        frame.resize(link.asker.build(probe, frame));
-        return frame;
-    };
-}
-
-// Before the first probe: every gateway the targets are reached through resolved (the kernel's
-// table, else asked from the spoofed MAC for up to a second), or the scan refused in one line.
-// Targets on the link are resolved as the scan goes (ARP or NDP discovery finds them first).
-Result<bool> resolve_gateways(SpoofedLink& link, const Prepared& prepared, const EthernetSink::NextHop& next_hop) {
-    for (const Neighbor& neighbor : kernel_neighbors(prepared.route.interface)) link.cache.learn(neighbor.address, neighbor.mac);
-    std::vector<Ipv6> gateways;
-    for (const auto& range : prepared.hosts.ranges()) {
-        const auto first = prepared.book ? prepared.book->address_of(range.first) : std::optional{Ipv6::mapped(range.first)};
-        const auto hop = first ? next_hop(*first) : std::nullopt;
-        if (hop && hop != first && std::ranges::find(gateways, *hop) == gateways.end()) gateways.push_back(*hop);
-    }
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    for (const Ipv6& gateway : gateways) {
-        while (!link.cache.find(gateway) && std::chrono::steady_clock::now() < until) {
-            link.ethernet->ask(gateway);
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        const auto v4 = gateway.v4_mapped();
-        if (!link.cache.find(gateway))
-            return Error{"--spoof-mac: cannot resolve the gateway " + (v4 ? v4->str() : gateway.str()) + " on " +
-                         prepared.route.interface + " (no neighbour entry, no answer to our " +
-                         (v4 ? "ARP request" : "solicitation") + ")"};
-    }
-    return true;
-}
-
-Result<std::unique_ptr<SpoofedLink>> open_spoofed(const ScanConfig& config, const Prepared& prepared) {
-    auto sink = LinkSink::open(prepared.route.interface);
-    if (!sink) return Error{sink.error()};
-    const ProbeKind* arp[] = {&ping_arp_kind()};
-    auto builder = ProbeBuilder::create(arp, probe_shape(config, frame_source(prepared)), nullptr, prepared.book.get());
-    if (!builder) return Error{builder.error()};
-    auto link = std::make_unique<SpoofedLink>(std::move(sink).value(), std::move(builder).value());
-    link->ethernet.emplace(link->link, *prepared.spoofed_mac, next_hops(prepared), link->cache, asker(*link, prepared));
-    return link;
-}
 
 Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, const PortBlock& block) {
     auto sink = open_sink(config, prepared.route);
     if (!sink) return Error{sink.error()};
     std::unique_ptr<SpoofedLink> spoofed;
     if (prepared.spoofed_mac) {
-        auto opened = open_spoofed(config, prepared);
+        auto opened = SpoofedLink::open(prepared.route, prepared.book.get(), *prepared.spoofed_mac,
+                                        probe_shape(config, *prepared.spoofed_mac));
         if (!opened) return Error{opened.error()};
         spoofed = std::move(opened).value();
     }
@@ -391,15 +308,13 @@ Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, co
                                    prepared.book.get());
     if (spoofed) {  // replies to the spoofed MAC (the ARP we send asks for them there) are seen, and teach it MACs
         options.promiscuous = true;
-        options.tap = [&cache = spoofed->cache](std::span<const std::uint8_t> frame) { cache.learn_from(LinkType::ethernet, frame); };
+        options.tap = [link = spoofed.get()](std::span<const std::uint8_t> frame) { link->learn(LinkType::ethernet, frame); };
     }
     auto capture = LiveCapture::open(options);
     if (!capture) return Error{capture.error()};
     (*capture)->start();
-    if (spoofed) {
-        const auto hops = next_hops(prepared);
-        if (auto resolved = resolve_gateways(*spoofed, prepared, hops); !resolved) return Error{resolved.error()};
-    }
+    if (auto resolved = spoofed ? spoofed->resolve_gateways(prepared.hosts) : Result<bool>{true}; !resolved)
+        return Error{resolved.error()};
     return RawWire{std::move(sink).value(), std::move(spoofed), std::move(capture).value()};
 }
 
@@ -474,7 +389,7 @@ PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink
     });
     if (config.verbosity > 0) write_stats(context.err, engine);
     if (config.verbosity > 0 && context.wire.raw->spoofed) {
-        const EthernetSinkStats& framed = context.wire.raw->spoofed->ethernet->stats();
+        const EthernetSinkStats& framed = context.wire.raw->spoofed->stats();
         context.err << "flagscan: --spoof-mac: " << framed.unresolved << " probes waited for a next hop's MAC, "
                     << framed.asked << " ARP/NDP requests sent for one\n";
     }
