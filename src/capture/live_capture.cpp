@@ -30,7 +30,7 @@ Result<PcapHandle> activate(const CaptureOptions& options) {
     PcapHandle p{pcap_create(options.device.c_str(), errbuf)};
     if (!p) return Error{"cannot capture on '" + options.device + "': " + errbuf};
     pcap_set_snaplen(p.get(), kSnaplen);
-    pcap_set_promisc(p.get(), 0);
+    pcap_set_promisc(p.get(), options.promiscuous ? 1 : 0);
     pcap_set_timeout(p.get(), options.timeout_ms);
     pcap_set_immediate_mode(p.get(), 0);
     pcap_set_buffer_size(p.get(), options.buffer_bytes);
@@ -64,11 +64,12 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::open(const CaptureOptions& opt
         if (!dumper) return Error{"cannot write '" + options.dump_path + "': " + pcap_geterr(handle->get())};
     }
     return std::unique_ptr<LiveCapture>(
-        new LiveCapture(std::move(handle).value(), std::move(dumper), *link, options.timeout_ms));
+        new LiveCapture(std::move(handle).value(), std::move(dumper), *link, options.timeout_ms, options.tap));
 }
 
-LiveCapture::LiveCapture(PcapHandle handle, PcapDumper dumper, LinkType link, int timeout_ms)
-    : handle_(std::move(handle)), dumper_(std::move(dumper)), link_(link), timeout_(timeout_ms),
+LiveCapture::LiveCapture(PcapHandle handle, PcapDumper dumper, LinkType link, int timeout_ms,
+                         std::function<void(std::span<const std::uint8_t>)> tap)
+    : handle_(std::move(handle)), dumper_(std::move(dumper)), link_(link), timeout_(timeout_ms), tap_(std::move(tap)),
       realtime_offset_(realtime_now() - SteadyClock{}.now()) {}
 
 LiveCapture::~LiveCapture() { stop(); }
@@ -80,6 +81,7 @@ void LiveCapture::start() {
 void LiveCapture::on_packet(u_char* self, const pcap_pkthdr* header, const u_char* bytes) {
     auto* capture = reinterpret_cast<LiveCapture*>(self);
     if (capture->dumper_) pcap_dump(reinterpret_cast<u_char*>(capture->dumper_.get()), header, bytes);
+    if (capture->tap_) capture->tap_({bytes, header->caplen});
     const Micros real = Micros{header->ts.tv_sec} * kSecond + header->ts.tv_usec;
     capture->batch_.emplace_back().assign({bytes, header->caplen}, real - capture->realtime_offset_);
 }

@@ -18,7 +18,9 @@
 #include "flagscan/cli/scan_identity.hpp"
 #include "flagscan/cli/scan_plan.hpp"
 #include "flagscan/cli/signals.hpp"
+#include "flagscan/cli/spoofed_link.hpp"
 #include "flagscan/os/os_detection.hpp"
+#include "flagscan/probe/spoof_mac.hpp"
 #include "flagscan/output/packet_trace.hpp"
 #include "flagscan/service/banner.hpp"
 #include "flagscan/service/checks.hpp"
@@ -192,7 +194,13 @@ struct Prepared {
     std::optional<Ipv4> bounce_server;  // -b: the FTP server's address
     std::shared_ptr<AddressBook> book;   // IPv6: every address of the scan under its key (targets, then our source); else null
     std::optional<RouteChoice6> route6;  // IPv6: the route in addresses
+    std::optional<MacAddress> spoofed_mac;  // --spoof-mac: the source of every frame we send
 };
+
+// The Ethernet source our frames carry (ARP, NDP, and with --spoof-mac every raw probe).
+MacAddress frame_source(const Prepared& prepared) {
+    return prepared.spoofed_mac.value_or(prepared.route.mac.value_or(MacAddress{}));
+}
 
 // A target set over `hosts` (the prepared ones or some of them) that writes an IPv6 scan's keys as
 // their addresses: every TargetSet of a live scan is built here.
@@ -249,7 +257,21 @@ Result<Prepared> prepare(const ScanConfig& config, std::ostream& err) {
     if (!route) return Error{route.error()};
     auto payloads = config.udp_scan || !config.ping.udp.empty() ? UdpPayloads::load_system() : UdpPayloads{};
     return Prepared{std::move(hosts->hosts), std::move(services), std::move(plan), route->route, std::move(payloads), *bounce,
-                    std::move(hosts->book), route->route6};
+                    std::move(hosts->book), route->route6, std::nullopt};
+}
+
+// --spoof-mac: the MAC drawn from the scan's seed (a resumed scan draws the same), said as nmap
+// says it; refused on an interface without an Ethernet address (loopback, tunnels).
+Result<bool> choose_spoofed_mac(const ScanConfig& config, Prepared& prepared, std::ostream& err) {
+    if (config.spoof_mac.empty()) return true;
+    if (!prepared.route.mac)
+        return Error{"--spoof-mac needs an Ethernet interface, and '" + prepared.route.interface + "' is not one"};
+    const auto vendors = load_mac_prefixes();
+    auto mac = parse_spoof_mac(config.spoof_mac, vendors, config.seed);
+    if (!mac) return Error{mac.error()};
+    prepared.spoofed_mac = *mac;
+    err << "flagscan: " << spoofing_line(*mac, vendors) << '\n';
+    return true;
 }
 
 // -v, an IPv6 scan: where its addresses went, in one line.
@@ -266,18 +288,34 @@ void describe_ipv6(const Prepared& prepared, std::ostream& err) {
 // The raw edges of a scan: one socket to send, one capture for every phase's replies.
 struct RawWire {
     RawSocketSink sink;
+    std::unique_ptr<SpoofedLink> spoofed;  // --spoof-mac, else null (before the capture, whose tap uses it)
     std::unique_ptr<LiveCapture> capture;
+    // Where the raw IP probes go: the raw socket, or with --spoof-mac the Ethernet framing.
+    FrameSink& ip_sink() { return spoofed ? spoofed->sink() : sink; }
 };
 
 Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, const PortBlock& block) {
     auto sink = open_sink(config, prepared.route);
     if (!sink) return Error{sink.error()};
-    const auto options = capture_options(prepared.route.interface, prepared.route.source, block.bpf_ports(), config.write_path,
-                                         prepared.book.get());
+    std::unique_ptr<SpoofedLink> spoofed;
+    if (prepared.spoofed_mac) {
+        auto opened = SpoofedLink::open(prepared.route, prepared.book.get(), *prepared.spoofed_mac,
+                                        probe_shape(config, *prepared.spoofed_mac));
+        if (!opened) return Error{opened.error()};
+        spoofed = std::move(opened).value();
+    }
+    auto options = capture_options(prepared.route.interface, prepared.route.source, block.bpf_ports(), config.write_path,
+                                   prepared.book.get());
+    if (spoofed) {  // replies to the spoofed MAC (the ARP we send asks for them there) are seen, and teach it MACs
+        options.promiscuous = true;
+        options.tap = [link = spoofed.get()](std::span<const std::uint8_t> frame) { link->learn(LinkType::ethernet, frame); };
+    }
     auto capture = LiveCapture::open(options);
     if (!capture) return Error{capture.error()};
     (*capture)->start();
-    return RawWire{std::move(sink).value(), std::move(capture).value()};
+    if (auto resolved = spoofed ? spoofed->resolve_gateways(prepared.hosts) : Result<bool>{true}; !resolved)
+        return Error{resolved.error()};
+    return RawWire{std::move(sink).value(), std::move(spoofed), std::move(capture).value()};
 }
 
 // How one run of the engine went, for the verbose counters and --explain.
@@ -337,7 +375,7 @@ LoopHooks phase_hooks(const ScanContext& context, const Phase& phase, const Engi
 PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink& sink, LiveCapture& capture,
                        bool sink_traces = false) {
     const ScanConfig& config = context.config;
-    const ProbeShape shape = probe_shape(config, context.prepared.route.mac.value_or(MacAddress{}));
+    const ProbeShape shape = probe_shape(config, frame_source(context.prepared));
     auto builder = ProbeBuilder::create(phase.plan->kinds, shape, &context.prepared.payloads, phase.targets->address_book());
     if (!builder) return context.err << "flagscan: " << builder.error() << '\n', refused();
     EngineConfig settings = phase.settings;
@@ -350,6 +388,11 @@ PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink
         return run_scan(engine, *builder, sink, capture, clock, context.interrupts.flag(), all);
     });
     if (config.verbosity > 0) write_stats(context.err, engine);
+    if (config.verbosity > 0 && context.wire.raw->spoofed) {
+        const EthernetSinkStats& framed = context.wire.raw->spoofed->stats();
+        context.err << "flagscan: --spoof-mac: " << framed.unresolved << " probes waited for a next hop's MAC, "
+                    << framed.asked << " ARP/NDP requests sent for one\n";
+    }
     return PhaseEnd{end, false, false, end == ScanEnd::interrupted ? engine.resume_point() : ResumePoint{}};
 }
 
@@ -469,8 +512,8 @@ PhaseEnd run_phase(const ScanContext& context, const Phase& phase) {
     if (is_connect_scan(*phase.plan->kinds.front()) || !wire.raw) return run_connect_phase(context, phase);
     if (phase.plan->kinds.front()->protocol != ipproto::arp) {
         const ScanConfig& config = context.config;
-        FragmentingSink fragments{wire.raw->sink, config.fragment_data};  // -f, --mtu
-        FrameSink& shaped = config.fragment_data > 0 ? static_cast<FrameSink&>(fragments) : wire.raw->sink;
+        FragmentingSink fragments{wire.raw->ip_sink(), config.fragment_data};  // -f, --mtu
+        FrameSink& shaped = config.fragment_data > 0 ? static_cast<FrameSink&>(fragments) : wire.raw->ip_sink();
         if (config.decoys.empty()) return run_raw_phase(context, phase, shaped, *wire.raw->capture);
         DecoySink::Observer trace;  // -D: decoys first, then fragments; every copy traced in wire order
         if (config.packet_trace)
@@ -745,7 +788,7 @@ void detect_os_phase(const ScanContext& context, Results& results) {
     settings.seed = random_u64();
     const SteadyClock clock;
     const Micros started = clock.now();
-    const OsDetectionRun run = detect_os(results, *context.os_db, settings, context.wire.raw->sink, *context.wire.raw->capture,
+    const OsDetectionRun run = detect_os(results, *context.os_db, settings, context.wire.raw->ip_sink(), *context.wire.raw->capture,
                                          clock, context.interrupts.flag());
     if (config.verbosity == 0) return;
     for (const std::string& note : run.notes) context.err << "flagscan: OS detection: " << note << '\n';
@@ -830,6 +873,10 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
         err << "flagscan: note: over IPv6 each probe's first fragment holds its whole TCP/UDP/ICMPv6 header (RFC 8200 "
                "4.5), so a probe no longer than that goes whole (--data-length makes it longer); many networks drop "
                "IPv6 fragments (RFC 7872): ports filtered with -f may be that\n";
+    if (!config.spoof_mac.empty() && !root)
+        return err << "flagscan: --spoof-mac sends Ethernet frames and needs root (or CAP_NET_RAW): run it with sudo\n", 1;
+    if (!config.spoof_mac.empty() && (config.version_detection || config.banners || config.ident || !config.checks.empty()))
+        err << "flagscan: warning: --spoof-mac spoofs the raw probes only; -sV, --banners, -I and --checks connect from our own MAC\n";
     if (!config.kind_given && !config.udp_scan && !root) {  // as nmap does for users without raw sockets
         config.kind = connect_kind();
         err << "flagscan: not root: running a connect scan (-sT) instead of a SYN scan\n";
@@ -843,6 +890,7 @@ int run_live_command(const ScanConfig& given, std::ostream& out, std::ostream& e
     auto prepared = prepare(config, err);
     if (!prepared) return err << "flagscan: " << prepared.error() << '\n', 1;
     if (prepared->book && config.verbosity > 0) describe_ipv6(*prepared, err);
+    if (auto spoofed = choose_spoofed_mac(config, *prepared, err); !spoofed) return err << "flagscan: " << spoofed.error() << '\n', 1;
     auto loaded = probes_for(config, err);  // read before the first packet: a bad file sends nothing
     if (!loaded) return err << "flagscan: " << loaded.error() << '\n', 1;
     const std::optional<LoadedProbes> probes = std::move(loaded).value();

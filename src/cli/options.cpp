@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "flagscan/output/formats.hpp"
+#include "flagscan/probe/spoof_mac.hpp"
 #include "flagscan/targets/address_set.hpp"
 #include "flagscan/targets/ipv6_targets.hpp"
 #include "flagscan/targets/port_list.hpp"
@@ -186,6 +187,10 @@ cxxopts::Options make_options() {
                      "(IPv6 with -6), ME (our own place; without it a random place), RND or RND:N (N random "
                      "unicast addresses from the seed; over IPv6 in our own /64), e.g. -D 10.0.0.5,ME,RND:2. "
                      "Not with -sT  [nmap: -D]",
+         cxxopts::value<std::string>())
+        ("spoof-mac", "send every raw probe as an Ethernet frame from this MAC: 0 (random), a vendor name "
+                      "from nmap-mac-prefixes (Apple), a prefix (0020F2) or a whole MAC (02:01:02:03:04:05); the "
+                      "rest of a prefix is drawn from the seed. Not with -sT or -b  [nmap: --spoof-mac]",
          cxxopts::value<std::string>())
         ("ip-options", "IPv4 options in every raw probe: R (record route), T (timestamps), U (timestamps and "
                        "addresses), L ADDR... / S ADDR... (loose / strict source route: sent to the first hop, "
@@ -445,6 +450,21 @@ Result<bool> fill_decoys(const cxxopts::ParseResult& parsed, ScanConfig& config)
     return true;
 }
 
+// --spoof-mac (probe/spoof_mac.hpp): checked now, drawn when the scan's seed is known. Like -D,
+// it shapes raw frames only: a connect or bounce scan's packets are the kernel's or the server's.
+Result<bool> fill_spoof_mac(const cxxopts::ParseResult& parsed, ScanConfig& config) {
+    if (!parsed.count("spoof-mac")) return true;
+    const std::string arg = parsed["spoof-mac"].as<std::string>();
+    if (auto mac = parse_spoof_mac(arg, load_mac_prefixes(), 0); !mac) return Error{mac.error()};
+    if (config.tcp_scan && (is_connect_scan(config.kind) || is_bounce_scan(config.kind)))
+        return Error{"--spoof-mac goes with raw scans only: a connect scan's (-sT) or FTP bounce scan's (-b) packets are "
+                     "sent by the kernel from our own MAC"};
+    if (config.offline)
+        return Error{"--spoof-mac goes with live scans only: --offline writes IP packets, which have no Ethernet header"};
+    config.spoof_mac = arg;
+    return true;
+}
+
 // --ip-options (probe/ip_options.hpp: nmap's spellings).
 Result<bool> fill_ip_options(const cxxopts::ParseResult& parsed, ScanConfig& config) {
     if (!parsed.count("ip-options")) return true;
@@ -475,6 +495,7 @@ Result<bool> fill_shaping(const cxxopts::ParseResult& parsed, ScanConfig& config
     }
     config.badsum = parsed.count("badsum") > 0;
     if (auto ip_options = fill_ip_options(parsed, config); !ip_options) return ip_options;
+    if (auto spoofed = fill_spoof_mac(parsed, config); !spoofed) return spoofed;
     return fill_decoys(parsed, config);
 }
 

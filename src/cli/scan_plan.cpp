@@ -1,5 +1,6 @@
 // Building the lanes of a scan from the command line: port scans and host discovery.
 #include "flagscan/cli/scan_plan.hpp"
+#include "flagscan/probe/spoof_mac.hpp"
 
 #include <algorithm>
 
@@ -124,6 +125,18 @@ std::string decoy_sentence(const DecoyPlan& plan, std::span<const DecoyEntry> en
            "decoys' replies never reach us and no verdict rests on them.";
 }
 
+// --spoof-mac: what changed on the wire, and what did not.
+std::string spoof_mac_sentence(const ScanConfig& config) {
+    const auto vendors = load_mac_prefixes();
+    const auto mac = parse_spoof_mac(config.spoof_mac, vendors, config.seed);
+    const std::string which = mac ? spoofing_line(*mac, vendors).substr(21) : config.spoof_mac;
+    return "Each probe went out as an Ethernet frame from MAC " + which + " instead of the interface's own "
+           "(--spoof-mac): only the link header's source changed, and only the first hop sees it. Replies came back "
+           "to our IP address, framed to our real MAC (whose ARP the interface answers) or to the spoofed one when "
+           "the target learned it from our ARP request or Neighbor Solicitation (RFC 826, RFC 4861 7.2.3); the "
+           "capture, promiscuous, saw both.";
+}
+
 }  // namespace
 
 std::vector<std::string> shaping_sentences(const ScanConfig& config) {
@@ -161,6 +174,7 @@ std::vector<std::string> shaping_sentences(const ScanConfig& config) {
         const auto source6 = config.ipv6 ? std::optional{config.source6.value_or(Ipv6{})} : std::nullopt;
         said.push_back(decoy_sentence(plan_decoys(config.decoys, config.seed, source6), config.decoys, config.ipv6));
     }
+    if (!config.spoof_mac.empty()) said.push_back(spoof_mac_sentence(config));
     return said;
 }
 

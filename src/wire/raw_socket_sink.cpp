@@ -129,11 +129,13 @@ Result<LinkSink> LinkSink::open(const std::string& device) {
     return LinkSink{std::move(fd), static_cast<int>(index)};
 }
 
-// The frames are complete (Ethernet header included): the address only names the interface.
+// The frames are complete (Ethernet header included): the address names the interface and the
+// frame's protocol (the kernel's skb protocol, as taps and traffic control read it).
 std::size_t LinkSink::send(std::span<const std::span<const std::uint8_t>> packets) {
-    const auto address_of = [this](std::span<const std::uint8_t>) {
+    const auto address_of = [this](std::span<const std::uint8_t> frame) {
         sockaddr_ll to{};
         to.sll_family = AF_PACKET;
+        to.sll_protocol = htons(ByteView{frame}.be16(12).value_or(ETH_P_ARP));  // the frame's EtherType
         to.sll_ifindex = ifindex_;
         to.sll_halen = 6;
         std::fill(std::begin(to.sll_addr), std::begin(to.sll_addr) + 6, 0xff);

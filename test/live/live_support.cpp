@@ -834,10 +834,15 @@ std::string lab_targets6_error(const std::vector<std::string>& targets) {
     return {};
 }
 
-Tcpdump::Tcpdump(const std::string& iface, const std::string& file, const std::string& log) : log_(log) {
-    const std::string filter = "net 10.77." + std::to_string(lab_id()) + ".0/24 or net " + lab_address6("") + "/64";
+Tcpdump::Tcpdump(const std::string& iface, const std::string& file, const std::string& log)
+    : Tcpdump(iface, file, log, "", "net 10.77." + std::to_string(lab_id()) + ".0/24 or net " + lab_address6("") + "/64") {}
+
+Tcpdump::Tcpdump(const std::string& iface, const std::string& file, const std::string& log, const std::string& netns,
+                 const std::string& filter)
+    : log_(log) {
     std::vector<std::string> argv{"tcpdump", "-i", iface, "--immediate-mode", "-s", "256", "-U",
                                   "-Z", "root", "-n", "-w", file, filter};
+    if (!netns.empty()) argv.insert(argv.begin(), {"ip", "netns", "exec", netns});
     pid_ = fork();
     if (pid_ == 0) exec_child(argv, log);
     if (pid_ < 0) {

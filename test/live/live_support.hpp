@@ -245,6 +245,9 @@ std::string lab_targets6_error(const std::vector<std::string>& targets);
 class Tcpdump {
 public:
     Tcpdump(const std::string& iface, const std::string& file, const std::string& log);
+    // The same inside network namespace NETNS (ip netns exec), with FILTER instead of the /24.
+    Tcpdump(const std::string& iface, const std::string& file, const std::string& log, const std::string& netns,
+            const std::string& filter);
     ~Tcpdump() { stop(); }
     Tcpdump(const Tcpdump&) = delete;
     Tcpdump& operator=(const Tcpdump&) = delete;

@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,11 @@ struct CaptureOptions {
     int timeout_ms = 10;         // how long a block may wait before it is handed over
     bool both_directions = false;  // also see what we send (for -w)
     std::string dump_path;         // -w: every captured frame also goes to this pcap file
+    // --spoof-mac: the interface takes frames to any MAC (replies to the spoofed one included)
+    bool promiscuous = false;
+    // Called on the capture thread with every frame that passed the filter (--spoof-mac learns
+    // neighbours' MACs from it); it must be quick and thread-safe.
+    std::function<void(std::span<const std::uint8_t>)> tap;
 };
 
 struct CaptureStats {
@@ -63,7 +69,8 @@ public:
     Micros delivery_slack() const { return 2 * timeout_ * kMillisecond + 5 * kMillisecond; }
 
 private:
-    LiveCapture(PcapHandle handle, PcapDumper dumper, LinkType link, int timeout_ms);
+    LiveCapture(PcapHandle handle, PcapDumper dumper, LinkType link, int timeout_ms,
+                std::function<void(std::span<const std::uint8_t>)> tap);
     void run();
     static void on_packet(u_char* self, const pcap_pkthdr* header, const u_char* bytes);
 
@@ -71,6 +78,7 @@ private:
     PcapDumper dumper_;  // written by the capture thread only; flushed after every block
     LinkType link_;
     int timeout_;
+    std::function<void(std::span<const std::uint8_t>)> tap_;
     Micros realtime_offset_;  // pcap's wall-clock timestamps minus the steady clock
     std::vector<Frame> batch_;  // filled by the capture thread during one pcap_dispatch
 

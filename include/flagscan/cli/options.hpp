@@ -81,6 +81,7 @@ struct ScanConfig {
     bool badsum = false;                     // --badsum: TCP/UDP checksums wrong on purpose
     std::vector<DecoyEntry> decoys;          // -D as typed; empty: no decoys
     IpOptions ip_options;                    // --ip-options; empty: none
+    std::string spoof_mac;                   // --spoof-mac as typed (probe/spoof_mac.hpp); empty: our own MAC
     Timing timing;
     std::uint64_t seed = 0;
     bool seed_given = false;

@@ -39,7 +39,7 @@ private:
     SinkStats stats_;
 };
 
-// LinkSink: sends finished Ethernet frames (ARP requests) out of one interface, many per
+// LinkSink: sends finished Ethernet frames (ARP requests, NDP, --spoof-mac's IP frames) out of one interface, many per
 // system call, through an AF_PACKET socket: ARP is below IP, so a raw IPv4 socket cannot carry it.
 class LinkSink final : public FrameSink {
 public:
