@@ -107,10 +107,11 @@ TEST_F(SpoofMac, RoutedTargetsResolveTheGatewayThemselves) {
     for (const std::string& target : {lab_address(17), lab_address6("101")}) {
         SCOPED_TRACE(target);
         const bool v6 = target.find(':') != std::string::npos;
-        // The namespace knows us for now, so that it asks nothing of the host (an ARP request or
-        // solicitation would put the gateway back into the host's table, RFC 826, RFC 4861 7.2.3).
+        // The namespace knows us for good, so that it asks nothing of the host (an ARP request or
+        // solicitation would put the gateway back into the host's table, RFC 826, RFC 4861 7.2.3;
+        // a merely reachable entry goes stale and is probed by unicast solicitation, RFC 4861 7.3.3).
         run_process({"ip", "netns", "exec", lab_namespace(), "ip", "neigh", "replace", v6 ? lab_address6("1") : lab_address(1),
-                     "lladdr", real_mac(), "dev", namespace_interface(), "nud", "reachable"},
+                     "lladdr", real_mac(), "dev", namespace_interface(), "nud", "permanent"},
                     std::chrono::seconds(10));
         for (const char* family : {"-4", "-6"})
             run_process({"ip", family, "neigh", "flush", "dev", host_if}, std::chrono::seconds(10));
