@@ -49,19 +49,19 @@ configured=0
 configure build-san "${san_options[@]}" && CXX=clang++ configure build-fuzz "${fuzz_options[@]}" || configured=$?
 
 # 0. The live suite mostly waits on the lab's timeouts: while it runs, the sanitizer and fuzz
-# trees are built in the background, one job at a time at the lowest priority (its own process
-# group, ended when the live suite is: steps 2 and 3 then build what is left at full speed). A
-# failure here is not reported: steps 2 and 3 build again and report theirs.
+# trees are built in the background, side by side, one job each at the lowest priority (its own
+# process group, ended when the live suite is: steps 2 and 3 then build what is left at full
+# speed). A failure here is not reported: steps 2 and 3 build again and report theirs.
 background=
 if ((configured == 0)); then
-  setsid nice -n 19 bash -c 'ninja -C build-san -j1 "$@" >/dev/null 2>&1; ninja -C build-fuzz -j1 '"${fuzzers[*]}"' >/dev/null 2>&1' \
+  setsid nice -n 19 bash -c 'ninja -C build-fuzz -j1 '"${fuzzers[*]}"' >/dev/null 2>&1 & ninja -C build-san -j1 "$@" >/dev/null 2>&1; wait' \
     background-build "${san_targets[@]}" &
   background=$!
 fi
 
 # 1. The live suite, normal build (what a user runs, at -O2, against the lab).
 step=0 started=$SECONDS
-meson test -C build --print-errorlogs --num-processes 3 --suite live || step=$?
+meson test -C build --print-errorlogs --num-processes 4 --suite live || step=$?
 count_junit build/meson-logs/testlog.junit.xml "$step"
 ((step == 0)) || status=1
 echo "test.sh: live suite: $((SECONDS - started)) s"
