@@ -22,6 +22,7 @@ LOSS=0
 KEEP_DIR=
 
 WORK=
+WAKE_PID=
 LAB_UP=0
 LAB_INFO=
 OPTION_WORDS=0
@@ -86,6 +87,7 @@ cleanup() {
     local status=$?
     trap - EXIT INT TERM
     if declare -F bench_on_exit >/dev/null; then bench_on_exit; fi
+    stop_wake
     if ((LAB_UP)); then "$LAB" down "$LAB_ID" >/dev/null || echo "${BENCH_NAME:-${0##*/}}: lab down failed" >&2; fi
     if [[ -n $WORK && -z $KEEP_DIR ]]; then rm -rf "$WORK"; fi
     exit "$status"
@@ -144,6 +146,60 @@ closed_port() {
     used=$(echo "$(lab_info open_tcp) $(lab_info rejected_tcp) $(lab_info dropped_tcp)" | tr ' ' '\n')
     while grep -qx "$port" <<<"$used"; do port=$((port + 1)); done
     echo "$port"
+}
+
+# Every address of RANGE (the lab's wide range or its first /P) whose last octet mod 4 is not in wide_dropped_mod4, one a line, sorted: the
+# addresses that answer anything there (every one has the lab's ports): RANGE.
+wide_up_addresses() {
+    awk -v range="$1" -v dropped="$(lab_info wide_dropped_mod4)" '
+        BEGIN {
+            split(range, part, "[./]")
+            n = split(dropped, d, " ")
+            for (i = 1; i <= n; i++) drop[d[i] + 0] = 1
+            count = 2 ^ (32 - part[5])
+            for (k = 0; k < count; k++) {
+                third = int(k / 256); last = k % 256
+                if (!(last % 4 in drop)) print part[1] "." part[2] "." third "." last
+            }
+        }' | LC_ALL=C sort
+}
+
+# "(M missed, K extra, D duplicate) missed: first ... extra: first ..." of the sorted address
+# list FOUND against the truth, $WORK/expected: FOUND.
+describe_diff() {
+    local found=$1 missed extra dups
+    missed=$(LC_ALL=C comm -23 "$WORK/expected" <(uniq "$found"))
+    extra=$(LC_ALL=C comm -13 "$WORK/expected" <(uniq "$found"))
+    dups=$(uniq -d "$found" | grep -c . || true)
+    printf '(%d missed, %d extra, %d duplicate)' "$(grep -c . <<<"$missed" || true)" \
+        "$(grep -c . <<<"$extra" || true)" "$dups"
+    [[ -z $missed ]] || printf ' missed: %s' "$(head -n4 <<<"$missed" | paste -sd' ')"
+    [[ -z $extra ]] || printf ' extra: %s' "$(head -n4 <<<"$extra" | paste -sd' ')"
+}
+
+# --- the wake trickle -------------------------------------------------------------------------
+
+# masscan 1.3.2's receive thread blocks in libpcap while no packet arrives, so on a quiet veth
+# it never exits after --wait. A TCP connect to a closed lab port every 0.1 s (SYN + RST, ~20
+# packets/s against 100k/s) wakes it; masscan discards those replies (wrong SYN cookie).
+start_wake() {
+    local port
+    port=$(closed_port)
+    (
+        while :; do
+            timeout 0.5 bash -c "exec 3<>/dev/tcp/$TARGET/$port" 2>/dev/null || true
+            sleep 0.1
+        done
+    ) &
+    WAKE_PID=$!
+}
+
+stop_wake() {
+    if [[ -n $WAKE_PID ]]; then
+        kill "$WAKE_PID" 2>/dev/null || true
+        wait "$WAKE_PID" 2>/dev/null || true
+        WAKE_PID=
+    fi
 }
 
 # --- timing and statistics --------------------------------------------------------------------
@@ -348,7 +404,7 @@ results_summary() {
 tool_rows_header() {
     echo
     if (($#)); then printf '%-5s ' "$1"; fi
-    printf '%-9s %4s %9s %7s %7s %12s  %-7s %s\n' tool runs median_s min_s max_s vs_flagscan exact per-run
+    printf '%-11s %4s %9s %7s %7s %12s  %-7s %s\n' tool runs median_s min_s max_s vs_flagscan exact per-run
 }
 
 # A table row a tool of TOOLS from its results file PREFIXTOOL.results, with the ratio of its
@@ -361,7 +417,7 @@ tool_rows() {
     for tool in ${TOOLS//,/ }; do
         read -r runs med min max exact marks < <(results_summary "$prefix$tool.results")
         if (($# > 1)); then printf '%-5s ' "$2"; fi
-        printf '%-9s %4s %9s %7s %7s %12s  %-7s %s\n' "$tool" "$runs" "$med" "$min" "$max" \
+        printf '%-11s %4s %9s %7s %7s %12s  %-7s %s\n' "$tool" "$runs" "$med" "$min" "$max" \
             "$(ratio "$med" "$base")" "$exact" "$marks"
     done
 }

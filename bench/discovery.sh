@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# discovery.sh: times host discovery (-sn) of the lab's /16 by flagscan, nmap and zmap.
+# discovery.sh: times host discovery (-sn) of the lab's /16 by flagscan, nmap, masscan and zmap.
 #
 # Run as root from anywhere: bench/discovery.sh [--runs N] [--range /P] [--loss PCT] [--id ID]
-#     [--tools flagscan,flagscan-pe,nmap,zmap,nmap-pe] [--zmap-rate PPS] [--zmap-cooldown SEC]
+#     [--tools flagscan,flagscan-pe,nmap,masscan,zmap,nmap-pe] [--zmap-rate PPS] [--zmap-cooldown SEC]
 #     [--timeout SEC] [--keep DIR]
 # Prints, per tool, the median wall time, its ratios to flagscan's median (default probes) and to
 # flagscan -PE's (ICMP echo only, zmap's probe), and how many runs found exactly the addresses of
@@ -13,11 +13,11 @@ readonly BENCH_NAME=discovery.sh
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-readonly KNOWN_TOOLS="flagscan flagscan-pe nmap nmap-pe zmap"
+readonly KNOWN_TOOLS="flagscan flagscan-pe nmap nmap-pe masscan zmap"
 
 RUNS=3
 LAB_ID=53
-TOOLS=flagscan,flagscan-pe,nmap,zmap
+TOOLS=flagscan,flagscan-pe,nmap,masscan,zmap
 PREFIX=16
 ZMAP_RATE=100000
 ZMAP_COOLDOWN=1
@@ -56,7 +56,7 @@ check_discovery_tools() {
         [[ " $KNOWN_TOOLS " == *" $tool "* ]] || die "unknown tool '$tool' (${KNOWN_TOOLS// /, })"
     done
     TOOLS=$(tr ',' '\n' <<<"$TOOLS" | sed 's/-pe$//' | sort -u | paste -sd,)
-    check_tools "flagscan nmap zmap"
+    check_tools "flagscan nmap masscan zmap"
     TOOLS=$saved
 }
 
@@ -65,23 +65,6 @@ check_route() {
     local route
     route=$(ip -o route get "${RANGE%/*}")
     [[ $route == *" dev $HOST_IF "* ]] || die "$RANGE is not routed into the lab: $route"
-}
-
-# --- the truth: the addresses that answer -----------------------------------------------------
-
-# Every address of RANGE whose last octet mod 4 is not in wide_dropped_mod4, one a line, sorted.
-expected_up() {
-    awk -v range="$RANGE" -v dropped="$(lab_info wide_dropped_mod4)" '
-        BEGIN {
-            split(range, part, "[./]")
-            n = split(dropped, d, " ")
-            for (i = 1; i <= n; i++) drop[d[i] + 0] = 1
-            count = 2 ^ (32 - part[5])
-            for (k = 0; k < count; k++) {
-                third = int(k / 256); last = k % 256
-                if (!(last % 4 in drop)) print part[1] "." part[2] "." third "." last
-            }
-        }' | LC_ALL=C sort
 }
 
 # --- the tools: command line, and the addresses they found up ---------------------------------
@@ -93,6 +76,8 @@ command_for() {
     flagscan-pe) echo "$FLAGSCAN_BIN -sn -PE -n -T4 -oJ $out $RANGE" ;;
     nmap) echo "nmap -sn -n -T4 -oG $out $RANGE" ;;
     nmap-pe) echo "nmap -sn -PE -n -T4 -oG $out $RANGE" ;;
+    # masscan --ping: ICMP echo, as zmap's icmp_echoscan (its receive thread needs the wake trickle).
+    masscan) echo "masscan --ping --rate $ZMAP_RATE -e $HOST_IF --router-mac $NS_MAC --wait $ZMAP_COOLDOWN -oL $out $RANGE" ;;
     # Never zmap's defaults: its interface, source and gateway would be the host's default route.
     # -b /dev/null replaces /etc/zmap/blacklist.conf, which blocks 10.0.0.0/8.
     zmap) echo "zmap -q -M icmp_echoscan -i $HOST_IF -S 10.77.$((10#$LAB_ID)).1 -G $NS_MAC -b /dev/null -r $ZMAP_RATE -c $ZMAP_COOLDOWN -o $out $RANGE" ;;
@@ -106,20 +91,9 @@ up_in() {
     case $tool in
     flagscan*) grep '"status":"up"' "$out" | sed -n 's/.*"ip":"\([0-9.]*\)".*/\1/p' ;;
     nmap*) awk '/Status: Up/ { print $2 }' "$out" ;;
+    masscan) awk '$1 == "open" && $2 == "icmp" { print $4 }' "$out" ;;
     zmap) grep -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' "$out" ;;
     esac | LC_ALL=C sort
-}
-
-# "(M missed, K extra, D duplicate) missed: first ... extra: first ..." against the truth.
-describe_diff() {
-    local found=$1 missed extra dups
-    missed=$(LC_ALL=C comm -23 "$WORK/expected" <(uniq "$found"))
-    extra=$(LC_ALL=C comm -13 "$WORK/expected" <(uniq "$found"))
-    dups=$(uniq -d "$found" | grep -c . || true)
-    printf '(%d missed, %d extra, %d duplicate)' "$(grep -c . <<<"$missed" || true)" \
-        "$(grep -c . <<<"$extra" || true)" "$dups"
-    [[ -z $missed ]] || printf ' missed: %s' "$(head -n4 <<<"$missed" | paste -sd' ')"
-    [[ -z $extra ]] || printf ' extra: %s' "$(head -n4 <<<"$extra" | paste -sd' ')"
 }
 
 # Runs TOOL once; prints "seconds exact|wrong|error count detail".
@@ -128,9 +102,11 @@ run_once() {
     out=$WORK/$tool.$run.out
     log=$WORK/$tool.$run.log
     found=$WORK/$tool.$run.up
+    if [[ $tool == masscan ]]; then start_wake; fi
     # The command line is split into words on purpose.
     # shellcheck disable=SC2046
     time_command_within "$LIMIT" "$log" $(command_for "$tool" "$out")
+    stop_wake
     up_in "$tool" "$out" >"$found"
     n=$(grep -c . "$found" || true)
     if ((STATUS != 0)); then
@@ -174,7 +150,7 @@ main() {
     check_discovery_tools
     bench_begin_with --icmp-ratelimit off
     check_route
-    expected_up >"$WORK/expected"
+    wide_up_addresses "$RANGE" >"$WORK/expected"
     run_rounds 12
     print_table
     print_details
