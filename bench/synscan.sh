@@ -90,7 +90,7 @@ found_in() {
     if ((WIDE)); then
         open_in "$@" | awk '$2 == 80 { print $1 }' | LC_ALL=C sort
     else
-        open_in "$@" | awk '{ print $2 }' | sort -n | tr '\n' ' ' | sed 's/ $//'
+        open_in "$@" | awk '{ print $2 }' | sort -n | paste -sd' '
     fi
 }
 
