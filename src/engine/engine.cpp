@@ -72,14 +72,38 @@ std::uint8_t Engine::allowed_tries() const {
     return static_cast<std::uint8_t>(std::min(evidence, unsigned{config_.me.max_tries}));
 }
 
-HostTiming& Engine::timing_of(std::uint32_t host) { return hosts_.at(host, results_->host(host).min_rtt); }
+HostTiming& Engine::timing_of(std::uint32_t host) {
+    if (HostTiming* known = hosts_.find(host)) return *known;
+    return hosts_.at(host, results_->host(host).min_rtt);
+}
 
 // A probe to `host` is given up on after the host's own timeout (plus the capture's slack).
-Micros Engine::host_timeout(std::uint32_t host) const { return hosts_.rto(host) + config_.delivery_slack; }
+// A host's own timeout once it has shown a round trip; until then the initial one. Not nmap's
+// choice (its probeTimeout falls back on the scan-wide timeout): a far host that has not yet
+// answered would be given up on at a near host's pace, and its ports read filtered.
+Micros Engine::rto_of(std::uint32_t host) const {
+    const HostTiming* timing = hosts_.find(host);
+    return timing != nullptr && timing->rtt.has_samples() ? timing->rtt.rto() : config_.timing.initial_rto;
+}
+
+Micros Engine::host_timeout(std::uint32_t host) const { return rto_of(host) + config_.delivery_slack; }
+
+// When to look at a try sent at `sent` to `host` (now or later): when its host's timeout runs
+// out; but while that host has shown no round trip of its own, an answer to another of its probes
+// will shorten its timeout from the initial one, so no later than the shortest timeout there can
+// be from now (each look sets the next). So a first answer is felt by the tries in flight within
+// that, without setting every running timer again at each host's first answer (over a /16, at
+// almost every poll). A host sent one probe (one port, one lane) has no other to be answered.
+Micros Engine::next_look(std::uint32_t host, Micros sent, Micros now) const {
+    const Micros due = sent + host_timeout(host);
+    const HostTiming* timing = hosts_.find(host);
+    if ((timing != nullptr && timing->rtt.has_samples()) || targets_->slot_count_of(host) < 2) return due;
+    return std::min(due, now + config_.timing.min_rto + config_.delivery_slack);
+}
 
 Micros Engine::host_rto(Ipv4 host) const {
     const auto index = targets_->hosts().index_of(host);
-    return index ? hosts_.rto(static_cast<std::uint32_t>(*index)) : config_.timing.initial_rto;
+    return index ? rto_of(static_cast<std::uint32_t>(*index)) : config_.timing.initial_rto;
 }
 
 std::uint32_t Engine::host_window_cuts(Ipv4 host) const {
@@ -117,14 +141,10 @@ Probe Engine::make_probe(std::uint64_t index, std::uint8_t try_no) {
 // not use up the port's tries (at most kMaxRepeats times), lest a burst we caused ourselves
 // turn closed ports into "filtered".
 void Engine::expire(Micros now) {
-    if (retime_) {
-        retime_ = false;
-        correlator_.retime([this](const Correlator::Entry& e) { return e.sent + host_timeout(host_of(e.index)); });
-    }
     while (auto expired = correlator_.pop_expired(now)) {
-        const Micros due = expired->entry.sent + host_timeout(host_of(expired->entry.index));
-        if (due > now) {  // its host's timeout grew since the timer was set
-            correlator_.reschedule(expired->key, due);
+        const std::uint32_t host = host_of(expired->entry.index);
+        if (expired->entry.sent + host_timeout(host) > now) {  // a look before its due (next_look)
+            correlator_.reschedule(expired->key, next_look(host, expired->entry.sent, now));
             continue;
         }
         auto* entry = correlator_.find(expired->key);
@@ -385,7 +405,7 @@ std::size_t Engine::release_parked(Micros now, std::span<Probe> out) {
             line.pop_front();
             --parked_count_;
             if (auto probe = send_parked(parked)) {
-                correlator_.record(*probe, now, now + host_timeout(it->first));
+                correlator_.record(*probe, now, next_look(it->first, now, now));
                 out[n++] = *probe;
             }
         }
@@ -406,7 +426,7 @@ std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
     expire(now);
     if (draining_) return 0;
     std::size_t n = held_.empty() ? 0 : release_paced(now, out);
-    for (std::size_t i = 0; i < n; ++i) correlator_.record(out[i], now, now + host_timeout(host_of(out[i].index)));
+    for (std::size_t i = 0; i < n; ++i) correlator_.record(out[i], now, next_look(host_of(out[i].index), now, now));
     if (!parked_.empty()) n += release_parked(now, out.subspan(n));
     while (n < out.size()) {
         const auto candidate = take_candidate();
@@ -422,7 +442,7 @@ std::size_t Engine::poll_sends(Micros now, std::span<Probe> out) {
             break;
         }
         out[n] = candidate->resend != nullptr ? next_try(*candidate->resend) : make_probe(candidate->index, 0);
-        correlator_.record(out[n], now, now + host_timeout(host_of(candidate->index)));
+        correlator_.record(out[n], now, next_look(host_of(candidate->index), now, now));
         stats_.retransmitted += candidate->resend != nullptr ? 1 : 0;
         ++n;
     }
@@ -605,13 +625,11 @@ Micros Engine::answered_send_time(std::uint64_t key, const Correlator::Entry& en
 }
 
 // A round trip measured to `host`: its own estimate learns it, and the scan-wide one (reported).
-// A host's first answer moves its timeout from the initial one to what it showed, so every timer
-// already running is set again (once per poll).
+// A host's first answer moves its timeout from the initial one to what it showed (its tries in
+// flight see it at their next look).
 void Engine::learn_rtt(std::uint32_t host, Micros rtt) {
     rtt_.sample(rtt);
-    HostTiming& timing = timing_of(host);
-    retime_ = retime_ || !timing.rtt.has_samples();
-    timing.rtt.sample(rtt);
+    timing_of(host).rtt.sample(rtt);
 }
 
 // A host with nothing left to send, wait for or decide needs its timing no more.
@@ -685,7 +703,7 @@ bool Engine::replay_probe(const DecodedPacket& packet, Micros ts) {
     const auto* entry = correlator_.find(key);
     if (entry == nullptr && results_->port(*index).state != PortState::unscanned) return true;  // probed again after its verdict
     probe.try_no = entry == nullptr ? 0 : static_cast<std::uint8_t>(std::min(entry->try_no + 1, 254));
-    correlator_.record(probe, ts, ts + host_timeout(host_of(*index)));
+    correlator_.record(probe, ts, next_look(host_of(*index), ts, ts));
     ++stats_.sent;
     stats_.retransmitted += probe.try_no > 0 ? 1 : 0;
     if (stats_.first_send < 0) stats_.first_send = ts;

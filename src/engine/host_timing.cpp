@@ -22,9 +22,9 @@ const HostTiming* HostTimings::find(std::uint32_t host) const {
     return it == hosts_.end() ? nullptr : &it->second;
 }
 
-Micros HostTimings::rto(std::uint32_t host) const {
-    const HostTiming* timing = find(host);
-    return timing != nullptr ? timing->rtt.rto() : timing_.initial_rto;
+HostTiming* HostTimings::find(std::uint32_t host) {
+    auto it = hosts_.find(host);
+    return it == hosts_.end() ? nullptr : &it->second;
 }
 
 bool HostTimings::note_answered(HostTiming& timing, std::uint8_t try_no) {

@@ -127,10 +127,6 @@ public:
     // may find that the probe's host now allows it longer and reschedule() it.
     std::optional<Expired> pop_expired(Micros now);
     void reschedule(std::uint64_t key, Micros due);
-    // Every running timer set again from its probe (a host's timeout changed a lot: its first
-    // answer came); `due_of` gives the new expiry of an in-flight entry.
-    template <typename DueOf>
-    void retime(DueOf due_of);
     // When the earliest in-flight probe's timer runs out; nullopt when none is in flight.
     std::optional<Micros> next_expiry();
 
@@ -221,12 +217,5 @@ private:
     std::unordered_map<std::uint32_t, Load> loads_;  // by target address
     std::size_t in_flight_ = 0;
 };
-
-template <typename DueOf>
-void Correlator::retime(DueOf due_of) {
-    std::erase_if(timers_, [this](const Timer& timer) { return is_stale(timer); });
-    for (Timer& timer : timers_) timer.due = due_of(open_.at(timer.key));
-    std::make_heap(timers_.begin(), timers_.end(), std::greater<>{});
-}
 
 }  // namespace flagscan

@@ -157,7 +157,9 @@ private:
     std::optional<Probe> send_parked(const Parked& parked);
     bool host_has_room(std::uint32_t host);
     HostTiming& timing_of(std::uint32_t host);
+    Micros rto_of(std::uint32_t host) const;
     Micros host_timeout(std::uint32_t host) const;
+    Micros next_look(std::uint32_t host, Micros sent, Micros now) const;
     void learn_rtt(std::uint32_t host, Micros rtt);
     Micros answered_send_time(std::uint64_t key, const Correlator::Entry& entry, std::uint8_t try_no) const;
     void forget_if_done(std::uint32_t host, Ipv4 address);  // address: the host's, known to the caller
@@ -223,7 +225,6 @@ private:
     std::unordered_map<std::uint32_t, ParkedQueue> parked_;  // per host whose window is full
     std::size_t parked_count_ = 0;
     std::vector<bool> icmp_lanes_;          // per lane: an ICMP error decides what silence cannot (icmp_error_decides)
-    bool retime_ = false;                   // a host heard its first answer: timers follow its timeout
     IcmpPacer icmp_pacer_;
     std::map<std::uint32_t, std::deque<Held>> held_;  // per paced host: indices waiting for its pace
     std::deque<std::pair<Micros, std::uint64_t>> spaced_;      // (due, key): timed-out tries waiting out kTokenGap

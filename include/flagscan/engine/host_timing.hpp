@@ -35,10 +35,9 @@ public:
     // host discovery measured) on first use.
     HostTiming& at(std::uint32_t host, Micros seed_rtt = -1);
     const HostTiming* find(std::uint32_t host) const;
+    HostTiming* find(std::uint32_t host);
     void forget(std::uint32_t host) { hosts_.erase(host); }
 
-    // The timeout of a probe to `host`: its RTO, or the initial one while it has said nothing.
-    Micros rto(std::uint32_t host) const;
     // The first window of a host: a tenth of the scan's (at least 1), so that a host not yet
     // heard from, or a far one, cannot take every slot of the global window at once; replies
     // open it as they open the global one.
