@@ -7,6 +7,8 @@ namespace flagscan {
 
 void IcmpPacer::on_error(std::uint32_t host, Micros now, bool lost_under_pace) {
     Host& h = hosts_[host];
+    if (h.errors == 0) h.first_error = now;
+    if (now - h.first_error < kBurstSpan) ++h.burst;
     ++h.errors;
     h.silences = 0;
     if (!h.paced) return;
@@ -28,11 +30,24 @@ bool IcmpPacer::on_silence(std::uint32_t host, Micros now, std::uint32_t suspect
     if (++h.silences < kSilencesToSuspect || h.silences * 4 < h.errors) return false;
     h.paced = true;
     h.since = now;
-    h.rate = kStartRate;
-    h.limit = 0;
+    h.limit = measured_rate(h, now);
+    h.rate = h.limit > 0 ? h.limit : kStartRate;
     h.next_send = now;
     h.epoch_start = now;
     return true;
+}
+
+// Why: a token bucket probed faster than it refills answers with its burst at once, then with
+// one error per token. So the errors after the burst, over the time since the first, are about
+// the rate it refills at: Linux's host-wide budget (icmp_global_allow: icmp_msgs_per_sec 1000,
+// icmp_msgs_burst 50, refilled no sooner than 20 ms after the last refill) shows some 1000/s
+// within the first tenth of a second. With too few errors past the burst to tell (a Linux peer
+// limit, inet_peer_xrlim_allow, has sent one in the second since its burst of
+// XRLIM_BURST_FACTOR), 0: the pace starts at the Linux peer default, one per second.
+double IcmpPacer::measured_rate(const Host& h, Micros now) {
+    const std::uint32_t refills = h.errors - h.burst;
+    if (refills < kRefillsToMeasure || now <= h.first_error) return 0;
+    return std::clamp(refills * double(kSecond) / double(now - h.first_error), kStartRate, kMaxRate);
 }
 
 // Once per epoch (at least kEpoch and six sends at the current pace): after a loss under the
@@ -88,6 +103,12 @@ Micros IcmpPacer::next(std::uint32_t host, Micros now) const {
     auto it = hosts_.find(host);
     if (it == hosts_.end() || !it->second.paced) return now;
     return std::max(now, it->second.next_send);
+}
+
+Micros IcmpPacer::token_gap(std::uint32_t host) const {
+    auto it = hosts_.find(host);
+    if (it == hosts_.end() || !it->second.paced) return kTokenGap;
+    return static_cast<Micros>(double(kTokenGap) / std::max(1.0, it->second.rate));
 }
 
 double IcmpPacer::limit(std::uint32_t host) const {

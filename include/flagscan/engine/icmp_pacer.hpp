@@ -12,8 +12,9 @@ namespace flagscan {
 // systems limit those (Linux: one per second per destination after a burst of six,
 // icmp_ratelimit / XRLIM_BURST_FACTOR). Sent faster, the probes to closed ports go unanswered
 // and would be called open|filtered. So: a host that has answered with ICMP errors and then
-// goes silent while probes keep going to it is paced, starting at one probe per second (the
-// Linux default). Every epoch the pace adapts: when a retransmission sent under the pace was
+// goes silent while probes keep going to it is paced, starting at the rate its errors came at
+// past their burst (Linux's host-wide budget, icmp_global_allow: some 1000/s), or at one probe
+// per second (the Linux per-destination default) when too few came to measure. Every epoch the pace adapts: when a retransmission sent under the pace was
 // answered (a loss under the limit), it drops towards the rate at which errors actually came;
 // when none was and the pace was used, it grows by a quarter, so a higher limit (or a host that
 // was silent for another reason, a firewall) is found again in a few epochs.
@@ -27,6 +28,8 @@ public:
     static constexpr Micros kTokenGap = 1100 * kMillisecond;  // a Linux ICMP token is 1 s; a little more
     static constexpr std::uint32_t kErrorsOfNoLimit = 50;     // Linux's largest burst (icmp_msgs_burst)
     static constexpr std::uint32_t kLinuxBurst = 6;            // XRLIM_BURST_FACTOR: errors a fresh peer may get at once
+    static constexpr Micros kBurstSpan = 20 * kMillisecond;   // errors this close after the first are the burst (Linux's global budget refills no sooner)
+    static constexpr std::uint32_t kRefillsToMeasure = 8;     // errors past the burst that a start rate is measured from
 
     // A probe to `host` drew an ICMP error; `lost_under_pace`: it answered a retransmission
     // whose earlier try had been sent under the pace.
@@ -49,12 +52,18 @@ public:
     // A send to a paced host: true when its pace allows one now (always for others).
     bool take(std::uint32_t host, Micros now);
     Micros next(std::uint32_t host, Micros now) const;
+    // How long after a try to `host` its silence starts to mean something: until a token of its
+    // limit could have come back (kTokenGap, a little more than Linux's 1 s, while its limit is
+    // not known; a little more than one interval of its pace once it is paced).
+    Micros token_gap(std::uint32_t host) const;
     // The rate the host's ICMP errors were found limited to (0: never paced), for the report.
     double limit(std::uint32_t host) const;
 
 private:
     struct Host {
         std::uint32_t errors = 0;
+        Micros first_error = 0;
+        std::uint32_t burst = 0;        // errors within kBurstSpan of the first
         std::uint32_t silences = 0;  // timeouts since the last error
         bool paced = false;
         Micros since = -1;
@@ -68,6 +77,7 @@ private:
         bool epoch_loss = false;
     };
     void adapt(Host& host, Micros now);
+    static double measured_rate(const Host& host, Micros now);
 
     std::unordered_map<std::uint32_t, Host> hosts_;
 };
