@@ -161,7 +161,7 @@ bool Engine::spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros no
 void Engine::retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micros now) {
     const std::uint32_t host = host_of(entry.index);
     const bool icmp_read = icmp_paced_lane(Correlator::lane_of(key));
-    if (icmp_read && icmp_pacer_.on_silence(host, now, std::max<std::uint32_t>(1, errors_to_suspect(Correlator::lane_of(key)))))
+    if (icmp_read && icmp_pacer_.on_silence(host, now, entry.sent, std::max<std::uint32_t>(1, errors_to_suspect(Correlator::lane_of(key)))))
         resend_given_up(host);
     // Sent at the instant pacing began counts as before it: the sends of that instant went out
     // before the timeout that began it was seen (poll_sends sends, then expires, at one `now`).
@@ -578,15 +578,14 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
         ++stats_.late;
         return {Outcome::late, -1, index};
     }
-    if (answer.evidence.kind == ReplyEvidence::Kind::icmp_unreachable && icmp_paced_lane(answer.lane)) {
-        const std::uint32_t host = host_of(*index);
-        const bool paced = icmp_pacer_.paced(host);
-        // A loss under the pace: the try before this one went out after pacing began (see before_pace).
-        icmp_pacer_.on_error(host, ts, paced && answer.try_no > 0 && entry->previous_sent > icmp_pacer_.paced_since(host));
-        if (paced) results_->note_icmp_limit(host, icmp_pacer_.limit(host));
-    }
     const std::uint32_t host = host_of(*index);
     const Micros sent = answered_send_time(key, *entry, answer.try_no);
+    if (answer.evidence.kind == ReplyEvidence::Kind::icmp_unreachable && icmp_paced_lane(answer.lane)) {
+        const bool paced = icmp_pacer_.paced(host);
+        // A loss under the pace: the try before this one went out after pacing began (see before_pace).
+        icmp_pacer_.on_error(host, ts, sent, paced && answer.try_no > 0 && entry->previous_sent > icmp_pacer_.paced_since(host));
+        if (paced) results_->note_icmp_limit(host, icmp_pacer_.limit(host));
+    }
     const Micros rtt = sent >= 0 && ts >= sent ? ts - sent : -1;
     if (rtt >= 0) learn_rtt(host, rtt);
     stats_.drops_seen += answer.try_no > 0 ? 1 : 0;
