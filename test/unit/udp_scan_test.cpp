@@ -176,6 +176,20 @@ TEST(UdpScan, HostWithoutErrorsIsNotSlowedForNothing) {
     EXPECT_EQ(udp.results->host(0).icmp_limit, 0.0);
 }
 
+// No ICMP limit, but 95% of the ports dropped and 5% closed: its silences are its ports', not a
+// limit's, and the scan is not paced for them.
+TEST(UdpScan, MostlyDroppedHostWithoutLimitIsNotPaced) {
+    SimHost host = udp_host();
+    for (std::uint16_t p = 1; p <= 2048; ++p) {
+        if (p % 20 != 0 && !host.open_udp.contains(p) && !host.rejected_udp.contains(p)) host.dropped_udp.insert(p);
+    }
+    const SimConfig net = network_of(host);
+    SimScan scan{one_host(kTarget), udp_slots(1, 2048), {&udp_kind()}, net};
+    scan.run();
+    EXPECT_EQ(count_wrong_udp(scan, host), 0);
+    EXPECT_EQ(scan.results->host(0).icmp_limit, 0.0);
+}
+
 TEST(UdpScan, SynAndUdpTogetherInOneRun) {
     SimConfig net;
     net.hosts[kTarget] = udp_host();
