@@ -583,7 +583,7 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
     if (answer.evidence.kind == ReplyEvidence::Kind::icmp_unreachable && icmp_paced_lane(answer.lane)) {
         const bool paced = icmp_pacer_.paced(host);
         // A loss under the pace: the try before this one went out after pacing began (see before_pace).
-        icmp_pacer_.on_error(host, ts, sent, paced && answer.try_no > 0 && entry->previous_sent > icmp_pacer_.paced_since(host));
+        icmp_pacer_.on_error(host, ts, sent, answer.try_no > 0, paced && answer.try_no > 0 && entry->previous_sent > icmp_pacer_.paced_since(host));
         if (paced) results_->note_icmp_limit(host, icmp_pacer_.limit(host));
     }
     const Micros rtt = sent >= 0 && ts >= sent ? ts - sent : -1;

@@ -5,9 +5,10 @@
 
 namespace flagscan {
 
-void IcmpPacer::on_error(std::uint32_t host, Micros now, Micros sent, bool lost_under_pace) {
+void IcmpPacer::on_error(std::uint32_t host, Micros now, Micros sent, bool retry, bool lost_under_pace) {
     Host& h = hosts_[host];
     ++h.errors;
+    h.retry_answered |= retry;
     h.silences = 0;
     if (!h.paced) {
         if (sent >= 0 && h.answered_sends.size() < kMaxSamples) h.answered_sends.push_back(sent);
@@ -30,7 +31,9 @@ bool IcmpPacer::on_silence(std::uint32_t host, Micros now, Micros sent, std::uin
     }
     h.first_silent = h.first_silent < 0 ? sent : std::min(h.first_silent, sent);
     h.last_silent = std::max(h.last_silent, sent);
-    if (++h.silences < kSilencesToSuspect || h.silences * 4 < h.errors) return false;
+    // A limit's silences end: a port it silenced answers a later try. A host whose silent ports
+    // are dropped (a firewall) never shows that, and is not paced for them.
+    if (++h.silences < kSilencesToSuspect || h.silences * 4 < h.errors || !h.retry_answered) return false;
     h.paced = true;
     h.since = now;
     h.host_wide = burst_of(h) > kLinuxBurst;

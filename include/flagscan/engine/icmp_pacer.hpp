@@ -40,8 +40,8 @@ public:
 
     // A probe to `host` drew an ICMP error; `lost_under_pace`: it answered a retransmission
     // whose earlier try had been sent under the pace.
-    // `sent`: when the answered try went out (-1: not known).
-    void on_error(std::uint32_t host, Micros now, Micros sent, bool lost_under_pace);
+    // `sent`: when the answered try went out (-1: not known); `retry`: it was not the port's first.
+    void on_error(std::uint32_t host, Micros now, Micros sent, bool retry, bool lost_under_pace);
     // A probe to `host` (of a kind read from ICMP errors) timed out. True when this starts the
     // host's pacing (it has sent an ICMP error and then went silent for at least
     // kSilencesToSuspect probes and a quarter of its errors): the caller then sends again, for
@@ -79,6 +79,7 @@ private:
         bool settled = false;           // its limit was met (a loss, or errors that stopped growing): growth turns gentle
         double last_delivered = 0;      // errors per second in the epoch before
         std::uint32_t silences = 0;  // timeouts since the last error
+        bool retry_answered = false; // a port silent once answered a later try: silence is not just its own
         bool paced = false;
         Micros since = -1;
         double rate = 0;
