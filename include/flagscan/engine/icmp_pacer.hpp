@@ -43,8 +43,9 @@ public:
     // `sent`: when the answered try went out (-1: not known); `retry`: it was not the port's first.
     void on_error(std::uint32_t host, Micros now, Micros sent, bool retry, bool lost_under_pace);
     // A probe to `host` (of a kind read from ICMP errors) timed out. True when this starts the
-    // host's pacing (it has sent an ICMP error and then went silent for at least
-    // kSilencesToSuspect probes and a quarter of its errors): the caller then sends again, for
+    // host's pacing (it has sent an ICMP error, one of them to a port's later try after an
+    // earlier one went unanswered, and then went silent for at least kSilencesToSuspect probes
+    // and a quarter of its errors): the caller then sends again, for
     // free, what it gave up on before.
     // `suspect_after`: errors the host must have sent before its silence is suspect (1 for
     // UDP, whose closed ports all answer with ICMP; a Linux burst less one for TCP flag scans,
