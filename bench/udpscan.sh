@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # udpscan.sh: times a UDP scan (-sU) of one lab host's ports 1-1024, flagscan beside nmap.
 #
-# Run as root from anywhere: bench/udpscan.sh [--runs N] [-p LO-HI] [--linux-ratelimit]
+# Run as root from anywhere: bench/udpscan.sh [--runs N] [-p LO-HI] [--linux-ratelimit | --global-budget]
 #     [--settle SEC] [--loss PCT] [--id ID] [--tools flagscan,nmap] [--timeout SEC] [--keep DIR]
 # Prints, per tool, the median wall time, its ratio to flagscan's median and how many runs gave
 # every scanned port the state test/lab/layout.conf implies (open, closed, filtered,
 # open|filtered). --linux-ratelimit keeps Linux's ICMP rate limit (1 error/s/destination):
 # slow by nature, so it defaults to -p 1-100 (~2 min a run) and waits --settle 10 s before
-# each run, so the target's ICMP budget is full again. See bench/README.md.
+# each run, so the target's ICMP budget is full again. --global-budget keeps only Linux's
+# host-wide ICMP budget (icmp_msgs_per_sec 1000, burst 50; no per-destination limit: lab.sh
+# --icmp-ratelimit global): defaults to -p 1-2048, whose floor is ~2 s. See bench/README.md.
 set -Eeuo pipefail
 
 readonly BENCH_NAME=udpscan.sh
@@ -19,6 +21,7 @@ LAB_ID=52
 TOOLS=flagscan,nmap
 PORTS=
 LINUX_RATELIMIT=0
+GLOBAL_BUDGET=0
 LIMIT=
 SETTLE=
 LO=
@@ -29,6 +32,7 @@ bench_option() {
     case $1 in
     -p | --ports) PORTS=${2:?}; OPTION_WORDS=2 ;;
     --linux-ratelimit) LINUX_RATELIMIT=1; OPTION_WORDS=1 ;;
+    --global-budget) GLOBAL_BUDGET=1; OPTION_WORDS=1 ;;
     --timeout) LIMIT=${2:?}; OPTION_WORDS=2 ;;
     --settle) SETTLE=${2:?}; OPTION_WORDS=2 ;;
     esac
@@ -36,8 +40,9 @@ bench_option() {
 
 parse_args() {
     parse_common_args "$@"
+    ((LINUX_RATELIMIT + GLOBAL_BUDGET < 2)) || die "--linux-ratelimit and --global-budget exclude each other"
     if [[ -z $PORTS ]]; then
-        if ((LINUX_RATELIMIT)); then PORTS=1-100; else PORTS=1-1024; fi
+        if ((LINUX_RATELIMIT)); then PORTS=1-100; elif ((GLOBAL_BUDGET)); then PORTS=1-2048; else PORTS=1-1024; fi
     fi
     [[ $PORTS =~ ^([0-9]+)(-([0-9]+))?$ ]] || die "-p takes LO-HI (one range), got '$PORTS'"
     LO=$((10#${BASH_REMATCH[1]}))
@@ -108,6 +113,7 @@ settle() {
 print_details() {
     local mode=off
     ((LINUX_RATELIMIT)) && mode="Linux default (1 error/s/destination)"
+    ((GLOBAL_BUDGET)) && mode="host-wide only (1000 errors/s, burst 50)"
     echo
     echo "truth: $(describe_map "$WORK/expected")"
     echo "       (ports $PORTS of $TARGET, lab $LAB_ID, loss $LOSS%, ICMP rate limit $mode, ${SETTLE}s idle before each run)"
@@ -122,6 +128,8 @@ main() {
     local closed
     if ((LINUX_RATELIMIT)); then
         bench_begin_with --icmp-ratelimit default
+    elif ((GLOBAL_BUDGET)); then
+        bench_begin_with --icmp-ratelimit global
     else
         bench_begin_with --icmp-ratelimit off
     fi

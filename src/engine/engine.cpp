@@ -151,9 +151,9 @@ void Engine::expire(Micros now) {
         if (spaced_retry(expired->key, *entry, now)) continue;
         retry_or_give_up(expired->key, *entry, now);
     }
-    while (!spaced_.empty() && spaced_.front().first <= now) {
-        const std::uint64_t key = spaced_.front().second;
-        spaced_.pop_front();
+    while (!spaced_.empty() && spaced_.top().first <= now) {
+        const std::uint64_t key = spaced_.top().second;
+        spaced_.pop();
         auto* entry = correlator_.find(key);
         if (entry != nullptr && entry->phase == Correlator::Phase::queued) retry_or_give_up(key, *entry, now);
     }
@@ -169,10 +169,10 @@ bool Engine::spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros no
     const std::uint32_t host = host_of(entry.index);
     const std::uint8_t lane = Correlator::lane_of(key);
     if (!icmp_paced_lane(lane) || !icmp_pacer_.may_be_limited(host, errors_to_suspect(lane))) return false;
-    const Micros due = entry.sent + IcmpPacer::kTokenGap;
+    const Micros due = entry.sent + icmp_pacer_.token_gap(host);
     if (now >= due) return false;
     correlator_.set_phase(key, Correlator::Phase::queued);
-    spaced_.emplace_back(due, key);  // sends, and so timeouts, come in order: `due` grows
+    spaced_.emplace(due, key);
     return true;
 }
 
@@ -181,9 +181,11 @@ bool Engine::spaced_retry(std::uint64_t key, Correlator::Entry& entry, Micros no
 void Engine::retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micros now) {
     const std::uint32_t host = host_of(entry.index);
     const bool icmp_read = icmp_paced_lane(Correlator::lane_of(key));
-    if (icmp_read && icmp_pacer_.on_silence(host, now, std::max<std::uint32_t>(1, errors_to_suspect(Correlator::lane_of(key)))))
+    if (icmp_read && icmp_pacer_.on_silence(host, now, entry.sent, std::max<std::uint32_t>(1, errors_to_suspect(Correlator::lane_of(key)))))
         resend_given_up(host);
-    const bool before_pace = icmp_read && icmp_pacer_.paced(host) && entry.sent < icmp_pacer_.paced_since(host);
+    // Sent at the instant pacing began counts as before it: the sends of that instant went out
+    // before the timeout that began it was seen (poll_sends sends, then expires, at one `now`).
+    const bool before_pace = icmp_read && icmp_pacer_.paced(host) && entry.sent <= icmp_pacer_.paced_since(host);
     const Micros last_cut = std::max(congestion_.last_cut(), timing_of(host).window.last_cut());
     const bool ours = (entry.sent < last_cut || before_pace) && entry.repeats < kMaxRepeats;
     const bool more = !host_found_up(entry.index) && (ours || entry.try_no + 1 < allowed_tries(host));
@@ -205,7 +207,7 @@ void Engine::retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micro
 // A kind read from ICMP errors waits a token gap more per timeout: a rate limit's pace is found,
 // and what it swallowed sent again, at the pace of the host's tokens.
 void Engine::start_aging(std::uint32_t host, std::uint64_t key, Micros now) {
-    const Micros token_gap = icmp_paced_lane(Correlator::lane_of(key)) ? IcmpPacer::kTokenGap : 0;
+    const Micros token_gap = icmp_paced_lane(Correlator::lane_of(key)) ? icmp_pacer_.token_gap(host) : 0;
     const Micros horizon = kSilentHorizon * (host_timeout(host) + config_.timing.scan_delay + token_gap);
     aging_.push(Aging{now + horizon, now, key});
 }
@@ -326,22 +328,28 @@ std::size_t Engine::release_paced(Micros now, std::span<Probe> out) {
     std::size_t n = 0;
     for (auto it = held_.begin(); it != held_.end() && n < out.size();) {
         auto& queue = it->second;
-        while (!queue.empty() && n < out.size() && icmp_pacer_.take(it->first, now)) {
+        while (!queue.empty() && n < out.size()) {
             const Held held = queue.front();
-            queue.pop_front();
-            if (!held.resend) {
-                out[n++] = make_probe(held.index, 0);
+            const Correlator::Entry* entry = held.resend ? held_resend(held.index) : nullptr;
+            if (held.resend && entry == nullptr) {  // answered while it waited: spends no token
+                queue.pop_front();
                 continue;
             }
-            const Target target = targets_->at(held.index);
-            auto* entry = correlator_.find(Correlator::key(target.ip, target.lane, target.port));
-            if (entry == nullptr || entry->phase != Correlator::Phase::queued) continue;  // answered while it waited
-            out[n++] = next_try(*entry);
-            ++stats_.retransmitted;
+            if (!icmp_pacer_.take(it->first, now)) break;
+            queue.pop_front();
+            out[n++] = entry != nullptr ? next_try(*entry) : make_probe(held.index, 0);
+            stats_.retransmitted += entry != nullptr ? 1 : 0;
         }
         it = queue.empty() ? held_.erase(it) : std::next(it);
     }
     return n;
+}
+
+// The entry of a held resend still waiting to go (null: answered meanwhile).
+const Correlator::Entry* Engine::held_resend(std::uint64_t index) {
+    const Target target = targets_->at(index);
+    const auto* entry = correlator_.find(Correlator::key(target.ip, target.lane, target.port));
+    return entry != nullptr && entry->phase == Correlator::Phase::queued ? entry : nullptr;
 }
 
 // The next probe to consider: a queued resend first (skipping those answered while they
@@ -398,6 +406,12 @@ std::size_t Engine::release_parked(Micros now, std::span<Probe> out) {
         ParkedQueue& queue = it->second;
         while (!queue.empty() && n < out.size()) {
             auto& line = queue.resends.empty() ? queue.first_tries : queue.resends;
+            if (paced_host(line.front().index)) {  // its host's ICMP pace took over from its window
+                held_[it->first].push_back(Held{line.front().index, line.front().resend});
+                line.pop_front();
+                --parked_count_;
+                continue;
+            }
             const Admission admission = admit(line.front().index, now);
             if (admission == Admission::wait) return n;
             if (admission == Admission::park) break;
@@ -584,14 +598,14 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
         ++stats_.late;
         return {Outcome::late, -1, index};
     }
-    if (answer.evidence.kind == ReplyEvidence::Kind::icmp_unreachable && icmp_paced_lane(answer.lane)) {
-        const std::uint32_t host = host_of(*index);
-        const bool paced = icmp_pacer_.paced(host);
-        icmp_pacer_.on_error(host, ts, paced && answer.try_no > 0 && entry->previous_sent >= icmp_pacer_.paced_since(host));
-        if (paced) results_->note_icmp_limit(host, icmp_pacer_.limit(host));
-    }
     const std::uint32_t host = host_of(*index);
     const Micros sent = answered_send_time(key, *entry, answer.try_no);
+    if (answer.evidence.kind == ReplyEvidence::Kind::icmp_unreachable && icmp_paced_lane(answer.lane)) {
+        const bool paced = icmp_pacer_.paced(host);
+        // A loss under the pace: the try before this one went out after pacing began (see before_pace).
+        icmp_pacer_.on_error(host, ts, sent, answer.try_no > 0, paced && answer.try_no > 0 && entry->previous_sent > icmp_pacer_.paced_since(host));
+        if (paced) results_->note_icmp_limit(host, icmp_pacer_.limit(host));
+    }
     const Micros rtt = sent >= 0 && ts >= sent ? ts - sent : -1;
     if (rtt >= 0) learn_rtt(host, rtt);
     stats_.drops_seen += answer.try_no > 0 ? 1 : 0;
@@ -643,7 +657,7 @@ Micros Engine::next_deadline(Micros now) {
     Micros deadline = now + kIdleWake;
     if (auto expiry = correlator_.next_expiry()) deadline = std::min(deadline, *expiry);
     for (const auto& [host, queue] : held_) deadline = std::min(deadline, icmp_pacer_.next(host, now));
-    if (!spaced_.empty()) deadline = std::min(deadline, spaced_.front().first);
+    if (!spaced_.empty()) deadline = std::min(deadline, spaced_.top().first);
     const bool parked_ready = std::any_of(parked_.begin(), parked_.end(), [this](const auto& p) { return host_has_room(p.first); });
     const bool has_work =
         !draining_ && (!retransmit_.empty() || !resumed_.empty() || next_position_ < order_.size() || parked_ready);

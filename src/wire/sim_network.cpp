@@ -222,11 +222,20 @@ void SimNetwork::unreachable(const SimHost& host, const DecodedPacket& probe, st
     schedule(host, make_icmp_error(probe.ip.dst, icmp_type::unreachable, code, raw, host.ttl));
 }
 
+// Why: Linux (since 6.12, "icmp: change the order of rate limits") asks the host-wide budget
+// first (icmp_global_allow, without spending it), then the destination's (inet_peer_xrlim_allow),
+// and only an error both allow spends the global budget (icmp_global_consume).
+bool SimNetwork::icmp_error_allowed(const SimHost& host, Ipv4 from, Ipv4 to) {
+    if (!global_allows(host, from) || !peer_allows(host, from, to)) return false;
+    if (host.icmp_global_per_s > 0) icmp_global_[from].credit -= static_cast<int>(random_() % 3);
+    return true;
+}
+
 // Why: Linux limits the ICMP errors it sends to each destination (RFC 1812 4.3.2.8 allows it) with
 // inet_peer_xrlim_allow: the peer saves up elapsed time, at most XRLIM_BURST_FACTOR (6) intervals
 // of icmp_ratelimit (1000 ms), and each error spends one interval; with less saved the error is not
 // sent. A new peer starts with a full bucket (or an empty one: icmp_spent_at_start). This is what makes UDP scans of Linux hosts slow.
-bool SimNetwork::icmp_error_allowed(const SimHost& host, Ipv4 from, Ipv4 to) {
+bool SimNetwork::peer_allows(const SimHost& host, Ipv4 from, Ipv4 to) {
     if (host.icmp_errors_per_s <= 0) return true;
     const Micros interval = std::max<Micros>(1, std::llround(double(kSecond) / host.icmp_errors_per_s));
     const Micros cap = interval * std::max(0, host.icmp_burst);
@@ -238,6 +247,25 @@ bool SimNetwork::icmp_error_allowed(const SimHost& host, Ipv4 from, Ipv4 to) {
     bucket.last = now;
     if (bucket.credit < interval) return false;
     bucket.credit -= interval;
+    return true;
+}
+
+// Why: Linux's icmp_global_allow (icmp_msgs_per_sec, icmp_msgs_burst) lets an error out while
+// credit is left; at none it refills, but no sooner than 20 ms (HZ/50) after the last refill,
+// with the time since then (at most a second) times the rate, up to the burst. Each error sent
+// spends 0, 1 or 2 credits at random (icmp_global_consume: one on average, unguessable), so
+// credit can go below zero. The first error finds a full budget.
+bool SimNetwork::global_allows(const SimHost& host, Ipv4 from) {
+    if (host.icmp_global_per_s <= 0) return true;
+    const Micros now = clock_->now();
+    GlobalBudget& budget = icmp_global_.try_emplace(from, GlobalBudget{host.icmp_global_burst, now}).first->second;
+    if (budget.credit > 0) return true;
+    const Micros delta = std::min(now - budget.stamp, kSecond);
+    if (delta < 20 * kMillisecond) return false;
+    const auto incr = static_cast<int>(host.icmp_global_per_s * double(delta) / double(kSecond));
+    if (incr == 0) return false;
+    budget.stamp = now;
+    budget.credit = std::min(budget.credit + incr, host.icmp_global_burst);
     return true;
 }
 

@@ -50,7 +50,7 @@ source "$SCRIPT_DIR/ns_common.sh"
 
 usage() {
     cat >&2 <<'EOF'
-usage: lab.sh up ID [--loss PCT] [--icmp-ratelimit off|default] [--listener PATH]
+usage: lab.sh up ID [--loss PCT] [--icmp-ratelimit off|default|global] [--listener PATH]
                    [--slow-responder PATH]
        lab.sh loss ID PCT
        lab.sh down ID
@@ -297,6 +297,13 @@ make_lan() {
 
 set_icmp_limits() {
     [[ $ICMP_RATELIMIT == default ]] && return 0
+    if [[ $ICMP_RATELIMIT == global ]]; then
+        # Only the host-wide budget (icmp_global_allow: icmp_msgs_per_sec 1000, icmp_msgs_burst 50,
+        # the defaults) limits errors: no per-destination limit (inet_peer_xrlim_allow).
+        ns_sysctl net/ipv4/icmp_ratelimit 0
+        ns_sysctl net/ipv6/icmp/ratelimit 0
+        return 0
+    fi
     # So every rejected port answers: no per-destination limit, no global token bucket.
     ns_sysctl net/ipv4/icmp_ratelimit 0
     ns_sysctl net/ipv4/icmp_ratemask 0
@@ -652,7 +659,7 @@ main() {
     while (($#)); do
         case $1 in
         --loss) LOSS=${2:?--loss needs PCT}; shift 2 ;;
-        --icmp-ratelimit) ICMP_RATELIMIT=${2:?--icmp-ratelimit needs off|default}; shift 2 ;;
+        --icmp-ratelimit) ICMP_RATELIMIT=${2:?--icmp-ratelimit needs off|default|global}; shift 2 ;;
         --listener) LISTENER=${2:?--listener needs PATH}; shift 2 ;;
         --slow-responder) RESPONDER=${2:?--slow-responder needs PATH}; shift 2 ;;
         -h | --help) usage ;;
@@ -661,7 +668,7 @@ main() {
         esac
     done
     [[ -n $RESPONDER ]] || RESPONDER="$(dirname "$LISTENER")/slow-responder"
-    [[ $ICMP_RATELIMIT == off || $ICMP_RATELIMIT == default ]] || die "--icmp-ratelimit takes off or default"
+    [[ $ICMP_RATELIMIT =~ ^(off|default|global)$ ]] || die "--icmp-ratelimit takes off, default or global"
     check_loss "$LOSS"
     ((${#args[@]} >= 1)) || usage
     set_names "${args[0]}"

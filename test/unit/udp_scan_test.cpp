@@ -132,6 +132,64 @@ TEST(UdpScan, PaceGrowsToAHigherLimit) {
     EXPECT_LT(took, 150 * kSecond);  // at 1/s it would take 25 minutes
 }
 
+// Linux with icmp_ratelimit=0 but the host-wide budget at its defaults (icmp_msgs_per_sec 1000,
+// icmp_msgs_burst 50): the pace starts at the rate the errors came at, not at one per second.
+TEST(UdpScan, GlobalBudgetIsScannedAtItsRate) {
+    SimHost host = udp_host();
+    host.icmp_global_per_s = 1000;
+    const SimConfig net = network_of(host);
+    SimScan scan{one_host(kTarget), udp_slots(1, 2048), {&udp_kind()}, net};
+    const Micros took = scan.run();
+    EXPECT_EQ(count_wrong_udp(scan, host), 0);
+    EXPECT_LT(took, 4 * kSecond);  // ~2 s of it at 1000/s; from one per second up, a minute
+    EXPECT_GT(scan.results->host(0).icmp_limit, 500.0);
+    EXPECT_LT(scan.sim->counters().probes, 2 * 2048u);  // few of them lost to the budget
+}
+
+// Linux's defaults, both limits: one error per second per destination after a burst of six,
+// inside the host-wide budget. Every closed port is still found closed.
+TEST(UdpScan, PeerLimitInsideTheGlobalBudgetKeepsEveryClosedPort) {
+    SimHost host = limited_host(1.0);
+    host.icmp_global_per_s = 1000;
+    const SimConfig net = network_of(host);
+    SimScan scan{one_host(kTarget), udp_slots(1, 120), {&udp_kind()}, net};
+    const Micros took = scan.run();
+    EXPECT_EQ(count_wrong_udp(scan, host), 0);
+    EXPECT_GT(took, 100 * kSecond);  // 121 errors, six in the burst: no faster than its tokens
+    EXPECT_LT(scan.results->host(0).icmp_limit, 1.5);
+}
+
+// A host that sends no ICMP error at all (every port open|filtered) is no slower to scan for
+// UDP than for SYN, whose silence no ICMP limit concerns.
+TEST(UdpScan, HostWithoutErrorsIsNotSlowedForNothing) {
+    SimHost host;
+    host.icmp_global_per_s = 1000;
+    host.drop_all = true;
+    const SimConfig net = network_of(host);
+    SimScan udp{one_host(kTarget), udp_slots(1, 2048), {&udp_kind()}, net};
+    const Micros udp_took = udp.run();
+    EXPECT_EQ(count_wrong_udp(udp, host), 0);
+    SimScan syn{one_host(kTarget), testing::port_range(1, 2048), net};
+    const Micros syn_took = syn.run();
+    EXPECT_LT(udp_took, syn_took + syn_took / 10);
+    EXPECT_EQ(udp.sim->counters().probes, syn.sim->counters().probes);
+    EXPECT_EQ(udp.results->host(0).icmp_limit, 0.0);
+}
+
+// No ICMP limit, but 95% of the ports dropped and 5% closed: its silences are its ports', not a
+// limit's, and the scan is not paced for them.
+TEST(UdpScan, MostlyDroppedHostWithoutLimitIsNotPaced) {
+    SimHost host = udp_host();
+    for (std::uint16_t p = 1; p <= 2048; ++p) {
+        if (p % 20 != 0 && !host.open_udp.contains(p) && !host.rejected_udp.contains(p)) host.dropped_udp.insert(p);
+    }
+    const SimConfig net = network_of(host);
+    SimScan scan{one_host(kTarget), udp_slots(1, 2048), {&udp_kind()}, net};
+    scan.run();
+    EXPECT_EQ(count_wrong_udp(scan, host), 0);
+    EXPECT_EQ(scan.results->host(0).icmp_limit, 0.0);
+}
+
 TEST(UdpScan, SynAndUdpTogetherInOneRun) {
     SimConfig net;
     net.hosts[kTarget] = udp_host();

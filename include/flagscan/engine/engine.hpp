@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <queue>
@@ -193,6 +194,7 @@ private:
     std::uint32_t errors_to_suspect(std::uint8_t lane) const;
     bool hold_for_pace(std::uint64_t index, bool resend, Micros now);
     std::size_t release_paced(Micros now, std::span<Probe> out);
+    const Correlator::Entry* held_resend(std::uint64_t index);
     void resend_given_up(std::uint32_t host);
     Probe next_try(const Correlator::Entry& entry);
 
@@ -227,7 +229,8 @@ private:
     std::vector<bool> icmp_lanes_;          // per lane: an ICMP error decides what silence cannot (icmp_error_decides)
     IcmpPacer icmp_pacer_;
     std::map<std::uint32_t, std::deque<Held>> held_;  // per paced host: indices waiting for its pace
-    std::deque<std::pair<Micros, std::uint64_t>> spaced_;      // (due, key): timed-out tries waiting out kTokenGap
+    using Spaced = std::pair<Micros, std::uint64_t>;  // (due, key): a timed-out try waiting out its host's token gap
+    std::priority_queue<Spaced, std::vector<Spaced>, std::greater<>> spaced_;
     TokenBucket pace_;   // --max-rate / --scan-delay ceiling
     TokenBucket floor_;  // --min-rate: sends allowed even when the window is full
     std::uint16_t ip_id_ = 0;

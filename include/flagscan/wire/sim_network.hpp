@@ -31,6 +31,10 @@ struct SimHost {
     double icmp_errors_per_s = 0;
     int icmp_burst = 6;
     bool icmp_spent_at_start = false;  // the bucket starts empty: someone spent it just before
+    // The host-wide ICMP budget, like Linux's icmp_global_allow (net.ipv4.icmp_msgs_per_sec,
+    // icmp_msgs_burst), shared by every destination. 0: none. Linux's default is 1000/s, 50.
+    double icmp_global_per_s = 0;
+    int icmp_global_burst = 50;
     bool answers_ping = true;       // ICMP echo -> echo reply (net.ipv4.icmp_echo_ignore_all=0)
     bool answers_timestamp = true;  // ICMP timestamp -> timestamp reply
 };
@@ -80,6 +84,8 @@ private:
     void unreachable(const SimHost& host, const DecodedPacket& probe, std::uint8_t code,
                      std::span<const std::uint8_t> raw);
     bool icmp_error_allowed(const SimHost& host, Ipv4 from, Ipv4 to);
+    bool peer_allows(const SimHost& host, Ipv4 from, Ipv4 to);
+    bool global_allows(const SimHost& host, Ipv4 from);
     bool overflows();
     void schedule(const SimHost& host, std::vector<std::uint8_t> bytes);  // after the host's round trip
     Micros one_way(const SimHost& host) const;
@@ -92,6 +98,12 @@ private:
     double capacity_tokens_ = 0;
     Micros capacity_refill_ = -1;
     std::map<std::pair<Ipv4, Ipv4>, IcmpBucket> icmp_buckets_;  // (host, destination)
+    // Linux's icmp_global state of one simulated host: credit (may go below zero) and stamp.
+    struct GlobalBudget {
+        int credit = 0;
+        Micros stamp = 0;  // the last refill
+    };
+    std::map<Ipv4, GlobalBudget> icmp_global_;
 };
 
 // Reply packets as a Linux stack builds them, for the simulator and for tests' real bytes.
