@@ -324,6 +324,7 @@ Result<bool> fit_timeouts(Timing& t, const GivenTimeouts& given) {
     if (!given.max) t.max_rto = std::max({t.max_rto, given.min ? t.min_rto : 0, given.initial ? t.initial_rto : 0});
     if (!given.min) t.min_rto = std::min({t.min_rto, t.max_rto, given.initial ? t.initial_rto : t.max_rto});
     if (!given.initial) t.initial_rto = std::clamp(t.initial_rto, t.min_rto, t.max_rto);
+    t.near_min_rto = given.min ? t.min_rto : std::min(t.near_min_rto, t.min_rto);  // a floor given is kept
     return true;
 }
 

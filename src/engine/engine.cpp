@@ -40,7 +40,7 @@ Engine::Engine(const TargetSet& targets, const EngineConfig& config, const Cooki
       correlator_(config_.me, key, results.kinds(), config.echo, config.tcp_data_length),
       results_(&results),
       order_(targets.size(), config.seed, config.shard),
-      rtt_(config.timing.initial_rto, config.timing.min_rto, config.timing.max_rto),
+      rtt_(config.timing.initial_rto, config.timing.min_rto, config.timing.max_rto, config.timing.near_min_rto),
       congestion_(config.timing.initial_window, config.timing.max_window),
       hosts_(config.timing),
       pace_(ceiling_rate(config.timing), burst_for(ceiling_rate(config.timing), config.timing)),
@@ -67,6 +67,16 @@ std::uint8_t Engine::allowed_tries(std::uint32_t host) const {
     return static_cast<std::uint8_t>(std::min(evidence, unsigned{config_.me.max_tries}));
 }
 
+// Host discovery: each host answers once, so no host has evidence of its own; the scan's is used
+// (every reply's try), and, as nmap's pings, a probe gets one resend less than a port (no reply
+// having needed a resend: one). A host that answers only one kind of probe is still asked on
+// that kind twice, and more often as soon as any reply shows loss (grant_tries).
+std::uint8_t Engine::tries_at(std::uint64_t index) const {
+    if (kind(targets_->lane_at(index)).purpose != Purpose::host_discovery) return allowed_tries(host_of(index));
+    const unsigned evidence = unsigned{hosts_.max_answered_try()} + 2;
+    return static_cast<std::uint8_t>(std::min(evidence, unsigned{config_.me.max_tries}));
+}
+
 std::uint8_t Engine::allowed_tries() const {
     const unsigned evidence = unsigned{hosts_.max_answered_try()} + 3;
     return static_cast<std::uint8_t>(std::min(evidence, unsigned{config_.me.max_tries}));
@@ -77,8 +87,8 @@ HostTiming& Engine::timing_of(std::uint32_t host) {
     return hosts_.at(host, results_->host(host).min_rtt);
 }
 
-// A probe to `host` is given up on after the host's own timeout (plus the capture's slack).
-// A host's own timeout once it has shown a round trip; until then the initial one. Not nmap's
+// A probe to `host` is given up on after the host's own timeout (plus the capture's slack): its
+// own once it has shown a round trip; until then the initial one. Not nmap's
 // choice (its probeTimeout falls back on the scan-wide timeout): a far host that has not yet
 // answered would be given up on at a near host's pace, and its ports read filtered.
 Micros Engine::rto_of(std::uint32_t host) const {
@@ -90,15 +100,24 @@ Micros Engine::host_timeout(std::uint32_t host) const { return rto_of(host) + co
 
 // When to look at a try sent at `sent` to `host` (now or later): when its host's timeout runs
 // out; but while that host has shown no round trip of its own, an answer to another of its probes
-// will shorten its timeout from the initial one, so no later than the shortest timeout there can
-// be from now (each look sets the next). So a first answer is felt by the tries in flight within
-// that, without setting every running timer again at each host's first answer (over a /16, at
-// almost every poll). A host sent one probe (one port, one lane) has no other to be answered.
+// will shorten its timeout from the initial one, so sooner: after the lowest timeout there can be,
+// then after twice the time waited so far (each look sets the next: a few looks a try, and a
+// first answer is felt within twice the timeout it gave). That instead of setting every running
+// timer again at each host's first answer (over a /16, at almost every poll). A host sent one
+// probe (one port, one lane) has no other to be answered.
 Micros Engine::next_look(std::uint32_t host, Micros sent, Micros now) const {
     const Micros due = sent + host_timeout(host);
     const HostTiming* timing = hosts_.find(host);
     if ((timing != nullptr && timing->rtt.has_samples()) || targets_->slot_count_of(host) < 2) return due;
-    return std::min(due, now + config_.timing.min_rto + config_.delivery_slack);
+    const Micros lowest = std::min(config_.timing.near_min_rto, config_.timing.min_rto) + config_.delivery_slack;
+    return std::min(due, now + std::max(lowest, now - sent));
+}
+
+// Why not the timeout alone: a window's epoch measures loss over the replies of one timeout, and
+// on a path whose timeout fell to its near floor (RttEstimator::floor) that is a few dozen
+// replies, too few to tell steady loss from congestion: the epoch keeps min_rto's length.
+Micros Engine::loss_epoch(Micros timeout) const {
+    return std::max(timeout, config_.timing.min_rto + config_.delivery_slack);
 }
 
 Micros Engine::host_rto(Ipv4 host) const {
@@ -188,7 +207,7 @@ void Engine::retry_or_give_up(std::uint64_t key, Correlator::Entry& entry, Micro
     const bool before_pace = icmp_read && icmp_pacer_.paced(host) && entry.sent <= icmp_pacer_.paced_since(host);
     const Micros last_cut = std::max(congestion_.last_cut(), timing_of(host).window.last_cut());
     const bool ours = (entry.sent < last_cut || before_pace) && entry.repeats < kMaxRepeats;
-    const bool more = !host_found_up(entry.index) && (ours || entry.try_no + 1 < allowed_tries(host));
+    const bool more = !host_found_up(entry.index) && (ours || entry.try_no + 1 < tries_at(entry.index));
     correlator_.set_phase(key, more ? Correlator::Phase::queued : Correlator::Phase::exhausted);
     entry.repeat_try = ours;
     entry.repeats = static_cast<std::uint8_t>(entry.repeats + (ours ? 1 : 0));
@@ -248,6 +267,11 @@ bool Engine::host_found_up(std::uint64_t index) const {
     return results_->host(host_of(index)).counts[static_cast<int>(PortState::open)] > 0;
 }
 
+// A discovery probe not sent yet whose host was found up meanwhile (close_found_host).
+bool Engine::closed_discovery(std::uint64_t index) const {
+    return kind(targets_->lane_at(index)).purpose == Purpose::host_discovery && decided_index(index);
+}
+
 // Kinds that an ICMP error decides (UDP, FIN, NULL, XMAS, Maimon) are paced when the target limits them.
 bool Engine::icmp_paced_lane(std::uint8_t lane) const { return icmp_lanes_[lane]; }
 
@@ -300,10 +324,11 @@ void Engine::resend_lost_to_cut(std::optional<std::uint32_t> host, Micros cut) {
     }, true);
 }
 
-// A reply from `host` needed a later try than any before: its silent ports earn more tries.
-void Engine::grant_tries(std::uint32_t host) {
+// A reply from `host` needed a later try than any before: its silent ports earn more tries
+// (without a host: the scan's evidence grew, which host discovery's probes go by, tries_at).
+void Engine::grant_tries(std::optional<std::uint32_t> host) {
     requeue_exhausted([&](std::uint64_t, const Correlator::Entry& entry) {
-        return host_of(entry.index) == host && entry.try_no + 1 < allowed_tries(host);
+        return (!host || host_of(entry.index) == *host) && entry.try_no + 1 < tries_at(entry.index);
     }, false);
 }
 
@@ -331,7 +356,8 @@ std::size_t Engine::release_paced(Micros now, std::span<Probe> out) {
         while (!queue.empty() && n < out.size()) {
             const Held held = queue.front();
             const Correlator::Entry* entry = held.resend ? held_resend(held.index) : nullptr;
-            if (held.resend && entry == nullptr) {  // answered while it waited: spends no token
+            // Answered, or its host found up (closed_discovery), while it waited: spends no token.
+            if (held.resend ? entry == nullptr : closed_discovery(held.index)) {
                 queue.pop_front();
                 continue;
             }
@@ -375,7 +401,9 @@ std::optional<Engine::Candidate> Engine::next_first_try() {
         if (!decided_index(index)) return Candidate{index, 0, nullptr, true};
     }
     while (next_position_ < order_.size()) {
-        return Candidate{order_(next_position_++), 0, nullptr};
+        const std::uint64_t index = order_(next_position_++);
+        if (closed_discovery(index)) continue;
+        return Candidate{index, 0, nullptr};
     }
     return std::nullopt;
 }
@@ -391,7 +419,10 @@ void Engine::park(const Candidate& candidate) {
 
 // The probe a parked candidate stands for, unless it was answered while it waited.
 std::optional<Probe> Engine::send_parked(const Parked& parked) {
-    if (!parked.resend) return make_probe(parked.index, 0);  // a first try: nothing could answer it yet
+    if (!parked.resend) {  // a first try: nothing could answer it yet, but its host may be found up
+        if (closed_discovery(parked.index)) return std::nullopt;
+        return make_probe(parked.index, 0);
+    }
     auto* entry = correlator_.find(parked.key);
     if (entry == nullptr || entry->phase != Correlator::Phase::queued) return std::nullopt;
     ++stats_.retransmitted;
@@ -595,6 +626,7 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
             return {Outcome::duplicate};
         }
         settle(answer, *index, *rule, prior.tries, -1, nullptr);
+        if (host_found_up(*index)) close_found_host(host_of(*index));
         ++stats_.late;
         return {Outcome::late, -1, index};
     }
@@ -612,14 +644,17 @@ PacketOutcome Engine::on_answer(const Answer& given, Micros ts) {
     HostTiming& timing = timing_of(host);
     const std::uint32_t global_cuts = congestion_.cuts();
     const std::uint32_t host_cuts = timing.window.cuts();
-    congestion_.on_reply(ts, answer.try_no, entry->previous_sent, rto());
-    timing.window.on_reply(ts, answer.try_no, entry->previous_sent, host_timeout(host));
+    congestion_.on_reply(ts, answer.try_no, entry->previous_sent, loss_epoch(rto()));
+    timing.window.on_reply(ts, answer.try_no, entry->previous_sent, loss_epoch(host_timeout(host)));
     const std::uint8_t tries = static_cast<std::uint8_t>(entry->try_no + 1);
     settle(answer, *index, *rule, tries, rtt, entry);  // reads the entry: erased only after
     correlator_.erase(key);
     if (congestion_.cuts() != global_cuts) resend_lost_to_cut(std::nullopt, congestion_.last_cut());
     else if (timing.window.cuts() != host_cuts) resend_lost_to_cut(host, timing.window.last_cut());
+    const std::uint8_t scan_evidence = hosts_.max_answered_try();
     if (hosts_.note_answered(timing, answer.try_no)) grant_tries(host);
+    if (kind(answer.lane).purpose == Purpose::host_discovery && hosts_.max_answered_try() > scan_evidence) grant_tries(std::nullopt);
+    if (host_found_up(*index)) close_found_host(host);
     settle_if_quiet(host);
     forget_if_done(host, answer.target);
     return {Outcome::answer, rtt, index};
@@ -745,14 +780,36 @@ void Engine::give_up_silent(std::uint32_t host) {
 
 // An open probe out of tries gets the verdict its kind gives silence.
 void Engine::give_up_key(std::uint64_t key) {
-    const ReplyEvidence silence{};
     auto* entry = correlator_.find(key);
-    const std::uint8_t lane = Correlator::lane_of(key);
-    const Rule* rule = match_rule(kind(lane), silence);
-    if (entry == nullptr || rule == nullptr) return;
-    const Answer none{Correlator::target_of(key), Correlator::port_of(key), 0, silence, lane};
-    settle(none, entry->index, *rule, static_cast<std::uint8_t>(entry->try_no + 1), -1, entry);
+    if (entry == nullptr) return;
+    settle_silent(Correlator::target_of(key), Correlator::lane_of(key), Correlator::port_of(key), entry->index, entry);
     correlator_.erase(key);
+}
+
+// The verdict its kind gives silence, after the tries of `entry` (none: the probe was never sent).
+void Engine::settle_silent(Ipv4 target, std::uint8_t lane, Port port, std::uint64_t index, const Correlator::Entry* entry) {
+    const ReplyEvidence silence{};
+    const Rule* rule = match_rule(kind(lane), silence);
+    if (rule == nullptr) return;
+    const Answer none{target, port, 0, silence, lane};
+    settle(none, index, *rule, static_cast<std::uint8_t>(entry != nullptr ? entry->try_no + 1 : 0), -1, entry);
+}
+
+// Why: host discovery needs one answer per host (nmap stops probing a host once it is up). Its
+// other probes are done with at once: those in flight or waiting for a resend get the verdict of
+// silence (an answer that comes later still overturns it), and those not sent yet never go out
+// (the walk and the queues skip decided indices). A /16 of up hosts so costs about one probe a
+// host, not one a lane, and the host is finished (written out) as soon as it answers.
+void Engine::close_found_host(std::uint32_t host) {
+    const Ipv4 address = targets_->hosts().at(host);
+    for (const auto [index, slot] : targets_->slots_of(host)) {
+        if (decided_index(index)) continue;
+        const std::uint64_t key = Correlator::key(address, slot.lane, slot.port);
+        if (correlator_.find(key) != nullptr) give_up_key(key);
+        else settle_silent(address, slot.lane, slot.port, index, nullptr);
+    }
+    exhausted_.erase(host);
+    forget_if_done(host, address);
 }
 
 bool Engine::finished() {

@@ -6,7 +6,7 @@
 namespace flagscan {
 
 HostTiming::HostTiming(const Timing& timing, double initial_window)
-    : rtt(timing.initial_rto, timing.min_rto, timing.max_rto), window(initial_window, timing.max_window) {}
+    : rtt(timing.initial_rto, timing.min_rto, timing.max_rto, timing.near_min_rto), window(initial_window, timing.max_window) {}
 
 HostTimings::HostTimings(const Timing& timing)
     : timing_(timing), initial_window_(std::max(1.0, timing.initial_window / 10.0)) {}

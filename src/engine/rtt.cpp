@@ -22,7 +22,12 @@ void RttEstimator::sample(Micros rtt) {
 
 Micros RttEstimator::rto() const {
     if (samples_ == 0) return initial_;
-    return std::clamp(srtt_ + 4 * rttvar_, min_, max_);
+    return std::clamp(srtt_ + 4 * rttvar_, floor(), max_);
+}
+
+Micros RttEstimator::floor() const {
+    if (samples_ < kTrustedSamples) return min_;
+    return std::clamp(kFloorRtts * srtt_, near_min_, min_);
 }
 
 }  // namespace flagscan

@@ -1,9 +1,11 @@
 // Teaching output: rule tables, per-port narratives with their caveats, packet trace lines.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
+#include "flagscan/engine/rtt.hpp"
 #include "flagscan/output/explain.hpp"
 #include "flagscan/output/packet_trace.hpp"
 #include "sim_scan.hpp"
@@ -45,13 +47,16 @@ TEST(Explain, LinuxFinScanNarratesSilenceAndCarriesTheCaveat) {
     EXPECT_NE(text.find("22/tcp is open|filtered"), std::string::npos) << text;
     EXPECT_NE(text.find("Back: nothing."), std::string::npos) << text;
     // The tries' own ports and waits: three from the lane's ports, each after the host's timeout
-    // (the simulated path is fast: the timeout is the template's floor), the last one waited out too.
+    // (the simulated path is fast and steady: the timeout is the floor that follows the path,
+    // RttEstimator::floor), the last one waited out too.
     EXPECT_NE(text.find("3 tries from source ports 40000 (the first) to 40002 (the last)"), std::string::npos) << text;
     SimScan shape{one_host(kTarget), {Port{1}}, SimConfig{}, *probe_kind_by_letter('F')};
+    const Timing& timing = shape.config.timing;
+    const double floor_ms =
+        1.0 * std::clamp(RttEstimator::kFloorRtts * 2 * SimConfig{}.latency, timing.near_min_rto, timing.min_rto) / kMillisecond;
     char waited[128];
     std::snprintf(waited, sizeof waited, "spread them over %.2f ms (%.2f ms apart on average); after the last one flagscan waited %.2f ms",
-                  2.0 * shape.config.timing.min_rto / kMillisecond, 1.0 * shape.config.timing.min_rto / kMillisecond,
-                  1.0 * shape.config.timing.min_rto / kMillisecond);
+                  2.0 * floor_ms, floor_ms, floor_ms);
     EXPECT_NE(text.find(waited), std::string::npos) << waited << "\n" << text;
     EXPECT_NE(text.find("cannot tell open from filtered"), std::string::npos) << text;
     EXPECT_NE(text.find("Windows"), std::string::npos) << text;  // the caveat names the stacks that break it

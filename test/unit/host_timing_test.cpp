@@ -261,3 +261,134 @@ TEST(RttEstimator, HugeSamplesCountAsTheLargestTimeout) {
 
 }  // namespace
 }  // namespace flagscan
+
+namespace flagscan {
+namespace {
+
+RttEstimator path_of(Micros rtt, int samples, Micros near_min = 10 * kMillisecond) {
+    RttEstimator estimate{kSecond, 100 * kMillisecond, 10 * kSecond, near_min};
+    for (int i = 0; i < samples; ++i) estimate.sample(rtt);
+    return estimate;
+}
+
+// The floor follows a path measured well enough: a 50 us veth gets the near floor, a 1 ms LAN
+// 64 round trips, a path of milliseconds nmap's 100 ms; a few samples are not trusted yet.
+TEST(RttEstimator, FloorFollowsAMeasuredPath) {
+    EXPECT_EQ(path_of(50, RttEstimator::kTrustedSamples).rto(), 10 * kMillisecond);
+    EXPECT_EQ(path_of(kMillisecond, RttEstimator::kTrustedSamples).rto(), 64 * kMillisecond);
+    EXPECT_EQ(path_of(5 * kMillisecond, RttEstimator::kTrustedSamples).rto(), 100 * kMillisecond);
+    EXPECT_EQ(path_of(50, RttEstimator::kTrustedSamples - 1).rto(), 100 * kMillisecond);
+    EXPECT_EQ(path_of(50, 100, -1).rto(), 100 * kMillisecond);  // no near floor: the fixed one
+}
+
+// A path that turns slow raises the timeout by its own samples, whatever the floor.
+TEST(RttEstimator, ASlowerPathRaisesTheTimeoutAboveTheNearFloor) {
+    RttEstimator estimate = path_of(50, 20);
+    for (int i = 0; i < 4; ++i) estimate.sample(40 * kMillisecond);
+    EXPECT_GT(estimate.rto(), 40 * kMillisecond);
+}
+
+// The lever: on a fast path a FIN scan's silent ports wait the near floor, not 100 ms
+// (fake time), and at 20% loss of replies no closed port is read as open|filtered: each reply
+// that needed a resend earns the silent ports more tries (the chance that every try's RST of a
+// closed port is lost shrinks as 0.2^tries), seeds 1-3.
+TEST(HostTiming, FinScanAtTwentyPercentLossOnAFastPathKeepsClosedPortsClosed) {
+    const ProbeKind& fin = *probe_kind_by_letter('F');
+    const Ipv4 target{10, 1, 0, 1};
+    for (const std::uint64_t seed : {1u, 2u, 3u}) {
+        SimConfig net;
+        net.latency = 25;  // a 50 us round trip, as the lab's veth
+        net.hosts[target] = host_at(25);
+        net.loss = 0.20;
+        net.seed = seed;
+        SimScan scan{testing::one_host(target), port_range(1, 1024), net, fin, 3};
+        Micros rto = 0;
+        LoopHooks hooks;
+        hooks.received = [&](const Frame&, const DecodedPacket&, const PacketOutcome&) {
+            const Micros now = scan.engine->host_rto(target);  // the initial once done and forgotten
+            if (now != scan.config.timing.initial_rto) rto = now;
+        };
+        scan.run(hooks);
+        EXPECT_EQ(rto, scan.config.timing.near_min_rto) << "seed " << seed;
+        int wrong = 0;
+        for (std::uint16_t port = 1; port <= 1024; ++port) wrong += scan.at(target, port).state != truth(fin, port);
+        EXPECT_EQ(wrong, 0) << "seed " << seed;
+        EXPECT_GE(scan.engine->allowed_tries(), 5) << "seed " << seed;
+    }
+}
+
+// -sn's default lanes.
+std::vector<Slot> ping_slots() { return {{Port{}, 0}, {Port{443}, 1}, {Port{80}, 2}, {Port{}, 3}}; }
+std::vector<const ProbeKind*> ping_kinds() {
+    return {&ping_echo_kind(), &ping_syn_kind(), &ping_ack_kind(), &ping_timestamp_kind()};
+}
+
+// A host that answered one discovery probe is done: no probe goes to it after its first answer,
+// the /24 costs far fewer probes than one per lane, and every host is found.
+TEST(HostDiscovery, AHostThatAnsweredGetsNoMoreProbes) {
+    SimConfig net;
+    AddressSet hosts;
+    hosts.add(Ipv4Range{Ipv4{10, 2, 0, 0}, Ipv4{10, 2, 0, 255}});
+    for (std::uint32_t i = 0; i < 256; ++i) net.hosts[Ipv4{(10u << 24) | (2u << 16) | i}] = SimHost{};
+    SimScan scan{hosts, ping_slots(), ping_kinds(), net, 3};
+    std::map<Ipv4, Micros> answered;
+    int after_answer = 0;
+    std::uint64_t sent = 0;
+    LoopHooks hooks;
+    hooks.sent = [&](const Probe& probe, std::span<const std::uint8_t>, Micros now) {
+        ++sent;
+        const auto it = answered.find(probe.dst);
+        after_answer += it != answered.end() && it->second < now;
+    };
+    hooks.received = [&](const Frame& frame, const DecodedPacket& packet, const PacketOutcome& outcome) {
+        if (outcome.kind == PacketOutcome::Kind::answer) answered.try_emplace(packet.ip.src, frame.ts);
+    };
+    scan.run(hooks);
+    EXPECT_EQ(after_answer, 0);
+    EXPECT_LT(sent, 2u * 256u);  // not 4 a host
+    for (std::uint32_t host = 0; host < 256; ++host)
+        EXPECT_GT(scan.results->host(host).counts[static_cast<int>(PortState::open)], 0u) << host;
+    EXPECT_EQ(scan.results->decided(), 4u * 256u);  // every lane has its verdict: the hosts are finished
+}
+
+// Down hosts: as nmap's pings, each lane gets one resend while no reply has needed one (not a
+// port's three tries), and a host that answers only one kind of probe (timestamp here: echo is
+// ignored, 443 and 80 dropped) is still found, also at 20% loss, where replies to resends raise
+// every lane's tries (seeds 1-3).
+TEST(HostDiscovery, DownHostsCostTwoTriesALaneAndOneKindHostsAreFound) {
+    for (const double loss : {0.0, 0.2}) {
+        for (const std::uint64_t seed : {1u, 2u, 3u}) {
+            SimConfig net;
+            net.loss = loss;
+            net.seed = seed;
+            AddressSet hosts;
+            hosts.add(Ipv4Range{Ipv4{10, 2, 0, 0}, Ipv4{10, 2, 0, 255}});
+            for (std::uint32_t i = 0; i < 256; ++i) {
+                if (i % 4 == 3) continue;  // down
+                SimHost host;
+                if (i % 4 == 1) {
+                    host.answers_ping = false;
+                    host.dropped = {80, 443};
+                }
+                net.hosts[Ipv4{(10u << 24) | (2u << 16) | i}] = host;
+            }
+            SimScan scan{hosts, ping_slots(), ping_kinds(), net, 3};
+            scan.run();
+            int wrong = 0;
+            for (std::uint32_t i = 0; i < 256; ++i) {
+                const bool up = scan.results->host(i).counts[static_cast<int>(PortState::open)] > 0;
+                wrong += up != (i % 4 != 3);
+            }
+            EXPECT_EQ(wrong, 0) << "loss " << loss << " seed " << seed;
+            if (loss == 0.0) {
+                const auto& stats = scan.engine->stats();
+                // Only the down hosts' lanes are resent, once each: a one-kind host's timestamp
+                // reply comes long before its silent lanes time out, and closes them.
+                EXPECT_EQ(stats.retransmitted, 64u * 4u) << "seed " << seed;
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace flagscan

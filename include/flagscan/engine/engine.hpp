@@ -161,6 +161,7 @@ private:
     Micros rto_of(std::uint32_t host) const;
     Micros host_timeout(std::uint32_t host) const;
     Micros next_look(std::uint32_t host, Micros sent, Micros now) const;
+    Micros loss_epoch(Micros timeout) const;
     void learn_rtt(std::uint32_t host, Micros rtt);
     Micros answered_send_time(std::uint64_t key, const Correlator::Entry& entry, std::uint8_t try_no) const;
     void forget_if_done(std::uint32_t host, Ipv4 address);  // address: the host's, known to the caller
@@ -170,7 +171,8 @@ private:
     template <typename Pick>
     void requeue_exhausted(Pick pick, bool repeat);
     void resend_lost_to_cut(std::optional<std::uint32_t> host, Micros cut);
-    void grant_tries(std::uint32_t host);
+    void grant_tries(std::optional<std::uint32_t> host);
+    std::uint8_t tries_at(std::uint64_t index) const;  // tries a silent probe of `index` gets now
     void settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt,
                 const Correlator::Entry* entry);
     PortEvidence tries_seen(std::uint64_t index, const Correlator::Entry* entry, bool silent) const;
@@ -180,6 +182,9 @@ private:
     void give_up_silent();
     void give_up_silent(std::uint32_t host);
     void give_up_key(std::uint64_t key);
+    void settle_silent(Ipv4 target, std::uint8_t lane, Port port, std::uint64_t index, const Correlator::Entry* entry);
+    void close_found_host(std::uint32_t host);
+    bool closed_discovery(std::uint64_t index) const;
     void start_aging(std::uint32_t host, std::uint64_t key, Micros now);
     void give_up_aged(Micros now);
     void settle_if_quiet(std::uint32_t host);

@@ -13,6 +13,9 @@ struct Timing {
     Micros initial_rto = 1 * kSecond;
     Micros min_rto = 100 * kMillisecond;
     Micros max_rto = 10 * kSecond;
+    // The floor on a path whose measured round trip is far below min_rto (RttEstimator::floor);
+    // --min-rtt-timeout sets it too (a floor the user gave is kept).
+    Micros near_min_rto = 10 * kMillisecond;
     double initial_window = 100;   // probes in flight at the start (the congestion window)
     double max_window = 1 << 20;   // the window never grows past this
     double min_rate = 0;         // never slow below this (--min-rate), window or not; 0: no floor
