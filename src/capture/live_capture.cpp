@@ -50,6 +50,17 @@ Result<bool> apply_filter(pcap_t* p, const CaptureOptions& options) {
     return true;
 }
 
+// Moves the frames of `from` to the end of `to`, leaving `from` empty: by swapping the vectors when
+// `to` is empty (the usual case: one block, one wait), so that a block's frames are not copied twice.
+void hand_over(std::vector<Frame>& from, std::vector<Frame>& to) {
+    if (to.empty()) {
+        to.swap(from);
+    } else {
+        to.insert(to.end(), from.begin(), from.end());
+    }
+    from.clear();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LiveCapture>> LiveCapture::open(const CaptureOptions& options) {
@@ -94,7 +105,7 @@ void LiveCapture::run() {
         std::unique_lock lock{mutex_};
         if (!batch_.empty()) {
             room_.wait(lock, [this] { return queue_.size() < kQueueLimit || stopping_; });
-            queue_.insert(queue_.end(), batch_.begin(), batch_.end());
+            hand_over(batch_, queue_);
             ready_.notify_one();
         }
         if (stopping_ || status == PCAP_ERROR || status == PCAP_ERROR_BREAK) return;
@@ -105,8 +116,7 @@ void LiveCapture::wait(Micros deadline, std::vector<Frame>& out) {
     std::unique_lock lock{mutex_};
     const auto until = std::chrono::steady_clock::time_point{std::chrono::microseconds{deadline}};
     ready_.wait_until(lock, until, [this] { return !queue_.empty() || stopping_; });
-    out.insert(out.end(), queue_.begin(), queue_.end());
-    queue_.clear();
+    hand_over(queue_, out);
     room_.notify_one();
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "flagscan/capture/live_capture.hpp"
+#include "flagscan/cli/direct_link.hpp"
 #include "flagscan/cli/hosts.hpp"
 #include "flagscan/cli/merge.hpp"
 #include "flagscan/cli/progress.hpp"
@@ -287,16 +288,26 @@ void describe_ipv6(const Prepared& prepared, std::ostream& err) {
 
 // The raw edges of a scan: one socket to send, one capture for every phase's replies.
 struct RawWire {
-    RawSocketSink sink;
+    std::unique_ptr<RawSocketSink> sink;   // on the heap: the direct link hands it what it cannot frame
     std::unique_ptr<SpoofedLink> spoofed;  // --spoof-mac, else null (before the capture, whose tap uses it)
+    std::unique_ptr<DirectLink> direct;    // our own frames on an Ethernet interface, else null
     std::unique_ptr<LiveCapture> capture;
-    // Where the raw IP probes go: the raw socket, or with --spoof-mac the Ethernet framing.
-    FrameSink& ip_sink() { return spoofed ? spoofed->sink() : sink; }
+    // Where the raw IP probes go: with --spoof-mac the Ethernet framing from that MAC, else the direct link, else the raw socket.
+    FrameSink& ip_sink() { return spoofed ? spoofed->sink() : direct ? direct->sink() : *sink; }
 };
 
+// The direct link, where there is one: an Ethernet interface (not loopback or a tunnel), IPv4,
+// without --spoof-mac (which frames from its own MAC). Where it cannot open, the raw socket does it all.
+std::unique_ptr<DirectLink> open_direct_link(const ScanConfig& config, const Prepared& prepared, FrameSink& fallback) {
+    if (prepared.spoofed_mac || !prepared.route.mac || config.ipv6) return nullptr;
+    auto direct = DirectLink::open(prepared.route, false, fallback);
+    return direct ? std::move(direct).value() : nullptr;
+}
+
 Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, const PortBlock& block) {
-    auto sink = open_sink(config, prepared.route);
-    if (!sink) return Error{sink.error()};
+    auto opened_sink = open_sink(config, prepared.route);
+    if (!opened_sink) return Error{opened_sink.error()};
+    auto sink = std::make_unique<RawSocketSink>(std::move(opened_sink).value());
     std::unique_ptr<SpoofedLink> spoofed;
     if (prepared.spoofed_mac) {
         auto opened = SpoofedLink::open(prepared.route, prepared.book.get(), *prepared.spoofed_mac,
@@ -304,18 +315,21 @@ Result<RawWire> open_wire(const ScanConfig& config, const Prepared& prepared, co
         if (!opened) return Error{opened.error()};
         spoofed = std::move(opened).value();
     }
+    auto direct = open_direct_link(config, prepared, *sink);
     auto options = capture_options(prepared.route.interface, prepared.route.source, block.bpf_ports(), config.write_path,
                                    prepared.book.get());
     if (spoofed) {  // replies to the spoofed MAC (the ARP we send asks for them there) are seen, and teach it MACs
         options.promiscuous = true;
         options.tap = [link = spoofed.get()](std::span<const std::uint8_t> frame) { link->learn(LinkType::ethernet, frame); };
     }
+    if (direct)  // the ARP replies to us (ours, the kernel's) teach the direct link its next hops' MACs
+        options.tap = [link = direct.get()](std::span<const std::uint8_t> frame) { link->learn(LinkType::ethernet, frame); };
     auto capture = LiveCapture::open(options);
     if (!capture) return Error{capture.error()};
     (*capture)->start();
     if (auto resolved = spoofed ? spoofed->resolve_gateways(prepared.hosts) : Result<bool>{true}; !resolved)
         return Error{resolved.error()};
-    return RawWire{std::move(sink).value(), std::move(spoofed), std::move(capture).value()};
+    return RawWire{std::move(sink), std::move(spoofed), std::move(direct), std::move(capture).value()};
 }
 
 // How one run of the engine went, for the verbose counters and --explain.
@@ -388,6 +402,9 @@ PhaseEnd run_raw_phase(const ScanContext& context, const Phase& phase, FrameSink
         return run_scan(engine, *builder, sink, capture, clock, context.interrupts.flag(), all);
     });
     if (config.verbosity > 0) write_stats(context.err, engine);
+    if (config.verbosity > 0 && context.wire.raw->direct && context.wire.raw->direct->stats().handed_back > 0)
+        context.err << "flagscan: " << context.wire.raw->direct->stats().handed_back
+                    << " probes went through the raw socket: their next hop's MAC was not known yet\n";
     if (config.verbosity > 0 && context.wire.raw->spoofed) {
         const EthernetSinkStats& framed = context.wire.raw->spoofed->stats();
         context.err << "flagscan: --spoof-mac: " << framed.unresolved << " probes waited for a next hop's MAC, "

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "flagscan/cli/route.hpp"
 #include "flagscan/wire/fd.hpp"
 
 namespace flagscan {
@@ -112,6 +113,21 @@ std::optional<Ipv4> next_hop4(std::span<const Ipv4Route> routes, Ipv4 target, co
     }
     if (best == nullptr) return std::nullopt;
     return best->gateway.value() == 0 ? target : best->gateway;
+}
+
+std::function<std::optional<Ipv6>(const Ipv6& destination)> kernel_next_hops(const std::string& device, bool ipv6) {
+    if (ipv6) {
+        return [routes = kernel_ipv6_routes(), device](const Ipv6& destination) -> std::optional<Ipv6> {
+            const auto route = route_for(routes, destination, device);
+            if (!route) return std::nullopt;
+            return route->next_hop == Ipv6{} ? destination : route->next_hop;
+        };
+    }
+    return [routes = kernel_ipv4_routes(), device](const Ipv6& destination) -> std::optional<Ipv6> {
+        const auto v4 = destination.v4_mapped();
+        const auto hop = v4 ? next_hop4(routes, *v4, device) : std::nullopt;
+        return hop ? std::optional{Ipv6::mapped(*hop)} : std::nullopt;
+    };
 }
 
 }  // namespace flagscan

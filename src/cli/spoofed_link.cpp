@@ -8,26 +8,6 @@
 #include "flagscan/cli/neighbors.hpp"
 
 namespace flagscan {
-namespace {
-
-// Whom each destination's frames are handed to, as the kernel's routes say (RFC 1122 3.3.1.1,
-// RFC 4861 5.2): the destination itself on the link, else its gateway.
-EthernetSink::NextHop next_hops(const std::string& device, bool ipv6) {
-    if (ipv6) {
-        return [routes = kernel_ipv6_routes(), device](const Ipv6& destination) -> std::optional<Ipv6> {
-            const auto route = route_for(routes, destination, device);
-            if (!route) return std::nullopt;
-            return route->next_hop == Ipv6{} ? destination : route->next_hop;
-        };
-    }
-    return [routes = kernel_ipv4_routes(), device](const Ipv6& destination) -> std::optional<Ipv6> {
-        const auto v4 = destination.v4_mapped();
-        const auto hop = v4 ? next_hop4(routes, *v4, device) : std::nullopt;
-        return hop ? std::optional{Ipv6::mapped(*hop)} : std::nullopt;
-    };
-}
-
-}  // namespace
 
 Result<std::unique_ptr<SpoofedLink>> SpoofedLink::open(const RouteChoice& route, AddressBook* book, const MacAddress& mac,
                                                        const ProbeShape& shape) {
@@ -37,7 +17,7 @@ Result<std::unique_ptr<SpoofedLink>> SpoofedLink::open(const RouteChoice& route,
     auto asker = ProbeBuilder::create(arp, shape, nullptr, book);
     if (!asker) return Error{asker.error()};
     std::unique_ptr<SpoofedLink> spoofed{new SpoofedLink(std::move(link).value(), std::move(asker).value(), route, book)};
-    spoofed->ethernet_.emplace(spoofed->link_, mac, next_hops(route.interface, book != nullptr), spoofed->cache_,
+    spoofed->ethernet_.emplace(spoofed->link_, mac, kernel_next_hops(route.interface, book != nullptr), spoofed->cache_,
                                [raw = spoofed.get()](const Ipv6& hop) { return raw->request_for(hop); });
     return spoofed;
 }
@@ -58,7 +38,7 @@ std::vector<std::uint8_t> SpoofedLink::request_for(const Ipv6& hop) {
 
 Result<bool> SpoofedLink::resolve_gateways(const AddressSet& hosts) {
     for (const Neighbor& neighbor : kernel_neighbors(route_.interface)) cache_.learn(neighbor.address, neighbor.mac);
-    const auto next_hop = next_hops(route_.interface, book_ != nullptr);
+    const auto next_hop = kernel_next_hops(route_.interface, book_ != nullptr);
     std::vector<Ipv6> gateways;
     for (const auto& range : hosts.ranges()) {
         const auto first = book_ != nullptr ? book_->address_of(range.first) : std::optional{Ipv6::mapped(range.first)};

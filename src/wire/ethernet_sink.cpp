@@ -1,4 +1,4 @@
-// --spoof-mac's sink: IP packets framed for Ethernet by hand, next hops' MACs from the kernel and the capture.
+// --spoof-mac's and the direct link's sink: IP packets framed for Ethernet by hand, next hops' MACs from the kernel and the capture.
 #include "flagscan/wire/ethernet_sink.hpp"
 
 #include <algorithm>
@@ -16,7 +16,10 @@ constexpr std::size_t kOffDst4 = 16, kOffDst6 = 24;  // RFC 791 3.1, RFC 8200 3
 
 void NeighborCache::learn(const Ipv6& address, const MacAddress& mac) {
     std::lock_guard lock{mutex_};
-    known_[address] = mac;
+    const auto [entry, added] = known_.try_emplace(address, mac);
+    if (!added && entry->second == mac) return;
+    entry->second = mac;
+    generation_.fetch_add(1, std::memory_order_release);
 }
 
 std::optional<MacAddress> NeighborCache::find(const Ipv6& address) const {
@@ -41,12 +44,17 @@ void NeighborCache::learn_from(LinkType link, std::span<const std::uint8_t> fram
 std::vector<std::uint8_t> ethernet_frame(const MacAddress& destination, const MacAddress& source,
                                          std::span<const std::uint8_t> packet) {
     std::vector<std::uint8_t> frame(kEthernetHeader + packet.size());
-    std::copy(destination.begin(), destination.end(), frame.begin());
-    std::copy(source.begin(), source.end(), frame.begin() + 6);
-    const bool ipv6 = !packet.empty() && (packet[0] >> 4) == 6;
-    put_be16(frame, 12, ipv6 ? ethertype::ipv6 : ethertype::ipv4);
-    std::copy(packet.begin(), packet.end(), frame.begin() + kEthernetHeader);
+    write_ethernet_frame(destination, source, packet, frame);
     return frame;
+}
+
+void write_ethernet_frame(const MacAddress& destination, const MacAddress& source, std::span<const std::uint8_t> packet,
+                          std::span<std::uint8_t> out) {
+    std::copy(destination.begin(), destination.end(), out.begin());
+    std::copy(source.begin(), source.end(), out.begin() + 6);
+    const bool ipv6 = !packet.empty() && (packet[0] >> 4) == 6;
+    put_be16(out, 12, ipv6 ? ethertype::ipv6 : ethertype::ipv4);
+    std::copy(packet.begin(), packet.end(), out.begin() + kEthernetHeader);
 }
 
 std::optional<Ipv6> packet_destination(std::span<const std::uint8_t> packet) {
@@ -67,22 +75,40 @@ void EthernetSink::ask(const Ipv6& hop) {
     stats_.asked += link_.send(one);
 }
 
+const EthernetSink::Resolved& EthernetSink::resolve(const Ipv6& destination) {
+    const std::uint64_t generation = cache_.generation();  // read first: a MAC learnt meanwhile makes the answer stale
+    if (last_ && last_->destination == destination && last_->generation == generation) return *last_;
+    const auto hop = next_hop_(destination);
+    return last_.emplace(Resolved{destination, hop, hop ? cache_.find(*hop) : std::nullopt, generation});
+}
+
 std::size_t EthernetSink::send(std::span<const std::span<const std::uint8_t>> packets) {
-    std::vector<std::vector<std::uint8_t>> frames;
-    frames.reserve(packets.size());
+    std::size_t bytes = 0;
+    for (const auto& packet : packets) bytes += kEthernetHeader + packet.size();
+    if (frames_.size() < bytes) frames_.resize(bytes);
+    framed_.clear();
+    unframed_.clear();
+    std::size_t at = 0;
     for (const auto& packet : packets) {
         const auto destination = packet_destination(packet);
-        const auto hop = destination ? next_hop_(*destination) : std::nullopt;
-        const auto mac = hop ? cache_.find(*hop) : std::nullopt;
-        if (mac) {
-            frames.push_back(ethernet_frame(*mac, source_, packet));
+        const Resolved* resolved = destination ? &resolve(*destination) : nullptr;
+        if (resolved != nullptr && resolved->mac) {
+            const std::span<std::uint8_t> frame{frames_.data() + at, kEthernetHeader + packet.size()};
+            write_ethernet_frame(*resolved->mac, source_, packet, frame);
+            framed_.push_back(frame);
+            at += frame.size();
             continue;
         }
-        ++stats_.unresolved;
-        if (hop) ask(*hop);
+        if (fallback_ != nullptr) {
+            ++stats_.handed_back;
+            unframed_.push_back(packet);
+        } else {
+            ++stats_.unresolved;
+        }
+        if (ask_ && resolved != nullptr && resolved->hop) ask(*resolved->hop);
     }
-    const std::vector<std::span<const std::uint8_t>> views(frames.begin(), frames.end());
-    link_.send(views);
+    if (!framed_.empty()) link_.send(framed_);
+    if (!unframed_.empty()) fallback_->send(unframed_);
     return packets.size();
 }
 

@@ -119,10 +119,12 @@ std::size_t RawSocketSink::send(std::span<const std::span<const std::uint8_t>> p
     return send_batches<sockaddr_in>(fd_.get(), packets, destination_of, stats_);
 }
 
+// Protocol 0: a send-only socket, which the kernel hands no received frame (packet(7)); each frame's
+// protocol is given with it (send()).
 Result<LinkSink> LinkSink::open(const std::string& device) {
     const unsigned index = if_nametoindex(device.c_str());
     if (index == 0) return Error{"unknown interface '" + device + "'"};
-    Fd fd{::socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ARP))};
+    Fd fd{::socket(AF_PACKET, SOCK_RAW, 0)};
     if (!fd) return Error{std::string("cannot open a link-layer socket: ") + std::strerror(errno)};
     int size = kSendBuffer;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);

@@ -243,6 +243,61 @@ TEST(EthernetSink, UnderFragmentsAndDecoysEveryPieceIsFramed) {
     for (const auto& frame : f.link.packets) expect_header(frame, kTargetMac, 0x0800);
 }
 
+// The direct link: a packet whose next hop's MAC is not known goes to the fallback (the raw socket,
+// whose kernel resolves it), nothing is asked; once the MAC is learnt the next ones go as frames.
+TEST(EthernetSink, UnknownNextHopGoesToTheFallbackUntilItsMacIsLearnt) {
+    testing::KeepingSink link, raw;
+    NeighborCache cache;
+    EthernetSink sink{link, kSpoofed, lab_hops(), cache, EthernetSink::Ask{}, &raw};
+    const auto near = syn_to(kOnLink), far = syn_to(kFar);
+    const std::span<const std::uint8_t> batch[] = {near, far, near};
+    EXPECT_EQ(sink.send(batch), 3u);
+    EXPECT_TRUE(link.packets.empty());
+    ASSERT_EQ(raw.packets.size(), 3u);
+    EXPECT_TRUE(std::equal(far.begin(), far.end(), raw.packets[1].begin(), raw.packets[1].end()));  // as it was: IP
+    EXPECT_EQ(sink.stats().handed_back, 3u);
+    EXPECT_EQ(sink.stats().unresolved, 0u);
+    EXPECT_EQ(sink.stats().asked, 0u);
+
+    cache.learn(Ipv6::mapped(kOnLink), kTargetMac);  // the reply to the kernel's ARP request, seen by the capture
+    EXPECT_EQ(sink.send(batch), 3u);
+    ASSERT_EQ(link.packets.size(), 2u);
+    for (const auto& frame : link.packets) expect_header(frame, kTargetMac, 0x0800);
+    EXPECT_TRUE(std::equal(near.begin(), near.end(), link.packets[1].begin() + 14, link.packets[1].end()));
+    EXPECT_EQ(raw.packets.size(), 4u);  // the gateway is still unknown
+}
+
+// A batch is framed into one buffer: each frame keeps its own length, and a MAC that changes is used from then on.
+TEST(EthernetSink, FramesOfOneBatchAndAChangedMac) {
+    Framing f;
+    f.cache.learn(Ipv6::mapped(kOnLink), kTargetMac);
+    const auto short_probe = syn_to(kOnLink);
+    auto long_probe = short_probe;
+    long_probe.resize(short_probe.size() + 20);  // the length the frame must carry, whatever the bytes
+    const std::span<const std::uint8_t> batch[] = {short_probe, long_probe, short_probe};
+    EXPECT_EQ(f.sink.send(batch), 3u);
+    ASSERT_EQ(f.link.packets.size(), 3u);
+    EXPECT_EQ(f.link.packets[0].size(), short_probe.size() + 14);
+    EXPECT_EQ(f.link.packets[1].size(), long_probe.size() + 14);
+    EXPECT_EQ(f.link.packets[2].size(), short_probe.size() + 14);
+    f.cache.learn(Ipv6::mapped(kOnLink), kGatewayMac);
+    const std::span<const std::uint8_t> one[] = {short_probe};
+    f.sink.send(one);
+    expect_header(f.link.packets.back(), kGatewayMac, 0x0800);
+}
+
+TEST(NeighborCache, GenerationGrowsOnlyWhenAnAnswerChanges) {
+    NeighborCache cache;
+    const auto start = cache.generation();
+    cache.learn(Ipv6::mapped(kOnLink), kTargetMac);
+    const auto learnt = cache.generation();
+    EXPECT_GT(learnt, start);
+    cache.learn(Ipv6::mapped(kOnLink), kTargetMac);  // every RST's ARP refresh would not clear the sink's memo
+    EXPECT_EQ(cache.generation(), learnt);
+    cache.learn(Ipv6::mapped(kOnLink), kGatewayMac);
+    EXPECT_GT(cache.generation(), learnt);
+}
+
 // RFC 826: the reply's sender; RFC 4861 4.4: the advertisement's target and its TLLA option.
 TEST(NeighborCache, LearnsFromArpRepliesAndAdvertisements) {
     NeighborCache cache;

@@ -30,7 +30,9 @@ struct CaptureOptions {
     std::string device;
     std::string filter;          // BPF expression
     int buffer_bytes = 16 << 20;  // the kernel ring: ~45,000 frames, seconds of replies at full rate
-    int timeout_ms = 10;         // how long a block may wait before it is handed over
+    // How long a block may wait before it is handed over: the engine hears of a reply this much later at worst
+    // (delivery_slack), which is what its window grows on at the start and what each timeout waits beyond the RTT.
+    int timeout_ms = 2;
     bool both_directions = false;  // also see what we send (for -w)
     std::string dump_path;         // -w: every captured frame also goes to this pcap file
     // --spoof-mac: the interface takes frames to any MAC (replies to the spoofed one included)

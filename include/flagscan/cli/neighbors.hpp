@@ -1,7 +1,8 @@
-// The kernel's neighbour table (netlink) and IPv4 routes: where --spoof-mac's frames go on the link.
+// The kernel's neighbour table (netlink) and routes: where --spoof-mac's and the direct link's frames go on the link.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -42,5 +43,10 @@ std::vector<Ipv4Route> kernel_ipv4_routes();
 // when its longest-matching route has no gateway, else the gateway; nullopt when no route of
 // `device` matches.
 std::optional<Ipv4> next_hop4(std::span<const Ipv4Route> routes, Ipv4 target, const std::string& device);
+
+// Whom each destination's frames out of `device` are handed to, as the kernel's routes (read once, now) say
+// (RFC 1122 3.3.1.1, RFC 4861 5.2): the destination itself on the link, else its gateway; nullopt when no route of
+// `device` reaches it. IPv4 destinations as ::ffff:a.b.c.d (`ipv6` false), else IPv6 ones.
+std::function<std::optional<Ipv6>(const Ipv6& destination)> kernel_next_hops(const std::string& device, bool ipv6);
 
 }  // namespace flagscan

@@ -39,8 +39,9 @@ private:
     SinkStats stats_;
 };
 
-// LinkSink: sends finished Ethernet frames (ARP requests, NDP, --spoof-mac's IP frames) out of one interface, many per
-// system call, through an AF_PACKET socket: ARP is below IP, so a raw IPv4 socket cannot carry it.
+// LinkSink: sends finished Ethernet frames (ARP requests, NDP, --spoof-mac's and the direct link's IP frames) out of
+// one interface, many per system call, through an AF_PACKET socket: ARP is below IP, so a raw IPv4 socket cannot carry
+// it, and an IP frame handed over whole skips the kernel's routing, netfilter and neighbour lookups per packet.
 class LinkSink final : public FrameSink {
 public:
     // Needs root or CAP_NET_RAW.
