@@ -7,7 +7,7 @@ namespace flagscan {
 
 void IcmpPacer::on_error(std::uint32_t host, Micros now, Micros sent, bool retry, bool lost_under_pace) {
     Host& h = hosts_[host];
-    ++h.errors;
+    if (h.errors++ == 0) h.first_error = now;
     h.retry_answered |= retry;
     h.silences = 0;
     if (!h.paced) {
@@ -36,7 +36,7 @@ bool IcmpPacer::on_silence(std::uint32_t host, Micros now, Micros sent, std::uin
     if (++h.silences < kSilencesToSuspect || h.silences * 4 < h.errors || !h.retry_answered) return false;
     h.paced = true;
     h.since = now;
-    h.host_wide = burst_of(h) > kLinuxBurst;
+    h.host_wide = beyond_peer_limit(h, now);
     h.rate = start_rate(h);
     h.limit = h.rate;
     h.answered_sends = {};
@@ -62,6 +62,15 @@ double IcmpPacer::start_rate(const Host& h) {
     if (refills >= kRefillsToMeasure && last > h.first_silent)
         return std::clamp(refills * double(kSecond) / double(last - h.first_silent), kStartRate, kMaxRate);
     return std::min(double(burst), kMaxRate);
+}
+
+// A Linux peer limit (inet_peer_xrlim_allow) gives at most its burst (XRLIM_BURST_FACTOR) and
+// one error a second after it. A larger burst, or more errors than that since the first (a scan
+// that began while the host-wide budget was spent, by the scan before it, shows a small burst
+// and then ~1000/s), is a host-wide budget.
+bool IcmpPacer::beyond_peer_limit(const Host& h, Micros now) {
+    const double peer_most = kLinuxBurst + 1.0 + double(now - h.first_error) / kSecond;
+    return burst_of(h) > kLinuxBurst || h.errors > peer_most;
 }
 
 std::uint32_t IcmpPacer::burst_of(const Host& h) {

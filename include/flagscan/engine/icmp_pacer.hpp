@@ -73,10 +73,11 @@ public:
 private:
     struct Host {
         std::uint32_t errors = 0;
+        Micros first_error = -1;        // when the first error came
         std::vector<Micros> answered_sends;  // until pacing begins: when each answered try went out
         Micros first_silent = -1;       // when the first try found silent went out
         Micros last_silent = -1;        // and the latest
-        bool host_wide = false;         // its burst was larger than a Linux peer's: epochs kMinEpoch, doubling
+        bool host_wide = false;         // more errors than a Linux peer limit gives: epochs kMinEpoch, doubling
         bool settled = false;           // its limit was met (a loss, or errors that stopped growing): growth turns gentle
         double last_delivered = 0;      // errors per second in the epoch before
         std::uint32_t silences = 0;  // timeouts since the last error
@@ -95,6 +96,7 @@ private:
     void adapt(Host& host, Micros now);
     static double start_rate(const Host& host);
     static std::uint32_t burst_of(const Host& host);  // errors to tries sent before the first silent one
+    static bool beyond_peer_limit(const Host& host, Micros now);
 
     std::unordered_map<std::uint32_t, Host> hosts_;
 };
