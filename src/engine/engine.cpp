@@ -63,8 +63,12 @@ Engine::Engine(const TargetSet& targets, const EngineConfig& config, const Cooki
 // are sent again (requeue_exhausted).
 std::uint8_t Engine::allowed_tries(std::uint32_t host) const {
     const HostTiming* timing = hosts_.find(host);
-    const unsigned evidence = unsigned{timing != nullptr ? timing->max_answered_try : std::uint8_t{0}} + 3;
-    return static_cast<std::uint8_t>(std::min(evidence, unsigned{config_.me.max_tries}));
+    return tries_beyond(timing != nullptr ? timing->max_answered_try : std::uint8_t{0}, 3);
+}
+
+// `extra` tries past the latest try a reply answered, capped at --max-retries + 1.
+std::uint8_t Engine::tries_beyond(std::uint8_t answered_try, unsigned extra) const {
+    return static_cast<std::uint8_t>(std::min(unsigned{answered_try} + extra, unsigned{config_.me.max_tries}));
 }
 
 // Host discovery: each host answers once, so no host has evidence of its own; the scan's is used
@@ -73,13 +77,11 @@ std::uint8_t Engine::allowed_tries(std::uint32_t host) const {
 // that kind twice, and more often as soon as any reply shows loss (grant_tries).
 std::uint8_t Engine::tries_at(std::uint64_t index) const {
     if (kind(targets_->lane_at(index)).purpose != Purpose::host_discovery) return allowed_tries(host_of(index));
-    const unsigned evidence = unsigned{hosts_.max_answered_try()} + 2;
-    return static_cast<std::uint8_t>(std::min(evidence, unsigned{config_.me.max_tries}));
+    return tries_beyond(hosts_.max_answered_try(), 2);
 }
 
 std::uint8_t Engine::allowed_tries() const {
-    const unsigned evidence = unsigned{hosts_.max_answered_try()} + 3;
-    return static_cast<std::uint8_t>(std::min(evidence, unsigned{config_.me.max_tries}));
+    return tries_beyond(hosts_.max_answered_try(), 3);
 }
 
 HostTiming& Engine::timing_of(std::uint32_t host) {

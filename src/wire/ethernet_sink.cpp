@@ -41,13 +41,6 @@ void NeighborCache::learn_from(LinkType link, std::span<const std::uint8_t> fram
     if (neighbor && neighbor->link_address) learn(neighbor->target, *neighbor->link_address);
 }
 
-std::vector<std::uint8_t> ethernet_frame(const MacAddress& destination, const MacAddress& source,
-                                         std::span<const std::uint8_t> packet) {
-    std::vector<std::uint8_t> frame(kEthernetHeader + packet.size());
-    write_ethernet_frame(destination, source, packet, frame);
-    return frame;
-}
-
 void write_ethernet_frame(const MacAddress& destination, const MacAddress& source, std::span<const std::uint8_t> packet,
                           std::span<std::uint8_t> out) {
     std::copy(destination.begin(), destination.end(), out.begin());
@@ -79,6 +72,11 @@ const EthernetSink::Resolved& EthernetSink::resolve(const Ipv6& destination) {
     const std::uint64_t generation = cache_.generation();  // read first: a MAC learnt meanwhile makes the answer stale
     if (last_ && last_->destination == destination && last_->generation == generation) return *last_;
     const auto hop = next_hop_(destination);
+    // A range behind one gateway (or on one link's hop) keeps its hop: its MAC stands while the cache is unchanged.
+    if (last_ && last_->hop == hop && last_->generation == generation) {
+        last_->destination = destination;
+        return *last_;
+    }
     return last_.emplace(Resolved{destination, hop, hop ? cache_.find(*hop) : std::nullopt, generation});
 }
 

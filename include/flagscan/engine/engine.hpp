@@ -173,6 +173,7 @@ private:
     void resend_lost_to_cut(std::optional<std::uint32_t> host, Micros cut);
     void grant_tries(std::optional<std::uint32_t> host);
     std::uint8_t tries_at(std::uint64_t index) const;  // tries a silent probe of `index` gets now
+    std::uint8_t tries_beyond(std::uint8_t answered_try, unsigned extra) const;
     void settle(const Answer& answer, std::uint64_t index, const Rule& rule, std::uint8_t tries, Micros rtt,
                 const Correlator::Entry* entry);
     PortEvidence tries_seen(std::uint64_t index, const Correlator::Entry* entry, bool silent) const;

@@ -16,12 +16,14 @@ namespace flagscan {
 // So: a host that has answered with ICMP errors and then goes silent while probes keep going
 // to it is paced. The pace starts at the rate its errors came at from its first unanswered
 // probe on (the errors before it were the bucket's burst); when too few came to measure, at
-// one probe per second (the Linux per-destination default), or, after a burst larger than a
-// Linux peer's, at that burst per second. Every epoch (six sends at the pace, at least kEpoch,
-// or kMinEpoch after a burst larger than a Linux peer's) the pace adapts: when a
+// one probe per second (the Linux per-destination default), or, when the host is past what a
+// Linux peer limit gives (a burst larger than six, or more errors than six plus one per second
+// since its first: a host-wide budget that an earlier scan had spent; beyond_peer_limit), at
+// that burst per second. Every epoch (six sends at the pace, at least kEpoch,
+// or kMinEpoch for a host past a peer limit) the pace adapts: when a
 // retransmission sent under the pace was answered (a loss under the limit), it drops towards
 // the rate at which errors actually came; when none was and the pace was used, it grows by a
-// quarter, after a large burst it doubles while the errors grow with it (so a host-wide limit
+// quarter, past a peer limit it doubles while the errors grow with it (so a host-wide limit
 // of 1000/s is found in a few epochs), while a peer-like limit keeps its slow, safe growth.
 class IcmpPacer {
 public:

@@ -37,10 +37,8 @@ private:
 };
 
 // `packet` (IPv4 or IPv6) behind an Ethernet II header from `source` to `destination`, its
-// EtherType from the IP version (RFC 894 0x0800, RFC 2464 0x86dd).
-std::vector<std::uint8_t> ethernet_frame(const MacAddress& destination, const MacAddress& source,
-                                         std::span<const std::uint8_t> packet);
-// The same written into `out`, which holds 14 + packet.size() bytes (the Ethernet II header, then the packet).
+// EtherType from the IP version (RFC 894 0x0800, RFC 2464 0x86dd), written into `out`, which
+// holds 14 + packet.size() bytes.
 void write_ethernet_frame(const MacAddress& destination, const MacAddress& source, std::span<const std::uint8_t> packet,
                           std::span<std::uint8_t> out);
 
