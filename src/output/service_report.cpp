@@ -73,6 +73,7 @@ std::string shown_service(const Results& results, std::uint64_t index, const Ser
 
 std::string service_info_line(const Results& results, std::uint32_t host, std::string_view dns_name) {
     std::vector<std::string> names, ostypes, devicetypes, cpes;
+    if (results.services().size() == 0) return {};  // no port's service known: skip the walk over every slot of every host
     const std::uint64_t slots = results.targets().slot_count();
     for (const std::uint32_t i : results.targets().report_order()) {
         const std::uint64_t index = host * slots + i;
