@@ -158,6 +158,7 @@ bool OutputSet::streams_all(const ScanView& view) const {
 void OutputSet::check(Destination& destination) {
     errno = 0;
     destination.stream->flush();
+    destination.unflushed = false;
     if (*destination.stream || destination.failed) return;
     destination.failed = true;
     destination.error = errno != 0 ? errno : EIO;
@@ -176,6 +177,14 @@ void OutputSet::host_finished(const ScanView& view, std::uint32_t host) {
     for (auto& destination : destinations_) {
         if (!streams(destination, view)) continue;
         writers(destination.format).host(*destination.stream, view, host);
+        destination.unflushed = true;
+    }
+}
+
+void OutputSet::flush() {
+    for (auto& destination : destinations_) {
+        if (!destination.unflushed) continue;
+        destination.unflushed = false;
         check(destination);
     }
 }

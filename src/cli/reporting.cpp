@@ -50,6 +50,7 @@ void add_streaming(LoopHooks& hooks, OutputSet& outputs, Results& results, const
             results.forget_host(host);  // written everywhere: a large scan holds it no more
             outputs.forget(host);
         }
+        outputs.flush();
     };
     add_hooks(hooks, std::move(streaming));
 }
