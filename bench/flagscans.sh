@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# flagscans.sh: times full 1-65535 TCP scans of each kind (-sS -sF -sN -sX -sA -sW -sM, -sT), flagscan beside nmap.
+# flagscans.sh: times TCP scans of each kind (-sS -sF -sN -sX -sA -sW -sM, -sT) of one lab host, flagscan beside nmap.
 #
 # Run as root from anywhere: bench/flagscans.sh [--runs N] [--loss PCT] [--id ID]
-#     [--kinds S,F,N,X,A,W,M] [--tools flagscan,nmap] [--keep DIR]
+#     [--kinds S,F,N,X,A,W,M] [--tools flagscan,nmap] [--ports LO-HI] [--timing 0-5|default] [--keep DIR]
+# --ports: the ports scanned (default 1-65535); --timing: the -T template both tools get (default
+# 4; "default" gives none, each tool's own default timing).
 # Prints, per kind and tool, the median wall time, its ratio to flagscan's median for that kind
-# and how many runs gave all 65535 ports the state test/lab/layout.conf implies. See bench/README.md.
+# and how many runs gave every port the state test/lab/layout.conf implies. See bench/README.md.
 set -Eeuo pipefail
 
 readonly BENCH_NAME=flagscans.sh
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-readonly MAX_PORT=65535
+PORT_LO=1
+PORT_HI=65535
+TIMING=4
 
 RUNS=3
 LAB_ID=51
@@ -36,6 +40,13 @@ T       open           closed      filtered  filtered
 bench_option() {
     case $1 in
     --kinds) KINDS=${2:?}; OPTION_WORDS=2 ;;
+    --ports)
+        [[ ${2:?} =~ ^([0-9]+)-([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] <= BASH_REMATCH[2] &&
+            BASH_REMATCH[2] <= 65535)) || die "--ports needs LO-HI within 1-65535"
+        PORT_LO=${BASH_REMATCH[1]} PORT_HI=${BASH_REMATCH[2]} OPTION_WORDS=2 ;;
+    --timing)
+        [[ ${2:?} =~ ^([0-5]|default)$ ]] || die "--timing needs 0 to 5 or 'default'"
+        TIMING=$2 OPTION_WORDS=2 ;;
     esac
 }
 
@@ -62,10 +73,11 @@ kind_states() {
 # --- the runs ---------------------------------------------------------------------------------
 
 command_for() {
-    local tool=$1 kind=$2 out=$3
+    local tool=$1 kind=$2 out=$3 timing=
+    [[ $TIMING == default ]] || timing=" -T$TIMING"
     case $tool in
-    flagscan) echo "$FLAGSCAN_BIN -s$kind -p- -Pn -n -T4 -oJ $out $TARGET" ;;
-    nmap) echo "nmap -s$kind -p- -Pn -n -T4 -oX $out $TARGET" ;;
+    flagscan) echo "$FLAGSCAN_BIN -s$kind -p $PORT_LO-$PORT_HI -Pn -n$timing -oJ $out $TARGET" ;;
+    nmap) echo "nmap -s$kind -p $PORT_LO-$PORT_HI -Pn -n$timing -oX $out $TARGET" ;;
     esac
 }
 
@@ -77,7 +89,7 @@ run_once() {
     # The command line is split into words on purpose.
     # shellcheck disable=SC2046
     time_command "$stem.log" $(command_for "$tool" "$kind" "$stem.out")
-    map_verdict "$tool" tcp 1 "$MAX_PORT" "$stem" "$WORK/$kind.expected"
+    map_verdict "$tool" tcp "$PORT_LO" "$PORT_HI" "$stem" "$WORK/$kind.expected"
 }
 
 # --- the table --------------------------------------------------------------------------------
@@ -92,7 +104,7 @@ print_details() {
     local kind tool
     echo
     echo "truth: every port's state from test/lab/layout.conf by kind   (loss $LOSS%, target $TARGET, lab $LAB_ID)"
-    echo "per-run: + all $MAX_PORT states as expected, - some state wrong, E tool failed or unreadable output"
+    echo "per-run: + all $((PORT_HI - PORT_LO + 1)) states as expected, - some state wrong, E tool failed or unreadable output"
     for tool in ${TOOLS//,/ }; do echo "  $tool: $(command_for "$tool" "<K>" OUT)"; done
     for kind in ${KINDS//,/ }; do
         for tool in ${TOOLS//,/ }; do
@@ -108,7 +120,7 @@ main() {
     check_tools "flagscan nmap"
     bench_begin
     local run kind tool
-    for kind in ${KINDS//,/ }; do expected_map tcp 1 "$MAX_PORT" "$(kind_states "$kind")" >"$WORK/$kind.expected"; done
+    for kind in ${KINDS//,/ }; do expected_map tcp "$PORT_LO" "$PORT_HI" "$(kind_states "$kind")" >"$WORK/$kind.expected"; done
     for ((run = 1; run <= RUNS; run++)); do
         # Interleaved, so slow drifts of a shared machine hit every kind and tool alike.
         for kind in ${KINDS//,/ }; do
