@@ -48,5 +48,29 @@ TEST_F(Outputs, SavedNormalReportSaysServiceDetectionRan) {
         << out.str();
 }
 
+// A host is written the moment it finishes and reaches the file at the end of the scan loop's
+// round (OutputSet::flush), so a scan killed after that round leaves it on disk.
+TEST_F(Outputs, FinishedHostIsOnDiskAfterTheRoundsFlush) {
+    const auto path = std::filesystem::temp_directory_path() / ("flagscan-outputs-" + std::to_string(::getpid()) + ".jsonl");
+    ScanConfig config;
+    config.json_path = path.string();
+    std::ostringstream out, err;
+    auto outputs = OutputSet::open(config, out);
+    ASSERT_TRUE(outputs) << outputs.error();
+    const ServiceScan scan;
+    const ServiceTable services = ServiceScan::services();
+    const ReportOptions options;
+    const ScanSummary summary = ServiceScan::summary();
+    const ScanView view{scan.results, services, options, summary, false};
+    outputs->start(view);
+    outputs->host_finished(view, 0);
+    outputs->flush();
+    const std::string streamed = file_text(path);
+    EXPECT_TRUE(outputs->finish(view, err)) << err.str();
+    std::filesystem::remove(path);
+    EXPECT_NE(streamed.find("\"port\":8080,\"proto\":\"tcp\",\"state\":\"open\""), std::string::npos) << streamed;
+    EXPECT_NE(streamed.find("\"status\":\"up\""), std::string::npos) << streamed;
+}
+
 }  // namespace
 }  // namespace flagscan
