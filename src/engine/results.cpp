@@ -22,6 +22,9 @@ Keep chosen_keep(const TargetSet& targets, bool keep_evidence, std::optional<Kee
     return small ? Keep::every_port : Keep::listed;
 }
 
+// Host records made room for at the start (more grow the table as usual).
+constexpr std::uint64_t kHostsReserved = std::uint64_t{1} << 16;
+
 }  // namespace
 
 Results::Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds, bool keep_evidence,
@@ -29,6 +32,7 @@ Results::Results(const TargetSet& targets, std::vector<const ProbeKind*> kinds, 
     : targets_(&targets), kinds_(std::move(kinds)), keep_(chosen_keep(targets, keep_evidence, keep)),
       ports_(keep_ == Keep::every_port ? targets.size() : 0), evidence_(keep_evidence ? targets.size() : 0) {
     totals_[kUnscanned] = targets.size();
+    hosts_.reserve(std::min<std::uint64_t>(targets.host_count(), kHostsReserved));  // no rehash while a range is walked
 }
 
 Results::HostRecord& Results::record(std::uint32_t host) {
