@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <unistd.h>
 
 #include "flagscan/cli/outputs.hpp"
@@ -21,22 +22,30 @@ std::string file_text(const std::filesystem::path& path) {
     return text.str();
 }
 
-class Outputs : public testing::NmapFormats {};
+class Outputs : public testing::NmapFormats {
+protected:
+    // The outputs `config` names, opened, with stdout in out_.
+    OutputSet open(const ScanConfig& config) {
+        auto outputs = OutputSet::open(config, out_);
+        if (!outputs) throw std::runtime_error(outputs.error());  // gtest fails the test with it
+        return std::move(*outputs);
+    }
+
+    std::ostringstream out_, err_;
+    const ServiceScan scan_;
+    const ServiceTable services_ = ServiceScan::services();
+    const ReportOptions options_;
+    const ScanSummary summary_ = ServiceScan::summary();
+    const ScanView view_{scan_.results, services_, options_, summary_, false};
+};
 
 TEST_F(Outputs, SavedNormalReportSaysServiceDetectionRan) {
     const auto path = std::filesystem::temp_directory_path() / ("flagscan-outputs-" + std::to_string(::getpid()) + ".nmap");
     ScanConfig config;
     config.normal_path = path.string();
-    std::ostringstream out, err;
-    auto outputs = OutputSet::open(config, out);
-    ASSERT_TRUE(outputs) << outputs.error();
-    const ServiceScan scan;
-    const ServiceTable services = ServiceScan::services();
-    const ReportOptions options;
-    const ScanSummary summary = ServiceScan::summary();
-    const ScanView view{scan.results, services, options, summary, false};
-    outputs->start(view);
-    EXPECT_TRUE(outputs->finish(view, err)) << err.str();
+    OutputSet outputs = open(config);
+    outputs.start(view_);
+    EXPECT_TRUE(outputs.finish(view_, err_)) << err_.str();
     const std::string saved = file_text(path);
     std::filesystem::remove(path);
     EXPECT_NE(saved.find("\n8080/tcp  open            http-proxy?\nService Info: OS: Linux; CPE: cpe:/o:linux:linux_kernel\n\n"
@@ -44,8 +53,8 @@ TEST_F(Outputs, SavedNormalReportSaysServiceDetectionRan) {
                          "host up) scanned in 2.44 seconds\n"),
               std::string::npos)
         << saved;
-    EXPECT_NE(out.str().find("\nService detection performed.\nflagscan done: 1 IP address (1 host up)"), std::string::npos)
-        << out.str();
+    EXPECT_NE(out_.str().find("\nService detection performed.\nflagscan done: 1 IP address (1 host up)"), std::string::npos)
+        << out_.str();
 }
 
 // A host is written the moment it finishes and reaches the file at the end of the scan loop's
@@ -54,19 +63,12 @@ TEST_F(Outputs, FinishedHostIsOnDiskAfterTheRoundsFlush) {
     const auto path = std::filesystem::temp_directory_path() / ("flagscan-outputs-" + std::to_string(::getpid()) + ".jsonl");
     ScanConfig config;
     config.json_path = path.string();
-    std::ostringstream out, err;
-    auto outputs = OutputSet::open(config, out);
-    ASSERT_TRUE(outputs) << outputs.error();
-    const ServiceScan scan;
-    const ServiceTable services = ServiceScan::services();
-    const ReportOptions options;
-    const ScanSummary summary = ServiceScan::summary();
-    const ScanView view{scan.results, services, options, summary, false};
-    outputs->start(view);
-    outputs->host_finished(view, 0);
-    outputs->flush();
+    OutputSet outputs = open(config);
+    outputs.start(view_);
+    outputs.host_finished(view_, 0);
+    outputs.flush();
     const std::string streamed = file_text(path);
-    EXPECT_TRUE(outputs->finish(view, err)) << err.str();
+    EXPECT_TRUE(outputs.finish(view_, err_)) << err_.str();
     std::filesystem::remove(path);
     EXPECT_NE(streamed.find("\"port\":8080,\"proto\":\"tcp\",\"state\":\"open\""), std::string::npos) << streamed;
     EXPECT_NE(streamed.find("\"status\":\"up\""), std::string::npos) << streamed;
