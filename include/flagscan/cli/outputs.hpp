@@ -31,7 +31,7 @@ struct ScanView {
 
 // Where each report goes. Formats that are read while a scan runs (JSON lines, grepable, XML)
 // get each host the moment its last port is decided, flushed at the end of the scan loop's round
-// (flush(): one write a round, not one a host, over a /16 65536 writes became ~900), so a
+// (flush(): one write a round, not one a host: -p 81 over a /16 made 67,839 writes, now ~3,200), so a
 // killed scan leaves every finished host on disk; the normal report is written whole at the
 // end, in address order.
 class OutputSet {
