@@ -183,9 +183,7 @@ void OutputSet::host_finished(const ScanView& view, std::uint32_t host) {
 
 void OutputSet::flush() {
     for (auto& destination : destinations_) {
-        if (!destination.unflushed) continue;
-        destination.unflushed = false;
-        check(destination);
+        if (destination.unflushed) check(destination);  // check() flushes
     }
 }
 

@@ -93,10 +93,14 @@ HostTiming& Engine::timing_of(std::uint32_t host) {
 // own once it has shown a round trip; until then the initial one. Not nmap's
 // choice (its probeTimeout falls back on the scan-wide timeout): a far host that has not yet
 // answered would be given up on at a near host's pace, and its ports read filtered.
-Micros Engine::rto_of(std::uint32_t host) const {
-    const HostTiming* timing = hosts_.find(host);
-    return timing != nullptr && timing->rtt.has_samples() ? timing->rtt.rto() : config_.timing.initial_rto;
+Micros Engine::rto_of(std::uint32_t host) const { return rto_of(hosts_.find(host)); }
+
+Micros Engine::rto_of(const HostTiming* timing) const {
+    return heard(timing) ? timing->rtt.rto() : config_.timing.initial_rto;
 }
+
+// A host that has shown a round trip of its own.
+bool Engine::heard(const HostTiming* timing) { return timing != nullptr && timing->rtt.has_samples(); }
 
 Micros Engine::host_timeout(std::uint32_t host) const { return rto_of(host) + config_.delivery_slack; }
 
@@ -108,9 +112,9 @@ Micros Engine::host_timeout(std::uint32_t host) const { return rto_of(host) + co
 // timer again at each host's first answer (over a /16, at almost every poll). A host sent one
 // probe (one port, one lane) has no other to be answered.
 Micros Engine::next_look(std::uint32_t host, Micros sent, Micros now) const {
-    const Micros due = sent + host_timeout(host);
-    const HostTiming* timing = hosts_.find(host);
-    if ((timing != nullptr && timing->rtt.has_samples()) || targets_->slot_count_of(host) < 2) return due;
+    const HostTiming* timing = hosts_.find(host);  // once: this runs for every probe sent
+    const Micros due = sent + rto_of(timing) + config_.delivery_slack;
+    if (heard(timing) || targets_->slot_count_of(host) < 2) return due;
     const Micros lowest = std::min(config_.timing.near_min_rto, config_.timing.min_rto) + config_.delivery_slack;
     return std::min(due, now + std::max(lowest, now - sent));
 }

@@ -159,6 +159,8 @@ private:
     bool host_has_room(std::uint32_t host);
     HostTiming& timing_of(std::uint32_t host);
     Micros rto_of(std::uint32_t host) const;
+    Micros rto_of(const HostTiming* timing) const;  // null: a host without timing yet
+    static bool heard(const HostTiming* timing);
     Micros host_timeout(std::uint32_t host) const;
     Micros next_look(std::uint32_t host, Micros sent, Micros now) const;
     Micros loss_epoch(Micros timeout) const;
